@@ -1,0 +1,141 @@
+"""CLI: the `kensaku` command. It parses options, calls the library and prints; nothing more."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KensakuError
+from .index import DEFAULT_INDEX_DIR, IndexSummary, build_index, ensure_index, read_manifest
+from .results import DEFAULT_LIMIT, SearchResults, search
+
+TITLE_CHARS = 40
+
+
+class _Group(click.Group):
+    """Turns library errors and OS errors into Click's one-line `Error: …` and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KensakuError as error:
+            raise _click_error(str(error), error.exit_code) from None
+        except OSError as error:
+            place = f": {error.filename}" if error.filename else ""
+            raise _click_error(f"{error.strerror or error}{place}", 1) from None
+
+
+def _click_error(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
+
+
+docs_option = click.option(
+    "--docs", "docs_dir", type=click.Path(path_type=Path), envvar="KENSAKU_DOCS",
+    help="Documents directory: every .txt file under it  [env KENSAKU_DOCS; default: the one "
+         "the index was built from, else ./seeds]")
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), envvar="KENSAKU_INDEX",
+    default=DEFAULT_INDEX_DIR, show_default=True, help="Index directory  [env KENSAKU_INDEX]")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kensaku")
+def main() -> None:
+    """kensaku: Japanese full-text search over a directory of text files."""
+
+
+@main.command("index")
+@docs_option
+@index_option
+@click.option("--rebuild", is_flag=True, help="Build the whole index anew.")
+def index_command(docs_dir: Path | None, index_dir: Path, rebuild: bool) -> None:
+    """Build the index of the documents."""
+    if docs_dir is None:
+        manifest = read_manifest(index_dir)
+        docs_dir = Path(manifest["docs_dir"]) if manifest else Path("seeds")
+    summary = _with_progress(lambda progress: build_index(docs_dir, index_dir, progress, _warn))
+    click.echo(_summary_line(summary))
+
+
+@main.command("search")
+@click.argument("query", nargs=-1, required=True)
+@docs_option
+@index_option
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT,
+              show_default=True, help="How many hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def search_command(query: tuple[str, ...], docs_dir: Path | None, index_dir: Path, limit: int,
+                   as_json: bool) -> None:
+    """Search the documents; builds or refreshes the index first when needed.
+
+    Words separated by spaces must all match; a run without spaces is a phrase. OR, NOT or -word,
+    "quoted phrases", (parentheses) and source:FILE-PREFIX work too.
+    """
+    summary = _with_progress(
+        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn))
+    if summary is not None:
+        _warn(_summary_line(summary))
+    results = search(" ".join(query), index_dir, limit)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_results(results, color=_use_color())
+
+
+def _with_progress(run):
+    """Run `run(progress)` with a progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        return run(None)
+    with click.progressbar(length=0, label="indexing", file=sys.stderr,
+                           item_show_func=lambda doc: doc and doc.source) as bar:
+        def progress(document):
+            bar.update(1, document)
+        return run(progress)
+
+
+def _summary_line(summary: IndexSummary) -> str:
+    skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
+    return (f"indexed {summary.documents} documents, {summary.paragraphs} paragraphs "
+            f"in {summary.seconds:.1f} s{skipped}")
+
+
+def _warn(message: str) -> None:
+    click.echo(f"kensaku: {message}", err=True)
+
+
+def _use_color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _print_results(results: SearchResults, color: bool) -> None:
+    shown = len(results.hits)
+    if not results.total:
+        click.echo(f"no paragraph matches {results.query}")
+        return
+    more = f", showing the best {shown}" if shown < results.total else ""
+    click.echo(f"{results.total} paragraphs match {results.query}{more}")
+    for hit in results.hits:
+        citation = click.style(f"{hit.source}:{hit.line}", fg="cyan")
+        click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"
+                   f"  ({hit.score:.2f})", color=color)
+        click.echo(f"    {_highlighted(hit.snippet, hit.snippet_highlights)}", color=color)
+
+
+def _shorten(title: str) -> str:
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
+
+
+def _highlighted(text: str, spans) -> str:
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(text[at:start])
+        pieces.append(click.style(text[start:end], fg="red", bold=True))
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)

@@ -1,0 +1,37 @@
+"""Errors: what kensaku reports to its caller as a one-line message instead of a traceback.
+
+Every error a user can cause derives from KensakuError; the CLI prints `str(error)` and exits with
+`error.exit_code` (2 for bad input, as Click does for usage errors; 1 for everything else).
+"""
+
+
+class KensakuError(Exception):
+    """An error whose message is meant for the user, on one line."""
+
+    exit_code = 1
+
+
+class QuerySyntaxError(KensakuError):
+    """The query cannot be parsed or has nothing to search for."""
+
+    exit_code = 2
+
+
+class DocumentsNotFound(KensakuError):
+    """The documents directory does not exist or is not a directory."""
+
+    exit_code = 2
+
+
+class NotAnIndex(KensakuError):
+    """The index directory holds something that is not a kensaku index."""
+
+    exit_code = 2
+
+
+class IndexDamaged(KensakuError):
+    """The index exists but cannot be read; a rebuild repairs it."""
+
+
+class IndexBusy(KensakuError):
+    """Another process is writing the index."""
