@@ -1,0 +1,48 @@
+"""Shared fixtures: the real seed documents, indexed once per test session with real Sudachi and Whoosh."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import search
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    search.build_index(SEEDS, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(seed_index):
+    with search.Searcher(seed_index) as opened:
+        yield opened
+
+
+@pytest.fixture
+def docs_copy(tmp_path) -> Path:
+    """A private copy of the seeds that a test may change."""
+    docs = tmp_path / "docs"
+    shutil.copytree(SEEDS, docs)
+    return docs
+
+
+def seed_lines(predicate) -> set[tuple[str, int]]:
+    """(source, line) of every non-blank seed line for which predicate(line) holds: a plain scan."""
+    found = set()
+    for path in sorted(SEEDS.glob("*.txt")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            if line.strip() and predicate(line):
+                found.add((path.name, number))
+    return found
+
+
+def cited(results) -> set[tuple[str, int]]:
+    return {(hit.source, hit.line) for hit in results.hits}

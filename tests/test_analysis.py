@@ -1,0 +1,66 @@
+"""Analysis: normalized, case-folded terms with offsets into the original text, at two granularities."""
+
+import pickle
+
+from search.analysis import MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks
+
+
+def words(text):
+    return [term.text for term in analyze(text).words]
+
+
+def subwords(text):
+    return [term.text for term in analyze(text).subwords]
+
+
+def test_width_and_case_variants_meet():
+    assert words("ＡＩ") == words("AI") == words("ai") == ["ai"]
+    assert words("ＰＡＣ") == words("pac")
+
+
+def test_spelling_variants_and_numerals_meet():
+    assert words("コンピュータ") == words("コンピューター")
+    assert words("三") == words("3") == ["3"]
+    assert words("講じた")[0] == words("講ずる")[0] == words("講じる")[0] == "講じる"
+
+
+def test_punctuation_and_whitespace_make_no_terms():
+    assert words("「ピラー2」、 。！") == ["ピラー", "2"]
+    assert words("　…・") == []
+
+
+def test_offsets_point_into_the_original_text():
+    text = "日本、「ピラー２」参加"
+    terms = analyze(text).words
+    assert [(t.text, text[t.start:t.end]) for t in terms] == [
+        ("日本", "日本"), ("ピラー", "ピラー"), ("2", "２"), ("参加", "参加")]
+
+
+def test_mode_a_parts_are_subwords_of_whole_words():
+    assert words("統合作戦司令部") == ["統合", "作戦", "司令部"]
+    assert subwords("統合作戦司令部") == ["統合", "作戦", "司令", "部"]
+    assert "音速" in subwords("極超音速ミサイル")
+    assert "音速" not in words("極超音速ミサイル")
+
+
+def test_long_text_is_cut_into_pieces_sudachi_accepts_and_offsets_carry_over():
+    sentence = "日本の防衛技術は進んでいる。"
+    text = sentence * 5000  # 70,000 characters, 210,000 bytes
+    pieces = list(chunks(text))
+    assert all(len(piece.encode("utf-8")) <= 49_149 for _, piece in pieces)
+    assert "".join(piece for _, piece in pieces) == text
+    assert all(text.startswith(piece, offset) for offset, piece in pieces)
+    last = analyze(text).words[-1]
+    assert (last.text, last.start, last.end) == ("居る", len(text) - 3, len(text) - 1)
+
+
+def test_a_text_without_sentence_ends_is_cut_too():
+    text = "あ" * (MAX_CHUNK_CHARS * 2 + 5)
+    assert [offset for offset, _ in chunks(text)] == [0, MAX_CHUNK_CHARS, 2 * MAX_CHUNK_CHARS]
+
+
+def test_tokenizer_survives_pickling_and_yields_positions_and_characters():
+    tokenizer = pickle.loads(pickle.dumps(SudachiTokenizer("subwords")))
+    tokens = [(t.text, t.pos, t.startchar, t.endchar)
+              for t in tokenizer("統合作戦司令部", positions=True, chars=True)]
+    assert tokens == [("統合", 0, 0, 2), ("作戦", 1, 2, 4), ("司令", 2, 4, 6), ("部", 3, 6, 7)]

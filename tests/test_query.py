@@ -1,0 +1,63 @@
+"""Query parsing: runs are phrases, spaces AND, operators, and one-line errors for bad queries."""
+
+import pytest
+
+from search.errors import QuerySyntaxError
+from search.query import And, Not, Or, Phrase, SourceFilter, parse, phrases
+
+
+def test_a_run_without_spaces_is_one_phrase():
+    assert parse("ピラー2") == Phrase("ピラー2", ("ピラー", "2"), ("ピラー", "2"))
+    assert parse("日米2プラス2").words == ("日米", "2", "プラス", "2")
+
+
+def test_spaces_mean_and_and_or_not_and_minus_are_operators():
+    tree = parse("ピラー2 OR 統合作戦司令部 -AI")
+    assert isinstance(tree, Or)
+    first, second = tree.children
+    assert first.text == "ピラー2"
+    assert isinstance(second, And) and isinstance(second.children[1], Not)
+    assert second.children[1].child.words == ("ai",)
+    assert parse("a NOT b") == parse("a -b")
+    assert parse("a AND b") == parse("a b")
+
+
+def test_lower_case_operators_and_inner_hyphens_are_text():
+    assert parse("Pillar-II").words == ("pillar", "ii")
+    assert isinstance(parse("cats or dogs"), And)
+
+
+def test_quotes_parentheses_and_source_filter():
+    tree = parse('("日米 同盟" OR 防衛) source:004*')
+    assert isinstance(tree, And)
+    group, source = tree.children
+    assert [p.text for p in group.children] == ["日米 同盟", "防衛"]
+    assert source == SourceFilter("004*")
+
+
+def test_phrases_for_highlighting_leave_out_negated_ones():
+    assert [p.text for p in phrases(parse("防衛 -日本 (技術 OR 協力)"))] == ["防衛", "技術", "協力"]
+
+
+def test_punctuation_inside_a_query_is_dropped_but_words_remain():
+    assert parse("ピラー2 、").text == "ピラー2"
+    assert parse("ピラー2 -").text == "ピラー2"
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("", "empty"),
+    ("   　", "empty"),
+    ("。、！", "nothing to search for"),
+    ('"ピラー2', "unbalanced quote"),
+    ("(ピラー2", "unbalanced parenthesis"),
+    ("ピラー2)", "unbalanced parenthesis"),
+    ("()", "empty parentheses"),
+    ("ピラー2 OR", "OR needs a term"),
+    ("- 。", "nothing to search for"),
+    ("NOT", "NOT needs a term"),
+    ("source:", "source: needs"),
+])
+def test_bad_queries_raise_a_one_line_error(query, reason):
+    with pytest.raises(QuerySyntaxError, match=reason) as caught:
+        parse(query)
+    assert "\n" not in str(caught.value)
