@@ -28,6 +28,7 @@ class Term(NamedTuple):
     text: str
     start: int
     end: int
+    position: int
 
 
 class Analysis(NamedTuple):
@@ -100,28 +101,50 @@ def chunks(text: str) -> Iterator[tuple[int, str]]:
 
 
 def analyze(text: str) -> Analysis:
-    """Words (mode C) and subwords (mode A) of `text`, with offsets into `text`."""
+    """Words (mode C) and subwords (mode A) of `text`, with offsets into `text`.
+
+    Positions count terms, and punctuation leaves a gap of one, so that a phrase never matches
+    across it (ピラー2 does not match ピラー、2); whitespace leaves none.
+    """
     from sudachipy import SplitMode
 
     words: list[Term] = []
     subwords: list[Term] = []
     sudachi = _sudachi
+    word_at = part_at = 0
     for offset, piece in chunks(text):
         for morpheme in sudachi.tokenize(piece):
             if sudachi.is_skipped(morpheme.part_of_speech_id()):
+                if not morpheme.surface().isspace():
+                    word_at += 1
+                    part_at += 1
                 continue
-            word = Term(term_form(morpheme.normalized_form()),
-                        offset + morpheme.begin(), offset + morpheme.end())
-            if not word.text.strip():
+            form = term_form(morpheme.normalized_form())
+            if not form.strip():
                 continue
-            words.append(word)
+            words.append(Term(form, offset + morpheme.begin(), offset + morpheme.end(), word_at))
+            word_at += 1
             parts = morpheme.split(SplitMode.A)
             if len(parts) <= 1:
-                subwords.append(word)
-            else:
-                subwords.extend(Term(term_form(part.normalized_form()),
-                                     offset + part.begin(), offset + part.end()) for part in parts)
+                subwords.append(Term(form, words[-1].start, words[-1].end, part_at))
+                part_at += 1
+                continue
+            for part in parts:
+                subwords.append(Term(term_form(part.normalized_form()), offset + part.begin(),
+                                     offset + part.end(), part_at))
+                part_at += 1
     return Analysis(words, subwords)
+
+
+def runs(terms: list[Term]) -> list[list[Term]]:
+    """`terms` cut where punctuation left a gap in their positions."""
+    groups: list[list[Term]] = []
+    for term in terms:
+        if groups and term.position == groups[-1][-1].position + 1:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+    return groups
 
 
 class _LastAnalysis(threading.local):
@@ -156,14 +179,14 @@ class SudachiTokenizer(Tokenizer):
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         terms = getattr(analyze_cached(value), self.granularity)
-        for position, term in enumerate(terms, start_pos):
+        for term in terms:
             token.text = term.text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
                 token.original = value[term.start:term.end]
             if positions:
-                token.pos = position
+                token.pos = start_pos + term.position
             if chars:
                 token.startchar = start_char + term.start
                 token.endchar = start_char + term.end

@@ -34,12 +34,14 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
 
 
 def _find_runs(terms: Sequence[Term], wanted: Sequence[str]) -> list[Span]:
+    """Spans where `wanted` stands as consecutive terms (consecutive positions, too)."""
     size = len(wanted)
     texts = [term.text for term in terms]
     wanted = list(wanted)
     return [(terms[i].start, terms[i + size - 1].end)
             for i in range(len(texts) - size + 1)
-            if texts[i] == wanted[0] and texts[i:i + size] == wanted]
+            if texts[i] == wanted[0] and texts[i:i + size] == wanted
+            and terms[i + size - 1].position - terms[i].position == size - 1]
 
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Union
 
-from .analysis import analyze
+from .analysis import analyze, runs
 from .errors import QuerySyntaxError
 
 WORD_BOOST = 2.0  # a whole-word match outranks a match of its parts
@@ -75,13 +75,25 @@ def phrases(node: Node) -> Iterator[Phrase]:
             yield from phrases(child)
 
 
-def make_phrase(text: str) -> Phrase | None:
-    """The phrase for a run of text, or None when it holds no searchable term."""
+def make_phrase(text: str) -> Node | None:
+    """The phrase for a run of text (an AND of phrases where punctuation cuts it), or None
+    when it holds no searchable term."""
     analysis = analyze(text)
     if not analysis.words:
         return None
-    return Phrase(text, tuple(t.text for t in analysis.words),
-                  tuple(t.text for t in analysis.subwords))
+    word_runs, part_runs = runs(analysis.words), runs(analysis.subwords)
+    if len(word_runs) == 1:
+        return Phrase(text, _texts(word_runs[0]), _texts(part_runs[0]))
+    return _combine(And, [Phrase(_span_text(text, words), _texts(words), _texts(parts))
+                          for words, parts in zip(word_runs, part_runs)])
+
+
+def _texts(terms) -> tuple[str, ...]:
+    return tuple(term.text for term in terms)
+
+
+def _span_text(text: str, terms) -> str:
+    return text[terms[0].start:terms[-1].end]
 
 
 def _lex(text: str) -> Iterator[tuple[str, str]]:

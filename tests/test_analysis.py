@@ -29,6 +29,12 @@ def test_punctuation_and_whitespace_make_no_terms():
     assert words("　…・") == []
 
 
+def test_punctuation_leaves_a_gap_in_positions_and_whitespace_does_not():
+    assert [t.position for t in analyze("ピラー、2").words] == [0, 2]
+    assert [t.position for t in analyze("ピラー 2").words] == [0, 1]
+    assert [t.position for t in analyze("統合作戦司令部。部").subwords] == [0, 1, 2, 3, 5]
+
+
 def test_offsets_point_into_the_original_text():
     text = "日本、「ピラー２」参加"
     terms = analyze(text).words

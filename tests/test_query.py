@@ -23,7 +23,8 @@ def test_spaces_mean_and_and_or_not_and_minus_are_operators():
 
 
 def test_lower_case_operators_and_inner_hyphens_are_text():
-    assert parse("Pillar-II").words == ("pillar", "ii")
+    assert parse("Pillar-II") == And((Phrase("Pillar", ("pillar",), ("pillar",)),
+                                      Phrase("II", ("ii",), ("ii",))))
     assert isinstance(parse("cats or dogs"), And)
 
 

@@ -1,0 +1,138 @@
+"""Searching the real seed index: which paragraphs match, which must not, ranking and highlights."""
+
+import re
+import unicodedata
+
+import pytest
+
+import search
+from search.errors import QuerySyntaxError
+
+from .conftest import cited, seed_lines
+
+PILLAR_TWO = {("000_9ac1f42681134e70.txt", 156)} | {
+    ("001_2eb2e19b899ffa84.txt", line) for line in (6, 7, 8, 19, 20, 21)}
+
+
+def nfkc(text):
+    return unicodedata.normalize("NFKC", text)
+
+
+def test_pillar_two_finds_exactly_the_paragraphs_that_say_it(searcher):
+    results = searcher.search("ピラー2", limit=50)
+    assert seed_lines(lambda line: "ピラー2" in nfkc(line)) == PILLAR_TWO
+    assert cited(results) == PILLAR_TWO
+    assert results.total == len(PILLAR_TWO)
+
+
+def test_full_width_digits_match_and_pillar_with_a_two_elsewhere_does_not(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("題\n日本は「ピラー２」に参加する。\nピラーの数は2本。\nピラー、2\n",
+                                encoding="utf-8")
+    search.build_index(docs, tmp_path / "index")
+    results = search.search("ピラー2", tmp_path / "index")
+    assert cited(results) == {("a.txt", 2)}
+    assert results.hits[0].highlights == [(4, 8)]
+
+
+def test_two_plus_two_keeps_both_twos(searcher):
+    expected = seed_lines(lambda line: "日米2プラス2" in nfkc(line))
+    assert len(expected) == 8
+    assert cited(searcher.search("日米2プラス2", limit=50)) == expected
+
+
+def test_citation_of_a_known_hit(searcher):
+    hit = searcher.search("統合作戦司令部").hits[0]
+    assert (hit.source, hit.line, hit.paragraph) == ("004_7af21bdf63ee1157.txt", 23, 12)
+    assert hit.title == "GLOBAL&TREND"
+    assert hit.text.startswith("在日アメリカ軍に新たに「統合軍司令部」")
+    start, end = hit.highlights[0]
+    assert hit.text[start:end] == "統合作戦司令部"
+
+
+def test_highlight_offsets_of_pillar_two_in_its_paragraph(searcher):
+    hit = next(h for h in searcher.search("ピラー2", limit=50).hits
+               if (h.source, h.line) == ("001_2eb2e19b899ffa84.txt", 8))
+    expected = [(m.start(), m.end()) for m in re.finditer("ピラー2", hit.text)]
+    assert len(expected) == 4
+    assert hit.highlights == expected
+    assert all(hit.text[s:e] == "ピラー2" for s, e in hit.highlights)
+    assert "ピラー1" in hit.text  # present, and not highlighted
+
+
+def test_a_sub_word_finds_the_whole_word(searcher):
+    assert ("004_7af21bdf63ee1157.txt", 23) in cited(searcher.search("司令", limit=50))
+    sonic = cited(searcher.search("音速", limit=50))
+    assert seed_lines(lambda line: "極超音速" in line) <= sonic
+    hit = next(h for h in searcher.search("音速", limit=50).hits if "極超音速" in h.text)
+    start, end = hit.highlights[0]
+    assert hit.text[start:end] == "音速"
+
+
+def test_whole_word_matches_rank_above_sub_word_matches(searcher):
+    results = searcher.search("司令部", limit=50)
+    whole = [h.rank for h in results.hits if "司令部" in h.text]
+    parts_only = [h.rank for h in results.hits if "司令部" not in h.text]
+    assert whole and max(whole) < min(parts_only, default=999)
+
+
+def test_spaces_mean_and(searcher):
+    results = searcher.search("ピラー2 韓国", limit=50)
+    expected = seed_lines(lambda line: "ピラー2" in line and "韓国" in line)
+    assert expected and cited(results) == expected
+
+
+def test_or_not_and_minus(searcher):
+    either = cited(searcher.search("ピラー2 OR 統合作戦司令部", limit=50))
+    assert either == PILLAR_TWO | cited(searcher.search("統合作戦司令部", limit=50))
+    without = cited(searcher.search("ピラー2 -韓国", limit=50))
+    assert without == PILLAR_TWO - seed_lines(lambda line: "韓国" in line)
+    assert cited(searcher.search("ピラー2 NOT 韓国", limit=50)) == without
+
+
+def test_quoted_phrase_and_parentheses(searcher):
+    assert cited(searcher.search('"ピラー 2"', limit=50)) == PILLAR_TWO
+    grouped = cited(searcher.search("(ピラー1 OR ピラー2) 韓国", limit=50))
+    assert grouped == seed_lines(lambda line: ("ピラー1" in line or "ピラー2" in line)
+                                 and "韓国" in line)
+
+
+def test_source_filter(searcher):
+    results = searcher.search("ピラー2 source:000", limit=50)
+    assert cited(results) == {("000_9ac1f42681134e70.txt", 156)}
+    assert cited(searcher.search("ピラー2 source:001*", limit=50)) == PILLAR_TWO - cited(results)
+
+
+def test_total_counts_all_matches_beyond_the_limit(searcher):
+    results = searcher.search("ピラー2", limit=2)
+    assert (len(results.hits), results.total) == (2, 7)
+    assert [h.rank for h in results.hits] == [1, 2]
+    assert results.hits[0].score >= results.hits[1].score
+
+
+def test_normalized_forms_find_variants(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "v.txt").write_text("題\nＡＩの研究。\nコンピュータを使う。\n三つの柱。\n対策を講じた。\n",
+                                encoding="utf-8")
+    index = tmp_path / "index"
+    search.build_index(docs, index)
+    assert cited(search.search("AI", index)) == {("v.txt", 2)}
+    assert cited(search.search("コンピューター", index)) == {("v.txt", 3)}
+    assert cited(search.search("3", index)) == {("v.txt", 4)}
+    assert cited(search.search("講ずる", index)) == {("v.txt", 5)}
+
+
+def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
+    hit = next(h for h in searcher.search("統合作戦司令部", limit=50).hits
+               if len(h.text) > 200)
+    assert len(hit.snippet) < len(hit.text)
+    for start, end in hit.snippet_highlights:
+        assert hit.snippet[start:end] == "統合作戦司令部"
+    assert hit.snippet_highlights
+
+
+def test_bad_query_through_the_library(seed_index):
+    with pytest.raises(QuerySyntaxError):
+        search.search('"unbalanced', seed_index)
