@@ -1,0 +1,158 @@
+"""The real CLI through Click's CliRunner (and once through `python -m search`)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import main
+
+from .conftest import REPO, SEEDS
+
+JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "text", "snippet",
+                 "highlights"]
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """Run `kensaku ARGS` in a fresh working directory, seeds as the documents."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KENSAKU_DOCS", str(SEEDS))
+    monkeypatch.delenv("KENSAKU_INDEX", raising=False)
+
+    def invoke(*args, env=None):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return invoke
+
+
+def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_path):
+    result = run("search", "ピラー2")
+    assert result.exit_code == 0
+    assert "no index in index yet" in result.stderr
+    assert "indexed 5 documents, 233 paragraphs" in result.stderr
+    assert result.stdout.startswith("7 paragraphs match ピラー2\n")
+    assert "001_2eb2e19b899ffa84.txt:6  ¶6" in result.stdout
+    assert "000_9ac1f42681134e70.txt:156  ¶96  日本関連" in result.stdout
+    assert (tmp_path / "index" / "kensaku.json").exists()
+    assert "\x1b[" not in result.stdout  # plain when not a terminal
+    again = run("search", "ピラー2")
+    assert again.stderr == "" and again.stdout == result.stdout
+
+
+def test_limit_and_no_match(run):
+    result = run("search", "-n", "2", "ピラー2")
+    assert result.stdout.startswith("7 paragraphs match ピラー2, showing the best 2\n")
+    assert result.stdout.count("\n 1. ") == 1 and "\n 3. " not in result.stdout
+    assert run("search", "存在しない語彙ですよ").stdout == "no paragraph matches 存在しない語彙ですよ\n"
+
+
+def test_json_contract(run):
+    result = run("search", "--json", "--limit", "3", "ピラー2")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data) == ["query", "total", "hits"]
+    assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 7, 3)
+    for rank, hit in enumerate(data["hits"], start=1):
+        assert list(hit) == JSON_HIT_KEYS
+        assert hit["rank"] == rank and isinstance(hit["score"], float)
+        assert hit["highlights"] and all(hit["text"][s:e] == "ピラー2" for s, e in hit["highlights"])
+    first = data["hits"][0]
+    assert (first["source"], first["line"], first["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6, 6)
+    assert first["text"] == first["snippet"] == "◆日本、「ピラー2」参加の可能性"
+    assert first["highlights"] == [[5, 9]]
+
+
+def test_index_command_rebuilds_and_summarises(run, tmp_path):
+    result = run("index", "--index", "ix")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
+    assert result.stdout.rstrip().endswith(" s")
+    assert (tmp_path / "ix" / "kensaku.json").exists()
+    assert run("index", "--index", "ix", "--rebuild").exit_code == 0
+
+
+def test_search_rebuilds_when_documents_change(run, docs_copy):
+    run("index", "--docs", str(docs_copy))
+    assert "ピラー3" not in run("search", "ピラー3").stdout.split("\n", 1)[1]
+    with open(docs_copy / "new.txt", "w", encoding="utf-8") as new:
+        new.write("新しい文書\nピラー3という構想がある。\n")
+    result = run("search", "--docs", str(docs_copy), "ピラー3")
+    assert "changed since the index was built" in result.stderr
+    assert "new.txt:2" in result.stdout
+
+
+def test_search_uses_the_documents_the_index_was_built_from(run, docs_copy, monkeypatch):
+    (docs_copy / "extra.txt").write_text("追加\n量子暗号の研究。\n", encoding="utf-8")
+    run("index", "--docs", str(docs_copy))
+    monkeypatch.delenv("KENSAKU_DOCS")
+    result = run("search", "量子暗号")
+    assert result.stderr == ""
+    assert "extra.txt:2" in result.stdout
+
+
+def test_options_come_from_environment_variables(run, tmp_path):
+    result = run("search", "統合作戦司令部", env={"KENSAKU_INDEX": str(tmp_path / "envix")})
+    assert result.exit_code == 0
+    assert (tmp_path / "envix" / "kensaku.json").exists()
+    assert "004_7af21bdf63ee1157.txt:23" in result.stdout
+
+
+def test_color_on_a_terminal_only_without_no_color(run):
+    from search import cli
+
+    hit_line = "\x1b[31m\x1b[1mピラー2"
+    assert cli._highlighted("日本のピラー2", [(3, 7)]).endswith(f"{hit_line}\x1b[0m")
+    assert "\x1b[" not in run("search", "ピラー2", env={"NO_COLOR": "1"}).stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", ""], "the query is empty"),
+    (["search", "   "], "the query is empty"),
+    (["search", "。、"], "nothing to search for"),
+    (["search", '"ピラー2'], "unbalanced quote"),
+    (["search", "(ピラー2"], "unbalanced parenthesis"),
+    (["search", "ピラー2)"], "unbalanced parenthesis"),
+    (["search", "--docs", "no-such-dir", "ピラー2"], "documents directory not found"),
+    (["index", "--docs", "no-such-dir"], "documents directory not found"),
+    (["search"], "Missing argument"),
+    (["search", "-n", "0", "ピラー2"], "Invalid value"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(run, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_an_index_directory_that_is_not_an_index_is_refused_and_left_alone(run, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("大事な文書", encoding="utf-8")
+    for args in (["index", "--index", str(precious)], ["search", "--index", str(precious), "AI"]):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert "is not a kensaku index" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert [p.name for p in precious.iterdir()] == ["thesis.txt"]
+
+
+def test_a_damaged_manifest_names_the_rebuild_remedy_and_rebuild_repairs(run, tmp_path):
+    run("index")
+    (tmp_path / "index" / "kensaku.json").write_text("{not json", encoding="utf-8")
+    result = run("search", "ピラー2")
+    assert result.exit_code == 1
+    assert "kensaku index --rebuild" in result.stderr
+    assert run("index", "--rebuild").exit_code == 0
+    assert run("search", "ピラー2").stdout.startswith("7 paragraphs match")
+
+
+def test_python_dash_m_search_runs_the_cli(tmp_path):
+    env = dict(os.environ, KENSAKU_DOCS=str(SEEDS), KENSAKU_INDEX=str(tmp_path / "ix"))
+    completed = subprocess.run([sys.executable, "-m", "search", "search", "--json", "日米2プラス2"],
+                               capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["total"] == 8
