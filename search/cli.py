@@ -92,11 +92,20 @@ def _with_progress(run):
     """Run `run(progress)` with a progress bar on stderr when it is a terminal."""
     if not sys.stderr.isatty():
         return run(None)
-    with click.progressbar(length=0, label="indexing", file=sys.stderr,
-                           item_show_func=lambda doc: doc and doc.source) as bar:
-        def progress(document):
-            bar.update(1, document)
+    bars = []
+
+    def progress(done, total, document):
+        if not bars:
+            bars.append(click.progressbar(length=total, label="indexing", file=sys.stderr,
+                                          item_show_func=lambda doc: doc and doc.source))
+            bars[0].__enter__()
+        bars[0].update(1, document)
+
+    try:
         return run(progress)
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 def _summary_line(summary: IndexSummary) -> str:

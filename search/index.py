@@ -31,7 +31,8 @@ DEFAULT_INDEX_DIR = Path("index")
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
 
-Progress = Callable[[DocumentFile], None]
+# progress(documents done, documents in all, the document just done)
+Progress = Callable[[int, int, DocumentFile], None]
 Warn = Callable[[str], None]
 
 
@@ -189,10 +190,10 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
     writer = create_in(str(path), schema()).writer(limitmb=256)
     summary = IndexSummary()
     try:
-        for document in documents:
+        for done, document in enumerate(documents, start=1):
             _add_document(writer, document, warn, summary)
             if progress:
-                progress(document)
+                progress(done, len(documents), document)
         writer.commit()
     except BaseException:
         writer.cancel()
