@@ -2,11 +2,15 @@
 
 Sudachi reads the original text, so every term keeps character offsets into it (for highlighting).
 A term is Sudachi's normalized form, NFKC-normalized and case-folded: ＡＩ, ai and AI meet, and so do
-コンピュータ and コンピューター, 三 and 3, 講じた and 講ずる. Punctuation and whitespace make no terms.
+コンピュータ and コンピューター, 三 and 3, 講じた and 講ずる. A Latin word Sudachi knows is indexed by its
+katakana reading and a Roman numeral as digits, so Pillar-II, Pillar2 and ピラー2 meet. Punctuation and
+whitespace make no terms.
 
-Each text is analyzed at two granularities, kept in two index fields:
+Each text is analyzed into four index fields:
 - `words`: Sudachi's split mode C, whole words (統合 / 作戦 / 司令部);
-- `subwords`: the mode-A parts of each word (統合 / 作戦 / 司令 / 部), so that a part finds the whole.
+- `subwords`: the mode-A parts of each word (統合 / 作戦 / 司令 / 部), so that a part finds the whole;
+- `readings`: the katakana readings of the parts (トウゴウ / サクセン / シレイ / ブ), for kana queries;
+- `grams`: character bigrams of the folded text, so that any substring finds its paragraphs.
 """
 
 from __future__ import annotations
@@ -21,7 +25,20 @@ from whoosh.analysis import Token, Tokenizer
 # SudachiPy refuses inputs over 49,149 UTF-8 bytes; a character takes at most 4 bytes.
 MAX_CHUNK_CHARS = 49_149 // 4
 _SKIPPED_POS = frozenset({"補助記号", "空白"})
+# Words that carry no topic of their own; a question is searched by the others.
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "代名詞", "連体詞", "接続詞", "感動詞"})
 _CHUNK_BREAK = re.compile(r"[。！？!?\n]+")
+
+
+GRANULARITIES = ("words", "subwords", "readings")  # the fields Sudachi's analysis feeds
+# Marks that join the words around them (Pillar-II, PAC-3, ジョー・バイデン) rather than cut a phrase.
+_JOINERS = frozenset("-‐‑・･_'’")
+_ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8",
+                   "ix": "9", "xi": "11", "xii": "12"}
+_KATAKANA = re.compile(r"[ァ-ヺー]+")
+# Characters that combine with the one before them, so that NFKC must see both together.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
+                        "\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff]")
 
 
 class Term(NamedTuple):
@@ -34,6 +51,7 @@ class Term(NamedTuple):
 class Analysis(NamedTuple):
     words: list[Term]
     subwords: list[Term]
+    readings: list[Term]
 
 
 class _Sudachi(threading.local):
@@ -56,6 +74,10 @@ class _Sudachi(threading.local):
             skipped = _dictionary().pos_of(pos_id)[0] in _SKIPPED_POS
             self.skipped_pos_ids[pos_id] = skipped
         return skipped
+
+    def is_function_word(self, pos_id: int) -> bool:
+        pos = _dictionary().pos_of(pos_id)
+        return pos[0] in _FUNCTION_POS or pos[1] == "非自立可能"
 
 
 _dictionary_instance = None
@@ -100,40 +122,108 @@ def chunks(text: str) -> Iterator[tuple[int, str]]:
     yield start, text[start:]
 
 
-def analyze(text: str) -> Analysis:
-    """Words (mode C) and subwords (mode A) of `text`, with offsets into `text`.
+def analyze(text: str, content_only: bool = False) -> Analysis:
+    """Words (mode C), subwords (mode A) and their readings, with offsets into `text`.
 
     Positions count terms, and punctuation leaves a gap of one, so that a phrase never matches
-    across it (ピラー2 does not match ピラー、2); whitespace leaves none.
+    across it (ピラー2 does not match ピラー、2); whitespace and joiners (-・) leave none.
+    `content_only` leaves out function words (particles, auxiliaries, pronouns…), for questions.
     """
     from sudachipy import SplitMode
 
-    words: list[Term] = []
-    subwords: list[Term] = []
+    analysis = Analysis([], [], [])
+    words, subwords, readings = analysis
     sudachi = _sudachi
     word_at = part_at = 0
     for offset, piece in chunks(text):
         for morpheme in sudachi.tokenize(piece):
             if sudachi.is_skipped(morpheme.part_of_speech_id()):
-                if not morpheme.surface().isspace():
+                surface = morpheme.surface()
+                if not surface.isspace() and surface not in _JOINERS:
                     word_at += 1
                     part_at += 1
                 continue
-            form = term_form(morpheme.normalized_form())
-            if not form.strip():
+            if content_only and sudachi.is_function_word(morpheme.part_of_speech_id()):
                 continue
-            words.append(Term(form, offset + morpheme.begin(), offset + morpheme.end(), word_at))
+            form = _term_text(morpheme)
+            if not form:
+                continue
+            start = offset + morpheme.begin()
+            words.append(Term(form, start, offset + morpheme.end(), word_at))
             word_at += 1
             parts = morpheme.split(SplitMode.A)
-            if len(parts) <= 1:
-                subwords.append(Term(form, words[-1].start, words[-1].end, part_at))
+            for part in (parts if len(parts) > 1 else (morpheme,)):
+                begin, end = offset + part.begin(), offset + part.end()
+                subwords.append(Term(_term_text(part) if part is not morpheme else form,
+                                     begin, end, part_at))
+                readings.append(Term(part.reading_form(), begin, end, part_at))
                 part_at += 1
-                continue
-            for part in parts:
-                subwords.append(Term(term_form(part.normalized_form()), offset + part.begin(),
-                                     offset + part.end(), part_at))
-                part_at += 1
-    return Analysis(words, subwords)
+    return analysis
+
+
+def _term_text(morpheme) -> str:
+    """The indexed form of a morpheme: folded normalized form, Latin words by their reading."""
+    form = term_form(morpheme.normalized_form())
+    if form.isascii() and form.isalpha():
+        if form in _ROMAN_NUMERALS:
+            return _ROMAN_NUMERALS[form]
+        reading = morpheme.reading_form()
+        if _KATAKANA.fullmatch(reading) and not morpheme.is_oov():
+            return reading
+    return form if not form.isspace() else ""
+
+
+class _Folding(dict):
+    """NFKC + case folding of single characters, for str.translate; filled as characters come."""
+
+    def __missing__(self, code: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(code)).casefold()
+        self[code] = folded
+        return folded
+
+
+_folding = _Folding()
+
+
+def fold(text: str) -> str:
+    """NFKC-normalized, case-folded `text`: what substring search compares."""
+    if _COMBINING.search(text):
+        return unicodedata.normalize("NFKC", text).casefold()
+    return text.translate(_folding)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """`fold(text)`, and for each of its characters the start and end offset in `text`."""
+    folded, starts, ends = [], [], []
+    start = 0
+    while start < len(text):
+        end = start + 1
+        while end < len(text) and _COMBINING.match(text, end):
+            end += 1
+        piece = unicodedata.normalize("NFKC", text[start:end]).casefold()
+        folded.append(piece)
+        starts += [start] * len(piece)
+        ends += [end] * len(piece)
+        start = end
+    return "".join(folded), starts, ends
+
+
+def grams(folded: str) -> list[str]:
+    """Character bigrams of folded text, one per position; the last character stands alone."""
+    return [folded[i:i + 2] for i in range(len(folded))]
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana turned into katakana; everything else unchanged."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def duplicate_key(text: str) -> str:
+    """A key shared by paragraphs whose folded text, whitespace aside, is the same."""
+    import hashlib
+
+    same = "".join(fold(text).split())
+    return hashlib.blake2b(same.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def runs(terms: list[Term]) -> list[list[Term]]:
@@ -164,21 +254,24 @@ def analyze_cached(text: str) -> Analysis:
 
 
 class SudachiTokenizer(Tokenizer):
-    """A Whoosh tokenizer yielding one granularity (`words` or `subwords`) of the analysis.
+    """A Whoosh tokenizer yielding one field's terms (a GRANULARITIES name, or `grams`).
 
-    It holds nothing but the granularity's name, so it pickles into Whoosh's schema; the Sudachi
+    It holds nothing but the field's name, so it pickles into Whoosh's schema; the Sudachi
     tokenizer itself lives per thread in this module and is created on first use.
     """
 
     def __init__(self, granularity: str = "words") -> None:
-        if granularity not in Analysis._fields:
+        if granularity not in GRANULARITIES + ("grams",):
             raise ValueError(f"unknown granularity: {granularity}")
         self.granularity = granularity
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        terms = getattr(analyze_cached(value), self.granularity)
+        if self.granularity == "grams":
+            terms = (Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(value))))
+        else:
+            terms = getattr(analyze_cached(value), self.granularity)
         for term in terms:
             token.text = term.text
             token.boost = 1.0

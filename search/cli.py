@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -48,6 +49,8 @@ index_option = click.option(
 @click.version_option(package_name="kensaku")
 def main() -> None:
     """kensaku: Japanese full-text search over a directory of text files."""
+    # Piped into `head`, stop quietly as other command-line tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 @main.command("index")
@@ -134,6 +137,9 @@ def _print_results(results: SearchResults, color: bool) -> None:
         click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"
                    f"  ({hit.score:.2f})", color=color)
         click.echo(f"    {_highlighted(hit.snippet, hit.snippet_highlights)}", color=color)
+        if hit.also:
+            places = ", ".join(f"{place.source}:{place.line}" for place in hit.also)
+            click.echo(click.style(f"    also at {places}", dim=True), color=color)
 
 
 def _shorten(title: str) -> str:

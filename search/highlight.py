@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from .analysis import Term, analyze
+from .analysis import Term, analyze, fold_with_offsets
 from .query import Phrase
 
 Span = tuple[int, int]
@@ -26,10 +26,16 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
     if not phrases:
         return []
     analysis = analyze(text)
+    folded = None
     spans = []
     for phrase in phrases:
         spans += _find_runs(analysis.words, phrase.words)
         spans += _find_runs(analysis.subwords, phrase.subwords)
+        if phrase.substring and phrase.folded.strip():
+            folded = folded or fold_with_offsets(text)
+            spans += _find_substrings(folded, phrase.folded.strip())
+        if phrase.kana:
+            spans += _find_readings(analysis.readings, phrase.kana)
     return merge_spans(spans)
 
 
@@ -42,6 +48,32 @@ def _find_runs(terms: Sequence[Term], wanted: Sequence[str]) -> list[Span]:
             for i in range(len(texts) - size + 1)
             if texts[i] == wanted[0] and texts[i:i + size] == wanted
             and terms[i + size - 1].position - terms[i].position == size - 1]
+
+
+def _find_substrings(folded: tuple[str, list[int], list[int]], needle: str) -> list[Span]:
+    """Spans of the original text whose folded form contains `needle`."""
+    haystack, starts, ends = folded
+    spans = []
+    at = haystack.find(needle)
+    while at >= 0:
+        spans.append((starts[at], ends[at + len(needle) - 1]))
+        at = haystack.find(needle, at + 1)
+    return spans
+
+
+def _find_readings(readings: Sequence[Term], kana: str) -> list[Span]:
+    """Spans of consecutive terms whose readings, put together, spell `kana`."""
+    spans = []
+    for first in range(len(readings)):
+        spelled = ""
+        for last in range(first, len(readings)):
+            spelled += readings[last].text
+            if not kana.startswith(spelled):
+                break
+            if spelled == kana:
+                spans.append((readings[first].start, readings[last].end))
+                break
+    return spans
 
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:

@@ -12,14 +12,19 @@ import contextlib
 import fcntl
 import json
 import os
+import pickle
+import re
 import shutil
+import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .documents import DocumentFile, UnreadableDocument, find_documents, read_paragraphs
-from .errors import IndexBusy, IndexDamaged, NotAnIndex
+from .documents import (DocumentFile, Paragraph, UnreadableDocument, find_documents,
+                        read_paragraphs)
+from .errors import IndexBusy, IndexDamaged, KensakuError, NotAnIndex
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
@@ -30,6 +35,12 @@ DEFAULT_DOCS_DIR = Path("seeds")
 DEFAULT_INDEX_DIR = Path("index")
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
+# The manifest being written by a build (left behind when the build was killed).
+_TEMPORARY_MANIFEST = re.compile(rf"\.{re.escape(MANIFEST_NAME)}\.[0-9a-f-]+\.tmp")
+# What reading a damaged Whoosh index raises: its own errors are added in translate_damage.
+_READ_ERRORS = (OSError, EOFError, ValueError, LookupError, TypeError, AttributeError,
+                struct.error, pickle.UnpicklingError, zlib.error)
+_DESCRIBE_CHARS = 160
 
 # progress(documents done, documents in all, the document just done)
 Progress = Callable[[int, int, DocumentFile], None]
@@ -50,17 +61,29 @@ def schema():
     """The Whoosh schema: one document per paragraph."""
     from whoosh.fields import ID, STORED, TEXT, Schema
 
-    from .analysis import SudachiTokenizer
+    from .analysis import GRANULARITIES, SudachiTokenizer
 
+    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True)
+             for name in GRANULARITIES + ("grams",)}
     return Schema(
         source=ID(stored=True),
         title=STORED(),
         paragraph=STORED(),
         line=STORED(),
         text=STORED(),
-        words=TEXT(analyzer=SudachiTokenizer("words"), phrase=True),
-        subwords=TEXT(analyzer=SudachiTokenizer("subwords"), phrase=True),
+        same_text=ID(sortable=True),
+        **terms,
     )
+
+
+def paragraph_fields(paragraph: Paragraph) -> dict:
+    """The fields of the index document for one paragraph."""
+    from .analysis import GRANULARITIES, duplicate_key
+
+    fields = dict.fromkeys(GRANULARITIES + ("grams",), paragraph.text)
+    fields.update(source=paragraph.source, title=paragraph.title, paragraph=paragraph.paragraph,
+                  line=paragraph.line, text=paragraph.text, same_text=duplicate_key(paragraph.text))
+    return fields
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -76,7 +99,9 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["generation"], manifest["files"], manifest["docs_dir"]
+        manifest["files"], manifest["docs_dir"]
+        if not _is_generation_name(manifest["generation"]):
+            raise ValueError("the live generation is not a generation directory's name")
     except (OSError, ValueError, KeyError, TypeError):
         raise IndexDamaged(_damaged(index_dir, "its manifest is unreadable")) from None
     if manifest.get("format") != FORMAT_VERSION:
@@ -84,12 +109,32 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
+def recorded_docs_dir(index_dir: Path) -> Path | None:
+    """The documents directory the index was built from; None without a readable manifest."""
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexDamaged:
+        return None
+    return Path(manifest["docs_dir"]) if manifest else None
+
+
+def _is_generation_name(name) -> bool:
+    """Whether `name` is a generation directory's name, and nothing that leads elsewhere."""
+    return (isinstance(name, str) and name.startswith(GENERATION_PREFIX)
+            and "/" not in name and os.sep not in name and "\0" not in name)
+
+
 def _refuse_foreign_directory(index_dir: Path) -> None:
-    foreign = [p.name for p in index_dir.iterdir()
-               if p.name not in _HARMLESS_NAMES and not p.name.startswith(GENERATION_PREFIX)]
+    foreign = [p.name for p in index_dir.iterdir() if not _is_ours(p.name)]
     if foreign:
         raise NotAnIndex(f"{index_dir} is not a kensaku index (it holds {foreign[0]!r} and "
                          "perhaps more); choose an empty or new directory for --index")
+
+
+def _is_ours(name: str) -> bool:
+    """Whether an index directory may hold `name`: kensaku's files, left-overs of killed builds."""
+    return (name in _HARMLESS_NAMES or name.startswith(GENERATION_PREFIX)
+            or _TEMPORARY_MANIFEST.fullmatch(name) is not None)
 
 
 def _damaged(index_dir: Path, reason: str) -> str:
@@ -101,17 +146,43 @@ def open_index(index_dir: Path):
     """The live Whoosh index in `index_dir`; raises IndexDamaged when it cannot be opened."""
     from whoosh.index import open_dir
 
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise IndexDamaged(f"no index in {index_dir}; run `kensaku index --index {index_dir}`")
+    generation = None
+    while True:
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexDamaged(f"no index in {index_dir}; run `kensaku index --index {index_dir}`")
+        if manifest["generation"] == generation:
+            raise IndexDamaged(_damaged(index_dir, problem))
+        generation = manifest["generation"]
+        try:
+            return open_dir(str(Path(index_dir) / generation))
+        except Exception as error:  # Whoosh raises many kinds on damaged files
+            # Try again if builds replaced this generation meanwhile; damage leaves it live.
+            problem = _describe(error)
+
+
+@contextlib.contextmanager
+def translate_damage(index_dir: Path) -> Iterator[None]:
+    """Turn what reading a damaged index raises (Whoosh, OS, unpickling errors) into IndexDamaged.
+
+    Whoosh reads segment files lazily, so damage may surface only at search time: wrap every call
+    that reads the index (opening it, searching, reading stored fields) in this.
+    """
+    from whoosh.filedb.filestore import StorageError
+    from whoosh.filedb.filetables import FileFormatError
+    from whoosh.index import IndexError as WhooshIndexError
+
     try:
-        return open_dir(str(Path(index_dir) / manifest["generation"]))
-    except Exception as error:  # Whoosh raises many kinds on damaged files
-        raise IndexDamaged(_damaged(index_dir, _describe(error))) from None
+        yield
+    except KensakuError:
+        raise
+    except _READ_ERRORS + (WhooshIndexError, StorageError, FileFormatError) as error:
+        raise IndexDamaged(_damaged(Path(index_dir), _describe(error))) from error
 
 
 def _describe(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
+    lines = str(error).splitlines()
+    text = lines[0][:_DESCRIBE_CHARS] if lines else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
@@ -161,16 +232,46 @@ def _build(docs_dir: Path, index_dir: Path, documents: list[DocumentFile],
            progress: Progress | None, warn: Warn | None) -> IndexSummary:
     _live_generation(index_dir)  # refuses a directory that holds something else
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(index_dir)
     with _writer_lock(index_dir):
         started = time.perf_counter()
         previous = _live_generation(index_dir)
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
         summary = _write_generation(index_dir / generation, documents, progress, warn)
+        _seal_generation(index_dir / generation)
         _write_manifest(index_dir, generation, docs_dir, documents, summary)
         # The previous generation stays: a search that opened it may still be reading it.
         _remove_generations(index_dir, keep={generation, previous})
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _owner_only(index_dir: Path) -> None:
+    """Make the index directory readable by its owner only, as a new one is created."""
+    with contextlib.suppress(PermissionError):
+        if index_dir.stat().st_mode & 0o077:
+            index_dir.chmod(0o700)
+
+
+def _seal_generation(path: Path) -> None:
+    """Make a written generation owner-only and durable before the manifest names it."""
+    for child in path.iterdir():
+        child.chmod(0o600)
+        descriptor = os.open(child, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    _fsync_directory(path)
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make the entries of directory `path` (new, renamed files) durable."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _live_generation(index_dir: Path) -> str | None:
@@ -211,9 +312,7 @@ def _add_document(writer, document: DocumentFile, warn: Warn | None,
             warn(f"skipped {document.source}: {problem}")
         return
     for paragraph in paragraphs:
-        writer.add_document(source=paragraph.source, title=paragraph.title,
-                            paragraph=paragraph.paragraph, line=paragraph.line,
-                            text=paragraph.text, words=paragraph.text, subwords=paragraph.text)
+        writer.add_document(**paragraph_fields(paragraph))
     summary.documents += 1
     summary.paragraphs += len(paragraphs)
 
@@ -229,33 +328,60 @@ def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": {d.source: d.stamp for d in documents},
     }
-    temporary = index_dir / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, index_dir / MANIFEST_NAME)
+    replace_manifest(index_dir, manifest)
+
+
+def replace_manifest(index_dir: Path, manifest: dict) -> None:
+    """Make `manifest` the index's manifest in one atomic step that survives a crash.
+
+    The caller holds the writer lock. The new manifest is written to a temporary file, flushed to
+    disk, renamed over the old one, and the rename flushed, so that a reader, a crash or a SIGKILL
+    at any moment sees the old manifest or the new one, whole.
+    """
+    data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    temporary = index_dir / f".{MANIFEST_NAME}.{os.getpid()}-{time.time_ns():x}.tmp"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(descriptor)
+        os.replace(temporary, index_dir / MANIFEST_NAME)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    _fsync_directory(index_dir)
 
 
 def _remove_generations(index_dir: Path, keep: set) -> None:
-    """Remove every generation directory not in `keep`, left-overs of interrupted builds included."""
+    """Remove every generation directory not in `keep`, and every temporary manifest: the
+    left-overs of interrupted builds (the caller holds the writer lock, so no build is running)."""
     for path in index_dir.iterdir():
         if path.name.startswith(GENERATION_PREFIX) and path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+        elif _TEMPORARY_MANIFEST.fullmatch(path.name):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 @contextlib.contextmanager
-def _writer_lock(index_dir: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the index's writer lock, waiting at most `wait` seconds for another writer."""
-    with open(index_dir / LOCK_NAME, "a") as lock_file:
+def _writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the index's writer lock, waiting at most `wait` seconds (default LOCK_WAIT_SECONDS)
+    for another writer. The lock is an flock, so a killed writer releases it."""
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    descriptor = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(f"another kensaku process is writing the index in "
                                     f"{index_dir}; try again when it is done") from None
                 time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock

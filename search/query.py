@@ -6,29 +6,63 @@ The syntax is what search boxes accept:
 - `source:PATTERN` keeps paragraphs whose source starts with PATTERN (or matches it, with * and ?);
 - a run typed without spaces is a phrase: ピラー2 is the words ピラー and 2, next to each other.
 Operators are upper case; `and`, `or` and `not` are ordinary words.
+
+A natural-language question (日本で梅雨がないのは北海道とどこか。) is searched differently: any of its
+content words may match, ranked by BM25; `mode="auto"` recognizes one by its ending or its particles.
+
+A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as a substring of the
+folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
+by reading. Synonym expansions rank below every literal match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Union
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Union
 
-from .analysis import analyze, runs
+from whoosh import matching
+from whoosh import query as q
+from whoosh.query.wrappers import WrappingQuery
+
+from .analysis import analyze, fold, runs, to_katakana
 from .errors import QuerySyntaxError
 
-WORD_BOOST = 2.0  # a whole-word match outranks a match of its parts
+MODES = ("auto", "keyword", "question")
+WORD_BOOST = 2.0
+# Added once per matching field of a phrase, so that whole words outrank sub-words, sub-words
+# outrank mere substrings, and all of these outrank readings and synonyms, whatever BM25 says.
+TIER_BONUS = {"words": 10_000.0, "subwords": 1_000.0, "grams": 100.0}
+GRAM_BOOST = 0.5
+READING_BOOST = 0.5
+EXPANSION_BOOST = 0.5
 _OPERATORS = {"AND", "OR", "NOT"}
 _SOURCE_PREFIX = "source:"
 _SPECIAL = '()"'
+_KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]+")
+_QUESTION_END = re.compile(r"[?？。]\s*$")
+_QUESTION_WORDS = re.compile(r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)")
+_SYNTAX = re.compile(r'["()]|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
 
 
 @dataclass(frozen=True)
 class Phrase:
-    """Text to find as a run of terms, at both granularities."""
+    """Text to find as a run of terms, at every granularity."""
 
     text: str
     words: tuple[str, ...]
     subwords: tuple[str, ...]
+    alternatives: tuple["Phrase", ...] = field(default=(), compare=False)
+    substring: bool = field(default=True, compare=False)  # also match as a substring (grams)
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @property
+    def kana(self) -> str | None:
+        """The text in katakana when it is all kana, for matching readings."""
+        return to_katakana(self.text) if _KANA_RUN.fullmatch(self.text) else None
 
 
 @dataclass(frozen=True)
@@ -51,28 +85,65 @@ class Not:
     child: object
 
 
-Node = Union[Phrase, SourceFilter, And, Or, Not]
+@dataclass(frozen=True)
+class Question:
+    """Any of these words, ranked by BM25 alone."""
+
+    words: tuple[Phrase, ...]
 
 
-def parse(text: str) -> Node:
+Node = Union[Phrase, SourceFilter, And, Or, Not, Question]
+Synonyms = Callable[[Phrase], "list[Phrase]"]
+
+
+def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Node:
     """The query tree of `text`; raises QuerySyntaxError with a one-line reason."""
+    if mode not in MODES:
+        raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
-    parser = _Parser(list(_lex(text)))
-    node = parser.parse()
+    node = None
+    if mode == "question" or (mode == "auto" and looks_like_question(text)):
+        node = _question(text)
+    if node is None:
+        node = _Parser(list(_lex(text))).parse()
     if node is None:
         raise QuerySyntaxError(f"nothing to search for in {text!r}: it has no words, only "
                                "punctuation or operators")
-    return node
+    return expand(node, synonyms) if synonyms else node
+
+
+def looks_like_question(text: str) -> bool:
+    """A sentence rather than keywords: no query syntax, and a question mark or word, or a long
+    run with particles."""
+    if _SYNTAX.search(text):
+        return False
+    if _QUESTION_END.search(text) or _QUESTION_WORDS.search(text):
+        return True
+    all_words = analyze(text).words
+    return len(all_words) >= 6 and len(analyze(text, content_only=True).words) < len(all_words)
+
+
+def _question(text: str) -> Question | None:
+    seen: dict[str, Phrase] = {}
+    content = analyze(text, content_only=True)
+    for word in content.words:
+        parts = tuple(p.text for p in content.subwords if word.start <= p.start < word.end)
+        seen.setdefault(word.text, Phrase(text[word.start:word.end], (word.text,), parts,
+                                          substring=False))
+    return Question(tuple(seen.values())) if seen else None
 
 
 def phrases(node: Node) -> Iterator[Phrase]:
     """The phrases a matching paragraph contains (those under NOT are left out)."""
     if isinstance(node, Phrase):
         yield node
+        yield from node.alternatives
     elif isinstance(node, (And, Or)):
         for child in node.children:
             yield from phrases(child)
+    elif isinstance(node, Question):
+        yield from node.words
 
 
 def make_phrase(text: str) -> Node | None:
@@ -94,6 +165,18 @@ def _texts(terms) -> tuple[str, ...]:
 
 def _span_text(text: str, terms) -> str:
     return text[terms[0].start:terms[-1].end]
+
+
+def expand(node: Node, synonyms: Synonyms) -> Node:
+    """The tree with each phrase carrying its synonyms as alternatives."""
+    if isinstance(node, Phrase):
+        alternatives = tuple(synonyms(node))
+        return Phrase(node.text, node.words, node.subwords, alternatives) if alternatives else node
+    if isinstance(node, (And, Or)):
+        return type(node)(tuple(expand(child, synonyms) for child in node.children))
+    if isinstance(node, Not):
+        return Not(expand(node.child, synonyms))
+    return node
 
 
 def _lex(text: str) -> Iterator[tuple[str, str]]:
@@ -206,29 +289,138 @@ def _combine(kind, children: list) -> Node | None:
     return children[0] if len(children) == 1 else kind(tuple(children))
 
 
-def to_whoosh(node: Node):
-    """The Whoosh query for a query tree."""
-    from whoosh import query as q
+# --- the tree as a Whoosh query -------------------------------------------------------------
 
+Lexicon = Callable[[str, str], bool]  # (field, term) -> whether the index holds the term
+
+
+def to_whoosh(node: Node, lexicon: Lexicon | None = None):
+    """The Whoosh query for a query tree; `lexicon` lets kana phrases match readings."""
     if isinstance(node, Phrase):
-        return q.Or([_sequence("words", node.words, WORD_BOOST),
-                     _sequence("subwords", node.subwords, 1.0)])
+        return _phrase_query(node, lexicon)
+    if isinstance(node, Question):
+        return q.Or([_question_word(word) for word in node.words])
     if isinstance(node, SourceFilter):
         matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
         return q.ConstantScoreQuery(matcher("source", node.pattern), 0.0)
     if isinstance(node, Or):
-        return q.Or([to_whoosh(child) for child in node.children])
+        return q.Or([to_whoosh(child, lexicon) for child in node.children])
     if isinstance(node, Not):
-        return q.AndNot(q.Every(), to_whoosh(node.child))
-    wanted = [to_whoosh(c) for c in node.children if not isinstance(c, Not)]
-    unwanted = [to_whoosh(c.child) for c in node.children if isinstance(c, Not)]
+        return q.AndNot(q.Every(), to_whoosh(node.child, lexicon))
+    wanted = [to_whoosh(c, lexicon) for c in node.children if not isinstance(c, Not)]
+    unwanted = [to_whoosh(c.child, lexicon) for c in node.children if isinstance(c, Not)]
     positive = q.And(wanted) if wanted else q.Every()
     return q.AndNot(positive, q.Or(unwanted)) if unwanted else positive
 
 
-def _sequence(field: str, terms: tuple[str, ...], boost: float):
-    from whoosh import query as q
+def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True):
+    tier = TIER_BONUS if literal else {}
+    boost = 1.0 if literal else EXPANSION_BOOST
+    parts = [
+        _tiered(_sequence("words", phrase.words, WORD_BOOST * boost), tier.get("words")),
+        _tiered(_sequence("subwords", phrase.subwords, boost), tier.get("subwords")),
+        _tiered(_gram_query(phrase.folded, GRAM_BOOST * boost), tier.get("grams")),
+    ]
+    reading = _reading_query(phrase.kana, lexicon) if phrase.kana and lexicon else None
+    if reading is not None:
+        parts.append(reading)
+    for alternative in phrase.alternatives:
+        parts.append(_phrase_query(alternative, lexicon, literal=False))
+    return q.Or([part for part in parts if part is not None])
 
+
+def _question_word(word: Phrase):
+    parts = [q.Term("words", word.words[0], boost=WORD_BOOST)]
+    parts += [q.Term("subwords", part) for part in word.subwords]
+    return q.Or(parts)
+
+
+def _sequence(field_name: str, terms: tuple[str, ...], boost: float):
     if len(terms) == 1:
-        return q.Term(field, terms[0], boost=boost)
-    return q.Phrase(field, list(terms), boost=boost)
+        return q.Term(field_name, terms[0], boost=boost)
+    return q.Phrase(field_name, list(terms), boost=boost)
+
+
+def _gram_query(folded: str, boost: float):
+    """The folded text as a run of bigrams; one character matches every bigram it starts."""
+    folded = folded.strip()
+    if not folded:
+        return None
+    if len(folded) == 1:
+        return q.Prefix("grams", folded, boost=boost)
+    grams = [folded[i:i + 2] for i in range(len(folded) - 1)]
+    return _sequence("grams", tuple(grams), boost)
+
+
+def _reading_query(kana: str, lexicon: Lexicon):
+    """The kana as a run of readings the index holds (fewest readings first), or None."""
+    pieces = segment(kana, lambda piece: lexicon("readings", piece))
+    if not pieces:
+        return None
+    return _sequence("readings", tuple(pieces), READING_BOOST) if len(pieces) > 1 else \
+        q.Term("readings", pieces[0], boost=READING_BOOST)
+
+
+def segment(text: str, known: Callable[[str], bool]) -> list[str] | None:
+    """`text` cut into the fewest pieces that are all `known`, or None when it cannot be."""
+    best: list[list[str] | None] = [[]] + [None] * len(text)
+    for end in range(1, len(text) + 1):
+        for start in range(end):
+            before = best[start]
+            if before is not None and (best[end] is None or len(before) + 1 < len(best[end])):
+                if known(text[start:end]):
+                    best[end] = before + [text[start:end]]
+    return best[len(text)]
+
+
+def _tiered(query, bonus: float | None):
+    if query is None or not bonus:
+        return query
+    return Bonus(query, bonus)
+
+
+class Bonus(WrappingQuery):
+    """Adds a constant to the score of every match of the wrapped query."""
+
+    def __init__(self, child, bonus: float) -> None:
+        WrappingQuery.__init__(self, child)
+        self.bonus = bonus
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.child, self.bonus) == (other.child, other.bonus)
+
+    def __hash__(self):
+        return hash(self.child) ^ hash(self.bonus)
+
+    def _rewrap(self, child):
+        return Bonus(child, self.bonus)
+
+    def matcher(self, searcher, context=None):
+        inner = self.child.matcher(searcher, context)
+        if isinstance(inner, matching.NullMatcherClass):
+            return inner
+        return _BonusMatcher(inner, self.bonus)
+
+
+class _BonusMatcher(matching.WrappingMatcher):
+    def __init__(self, child, bonus: float) -> None:
+        matching.WrappingMatcher.__init__(self, child)
+        self.bonus = bonus
+
+    def copy(self):
+        return _BonusMatcher(self.child.copy(), self.bonus)
+
+    def _replacement(self, newchild):
+        return _BonusMatcher(newchild, self.bonus)
+
+    def skip_to_quality(self, minquality):
+        return self.child.skip_to_quality(minquality - self.bonus)
+
+    def max_quality(self):
+        return self.child.max_quality() + self.bonus
+
+    def block_quality(self):
+        return self.child.block_quality() + self.bonus
+
+    def score(self):
+        return self.child.score() + self.bonus

@@ -2,7 +2,8 @@
 
 `search()` is the one-call API; `Searcher` keeps the index open for many queries. A hit carries its
 citation (source, line, paragraph number, title), the whole paragraph text, the character spans of
-every match in it, and a snippet around the best match.
+every match in it, and a snippet around the best match. Paragraphs with the same text (a document
+that repeats itself, or two copies of one article) are one hit citing every place they stand.
 """
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ from pathlib import Path
 
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index
-from .query import parse, phrases, to_whoosh
+from .query import Synonyms, parse, phrases, to_whoosh
 
 DEFAULT_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where else a hit's text stands."""
+
+    source: str
+    line: int
+    paragraph: int
 
 
 @dataclass
@@ -29,13 +39,15 @@ class Hit:
     snippet: str
     highlights: list[Span]
     snippet_highlights: list[Span] = field(default_factory=list, repr=False)
+    also: list[Place] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
                 "text": self.text, "snippet": self.snippet,
-                "highlights": [list(span) for span in self.highlights]}
+                "highlights": [list(span) for span in self.highlights],
+                "also": [vars(place) for place in self.also]}
 
 
 @dataclass
@@ -52,20 +64,48 @@ class SearchResults:
 class Searcher:
     """An open index answering queries; use as a context manager or call `close()`."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, synonyms: Synonyms | None = None) -> None:
         from whoosh.scoring import BM25F
 
         self._index = open_index(index_dir)
         self._searcher = self._index.searcher(weighting=BM25F())
+        self._reader = self._searcher.reader()
+        self._same_text = self._reader.column_reader("same_text")
+        self._synonyms = synonyms
 
-    def search(self, query: str, limit: int = DEFAULT_LIMIT) -> SearchResults:
-        """The best `limit` paragraphs for `query`, and how many match in all."""
-        tree = parse(query)
-        found = self._searcher.search(to_whoosh(tree), limit=limit)
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto") -> SearchResults:
+        """The best `limit` paragraphs for `query`, and how many match in all.
+
+        `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
+        """
+        tree = parse(query, mode, self._synonyms)
+        whoosh_query = to_whoosh(tree, self._has_term)
+        found = self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
         wanted = list(phrases(tree))
-        hits = [_hit(rank, found.score(rank - 1), found[rank - 1], wanted)
-                for rank in range(1, found.scored_length() + 1)]
+        hits = [self._hit(rank, score, docnum, wanted)
+                for rank, (score, docnum) in enumerate(found.top_n, start=1)]
         return SearchResults(query, len(found), hits)
+
+    def _has_term(self, field_name: str, text: str) -> bool:
+        return (field_name, text) in self._reader
+
+    def _hit(self, rank: int, score: float, docnum: int, wanted) -> Hit:
+        stored = self._searcher.stored_fields(docnum)
+        text = stored["text"]
+        spans = match_spans(text, wanted)
+        short, short_spans = snippet(text, spans)
+        return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
+                   paragraph=stored["paragraph"], line=stored["line"], text=text, snippet=short,
+                   highlights=spans, snippet_highlights=short_spans, also=self._also(docnum))
+
+    def _also(self, docnum: int) -> list[Place]:
+        from whoosh.query import Term
+
+        key = self._same_text[docnum]
+        others = [self._searcher.stored_fields(other)
+                  for other in self._searcher.docs_for_query(Term("same_text", key))
+                  if other != docnum]
+        return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
 
     def close(self) -> None:
         self._searcher.close()
@@ -77,16 +117,8 @@ class Searcher:
         self.close()
 
 
-def _hit(rank: int, score: float, stored, wanted) -> Hit:
-    text = stored["text"]
-    spans = match_spans(text, wanted)
-    short, short_spans = snippet(text, spans)
-    return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
-               paragraph=stored["paragraph"], line=stored["line"], text=text, snippet=short,
-               highlights=spans, snippet_highlights=short_spans)
-
-
-def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT) -> SearchResults:
+def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
+           mode: str = "auto", synonyms: Synonyms | None = None) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
-    with Searcher(index_dir) as searcher:
-        return searcher.search(query, limit)
+    with Searcher(index_dir, synonyms) as searcher:
+        return searcher.search(query, limit, mode)

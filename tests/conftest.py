@@ -45,4 +45,6 @@ def seed_lines(predicate) -> set[tuple[str, int]]:
 
 
 def cited(results) -> set[tuple[str, int]]:
-    return {(hit.source, hit.line) for hit in results.hits}
+    """Every (source, line) the results cite, the places of duplicates included."""
+    return {(hit.source, hit.line) for hit in results.hits} | {
+        (place.source, place.line) for hit in results.hits for place in hit.also}

@@ -14,14 +14,19 @@ def subwords(text):
 
 
 def test_width_and_case_variants_meet():
-    assert words("ＡＩ") == words("AI") == words("ai") == ["ai"]
-    assert words("ＰＡＣ") == words("pac")
+    assert words("ＡＩ") == words("AI") == words("ai") == ["エーアイ"]
+    assert words("ＪＪＯＣ") == words("jjoc") == ["jjoc"]
 
 
 def test_spelling_variants_and_numerals_meet():
     assert words("コンピュータ") == words("コンピューター")
     assert words("三") == words("3") == ["3"]
     assert words("講じた")[0] == words("講ずる")[0] == words("講じる")[0] == "講じる"
+
+
+def test_latin_words_meet_katakana_through_their_reading_and_roman_numerals_are_digits():
+    assert words("Pillar-II") == words("Pillar2") == words("ピラー2") == ["ピラー", "2"]
+    assert words("PAC-3") == words("PAC3")
 
 
 def test_punctuation_and_whitespace_make_no_terms():

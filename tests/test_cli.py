@@ -13,7 +13,7 @@ from search.cli import main
 from .conftest import REPO, SEEDS
 
 JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "text", "snippet",
-                 "highlights"]
+                 "highlights", "also"]
 
 
 @pytest.fixture
@@ -33,8 +33,9 @@ def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_pat
     assert result.exit_code == 0
     assert "no index in index yet" in result.stderr
     assert "indexed 5 documents, 233 paragraphs" in result.stderr
-    assert result.stdout.startswith("7 paragraphs match ピラー2\n")
+    assert result.stdout.startswith("13 paragraphs match ピラー2, showing the best 10\n")
     assert "001_2eb2e19b899ffa84.txt:6  ¶6" in result.stdout
+    assert "    also at 001_2eb2e19b899ffa84.txt:19\n" in result.stdout
     assert "000_9ac1f42681134e70.txt:156  ¶96  日本関連" in result.stdout
     assert (tmp_path / "index" / "kensaku.json").exists()
     assert "\x1b[" not in result.stdout  # plain when not a terminal
@@ -44,7 +45,7 @@ def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_pat
 
 def test_limit_and_no_match(run):
     result = run("search", "-n", "2", "ピラー2")
-    assert result.stdout.startswith("7 paragraphs match ピラー2, showing the best 2\n")
+    assert result.stdout.startswith("13 paragraphs match ピラー2, showing the best 2\n")
     assert result.stdout.count("\n 1. ") == 1 and "\n 3. " not in result.stdout
     assert run("search", "存在しない語彙ですよ").stdout == "no paragraph matches 存在しない語彙ですよ\n"
 
@@ -54,7 +55,7 @@ def test_json_contract(run):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data) == ["query", "total", "hits"]
-    assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 7, 3)
+    assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 3)
     for rank, hit in enumerate(data["hits"], start=1):
         assert list(hit) == JSON_HIT_KEYS
         assert hit["rank"] == rank and isinstance(hit["score"], float)
@@ -63,6 +64,7 @@ def test_json_contract(run):
     assert (first["source"], first["line"], first["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6, 6)
     assert first["text"] == first["snippet"] == "◆日本、「ピラー2」参加の可能性"
     assert first["highlights"] == [[5, 9]]
+    assert first["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19}]
 
 
 def test_index_command_rebuilds_and_summarises(run, tmp_path):
@@ -147,7 +149,7 @@ def test_a_damaged_manifest_names_the_rebuild_remedy_and_rebuild_repairs(run, tm
     assert result.exit_code == 1
     assert "kensaku index --rebuild" in result.stderr
     assert run("index", "--rebuild").exit_code == 0
-    assert run("search", "ピラー2").stdout.startswith("7 paragraphs match")
+    assert run("search", "ピラー2").stdout.startswith("13 paragraphs match")
 
 
 def test_python_dash_m_search_runs_the_cli(tmp_path):
