@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Kill `kensaku index --rebuild` with SIGKILL at random moments; the index must survive each kill.
+
+    python scripts/kill_rebuilds.py [--kills 20] [--seed N] [--docs seeds]
+
+Builds an index of the documents in a temporary directory and records the results of a few
+queries. Then, for each kill, it starts a rebuild in a subprocess (the real CLI), kills it after a
+random delay within the time a whole rebuild takes, and searches again: the results must be the
+same, with no error. Last, one rebuild runs to the end and must leave no left-overs of the killed
+ones. Prints what it did; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import search
+from search.index import GENERATION_PREFIX, MANIFEST_NAME, read_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+QUERIES = ("ピラー2", "日米", "統合作戦司令部", "防衛 OR 韓国", "source:00*")
+
+
+def fingerprint(index_dir: Path) -> list:
+    """What the queries find: total and cited hits of each, comparable across generations."""
+    with search.Searcher(index_dir) as searcher:
+        return [[q, r.total, [(h.source, h.line) for h in r.hits]]
+                for q in QUERIES for r in [searcher.search(q, limit=20)]]
+
+
+def rebuild_command(docs_dir: Path, index_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "search", "index", "--rebuild",
+            "--docs", str(docs_dir), "--index", str(index_dir)]
+
+
+def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
+    """Run one whole rebuild; its wall-clock seconds."""
+    started = time.perf_counter()
+    subprocess.run(rebuild_command(docs_dir, index_dir), check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def kill_once(docs_dir: Path, index_dir: Path, delay: float) -> str:
+    """Start a rebuild, SIGKILL it after `delay` seconds; how it ended."""
+    before = read_manifest(index_dir)["generation"]
+    process = subprocess.Popen(rebuild_command(docs_dir, index_dir),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    code = process.wait()
+    swapped = read_manifest(index_dir)["generation"] != before
+    ended = "finished before the kill" if code == 0 else "killed"
+    return f"{ended}, manifest {'switched' if swapped else 'unchanged'}"
+
+
+def leftovers(index_dir: Path) -> list[str]:
+    """Names in the index directory that a clean index does not hold."""
+    live = read_manifest(index_dir)["generation"]
+    generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX))
+    extra = [n for n in generations if n != live][1:]  # the previous generation may stay
+    temporary = [p.name for p in index_dir.iterdir() if p.name.startswith(f".{MANIFEST_NAME}")]
+    return extra + temporary
+
+
+def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[str]:
+    """Do the kills in `work`; the failures, as messages (empty when all went well)."""
+    index_dir = work / "index"
+    search.build_index(docs_dir, index_dir)
+    expected = fingerprint(index_dir)
+    whole = max(timed_rebuild(docs_dir, index_dir) for _ in range(2))
+    say(f"a whole rebuild takes {whole:.2f} s; killing {kills} rebuilds at random moments in it")
+    rng = random.Random(seed)
+    failures, outcomes = [], []
+    for number in range(1, kills + 1):
+        delay = rng.uniform(0.0, whole * 1.4)  # rebuilds vary in length; cover their ends too
+        outcome = kill_once(docs_dir, index_dir, delay)
+        outcomes.append(outcome)
+        problem = _check(index_dir, expected)
+        say(f"kill {number:2d} at {delay:5.2f} s: {outcome}; search {problem or 'same results'}")
+        if problem:
+            failures.append(f"kill {number} at {delay:.2f} s: {problem}")
+    partial = [p.name for p in index_dir.iterdir()
+               if p.name.startswith((GENERATION_PREFIX, f".{MANIFEST_NAME}"))]
+    say(f"{sum('switched' in o for o in outcomes)} of {kills} rebuilds had switched the manifest "
+        "when they ended")
+    say(f"after the kills the index directory holds {len(partial)} generations and temporary files")
+    timed_rebuild(docs_dir, index_dir)
+    left = leftovers(index_dir)
+    problem = _check(index_dir, expected)
+    say(f"a final rebuild: search {problem or 'same results'}; left-overs {left or 'none'}")
+    failures += [f"final rebuild: {problem}"] if problem else []
+    failures += [f"left-overs after the final rebuild: {left}"] if left else []
+    return failures
+
+
+def _check(index_dir: Path, expected: list) -> str | None:
+    """None when searching gives the expected results; else what went wrong."""
+    try:
+        found = fingerprint(index_dir)
+    except Exception as error:  # any error at all is the failure being looked for
+        return f"failed: {type(error).__name__}: {error}"
+    return None if found == expected else "gave different results: " + json.dumps(
+        found, ensure_ascii=False)[:300]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--docs", type=Path, default=REPO / "seeds")
+    options = parser.parse_args()
+    print(f"seed {options.seed}")
+    with tempfile.TemporaryDirectory(prefix="kensaku-kills-") as work:
+        failures = run(options.kills, options.seed, options.docs.resolve(), Path(work))
+    for failure in failures:
+        print(f"FAILURE: {failure}")
+    print(f"{options.kills} kills, {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
