@@ -213,6 +213,14 @@ def grams(folded: str) -> list[str]:
     return [folded[i:i + 2] for i in range(len(folded))]
 
 
+def synonym_group_ids(word: str) -> list[int]:
+    """Sudachi's synonym groups of the dictionary entries written `word`."""
+    groups: list[int] = []
+    for entry in _dictionary().lookup(word):
+        groups += [g for g in entry.synonym_group_ids() if g not in groups]
+    return groups
+
+
 def to_katakana(text: str) -> str:
     """Hiragana turned into katakana; everything else unchanged."""
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)

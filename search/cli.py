@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
+from .config import load_config
 from .errors import KensakuError
 from .index import DEFAULT_INDEX_DIR, IndexSummary, build_index, ensure_index, read_manifest
+from .query import MODES
 from .results import DEFAULT_LIMIT, SearchResults, search
 
 TITLE_CHARS = 40
@@ -73,22 +75,41 @@ def index_command(docs_dir: Path | None, index_dir: Path, rebuild: bool) -> None
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT,
               show_default=True, help="How many hits to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.option("--mode", type=click.Choice(MODES), default=None,
+              help="keyword: the query syntax; question: any content word, ranked by BM25; "
+                   "auto (default): question for sentences, keyword otherwise.")
+@click.option("--synonyms", "synonyms_file", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="KENSAKU_SYNONYMS", help="A synonyms file in Solr format  [env KENSAKU_SYNONYMS]")
+@click.option("--sudachi-synonyms/--no-sudachi-synonyms", default=None,
+              help="Also find words of the same Sudachi synonym group (米国 finds アメリカ).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="KENSAKU_CONFIG", help="Settings file  [env KENSAKU_CONFIG; default "
+                                            "./kensaku.toml when present]")
 def search_command(query: tuple[str, ...], docs_dir: Path | None, index_dir: Path, limit: int,
-                   as_json: bool) -> None:
+                   as_json: bool, mode: str | None, synonyms_file: Path | None,
+                   sudachi_synonyms: bool | None, config_file: Path | None) -> None:
     """Search the documents; builds or refreshes the index first when needed.
 
     Words separated by spaces must all match; a run without spaces is a phrase. OR, NOT or -word,
-    "quoted phrases", (parentheses) and source:FILE-PREFIX work too.
+    "quoted phrases", (parentheses) and source:FILE-PREFIX work too. A sentence such as
+    日本で梅雨がないのは北海道とどこか。 is a question: any of its content words may match.
     """
+    config = load_config(config_file)
     summary = _with_progress(
         lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn))
     if summary is not None:
         _warn(_summary_line(summary))
-    results = search(" ".join(query), index_dir, limit)
+    results = search(" ".join(query), index_dir, limit, mode=mode or config.mode or "auto",
+                     synonyms_file=synonyms_file or config.synonyms,
+                     sudachi_synonyms=_first_set(sudachi_synonyms, config.sudachi_synonyms))
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_results(results, color=_use_color())
+
+
+def _first_set(*values):
+    return next((value for value in values if value is not None), False)
 
 
 def _with_progress(run):

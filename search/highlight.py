@@ -29,8 +29,8 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
     folded = None
     spans = []
     for phrase in phrases:
-        spans += _find_runs(analysis.words, phrase.words)
-        spans += _find_runs(analysis.subwords, phrase.subwords)
+        spans += _find_runs(analysis.words, phrase.words, phrase.slop)
+        spans += _find_runs(analysis.subwords, phrase.subwords, phrase.slop)
         if phrase.substring and phrase.folded.strip():
             folded = folded or fold_with_offsets(text)
             spans += _find_substrings(folded, phrase.folded.strip())
@@ -39,15 +39,16 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
     return merge_spans(spans)
 
 
-def _find_runs(terms: Sequence[Term], wanted: Sequence[str]) -> list[Span]:
-    """Spans where `wanted` stands as consecutive terms (consecutive positions, too)."""
+def _find_runs(terms: Sequence[Term], wanted: Sequence[str], slop: int = 1) -> list[Span]:
+    """Spans where `wanted` stands as consecutive terms, neighbours at most `slop` positions apart."""
     size = len(wanted)
     texts = [term.text for term in terms]
     wanted = list(wanted)
     return [(terms[i].start, terms[i + size - 1].end)
             for i in range(len(texts) - size + 1)
             if texts[i] == wanted[0] and texts[i:i + size] == wanted
-            and terms[i + size - 1].position - terms[i].position == size - 1]
+            and all(0 < terms[j + 1].position - terms[j].position <= slop
+                    for j in range(i, i + size - 1))]
 
 
 def _find_substrings(folded: tuple[str, list[int], list[int]], needle: str) -> list[Span]:

@@ -54,6 +54,9 @@ class Phrase:
     subwords: tuple[str, ...]
     alternatives: tuple["Phrase", ...] = field(default=(), compare=False)
     substring: bool = field(default=True, compare=False)  # also match as a substring (grams)
+    # How far apart neighbouring terms may stand: 2 where the query had punctuation between them,
+    # which leaves a gap of one position in the index too.
+    slop: int = 1
 
     @property
     def folded(self) -> str:
@@ -146,32 +149,25 @@ def phrases(node: Node) -> Iterator[Phrase]:
         yield from node.words
 
 
-def make_phrase(text: str) -> Node | None:
-    """The phrase for a run of text (an AND of phrases where punctuation cuts it), or None
-    when it holds no searchable term."""
+def make_phrase(text: str) -> Phrase | None:
+    """The phrase for a run of text, or None when it holds no searchable term."""
     analysis = analyze(text)
     if not analysis.words:
         return None
-    word_runs, part_runs = runs(analysis.words), runs(analysis.subwords)
-    if len(word_runs) == 1:
-        return Phrase(text, _texts(word_runs[0]), _texts(part_runs[0]))
-    return _combine(And, [Phrase(_span_text(text, words), _texts(words), _texts(parts))
-                          for words, parts in zip(word_runs, part_runs)])
+    slop = 1 if len(runs(analysis.words)) == 1 else 2
+    return Phrase(text, _texts(analysis.words), _texts(analysis.subwords), slop=slop)
 
 
 def _texts(terms) -> tuple[str, ...]:
     return tuple(term.text for term in terms)
 
 
-def _span_text(text: str, terms) -> str:
-    return text[terms[0].start:terms[-1].end]
-
-
 def expand(node: Node, synonyms: Synonyms) -> Node:
     """The tree with each phrase carrying its synonyms as alternatives."""
     if isinstance(node, Phrase):
         alternatives = tuple(synonyms(node))
-        return Phrase(node.text, node.words, node.subwords, alternatives) if alternatives else node
+        return Phrase(node.text, node.words, node.subwords, alternatives, slop=node.slop) \
+            if alternatives else node
     if isinstance(node, (And, Or)):
         return type(node)(tuple(expand(child, synonyms) for child in node.children))
     if isinstance(node, Not):
@@ -317,8 +313,9 @@ def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True)
     tier = TIER_BONUS if literal else {}
     boost = 1.0 if literal else EXPANSION_BOOST
     parts = [
-        _tiered(_sequence("words", phrase.words, WORD_BOOST * boost), tier.get("words")),
-        _tiered(_sequence("subwords", phrase.subwords, boost), tier.get("subwords")),
+        _tiered(_sequence("words", phrase.words, WORD_BOOST * boost, phrase.slop),
+                tier.get("words")),
+        _tiered(_sequence("subwords", phrase.subwords, boost, phrase.slop), tier.get("subwords")),
         _tiered(_gram_query(phrase.folded, GRAM_BOOST * boost), tier.get("grams")),
     ]
     reading = _reading_query(phrase.kana, lexicon) if phrase.kana and lexicon else None
@@ -335,10 +332,10 @@ def _question_word(word: Phrase):
     return q.Or(parts)
 
 
-def _sequence(field_name: str, terms: tuple[str, ...], boost: float):
+def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int = 1):
     if len(terms) == 1:
         return q.Term(field_name, terms[0], boost=boost)
-    return q.Phrase(field_name, list(terms), boost=boost)
+    return q.Phrase(field_name, list(terms), slop=slop, boost=boost)
 
 
 def _gram_query(folded: str, boost: float):

@@ -14,11 +14,12 @@ from pathlib import Path
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index
 from .query import Synonyms, parse, phrases, to_whoosh
+from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Place:
     """Where else a hit's text stands."""
 
@@ -64,14 +65,23 @@ class SearchResults:
 class Searcher:
     """An open index answering queries; use as a context manager or call `close()`."""
 
-    def __init__(self, index_dir: Path, synonyms: Synonyms | None = None) -> None:
+    def __init__(self, index_dir: Path, synonyms_file: Path | None = None,
+                 sudachi_synonyms: bool = False) -> None:
         from whoosh.scoring import BM25F
 
         self._index = open_index(index_dir)
         self._searcher = self._index.searcher(weighting=BM25F())
         self._reader = self._searcher.reader()
         self._same_text = self._reader.column_reader("same_text")
-        self._synonyms = synonyms
+        self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+
+    def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
+        sources = []
+        if synonyms_file is not None:
+            sources.append(SynonymTable.read(synonyms_file))
+        if sudachi_synonyms:
+            sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
+        return expander(*sources) if sources else None
 
     def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto") -> SearchResults:
         """The best `limit` paragraphs for `query`, and how many match in all.
@@ -118,7 +128,8 @@ class Searcher:
 
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
-           mode: str = "auto", synonyms: Synonyms | None = None) -> SearchResults:
+           mode: str = "auto", synonyms_file: Path | None = None,
+           sudachi_synonyms: bool = False) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
-    with Searcher(index_dir, synonyms) as searcher:
+    with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
         return searcher.search(query, limit, mode)
