@@ -283,6 +283,17 @@ def _live_generation(index_dir: Path) -> str | None:
     return manifest["generation"] if manifest else None
 
 
+def _record_synonym_groups(path: Path) -> None:
+    """Store which indexed words share a Sudachi synonym group, for `--sudachi-synonyms`."""
+    from whoosh.index import open_dir
+
+    from .synonyms import write_synonym_groups
+
+    with open_dir(str(path)).reader() as reader:
+        words = [term.decode("utf-8") for term in reader.lexicon("words")]
+    write_synonym_groups(words, path)
+
+
 def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
                       warn: Warn | None) -> IndexSummary:
     from whoosh.index import create_in
@@ -299,6 +310,7 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
     except BaseException:
         writer.cancel()
         raise
+    _record_synonym_groups(path)
     return summary
 
 
