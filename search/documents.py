@@ -139,12 +139,21 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as utf8_error:
-        text = _decode_legacy(data)
+        bad_byte = f"byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start}"
+        text = None if _mostly_utf8(data) else _decode_legacy(data)
         if text is None:
-            raise UnreadableDocument(
-                f"it is not text in UTF-8, Shift_JIS or EUC-JP (byte 0x{data[utf8_error.start]:02x} "
-                f"at offset {utf8_error.start} is not UTF-8)") from None
+            raise UnreadableDocument(f"it is not valid text in UTF-8, Shift_JIS or EUC-JP "
+                                     f"({bad_byte} is not UTF-8)") from None
         return text
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether `data` is UTF-8 with a few invalid bytes, rather than a legacy encoding (where
+    UTF-8 sequences occur only by chance): such a file is damaged, not Shift_JIS mojibake."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid = sum(1 for char in text if char > "\x7f") - invalid
+    return valid > 10 * invalid
 
 
 def _decode_utf16(data: bytes) -> str:

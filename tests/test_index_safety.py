@@ -1,0 +1,323 @@
+"""Index safety: atomic rebuilds under SIGKILL, readers during rebuilds, one writer at a time,
+damage reported as one line naming the remedy, and an index readable by its owner only."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import search
+from search import index as index_module
+from search.cli import main
+from search.errors import IndexBusy, IndexDamaged
+from search.index import (GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME, read_manifest,
+                          translate_damage)
+
+from .conftest import REPO, SEEDS
+
+QUERIES = ("ピラー2", "日米", "司令部 OR 韓国")
+
+
+def load_kill_script():
+    spec = importlib.util.spec_from_file_location("kill_rebuilds", REPO / "scripts" / "kill_rebuilds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def found(index_dir: Path) -> list:
+    """Totals and citations of a few queries, read as the CLI reads them (damage translated)."""
+    with translate_damage(index_dir):
+        with search.Searcher(index_dir) as searcher:
+            return [(r.total, [(h.source, h.line) for h in r.hits])
+                    for r in (searcher.search(q, limit=20) for q in QUERIES)]
+
+
+def live_generation(index_dir: Path) -> Path:
+    return index_dir / read_manifest(index_dir)["generation"]
+
+
+def generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX))
+
+
+@pytest.fixture
+def small_docs(tmp_path) -> Path:
+    """Two of the seeds: enough to search, quick to index."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in sorted(SEEDS.glob("*.txt"))[:2]:
+        shutil.copy(path, docs / path.name)
+    return docs
+
+
+@pytest.fixture
+def built(small_docs, tmp_path) -> Path:
+    index_dir = tmp_path / "index"
+    search.build_index(small_docs, index_dir)
+    return index_dir
+
+
+def rebuild_process(docs: Path, index_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "search", "index", "--rebuild", "--docs",
+                             str(docs), "--index", str(index_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+# Atomic rebuilds
+
+def test_three_rebuilds_killed_at_random_moments_leave_the_same_results(small_docs, tmp_path):
+    script = load_kill_script()
+    messages = []
+    failures = script.run(kills=3, seed=random.randrange(10**6), docs_dir=small_docs,
+                          work=tmp_path, say=messages.append)
+    assert failures == [], "\n".join(messages)
+    assert sum(m.startswith("kill ") for m in messages) == 3
+
+
+def test_a_killed_builds_left_overs_never_confuse_a_reader_and_the_next_build_removes_them(built, small_docs):
+    expected = found(built)
+    partial = built / f"{GENERATION_PREFIX}ffffffffffffffff-1"
+    partial.mkdir()
+    (partial / "_MAIN_1.toc").write_bytes(b"half a table of contents")
+    temporary = built / f".{MANIFEST_NAME}.1-abc.tmp"
+    temporary.write_text('{"generation": "gen-ffffffffffffffff-1"', encoding="utf-8")
+    assert found(built) == expected
+    search.build_index(small_docs, built)
+    assert not partial.exists() and not temporary.exists()
+    assert len(generations(built)) == 2  # the live one and the previous one
+    assert found(built) == expected
+
+
+def test_a_killed_first_build_does_not_make_the_directory_look_foreign(small_docs, tmp_path):
+    index_dir = tmp_path / "index"
+    (index_dir / f"{GENERATION_PREFIX}1-1").mkdir(parents=True)
+    (index_dir / LOCK_NAME).touch()
+    (index_dir / f".{MANIFEST_NAME}.1-2.tmp").write_text("{", encoding="utf-8")
+    assert read_manifest(index_dir) is None
+    summary = search.build_index(small_docs, index_dir)
+    assert summary.documents == 2
+    assert generations(index_dir) == [live_generation(index_dir).name]
+    assert [p.name for p in index_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_manifest_naming_a_path_outside_the_index_is_damage(built):
+    manifest = (built / MANIFEST_NAME).read_text(encoding="utf-8")
+    live = read_manifest(built)["generation"]
+    (built / MANIFEST_NAME).write_text(manifest.replace(live, "gen-x/../../elsewhere"),
+                                       encoding="utf-8")
+    with pytest.raises(IndexDamaged, match="manifest is unreadable"):
+        search.Searcher(built)
+
+
+# Readers and writers at the same time
+
+def test_a_searcher_opened_on_a_generation_keeps_working_while_two_more_are_built(built, small_docs):
+    expected = found(built)
+    first = live_generation(built).name
+    with search.Searcher(built) as searcher:
+        before = searcher.search("日米").total
+        search.build_index(small_docs, built)
+        search.build_index(small_docs, built)
+        assert first not in generations(built)  # it was removed while open
+        assert searcher.search("日米").total == before
+        assert [h.line for h in searcher.search("ピラー2").hits]
+    assert found(built) == expected
+
+
+def test_searches_during_rebuilds_always_succeed_with_the_same_results(built, small_docs):
+    expected, expected_generation = found(built), live_generation(built).name
+    searches = 0
+    rebuild = rebuild_process(small_docs, built)
+    while rebuild.poll() is None:
+        assert found(built) == expected
+        searches += 1
+    assert rebuild.returncode == 0, rebuild.stderr.read().decode()
+    assert read_manifest(built)["generation"] != expected_generation
+    assert found(built) == expected
+    assert searches >= 2
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from search.index import _writer_lock
+with _writer_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_writer_lock(index_dir: Path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(index_dir), str(seconds)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(built, small_docs, monkeypatch):
+    monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 0.3)
+    expected, live = found(built), live_generation(built).name
+    holder = hold_writer_lock(built, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(IndexBusy, match="another kensaku process is writing the index"):
+            search.build_index(small_docs, built)
+        assert time.monotonic() - started < 5
+        result = CliRunner().invoke(main, ["index", "--docs", str(small_docs), "--index", str(built)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert "another kensaku process is writing the index" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert live_generation(built).name == live and found(built) == expected
+
+
+def test_a_second_writer_waits_for_the_first_to_finish(built, small_docs):
+    holder = hold_writer_lock(built, 1.0)
+    started = time.monotonic()
+    summary = search.build_index(small_docs, built)
+    waited = time.monotonic() - started
+    holder.wait()
+    assert summary.documents == 2
+    assert waited >= 0.5
+
+
+def test_two_rebuilds_at_once_both_succeed_in_turn(built, small_docs):
+    expected = found(built)
+    rebuilds = [rebuild_process(small_docs, built) for _ in range(2)]
+    assert [r.wait() for r in rebuilds] == [0, 0]
+    assert len(generations(built)) == 2
+    assert found(built) == expected
+
+
+# Damage
+
+def segment_file(index_dir: Path) -> Path:
+    return next(live_generation(index_dir).glob("*.seg"))
+
+
+def toc_file(index_dir: Path) -> Path:
+    return next(live_generation(index_dir).glob("_MAIN_*.toc"))
+
+
+def truncate_segment(index_dir: Path) -> None:
+    segment = segment_file(index_dir)
+    os.truncate(segment, segment.stat().st_size // 2)
+
+
+def delete_segment(index_dir: Path) -> None:
+    segment_file(index_dir).unlink()
+
+
+def garbage_toc(index_dir: Path) -> None:
+    toc_file(index_dir).write_bytes(bytes(random.Random(5).randrange(256) for _ in range(1500)))
+
+
+def truncate_toc(index_dir: Path) -> None:
+    os.truncate(toc_file(index_dir), 100)
+
+
+def garbage_manifest(index_dir: Path) -> None:
+    (index_dir / MANIFEST_NAME).write_bytes(b"\x00{not json")
+
+
+def delete_live_generation(index_dir: Path) -> None:
+    shutil.rmtree(live_generation(index_dir))
+
+
+DAMAGE = [truncate_segment, delete_segment, garbage_toc, truncate_toc, garbage_manifest,
+          delete_live_generation]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
+def test_damage_is_one_line_naming_the_rebuild_and_the_rebuild_repairs_it(built, small_docs, damage):
+    expected = found(built)
+    damage(built)
+    with pytest.raises(IndexDamaged) as raised:
+        found(built)
+    message = str(raised.value)
+    assert "kensaku index --rebuild" in message and "\n" not in message
+    result = CliRunner().invoke(main, ["index", "--rebuild", "--docs", str(small_docs),
+                                       "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert found(built) == expected
+
+
+NEEDS_TRANSLATE_DAMAGE = pytest.mark.xfail(
+    reason="Whoosh raises at search time; results.py must wrap its reads in translate_damage")
+CLI_DAMAGE = [pytest.param(d, marks=NEEDS_TRANSLATE_DAMAGE)
+              if d in (truncate_segment, delete_segment) else d for d in DAMAGE]
+
+
+@pytest.mark.parametrize("damage", CLI_DAMAGE, ids=lambda f: f.__name__)
+def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, damage):
+    damage(built)
+    result = CliRunner().invoke(main, ["search", "日米", "--docs", str(small_docs), "--index", str(built)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and "kensaku index --rebuild" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.xfail(reason="cli.py index_command must use recorded_docs_dir() instead of read_manifest()")
+def test_rebuild_without_docs_repairs_a_garbage_manifest(built, monkeypatch, tmp_path):
+    garbage_manifest(built)
+    monkeypatch.chdir(REPO)  # without --docs and without a manifest, the documents are ./seeds
+    result = CliRunner().invoke(main, ["index", "--rebuild", "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert read_manifest(built)["documents"] == 5
+
+
+def test_damage_at_any_point_of_the_files_is_index_damaged_or_a_result(built):
+    """Cut the segment and the table of contents at many points: never anything but IndexDamaged."""
+    pristine = built.parent / "pristine"
+    shutil.copytree(built, pristine)
+    outcomes = set()
+    for victim in (segment_file, toc_file):
+        for fraction in (0.0, 0.05, 0.3, 0.6, 0.9, 0.999):
+            shutil.rmtree(built)
+            shutil.copytree(pristine, built)
+            path = victim(built)
+            os.truncate(path, int(path.stat().st_size * fraction))
+            try:
+                found(built)
+                outcomes.add("results")
+            except IndexDamaged:
+                outcomes.add("damaged")
+    assert "damaged" in outcomes
+
+
+# Trust
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_index_is_readable_by_its_owner_only(built):
+    assert mode(built) == 0o700
+    for generation in generations(built):
+        assert mode(built / generation) == 0o700
+        assert {p.name: mode(p) for p in (built / generation).iterdir()} == {
+            p.name: 0o600 for p in (built / generation).iterdir()}
+    assert mode(built / MANIFEST_NAME) == 0o600
+    assert mode(built / LOCK_NAME) == 0o600
+
+
+def test_an_existing_open_index_directory_is_closed_to_others(small_docs, tmp_path):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir(mode=0o755)
+    index_dir.chmod(0o755)
+    (index_dir / ".gitignore").write_text("*\n", encoding="utf-8")
+    search.build_index(small_docs, index_dir)
+    assert mode(index_dir) == 0o700
