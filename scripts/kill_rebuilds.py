@@ -48,12 +48,17 @@ def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
     return time.perf_counter() - started
 
 
-def kill_once(docs_dir: Path, index_dir: Path, delay: float) -> str:
-    """Start a rebuild, SIGKILL it after `delay` seconds; how it ended."""
+def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
+    """Start a rebuild, SIGKILL it after `delay` seconds (None: the moment the manifest
+    switches, to land between the switch and the clean-up); how it ended."""
     before = read_manifest(index_dir)["generation"]
     process = subprocess.Popen(rebuild_command(docs_dir, index_dir),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
+    if delay is None:
+        while process.poll() is None and read_manifest(index_dir)["generation"] == before:
+            time.sleep(0.001)
+    else:
+        time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     code = process.wait()
     swapped = read_manifest(index_dir)["generation"] != before
@@ -77,27 +82,35 @@ def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[st
     expected = fingerprint(index_dir)
     whole = max(timed_rebuild(docs_dir, index_dir) for _ in range(2))
     say(f"a whole rebuild takes {whole:.2f} s; killing {kills} rebuilds at random moments in it")
-    rng = random.Random(seed)
-    failures, outcomes = [], []
-    for number in range(1, kills + 1):
-        delay = rng.uniform(0.0, whole * 1.4)  # rebuilds vary in length; cover their ends too
-        outcome = kill_once(docs_dir, index_dir, delay)
-        outcomes.append(outcome)
-        problem = _check(index_dir, expected)
-        say(f"kill {number:2d} at {delay:5.2f} s: {outcome}; search {problem or 'same results'}")
-        if problem:
-            failures.append(f"kill {number} at {delay:.2f} s: {problem}")
-    partial = [p.name for p in index_dir.iterdir()
-               if p.name.startswith((GENERATION_PREFIX, f".{MANIFEST_NAME}"))]
-    say(f"{sum('switched' in o for o in outcomes)} of {kills} rebuilds had switched the manifest "
-        "when they ended")
-    say(f"after the kills the index directory holds {len(partial)} generations and temporary files")
+    failures = _kill_all(kills, random.Random(seed), whole, docs_dir, index_dir, expected, say)
     timed_rebuild(docs_dir, index_dir)
     left = leftovers(index_dir)
     problem = _check(index_dir, expected)
     say(f"a final rebuild: search {problem or 'same results'}; left-overs {left or 'none'}")
     failures += [f"final rebuild: {problem}"] if problem else []
     failures += [f"left-overs after the final rebuild: {left}"] if left else []
+    return failures
+
+
+def _kill_all(kills: int, rng: random.Random, whole: float, docs_dir: Path, index_dir: Path,
+              expected: list, say) -> list[str]:
+    failures, switched = [], 0
+    for number in range(1, kills + 1):
+        # Every fifth kill, and the last, waits for the manifest switch; the others come at
+        # random moments (rebuilds vary in length, so the range covers their ends too).
+        at_switch = number % 5 == 0 or number == kills
+        delay = None if at_switch else rng.uniform(0.0, whole * 1.4)
+        moment = "the switch" if at_switch else f"{delay:5.2f} s"
+        outcome = kill_once(docs_dir, index_dir, delay)
+        switched += "switched" in outcome
+        problem = _check(index_dir, expected)
+        say(f"kill {number:2d} at {moment}: {outcome}; search {problem or 'same results'}")
+        if problem:
+            failures.append(f"kill {number} at {moment}: {problem}")
+    partial = [p.name for p in index_dir.iterdir()
+               if p.name.startswith((GENERATION_PREFIX, f".{MANIFEST_NAME}"))]
+    say(f"{switched} of {kills} rebuilds had switched the manifest when they ended; the index "
+        f"directory holds {len(partial)} generations and temporary files")
     return failures
 
 

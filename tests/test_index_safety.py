@@ -82,7 +82,9 @@ def test_three_rebuilds_killed_at_random_moments_leave_the_same_results(small_do
     failures = script.run(kills=3, seed=random.randrange(10**6), docs_dir=small_docs,
                           work=tmp_path, say=messages.append)
     assert failures == [], "\n".join(messages)
-    assert sum(m.startswith("kill ") for m in messages) == 3
+    kills = [m for m in messages if m.startswith("kill ")]
+    assert len(kills) == 3
+    assert kills[-1].startswith("kill  3 at the switch: ") and "manifest switched" in kills[-1]
 
 
 def test_a_killed_builds_left_overs_never_confuse_a_reader_and_the_next_build_removes_them(built, small_docs):
