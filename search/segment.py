@@ -893,9 +893,15 @@ def _append(ix, documents, procs, progress, warn, summary, delete, exact, segmen
         raise LockError("the Whoosh index is locked by another writer")
     try:
         storage = ix.storage
-        segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
-                                   progress, warn, summary, exact, segment_mb, max_postings,
-                                   start_method)
+        try:
+            segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
+                                       progress, warn, summary, exact, segment_mb,
+                                       max_postings, start_method)
+        except BaseException:
+            # Remove what killed workers left half-written (we hold the lock: no other writer).
+            toc = TOC.read(storage, ix.indexname)
+            clean_files(storage, ix.indexname, toc.generation, toc.segments)
+            raise
         try:
             toc = TOC.read(storage, ix.indexname)
             old = toc.segments
