@@ -229,11 +229,13 @@ def _say(notify: Warn | None, message: str) -> None:
 
 
 def _build(docs_dir: Path, index_dir: Path, documents: list[DocumentFile],
-           progress: Progress | None, warn: Warn | None) -> IndexSummary:
+           progress: Progress | None, warn: Warn | None,
+           lock_wait: float | None = None) -> IndexSummary:
+    """Build a new generation and make it live; `lock_wait` as for `_writer_lock`."""
     _live_generation(index_dir)  # refuses a directory that holds something else
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(index_dir)
-    with _writer_lock(index_dir):
+    with _writer_lock(index_dir, lock_wait):
         started = time.perf_counter()
         previous = _live_generation(index_dir)
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
