@@ -257,14 +257,17 @@ def _owner_only(index_dir: Path) -> None:
 
 def _seal_generation(path: Path) -> None:
     """Make a written generation owner-only and durable before the manifest names it."""
-    for child in path.iterdir():
-        child.chmod(0o600)
-        descriptor = os.open(child, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    _fsync_directory(path)
+    for folder, _, files in os.walk(path):
+        os.chmod(folder, 0o700)
+        for name in files:
+            file_path = os.path.join(folder, name)
+            os.chmod(file_path, 0o600)
+            descriptor = os.open(file_path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        _fsync_directory(Path(folder))
 
 
 def _fsync_directory(path: Path) -> None:
