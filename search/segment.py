@@ -57,6 +57,7 @@ BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_POSTINGS = 6_000_000  # postings held in memory before a segment is written
+INLINE_LIMIT = 16  # posting lists this short are stored in the term index (compact mode)
 _MAGIC = b"W3Bl"
 _INFO_PROTOCOL = 2
 _TERMINFO = struct.Struct("!BfIBBfII")
@@ -401,7 +402,8 @@ class SegmentBuilder:
         tindex = OrderedHashWriter(tfile)
         fieldmap = tindex.extras["fieldmap"] = {}
         pfile = self._create(".pst")
-        writer = _PostingsWriter(pfile, self.encoding.block_protocol)
+        writer = _PostingsWriter(pfile, self.encoding.block_protocol,
+                                 0 if self.encoding.exact else INLINE_LIMIT)
         add_term = tindex.add
         for name in sorted(self.postings):
             post = self.postings[name]
@@ -491,9 +493,10 @@ def _add_frequencies(post: dict, texts, doc: int, encoding: _Encoding) -> int:
 class _PostingsWriter:
     """Writes W3 posting lists, as W3PostingsWriter does, a term's list at a time."""
 
-    def __init__(self, pfile, protocol: int) -> None:
+    def __init__(self, pfile, protocol: int, inline: int = 0) -> None:
         self.file = pfile
         self.protocol = protocol
+        self.inline = inline
         self.offset = 0
         self.out = []
         self.outsize = 0
@@ -505,6 +508,19 @@ class _PostingsWriter:
         vals = flat[2::3] if values else None
         count = len(docs)
         dumps = pickle.dumps
+        if count <= self.inline:
+            # A short list goes into the TermInfo itself, as W3TermInfo.set_inlined has it;
+            # Whoosh's reader serves it with a ListMatcher.
+            if lengths is not None:
+                blens = bytes(map(lengths.__getitem__, docs))
+                minlb, maxlb = min(blens), max(blens)
+            else:
+                minlb = maxlb = 0
+            weights = None if max(freqs) == 1 else tuple(map(float, freqs))  # None: all 1.0
+            inlined = (tuple(docs), weights, tuple(vals) if values else ())
+            return (_TERMINFO.pack(1, float(sum(freqs)), count, minlb, maxlb,
+                                   float(max(freqs)), docs[0], docs[-1])
+                    + dumps(inlined, self.protocol))
         compress = zlib.compress
         protocol = self.protocol
         parts = [_MAGIC]
