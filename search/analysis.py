@@ -245,20 +245,25 @@ def runs(terms: list[Term]) -> list[list[Term]]:
     return groups
 
 
-class _LastAnalysis(threading.local):
-    text: str | None = None
-    analysis: Analysis | None = None
+class _RecentAnalyses(threading.local):
+    def __init__(self) -> None:
+        self.by_text: dict[str, Analysis] = {}
 
 
-_last = _LastAnalysis()
+_recent = _RecentAnalyses()
+_RECENT_LIMIT = 4
 
 
 def analyze_cached(text: str) -> Analysis:
-    """`analyze`, remembering the last text so that the words and subwords fields share one pass."""
-    if _last.text is not text and _last.text != text:
-        _last.analysis = analyze(text)
-        _last.text = text
-    return _last.analysis
+    """`analyze`, remembering the last few texts: the fields of a paragraph share one pass, and
+    the paragraphs of a document share the analysis of its title."""
+    recent = _recent.by_text
+    analysis = recent.get(text)
+    if analysis is None:
+        if len(recent) >= _RECENT_LIMIT:
+            recent.pop(next(iter(recent)))
+        analysis = recent[text] = analyze(text)
+    return analysis
 
 
 class SudachiTokenizer(Tokenizer):

@@ -152,7 +152,11 @@ def _print_results(results: SearchResults, color: bool) -> None:
         click.echo(f"no paragraph matches {results.query}")
         return
     more = f", showing the best {shown}" if shown < results.total else ""
-    click.echo(f"{results.total} paragraphs match {results.query}{more}")
+    if results.relaxed:
+        click.echo(f"no paragraph has all of {results.query}; {results.total} paragraphs have "
+                   f"some of its words{more}")
+    else:
+        click.echo(f"{results.total} paragraphs match {results.query}{more}")
     for hit in results.hits:
         citation = click.style(f"{hit.source}:{hit.line}", fg="cyan")
         click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"

@@ -36,13 +36,15 @@ TIER_BONUS = {"words": 10_000.0, "subwords": 1_000.0, "grams": 100.0}
 GRAM_BOOST = 0.5
 READING_BOOST = 0.5
 EXPANSION_BOOST = 0.5
+CONTEXT_BOOST = 0.5  # a question word in the document's title
 _OPERATORS = {"AND", "OR", "NOT"}
 _SOURCE_PREFIX = "source:"
 _SPECIAL = '()"'
 _KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]+")
-_QUESTION_END = re.compile(r"[?？。]\s*$")
+_QUESTION_END = re.compile(r"([?？。]|は|とは|って)\s*$")
 _QUESTION_WORDS = re.compile(r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)")
-_SYNTAX = re.compile(r'["()]|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
+# Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
+_SYNTAX = re.compile(r'"|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,15 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
         raise QuerySyntaxError(f"nothing to search for in {text!r}: it has no words, only "
                                "punctuation or operators")
     return expand(node, synonyms) if synonyms else node
+
+
+def relaxed(text: str, tree: Node) -> Node | None:
+    """For keywords that found nothing, the same text as a question (any of two or more content
+    words), unless the user wrote query syntax; None when there is nothing to relax."""
+    if isinstance(tree, Question) or _SYNTAX.search(text):
+        return None
+    question = _question(text)
+    return question if question is not None and len(question.words) > 1 else None
 
 
 def looks_like_question(text: str) -> bool:
@@ -327,7 +338,8 @@ def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True)
 
 
 def _question_word(word: Phrase):
-    parts = [q.Term("words", word.words[0], boost=WORD_BOOST)]
+    parts = [q.Term("words", word.words[0], boost=WORD_BOOST),
+             q.Term("context", word.words[0], boost=CONTEXT_BOOST)]
     parts += [q.Term("subwords", part) for part in word.subwords]
     return q.Or(parts)
 

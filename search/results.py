@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index
-from .query import Synonyms, parse, phrases, to_whoosh
+from .query import Synonyms, parse, phrases, relaxed, to_whoosh
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
@@ -56,6 +56,8 @@ class SearchResults:
     query: str
     total: int
     hits: list[Hit]
+    # True when no paragraph had all the words, so any of them were searched for instead.
+    relaxed: bool = False
 
     def to_dict(self) -> dict:
         return {"query": self.query, "total": self.total,
@@ -89,12 +91,18 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        whoosh_query = to_whoosh(tree, self._has_term)
-        found = self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
+        found = self._run(tree, limit)
+        question = relaxed(query, tree) if not len(found) and mode == "auto" else None
+        if question is not None:
+            tree, found = question, self._run(question, limit)
         wanted = list(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
                 for rank, (score, docnum) in enumerate(found.top_n, start=1)]
-        return SearchResults(query, len(found), hits)
+        return SearchResults(query, len(found), hits, relaxed=question is not None)
+
+    def _run(self, tree, limit: int):
+        whoosh_query = to_whoosh(tree, self._has_term)
+        return self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
 
     def _has_term(self, field_name: str, text: str) -> bool:
         return (field_name, text) in self._reader

@@ -98,6 +98,16 @@ def test_questions_are_recognised_and_searched_by_content_words(tmp_path):
         "梅雨", "北海道", "日本"}
     keyword = search.search("日本で梅雨がないのは北海道とどこか。", tmp_path / "ix", mode="keyword")
     assert keyword.total == 0
+    assert looks_like_question("ラオスの国教は") and looks_like_question("日米2プラス2とは")
+
+
+def test_keywords_that_find_nothing_together_fall_back_to_any_of_them(searcher):
+    relaxed = searcher.search("ピラー2 梅雨前線", limit=50)
+    assert relaxed.relaxed and relaxed.total > 0
+    assert cited(relaxed) >= seed_lines(lambda line: "ピラー2" in line)
+    strict = searcher.search('ピラー2 "梅雨前線"', limit=50)
+    assert (strict.total, strict.relaxed) == (0, False)
+    assert searcher.search("ピラー2 梅雨前線", mode="keyword").total == 0
 
 
 def test_kana_queries_find_words_by_reading_below_literal_matches(tmp_path):
