@@ -72,6 +72,9 @@ def schema():
         line=STORED(),
         text=STORED(),
         same_text=ID(sortable=True),
+        # The words of the document's title, so that a question finds the paragraphs of the
+        # document it is about even where they do not repeat its subject.
+        context=TEXT(analyzer=SudachiTokenizer("words")),
         **terms,
     )
 
@@ -82,7 +85,8 @@ def paragraph_fields(paragraph: Paragraph) -> dict:
 
     fields = dict.fromkeys(GRANULARITIES + ("grams",), paragraph.text)
     fields.update(source=paragraph.source, title=paragraph.title, paragraph=paragraph.paragraph,
-                  line=paragraph.line, text=paragraph.text, same_text=duplicate_key(paragraph.text))
+                  line=paragraph.line, text=paragraph.text, same_text=duplicate_key(paragraph.text),
+                  context=paragraph.title)
     return fields
 
 
