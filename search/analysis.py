@@ -129,36 +129,68 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
     across it (ピラー2 does not match ピラー、2); whitespace and joiners (-・) leave none.
     `content_only` leaves out function words (particles, auxiliaries, pronouns…), for questions.
     """
-    from sudachipy import SplitMode
-
     analysis = Analysis([], [], [])
     words, subwords, readings = analysis
-    sudachi = _sudachi
     word_at = part_at = 0
+    entries = _entries
+    new = tuple.__new__  # Term(...) without NamedTuple's slower Python-level __new__
     for offset, piece in chunks(text):
-        for morpheme in sudachi.tokenize(piece):
-            if sudachi.is_skipped(morpheme.part_of_speech_id()):
-                surface = morpheme.surface()
-                if not surface.isspace() and surface not in _JOINERS:
+        for morpheme in _sudachi.tokenize(piece):
+            key = (morpheme.word_id(), morpheme.surface())
+            entry = entries.get(key)
+            if entry is None:
+                entry = _entry(morpheme, key)
+            kind, form, parts = entry
+            if kind != _WORD:
+                if kind == _GAP:
                     word_at += 1
                     part_at += 1
                 continue
-            if content_only and sudachi.is_function_word(morpheme.part_of_speech_id()):
-                continue
-            form = _term_text(morpheme)
-            if not form:
+            if content_only and type(parts) is _FunctionParts:
                 continue
             start = offset + morpheme.begin()
-            words.append(Term(form, start, offset + morpheme.end(), word_at))
+            words.append(new(Term, (form, start, offset + morpheme.end(), word_at)))
             word_at += 1
-            parts = morpheme.split(SplitMode.A)
-            for part in (parts if len(parts) > 1 else (morpheme,)):
-                begin, end = offset + part.begin(), offset + part.end()
-                subwords.append(Term(_term_text(part) if part is not morpheme else form,
-                                     begin, end, part_at))
-                readings.append(Term(part.reading_form(), begin, end, part_at))
+            for part_form, reading, begin, end in parts:
+                subwords.append(new(Term, (part_form, start + begin, start + end, part_at)))
+                readings.append(new(Term, (reading, start + begin, start + end, part_at)))
                 part_at += 1
     return analysis
+
+
+# What a dictionary entry (and surface) contributes, computed once: Sudachi calls cost more than
+# a dict lookup, and the words of a text repeat.
+_WORD, _GAP, _NOTHING = 0, 1, 2
+_entries: dict[tuple[int, str], tuple] = {}
+_ENTRIES_LIMIT = 500_000
+
+
+def _entry(morpheme, key) -> tuple:
+    """(kind, indexed form, parts as (form, reading, begin, end) relative to the morpheme)."""
+    from sudachipy import SplitMode
+
+    if _sudachi.is_skipped(morpheme.part_of_speech_id()):
+        surface = morpheme.surface()
+        entry = (_NOTHING if surface.isspace() or surface in _JOINERS else _GAP, "", ())
+    else:
+        form = _term_text(morpheme)
+        pieces = morpheme.split(SplitMode.A)
+        if len(pieces) <= 1:
+            pieces = [morpheme]
+        base = morpheme.begin()
+        parts = tuple((form if piece is morpheme else _term_text(piece), piece.reading_form(),
+                       piece.begin() - base, piece.end() - base) for piece in pieces)
+        if _sudachi.is_function_word(morpheme.part_of_speech_id()):
+            parts = _FunctionParts(parts)
+        entry = (_WORD, form, parts) if form else (_NOTHING, "", ())
+    if len(_entries) >= _ENTRIES_LIMIT:
+        _entries.clear()
+    _entries[key] = entry
+    return entry
+
+
+class _FunctionParts(tuple):
+    """The parts of a function word (particle, auxiliary…), which questions leave out."""
 
 
 def _term_text(morpheme) -> str:

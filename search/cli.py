@@ -12,7 +12,8 @@ import click
 
 from .config import load_config
 from .errors import KensakuError
-from .index import DEFAULT_INDEX_DIR, IndexSummary, build_index, ensure_index, read_manifest
+from .index import (DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSummary, build_index, ensure_index,
+                    recorded_docs_dir)
 from .query import MODES
 from .results import DEFAULT_LIMIT, SearchResults, search
 
@@ -62,8 +63,7 @@ def main() -> None:
 def index_command(docs_dir: Path | None, index_dir: Path, rebuild: bool) -> None:
     """Build the index of the documents."""
     if docs_dir is None:
-        manifest = read_manifest(index_dir)
-        docs_dir = Path(manifest["docs_dir"]) if manifest else Path("seeds")
+        docs_dir = recorded_docs_dir(index_dir) or DEFAULT_DOCS_DIR
     summary = _with_progress(lambda progress: build_index(docs_dir, index_dir, progress, _warn))
     click.echo(_summary_line(summary))
 

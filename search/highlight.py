@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from .analysis import Term, analyze, fold_with_offsets
+from .analysis import Term, analyze_cached, fold_with_offsets
 from .query import Phrase
 
 Span = tuple[int, int]
@@ -25,7 +25,7 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
     phrases = list(phrases)
     if not phrases:
         return []
-    analysis = analyze(text)
+    analysis = analyze_cached(text)
     folded = None
     spans = []
     for phrase in phrases:
@@ -41,6 +41,8 @@ def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
 
 def _find_runs(terms: Sequence[Term], wanted: Sequence[str], slop: int = 1) -> list[Span]:
     """Spans where `wanted` stands as consecutive terms, neighbours at most `slop` positions apart."""
+    if not wanted:
+        return []
     size = len(wanted)
     texts = [term.text for term in terms]
     wanted = list(wanted)

@@ -32,6 +32,7 @@ GENERATION_PREFIX = "gen-"
 FORMAT_VERSION = 1
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
+BUILD_PROCESSES = min(2, os.cpu_count() or 1)
 DEFAULT_INDEX_DIR = Path("index")
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
@@ -224,7 +225,15 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
         _say(notify, f"documents in {docs_dir} changed since the index was built: rebuilding it")
     else:
         return None
-    return _build(Path(docs_dir), Path(index_dir), documents, progress, warn)
+    try:
+        # With an index to search, do not wait for another writer: search what is there.
+        return _build(Path(docs_dir), Path(index_dir), documents, progress, warn,
+                      lock_wait=0 if manifest else None)
+    except IndexBusy:
+        if manifest is None:
+            raise
+        _say(notify, "another kensaku process is writing the index; searching it as it is")
+        return None
 
 
 def _say(notify: Warn | None, message: str) -> None:
@@ -305,37 +314,13 @@ def _record_synonym_groups(path: Path) -> None:
 
 def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
                       warn: Warn | None) -> IndexSummary:
-    from whoosh.index import create_in
+    from .segment import write_index
 
     path.mkdir(mode=0o700)
-    writer = create_in(str(path), schema()).writer(limitmb=256)
-    summary = IndexSummary()
-    try:
-        for done, document in enumerate(documents, start=1):
-            _add_document(writer, document, warn, summary)
-            if progress:
-                progress(done, len(documents), document)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+    summary = write_index(path, documents, procs=BUILD_PROCESSES, progress=progress, warn=warn,
+                          exact=True)
     _record_synonym_groups(path)
     return summary
-
-
-def _add_document(writer, document: DocumentFile, warn: Warn | None,
-                  summary: IndexSummary) -> None:
-    try:
-        paragraphs = list(read_paragraphs(document))
-    except UnreadableDocument as problem:
-        summary.skipped.append(document.source)
-        if warn:
-            warn(f"skipped {document.source}: {problem}")
-        return
-    for paragraph in paragraphs:
-        writer.add_document(**paragraph_fields(paragraph))
-    summary.documents += 1
-    summary.paragraphs += len(paragraphs)
 
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,

@@ -38,6 +38,9 @@ READING_BOOST = 0.5
 EXPANSION_BOOST = 0.5
 CONTEXT_BOOST = 0.5  # a question word in the document's title
 _OPERATORS = {"AND", "OR", "NOT"}
+MAX_QUERY_CHARS = 1_000
+MAX_DEPTH = 32  # parentheses and NOTs nested
+MAX_TERMS = 64  # phrases in a keyword query; words of a question beyond it are left out
 _SOURCE_PREFIX = "source:"
 _SPECIAL = '()"'
 _KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]+")
@@ -107,6 +110,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
         raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
+    _check_size_and_encoding(text)
     node = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
@@ -115,7 +119,23 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
     if node is None:
         raise QuerySyntaxError(f"nothing to search for in {text!r}: it has no words, only "
                                "punctuation or operators")
+    if _count_terms(node) > MAX_TERMS:
+        raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     return expand(node, synonyms) if synonyms else node
+
+
+def _check_size_and_encoding(text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"the query is too long: {len(text):,} characters, at most "
+                               f"{MAX_QUERY_CHARS:,}")
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise QuerySyntaxError("the query holds bytes that are not UTF-8 text")
+
+
+def _count_terms(node: Node) -> int:
+    if isinstance(node, (And, Or)):
+        return sum(_count_terms(child) for child in node.children)
+    return _count_terms(node.child) if isinstance(node, Not) else 1
 
 
 def relaxed(text: str, tree: Node) -> Node | None:
@@ -142,10 +162,11 @@ def _question(text: str) -> Question | None:
     seen: dict[str, Phrase] = {}
     content = analyze(text, content_only=True)
     for word in content.words:
-        parts = tuple(p.text for p in content.subwords if word.start <= p.start < word.end)
+        parts = tuple(p.text for p in content.subwords
+                      if word.start <= p.start < word.end) or (word.text,)
         seen.setdefault(word.text, Phrase(text[word.start:word.end], (word.text,), parts,
                                           substring=False))
-    return Question(tuple(seen.values())) if seen else None
+    return Question(tuple(seen.values())[:MAX_TERMS]) if seen else None
 
 
 def phrases(node: Node) -> Iterator[Phrase]:
@@ -230,6 +251,12 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.at = 0
+        self.depth = 0
+
+    def _nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"the query nests parentheses or NOTs more than {MAX_DEPTH} deep")
 
     def parse(self) -> Node | None:
         node = self._or()
@@ -270,7 +297,9 @@ class _Parser:
             operator = self._take()[1]
             if self._peek() in (None, ")", "OR", "AND"):
                 raise QuerySyntaxError(f"{operator} needs a term after it")
+            self._nest()
             child = self._unary()
+            self.depth -= 1
             return Not(child) if child is not None else None
         return self._atom()
 
@@ -279,10 +308,12 @@ class _Parser:
         if kind == "(":
             if self._peek() == ")":
                 raise QuerySyntaxError("empty parentheses")
+            self._nest()
             node = self._or()
             if self._peek() != ")":
                 raise QuerySyntaxError("unbalanced parenthesis: ( without a matching )")
             self._take()
+            self.depth -= 1
             return node
         if kind == "SOURCE":
             return SourceFilter(value)

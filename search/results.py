@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .highlight import Span, match_spans, snippet
-from .index import DEFAULT_INDEX_DIR, open_index
+from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .query import Synonyms, parse, phrases, relaxed, to_whoosh
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
@@ -71,11 +71,13 @@ class Searcher:
                  sudachi_synonyms: bool = False) -> None:
         from whoosh.scoring import BM25F
 
-        self._index = open_index(index_dir)
-        self._searcher = self._index.searcher(weighting=BM25F())
-        self._reader = self._searcher.reader()
-        self._same_text = self._reader.column_reader("same_text")
-        self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+        self._damage = lambda: translate_damage(index_dir)
+        with self._damage():
+            self._index = open_index(index_dir)
+            self._searcher = self._index.searcher(weighting=BM25F())
+            self._reader = self._searcher.reader()
+            self._same_text = self._reader.column_reader("same_text")
+            self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
         sources = []
@@ -91,30 +93,36 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        found = self._run(tree, limit)
-        question = relaxed(query, tree) if not len(found) and mode == "auto" else None
+        found, total = self._run(tree, limit)
+        question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
-            tree, found = question, self._run(question, limit)
+            tree, (found, total) = question, self._run(question, limit)
         wanted = list(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
                 for rank, (score, docnum) in enumerate(found.top_n, start=1)]
-        return SearchResults(query, len(found), hits, relaxed=question is not None)
+        return SearchResults(query, total, hits, relaxed=question is not None)
 
     def _run(self, tree, limit: int):
+        """The top hits and the number of all matches; our own errors stay out of the guard."""
         whoosh_query = to_whoosh(tree, self._has_term)
-        return self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
+        with self._damage():
+            found = self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
+            return found, len(found)
 
     def _has_term(self, field_name: str, text: str) -> bool:
-        return (field_name, text) in self._reader
+        with self._damage():
+            return (field_name, text) in self._reader
 
     def _hit(self, rank: int, score: float, docnum: int, wanted) -> Hit:
-        stored = self._searcher.stored_fields(docnum)
+        with self._damage():
+            stored = self._searcher.stored_fields(docnum)
+            also = self._also(docnum)
         text = stored["text"]
         spans = match_spans(text, wanted)
         short, short_spans = snippet(text, spans)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=text, snippet=short,
-                   highlights=spans, snippet_highlights=short_spans, also=self._also(docnum))
+                   highlights=spans, snippet_highlights=short_spans, also=also)
 
     def _also(self, docnum: int) -> list[Place]:
         from whoosh.query import Term

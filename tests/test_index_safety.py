@@ -257,13 +257,7 @@ def test_damage_is_one_line_naming_the_rebuild_and_the_rebuild_repairs_it(built,
     assert found(built) == expected
 
 
-NEEDS_TRANSLATE_DAMAGE = pytest.mark.xfail(
-    reason="Whoosh raises at search time; results.py must wrap its reads in translate_damage")
-CLI_DAMAGE = [pytest.param(d, marks=NEEDS_TRANSLATE_DAMAGE)
-              if d in (truncate_segment, delete_segment) else d for d in DAMAGE]
-
-
-@pytest.mark.parametrize("damage", CLI_DAMAGE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
 def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, damage):
     damage(built)
     result = CliRunner().invoke(main, ["search", "日米", "--docs", str(small_docs), "--index", str(built)])
@@ -272,7 +266,6 @@ def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, 
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.xfail(reason="cli.py index_command must use recorded_docs_dir() instead of read_manifest()")
 def test_rebuild_without_docs_repairs_a_garbage_manifest(built, monkeypatch, tmp_path):
     garbage_manifest(built)
     monkeypatch.chdir(REPO)  # without --docs and without a manifest, the documents are ./seeds
@@ -328,8 +321,6 @@ def test_an_existing_open_index_directory_is_closed_to_others(small_docs, tmp_pa
     assert mode(index_dir) == 0o700
 
 
-@pytest.mark.xfail(reason="ensure_index must search the index as it is when another process "
-                   "holds the writer lock (see the report: _build(..., lock_wait=0))")
 def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wait(
         built, small_docs, monkeypatch):
     monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 2.0)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from search import segment
-from search.documents import find_documents
-from search.index import _write_generation
+from search.documents import find_documents, read_paragraphs
+from search.index import paragraph_fields, schema
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日米2プラス2", "部", "とうごう",
@@ -22,10 +22,22 @@ def documents():
     return find_documents(SEEDS)
 
 
+def _whoosh_build(path, documents):
+    """The index as Whoosh's own writer builds it, one add_document per paragraph."""
+    from whoosh.index import create_in
+
+    path.mkdir()
+    writer = create_in(str(path), schema()).writer()
+    for document in documents:
+        for paragraph in read_paragraphs(document):
+            writer.add_document(**paragraph_fields(paragraph))
+    writer.commit()
+
+
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory, documents):
     path = tmp_path_factory.mktemp("stock") / "ix"
-    _write_generation(path, documents, None, None)
+    _whoosh_build(path, documents)
     return path
 
 
@@ -114,9 +126,6 @@ def _stock_segments(path, documents, counts):
     (Whoosh's scores of some queries, `部` for one, depend on how the index is segmented)."""
     from whoosh.index import create_in
 
-    from search.documents import read_paragraphs
-    from search.index import paragraph_fields, schema
-
     path.mkdir()
     ix = create_in(str(path), schema())
     paragraphs = iter([p for d in documents for p in read_paragraphs(d)])
@@ -199,13 +208,10 @@ def test_add_to_index_replaces_a_source(tmp_path, documents):
     segment.add_to_index(path, documents[2:], procs=1)  # documents[2] again: replaced
     assert _open(path).doc_count() == 233
     expected = tmp_path / "stock"
-    _write_generation(expected, documents[:2], None, None)
+    _whoosh_build(expected, documents[:2])
     from whoosh.index import open_dir
 
     with open_dir(str(expected)).writer() as writer:  # Whoosh's incremental update
-        from search.documents import read_paragraphs
-        from search.index import paragraph_fields
-
         for document in documents[2:]:
             for paragraph in read_paragraphs(document):
                 writer.add_document(**paragraph_fields(paragraph))
