@@ -11,11 +11,11 @@ index (Whoosh on disk) → query (parsing) → results (ranked hits, highlight) 
 
 from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, KensakuError, NotAnIndex,
                      QuerySyntaxError)
-from .index import IndexSummary, build_index, ensure_index
+from .index import IndexSummary, build_index, ensure_index, update_index
 from .results import Hit, Searcher, SearchResults, search
 
 __all__ = [
     "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexSummary", "KensakuError",
     "NotAnIndex", "QuerySyntaxError", "SearchResults", "Searcher", "build_index", "ensure_index",
-    "search",
+    "search", "update_index",
 ]

@@ -27,6 +27,10 @@ MAX_CHUNK_CHARS = 49_149 // 4
 _SKIPPED_POS = frozenset({"補助記号", "空白"})
 # Words that carry no topic of their own; a question is searched by the others.
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "代名詞", "連体詞", "接続詞", "感動詞"})
+# Words a question is made of rather than about, and Sudachi's readings of compound particles
+# (において → おく, による → よる); normalized forms.
+_QUESTION_NOISE = frozenset({"おく", "よる", "こと", "物", "よう", "為", "時", "所", "言う", "何",
+                             "何月", "何日", "何年", "つ", "方", "如何", "何故"})
 _CHUNK_BREAK = re.compile(r"[。！？!?\n]+")
 
 
@@ -180,7 +184,8 @@ def _entry(morpheme, key) -> tuple:
         base = morpheme.begin()
         parts = tuple((form if piece is morpheme else _term_text(piece), piece.reading_form(),
                        piece.begin() - base, piece.end() - base) for piece in pieces)
-        if _sudachi.is_function_word(morpheme.part_of_speech_id()):
+        if (_sudachi.is_function_word(morpheme.part_of_speech_id())
+                or morpheme.normalized_form() in _QUESTION_NOISE):
             parts = _FunctionParts(parts)
         entry = (_WORD, form, parts) if form else (_NOTHING, "", ())
     if len(_entries) >= _ENTRIES_LIMIT:

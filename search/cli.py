@@ -13,7 +13,7 @@ import click
 from .config import load_config
 from .errors import KensakuError
 from .index import (DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, IndexSummary, build_index, ensure_index,
-                    recorded_docs_dir)
+                    recorded_docs_dir, update_index)
 from .query import MODES
 from .results import DEFAULT_LIMIT, SearchResults, search
 
@@ -61,10 +61,12 @@ def main() -> None:
 @index_option
 @click.option("--rebuild", is_flag=True, help="Build the whole index anew.")
 def index_command(docs_dir: Path | None, index_dir: Path, rebuild: bool) -> None:
-    """Build the index of the documents."""
+    """Build the index of the documents, or bring it up to date: only files added, changed or
+    removed since it was built are indexed again."""
     if docs_dir is None:
         docs_dir = recorded_docs_dir(index_dir) or DEFAULT_DOCS_DIR
-    summary = _with_progress(lambda progress: build_index(docs_dir, index_dir, progress, _warn))
+    build = build_index if rebuild else update_index
+    summary = _with_progress(lambda progress: build(docs_dir, index_dir, progress, _warn))
     click.echo(_summary_line(summary))
 
 
@@ -134,8 +136,24 @@ def _with_progress(run):
 
 def _summary_line(summary: IndexSummary) -> str:
     skipped = f", {len(summary.skipped)} skipped" if summary.skipped else ""
-    return (f"indexed {summary.documents} documents, {summary.paragraphs} paragraphs "
-            f"in {summary.seconds:.1f} s{skipped}")
+    if not summary.incremental:
+        return (f"indexed {_count(summary.documents, 'document')}, "
+                f"{_count(summary.paragraphs, 'paragraph')} in {summary.seconds:.1f} s{skipped}")
+    in_all = (f"{_count(summary.total_documents, 'document')}, "
+              f"{_count(summary.total_paragraphs, 'paragraph')} in all{skipped}")
+    changes = [_sources(label, sources) for label, sources in
+               (("added", summary.added), ("changed", summary.changed),
+                ("removed", summary.removed)) if sources]
+    if not changes:
+        return f"the index is up to date: {in_all}"
+    return (f"updated the index in {summary.seconds:.1f} s: {'; '.join(changes)} "
+            f"({_count(summary.paragraphs, 'paragraph')} indexed); {in_all}")
+
+
+def _sources(label: str, sources: list[str], named: int = 3) -> str:
+    names = ", ".join(sources[:named]) + (f" and {len(sources) - named} more"
+                                           if len(sources) > named else "")
+    return f"{label} {names}"
 
 
 def _warn(message: str) -> None:
@@ -152,11 +170,13 @@ def _print_results(results: SearchResults, color: bool) -> None:
         click.echo(f"no paragraph matches {results.query}")
         return
     more = f", showing the best {shown}" if shown < results.total else ""
+    matching = _count(results.total, "paragraph")
     if results.relaxed:
-        click.echo(f"no paragraph has all of {results.query}; {results.total} paragraphs have "
-                   f"some of its words{more}")
+        click.echo(f"no paragraph has all of {results.query}; {matching} "
+                   f"{'has' if results.total == 1 else 'have'} some of its words{more}")
     else:
-        click.echo(f"{results.total} paragraphs match {results.query}{more}")
+        click.echo(f"{matching} {'matches' if results.total == 1 else 'match'} "
+                   f"{results.query}{more}")
     for hit in results.hits:
         citation = click.style(f"{hit.source}:{hit.line}", fg="cyan")
         click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"
@@ -165,6 +185,10 @@ def _print_results(results: SearchResults, color: bool) -> None:
         if hit.also:
             places = ", ".join(f"{place.source}:{place.line}" for place in hit.also)
             click.echo(click.style(f"    also at {places}", dim=True), color=color)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _shorten(title: str) -> str:

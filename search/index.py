@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .documents import (DocumentFile, Paragraph, UnreadableDocument, find_documents,
-                        read_paragraphs)
+from .documents import DocumentFile, Paragraph, find_documents
 from .errors import IndexBusy, IndexDamaged, KensakuError, NotAnIndex
 
 MANIFEST_NAME = "kensaku.json"
@@ -50,12 +49,20 @@ Warn = Callable[[str], None]
 
 @dataclass
 class IndexSummary:
-    """What a build did."""
+    """What a build or an update did: documents and paragraphs it indexed, and for an update
+    which sources it added, re-indexed and removed."""
 
     documents: int = 0
     paragraphs: int = 0
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    incremental: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    # The whole index afterwards.
+    total_documents: int = 0
+    total_paragraphs: int = 0
 
 
 def schema():
@@ -151,7 +158,7 @@ def open_index(index_dir: Path):
     """The live Whoosh index in `index_dir`; raises IndexDamaged when it cannot be opened."""
     from whoosh.index import open_dir
 
-    generation = None
+    generation, problem = None, ""
     while True:
         manifest = read_manifest(index_dir)
         if manifest is None:
@@ -204,6 +211,14 @@ def build_index(docs_dir: Path, index_dir: Path, progress: Progress | None = Non
     return _build(Path(docs_dir), Path(index_dir), find_documents(docs_dir), progress, warn)
 
 
+def update_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
+                 warn: Warn | None = None) -> IndexSummary:
+    """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
+    since it was built and dropping those removed; a new or unreadable index is built anew."""
+    return _build(Path(docs_dir), Path(index_dir), find_documents(docs_dir), progress, warn,
+                  incremental=True)
+
+
 def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = None,
                  progress: Progress | None = None, warn: Warn | None = None) -> IndexSummary | None:
     """Build the index when it is missing, rebuild it when the documents changed since.
@@ -222,13 +237,13 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
     if manifest is None:
         _say(notify, f"no index in {index_dir} yet: building it from {docs_dir}")
     elif documents_changed(manifest, docs_dir, documents):
-        _say(notify, f"documents in {docs_dir} changed since the index was built: rebuilding it")
+        _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
     else:
         return None
     try:
         # With an index to search, do not wait for another writer: search what is there.
         return _build(Path(docs_dir), Path(index_dir), documents, progress, warn,
-                      lock_wait=0 if manifest else None)
+                      lock_wait=0 if manifest else None, incremental=True)
     except IndexBusy:
         if manifest is None:
             raise
@@ -243,22 +258,83 @@ def _say(notify: Warn | None, message: str) -> None:
 
 def _build(docs_dir: Path, index_dir: Path, documents: list[DocumentFile],
            progress: Progress | None, warn: Warn | None,
-           lock_wait: float | None = None) -> IndexSummary:
-    """Build a new generation and make it live; `lock_wait` as for `_writer_lock`."""
-    _live_generation(index_dir)  # refuses a directory that holds something else
+           lock_wait: float | None = None, incremental: bool = False) -> IndexSummary:
+    """Write a new generation and make it live; `lock_wait` as for `_writer_lock`.
+
+    `incremental` starts the new generation from the live one (hard links to its immutable
+    segment files) and re-indexes only what changed, when the live index was built from the
+    same documents directory; otherwise every document is indexed.
+    """
+    _readable_manifest(index_dir)  # refuses a directory that holds something else
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(index_dir)
     with _writer_lock(index_dir, lock_wait):
         started = time.perf_counter()
-        previous = _live_generation(index_dir)
+        previous = _readable_manifest(index_dir)
+        if incremental and previous and not documents_changed(previous, docs_dir, documents):
+            return IndexSummary(incremental=True, total_documents=previous["documents"],
+                                total_paragraphs=previous["paragraphs"],
+                                skipped=previous.get("skipped", []))
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
-        summary = _write_generation(index_dir / generation, documents, progress, warn)
-        _seal_generation(index_dir / generation)
+        path = index_dir / generation
+        if incremental and previous and previous["docs_dir"] == str(docs_dir.resolve()):
+            summary = _update_generation(index_dir / previous["generation"], path, previous,
+                                         documents, progress, warn)
+        else:
+            summary = _write_generation(path, documents, progress, warn)
+        summary.total_paragraphs = _record_synonym_groups(path)
+        summary.total_documents = len(documents) - len(summary.skipped)
+        _seal_generation(path)
         _write_manifest(index_dir, generation, docs_dir, documents, summary)
         # The previous generation stays: a search that opened it may still be reading it.
-        _remove_generations(index_dir, keep={generation, previous})
+        _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _readable_manifest(index_dir: Path) -> dict | None:
+    """The live manifest, or None for a new or damaged index (which a build replaces)."""
+    try:
+        return read_manifest(index_dir)
+    except IndexDamaged:
+        return None
+
+
+def _update_generation(live: Path, path: Path, previous: dict, documents: list[DocumentFile],
+                       progress: Progress | None, warn: Warn | None) -> IndexSummary:
+    """A new generation `path`: the live one with changed documents re-indexed."""
+    from .segment import add_to_index
+
+    before = previous["files"]
+    now = {d.source: d for d in documents}
+    added = [d for source, d in now.items() if source not in before]
+    changed = [d for source, d in now.items() if source in before and before[source] != d.stamp]
+    removed = sorted(set(before) - set(now))
+    _link_generation(live, path)
+    summary = add_to_index(path, added + changed, procs=BUILD_PROCESSES, progress=progress,
+                           warn=warn, delete_sources=removed, exact=True)
+    summary.incremental = True
+    summary.added = [d.source for d in added]
+    summary.changed = [d.source for d in changed]
+    summary.removed = removed
+    skipped = set(previous.get("skipped", [])) - set(removed) - set(summary.added + summary.changed)
+    summary.skipped = sorted(skipped | set(summary.skipped))
+    return summary
+
+
+def _link_generation(live: Path, path: Path) -> None:
+    """Start generation `path` as a copy of `live`: hard links, as Whoosh never rewrites a segment
+    file in place (it writes new files and a new table of contents, then deletes the old)."""
+    from .synonyms import SYNONYM_GROUPS_FILE
+
+    path.mkdir(mode=0o700)
+    for item in live.iterdir():
+        if item.name == SYNONYM_GROUPS_FILE or not item.is_file():
+            continue  # rewritten for the new generation: a shared inode would change the old
+        try:
+            os.link(item, path / item.name)
+        except OSError:
+            shutil.copy2(item, path / item.name)
 
 
 def _owner_only(index_dir: Path) -> None:
@@ -292,24 +368,18 @@ def _fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def _live_generation(index_dir: Path) -> str | None:
-    """The generation a rebuild replaces; None for a new or damaged index."""
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexDamaged:
-        return None
-    return manifest["generation"] if manifest else None
-
-
-def _record_synonym_groups(path: Path) -> None:
-    """Store which indexed words share a Sudachi synonym group, for `--sudachi-synonyms`."""
+def _record_synonym_groups(path: Path) -> int:
+    """Store which indexed words share a Sudachi synonym group, for `--sudachi-synonyms`;
+    returns the number of paragraphs in the index."""
     from whoosh.index import open_dir
 
     from .synonyms import write_synonym_groups
 
     with open_dir(str(path)).reader() as reader:
         words = [term.decode("utf-8") for term in reader.lexicon("words")]
+        paragraphs = reader.doc_count()
     write_synonym_groups(words, path)
+    return paragraphs
 
 
 def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
@@ -317,11 +387,8 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
     from .segment import write_index
 
     path.mkdir(mode=0o700)
-    summary = write_index(path, documents, procs=BUILD_PROCESSES, progress=progress, warn=warn,
-                          exact=True)
-    _record_synonym_groups(path)
-    return summary
-
+    return write_index(path, documents, procs=BUILD_PROCESSES, progress=progress, warn=warn,
+                       exact=True)
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
                     documents: list[DocumentFile], summary: IndexSummary) -> None:
@@ -329,10 +396,11 @@ def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
         "format": FORMAT_VERSION,
         "generation": generation,
         "docs_dir": str(docs_dir.resolve()),
-        "documents": summary.documents,
-        "paragraphs": summary.paragraphs,
+        "documents": summary.total_documents,
+        "paragraphs": summary.total_paragraphs,
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": {d.source: d.stamp for d in documents},
+        "skipped": summary.skipped,
     }
     replace_manifest(index_dir, manifest)
 

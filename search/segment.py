@@ -47,7 +47,6 @@ import queue
 import struct
 import traceback
 import zlib
-from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -371,15 +370,14 @@ class SegmentBuilder:
 
     def finish(self):
         """Write the segment's files, assemble them into the compound file; returns the Segment."""
-        from collections import defaultdict as _dd
+        from collections import defaultdict
 
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN  # noqa: F401 (the column written below)
         from whoosh.filedb.filetables import OrderedHashWriter
 
         segment = self.segment
         doccount = self.doccount
         segment.set_doc_count(doccount)
-        segment._fieldlengths = _dd(int, self.totals)
+        segment._fieldlengths = defaultdict(int, self.totals)
         self._memo.clear()
 
         # Per-document files: stored fields and columns, then field lengths (one byte per

@@ -1,7 +1,5 @@
 """Documents to paragraphs: sources, titles, paragraph and line numbers, text unchanged."""
 
-from pathlib import Path
-
 import pytest
 
 from search.documents import find_documents, read_paragraphs

@@ -1,0 +1,72 @@
+"""Incremental update: only what changed is indexed again, and the summary says what changed."""
+
+import shutil
+
+from click.testing import CliRunner
+
+import search
+from search.cli import main
+
+from .conftest import SEEDS, cited
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_an_unchanged_collection_is_up_to_date(docs_copy, tmp_path):
+    index = str(tmp_path / "ix")
+    assert run("index", "--docs", str(docs_copy), "--index", index).stdout.startswith(
+        "indexed 5 documents, 233 paragraphs in ")
+    again = run("index", "--docs", str(docs_copy), "--index", index)
+    assert again.stdout == "the index is up to date: 5 documents, 233 paragraphs in all\n"
+
+
+def test_only_changed_files_are_indexed_and_the_summary_names_them(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    (docs_copy / "new.txt").write_text("新しい文書\nピラー3という構想。\n", encoding="utf-8")
+    with open(docs_copy / "004_7af21bdf63ee1157.txt", "a", encoding="utf-8") as changed:
+        changed.write("\n追記された段落。\n")
+    (docs_copy / "003_b53a17d89b495407.txt").unlink()
+    result = run("index", "--docs", str(docs_copy), "--index", str(index))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("updated the index in ")
+    assert ("added new.txt; changed 004_7af21bdf63ee1157.txt; removed 003_b53a17d89b495407.txt "
+            "(48 paragraphs indexed); 5 documents, 214 paragraphs in all") in result.stdout
+    assert cited(search.search("ピラー3", index)) == {("new.txt", 2)}
+    assert cited(search.search("追記", index)) == {("004_7af21bdf63ee1157.txt", 90)}
+    assert not any(h.source.startswith("003_")
+                   for h in search.search("日本", index, limit=300).hits)
+    assert search.search("統合作戦司令部", index).total == 3  # 004 re-indexed, not doubled
+
+
+def test_the_updated_index_equals_a_rebuilt_one(docs_copy, tmp_path):
+    search.build_index(docs_copy, tmp_path / "updated")
+    (docs_copy / "001_2eb2e19b899ffa84.txt").write_text("差し替え\n日米の新しい協力。\n",
+                                                         encoding="utf-8")
+    search.update_index(docs_copy, tmp_path / "updated")
+    search.build_index(docs_copy, tmp_path / "rebuilt")
+    for query in ("日米", "ピラー2", "協力", "日本で梅雨がないのは北海道とどこか。"):
+        updated = search.search(query, tmp_path / "updated", limit=500)
+        rebuilt = search.search(query, tmp_path / "rebuilt", limit=500)
+        assert updated.total == rebuilt.total, query
+        assert cited(updated) == cited(rebuilt), query
+
+
+def test_a_searcher_on_the_old_generation_keeps_its_results_during_an_update(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    with search.Searcher(index) as old:
+        before = cited(old.search("ピラー2", limit=50))
+        shutil.copy(SEEDS / "001_2eb2e19b899ffa84.txt", docs_copy / "copy.txt")
+        search.update_index(docs_copy, index)
+        assert cited(old.search("ピラー2", limit=50)) == before
+    assert cited(search.search("ピラー2", index, limit=50)) > before
+
+
+def test_rebuild_indexes_everything_again(docs_copy, tmp_path):
+    index = str(tmp_path / "ix")
+    run("index", "--docs", str(docs_copy), "--index", index)
+    result = run("index", "--docs", str(docs_copy), "--index", index, "--rebuild")
+    assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
