@@ -47,7 +47,6 @@ def require_dirs(shared: Path, relative: Sequence[str]) -> list[Path]:
         path = shared / rel
         if not path.is_dir():
             shown = f"../shared/{rel}" if shared.resolve() == DEFAULT_SHARED else str(path)
-            print(f"skipped: {shown} not found", file=sys.stderr)
             print(f"skipped: {shown} not found")
             raise SystemExit(0)
         found.append(path)

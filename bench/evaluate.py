@@ -27,7 +27,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, TypeVar
 
 from common import (
     DEFAULT_RESULTS,
@@ -49,6 +49,7 @@ from fts5 import DEFAULT_VARIANT, QUESTION_VARIANTS, FTS5Index
 SETS = ("jsquad", "jaquad")
 ENGINES = ("kensaku", "fts5")
 
+T = TypeVar("T")
 Span = tuple[str, int, int]  # doc file, first line, last line
 Ranked = list[tuple[str, int]]  # (source, line), best first
 
@@ -92,6 +93,7 @@ def mean_metrics(runs: dict[str, Ranked], relevant: dict[str, list[Span]]) -> di
     return {
         "recall@10": sum(r for r, _ in pairs) / len(pairs),
         "mrr@10": sum(m for _, m in pairs) / len(pairs),
+        "no_hits": sum(1 for ranked in runs.values() if not ranked),
     }
 
 
@@ -147,7 +149,7 @@ def run_fts5(docs: Path, questions: dict[str, str], workdir: Path, variant: str)
     return {"runs": runs, "build": build, "query_seconds": seconds, "workers": 1, "errors": 0, "variant": variant}
 
 
-def _progress(items: list, every: int = 500) -> Any:
+def _progress(items: list[T], every: int = 500) -> Iterator[T]:
     """Yield ``items``, logging a count to stderr every ``every`` items."""
     for number, item in enumerate(items, 1):
         yield item
@@ -191,10 +193,11 @@ def evaluate_set(
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    headers = ["set", "engine", "queries", "recall@10", "MRR@10", "queries/s", "workers", "build s", "paragraphs", "errors"]
+    headers = ["set", "engine", "queries", "recall@10", "MRR@10", "no hits", "queries/s", "workers", "build s",
+               "paragraphs", "errors"]
     table = [
         [
-            r["set"], r["engine"], r["queries"], r["recall@10"], r["mrr@10"], r["queries_per_second"],
+            r["set"], r["engine"], r["queries"], r["recall@10"], r["mrr@10"], r["no_hits"], r["queries_per_second"],
             r["workers"], r["build"]["seconds"], r["build"]["paragraphs"], r["errors"],
         ]
         for r in rows
