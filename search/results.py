@@ -99,14 +99,17 @@ class Searcher:
             tree, (found, total) = question, self._run(question, limit)
         wanted = list(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
-                for rank, (score, docnum) in enumerate(found.top_n, start=1)]
+                for rank, (score, docnum) in enumerate(found.top_n[:limit], start=1)]
         return SearchResults(query, total, hits, relaxed=question is not None)
 
     def _run(self, tree, limit: int):
-        """The top hits and the number of all matches; our own errors stay out of the guard."""
+        """The hits and the number of all matches; our own errors stay out of the guard.
+
+        Whoosh counts the matches of a limited search by running it a second time, so one
+        unlimited pass that collects every match is cheaper."""
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
-            found = self._searcher.search(whoosh_query, limit=limit, collapse="same_text")
+            found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
             return found, len(found)
 
     def _has_term(self, field_name: str, text: str) -> bool:
