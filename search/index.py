@@ -31,7 +31,7 @@ GENERATION_PREFIX = "gen-"
 FORMAT_VERSION = 1
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
-BUILD_PROCESSES = min(2, os.cpu_count() or 1)
+MAX_BUILD_PROCESSES = 2
 DEFAULT_INDEX_DIR = Path("index")
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
@@ -311,7 +311,7 @@ def _update_generation(live: Path, path: Path, previous: dict, documents: list[D
     changed = [d for source, d in now.items() if source in before and before[source] != d.stamp]
     removed = sorted(set(before) - set(now))
     _link_generation(live, path)
-    summary = add_to_index(path, added + changed, procs=BUILD_PROCESSES, progress=progress,
+    summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
                            warn=warn, delete_sources=removed, exact=True)
     summary.incremental = True
     summary.added = [d.source for d in added]
@@ -382,12 +382,22 @@ def _record_synonym_groups(path: Path) -> int:
     return paragraphs
 
 
+def _build_processes() -> int:
+    """Worker processes for indexing: up to two cores, none from a daemonic process (a
+    multiprocessing pool's worker), which may not start children."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return 1
+    return min(MAX_BUILD_PROCESSES, os.cpu_count() or 1)
+
+
 def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
                       warn: Warn | None) -> IndexSummary:
     from .segment import write_index
 
     path.mkdir(mode=0o700)
-    return write_index(path, documents, procs=BUILD_PROCESSES, progress=progress, warn=warn,
+    return write_index(path, documents, procs=_build_processes(), progress=progress, warn=warn,
                        exact=True)
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,

@@ -110,7 +110,7 @@ class Searcher:
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
             found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
-            return found, len(found)
+            return found, found.scored_length() + sum(found.collapsed_counts.values())
 
     def _has_term(self, field_name: str, text: str) -> bool:
         with self._damage():
