@@ -187,14 +187,34 @@ def _build_in_child(engine: str, docs: str, target: str) -> dict[str, Any]:
         index.close()
         build = {"documents": summary.documents, "paragraphs": summary.paragraphs, "seconds": summary.seconds}
     build["peak_rss_bytes"] = peak_rss_bytes()
+    # kensaku indexes in worker processes of its own: the largest of them, which the total adds.
+    build["worker_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return build
+
+
+def _build_and_send(connection, engine: str, docs: str, target: str) -> None:
+    """A child process's body: the build's figures, or the error, sent back to the parent."""
+    try:
+        connection.send(("ok", _build_in_child(engine, docs, target)))
+    except BaseException as error:  # reported in the parent, with its type
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        connection.close()
 
 
 def build_index(engine: str, docs: Path, target: Path, input_bytes: int) -> dict[str, Any]:
     """Build ``engine``'s index in a child process; add MB/s and size on disk."""
     log(f"  {engine}: building")
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        build = pool.apply(_build_in_child, (engine, str(docs), str(target)))
+    # A plain (non-daemonic) child, so that kensaku may start its own indexing workers.
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_build_and_send, args=(sender, engine, str(docs), str(target)))
+    child.start()
+    sender.close()
+    status, build = receiver.recv()
+    child.join()
+    if status != "ok":
+        raise RuntimeError(f"{engine} build failed: {build}")
     build["mb_per_second"] = input_bytes / MB / build["seconds"]
     build["index_bytes"] = dir_size(target)
     log(f"  {engine}: {build['seconds']:.1f} s, peak RSS {build['peak_rss_bytes'] / 2**20:.0f} MiB, "
