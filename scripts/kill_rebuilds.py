@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Kill `kensaku index --rebuild` with SIGKILL at random moments; the index must survive each kill.
 
-    python scripts/kill_rebuilds.py [--kills 20] [--seed N] [--docs seeds]
+    python scripts/kill_rebuilds.py [--kills 20] [--seed N] [--docs seeds] [--update]
+
+With --update it kills incremental updates instead (`kensaku index`, one document of a private
+copy of the documents touched before each, so that every update has work to do).
 
 Builds an index of the documents in a temporary directory and records the results of a few
 queries. Then, for each kill, it starts a rebuild in a subprocess (the real CLI), kills it after a
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,19 +35,41 @@ QUERIES = ("ピラー2", "日米", "統合作戦司令部", "防衛 OR 韓国", 
 
 
 def fingerprint(index_dir: Path) -> list:
-    """What the queries find: total and cited hits of each, comparable across generations."""
+    """What the queries find: total and cited hits of each, comparable across generations.
+
+    After an update, re-indexed paragraphs stand in a new segment and the old ones are only
+    marked deleted, which moves BM25's statistics a little: the order of hits with nearly equal
+    scores may change, so an update is compared on what it finds, not on the order."""
     with search.Searcher(index_dir) as searcher:
-        return [[q, r.total, [(h.source, h.line) for h in r.hits]]
-                for q in QUERIES for r in [searcher.search(q, limit=20)]]
+        found = []
+        for query in QUERIES:
+            results = searcher.search(query, limit=500)
+            cited = [(h.source, h.line) for h in results.hits]
+            if UPDATE:  # which of a repeated paragraph's places leads may change too
+                cited = sorted(cited + [(p.source, p.line) for h in results.hits for p in h.also])
+            found.append([query, results.total, cited if UPDATE else cited[:20]])
+        return found
+
+
+UPDATE = False  # --update: kill incremental updates rather than rebuilds
 
 
 def rebuild_command(docs_dir: Path, index_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "search", "index", "--rebuild",
+    return [sys.executable, "-m", "search", "index", *([] if UPDATE else ["--rebuild"]),
             "--docs", str(docs_dir), "--index", str(index_dir)]
 
 
+def touch_a_document(docs_dir: Path) -> None:
+    """Give one document a new modification time, so that an update re-indexes it."""
+    document = random.choice(sorted(docs_dir.glob("*.txt")))
+    stamp = time.time_ns()
+    os.utime(document, ns=(stamp, stamp))
+
+
 def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
-    """Run one whole rebuild; its wall-clock seconds."""
+    """Run one whole rebuild (or update); its wall-clock seconds."""
+    if UPDATE:
+        touch_a_document(docs_dir)
     started = time.perf_counter()
     subprocess.run(rebuild_command(docs_dir, index_dir), check=True, capture_output=True)
     return time.perf_counter() - started
@@ -52,6 +79,8 @@ def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
     """Start a rebuild, SIGKILL it after `delay` seconds (None: the moment the manifest
     switches, to land between the switch and the clean-up); how it ended."""
     before = read_manifest(index_dir)["generation"]
+    if UPDATE:
+        touch_a_document(docs_dir)
     process = subprocess.Popen(rebuild_command(docs_dir, index_dir),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if delay is None:
@@ -78,6 +107,8 @@ def leftovers(index_dir: Path) -> list[str]:
 def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[str]:
     """Do the kills in `work`; the failures, as messages (empty when all went well)."""
     index_dir = work / "index"
+    if UPDATE:  # documents are only ever read: touch a private copy
+        docs_dir = Path(shutil.copytree(docs_dir, work / "docs"))
     search.build_index(docs_dir, index_dir)
     expected = fingerprint(index_dir)
     whole = max(timed_rebuild(docs_dir, index_dir) for _ in range(2))
@@ -129,7 +160,10 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--docs", type=Path, default=REPO / "seeds")
+    parser.add_argument("--update", action="store_true", help="kill incremental updates")
     options = parser.parse_args()
+    global UPDATE
+    UPDATE = options.update
     print(f"seed {options.seed}")
     with tempfile.TemporaryDirectory(prefix="kensaku-kills-") as work:
         failures = run(options.kills, options.seed, options.docs.resolve(), Path(work))
