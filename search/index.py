@@ -2,8 +2,9 @@
 
 An index directory holds a manifest, `kensaku.json`, naming the generation directory that holds the
 live Whoosh index and recording the documents it was built from (directory, and size and mtime of
-each file). A rebuild writes a new generation beside the live one and then replaces the manifest in
-one `os.replace`, so a reader always sees a whole index, the old or the new.
+each file). A rebuild writes a new generation beside the live one; an update starts one from hard
+links to the live one's segments and re-indexes only the files that changed. Either then replaces
+the manifest in one `os.replace`, so a reader always sees a whole index, the old or the new.
 """
 
 from __future__ import annotations
