@@ -150,10 +150,16 @@ def kensaku_build(docs_dir: Path, index_dir: Path) -> dict[str, float]:
     }
 
 
+_searchers: dict[str, object] = {}
+
+
 def kensaku_search(query: str, index_dir: Path, limit: int = LIMIT) -> list[tuple[str, int]]:
-    """Top ``limit`` hits of a kensaku search, as (source, line) pairs."""
-    search = import_kensaku()
-    results = search.search(query, index_dir, limit=limit)
+    """Top ``limit`` hits of a kensaku search, as (source, line) pairs, through a Searcher kept
+    open per index (warm, as a long-running program would use it; cold start is timed apart)."""
+    searcher = _searchers.get(str(index_dir))
+    if searcher is None:
+        searcher = _searchers[str(index_dir)] = import_kensaku().Searcher(index_dir)
+    results = searcher.search(query, limit=limit)
     return [(hit.source, hit.line) for hit in results.hits]
 
 

@@ -191,6 +191,10 @@ def translate_damage(index_dir: Path) -> Iterator[None]:
         raise
     except _READ_ERRORS + (WhooshIndexError, StorageError, FileFormatError) as error:
         raise IndexDamaged(_damaged(Path(index_dir), _describe(error))) from error
+    except Exception as error:
+        if type(error) is not Exception:  # Whoosh's format checks raise plain Exception
+            raise
+        raise IndexDamaged(_damaged(Path(index_dir), _describe(error))) from error
 
 
 def _describe(error: Exception) -> str:
@@ -313,7 +317,7 @@ def _update_generation(live: Path, path: Path, previous: dict, documents: list[D
     removed = sorted(set(before) - set(now))
     _link_generation(live, path)
     summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
-                           warn=warn, delete_sources=removed, exact=True)
+                           warn=warn, delete_sources=removed, exact=True, compound=False)
     summary.incremental = True
     summary.added = [d.source for d in added]
     summary.changed = [d.source for d in changed]
@@ -399,7 +403,7 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
 
     path.mkdir(mode=0o700)
     return write_index(path, documents, procs=_build_processes(), progress=progress, warn=warn,
-                       exact=True)
+                       exact=True, compound=False)
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
                     documents: list[DocumentFile], summary: IndexSummary) -> None:

@@ -47,6 +47,7 @@ import queue
 import struct
 import traceback
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -107,11 +108,24 @@ def _compact_positions(positions) -> bytes:
     return b"".join(parts)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How segments are written: `exact` posting encodings (as Whoosh's own writer), and
+    `compound`, the files of a segment packed into one `.seg` file as Whoosh does by default.
+    Separate files open faster: Whoosh copies each part of a compound file into memory when it
+    opens it, unlike a plain file."""
+
+    exact: bool = False
+    compound: bool = True
+
+
 class _Encoding:
     """How posting values and blocks are encoded: `exact` (as Whoosh) or compact."""
 
-    def __init__(self, exact: bool) -> None:
+    def __init__(self, layout: "Layout") -> None:
+        exact = layout.exact
         self.exact = exact
+        self.compound = layout.compound
         self.positions = _exact_positions if exact else _compact_positions
         self.block_protocol = 2 if exact else pickle.HIGHEST_PROTOCOL
         if exact:
@@ -204,13 +218,13 @@ class SegmentBuilder:
     """Collects documents in memory and writes them as one W3 segment (`finish`)."""
 
     def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
-                 exact: bool = False) -> None:
+                 layout: Layout | None = None) -> None:
         from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec, W3Segment
 
         self.storage = storage
         self.schema = schema
         self.plans = plans if plans is not None else _plans(schema)
-        self.encoding = _Encoding(exact)
+        self.encoding = _Encoding(layout or Layout())
         self.segment = W3Segment(W3Codec(), indexname, segid=_segment_id())
         self.doccount = 0
         self.postings_count = 0
@@ -420,7 +434,8 @@ class SegmentBuilder:
         writer.close()
         tindex.close()
         self.postings = {}
-        segment.create_compound_file(self.storage)
+        if self.encoding.compound:
+            segment.create_compound_file(self.storage)
         self._files = []
         return segment
 
@@ -584,11 +599,11 @@ class _PostingsWriter:
 class _ChunkIndexer:
     """Indexes documents into segments of at most `max_postings` postings."""
 
-    def __init__(self, storage, schema, exact: bool, max_postings: int) -> None:
+    def __init__(self, storage, schema, layout: Layout, max_postings: int) -> None:
         self.storage = storage
         self.schema = schema
         self.plans = _plans(schema)
-        self.exact = exact
+        self.layout = layout
         self.max_postings = max_postings
         self.builder = None
         self.segments = []
@@ -599,7 +614,7 @@ class _ChunkIndexer:
         for paragraph in paragraphs:
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.plans,
-                                              exact=self.exact)
+                                              layout=self.layout)
             self.builder.add_document(paragraph_fields(paragraph))
             if self.builder.postings_count >= self.max_postings:
                 self.flush()
@@ -628,12 +643,12 @@ def _remove_segments(storage, segments) -> None:
                     pass
 
 
-def _index_chunk(storage, schema, documents, exact, max_postings, report):
+def _index_chunk(storage, schema, documents, layout, max_postings, report):
     """Index one chunk of documents; `report(kind, payload)` hears of each document.
     Returns (segments, documents indexed, paragraphs)."""
     from .documents import UnreadableDocument, read_paragraphs
 
-    indexer = _ChunkIndexer(storage, schema, exact, max_postings)
+    indexer = _ChunkIndexer(storage, schema, layout, max_postings)
     done = paragraphs = 0
     try:
         for number, document in documents:
@@ -671,7 +686,7 @@ def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[i
 
 # Worker processes ----------------------------------------------------------------------------
 
-def _worker(worker: int, path: str, indexname: str, exact: bool, max_postings: int,
+def _worker(worker: int, path: str, indexname: str, layout: Layout, max_postings: int,
             tasks, results) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
     gc_was_enabled = gc.isenabled()
@@ -691,7 +706,7 @@ def _worker(worker: int, path: str, indexname: str, exact: bool, max_postings: i
             if task is None:
                 break
             number, documents = task
-            segments, done, paragraphs = _index_chunk(storage, schema, documents, exact,
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
                                                       max_postings, report)
             results.put(("chunk", worker, (number, segments, done, paragraphs)))
         results.put(("exit", worker, None))
@@ -722,7 +737,7 @@ def _raise_worker_error(pickled, text: str):
 
 
 def _build_segments(path: Path, indexname: str, documents: list, procs: int,
-                    progress: Progress | None, warn: Warn | None, summary, exact: bool,
+                    progress: Progress | None, warn: Warn | None, summary, layout: Layout,
                     segment_mb: float, max_postings: int, start_method: str | None):
     """Index `documents` into new segments in `path`; returns them in document order."""
     chunks = _chunks(documents, procs, segment_mb)
@@ -749,15 +764,15 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
         summary.paragraphs += paragraphs
 
     if procs <= 1:
-        _build_in_process(path, indexname, chunks, exact, max_postings, on_report, on_chunk)
+        _build_in_process(path, indexname, chunks, layout, max_postings, on_report, on_chunk)
     else:
-        _build_in_workers(path, indexname, chunks, procs, exact, max_postings, on_report,
+        _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_report,
                           on_chunk, start_method, by_chunk)
     summary.skipped.extend(source for _, source in sorted(skipped))
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
 
 
-def _build_in_process(path, indexname, chunks, exact, max_postings, on_report, on_chunk):
+def _build_in_process(path, indexname, chunks, layout, max_postings, on_report, on_chunk):
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
@@ -768,7 +783,7 @@ def _build_in_process(path, indexname, chunks, exact, max_postings, on_report, o
     gc.disable()
     try:
         for number, documents in enumerate(chunks):
-            segments, done, paragraphs = _index_chunk(storage, schema, documents, exact,
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
                                                       max_postings, on_report)
             written += segments
             on_chunk(number, segments, done, paragraphs)
@@ -780,7 +795,7 @@ def _build_in_process(path, indexname, chunks, exact, max_postings, on_report, o
             gc.enable()
 
 
-def _build_in_workers(path, indexname, chunks, procs, exact, max_postings, on_report, on_chunk,
+def _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_report, on_chunk,
                       start_method, by_chunk):
     import multiprocessing
 
@@ -798,7 +813,7 @@ def _build_in_workers(path, indexname, chunks, procs, exact, max_postings, on_re
     for _ in range(count):
         tasks.put(None)
     workers = [context.Process(target=_worker, daemon=True,
-                               args=(n, str(path), indexname, exact, max_postings, tasks,
+                               args=(n, str(path), indexname, layout, max_postings, tasks,
                                      results))
                for n in range(count)]
     running = set(range(count))
@@ -852,7 +867,7 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
                 progress: Progress | None = None, warn: Warn | None = None, *,
                 segment_mb: float = DEFAULT_SEGMENT_MB,
                 max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                start_method: str | None = None):
+                compound: bool = True, start_method: str | None = None):
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
 
@@ -868,8 +883,8 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
     summary = IndexSummary()
-    _append(ix, list(documents), procs, progress, warn, summary, (), exact, segment_mb,
-            max_postings, start_method)
+    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(exact, compound),
+            segment_mb, max_postings, start_method)
     return summary
 
 
@@ -878,7 +893,7 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
                  replace: bool = True, delete_sources: Iterable[str] = (),
                  segment_mb: float = DEFAULT_SEGMENT_MB,
                  max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                 start_method: str | None = None):
+                 compound: bool = True, start_method: str | None = None):
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
     deleted; so are those of every source in `delete_sources` (documents that went away). The
@@ -893,12 +908,12 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     if replace:
         delete.update(d.source for d in documents)
     summary = IndexSummary()
-    _append(ix, documents, procs, progress, warn, summary, delete, exact, segment_mb,
-            max_postings, start_method)
+    _append(ix, documents, procs, progress, warn, summary, delete, Layout(exact, compound),
+            segment_mb, max_postings, start_method)
     return summary
 
 
-def _append(ix, documents, procs, progress, warn, summary, delete, exact, segment_mb,
+def _append(ix, documents, procs, progress, warn, summary, delete, layout, segment_mb,
             max_postings, start_method) -> None:
     from whoosh.index import TOC, LockError, clean_files
 
@@ -909,7 +924,7 @@ def _append(ix, documents, procs, progress, warn, summary, delete, exact, segmen
         storage = ix.storage
         try:
             segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
-                                       progress, warn, summary, exact, segment_mb,
+                                       progress, warn, summary, layout, segment_mb,
                                        max_postings, start_method)
         except BaseException:
             # Remove what killed workers left half-written (we hold the lock: no other writer).
