@@ -23,6 +23,25 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOCS = Path("/work/shared/corpus/aozora/docs")
 
 
+def _whoosh_build(out: Path, documents):
+    """Whoosh's own writer: one add_document per paragraph, one commit."""
+    from whoosh.index import create_in
+
+    from search.documents import read_paragraphs
+    from search.index import IndexSummary, paragraph_fields, schema
+
+    out.mkdir(parents=True, exist_ok=True)
+    writer = create_in(str(out), schema()).writer(limitmb=256)
+    summary = IndexSummary()
+    for document in documents:
+        for paragraph in read_paragraphs(document):
+            writer.add_document(**paragraph_fields(paragraph))
+            summary.paragraphs += 1
+        summary.documents += 1
+    writer.commit()
+    return summary
+
+
 def first_documents(docs_dir: Path, mb: float):
     from search.documents import find_documents
 
@@ -44,12 +63,11 @@ def vmhwm_mb() -> float:
 
 def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_mb: float) -> dict:
     from search import segment
-    from search.index import _write_generation
 
     documents, size = first_documents(docs_dir, mb)
     started = time.perf_counter()
     if kind == "stock":
-        summary = _write_generation(out, documents, None, None)
+        summary = _whoosh_build(out, documents)
     else:
         # As search.index builds: exact Whoosh encodings, one file per part of a segment.
         summary = segment.write_index(out, documents, procs=procs, segment_mb=segment_mb,
