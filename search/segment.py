@@ -56,7 +56,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_POSTINGS = 6_000_000  # postings held in memory before a segment is written
+DEFAULT_MAX_POSTINGS = 3_000_000  # postings in memory before a segment is written: ~400 MB a worker
 INLINE_LIMIT = 16  # posting lists this short are stored in the term index (compact mode)
 _MAGIC = b"W3Bl"
 _INFO_PROTOCOL = 2
