@@ -34,6 +34,15 @@ def docs_copy(tmp_path) -> Path:
     return docs
 
 
+def index_of(tmp_path: Path, name: str, text: str) -> Path:
+    """An index, in `tmp_path`, of one document `name` holding `text`."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / name).write_text(text, encoding="utf-8")
+    search.build_index(docs, tmp_path / "ix")
+    return tmp_path / "ix"
+
+
 def seed_lines(predicate) -> set[tuple[str, int]]:
     """(source, line) of every non-blank seed line for which predicate(line) holds: a plain scan."""
     found = set()

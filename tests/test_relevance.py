@@ -11,7 +11,7 @@ import search
 from search.cli import main
 from search.query import looks_like_question
 
-from .conftest import SEEDS, cited, seed_lines
+from .conftest import SEEDS, cited, index_of, seed_lines
 
 
 def folded(text):
@@ -73,11 +73,8 @@ def test_random_substrings_find_exactly_the_scanned_paragraphs_or_more(searcher)
 
 
 def test_word_matches_rank_above_substring_matches(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "k.txt").write_text("題\n東京都の人口。東京都の面積。\n京都の寺。\n", encoding="utf-8")
-    search.build_index(docs, tmp_path / "ix")
-    results = search.search("京都", tmp_path / "ix")
+    ix = index_of(tmp_path, "k.txt", "題\n東京都の人口。東京都の面積。\n京都の寺。\n")
+    results = search.search("京都", ix)
     assert [(h.line, h.highlights) for h in results.hits] == [(3, [(0, 2)]), (2, [(1, 3), (8, 10)])]
 
 
@@ -86,17 +83,13 @@ def test_questions_are_recognised_and_searched_by_content_words(tmp_path):
     assert looks_like_question("梅雨とは何季の一種か?")
     assert not looks_like_question("統合作戦司令部")
     assert not looks_like_question("ピラー2 OR 日米2プラス2")
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "q.txt").write_text(
-        "題\n梅雨は、北海道と小笠原諸島を除く日本で見られる。\n北海道の夏は涼しい。\n"
-        "それはどこかで見たのだが。\n", encoding="utf-8")
-    search.build_index(docs, tmp_path / "ix")
-    results = search.search("日本で梅雨がないのは北海道とどこか。", tmp_path / "ix")
+    ix = index_of(tmp_path, "q.txt", "題\n梅雨は、北海道と小笠原諸島を除く日本で見られる。\n"
+                  "北海道の夏は涼しい。\nそれはどこかで見たのだが。\n")
+    results = search.search("日本で梅雨がないのは北海道とどこか。", ix)
     assert [h.line for h in results.hits] == [2, 3]  # particles and どこ count for nothing
     assert {results.hits[0].text[s:e] for s, e in results.hits[0].highlights} == {
         "梅雨", "北海道", "日本"}
-    keyword = search.search("日本で梅雨がないのは北海道とどこか。", tmp_path / "ix", mode="keyword")
+    keyword = search.search("日本で梅雨がないのは北海道とどこか。", ix, mode="keyword")
     assert keyword.total == 0
     assert looks_like_question("ラオスの国教は") and looks_like_question("日米2プラス2とは")
 
@@ -111,14 +104,10 @@ def test_keywords_that_find_nothing_together_fall_back_to_any_of_them(searcher):
 
 
 def test_kana_queries_find_words_by_reading_below_literal_matches(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "r.txt").write_text("題\n統合作戦司令部を新設。\nとうごうという響き。\n防衛省の発表。\n",
-                                encoding="utf-8")
-    search.build_index(docs, tmp_path / "ix")
-    results = search.search("とうごう", tmp_path / "ix")
+    ix = index_of(tmp_path, "r.txt", "題\n統合作戦司令部を新設。\nとうごうという響き。\n防衛省の発表。\n")
+    results = search.search("とうごう", ix)
     assert [(h.line, h.highlights) for h in results.hits] == [(3, [(0, 4)]), (2, [(0, 2)])]
-    defence = search.search("ぼうえい", tmp_path / "ix").hits
+    defence = search.search("ぼうえい", ix).hits
     assert [(h.line, h.text[h.highlights[0][0]:h.highlights[0][1]]) for h in defence] == [
         (4, "防衛")]
 
@@ -213,19 +202,15 @@ def test_snippets_cut_at_sentence_ends_and_join_fragments_with_an_ellipsis(searc
 
 def test_offsets_survive_full_width_emoji_combining_marks_and_long_paragraphs(tmp_path):
     long_paragraph = "長い文章です。" * 9000 + "最後にピラー２がある。"
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "o.txt").write_text(
-        "題\n😀👨‍👩‍👧ピラー２😀\nか\u3099いこく\u3099のピラー2\n" + long_paragraph + "\n",
-        encoding="utf-8")
     assert len(long_paragraph.encode("utf-8")) > 49_149
-    search.build_index(docs, tmp_path / "ix")
-    results = search.search("ピラー2", tmp_path / "ix")
+    ix = index_of(tmp_path, "o.txt",
+                  "題\n😀👨‍👩‍👧ピラー２😀\nか\u3099いこく\u3099のピラー2\n" + long_paragraph + "\n")
+    results = search.search("ピラー2", ix)
     spans = {h.line: [h.text[s:e] for s, e in h.highlights] for h in results.hits}
     assert spans == {2: ["ピラー２"], 3: ["ピラー2"], 4: ["ピラー２"]}
     long_hit = next(h for h in results.hits if h.line == 4)
     assert long_hit.highlights == [(len(long_paragraph) - 8, len(long_paragraph) - 4)]
     start, end = long_hit.snippet_highlights[0]
     assert long_hit.snippet[start:end] == "ピラー２"
-    gai = search.search("がい", tmp_path / "ix").hits[0]
+    gai = search.search("がい", ix).hits[0]
     assert [gai.text[s:e] for s, e in gai.highlights] == ["か\u3099い"]

@@ -8,7 +8,7 @@ import pytest
 import search
 from search.errors import QuerySyntaxError
 
-from .conftest import cited, seed_lines
+from .conftest import cited, index_of, seed_lines
 
 PILLAR_TWO = {("000_9ac1f42681134e70.txt", 156)} | {
     ("001_2eb2e19b899ffa84.txt", line) for line in (6, 7, 8, 19, 20, 21)}
@@ -31,12 +31,8 @@ def test_pillar_two_finds_exactly_the_paragraphs_that_say_it_in_either_script(se
 
 
 def test_full_width_digits_match_and_pillar_with_a_two_elsewhere_does_not(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("題\n日本は「ピラー２」に参加する。\nピラーの数は2本。\nピラー、2\n",
-                                encoding="utf-8")
-    search.build_index(docs, tmp_path / "index")
-    results = search.search("ピラー2", tmp_path / "index")
+    ix = index_of(tmp_path, "a.txt", "題\n日本は「ピラー２」に参加する。\nピラーの数は2本。\nピラー、2\n")
+    results = search.search("ピラー2", ix)
     assert cited(results) == {("a.txt", 2)}
     assert results.hits[0].highlights == [(4, 8)]
 
@@ -118,12 +114,7 @@ def test_total_counts_all_matches_beyond_the_limit(searcher):
 
 
 def test_normalized_forms_find_variants(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "v.txt").write_text("題\nＡＩの研究。\nコンピュータを使う。\n三つの柱。\n対策を講じた。\n",
-                                encoding="utf-8")
-    index = tmp_path / "index"
-    search.build_index(docs, index)
+    index = index_of(tmp_path, "v.txt", "題\nＡＩの研究。\nコンピュータを使う。\n三つの柱。\n対策を講じた。\n")
     assert cited(search.search("AI", index)) == {("v.txt", 2)}
     assert cited(search.search("コンピューター", index)) == {("v.txt", 3)}
     assert cited(search.search("3", index)) == {("v.txt", 4)}
