@@ -13,10 +13,11 @@ from pathlib import Path
 
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
-from .query import Synonyms, parse, phrases, relaxed, to_whoosh
+from .query import Question, Synonyms, parse, phrases, relaxed, to_whoosh
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
+RERANK_DEPTH = 50  # how many of BM25's best paragraphs a question reorders
 
 
 @dataclass(frozen=True, order=True)
@@ -93,24 +94,37 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        found, total = self._run(tree, limit)
+        ranked, total = self._run(tree, limit)
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
-            tree, (found, total) = question, self._run(question, limit)
+            tree, (ranked, total) = question, self._run(question, limit)
         wanted = list(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
-                for rank, (score, docnum) in enumerate(found.top_n[:limit], start=1)]
+                for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
         return SearchResults(query, total, hits, relaxed=question is not None)
 
-    def _run(self, tree, limit: int):
-        """The hits and the number of all matches; our own errors stay out of the guard.
-
-        Whoosh counts the matches of a limited search by running it a second time, so one
-        unlimited pass that collects every match is cheaper."""
+    def _run(self, tree, limit: int) -> tuple[list[tuple[float, int]], int]:
+        """(score, docnum) of the hits, best first, and the number of all matches; our own
+        errors stay out of the damage guard."""
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
+            if isinstance(tree, Question):
+                return self._run_question(tree, whoosh_query, limit)
+            # Whoosh counts the matches of a limited search by running it a second time, so one
+            # unlimited pass that collects every match is cheaper.
             found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
-            return found, found.scored_length() + sum(found.collapsed_counts.values())
+            return found.top_n, found.scored_length() + sum(found.collapsed_counts.values())
+
+    def _run_question(self, tree: Question, whoosh_query, limit: int):
+        """BM25's best paragraphs, reordered by how many of the question's words each holds:
+        BM25 alone lets one rare word in a short paragraph beat a paragraph with all of them."""
+        found = self._searcher.search(whoosh_query, limit=max(limit, RERANK_DEPTH), terms=True,
+                                      collapse="same_text")
+        words = {word.words[0] for word in tree.words}
+        ranked = sorted(((hit.score * _coverage(hit, words), hit.docnum) for hit in found),
+                        key=lambda pair: -pair[0])
+        total = sum(1 for _ in self._searcher.docs_for_query(whoosh_query))
+        return ranked, total
 
     def _has_term(self, field_name: str, text: str) -> bool:
         with self._damage():
@@ -144,6 +158,13 @@ class Searcher:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _coverage(hit, words: set[str]) -> float:
+    """The share of `words` that `hit` matched, as whole words or sub-words."""
+    matched = {text.decode("utf-8") for field_name, text in hit.matched_terms()
+               if field_name in ("words", "subwords")}
+    return len(words & matched) / len(words)
 
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
