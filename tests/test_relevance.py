@@ -214,3 +214,13 @@ def test_offsets_survive_full_width_emoji_combining_marks_and_long_paragraphs(tm
     assert long_hit.snippet[start:end] == "ピラー２"
     gai = search.search("がい", ix).hits[0]
     assert [gai.text[s:e] for s, e in gai.highlights] == ["か\u3099い"]
+
+
+def test_a_question_ranks_paragraphs_holding_more_of_its_words_first(tmp_path):
+    ix = index_of(tmp_path, "m.txt",
+                  "グスタフ・マーラー\n作曲家の家族について。\n"
+                  "長女の名はマリア・アンナ。1907年に亡くなり、同じ年にマーラー自身も心臓病と"
+                  "診断され、ウィーンを離れてニューヨークへ渡った。\n")
+    # BM25 alone puts the one-line title (two rare words) first; line 3 holds three of four words.
+    results = search.search("グスタフ・マーラーの長女の名は？", ix)
+    assert [h.line for h in results.hits][:2] == [3, 1]
