@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analysis import fold
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .query import Question, Synonyms, parse, phrases, relaxed, to_whoosh
@@ -118,13 +119,18 @@ class Searcher:
     def _run_question(self, tree: Question, whoosh_query, limit: int):
         """BM25's best paragraphs, reordered by how many of the question's words each holds:
         BM25 alone lets one rare word in a short paragraph beat a paragraph with all of them."""
-        found = self._searcher.search(whoosh_query, limit=max(limit, RERANK_DEPTH), terms=True,
-                                      collapse="same_text")
-        words = {word.words[0] for word in tree.words}
-        ranked = sorted(((hit.score * _coverage(hit, words), hit.docnum) for hit in found),
-                        key=lambda pair: -pair[0])
-        total = sum(1 for _ in self._searcher.docs_for_query(whoosh_query))
+        found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
+        total = found.scored_length() + sum(found.collapsed_counts.values())
+        spellings = [{fold(word.text), word.words[0]} for word in tree.words]
+        best = found.top_n[:max(limit, RERANK_DEPTH)]
+        ranked = sorted(((score * self._coverage(docnum, spellings), docnum)
+                         for score, docnum in best), key=lambda pair: -pair[0])
         return ranked, total
+
+    def _coverage(self, docnum: int, spellings: list[set[str]]) -> float:
+        """The share of the question's words found in the paragraph, as written or normalized."""
+        text = fold(self._searcher.stored_fields(docnum)["text"])
+        return sum(any(s in text for s in forms) for forms in spellings) / len(spellings)
 
     def _has_term(self, field_name: str, text: str) -> bool:
         with self._damage():
@@ -158,13 +164,6 @@ class Searcher:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-
-def _coverage(hit, words: set[str]) -> float:
-    """The share of `words` that `hit` matched, as whole words or sub-words."""
-    matched = {text.decode("utf-8") for field_name, text in hit.matched_terms()
-               if field_name in ("words", "subwords")}
-    return len(words & matched) / len(words)
 
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
