@@ -53,6 +53,8 @@ from typing import Callable, Iterable
 
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 
+from .analysis import analyze_cached, fold, grams
+
 BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
@@ -236,7 +238,6 @@ class SegmentBuilder:
         self._columns = {}
         self._stored = self._column_writer("_stored", STORED_COLUMN)
         self._order_cache = {}
-        self._memo = {}
 
     # Files
 
@@ -267,19 +268,6 @@ class SegmentBuilder:
                     self.storage.delete_file(name)
                 except OSError:
                     pass
-
-    # Analysis
-
-    def _analysis(self, text: str):
-        memo = self._memo
-        analysis = memo.get(text)
-        if analysis is None:
-            from .analysis import analyze
-
-            if len(memo) >= 4:
-                memo.pop(next(iter(memo)))
-            analysis = memo[text] = analyze(text)
-        return analysis
 
     # Documents
 
@@ -328,14 +316,12 @@ class SegmentBuilder:
         if plan.source == _SUDACHI:
             if not isinstance(value, str):
                 return self._index_generic(plan, value, doc, post)
-            terms = self._analysis(value)[plan.granularity]
+            terms = analyze_cached(value)[plan.granularity]
             texts = [t[0] for t in terms]
             positions = [t[3] for t in terms]
         elif plan.source == _GRAMS:
             if not isinstance(value, str):
                 return self._index_generic(plan, value, doc, post)
-            from .analysis import fold, grams
-
             texts = grams(fold(value))
             positions = range(len(texts))
         else:  # _ID: the whole value is the one token
@@ -392,7 +378,6 @@ class SegmentBuilder:
         doccount = self.doccount
         segment.set_doc_count(doccount)
         segment._fieldlengths = defaultdict(int, self.totals)
-        self._memo.clear()
 
         # Per-document files: stored fields and columns, then field lengths (one byte per
         # document, written up to the last non-zero byte, as Whoosh's NumericColumn writer does).
