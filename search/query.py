@@ -337,7 +337,7 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None):
     if isinstance(node, Phrase):
         return _phrase_query(node, lexicon)
     if isinstance(node, Question):
-        return q.Or([_question_word(word) for word in node.words])
+        return q.Or([q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)])
     if isinstance(node, SourceFilter):
         matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
         return q.ConstantScoreQuery(matcher("source", node.pattern), 0.0)
@@ -368,11 +368,14 @@ def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True)
     return q.Or([part for part in parts if part is not None])
 
 
-def _question_word(word: Phrase):
-    parts = [q.Term("words", word.words[0], boost=WORD_BOOST),
-             q.Term("context", word.words[0], boost=CONTEXT_BOOST)]
-    parts += [q.Term("subwords", part) for part in word.subwords]
-    return q.Or(parts)
+def question_terms(question: Question) -> list[tuple[str, str, float]]:
+    """The (field, term, boost) triples whose BM25F scores add up to a question's score: each
+    content word as a word and as a word of the title, and each of its sub-words."""
+    terms = []
+    for word in question.words:
+        terms += [("words", word.words[0], WORD_BOOST), ("context", word.words[0], CONTEXT_BOOST)]
+        terms += [("subwords", part, 1.0) for part in word.subwords]
+    return terms
 
 
 def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int = 1):

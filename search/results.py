@@ -8,17 +8,19 @@ that repeats itself, or two copies of one article) are one hit citing every plac
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import fold
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
-from .query import Question, Synonyms, parse, phrases, relaxed, to_whoosh
+from .bm25 import score_any
+from .query import Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
+from .rerank import asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
-RERANK_DEPTH = 50  # how many of BM25's best paragraphs a question reorders
+RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
 
 
 @dataclass(frozen=True, order=True)
@@ -95,42 +97,60 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        ranked, total = self._run(tree, limit)
+        ranked, total = self._run(tree, limit, query)
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
-            tree, (ranked, total) = question, self._run(question, limit)
+            tree, (ranked, total) = question, self._run(question, limit, query)
         wanted = list(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
                 for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
         return SearchResults(query, total, hits, relaxed=question is not None)
 
-    def _run(self, tree, limit: int) -> tuple[list[tuple[float, int]], int]:
+    def _run(self, tree, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
         """(score, docnum) of the hits, best first, and the number of all matches; our own
         errors stay out of the damage guard."""
+        if isinstance(tree, Question):
+            with self._damage():
+                return self._run_question(tree, limit, text)
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
-            if isinstance(tree, Question):
-                return self._run_question(tree, whoosh_query, limit)
             # Whoosh counts the matches of a limited search by running it a second time, so one
             # unlimited pass that collects every match is cheaper.
             found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
             return found.top_n, found.scored_length() + sum(found.collapsed_counts.values())
 
-    def _run_question(self, tree: Question, whoosh_query, limit: int):
-        """BM25's best paragraphs, reordered by how many of the question's words each holds:
-        BM25 alone lets one rare word in a short paragraph beat a paragraph with all of them."""
-        found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
-        total = found.scored_length() + sum(found.collapsed_counts.values())
-        spellings = [{fold(word.text), word.words[0]} for word in tree.words]
-        best = found.top_n[:max(limit, RERANK_DEPTH)]
-        ranked = sorted(((score * self._coverage(docnum, spellings), docnum)
-                         for score, docnum in best), key=lambda pair: -pair[0])
-        return ranked, total
+    def _run_question(self, tree: Question, limit: int, text: str):
+        """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
+        scores = score_any(self._searcher, question_terms(tree))
+        best = self._best_distinct(scores, max(limit, RERANK_DEPTH))
+        question = asked(text, [(word.text, word.words[0]) for word in tree.words],
+                         lambda term: self._reader.doc_frequency("words", term),
+                         self._reader.doc_count())
+        return rerank(best, self._text_and_title, question), len(scores)
 
-    def _coverage(self, docnum: int, spellings: list[set[str]]) -> float:
-        """The share of the question's words found in the paragraph, as written or normalized."""
-        text = fold(self._searcher.stored_fields(docnum)["text"])
-        return sum(any(s in text for s in forms) for forms in spellings) / len(spellings)
+    def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
+        """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
+        # Most paragraphs are unique, so twice as many candidates nearly always suffice.
+        pool = heapq.nlargest(2 * wanted, scores, key=scores.__getitem__)
+        best = self._distinct(pool, scores, wanted)
+        if len(best) < wanted and len(pool) < len(scores):
+            best = self._distinct(scores, scores, wanted)
+        return best
+
+    def _distinct(self, docnums, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
+        seen, distinct = set(), []
+        for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
+            key = self._same_text[docnum]
+            if key not in seen:
+                seen.add(key)
+                distinct.append((scores[docnum], docnum))
+                if len(distinct) == wanted:
+                    break
+        return distinct
+
+    def _text_and_title(self, docnum: int) -> tuple[str, str]:
+        stored = self._searcher.stored_fields(docnum)
+        return stored["text"], stored["title"]
 
     def _has_term(self, field_name: str, text: str) -> bool:
         with self._damage():

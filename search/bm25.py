@@ -1,0 +1,96 @@
+"""Questions' first stage: BM25F over any of the question's terms, one term at a time.
+
+Whoosh would score an OR of a question's dozen terms document at a time through a tree of
+matchers, a few Python calls per term per document: 100–900 ms on 40,000 paragraphs. Adding each
+term's postings into one table, a block of postings at a time, gives the very same scores
+(Whoosh's BM25F: its idf, average field lengths, byte-coded field lengths and query boosts) in a
+fraction of that.
+"""
+
+from __future__ import annotations
+
+import weakref
+from array import array
+from itertools import accumulate, repeat
+from typing import Iterable, Iterator, Sequence
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+# (field, term, boost): one Term of the OR.
+WeightedTerm = tuple[str, str, float]
+
+
+def score_any(searcher, terms: Iterable[WeightedTerm]) -> dict[int, float]:
+    """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
+    terms exactly as Whoosh's Or of Term queries with `searcher`'s BM25F weighting would."""
+    weighting = searcher.weighting
+    b, k1 = (weighting.B, weighting.K1) if isinstance(weighting, BM25F) else (0.75, 1.2)
+    scores: dict[int, float] = {}
+    for field, term, boost in terms:
+        if (field, term) not in searcher.reader():
+            continue
+        idf = searcher.idf(field, term)
+        average = searcher.avg_field_length(field) or 1
+        for reader, offset in searcher.reader().leaf_readers():
+            if (field, term) not in reader:
+                continue
+            norms = _length_norms(reader, field, b, k1, average)
+            deleted = reader.is_deleted if reader.has_deletions() else None
+            scale = boost * idf * (k1 + 1)
+            get = scores.get
+            for docnums, weights in _blocks(reader, field, term):
+                for docnum, weight in zip(docnums, weights):
+                    if deleted is None or not deleted(docnum):
+                        key = docnum + offset
+                        scores[key] = get(key, 0.0) + scale * weight / (weight + norms[docnum])
+    return scores
+
+
+def _blocks(reader, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """The term's postings in one segment as (docnums, weights), a block at a time."""
+    matcher = reader.postings(field, term)
+    if not isinstance(matcher, W3LeafMatcher):  # short lists inlined in the term info
+        docnums, weights = [], []
+        while matcher.is_active():
+            docnums.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield docnums, weights
+        return
+    while matcher.is_active():
+        # Whoosh 2.7.4's block reader, used whole: one decode per block instead of per posting.
+        matcher._read_data()
+        docnums, weights = matcher._data[0], matcher._data[1]
+        if not matcher._byteids:  # delta-coded
+            docnums = accumulate(docnums)
+        if weights is None or isinstance(weights, float):  # all 1.0, or all the same
+            weights = repeat(1.0 if weights is None else weights)
+        yield docnums, weights
+        matcher._next_block()
+
+
+_norms: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def _length_norms(reader, field: str, b: float, k1: float, average: float) -> array:
+    """K1 · (1 − B + B · length / average) for every document of one segment, from its
+    byte-coded field lengths (read once per open segment)."""
+    cached = _norms.setdefault(reader, {})
+    key = (field, b, k1, average)
+    if key not in cached:
+        by_byte = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)]
+        cached[key] = array("d", (by_byte[byte] for byte in _length_bytes(reader, field)))
+    return cached[key]
+
+
+def _length_bytes(reader, field: str) -> bytes:
+    """The field's length byte of every document in one segment (0 where it has none), read
+    whole from Whoosh 2.7.4's lengths column instead of a call per document."""
+    doc_count = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(doc_count)
+    stored = min(column._count, doc_count)  # documents past it have the default, 0
+    return column._dbfile.get(column._basepos, stored) + bytes(doc_count - stored)
