@@ -1,0 +1,106 @@
+"""Questions: the term-at-a-time BM25F first stage (bm25.py) and the answer reranker (rerank.py),
+on the real seed index and small real indexes."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.scoring import BM25F
+
+import search
+from search.index import open_index
+from search.bm25 import score_any
+from search.query import Question, parse, question_terms, to_whoosh
+from search.rerank import Asked, QuestionWord, answer_score, asked
+
+from .conftest import index_of
+
+QUESTIONS = ["統合作戦司令部はいつ発足したか？", "ピラー2とは何か？", "日米2プラス2はどこで開かれたか？",
+             "オーストラリアに原子力潜水艦を提供するのは誰か？"]
+
+
+def whoosh_scores(index_dir, question: str) -> dict[int, float]:
+    """Whoosh's own scores for the question's OR of terms: the reference."""
+    tree = parse(question, "question")
+    assert isinstance(tree, Question)
+    index = open_index(index_dir)
+    with index.searcher(weighting=BM25F()) as searcher:
+        found = searcher.search(to_whoosh(tree), limit=None)
+        return {docnum: score for score, docnum in found.top_n}
+
+
+def our_scores(index_dir, question: str) -> dict[int, float]:
+    index = open_index(index_dir)
+    with index.searcher(weighting=BM25F()) as searcher:
+        return score_any(searcher, question_terms(parse(question, "question")))
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_term_at_a_time_scores_equal_whooshs(seed_index, question):
+    expected, got = whoosh_scores(seed_index, question), our_scores(seed_index, question)
+    assert got.keys() == expected.keys() and len(got) > 10
+    assert max(abs(got[d] - expected[d]) for d in got) < 1e-9
+
+
+def test_deleted_paragraphs_are_not_scored_after_an_update(docs_copy, tmp_path):
+    index_dir = tmp_path / "ix"
+    search.build_index(docs_copy, index_dir)
+    (docs_copy / "004_7af21bdf63ee1157.txt").unlink()
+    search.update_index(docs_copy, index_dir)
+    question = QUESTIONS[0]
+    expected, got = whoosh_scores(index_dir, question), our_scores(index_dir, question)
+    assert got.keys() == expected.keys()
+    assert max(abs(got[d] - expected[d]) for d in got) < 1e-9
+    with search.Searcher(index_dir) as searcher:
+        assert all(h.source != "004_7af21bdf63ee1157.txt" for h in searcher.search(question).hits)
+
+
+def test_a_question_counts_every_paragraph_holding_any_of_its_words(searcher, seed_index):
+    question = QUESTIONS[1]
+    assert searcher.search(question).total == len(whoosh_scores(seed_index, question))
+
+
+def two_words(weight_a: float = 1.0, weight_b: float = 1.0) -> Asked:
+    return Asked((QuestionWord(frozenset({"長女"}), weight_a), QuestionWord(frozenset({"名"}), weight_b)),
+                 frozenset({"長女"}))
+
+
+def test_a_word_in_the_title_counts_as_covered():
+    question = two_words()
+    with_title = answer_score(1.0, "長女の名はマリア。", "長女", question)
+    without = answer_score(1.0, "その名はマリア。", "作曲家", question)
+    assert with_title > without
+
+
+def test_rare_words_weigh_more_than_common_ones():
+    question = two_words(weight_a=5.0, weight_b=0.5)
+    assert answer_score(1.0, "長女がいた。", "", question) > answer_score(1.0, "名がある。", "", question)
+
+
+def test_words_together_in_one_sentence_beat_words_apart():
+    question = two_words()
+    together = answer_score(1.0, "長女の名はマリア。夫は作曲家。", "", question)
+    apart = answer_score(1.0, "長女がいた。夫は作曲家で、ずっと後に名を上げた。", "", question)
+    assert together > apart
+
+
+def test_a_heading_ranks_below_a_sentence_with_the_same_words():
+    question = two_words()
+    assert answer_score(1.0, "長女の名", "", question) < answer_score(0.8, "長女の名はマリア。", "", question)
+
+
+def test_question_words_are_weighted_by_rarity_in_the_index():
+    question = asked("長女の名は？", [("長女", "長女"), ("名", "名")],
+                     {"長女": 1, "名": 90}.__getitem__, doc_count=100)
+    rare, common = question.words
+    assert rare.weight > 3 * common.weight
+    assert question.bigrams == frozenset({"長女"})  # bigrams with kana or punctuation say little
+
+
+def test_the_answer_paragraph_outranks_the_articles_heading(tmp_path):
+    ix = index_of(tmp_path, "laos.txt",
+                  "ラオス\n"
+                  "ラオスは東南アジアの国である。\n"
+                  "国家主席にはチュンマリー・サイニャソーンが選出され、首相にはブアソーンが選ばれた。\n")
+    hits = search.search("ラオスの国家主席は誰か？", ix).hits
+    assert [h.line for h in hits][0] == 3
+    assert hits[-1].line == 1
