@@ -24,9 +24,9 @@ WeightedTerm = tuple[str, str, float]
 
 def score_any(searcher, terms: Iterable[WeightedTerm]) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
-    terms exactly as Whoosh's Or of Term queries with `searcher`'s BM25F weighting would."""
-    weighting = searcher.weighting
-    b, k1 = (weighting.B, weighting.K1) if isinstance(weighting, BM25F) else (0.75, 1.2)
+    terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F."""
+    weighting: BM25F = searcher.weighting
+    b, k1 = weighting.B, weighting.K1
     scores: dict[int, float] = {}
     for field, term, boost in terms:
         if (field, term) not in searcher.reader():
