@@ -64,23 +64,57 @@ def _idf(doc_frequency: int, doc_count: int) -> float:
     return math.log(1 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
 
 
-def answer_score(share: float, text: str, title: str, question: Asked) -> float:
-    """BM25's `share` of the best score, times how well the paragraph covers the question."""
+@dataclass(frozen=True)
+class Signals:
+    """How a paragraph answers a question, each in [0, 1] (`heading` 0 or 1)."""
+
+    share: float  # BM25F's score over the best one's
+    covered: float  # weighted share of the words in the paragraph or its title
+    plain: float  # unweighted share of the words in the paragraph itself
+    sentence: float  # `covered` for the best sentence (title words count in every sentence)
+    sentence_bigrams: float  # share of the question's bigrams in the best sentence for them
+    bigrams: float  # share of the question's bigrams in the paragraph
+    near: float  # share of neighbouring question words standing close together
+    heading: float  # short, without a sentence end: cannot hold an answer
+
+
+# log(score) = Σ weight · log(signal + offset) for the first four, + Σ weight · signal for the rest.
+# Fitted by bench/fit_rerank.py; dividing by `plain` favours rare words over common ones.
+LOG_WEIGHTS = {"share": (0.5, 0.0), "covered": (1.5, 0.05), "plain": (-0.75, 0.05),
+               "sentence": (2.25, 0.2)}
+LINEAR_WEIGHTS = {"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2}
+
+
+def signals(share: float, text: str, title: str, question: Asked) -> Signals:
+    """The answer signals of one paragraph (with its document's title) for a question."""
     folded, folded_title = fold(text), fold(title)
     in_text = [_found(word, folded) for word in question.words]
     in_title = [_found(word, folded_title) for word in question.words]
-    covered = _weight(question, (a or b for a, b in zip(in_text, in_title)))
-    # Dividing by the plain share of words found favours the rare words over the common ones.
-    plain = sum(in_text) / len(in_text) if in_text else 0.0
     sentences = _SENTENCES.findall(folded) or [folded]
-    best_sentence = max(_weight(question, (t or _found(w, s) for w, t in zip(question.words, in_title)))
-                        for s in sentences)
-    heading = len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)
-    return (share ** 0.5 * (covered + 0.05) ** 1.5 * (best_sentence + 0.2) ** 2.25
-            / (plain + 0.05) ** 0.75
-            * math.exp(0.75 * max(_bigram_share(question, s) for s in sentences)
-                       + 0.5 * _bigram_share(question, folded)
-                       + _near_share(question, folded) - 1.2 * heading))
+    return Signals(
+        share=share,
+        covered=_weight(question, (a or b for a, b in zip(in_text, in_title))),
+        plain=sum(in_text) / len(in_text) if in_text else 0.0,
+        sentence=max(_weight(question, (t or _found(w, s) for w, t in zip(question.words, in_title)))
+                     for s in sentences),
+        sentence_bigrams=max(_bigram_share(question, s) for s in sentences),
+        bigrams=_bigram_share(question, folded),
+        near=_near_share(question, folded),
+        heading=float(len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)))
+
+
+def combine(found: Signals, log_weights: dict = LOG_WEIGHTS,
+            linear_weights: dict = LINEAR_WEIGHTS) -> float:
+    """The answer score of a paragraph's signals (a product of powers and exponentials)."""
+    log_score = sum(weight * math.log(max(getattr(found, name), 0.0) + offset or 1e-9)
+                    for name, (weight, offset) in log_weights.items())
+    log_score += sum(weight * getattr(found, name) for name, weight in linear_weights.items())
+    return math.exp(log_score)
+
+
+def answer_score(share: float, text: str, title: str, question: Asked) -> float:
+    """BM25F's `share` of the best score, times how well the paragraph covers the question."""
+    return combine(signals(share, text, title, question))
 
 
 def _found(word: QuestionWord, text: str) -> bool:

@@ -16,7 +16,7 @@ from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import score_any
 from .query import Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
-from .rerank import asked, rerank
+from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
@@ -121,12 +121,18 @@ class Searcher:
 
     def _run_question(self, tree: Question, limit: int, text: str):
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
+        best, total = self._question_candidates(tree, max(limit, RERANK_DEPTH))
+        return rerank(best, self._text_and_title, self._asked(tree, text)), total
+
+    def _question_candidates(self, tree: Question, depth: int) -> tuple[list[tuple[float, int]], int]:
+        """BM25F's best `depth` distinct paragraphs (score, docnum), and how many match."""
         scores = score_any(self._searcher, question_terms(tree))
-        best = self._best_distinct(scores, max(limit, RERANK_DEPTH))
-        question = asked(text, [(word.text, word.words[0]) for word in tree.words],
-                         lambda term: self._reader.doc_frequency("words", term),
-                         self._reader.doc_count())
-        return rerank(best, self._text_and_title, question), len(scores)
+        return self._best_distinct(scores, depth), len(scores)
+
+    def _asked(self, tree: Question, text: str) -> Asked:
+        return asked(text, [(word.text, word.words[0]) for word in tree.words],
+                     lambda term: self._reader.doc_frequency("words", term),
+                     self._reader.doc_count())
 
     def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
         """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
