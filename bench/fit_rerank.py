@@ -6,7 +6,8 @@ questions outside evaluate.py's sample (``--sample 2000 --seed 1``) are sampled 
 computed once; coordinate ascent then moves one weight at a time (steps 0.5, then 0.25) while the
 sum of recall@10 and MRR@10 over both sets improves. The script prints the weights it starts from,
 the weights it ends with and the figures of both on the tuning questions and on evaluate.py's
-sample (questions that read as keywords, a handful, are left out); it changes no file: copy the weights into rerank.py by hand, then run evaluate.py.
+sample (questions that read as keywords, a handful, are left out). It changes no file: copy the
+weights into rerank.py by hand, then run evaluate.py.
 
 Usage::
 
@@ -20,7 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from common import DEFAULT_SHARED, LIMIT, import_kensaku, kensaku_build, load_queries, log, require_dirs, sample_ids
+from common import (DEFAULT_SHARED, LIMIT, import_kensaku, kensaku_build, load_queries, log, require_dirs,
+                    sample_ids)
 from evaluate import SETS, load_relevant, matches
 
 Candidates = list[tuple[Any, bool]]  # (rerank.Signals, relevant?) in BM25F order
@@ -38,13 +40,13 @@ def question_candidates(searcher, question: str, spans) -> Optional[Candidates]:
     best, _total = searcher._question_candidates(tree, search.results.RERANK_DEPTH)  # noqa: SLF001
     if not best:
         return []
-    asked = searcher._asked(tree, question)  # noqa: SLF001
+    understood = searcher._asked(tree, question)  # noqa: SLF001
     top = best[0][0] or 1.0
     rows = []
     for score, docnum in best:
         stored = searcher._searcher.stored_fields(docnum)  # noqa: SLF001
         relevant = any(matches((stored["source"], stored["line"]), span) for span in spans)
-        rows.append((signals(score / top, stored["text"], stored["title"], asked), relevant))
+        rows.append((signals(score / top, stored["text"], stored["title"], understood), relevant))
     return rows
 
 
@@ -54,7 +56,8 @@ def collect(set_dir: Path, sample: int, seed: int, tune: int, tune_seed: int, wo
     queries, relevant = load_queries(set_dir / "queries.tsv"), load_relevant(set_dir)
     ids = [q for q in queries if q in relevant]
     reported = sample_ids(ids, sample, seed)
-    rest = [q for q in ids if q not in set(reported)]
+    held_out = set(reported)
+    rest = [q for q in ids if q not in held_out]
     groups = {"tune": sample_ids(rest, tune, tune_seed), "eval": reported}
     index_dir = work / set_dir.name
     kensaku_build(set_dir / "docs", index_dir)
@@ -71,6 +74,8 @@ def metrics(candidates: list[Candidates], log_weights: dict, linear_weights: dic
     """(recall@10, MRR@10) of the reranked candidates."""
     from search.rerank import combine
 
+    if not candidates:
+        return 0.0, 0.0
     recall = mrr = 0.0
     for rows in candidates:
         order = sorted(rows, key=lambda row: -combine(row[0], log_weights, linear_weights))

@@ -15,43 +15,55 @@ from itertools import accumulate, repeat
 from typing import Iterable, Iterator, Sequence
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
 
 
-def score_any(searcher, terms: Iterable[WeightedTerm]) -> dict[int, float]:
+def score_any(searcher: Searcher, terms: Iterable[WeightedTerm]) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
     terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F."""
     weighting: BM25F = searcher.weighting
+    if weighting._field_B:  # noqa: SLF001 - per-field B is not supported here
+        raise ValueError("score_any takes one B for all fields")
     b, k1 = weighting.B, weighting.K1
+    segments = [(reader, offset, _deleted(reader)) for reader, offset in searcher.reader().leaf_readers()]
     scores: dict[int, float] = {}
     for field, term, boost in terms:
         if (field, term) not in searcher.reader():
             continue
         idf = searcher.idf(field, term)
         average = searcher.avg_field_length(field) or 1
-        for reader, offset in searcher.reader().leaf_readers():
+        for reader, offset, deleted in segments:
             if (field, term) not in reader:
                 continue
             norms = _length_norms(reader, field, b, k1, average)
-            deleted = reader.is_deleted if reader.has_deletions() else None
             scale = boost * idf * (k1 + 1)
             get = scores.get
             for docnums, weights in _blocks(reader, field, term):
                 for docnum, weight in zip(docnums, weights):
-                    if deleted is None or not deleted(docnum):
+                    if docnum not in deleted:
                         key = docnum + offset
                         scores[key] = get(key, 0.0) + scale * weight / (weight + norms[docnum])
     return scores
 
 
+def _deleted(reader) -> frozenset[int]:
+    """The segment's deleted documents (their postings stay until the segment is rewritten)."""
+    return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()
+
+
 def _blocks(reader, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-    """The term's postings in one segment as (docnums, weights), a block at a time."""
+    """The term's postings in one segment, deleted documents included, as (docnums, weights),
+    a block at a time."""
     matcher = reader.postings(field, term)
-    if not isinstance(matcher, W3LeafMatcher):  # short lists inlined in the term info
+    if isinstance(matcher, FilterMatcher):  # Whoosh's filter of deleted documents; see _deleted
+        matcher = matcher.child
+    if not isinstance(matcher, W3LeafMatcher):  # another matcher (e.g. a posting list held in memory)
         docnums, weights = [], []
         while matcher.is_active():
             docnums.append(matcher.id())

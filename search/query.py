@@ -368,7 +368,7 @@ def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True)
     return q.Or([part for part in parts if part is not None])
 
 
-def question_terms(question: Question) -> list[tuple[str, str, float]]:
+def question_terms(question: Question) -> list[tuple[str, str, float]]:  # bm25.WeightedTerm
     """The (field, term, boost) triples whose BM25F scores add up to a question's score: each
     content word as a word and as a word of the title, and each of its sub-words."""
     terms = []

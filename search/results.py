@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
@@ -110,8 +111,7 @@ class Searcher:
         """(score, docnum) of the hits, best first, and the number of all matches; our own
         errors stay out of the damage guard."""
         if isinstance(tree, Question):
-            with self._damage():
-                return self._run_question(tree, limit, text)
+            return self._run_question(tree, limit, text)
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
             # Whoosh counts the matches of a limited search by running it a second time, so one
@@ -119,31 +119,42 @@ class Searcher:
             found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
             return found.top_n, found.scored_length() + sum(found.collapsed_counts.values())
 
-    def _run_question(self, tree: Question, limit: int, text: str):
+    def _run_question(self, tree: Question, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
         best, total = self._question_candidates(tree, max(limit, RERANK_DEPTH))
-        return rerank(best, self._text_and_title, self._asked(tree, text)), total
+        question = self._asked(tree, text)
+        with self._damage():
+            paragraphs = {docnum: self._text_and_title(docnum) for _, docnum in best}
+        return rerank(best, paragraphs.__getitem__, question), total
 
     def _question_candidates(self, tree: Question, depth: int) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best `depth` distinct paragraphs (score, docnum), and how many match."""
-        scores = score_any(self._searcher, question_terms(tree))
-        return self._best_distinct(scores, depth), len(scores)
+        terms = question_terms(tree)
+        with self._damage():
+            scores = score_any(self._searcher, terms)
+            return self._best_distinct(scores, depth), len(scores)
 
     def _asked(self, tree: Question, text: str) -> Asked:
+        with self._damage():
+            frequencies = {word.words[0]: self._reader.doc_frequency("words", word.words[0])
+                           for word in tree.words}
+            doc_count = self._reader.doc_count_all()
         return asked(text, [(word.text, word.words[0]) for word in tree.words],
-                     lambda term: self._reader.doc_frequency("words", term),
-                     self._reader.doc_count())
+                     frequencies.__getitem__, doc_count)
 
     def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
         """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
-        # Most paragraphs are unique, so twice as many candidates nearly always suffice.
-        pool = heapq.nlargest(2 * wanted, scores, key=scores.__getitem__)
+        # Most paragraphs are unique, so twice as many candidates (and any tied with the last of
+        # them) nearly always suffice.
+        lowest = min(heapq.nlargest(2 * wanted, scores.values()), default=0.0)
+        pool = [docnum for docnum, score in scores.items() if score >= lowest]
         best = self._distinct(pool, scores, wanted)
         if len(best) < wanted and len(pool) < len(scores):
             best = self._distinct(scores, scores, wanted)
         return best
 
-    def _distinct(self, docnums, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
+    def _distinct(self, docnums: Iterable[int], scores: dict[int, float],
+                  wanted: int) -> list[tuple[float, int]]:
         seen, distinct = set(), []
         for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
             key = self._same_text[docnum]
