@@ -47,7 +47,7 @@ _KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _QUESTION_END = re.compile(r"([?？。]|は|とは|って)\s*$")
 _QUESTION_WORDS = re.compile(r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)")
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
-_SYNTAX = re.compile(r'"|(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
+_OPERATOR_SYNTAX = re.compile(r'(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _count_terms(node: Node) -> int:
 def relaxed(text: str, tree: Node) -> Node | None:
     """For keywords that found nothing, the same text as a question (any of two or more content
     words), unless the user wrote query syntax; None when there is nothing to relax."""
-    if isinstance(tree, Question) or _SYNTAX.search(text):
+    if isinstance(tree, Question) or _has_syntax(text):
         return None
     question = _question(text)
     return question if question is not None and len(question.words) > 1 else None
@@ -150,12 +150,18 @@ def relaxed(text: str, tree: Node) -> Node | None:
 def looks_like_question(text: str) -> bool:
     """A sentence rather than keywords: no query syntax, and a question mark or word, or a long
     run with particles."""
-    if _SYNTAX.search(text):
+    if _has_syntax(text):
         return False
     if _QUESTION_END.search(text) or _QUESTION_WORDS.search(text):
         return True
     all_words = analyze(text).words
     return len(all_words) >= 6 and len(analyze(text, content_only=True).words) < len(all_words)
+
+
+def _has_syntax(text: str) -> bool:
+    """Operators, or quotes in pairs: a lone " in a sentence is a character (a prime, a typo)."""
+    quotes = text.count('"')
+    return bool(_OPERATOR_SYNTAX.search(text)) or (quotes > 0 and quotes % 2 == 0)
 
 
 def _question(text: str) -> Question | None:

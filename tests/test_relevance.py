@@ -92,6 +92,9 @@ def test_questions_are_recognised_and_searched_by_content_words(tmp_path):
     keyword = search.search("日本で梅雨がないのは北海道とどこか。", ix, mode="keyword")
     assert keyword.total == 0
     assert looks_like_question("ラオスの国教は") and looks_like_question("日米2プラス2とは")
+    # A lone quote in a sentence is a character, not an unclosed phrase; a pair is syntax.
+    assert looks_like_question('”南谷津池"の西に位置している溜池の呼び名は何?')
+    assert not looks_like_question('"南谷津池"の西に位置している溜池の呼び名は何?')
 
 
 def test_keywords_that_find_nothing_together_fall_back_to_any_of_them(searcher):
