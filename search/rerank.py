@@ -12,6 +12,7 @@ README reports (bench/evaluate.py); see the README's "How good and how fast".
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -137,17 +138,27 @@ def _near_share(question: Asked, text: str) -> float:
     pairs = list(zip(places, places[1:]))
     if not pairs:
         return 0.0
-    return sum(any(abs(i - j) <= NEAR_CHARS for i in a for j in b) for a, b in pairs) / len(pairs)
+    return sum(_close(a, b) for a, b in pairs) / len(pairs)
+
+
+def _close(places: list[int], others: list[int]) -> bool:
+    """Whether a place in `places` lies within NEAR_CHARS of one in `others` (sorted)."""
+    for place in places:
+        nearest = bisect.bisect_left(others, place - NEAR_CHARS)
+        if nearest < len(others) and others[nearest] <= place + NEAR_CHARS:
+            return True
+    return False
 
 
 def _places(word: QuestionWord, text: str) -> list[int]:
+    """Where the word stands in the text, in order."""
     places = []
     for spelling in word.spellings:
         start = text.find(spelling)
         while start >= 0:
             places.append(start)
             start = text.find(spelling, start + 1)
-    return places
+    return sorted(places)
 
 
 def rerank(ranked: list[tuple[float, int]], paragraph: Callable[[int], tuple[str, str]],

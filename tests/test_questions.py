@@ -10,7 +10,7 @@ import search
 from search.index import open_index
 from search.bm25 import score_any
 from search.query import Question, parse, question_terms, to_whoosh
-from search.rerank import Asked, QuestionWord, answer_score, asked
+from search.rerank import Asked, QuestionWord, answer_score, asked, signals
 
 from .conftest import index_of
 
@@ -122,3 +122,12 @@ def test_a_question_shows_a_repeated_paragraph_once_citing_every_place(searcher)
     assert len(repeated) == 1
     other = 21 if repeated[0].line == 8 else 8
     assert [(p.source, p.line) for p in repeated[0].also] == [("001_2eb2e19b899ffa84.txt", other)]
+
+
+def test_nearness_counts_words_within_twelve_characters_even_in_huge_paragraphs():
+    question = two_words(bigrams=())
+    assert signals(1.0, "長女の名はマリア。", "", question).near == 1.0
+    assert signals(1.0, "長女がいた。" + "ー" * 20 + "名", "", question).near == 0.0
+    # 20,000 places of each word, none close: a comparison of every pair would take minutes.
+    apart = ("長女" + "ー" * 30) * 20_000 + ("名" + "ー" * 30) * 20_000
+    assert signals(1.0, apart, "", question).near == 0.0
