@@ -231,6 +231,10 @@ def fold(text: str) -> str:
 
 def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     """`fold(text)`, and for each of its characters the start and end offset in `text`."""
+    if not _COMBINING.search(text):
+        pieces = list(map(_folding.__getitem__, map(ord, text)))
+        if all(len(piece) == 1 for piece in pieces):  # nearly always: one character for one
+            return "".join(pieces), list(range(len(text))), list(range(1, len(text) + 1))
     folded, starts, ends = [], [], []
     start = 0
     while start < len(text):
