@@ -1,8 +1,9 @@
 """Analysis: normalized, case-folded terms with offsets into the original text, at two granularities."""
 
 import pickle
+import pytest
 
-from search.analysis import MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks
+from search.analysis import MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks, fold, fold_with_offsets
 
 
 def words(text):
@@ -75,3 +76,11 @@ def test_tokenizer_survives_pickling_and_yields_positions_and_characters():
     tokens = [(t.text, t.pos, t.startchar, t.endchar)
               for t in tokenizer("統合作戦司令部", positions=True, chars=True)]
     assert tokens == [("統合", 0, 0, 2), ("作戦", 1, 2, 4), ("司令", 2, 4, 6), ("部", 3, 6, 7)]
+
+
+@pytest.mark.parametrize("text", ["ＡＢＣ１２３（テスト）ｶﾀｶﾅ", "Straße ﬃ ㌔ Ⅻ", "か\u3099い é", "統合作戦司令部", ""])
+def test_folding_with_offsets_maps_each_folded_character_to_its_source(text):
+    folded, starts, ends = fold_with_offsets(text)
+    assert folded == fold(text) and len(starts) == len(ends) == len(folded)
+    assert starts == sorted(starts) and all(0 <= s < e <= len(text) for s, e in zip(starts, ends))
+    assert all(char in fold(text[s:e]) for char, s, e in zip(folded, starts, ends))
