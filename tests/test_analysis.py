@@ -1,6 +1,7 @@
 """Analysis: normalized, case-folded terms with offsets into the original text, at two granularities."""
 
 import pickle
+
 import pytest
 
 from search.analysis import MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks, fold, fold_with_offsets
