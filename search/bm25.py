@@ -10,7 +10,6 @@ fraction of that.
 from __future__ import annotations
 
 import weakref
-from array import array
 from itertools import accumulate, repeat
 from typing import Iterable, Iterator, Sequence
 
@@ -41,14 +40,14 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm]) -> dict[int, fl
         for reader, offset, deleted in segments:
             if (field, term) not in reader:
                 continue
-            norms = _length_norms(reader, field, b, k1, average)
+            lengths, norm_of = _length_norms(reader, field, b, k1, average)
             scale = boost * idf * (k1 + 1)
             get = scores.get
             for docnums, weights in _blocks(reader, field, term):
                 for docnum, weight in zip(docnums, weights):
                     if docnum not in deleted:
                         key = docnum + offset
-                        scores[key] = get(key, 0.0) + scale * weight / (weight + norms[docnum])
+                        scores[key] = get(key, 0.0) + scale * weight / (weight + norm_of[lengths[docnum]])
     return scores
 
 
@@ -83,18 +82,17 @@ def _blocks(reader, field: str, term: str) -> Iterator[tuple[Sequence[int], Sequ
         matcher._next_block()
 
 
-_norms: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+_lengths: "weakref.WeakKeyDictionary[object, dict[str, bytes]]" = weakref.WeakKeyDictionary()
 
 
-def _length_norms(reader, field: str, b: float, k1: float, average: float) -> array:
-    """K1 · (1 − B + B · length / average) for every document of one segment, from its
-    byte-coded field lengths (read once per open segment)."""
-    cached = _norms.setdefault(reader, {})
-    key = (field, b, k1, average)
-    if key not in cached:
-        by_byte = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)]
-        cached[key] = array("d", (by_byte[byte] for byte in _length_bytes(reader, field)))
-    return cached[key]
+def _length_norms(reader, field: str, b: float, k1: float, average: float) -> tuple[bytes, list[float]]:
+    """The field's length byte of every document in one segment (read once per open segment),
+    and K1 · (1 − B + B · length / average) for each byte value."""
+    cached = _lengths.setdefault(reader, {})
+    if field not in cached:
+        cached[field] = _length_bytes(reader, field)
+    norm_of = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)]
+    return cached[field], norm_of
 
 
 def _length_bytes(reader, field: str) -> bytes:
