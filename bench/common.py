@@ -16,6 +16,7 @@ on ``sys.path`` so that ``import common`` and ``import fts5`` work.
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import random
@@ -31,6 +32,20 @@ DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_RESULTS = REPO_ROOT / "bench" / "results"
 
 LIMIT = 10  # depth of the ranked lists everywhere (recall@10, MRR@10)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def comma_list(allowed: Sequence[str]):
+    """An argparse ``type``: "a,b" -> ["a", "b"], refusing names outside ``allowed``."""
+    def parse(text: str) -> list[str]:
+        names = [name for name in text.split(",") if name]
+        unknown = sorted(set(names) - set(allowed))
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {','.join(allowed)}")
+        return names
+    return parse
 
 
 # --------------------------------------------------------------------------- data location

@@ -33,6 +33,7 @@ from common import (
     DEFAULT_RESULTS,
     DEFAULT_SHARED,
     LIMIT,
+    comma_list,
     environment,
     format_table,
     import_kensaku,
@@ -208,8 +209,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
-    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: jsquad,jaquad")
-    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: kensaku,fts5")
+    parser.add_argument("--sets", type=comma_list(SETS), default=",".join(SETS), help="comma-separated: jsquad,jaquad")
+    parser.add_argument("--engines", type=comma_list(ENGINES), default=",".join(ENGINES),
+                        help="comma-separated: kensaku,fts5")
     parser.add_argument("--sample", type=int, default=2000, help="questions sampled per set (default 2000)")
     parser.add_argument("--seed", type=int, default=1, help="sampling seed (default 1)")
     parser.add_argument("--full", action="store_true", help="use every question (overrides --sample)")
@@ -217,13 +219,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--fts5-variant", choices=sorted(QUESTION_VARIANTS), default=DEFAULT_VARIANT,
                         help=f"FTS5 question formulation (default {DEFAULT_VARIANT}; see fts5.py)")
     parser.add_argument("--json-out", type=Path, default=DEFAULT_RESULTS / "evaluate.json")
-    args = parser.parse_args(argv)
-    args.sets = [s for s in args.sets.split(",") if s]
-    args.engines = [e for e in args.engines.split(",") if e]
-    unknown = (set(args.sets) - set(SETS)) | (set(args.engines) - set(ENGINES))
-    if unknown:
-        parser.error(f"unknown set or engine: {', '.join(sorted(unknown))}")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

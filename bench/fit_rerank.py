@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from common import (DEFAULT_SHARED, LIMIT, import_kensaku, kensaku_build, load_queries, log, require_dirs,
+from common import (DEFAULT_SHARED, LIMIT, comma_list, import_kensaku, kensaku_build, load_queries, log, require_dirs,
                     sample_ids)
 from evaluate import SETS, load_relevant, matches
 
@@ -124,13 +124,13 @@ def report(label: str, sets: dict[str, dict[str, list]], log_weights: dict, line
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
-    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: jsquad,jaquad")
+    parser.add_argument("--sets", type=comma_list(SETS), default=",".join(SETS), help="comma-separated: jsquad,jaquad")
     parser.add_argument("--sample", type=int, default=2000, help="evaluate.py's sample size (default 2000)")
     parser.add_argument("--seed", type=int, default=1, help="evaluate.py's sampling seed (default 1)")
     parser.add_argument("--tune", type=int, default=2000, help="tuning questions per set (default 2000)")
     parser.add_argument("--tune-seed", type=int, default=7, help="tuning sample seed (default 7)")
     args = parser.parse_args(argv)
-    set_dirs = require_dirs(args.shared, [f"eval/{s}" for s in args.sets.split(",") if s])
+    set_dirs = require_dirs(args.shared, [f"eval/{s}" for s in args.sets])
     from search.rerank import LINEAR_WEIGHTS, LOG_WEIGHTS
 
     with tempfile.TemporaryDirectory(prefix="kensaku-fit-") as work:
