@@ -34,6 +34,10 @@ LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
 DEFAULT_INDEX_DIR = Path("index")
+# How segments are written (see segment.Layout): compact pickles, which Whoosh reads as its own
+# (builds 1.5x faster, a third smaller, posting blocks decode faster than Whoosh's protocol-2
+# pickles of bytes), and one file per part, which opens faster than a compound file.
+SEGMENT_LAYOUT = {"exact": False, "compound": False}
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
 # The manifest being written by a build (left behind when the build was killed).
@@ -317,7 +321,7 @@ def _update_generation(live: Path, path: Path, previous: dict, documents: list[D
     removed = sorted(set(before) - set(now))
     _link_generation(live, path)
     summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
-                           warn=warn, delete_sources=removed, exact=True, compound=False)
+                           warn=warn, delete_sources=removed, **SEGMENT_LAYOUT)
     summary.incremental = True
     summary.added = [d.source for d in added]
     summary.changed = [d.source for d in changed]
@@ -403,7 +407,8 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
 
     path.mkdir(mode=0o700)
     return write_index(path, documents, procs=_build_processes(), progress=progress, warn=warn,
-                       exact=True, compound=False)
+                       **SEGMENT_LAYOUT)
+
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
                     documents: list[DocumentFile], summary: IndexSummary) -> None:

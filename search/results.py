@@ -16,6 +16,7 @@ from typing import Iterable
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import score_any
+from .matching import match
 from .query import Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
 from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
@@ -114,10 +115,8 @@ class Searcher:
             return self._run_question(tree, limit, text)
         whoosh_query = to_whoosh(tree, self._has_term)
         with self._damage():
-            # Whoosh counts the matches of a limited search by running it a second time, so one
-            # unlimited pass that collects every match is cheaper.
-            found = self._searcher.search(whoosh_query, limit=None, collapse="same_text")
-            return found.top_n, found.scored_length() + sum(found.collapsed_counts.values())
+            scores = match(self._searcher, whoosh_query)
+            return self._best_distinct(scores, limit), len(scores)
 
     def _run_question(self, tree: Question, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""

@@ -119,6 +119,7 @@ class Layout:
 
     exact: bool = False
     compound: bool = True
+    inline: bool = False  # short posting lists in the term index (Whoosh serves them from memory)
 
 
 class _Encoding:
@@ -128,6 +129,7 @@ class _Encoding:
         exact = layout.exact
         self.exact = exact
         self.compound = layout.compound
+        self.inline = layout.inline and not exact
         self.positions = _exact_positions if exact else _compact_positions
         self.block_protocol = 2 if exact else pickle.HIGHEST_PROTOCOL
         if exact:
@@ -400,7 +402,7 @@ class SegmentBuilder:
         fieldmap = tindex.extras["fieldmap"] = {}
         pfile = self._create(".pst")
         writer = _PostingsWriter(pfile, self.encoding.block_protocol,
-                                 0 if self.encoding.exact else INLINE_LIMIT)
+                                 INLINE_LIMIT if self.encoding.inline else 0)
         add_term = tindex.add
         for name in sorted(self.postings):
             post = self.postings[name]
@@ -852,7 +854,7 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
                 progress: Progress | None = None, warn: Warn | None = None, *,
                 segment_mb: float = DEFAULT_SEGMENT_MB,
                 max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                compound: bool = True, start_method: str | None = None):
+                compound: bool = True, inline: bool = False, start_method: str | None = None):
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
 
@@ -868,7 +870,7 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
     summary = IndexSummary()
-    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(exact, compound),
+    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(exact, compound, inline),
             segment_mb, max_postings, start_method)
     return summary
 
@@ -878,7 +880,7 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
                  replace: bool = True, delete_sources: Iterable[str] = (),
                  segment_mb: float = DEFAULT_SEGMENT_MB,
                  max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                 compound: bool = True, start_method: str | None = None):
+                 compound: bool = True, inline: bool = False, start_method: str | None = None):
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
     deleted; so are those of every source in `delete_sources` (documents that went away). The
@@ -893,7 +895,7 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     if replace:
         delete.update(d.source for d in documents)
     summary = IndexSummary()
-    _append(ix, documents, procs, progress, warn, summary, delete, Layout(exact, compound),
+    _append(ix, documents, procs, progress, warn, summary, delete, Layout(exact, compound, inline),
             segment_mb, max_postings, start_method)
     return summary
 

@@ -1,0 +1,89 @@
+"""Postings: a term's posting lists read from Whoosh 2.7.4's W3 segments a block at a time.
+
+Whoosh's matchers hand out one posting per Python call; scoring and phrase matching here read a
+block (up to 128 postings) with one decode, skip blocks that cannot hold a wanted paragraph without
+decompressing them, and keep each segment's field lengths as the bytes Whoosh stores. Everything
+that knows Whoosh's private block layout lives in this module.
+"""
+
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_right
+from itertools import accumulate
+from typing import Iterator, Sequence
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+
+# (docnums, weights, values or None) of one block; docnums ascending, within one segment.
+Block = tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]
+
+
+def blocks(reader, field: str, term: str, values: bool = False,
+           among: Sequence[int] | None = None) -> Iterator[Block]:
+    """The term's postings in one segment, deleted documents included (see `deleted`), a block
+    at a time. With `among` (ascending docnums), blocks holding none of them are skipped
+    without being read; the blocks given may still hold other documents."""
+    matcher = reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):  # Whoosh's filter of deleted documents
+        matcher = matcher.child
+    if not isinstance(matcher, W3LeafMatcher):  # e.g. a posting list held in memory
+        yield _one_block(matcher, values)
+        return
+    wanted_from = 0
+    while matcher.is_active():
+        if among is not None:
+            # Wanted documents up to this block's last one; none means the block is not needed.
+            wanted_to = bisect_right(among, matcher._maxid, wanted_from)
+            if wanted_to == wanted_from:
+                if wanted_from == len(among):
+                    return
+                matcher._next_block()
+                continue
+            wanted_from = wanted_to
+        matcher._read_data()
+        docnums, weights, block_values = matcher._data
+        if not matcher._byteids:  # delta-coded
+            docnums = list(accumulate(docnums))
+        if weights is None or isinstance(weights, float):  # all 1.0, or all the same
+            weights = (1.0 if weights is None else weights,) * len(docnums)
+        yield docnums, weights, block_values if values else None
+        matcher._next_block()
+
+
+def _one_block(matcher, values: bool) -> Block:
+    docnums, weights, found = [], [], []
+    while matcher.is_active():
+        docnums.append(matcher.id())
+        weights.append(matcher.weight())
+        if values:
+            found.append(matcher.value())
+        matcher.next()
+    return docnums, weights, found if values else None
+
+
+def deleted(reader) -> frozenset[int]:
+    """The segment's deleted documents (their postings stay until the segment is rewritten)."""
+    return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()
+
+
+_lengths: "weakref.WeakKeyDictionary[object, dict[str, bytes]]" = weakref.WeakKeyDictionary()
+
+
+def length_bytes(reader, field: str) -> bytes:
+    """The field's length byte of every document in one segment (0 where it has none), read
+    whole from the lengths column once per open segment instead of a call per document."""
+    cached = _lengths.setdefault(reader, {})
+    if field not in cached:
+        cached[field] = _read_length_bytes(reader, field)
+    return cached[field]
+
+
+def _read_length_bytes(reader, field: str) -> bytes:
+    doc_count = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(doc_count)
+    stored = min(column._count, doc_count)  # documents past it have the default, 0
+    return column._dbfile.get(column._basepos, stored) + bytes(doc_count - stored)

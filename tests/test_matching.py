@@ -1,0 +1,91 @@
+"""Keyword matching term at a time (matching.py): the same paragraphs and scores as Whoosh's own
+matchers for the query to_whoosh builds, on the real seed index and small real indexes."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.scoring import BM25F
+
+import search
+from search.index import open_index
+from search.matching import match
+from search.bm25 import score_any
+from search.query import GRAM_BOOST, TIER_BONUS, parse, to_whoosh
+
+from .conftest import cited, index_of, seed_lines
+
+# Words, sub-words, substrings, readings, synonyms' shapes: phrases of every tier, AND, OR, NOT,
+# source filters, one character (a prefix of bigrams), punctuation inside a phrase.
+QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日本", "とうごう", "日米2プラス2", "Pillar-II", "AI",
+           '"日米 同盟"', "(日本 OR 米国) 防衛", "日本 -東京", "NOT 日本", "source:0*", "日本 source:0*",
+           "ー2", "東京、大学", "防衛、協力", "日米同盟 OR 統合作戦司令部 OR ピラー2"]
+
+
+def both_scores(index_dir, text: str) -> tuple[dict[int, float], dict[int, float]]:
+    """(Whoosh's scores, ours) for the keyword query `text`."""
+    with open_index(index_dir).searcher(weighting=BM25F()) as searcher:
+        reader = searcher.reader()
+        query = to_whoosh(parse(text, "keyword"), lambda field, term: (field, term) in reader)
+        expected = {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
+        return expected, match(searcher, query)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_matches_and_scores_as_whoosh(seed_index, text):
+    expected, got = both_scores(seed_index, text)
+    assert got.keys() == expected.keys()
+    assert max((abs(got[d] - expected[d]) for d in got), default=0.0) < 1e-9
+
+
+@pytest.mark.parametrize("char", ["の", "米"])
+def test_one_character_matches_what_whoosh_does_scored_by_its_bigrams(seed_index, char):
+    # Whoosh's scores of a Prefix query vary by segment (constant, or BM25F with or without the
+    # boost); ours are the boosted BM25F of the bigrams starting with the character, summed.
+    expected, got = both_scores(seed_index, char)
+    assert got.keys() == expected.keys() and len(got) > 50
+    with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
+        substring_tier = to_whoosh(parse(char, "keyword")).subqueries[-1]
+        bigrams = [term.decode() for term in searcher.reader().expand_prefix("grams", char)]
+        summed = score_any(searcher, [("grams", gram, GRAM_BOOST) for gram in bigrams])
+        tier_scores = match(searcher, substring_tier)
+    assert len(bigrams) > 5 and tier_scores.keys() == summed.keys()
+    assert all(tier_scores[d] == pytest.approx(TIER_BONUS["grams"] + summed[d], rel=1e-12)
+               for d in summed)
+
+
+def test_queries_compared_are_not_empty(seed_index):
+    sizes = {text: len(both_scores(seed_index, text)[1]) for text in QUERIES}
+    assert sum(1 for size in sizes.values() if size) >= 15
+    assert sizes["ピラー2"] == 13 and sizes["統合作戦司令部"] == 3
+
+
+def test_a_phrase_needs_its_words_in_order_and_adjacent(tmp_path):
+    index_dir = index_of(tmp_path, "a.txt", "ピラー2の協力。\n\nピラー、2の話。\n\n2とピラーの順。\n")
+    with search.Searcher(index_dir) as searcher:
+        assert [h.line for h in searcher.search("ピラー2", mode="keyword").hits] == [1]
+        # Punctuation in the query lets the words stand one gap apart, as in the text.
+        assert sorted(h.line for h in searcher.search("ピラー、2", mode="keyword").hits) == [1, 3]
+
+
+def test_not_excludes_every_paragraph_with_any_unwanted_word(searcher):
+    # Whoosh's own AndNot let one paragraph mentioning 米軍 through (docnum 183 of the seeds).
+    results = searcher.search("自衛隊 NOT (米軍 OR 米国)", limit=100, mode="keyword")
+    assert cited(results) == seed_lines(
+        lambda line: "自衛隊" in line and "米軍" not in line and "米国" not in line)
+    assert results.total == len(results.hits) + sum(len(h.also) for h in results.hits)
+
+
+def test_same_as_whoosh_after_an_update_with_deletions(docs_copy, tmp_path):
+    index_dir = tmp_path / "ix"
+    search.build_index(docs_copy, index_dir)
+    (docs_copy / "004_7af21bdf63ee1157.txt").unlink()
+    changed = docs_copy / "000_9ac1f42681134e70.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nピラー2の統合作戦司令部。\n",
+                       encoding="utf-8")
+    search.update_index(docs_copy, index_dir)
+    with open_index(index_dir).reader() as reader:
+        assert sum(r.has_deletions() for r, _ in reader.leaf_readers()) >= 1
+    for text in ("ピラー2", "統合作戦司令部 OR 日本", "日本 -東京"):
+        expected, got = both_scores(index_dir, text)
+        assert got.keys() == expected.keys() and got
+        assert max(abs(got[d] - expected[d]) for d in got) < 1e-9
