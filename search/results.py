@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
@@ -17,7 +18,7 @@ from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import score_any
 from .matching import match
-from .query import Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
+from .query import Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
 from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
@@ -36,6 +37,9 @@ class Place:
 
 @dataclass
 class Hit:
+    """One ranked paragraph. Its highlights and snippet are worked out when first read: a program
+    that wants only the ranking and the citations does not pay for them."""
+
     rank: int
     score: float
     source: str
@@ -43,10 +47,28 @@ class Hit:
     paragraph: int
     line: int
     text: str
-    snippet: str
-    highlights: list[Span]
-    snippet_highlights: list[Span] = field(default_factory=list, repr=False)
     also: list[Place] = field(default_factory=list)
+    # The query's phrases, which the highlights mark.
+    phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def highlights(self) -> list[Span]:
+        """Character spans of `text` where the query matched, merged where they overlap."""
+        return match_spans(self.text, self.phrases)
+
+    @property
+    def snippet(self) -> str:
+        """The sentences around the best matches, at most about SNIPPET_CHARS characters."""
+        return self._snippet[0]
+
+    @property
+    def snippet_highlights(self) -> list[Span]:
+        """The highlights within `snippet`."""
+        return self._snippet[1]
+
+    @cached_property
+    def _snippet(self) -> tuple[str, list[Span]]:
+        return snippet(self.text, self.highlights)
 
     def to_dict(self) -> dict:
         """The JSON form: exactly the fields of the `--json` contract."""
@@ -103,7 +125,7 @@ class Searcher:
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
             tree, (ranked, total) = question, self._run(question, limit, query)
-        wanted = list(phrases(tree))
+        wanted = tuple(phrases(tree))
         hits = [self._hit(rank, score, docnum, wanted)
                 for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
         return SearchResults(query, total, hits, relaxed=question is not None)
@@ -172,16 +194,13 @@ class Searcher:
         with self._damage():
             return (field_name, text) in self._reader
 
-    def _hit(self, rank: int, score: float, docnum: int, wanted) -> Hit:
+    def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...]) -> Hit:
         with self._damage():
             stored = self._searcher.stored_fields(docnum)
             also = self._also(docnum)
-        text = stored["text"]
-        spans = match_spans(text, wanted)
-        short, short_spans = snippet(text, spans)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
-                   paragraph=stored["paragraph"], line=stored["line"], text=text, snippet=short,
-                   highlights=spans, snippet_highlights=short_spans, also=also)
+                   paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
+                   also=also, phrases=wanted)
 
     def _also(self, docnum: int) -> list[Place]:
         from whoosh.query import Term

@@ -133,3 +133,10 @@ def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
 def test_bad_query_through_the_library(seed_index):
     with pytest.raises(QuerySyntaxError):
         search.search('"unbalanced', seed_index)
+
+
+def test_highlights_are_worked_out_only_when_read(searcher):
+    hit = searcher.search("統合作戦司令部", limit=1).hits[0]
+    assert "highlights" not in vars(hit) and "_snippet" not in vars(hit)
+    assert {hit.text[s:e] for s, e in hit.highlights} == {"統合作戦司令部"}
+    assert hit.to_dict()["highlights"] == [list(span) for span in hit.highlights]
