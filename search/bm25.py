@@ -10,7 +10,7 @@ fraction of that.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import AbstractSet as Set, Iterable
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -22,12 +22,18 @@ from .postings import blocks, deleted, length_bytes
 WeightedTerm = tuple[str, str, float]
 
 
-def score_any(searcher: Searcher, terms: Iterable[WeightedTerm]) -> dict[int, float]:
+def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int] | None = None,
+              into: dict[int, float] | None = None, bonus: float = 0.0) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
-    terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F."""
+    terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F.
+
+    `among` keeps only those paragraphs (and reads only the posting blocks that may hold them).
+    The scores are added into `into` when given, and `bonus` to each posting's score: with one
+    term, a constant added to every paragraph's.
+    """
     segments = [(reader, offset, deleted(reader))
                 for reader, offset in searcher.reader().leaf_readers()]
-    scores: dict[int, float] = {}
+    scores: dict[int, float] = {} if into is None else into
     for field, term, boost in terms:
         if (field, term) not in searcher.reader():
             continue
@@ -36,13 +42,23 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm]) -> dict[int, fl
             if (field, term) not in reader:
                 continue
             lengths, norm_of = field_norms(searcher, reader, field)
+            wanted = None if among is None else local_docnums(among, offset, reader.doc_count_all())
+            if wanted is not None and not wanted:
+                continue
             get = scores.get
-            for docnums, weights, _ in blocks(reader, field, term):
+            for docnums, weights, _ in blocks(reader, field, term, among=wanted):
                 for docnum, weight in zip(docnums, weights):
-                    if docnum not in gone:
+                    if docnum not in gone and (among is None or docnum + offset in among):
                         key = docnum + offset
-                        scores[key] = get(key, 0.0) + scale * weight / (weight + norm_of[lengths[docnum]])
+                        scores[key] = (get(key, 0.0) + bonus
+                                       + scale * weight / (weight + norm_of[lengths[docnum]]))
     return scores
+
+
+def local_docnums(among: Set[int], offset: int, count: int) -> list[int]:
+    """The docnums of `among` (index-wide) that lie in the segment starting at `offset`, as the
+    segment's own docnums, ascending."""
+    return sorted(docnum - offset for docnum in among if offset <= docnum < offset + count)
 
 
 def term_scale(searcher: Searcher, field: str, term: str, boost: float) -> float:

@@ -16,17 +16,20 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import accumulate
 from pickle import loads
-from typing import Callable, Iterable
+from typing import AbstractSet, Callable, Iterable
 
 from whoosh import formats
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import field_norms, score_any, term_scale
+from .bm25 import field_norms, local_docnums, score_any, term_scale
 from .postings import blocks, deleted
 from .query import Bonus
 
 Scores = dict[int, float]  # docnum -> score
+Among = AbstractSet[int] | None  # the paragraphs to consider (None: all)
+# (documents found so far as docnum -> {word: (weight, value)}, words just added) -> those kept
+Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
 
 def match(searcher: Searcher, query: q.Query) -> Scores:
@@ -44,37 +47,65 @@ class _Evaluation:
         self.decoded: dict[tuple[str, bytes], list[int]] = {}
         self.decoders: dict[str, Callable[[bytes], list[int]]] = {}
 
-    def scores(self, query: q.Query) -> Scores:
+    def scores(self, query: q.Query, among: Among = None) -> Scores:
+        """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
+        table: Scores = {}
+        self.add(query, table, among)
+        return table
+
+    def add(self, query: q.Query, table: Scores, among: Among, bonus: float = 0.0) -> None:
+        """Add the scores of `query`'s matches (plus `bonus` each) into `table`."""
         kind = type(query)
         if kind is Bonus:
-            bonus = query.bonus
-            return {docnum: score + bonus for docnum, score in self.scores(query.child).items()}
-        if kind is q.Term:
-            return score_any(self.searcher, [(query.fieldname, query.text, query.boost)])
+            self.add(query.child, table, among, bonus + query.bonus)
+        elif kind is q.Term:
+            score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
+                      into=table, bonus=bonus)
+        elif kind is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None:
+            if bonus:  # added once for a paragraph, whichever children match it
+                _add(table, self.scores(query, among), bonus)
+            else:
+                for child in query.subqueries:
+                    self.add(child, table, among)
+        else:
+            _add(table, self.evaluate(query, among), bonus)
+
+    def evaluate(self, query: q.Query, among: Among) -> Scores:
+        kind = type(query)
         if kind is q.Prefix:
             # Whoosh's Prefix matches the same paragraphs, but its score depends on the segment
             # (constant in one, BM25F with or without the boost in another): here it is always
             # the boosted BM25F of the terms with the prefix, summed.
             field = query.fieldname
             terms = [term.decode("utf-8") for term in self.reader.expand_prefix(field, query.text)]
-            return score_any(self.searcher, [(field, term, query.boost) for term in terms])
+            return score_any(self.searcher, [(field, term, query.boost) for term in terms], among)
         if kind is q.Phrase:
-            return self.phrase(query.fieldname, query.words, query.slop, query.boost)
-        if kind is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None:
-            return _add([self.scores(child) for child in query.subqueries])
+            return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
         if kind is q.And and query.boost == 1.0:
-            return _intersect([self.scores(child) for child in query.subqueries])
+            return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
-            unwanted = self.scores(query.b)
-            return {docnum: score for docnum, score in self.scores(query.a).items()
-                    if docnum not in unwanted}
-        return self.whoosh(query)
+            wanted = self.scores(query.a, among)
+            unwanted = self.scores(query.b, wanted.keys()) if wanted else {}
+            return {docnum: score for docnum, score in wanted.items() if docnum not in unwanted}
+        return self.whoosh(query, among)
 
-    def whoosh(self, query: q.Query) -> Scores:
+    def all_of(self, queries: list[q.Query], among: Among) -> Scores:
+        """AND: the paragraphs every query matches, their scores summed; the query expected to
+        match fewest first, the others only among what it matched."""
+        table = None
+        for query in sorted(queries, key=lambda query: query.estimate_size(self.reader)):
+            found = self.scores(query, among if table is None else table.keys())
+            table = found if table is None else {d: table[d] + score for d, score in found.items()}
+            if not table:
+                break
+        return table or {}
+
+    def whoosh(self, query: q.Query, among: Among) -> Scores:
         """What Whoosh's own matchers make of `query`."""
-        return {docnum: score for score, docnum in self.searcher.search(query, limit=None).top_n}
+        return {docnum: score for score, docnum in self.searcher.search(query, limit=None).top_n
+                if among is None or docnum in among}
 
-    def phrase(self, field: str, words: list[str], slop: int, boost: float) -> Scores:
+    def phrase(self, field: str, words: list[str], slop: int, boost: float, among: Among) -> Scores:
         """Paragraphs holding `words` in order, each within `slop` positions of the one before;
         scored as Whoosh's Phrase: the BM25F scores of its words, summed, times `boost`."""
         if not words or any((field, word) not in self.reader for word in words):
@@ -84,19 +115,53 @@ class _Evaluation:
         for reader, offset, gone in self.segments:
             if any((field, word) not in reader for word in scales):
                 continue
-            found = _together(reader, field, list(scales), gone)
+            wanted = None if among is None else local_docnums(among, offset, reader.doc_count_all())
+            if wanted is not None and not wanted:
+                continue
+            if slop == 1:
+                found = _together(reader, field, list(scales), gone, wanted,
+                                  self._adjacent(field, words))
+            else:
+                found = _together(reader, field, list(scales), gone, wanted)
+                found = {docnum: postings for docnum, postings in found.items() if _in_order(
+                    (self.positions(field, postings[word][1]) for word in words), slop)}
             if not found:
                 continue
             lengths, norm_of = field_norms(self.searcher, reader, field)
             for docnum, postings in found.items():
-                if _in_order((self.positions(field, postings[word][1]) for word in words), slop):
-                    norm = norm_of[lengths[docnum]]
-                    total = 0.0
-                    for word in words:
-                        weight = postings[word][0]
-                        total += scales[word] * weight / (weight + norm)
-                    scores[docnum + offset] = total * boost
+                norm = norm_of[lengths[docnum]]
+                total = 0.0
+                for word in words:
+                    weight = postings[word][0]
+                    total += scales[word] * weight / (weight + norm)
+                scores[docnum + offset] = total * boost
         return scores
+
+    def _adjacent(self, field: str, words: list[str]) -> Narrow:
+        """For `_together`: keeps the documents where the words read so far stand where the
+        phrase has them, side by side, judged by the places where the phrase could start."""
+        places: dict[str, list[int]] = {}
+        for place, word in enumerate(words):
+            places.setdefault(word, []).append(place)
+        starts: dict[int, set[int]] = {}
+
+        def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
+            kept = {}
+            for docnum, postings in found.items():
+                possible = starts.get(docnum)
+                for word in new_words:
+                    positions = self.positions(field, postings[word][1])
+                    for place in places[word]:
+                        if possible is None:
+                            possible = {p - place for p in positions}
+                        else:
+                            possible.intersection_update([p - place for p in positions])
+                if possible:
+                    starts[docnum] = possible
+                    kept[docnum] = postings
+            return kept
+
+        return narrow
 
     def positions(self, field: str, value: bytes) -> list[int]:
         """The positions a posting's value holds (the same values recur: decoded once)."""
@@ -116,16 +181,19 @@ class _Evaluation:
         return fmt.decode_positions
 
 
-def _together(reader, field: str, words: list[str], gone: frozenset[int]) -> dict[int, dict]:
-    """docnum -> {word: (weight, value)} of the live documents of one segment holding every one of
-    `words`; the rarest word is read whole, then only the blocks of the others that may hold one
-    of the documents still in the running, looked up in each by bisection."""
+def _together(reader, field: str, words: list[str], gone: frozenset[int],
+              wanted: list[int] | None, narrow: Narrow | None = None) -> dict[int, dict]:
+    """docnum -> {word: (weight, value)} of the live documents of one segment (those of `wanted`,
+    if given) holding every one of `words`; the rarest word is read first, then only the blocks
+    of the others that may hold one of the documents still in the running, looked up in each by
+    bisection. `narrow(found, words just added)`, if given, drops documents along the way."""
     order = sorted(words, key=lambda word: reader.doc_frequency(field, word))
     first = order[0]
     found = {}
-    for docnums, weights, values in blocks(reader, field, first, values=True):
+    keep = None if wanted is None else set(wanted)
+    for docnums, weights, values in blocks(reader, field, first, values=True, among=wanted):
         for docnum, weight, value in zip(docnums, weights, values):
-            if docnum not in gone:
+            if docnum not in gone and (keep is None or docnum in keep):
                 found[docnum] = {first: (weight, value)}
     for word in order[1:]:
         if not found:
@@ -143,7 +211,9 @@ def _together(reader, field: str, words: list[str], gone: frozenset[int]) -> dic
                     postings = found[docnum]
                     postings[word] = (weights[i], values[i])
                     kept[docnum] = postings
-        found = kept
+        found = kept if narrow is None else narrow(kept, order[:2] if word is order[1] else [word])
+    if narrow is not None and len(order) == 1:
+        found = narrow(found, order)
     return found
 
 
@@ -163,21 +233,8 @@ def _in_order(position_lists: Iterable[list[int]], slop: int) -> bool:
     return True
 
 
-def _add(tables: list[Scores]) -> Scores:
-    """OR: every paragraph of any table, with its scores summed."""
-    total: Scores = {}
-    for table in tables:
-        get = total.get
-        for docnum, score in table.items():
-            total[docnum] = get(docnum, 0.0) + score
-    return total
-
-
-def _intersect(tables: list[Scores]) -> Scores:
-    """AND: the paragraphs of every table, with their scores summed."""
-    if not tables:
-        return {}
-    common = set(min(tables, key=len))
-    for table in tables:
-        common.intersection_update(table)
-    return {docnum: sum(table[docnum] for table in tables) for docnum in common}
+def _add(table: Scores, other: Scores, bonus: float = 0.0) -> None:
+    """OR: add `other`'s scores (plus `bonus` each) into `table`."""
+    get = table.get
+    for docnum, score in other.items():
+        table[docnum] = get(docnum, 0.0) + score + bonus

@@ -52,6 +52,17 @@ def blocks(reader, field: str, term: str, values: bool = False,
         matcher._next_block()
 
 
+def live_docnums(reader, field: str, term: str) -> list[int]:
+    """The index-wide docnums of the live documents holding `term`, ascending."""
+    found: list[int] = []
+    for segment, offset in reader.leaf_readers():
+        if (field, term) in segment:
+            gone = deleted(segment)
+            for docnums, _, _ in blocks(segment, field, term):
+                found += [docnum + offset for docnum in docnums if docnum not in gone]
+    return found
+
+
 def _one_block(matcher, values: bool) -> Block:
     docnums, weights, found = [], [], []
     while matcher.is_active():

@@ -18,6 +18,7 @@ from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import score_any
 from .matching import match
+from .postings import live_docnums
 from .query import Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
 from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
@@ -203,12 +204,9 @@ class Searcher:
                    also=also, phrases=wanted)
 
     def _also(self, docnum: int) -> list[Place]:
-        from whoosh.query import Term
-
         key = self._same_text[docnum]
         others = [self._searcher.stored_fields(other)
-                  for other in self._searcher.docs_for_query(Term("same_text", key))
-                  if other != docnum]
+                  for other in live_docnums(self._reader, "same_text", key) if other != docnum]
         return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
 
     def close(self) -> None:
