@@ -79,9 +79,16 @@ class _Sudachi(threading.local):
             self.skipped_pos_ids[pos_id] = skipped
         return skipped
 
-    def is_function_word(self, pos_id: int) -> bool:
+    def role(self, pos_id: int) -> str:
+        """"function" (particles, auxiliaries…), "number", "counter" or "content"."""
         pos = _dictionary().pos_of(pos_id)
-        return pos[0] in _FUNCTION_POS or pos[1] == "非自立可能"
+        if pos[0] in _FUNCTION_POS or pos[1] == "非自立可能":
+            return "function"
+        if pos[1] == "数詞":
+            return "number"
+        if "助数詞" in pos[2]:  # 助数詞可能 (年, 月, 回), or a suffix 助数詞 (日 in 14日)
+            return "counter"
+        return "content"
 
 
 _dictionary_instance = None
@@ -169,6 +176,23 @@ _entries: dict[tuple[int, str], tuple] = {}
 _ENTRIES_LIMIT = 500_000
 
 
+def counters_after_numbers(text: str) -> frozenset[int]:
+    """Where in `text` a counter (年, 月, 日, 回, 人…) follows a number, as in 1945年8月14日: the
+    start offsets of those counters."""
+    starts, after_number = set(), False
+    for offset, piece in chunks(text):
+        for morpheme in _sudachi.tokenize(piece):
+            key = (morpheme.word_id(), morpheme.surface())
+            kind, _, parts = _entries.get(key) or _entry(morpheme, key)
+            if kind != _WORD:
+                after_number = False
+                continue
+            if type(parts) is _CounterParts and after_number:
+                starts.add(offset + morpheme.begin())
+            after_number = type(parts) is _NumberParts
+    return frozenset(starts)
+
+
 def _entry(morpheme, key) -> tuple:
     """(kind, indexed form, parts as (form, reading, begin, end) relative to the morpheme)."""
     from sudachipy import SplitMode
@@ -184,9 +208,13 @@ def _entry(morpheme, key) -> tuple:
         base = morpheme.begin()
         parts = tuple((form if piece is morpheme else _term_text(piece), piece.reading_form(),
                        piece.begin() - base, piece.end() - base) for piece in pieces)
-        if (_sudachi.is_function_word(morpheme.part_of_speech_id())
-                or morpheme.normalized_form() in _QUESTION_NOISE):
+        role = _sudachi.role(morpheme.part_of_speech_id())
+        if role == "function" or morpheme.normalized_form() in _QUESTION_NOISE:
             parts = _FunctionParts(parts)
+        elif role == "number":
+            parts = _NumberParts(parts)
+        elif role == "counter":
+            parts = _CounterParts(parts)
         entry = (_WORD, form, parts) if form else (_NOTHING, "", ())
     if len(_entries) >= _ENTRIES_LIMIT:
         _entries.clear()
@@ -196,6 +224,14 @@ def _entry(morpheme, key) -> tuple:
 
 class _FunctionParts(tuple):
     """The parts of a function word (particle, auxiliary…), which questions leave out."""
+
+
+class _NumberParts(tuple):
+    """The parts of a number (1945, 三)."""
+
+
+class _CounterParts(tuple):
+    """The parts of a counter (年, 月, 日, 回, 人)."""
 
 
 def _term_text(morpheme) -> str:

@@ -131,3 +131,12 @@ def test_nearness_counts_words_within_twelve_characters_even_in_huge_paragraphs(
     # 20,000 places of each word, none close: a comparison of every pair would take minutes.
     apart = ("長女" + "ー" * 30) * 20_000 + ("名" + "ー" * 30) * 20_000
     assert signals(1.0, apart, "", question).near == 0.0
+
+
+def test_counters_after_numbers_are_looked_up_as_words_only():
+    question = parse("1945年8月14日、どの国がポツダム宣言を受諾したか?", "question")
+    assert question.counters == {"年", "月", "日"}
+    terms = question_terms(question)
+    assert [t for t in terms if t[1] == "年"] == [("words", "年", 2.0)]
+    assert {t[0] for t in terms if t[1] == "ポツダム"} == {"words", "context", "subwords"}
+    assert parse("あの年に何が起きたか?", "question").counters == frozenset()  # no number before it
