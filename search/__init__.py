@@ -9,35 +9,43 @@ index (Whoosh on disk) → query (parsing) → results (ranked hits, highlight) 
         print(hit.source, hit.line, hit.snippet)
 """
 
+import importlib as _importlib
 import sys as _sys
+import types as _types
+
+# Modules Whoosh imports for one function kensaku never calls, with that function: together
+# ~45 ms of a cold `kensaku search` (urllib.request pulls in http.client, email and more;
+# whoosh.lang.morph_en compiles a large table of English word endings).
+_UNUSED_BY_WHOOSH = {"urllib.request": "urlretrieve", "whoosh.lang.morph_en": "variations"}
 
 
-def _import_whoosh_without_urllib() -> None:
-    """Import whoosh.compat without urllib.request (with http.client, email and more: ~35 ms of
-    a cold `kensaku search`). Whoosh imports it only to re-export `urlretrieve`, which it never
-    calls; it gets a stand-in that imports the real one if ever called. Nothing else sees the
-    stand-in: it leaves sys.modules as soon as whoosh.compat has it."""
-    if "urllib.request" in _sys.modules or "whoosh.compat" in _sys.modules:
+def _import_whoosh_lean() -> None:
+    """Import Whoosh with stand-ins for `_UNUSED_BY_WHOOSH`, each of whose functions imports the
+    real module if ever called. Nothing else sees a stand-in: it leaves sys.modules as soon as
+    Whoosh has taken the function from it, and a later import gets the real module."""
+    if "whoosh.query" in _sys.modules:
         return
-    import importlib
-    import types
-
-    def urlretrieve(*args, **kwargs):
-        from urllib.request import urlretrieve as real
-
-        return real(*args, **kwargs)
-
-    stand_in = types.ModuleType("urllib.request")
-    stand_in.urlretrieve = urlretrieve
-    _sys.modules["urllib.request"] = stand_in
+    stand_ins = {module: _stand_in(module, function)
+                 for module, function in _UNUSED_BY_WHOOSH.items() if module not in _sys.modules}
+    _sys.modules.update(stand_ins)
     try:
-        importlib.import_module("whoosh.compat")
+        _importlib.import_module("whoosh.query")
     finally:
-        if _sys.modules.get("urllib.request") is stand_in:
-            del _sys.modules["urllib.request"]
+        for module, stand_in in stand_ins.items():
+            if _sys.modules.get(module) is stand_in:
+                del _sys.modules[module]
 
 
-_import_whoosh_without_urllib()
+def _stand_in(module: str, function: str) -> _types.ModuleType:
+    def call_the_real_one(*args, **kwargs):
+        return getattr(_importlib.import_module(module), function)(*args, **kwargs)
+
+    stand_in = _types.ModuleType(module)
+    setattr(stand_in, function, call_the_real_one)
+    return stand_in
+
+
+_import_whoosh_lean()
 
 from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, KensakuError, NotAnIndex,
                      QuerySyntaxError)

@@ -140,3 +140,15 @@ def test_highlights_are_worked_out_only_when_read(searcher):
     assert "highlights" not in vars(hit) and "_snippet" not in vars(hit)
     assert {hit.text[s:e] for s, e in hit.highlights} == {"統合作戦司令部"}
     assert hit.to_dict()["highlights"] == [list(span) for span in hit.highlights]
+
+
+def test_importing_skips_modules_whoosh_never_uses_yet_they_still_work():
+    import subprocess
+    import sys
+
+    code = ("import sys, search; print('urllib.request' in sys.modules, "
+            "'whoosh.lang.morph_en' in sys.modules); "
+            "from whoosh.query.terms import variations; print('rendering' in variations('render')); "
+            "import urllib.request, whoosh.lang.morph_en; print(callable(urllib.request.urlopen))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:3] == ["False False", "True", "True"]
