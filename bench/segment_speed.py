@@ -69,9 +69,10 @@ def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_m
     if kind == "stock":
         summary = _whoosh_build(out, documents)
     else:
-        # As search.index builds: exact Whoosh encodings, one file per part of a segment.
+        from search.index import SEGMENT_LAYOUT  # as search.index builds
+
         summary = segment.write_index(out, documents, procs=procs, segment_mb=segment_mb,
-                                      exact=True, compound=False)
+                                      **SEGMENT_LAYOUT)
     seconds = time.perf_counter() - started
     index_bytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     from whoosh.index import open_dir

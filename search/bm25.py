@@ -10,43 +10,78 @@ fraction of that.
 
 from __future__ import annotations
 
+from math import log
 from typing import AbstractSet as Set, Iterable
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .postings import blocks, deleted, length_bytes
+from .postings import Segment, TermIndex, blocks, length_bytes
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
 
 
+class Statistics:
+    """What Whoosh's BM25F needs of an open index, each figure worked out once: the terms'
+    document frequencies, the fields' average lengths and the length norm of each length byte."""
+
+    def __init__(self, searcher: Searcher, terms: TermIndex | None = None) -> None:
+        weighting: BM25F = searcher.weighting
+        if weighting._field_B:  # noqa: SLF001 - per-field B is not supported here
+            raise ValueError("BM25F scores here take one B for all fields")
+        self.b, self.k1 = weighting.B, weighting.K1
+        self.searcher = searcher
+        self.terms = terms if terms is not None else TermIndex(searcher.reader())
+        self.doc_count = searcher.reader().doc_count_all()
+        self._norms: dict[str, list[float]] = {}
+
+    def scale(self, field: str, term: str, boost: float) -> float:
+        """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
+        weight w in a document whose length norm is n scores scale · w / (w + n)."""
+        idf = log(self.doc_count / (self.terms.doc_frequency(field, term) + 1)) + 1  # Whoosh's
+        return boost * idf * (self.k1 + 1)
+
+    def norms(self, segment: Segment, field: str) -> tuple[bytes, list[float]]:
+        """The field's length byte of every document in one segment, and the length norm
+        K1 · (1 − B + B · length / average length) of each byte value."""
+        norm_of = self._norms.get(field)
+        if norm_of is None:
+            b, k1 = self.b, self.k1
+            average = self.searcher.avg_field_length(field) or 1
+            norm_of = self._norms[field] = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average)
+                                            for i in range(256)]
+        return length_bytes(segment.reader, field), norm_of
+
+
 def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int] | None = None,
-              into: dict[int, float] | None = None, bonus: float = 0.0) -> dict[int, float]:
+              into: dict[int, float] | None = None, bonus: float = 0.0,
+              statistics: Statistics | None = None) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
     terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F.
 
     `among` keeps only those paragraphs (and reads only the posting blocks that may hold them).
     The scores are added into `into` when given, and `bonus` to each posting's score: with one
-    term, a constant added to every paragraph's.
+    term, a constant added to every paragraph's. `statistics` of the searcher's index, when
+    given, saves looking them up again.
     """
-    segments = [(reader, offset, deleted(reader))
-                for reader, offset in searcher.reader().leaf_readers()]
+    statistics = statistics or Statistics(searcher)
     scores: dict[int, float] = {} if into is None else into
     for field, term, boost in terms:
-        if (field, term) not in searcher.reader():
+        posted_in = statistics.terms.posted(field, term)
+        if not posted_in:
             continue
-        scale = term_scale(searcher, field, term, boost)
-        for reader, offset, gone in segments:
-            if (field, term) not in reader:
-                continue
-            lengths, norm_of = field_norms(searcher, reader, field)
-            wanted = None if among is None else local_docnums(among, offset, reader.doc_count_all())
+        scale = statistics.scale(field, term, boost)
+        for posted in posted_in:
+            segment = posted.segment
+            offset, gone = segment.offset, segment.deleted
+            wanted = None if among is None else local_docnums(among, segment)
             if wanted is not None and not wanted:
                 continue
+            lengths, norm_of = statistics.norms(segment, field)
             get = scores.get
-            for docnums, weights, _ in blocks(reader, field, term, among=wanted):
+            for docnums, weights, _ in blocks(posted, field, term, among=wanted):
                 for docnum, weight in zip(docnums, weights):
                     if docnum not in gone and (among is None or docnum + offset in among):
                         key = docnum + offset
@@ -55,29 +90,9 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int]
     return scores
 
 
-def local_docnums(among: Set[int], offset: int, count: int) -> list[int]:
-    """The docnums of `among` (index-wide) that lie in the segment starting at `offset`, as the
-    segment's own docnums, ascending."""
-    return sorted(docnum - offset for docnum in among if offset <= docnum < offset + count)
-
-
-def term_scale(searcher: Searcher, field: str, term: str, boost: float) -> float:
-    """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of weight
-    w in a document whose length norm is n scores scale · w / (w + n)."""
-    return boost * searcher.idf(field, term) * (_parameters(searcher)[1] + 1)
-
-
-def field_norms(searcher: Searcher, reader, field: str) -> tuple[bytes, list[float]]:
-    """The field's length byte of every document in one segment, and the length norm
-    K1 · (1 − B + B · length / average length) of each byte value."""
-    b, k1 = _parameters(searcher)
-    average = searcher.avg_field_length(field) or 1
-    norm_of = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)]
-    return length_bytes(reader, field), norm_of
-
-
-def _parameters(searcher: Searcher) -> tuple[float, float]:
-    weighting: BM25F = searcher.weighting
-    if weighting._field_B:  # noqa: SLF001 - per-field B is not supported here
-        raise ValueError("BM25F scores here take one B for all fields")
-    return weighting.B, weighting.K1
+def local_docnums(among: Set[int], segment: Segment) -> list[int]:
+    """The docnums of `among` (index-wide) that lie in `segment`, as the segment's own docnums,
+    ascending."""
+    offset = segment.offset
+    end = offset + segment.reader.doc_count_all()
+    return sorted(docnum - offset for docnum in among if offset <= docnum < end)

@@ -22,8 +22,8 @@ from whoosh import formats
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import field_norms, local_docnums, score_any, term_scale
-from .postings import blocks, deleted
+from .bm25 import Statistics, local_docnums, score_any
+from .postings import Posted, Segment, blocks
 from .query import Bonus
 
 Scores = dict[int, float]  # docnum -> score
@@ -32,18 +32,19 @@ Among = AbstractSet[int] | None  # the paragraphs to consider (None: all)
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
 
-def match(searcher: Searcher, query: q.Query) -> Scores:
+def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = None) -> Scores:
     """docnum -> score of every live paragraph that `query` (a tree from query.to_whoosh)
-    matches, as Whoosh would score it with `searcher`, which weighs by BM25F."""
-    return _Evaluation(searcher).scores(query)
+    matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
+    searcher's index, when given, saves looking them up again."""
+    return _Evaluation(searcher, statistics or Statistics(searcher)).scores(query)
 
 
 class _Evaluation:
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, statistics: Statistics) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
-        self.segments = [(reader, offset, deleted(reader))
-                         for reader, offset in self.reader.leaf_readers()]
+        self.statistics = statistics
+        self.terms = statistics.terms
         self.decoded: dict[tuple[str, bytes], list[int]] = {}
         self.decoders: dict[str, Callable[[bytes], list[int]]] = {}
 
@@ -60,7 +61,7 @@ class _Evaluation:
             self.add(query.child, table, among, bonus + query.bonus)
         elif kind is q.Term:
             score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
-                      into=table, bonus=bonus)
+                      into=table, bonus=bonus, statistics=self.statistics)
         elif kind is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None:
             if bonus:  # added once for a paragraph, whichever children match it
                 _add(table, self.scores(query, among), bonus)
@@ -78,7 +79,8 @@ class _Evaluation:
             # the boosted BM25F of the terms with the prefix, summed.
             field = query.fieldname
             terms = [term.decode("utf-8") for term in self.reader.expand_prefix(field, query.text)]
-            return score_any(self.searcher, [(field, term, query.boost) for term in terms], among)
+            return score_any(self.searcher, [(field, term, query.boost) for term in terms], among,
+                             statistics=self.statistics)
         if kind is q.Phrase:
             return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
         if kind is q.And and query.boost == 1.0:
@@ -106,28 +108,32 @@ class _Evaluation:
                 if among is None or docnum in among}
 
     def phrase(self, field: str, words: list[str], slop: int, boost: float, among: Among) -> Scores:
-        """Paragraphs holding `words` in order, each within `slop` positions of the one before;
-        scored as Whoosh's Phrase: the BM25F scores of its words, summed, times `boost`."""
-        if not words or any((field, word) not in self.reader for word in words):
+        """Paragraphs holding `words` in order, each within `slop` positions of the one before
+        (next to it when `slop` is 1, the usual case, found by `_adjacent`); scored as Whoosh's
+        Phrase: the BM25F scores of its words, summed, times `boost`."""
+        if not words or any((field, word) not in self.terms for word in words):
             return {}
-        scales = {word: term_scale(self.searcher, field, word, 1.0) for word in words}
+        scales = {word: self.statistics.scale(field, word, 1.0) for word in words}
+        in_segment = {word: {posted.segment.offset: posted for posted in self.terms.posted(field, word)}
+                      for word in scales}
         scores: Scores = {}
-        for reader, offset, gone in self.segments:
-            if any((field, word) not in reader for word in scales):
+        for segment in self.terms.segments:
+            posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
+            if None in posted.values():
                 continue
-            wanted = None if among is None else local_docnums(among, offset, reader.doc_count_all())
+            wanted = None if among is None else local_docnums(among, segment)
             if wanted is not None and not wanted:
                 continue
             if slop == 1:
-                found = _together(reader, field, list(scales), gone, wanted,
-                                  self._adjacent(field, words))
+                found = _together(posted, field, segment, wanted, self._adjacent(field, words))
             else:
-                found = _together(reader, field, list(scales), gone, wanted)
+                found = _together(posted, field, segment, wanted)
                 found = {docnum: postings for docnum, postings in found.items() if _in_order(
                     (self.positions(field, postings[word][1]) for word in words), slop)}
             if not found:
                 continue
-            lengths, norm_of = field_norms(self.searcher, reader, field)
+            lengths, norm_of = self.statistics.norms(segment, field)
+            offset = segment.offset
             for docnum, postings in found.items():
                 norm = norm_of[lengths[docnum]]
                 total = 0.0
@@ -174,44 +180,50 @@ class _Evaluation:
 
     def _decoder(self, field: str) -> Callable[[bytes], list[int]]:
         fmt = self.searcher.schema[field].format
-        if type(fmt) is formats.Positions:
-            # Its decode_positions, without a method call and a Python loop per position:
-            # the frequency, then a pickled list of deltas (its final STOP may be left out).
-            return lambda value: list(accumulate(loads(value[4:] if value[-1:] == b"." else value[4:] + b".")))
-        return fmt.decode_positions
+        return _decode_positions if type(fmt) is formats.Positions else fmt.decode_positions
 
 
-def _together(reader, field: str, words: list[str], gone: frozenset[int],
-              wanted: list[int] | None, narrow: Narrow | None = None) -> dict[int, dict]:
+def _decode_positions(value: bytes) -> list[int]:
+    """Whoosh's Positions.decode_positions, without its Python loop: the frequency (4 bytes),
+    then a pickled list of position deltas, whose final STOP may be left out."""
+    pickled = value[4:] if value[-1:] == b"." else value[4:] + b"."
+    return list(accumulate(loads(pickled)))
+
+
+def _together(posted: dict[str, Posted], field: str, segment: Segment, wanted: list[int] | None,
+              narrow: Narrow | None = None) -> dict[int, dict]:
     """docnum -> {word: (weight, value)} of the live documents of one segment (those of `wanted`,
-    if given) holding every one of `words`; the rarest word is read first, then only the blocks
-    of the others that may hold one of the documents still in the running, looked up in each by
-    bisection. `narrow(found, words just added)`, if given, drops documents along the way."""
-    order = sorted(words, key=lambda word: reader.doc_frequency(field, word))
+    if given) holding every word of `posted` (word -> its postings in the segment); the rarest
+    word is read first, then only the blocks of the others that may hold one of the documents
+    still in the running, looked up in each by bisection. `narrow(found, words just added)`, if
+    given, drops documents along the way."""
+    order = sorted(posted, key=lambda word: posted[word].info.doc_frequency())
     first = order[0]
     found = {}
+    gone = segment.deleted
     keep = None if wanted is None else set(wanted)
-    for docnums, weights, values in blocks(reader, field, first, values=True, among=wanted):
+    for docnums, weights, values in blocks(posted[first], field, first, values=True, among=wanted):
         for docnum, weight, value in zip(docnums, weights, values):
             if docnum not in gone and (keep is None or docnum in keep):
                 found[docnum] = {first: (weight, value)}
-    for word in order[1:]:
+    for number, word in enumerate(order[1:], start=1):
         if not found:
             break
-        wanted = sorted(found)
+        candidates = sorted(found)
         kept = {}
         at = 0
-        for docnums, weights, values in blocks(reader, field, word, values=True, among=wanted):
+        for docnums, weights, values in blocks(posted[word], field, word, values=True,
+                                               among=candidates):
             last = docnums[-1]
-            while at < len(wanted) and wanted[at] <= last:
-                docnum = wanted[at]
+            while at < len(candidates) and candidates[at] <= last:
+                docnum = candidates[at]
                 at += 1
                 i = bisect_left(docnums, docnum)
                 if docnums[i] == docnum:
                     postings = found[docnum]
                     postings[word] = (weights[i], values[i])
                     kept[docnum] = postings
-        found = kept if narrow is None else narrow(kept, order[:2] if word is order[1] else [word])
+        found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
     if narrow is not None and len(order) == 1:
         found = narrow(found, order)
     return found
@@ -224,10 +236,7 @@ def _in_order(position_lists: Iterable[list[int]], slop: int) -> bool:
     ends = set(next(lists))
     steps = range(1, slop + 1)
     for positions in lists:
-        if slop == 1:
-            ends = {p for p in positions if p - 1 in ends}
-        else:
-            ends = {p for p in positions if any(p - step in ends for step in steps)}
+        ends = {p for p in positions if any(p - step in ends for step in steps)}
         if not ends:
             return False
     return True

@@ -2,8 +2,10 @@
 
 Whoosh's matchers hand out one posting per Python call; scoring and phrase matching here read a
 block (up to 128 postings) with one decode, skip blocks that cannot hold a wanted paragraph without
-decompressing them, and keep each segment's field lengths as the bytes Whoosh stores. Everything
-that knows Whoosh's private block layout lives in this module.
+decompressing them, and keep each segment's field lengths as the bytes Whoosh stores. A term is
+looked up once per segment (`TermIndex`): Whoosh looks it up again for its existence, its frequency
+and its postings, a few dozen Python calls each time, in each of a large index's twenty segments.
+Everything that knows Whoosh's private block layout lives in this module.
 """
 
 from __future__ import annotations
@@ -11,24 +13,75 @@ from __future__ import annotations
 import weakref
 from bisect import bisect_right
 from itertools import accumulate
-from typing import Iterator, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 
 # (docnums, weights, values or None) of one block; docnums ascending, within one segment.
 Block = tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]
 
 
-def blocks(reader, field: str, term: str, values: bool = False,
+class Segment(NamedTuple):
+    """One segment of an open index: its reader, its first document's index-wide docnum, and its
+    deleted documents (their postings stay until the segment is rewritten)."""
+
+    reader: object
+    offset: int
+    deleted: frozenset[int]
+
+
+class Posted(NamedTuple):
+    """A term in one segment: the segment, and the term's info there (frequency, postings)."""
+
+    segment: Segment
+    info: object
+
+
+class TermIndex:
+    """The terms of an open index, each looked up once per segment."""
+
+    def __init__(self, reader) -> None:
+        self.segments = [Segment(segment, offset, deleted(segment))
+                         for segment, offset in reader.leaf_readers()]
+        self._posted: dict[tuple[str, str], list[Posted]] = {}
+
+    def posted(self, field: str, term: str) -> list[Posted]:
+        """The segments holding `term` in `field`, with its info in each."""
+        key = (field, term)
+        found = self._posted.get(key)
+        if found is None:
+            tbytes = term.encode("utf-8")
+            found = []
+            for segment in self.segments:
+                try:
+                    found.append(Posted(segment, segment.reader._terms.term_info(field, tbytes)))
+                except TermNotFound:
+                    pass
+            self._posted[key] = found
+        return found
+
+    def __contains__(self, field_and_term: tuple[str, str]) -> bool:
+        return bool(self.posted(*field_and_term))
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """How many documents hold the term, deleted ones included (as Whoosh counts)."""
+        return sum(posted.info.doc_frequency() for posted in self.posted(field, term))
+
+
+def blocks(posted: Posted, field: str, term: str, values: bool = False,
            among: Sequence[int] | None = None) -> Iterator[Block]:
-    """The term's postings in one segment, deleted documents included (see `deleted`), a block
-    at a time. With `among` (ascending docnums), blocks holding none of them are skipped
-    without being read; the blocks given may still hold other documents."""
-    matcher = reader.postings(field, term)
-    if isinstance(matcher, FilterMatcher):  # Whoosh's filter of deleted documents
+    """The term's postings in one segment, deleted documents included (see Segment), a block at
+    a time. With `among` (ascending docnums), blocks holding none of them are skipped without
+    being read; the blocks given may still hold other documents."""
+    reader = posted.segment.reader
+    terms = reader._terms
+    matcher = terms._codec.postings_reader(terms._postfile, posted.info, reader.schema[field].format,
+                                           term=(field, term.encode("utf-8")))
+    if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
-    if not isinstance(matcher, W3LeafMatcher):  # e.g. a posting list held in memory
+    if not isinstance(matcher, W3LeafMatcher):  # e.g. a short list held in the term's info
         yield _one_block(matcher, values)
         return
     wanted_from = 0
@@ -52,14 +105,13 @@ def blocks(reader, field: str, term: str, values: bool = False,
         matcher._next_block()
 
 
-def live_docnums(reader, field: str, term: str) -> list[int]:
+def live_docnums(terms: TermIndex, field: str, term: str) -> list[int]:
     """The index-wide docnums of the live documents holding `term`, ascending."""
     found: list[int] = []
-    for segment, offset in reader.leaf_readers():
-        if (field, term) in segment:
-            gone = deleted(segment)
-            for docnums, _, _ in blocks(segment, field, term):
-                found += [docnum + offset for docnum in docnums if docnum not in gone]
+    for posted in terms.posted(field, term):
+        offset, gone = posted.segment.offset, posted.segment.deleted
+        for docnums, _, _ in blocks(posted, field, term):
+            found += [docnum + offset for docnum in docnums if docnum not in gone]
     return found
 
 

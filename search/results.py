@@ -16,9 +16,9 @@ from typing import Iterable
 
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
-from .bm25 import score_any
+from .bm25 import Statistics, score_any
 from .matching import match
-from .postings import live_docnums
+from .postings import TermIndex, live_docnums
 from .query import Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
 from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
@@ -122,43 +122,53 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        ranked, total = self._run(tree, limit, query)
+        with self._damage():
+            statistics = Statistics(self._searcher)  # for this query: the index may change later
+        ranked, total = self._run(tree, limit, query, statistics)
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
-            tree, (ranked, total) = question, self._run(question, limit, query)
+            tree, (ranked, total) = question, self._run(question, limit, query, statistics)
         wanted = tuple(phrases(tree))
-        hits = [self._hit(rank, score, docnum, wanted)
+        hits = [self._hit(rank, score, docnum, wanted, statistics.terms)
                 for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
         return SearchResults(query, total, hits, relaxed=question is not None)
 
-    def _run(self, tree, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
+    def _run(self, tree, limit: int, text: str,
+             statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
         """(score, docnum) of the hits, best first, and the number of all matches; our own
         errors stay out of the damage guard."""
         if isinstance(tree, Question):
-            return self._run_question(tree, limit, text)
-        whoosh_query = to_whoosh(tree, self._has_term)
+            return self._run_question(tree, limit, text, statistics)
+
+        def known(field_name: str, term: str) -> bool:
+            with self._damage():
+                return (field_name, term) in statistics.terms
+
+        whoosh_query = to_whoosh(tree, known)
         with self._damage():
-            scores = match(self._searcher, whoosh_query)
+            scores = match(self._searcher, whoosh_query, statistics)
             return self._best_distinct(scores, limit), len(scores)
 
-    def _run_question(self, tree: Question, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
+    def _run_question(self, tree: Question, limit: int, text: str,
+                      statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        best, total = self._question_candidates(tree, max(limit, RERANK_DEPTH))
-        question = self._asked(tree, text)
+        best, total = self._question_candidates(tree, max(limit, RERANK_DEPTH), statistics)
+        question = self._asked(tree, text, statistics.terms)
         with self._damage():
             paragraphs = {docnum: self._text_and_title(docnum) for _, docnum in best}
         return rerank(best, paragraphs.__getitem__, question), total
 
-    def _question_candidates(self, tree: Question, depth: int) -> tuple[list[tuple[float, int]], int]:
+    def _question_candidates(self, tree: Question, depth: int,
+                             statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best `depth` distinct paragraphs (score, docnum), and how many match."""
         terms = question_terms(tree)
         with self._damage():
-            scores = score_any(self._searcher, terms)
+            scores = score_any(self._searcher, terms, statistics=statistics)
             return self._best_distinct(scores, depth), len(scores)
 
-    def _asked(self, tree: Question, text: str) -> Asked:
+    def _asked(self, tree: Question, text: str, terms: TermIndex) -> Asked:
         with self._damage():
-            frequencies = {word.words[0]: self._reader.doc_frequency("words", word.words[0])
+            frequencies = {word.words[0]: terms.doc_frequency("words", word.words[0])
                            for word in tree.words}
             doc_count = self._reader.doc_count_all()
         return asked(text, [(word.text, word.words[0]) for word in tree.words],
@@ -191,22 +201,19 @@ class Searcher:
         stored = self._searcher.stored_fields(docnum)
         return stored["text"], stored["title"]
 
-    def _has_term(self, field_name: str, text: str) -> bool:
-        with self._damage():
-            return (field_name, text) in self._reader
-
-    def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...]) -> Hit:
+    def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...],
+             terms: TermIndex) -> Hit:
         with self._damage():
             stored = self._searcher.stored_fields(docnum)
-            also = self._also(docnum)
+            also = self._also(docnum, terms)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
                    also=also, phrases=wanted)
 
-    def _also(self, docnum: int) -> list[Place]:
+    def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
         others = [self._searcher.stored_fields(other)
-                  for other in live_docnums(self._reader, "same_text", key) if other != docnum]
+                  for other in live_docnums(terms, "same_text", key) if other != docnum]
         return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
 
     def close(self) -> None:
