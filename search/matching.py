@@ -78,7 +78,7 @@ class _Evaluation:
             # (constant in one, BM25F with or without the boost in another): here it is always
             # the boosted BM25F of the terms with the prefix, summed.
             field = query.fieldname
-            terms = [term.decode("utf-8") for term in self.reader.expand_prefix(field, query.text)]
+            terms = self.terms.with_prefix(field, query.text)
             return score_any(self.searcher, [(field, term, query.boost) for term in terms], among,
                              statistics=self.statistics)
         if kind is q.Phrase:
