@@ -330,6 +330,7 @@ ROWS: list[tuple[str, tuple[str, ...], float]] = [
     ("build s", ("build", "seconds"), 1),
     ("build MB/s", ("build", "mb_per_second"), 1),
     ("peak RSS MiB", ("build", "peak_rss_bytes"), 1 / 2**20),
+    ("worker peak RSS MiB", ("build", "worker_peak_rss_bytes"), 1 / 2**20),
     ("index MiB", ("build", "index_bytes"), 1 / 2**20),
     ("keyword p50 ms", ("warm", "keywords", "p50_ms"), 1),
     ("keyword p95 ms", ("warm", "keywords", "p95_ms"), 1),
