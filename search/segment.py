@@ -58,7 +58,7 @@ from .analysis import analyze_cached, fold, grams
 BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_POSTINGS = 3_000_000  # postings in memory before a segment is written: ~400 MB a worker
+DEFAULT_MAX_POSTINGS = 5_000_000  # postings in memory before a segment is written: ~550 MB a worker
 INLINE_LIMIT = 16  # posting lists this short are stored in the term index (compact mode)
 _MAGIC = b"W3Bl"
 _INFO_PROTOCOL = 2
