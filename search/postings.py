@@ -39,8 +39,12 @@ class Posted(NamedTuple):
     info: object
 
 
+_POSTED_LIMIT = 20_000  # terms whose infos a TermIndex keeps (each a few hundred bytes a segment)
+
+
 class TermIndex:
-    """The terms of an open index, each looked up once per segment."""
+    """The terms of an open index, each looked up once per segment (and kept, up to
+    _POSTED_LIMIT terms: the index a reader has open does not change)."""
 
     def __init__(self, reader) -> None:
         self.segments = [Segment(segment, offset, deleted(segment))
@@ -52,6 +56,8 @@ class TermIndex:
         key = (field, term)
         found = self._posted.get(key)
         if found is None:
+            if len(self._posted) >= _POSTED_LIMIT:
+                self._posted.clear()
             tbytes = term.encode("utf-8")
             found = []
             for segment in self.segments:

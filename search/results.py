@@ -106,6 +106,9 @@ class Searcher:
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             self._same_text = self._reader.column_reader("same_text")
+            # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
+            # looked up in each segment, idf, average lengths) holds for every query.
+            self._statistics = Statistics(self._searcher)
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
@@ -122,8 +125,7 @@ class Searcher:
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         """
         tree = parse(query, mode, self._synonyms)
-        with self._damage():
-            statistics = Statistics(self._searcher)  # for this query: the index may change later
+        statistics = self._statistics
         ranked, total = self._run(tree, limit, query, statistics)
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
