@@ -21,8 +21,9 @@ _UNUSED_BY_WHOOSH = {"urllib.request": "urlretrieve", "whoosh.lang.morph_en": "v
 
 def _import_whoosh_lean() -> None:
     """Import Whoosh with stand-ins for `_UNUSED_BY_WHOOSH`, each of whose functions imports the
-    real module if ever called. Nothing else sees a stand-in: it leaves sys.modules as soon as
-    Whoosh has taken the function from it, and a later import gets the real module."""
+    real module if ever called. A stand-in leaves sys.modules as soon as Whoosh has taken the
+    function from it, and a later import gets the real module; another thread that imports the
+    module meanwhile gets the attributes of a private copy of the real one."""
     if "whoosh.query" in _sys.modules:
         return
     stand_ins = {module: _stand_in(module, function)
@@ -40,9 +41,29 @@ def _stand_in(module: str, function: str) -> _types.ModuleType:
     def call_the_real_one(*args, **kwargs):
         return getattr(_importlib.import_module(module), function)(*args, **kwargs)
 
+    copies: list[_types.ModuleType] = []
+
+    def attribute_of_the_real_one(name: str):
+        if not copies:
+            copies.append(_private_copy(module))
+        return getattr(copies[0], name)
+
     stand_in = _types.ModuleType(module)
     setattr(stand_in, function, call_the_real_one)
+    stand_in.__getattr__ = attribute_of_the_real_one  # PEP 562: for any other attribute
     return stand_in
+
+
+def _private_copy(module: str) -> _types.ModuleType:
+    """The real `module`, loaded apart from sys.modules (where its stand-in is)."""
+    import importlib.machinery
+    import importlib.util
+
+    parent = _importlib.import_module(module.rpartition(".")[0])
+    spec = importlib.machinery.PathFinder.find_spec(module, parent.__path__)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy
 
 
 _import_whoosh_lean()

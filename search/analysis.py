@@ -177,7 +177,7 @@ _ENTRIES_LIMIT = 500_000
 
 
 def counters_after_numbers(text: str) -> frozenset[int]:
-    """Where in `text` a counter (年, 月, 日, 回, 人…) follows a number, as in 1945年8月14日: the
+    """Where in `text` a counter (年, 月, 日, 回, 個…) follows a number, as in 1945年8月14日: the
     start offsets of those counters."""
     starts, after_number = set(), False
     for offset, piece in chunks(text):
@@ -231,7 +231,7 @@ class _NumberParts(tuple):
 
 
 class _CounterParts(tuple):
-    """The parts of a counter (年, 月, 日, 回, 人)."""
+    """The parts of a counter (年, 月, 日, 回, 個: Sudachi's 助数詞)."""
 
 
 def _term_text(morpheme) -> str:

@@ -11,13 +11,13 @@ fraction of that.
 from __future__ import annotations
 
 from math import log
-from typing import AbstractSet as Set, Iterable
+from typing import Iterable
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .postings import Segment, TermIndex, blocks, length_bytes
+from .postings import Segment, TermIndex, Wanted, blocks, length_bytes
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
@@ -55,7 +55,7 @@ class Statistics:
         return length_bytes(segment.reader, field), norm_of
 
 
-def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int] | None = None,
+def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted | None = None,
               into: dict[int, float] | None = None, bonus: float = 0.0,
               statistics: Statistics | None = None) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
@@ -76,7 +76,7 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int]
         for posted in posted_in:
             segment = posted.segment
             offset, gone = segment.offset, segment.deleted
-            wanted = None if among is None else local_docnums(among, segment)
+            wanted = None if among is None else among.in_segment(segment)
             if wanted is not None and not wanted:
                 continue
             lengths, norm_of = statistics.norms(segment, field)
@@ -88,11 +88,3 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Set[int]
                         scores[key] = (get(key, 0.0) + bonus
                                        + scale * weight / (weight + norm_of[lengths[docnum]]))
     return scores
-
-
-def local_docnums(among: Set[int], segment: Segment) -> list[int]:
-    """The docnums of `among` (index-wide) that lie in `segment`, as the segment's own docnums,
-    ascending."""
-    offset = segment.offset
-    end = offset + segment.reader.doc_count_all()
-    return sorted(docnum - offset for docnum in among if offset <= docnum < end)

@@ -16,18 +16,18 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import accumulate
 from pickle import loads
-from typing import AbstractSet, Callable, Iterable
+from typing import Callable, Iterable
 
 from whoosh import formats
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import Statistics, local_docnums, score_any
-from .postings import Posted, Segment, blocks
+from .bm25 import Statistics, score_any
+from .postings import Posted, Segment, Wanted, blocks
 from .query import Bonus
 
 Scores = dict[int, float]  # docnum -> score
-Among = AbstractSet[int] | None  # the paragraphs to consider (None: all)
+Among = Wanted | None  # the paragraphs to consider (None: all)
 # (documents found so far as docnum -> {word: (weight, value)}, words just added) -> those kept
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
@@ -87,7 +87,7 @@ class _Evaluation:
             return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
             wanted = self.scores(query.a, among)
-            unwanted = self.scores(query.b, wanted.keys()) if wanted else {}
+            unwanted = self.scores(query.b, Wanted(wanted.keys())) if wanted else {}
             return {docnum: score for docnum, score in wanted.items() if docnum not in unwanted}
         return self.whoosh(query, among)
 
@@ -96,7 +96,7 @@ class _Evaluation:
         match fewest first, the others only among what it matched."""
         table = None
         for query in sorted(queries, key=lambda query: query.estimate_size(self.reader)):
-            found = self.scores(query, among if table is None else table.keys())
+            found = self.scores(query, among if table is None else Wanted(table.keys()))
             table = found if table is None else {d: table[d] + score for d, score in found.items()}
             if not table:
                 break
@@ -121,7 +121,7 @@ class _Evaluation:
             posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
             if None in posted.values():
                 continue
-            wanted = None if among is None else local_docnums(among, segment)
+            wanted = None if among is None else among.in_segment(segment)
             if wanted is not None and not wanted:
                 continue
             if slop == 1:

@@ -11,9 +11,9 @@ Everything that knows Whoosh's private block layout lives in this module.
 from __future__ import annotations
 
 import weakref
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Iterator, NamedTuple, Sequence
+from typing import AbstractSet, Iterator, NamedTuple, Sequence
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
@@ -88,6 +88,34 @@ class TermIndex:
     def doc_frequency(self, field: str, term: str) -> int:
         """How many documents hold the term, deleted ones included (as Whoosh counts)."""
         return sum(posted.info.doc_frequency() for posted in self.posted(field, term))
+
+
+class Wanted:
+    """Index-wide docnums a query is restricted to, and each segment's share of them as the
+    segment's own docnums, ascending (worked out once per segment)."""
+
+    def __init__(self, docnums: AbstractSet[int]) -> None:
+        self.docnums = docnums
+        self._ordered = sorted(docnums)
+        self._in_segment: dict[int, list[int]] = {}
+
+    def __contains__(self, docnum: int) -> bool:
+        return docnum in self.docnums
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ordered)
+
+    def __len__(self) -> int:
+        return len(self._ordered)
+
+    def in_segment(self, segment: Segment) -> list[int]:
+        found = self._in_segment.get(segment.offset)
+        if found is None:
+            offset = segment.offset
+            start = bisect_left(self._ordered, offset)
+            end = bisect_left(self._ordered, offset + segment.reader.doc_count_all())
+            found = self._in_segment[offset] = [docnum - offset for docnum in self._ordered[start:end]]
+        return found
 
 
 def blocks(posted: Posted, field: str, term: str, values: bool = False,

@@ -178,9 +178,12 @@ def _question(text: str) -> Question | None:
                                           substring=False))
     if not seen:
         return None
-    counters = counters_after_numbers(text)
-    counted = frozenset(word.text for word in content.words if word.start in counters)
-    return Question(tuple(seen.values())[:MAX_TERMS], counted)
+    after_numbers = counters_after_numbers(text)
+    # A counter only where every occurrence follows a number: 日 in 四月一日は何の日 stays a word.
+    elsewhere = {word.text for word in content.words if word.start not in after_numbers}
+    counters = frozenset(word.text for word in content.words
+                         if word.start in after_numbers and word.text not in elsewhere)
+    return Question(tuple(seen.values())[:MAX_TERMS], counters)
 
 
 def phrases(node: Node) -> Iterator[Phrase]:

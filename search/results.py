@@ -9,6 +9,7 @@ that repeats itself, or two copies of one article) are one hit citing every plac
 from __future__ import annotations
 
 import heapq
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -101,6 +102,7 @@ class Searcher:
         from whoosh.scoring import BM25F
 
         self._damage = lambda: translate_damage(index_dir)
+        self._lock = threading.Lock()
         with self._damage():
             self._index = open_index(index_dir)
             self._searcher = self._index.searcher(weighting=BM25F())
@@ -123,7 +125,13 @@ class Searcher:
         """The best `limit` paragraphs for `query`, and how many match in all.
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
+        Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
+        file positions).
         """
+        with self._lock:
+            return self._search(query, limit, mode)
+
+    def _search(self, query: str, limit: int, mode: str) -> SearchResults:
         tree = parse(query, mode, self._synonyms)
         statistics = self._statistics
         ranked, total = self._run(tree, limit, query, statistics)

@@ -140,3 +140,8 @@ def test_counters_after_numbers_are_looked_up_as_words_only():
     assert [t for t in terms if t[1] == "年"] == [("words", "年", 2.0)]
     assert {t[0] for t in terms if t[1] == "ポツダム"} == {"words", "context", "subwords"}
     assert parse("あの年に何が起きたか?", "question").counters == frozenset()  # no number before it
+
+
+def test_a_word_is_a_counter_only_where_every_occurrence_follows_a_number():
+    assert parse("四月一日は何の日?", "question").counters == {"月"}  # 日 stands alone too
+    assert parse("8月1日は何の記念日?", "question").counters == {"月", "日"}

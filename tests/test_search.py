@@ -152,3 +152,48 @@ def test_importing_skips_modules_whoosh_never_uses_yet_they_still_work():
             "import urllib.request, whoosh.lang.morph_en; print(callable(urllib.request.urlopen))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[:3] == ["False False", "True", "True"]
+
+
+def test_a_thread_importing_urllib_while_search_is_imported_gets_the_real_thing():
+    import subprocess
+    import sys
+
+    code = '''
+import sys, threading, time
+result = []
+def other():
+    while "whoosh" not in sys.modules:
+        time.sleep(0.0005)
+    from urllib.request import urlopen, Request
+    result.append(callable(urlopen) and Request("http://example.com").full_url)
+thread = threading.Thread(target=other)
+thread.start()
+import search
+thread.join()
+print(result)
+'''
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['http://example.com']"
+
+
+def test_threads_sharing_a_searcher_get_the_results_one_thread_gets(seed_index):
+    import threading
+
+    queries = ["日本", "統合作戦司令部", "ピラー2", "日本 -東京", "防衛 OR 協力", "米国",
+               "日本で梅雨がないのは北海道とどこか。"]
+    with search.Searcher(seed_index) as shared:
+        expected = {q: [(h.source, h.line, h.score) for h in shared.search(q).hits] for q in queries}
+        wrong = []
+
+        def run(start: int) -> None:
+            for i in range(28):
+                query = queries[(start + i) % len(queries)]
+                if [(h.source, h.line, h.score) for h in shared.search(query).hits] != expected[query]:
+                    wrong.append(query)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert wrong == [] and all(expected.values())
