@@ -16,7 +16,6 @@ from itertools import accumulate
 from typing import AbstractSet, Iterator, NamedTuple, Sequence
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
 # (docnums, weights, values or None) of one block; docnums ascending, within one segment.
@@ -78,6 +77,8 @@ class TermIndex:
                 if name != field or not tbytes.startswith(pbytes):
                     break
                 found.setdefault(tbytes.decode("utf-8"), []).append(Posted(segment, info))
+        if len(self._posted) + len(found) > _POSTED_LIMIT:
+            self._posted.clear()
         for term, posted in found.items():
             self._posted[(field, term)] = posted
         return sorted(found)
@@ -102,13 +103,8 @@ class Wanted:
     def __contains__(self, docnum: int) -> bool:
         return docnum in self.docnums
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ordered)
-
-    def __len__(self) -> int:
-        return len(self._ordered)
-
     def in_segment(self, segment: Segment) -> list[int]:
+        """The wanted documents of `segment`, as its own docnums, ascending."""
         found = self._in_segment.get(segment.offset)
         if found is None:
             offset = segment.offset
@@ -127,8 +123,6 @@ def blocks(posted: Posted, field: str, term: str, values: bool = False,
     terms = reader._terms
     matcher = terms._codec.postings_reader(terms._postfile, posted.info, reader.schema[field].format,
                                            term=(field, term.encode("utf-8")))
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
     if not isinstance(matcher, W3LeafMatcher):  # e.g. a short list held in the term's info
         yield _one_block(matcher, values)
         return
