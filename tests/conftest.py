@@ -57,3 +57,20 @@ def cited(results) -> set[tuple[str, int]]:
     """Every (source, line) the results cite, the places of duplicates included."""
     return {(hit.source, hit.line) for hit in results.hits} | {
         (place.source, place.line) for hit in results.hits for place in hit.also}
+
+
+def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
+    """An index of `docs` built, then updated after one document was removed and `new_line`
+    added to another: several segments, some with deleted paragraphs."""
+    from search.index import open_index
+
+    index_dir = tmp_path / "ix"
+    search.build_index(docs, index_dir)
+    (docs / "004_7af21bdf63ee1157.txt").unlink()
+    changed = docs / "000_9ac1f42681134e70.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + f"\n{new_line}\n", encoding="utf-8")
+    search.update_index(docs, index_dir)
+    with open_index(index_dir).reader() as reader:
+        segments = list(reader.leaf_readers())
+        assert len(segments) > 1 and sum(r.has_deletions() for r, _ in segments) >= 1
+    return index_dir

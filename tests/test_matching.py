@@ -12,7 +12,7 @@ from search.matching import match
 from search.bm25 import score_any
 from search.query import GRAM_BOOST, TIER_BONUS, parse, to_whoosh
 
-from .conftest import cited, index_of, seed_lines
+from .conftest import cited, index_of, seed_lines, updated_index
 
 # Words, sub-words, substrings, readings, synonyms' shapes: phrases of every tier, AND, OR, NOT,
 # source filters, one character (a prefix of bigrams), punctuation inside a phrase.
@@ -76,15 +76,7 @@ def test_not_excludes_every_paragraph_with_any_unwanted_word(searcher):
 
 
 def test_same_as_whoosh_after_an_update_with_deletions(docs_copy, tmp_path):
-    index_dir = tmp_path / "ix"
-    search.build_index(docs_copy, index_dir)
-    (docs_copy / "004_7af21bdf63ee1157.txt").unlink()
-    changed = docs_copy / "000_9ac1f42681134e70.txt"
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nピラー2の統合作戦司令部。\n",
-                       encoding="utf-8")
-    search.update_index(docs_copy, index_dir)
-    with open_index(index_dir).reader() as reader:
-        assert sum(r.has_deletions() for r, _ in reader.leaf_readers()) >= 1
+    index_dir = updated_index(docs_copy, tmp_path, "ピラー2の統合作戦司令部。")
     for text in ("ピラー2", "統合作戦司令部 OR 日本", "日本 -東京"):
         expected, got = both_scores(index_dir, text)
         assert got.keys() == expected.keys() and got
