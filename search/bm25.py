@@ -81,7 +81,14 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                 continue
             lengths, norm_of = statistics.norms(segment, field)
             get = scores.get
+            plain = among is None and not gone and not bonus
             for docnums, weights, _ in blocks(posted, field, term, among=wanted):
+                if plain:  # the usual case, a question's terms: nothing to skip or add
+                    for docnum, weight in zip(docnums, weights):
+                        key = docnum + offset
+                        norm = norm_of[lengths[docnum]]
+                        scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
+                    continue
                 for docnum, weight in zip(docnums, weights):
                     if docnum not in gone and (among is None or docnum + offset in among):
                         key = docnum + offset
