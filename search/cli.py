@@ -21,16 +21,30 @@ TITLE_CHARS = 40
 
 
 class _Group(click.Group):
-    """Turns library errors and OS errors into Click's one-line `Error: …` and an exit code."""
+    """Turns library errors, OS errors and usage errors (which Click shows with the usage text
+    above them) into one line, `Error: …`, and an exit code."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _one_line(error) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
         except KensakuError as error:
             raise _click_error(str(error), error.exit_code) from None
         except OSError as error:
             place = f": {error.filename}" if error.filename else ""
             raise _click_error(f"{error.strerror or error}{place}", 1) from None
+
+
+def _one_line(error: click.UsageError) -> click.ClickException:
+    help_hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
+    return _click_error(f"{error.format_message()}{help_hint}", error.exit_code)
 
 
 def _click_error(message: str, exit_code: int) -> click.ClickException:

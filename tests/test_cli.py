@@ -121,11 +121,18 @@ def test_color_on_a_terminal_only_without_no_color(run):
     (["index", "--docs", "no-such-dir"], "documents directory not found"),
     (["search"], "Missing argument"),
     (["search", "-n", "0", "ピラー2"], "Invalid value"),
+    (["search", "--mode", "fuzzy", "ピラー2"], "Invalid value for '--mode'"),
+    (["--bogus"], "No such option"),
+    (["serch", "ピラー2"], "No such command"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(run, args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert message in result.stderr
+    # One line of error (a first search may say before it that it built the index).
+    error_lines = [line for line in result.stderr.splitlines() if not line.startswith("kensaku: ")]
+    assert error_lines == [line for line in error_lines if line.startswith("Error: ")] != []
+    assert len(error_lines) == 1, result.stderr
     assert "Traceback" not in result.output
     assert result.stdout == ""
 
