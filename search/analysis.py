@@ -11,6 +11,10 @@ Each text is analyzed into four index fields:
 - `subwords`: the mode-A parts of each word (統合 / 作戦 / 司令 / 部), so that a part finds the whole;
 - `readings`: the katakana readings of the parts (トウゴウ / サクセン / シレイ / ブ), for kana queries;
 - `grams`: character bigrams of the folded text, so that any substring finds its paragraphs.
+
+and two more made of those: `word_pairs` and `subword_pairs` hold each common word (sub-word)
+joined to the next one where that is common too (`pairs`), so that a phrase of frequent words
+(一つの, あの人) is looked up as one or two short lists of pairs, not the long lists of の and 人.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import unicodedata
 from typing import Iterator, NamedTuple
 
 from whoosh.analysis import Token, Tokenizer
+
+from .common_words import COMMON_WORDS
 
 # SudachiPy refuses inputs over 49,149 UTF-8 bytes; a character takes at most 4 bytes.
 MAX_CHUNK_CHARS = 49_149 // 4
@@ -35,6 +41,9 @@ _CHUNK_BREAK = re.compile(r"[。！？!?\n]+")
 
 
 GRANULARITIES = ("words", "subwords", "readings")  # the fields Sudachi's analysis feeds
+PAIRED = {"word_pairs": "words", "subword_pairs": "subwords"}  # pair field -> the field it pairs
+FIELDS = GRANULARITIES + tuple(PAIRED) + ("grams",)  # every field a SudachiTokenizer can feed
+_PAIR_JOINER = "\x1f"  # never part of a term: Sudachi makes no term of a control character
 # Marks that join the words around them (Pillar-II, PAC-3, ジョー・バイデン) rather than cut a phrase.
 _JOINERS = frozenset("-‐‑・･_'’")
 _ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8",
@@ -290,6 +299,37 @@ def grams(folded: str) -> list[str]:
     return [folded[i:i + 2] for i in range(len(folded))]
 
 
+def pair(first: str, second: str) -> str:
+    """The term of a pair field for `first` followed by `second`."""
+    return first + _PAIR_JOINER + second
+
+
+def pairs(terms: list[Term]) -> list[Term]:
+    """Each common term joined to the next one where that is common too and they stand side by
+    side (no punctuation between), at the first one's position, spanning both."""
+    new = tuple.__new__
+    joiner = _PAIR_JOINER
+    common = COMMON_WORDS
+    return [new(Term, (first[0] + joiner + second[0], first[1], second[2], first[3]))
+            for first, second in zip(terms, terms[1:])
+            if second[3] == first[3] + 1 and first[0] in common and second[0] in common]
+
+
+def paired(terms: tuple[str, ...]) -> bool:
+    """Whether a pair field holds every pair of neighbours of the run `terms`."""
+    return len(terms) > 1 and all(term in COMMON_WORDS for term in terms)
+
+
+def field_terms(field_name: str, text: str) -> list[Term]:
+    """The terms of `text` in one of FIELDS."""
+    if field_name == "grams":
+        return [Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(text)))]
+    paired = PAIRED.get(field_name)
+    if paired is not None:
+        return pairs(getattr(analyze_cached(text), paired))
+    return getattr(analyze_cached(text), field_name)
+
+
 def synonym_group_ids(word: str) -> list[int]:
     """Sudachi's synonym groups of the dictionary entries written `word`."""
     groups: list[int] = []
@@ -344,25 +384,21 @@ def analyze_cached(text: str) -> Analysis:
 
 
 class SudachiTokenizer(Tokenizer):
-    """A Whoosh tokenizer yielding one field's terms (a GRANULARITIES name, or `grams`).
+    """A Whoosh tokenizer yielding one field's terms (one of FIELDS).
 
     It holds nothing but the field's name, so it pickles into Whoosh's schema; the Sudachi
     tokenizer itself lives per thread in this module and is created on first use.
     """
 
     def __init__(self, granularity: str = "words") -> None:
-        if granularity not in GRANULARITIES + ("grams",):
+        if granularity not in FIELDS:
             raise ValueError(f"unknown granularity: {granularity}")
         self.granularity = granularity
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if self.granularity == "grams":
-            terms = (Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(value))))
-        else:
-            terms = getattr(analyze_cached(value), self.granularity)
-        for term in terms:
+        for term in field_terms(self.granularity, value):
             token.text = term.text
             token.boost = 1.0
             token.stopped = False

@@ -29,7 +29,7 @@ from .errors import IndexBusy, IndexDamaged, KensakuError, NotAnIndex
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the word_pairs and subword_pairs fields
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
@@ -74,10 +74,9 @@ def schema():
     """The Whoosh schema: one document per paragraph."""
     from whoosh.fields import ID, STORED, TEXT, Schema
 
-    from .analysis import GRANULARITIES, SudachiTokenizer
+    from .analysis import FIELDS, SudachiTokenizer
 
-    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True)
-             for name in GRANULARITIES + ("grams",)}
+    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True) for name in FIELDS}
     return Schema(
         source=ID(stored=True),
         title=STORED(),
@@ -94,9 +93,9 @@ def schema():
 
 def paragraph_fields(paragraph: Paragraph) -> dict:
     """The fields of the index document for one paragraph."""
-    from .analysis import GRANULARITIES, duplicate_key
+    from .analysis import FIELDS, duplicate_key
 
-    fields = dict.fromkeys(GRANULARITIES + ("grams",), paragraph.text)
+    fields = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(source=paragraph.source, title=paragraph.title, paragraph=paragraph.paragraph,
                   line=paragraph.line, text=paragraph.text, same_text=duplicate_key(paragraph.text),
                   context=paragraph.title)

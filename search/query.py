@@ -12,7 +12,9 @@ content words may match, ranked by BM25; `mode="auto"` recognizes one by its end
 
 A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as a substring of the
 folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
-by reading. Synonym expansions rank below every literal match.
+by reading. Synonym expansions rank below every literal match. A run of words (or sub-words) is
+looked up as the pairs of neighbours it holds when all of them are common words (analysis.pairs),
+so that it is scored by how often the run itself occurs rather than by its words one by one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from whoosh import matching
 from whoosh import query as q
 from whoosh.query.wrappers import WrappingQuery
 
-from .analysis import analyze, counters_after_numbers, fold, runs, to_katakana
+from .analysis import (PAIRED, analyze, counters_after_numbers, fold, pair, paired, runs,
+                       to_katakana)
 from .errors import QuerySyntaxError
 
 MODES = ("auto", "keyword", "question")
@@ -42,6 +45,7 @@ MAX_QUERY_CHARS = 1_000
 MAX_DEPTH = 32  # parentheses and NOTs nested
 MAX_TERMS = 64  # phrases in a keyword query; words of a question beyond it are left out
 _SOURCE_PREFIX = "source:"
+_PAIR_FIELD = {paired: pair_field for pair_field, paired in PAIRED.items()}  # words -> word_pairs
 _SPECIAL = '()"'
 _KANA_RUN = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _QUESTION_END = re.compile(r"([?？。]|は|とは|って)\s*$")
@@ -400,8 +404,13 @@ def question_terms(question: Question) -> list[tuple[str, str, float]]:  # bm25.
 
 
 def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int = 1):
+    """`terms` side by side in a field (within `slop` positions); common words as a run of their
+    pairs, scored by how often the pairs occur rather than the single words."""
     if len(terms) == 1:
         return q.Term(field_name, terms[0], boost=boost)
+    if slop == 1 and field_name in _PAIR_FIELD and paired(terms):
+        joined = tuple(pair(first, second) for first, second in zip(terms, terms[1:]))
+        return _sequence(_PAIR_FIELD[field_name], joined, boost)
     return q.Phrase(field_name, list(terms), slop=slop, boost=boost)
 
 

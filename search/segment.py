@@ -53,7 +53,7 @@ from typing import Callable, Iterable
 
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 
-from .analysis import analyze_cached, fold, grams
+from .analysis import field_terms, fold, grams
 
 BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
@@ -164,7 +164,7 @@ class _FieldPlan:
         from whoosh import analysis as whoosh_analysis
         from whoosh import formats
 
-        from .analysis import GRANULARITIES, SudachiTokenizer
+        from .analysis import FIELDS, SudachiTokenizer
 
         self.name = name
         self.field = fieldobj
@@ -189,11 +189,11 @@ class _FieldPlan:
             self.format = _GENERIC
         analyzer = getattr(fieldobj, "analyzer", None)
         self.granularity = None
-        if type(analyzer) is SudachiTokenizer and analyzer.granularity in GRANULARITIES:
-            self.source = _SUDACHI
-            self.granularity = GRANULARITIES.index(analyzer.granularity)
-        elif type(analyzer) is SudachiTokenizer and analyzer.granularity == "grams":
+        if type(analyzer) is SudachiTokenizer and analyzer.granularity == "grams":
             self.source = _GRAMS
+        elif type(analyzer) is SudachiTokenizer and analyzer.granularity in FIELDS:
+            self.source = _SUDACHI
+            self.granularity = analyzer.granularity
         elif type(analyzer) is whoosh_analysis.IDTokenizer:
             self.source = _ID
         else:
@@ -318,7 +318,7 @@ class SegmentBuilder:
         if plan.source == _SUDACHI:
             if not isinstance(value, str):
                 return self._index_generic(plan, value, doc, post)
-            terms = analyze_cached(value)[plan.granularity]
+            terms = field_terms(plan.granularity, value)
             texts = [t[0] for t in terms]
             positions = [t[3] for t in terms]
         elif plan.source == _GRAMS:

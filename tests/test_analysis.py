@@ -4,7 +4,8 @@ import pickle
 
 import pytest
 
-from search.analysis import MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks, fold, fold_with_offsets
+from search.analysis import (MAX_CHUNK_CHARS, SudachiTokenizer, analyze, chunks, field_terms, fold,
+                             fold_with_offsets, pair, pairs)
 
 
 def words(text):
@@ -54,6 +55,18 @@ def test_mode_a_parts_are_subwords_of_whole_words():
     assert subwords("統合作戦司令部") == ["統合", "作戦", "司令", "部"]
     assert "音速" in subwords("極超音速ミサイル")
     assert "音速" not in words("極超音速ミサイル")
+
+
+def test_pairs_join_common_neighbours_but_not_across_punctuation():
+    found = pairs(analyze("あの人、あの人は来た").words)
+    assert [(t.text, t.start, t.end, t.position) for t in found] == [
+        (pair("あの", "人"), 0, 3, 0), (pair("あの", "人"), 4, 7, 3), (pair("人", "は"), 6, 8, 4),
+        (pair("は", "来る"), 7, 9, 5), (pair("来る", "た"), 8, 10, 6)]
+    # 防衛 is not a common word: its pairs are left out.
+    assert [t.text for t in field_terms("word_pairs", "防衛の一つの問題")] == [
+        pair("の", "1"), pair("1", "つ"), pair("つ", "の")]
+    assert field_terms("subword_pairs", "統合作戦司令部") == []
+    assert pair("ab", "c") != pair("a", "bc")
 
 
 def test_long_text_is_cut_into_pieces_sudachi_accepts_and_offsets_carry_over():

@@ -4,6 +4,7 @@ matchers for the query to_whoosh builds, on the real seed index and small real i
 from __future__ import annotations
 
 import pytest
+from whoosh import query as q
 from whoosh.scoring import BM25F
 
 import search
@@ -35,6 +36,20 @@ def test_same_matches_and_scores_as_whoosh(seed_index, text):
     expected, got = both_scores(seed_index, text)
     assert got.keys() == expected.keys()
     assert max((abs(got[d] - expected[d]) for d in got), default=0.0) < 1e-9
+
+
+@pytest.mark.parametrize("text", ["日本の", "することが", "発表した", "日本と", "ている"])
+def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_by_side(
+        seed_index, text):
+    phrase = parse(text, "keyword")
+    words_tier, subwords_tier = to_whoosh(phrase).subqueries[:2]
+    with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
+        for field, terms, tier in (("words", phrase.words, words_tier),
+                                   ("subwords", phrase.subwords, subwords_tier)):
+            assert tier.child.fieldname == field.removesuffix("s") + "_pairs"
+            side_by_side = searcher.search(q.Phrase(field, list(terms)), limit=None)
+            assert match(searcher, tier).keys() == {docnum for _, docnum in side_by_side.top_n}
+            assert len(side_by_side) >= 2
 
 
 @pytest.mark.parametrize("char", ["の", "米"])

@@ -197,3 +197,10 @@ def test_threads_sharing_a_searcher_get_the_results_one_thread_gets(seed_index):
         for thread in threads:
             thread.join()
     assert wrong == [] and all(expected.values())
+
+
+def test_a_phrase_ranks_by_how_often_it_occurs_not_by_its_words_apart(tmp_path):
+    ix = index_of(tmp_path, "a.txt", "題\nあの人が来た。\nあの人と人と人と人と人と人。\n"
+                                    "あの人もあの人も来た。\nあの店の人。\nあの、人\n")
+    results = search.search("あの人", ix)
+    assert [hit.line for hit in results.hits] == [4, 2, 3]
