@@ -33,5 +33,13 @@ class IndexDamaged(KensakuError):
     """The index exists but cannot be read; a rebuild repairs it."""
 
 
+class IndexOutdated(IndexDamaged):
+    """The index was built by another version of kensaku, from the documents in `docs_dir`."""
+
+    def __init__(self, message: str, docs_dir: str) -> None:
+        super().__init__(message)
+        self.docs_dir = docs_dir
+
+
 class IndexBusy(KensakuError):
     """Another process is writing the index."""

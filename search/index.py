@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .documents import DocumentFile, Paragraph, find_documents
-from .errors import IndexBusy, IndexDamaged, KensakuError, NotAnIndex
+from .errors import IndexBusy, IndexDamaged, IndexOutdated, KensakuError, NotAnIndex
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
@@ -121,7 +121,8 @@ def read_manifest(index_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         raise IndexDamaged(_damaged(index_dir, "its manifest is unreadable")) from None
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexDamaged(_damaged(index_dir, "it was built by another version of kensaku"))
+        raise IndexOutdated(_damaged(index_dir, "it was built by another version of kensaku"),
+                            manifest["docs_dir"])
     return manifest
 
 
@@ -229,13 +230,20 @@ def update_index(docs_dir: Path, index_dir: Path, progress: Progress | None = No
 
 def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = None,
                  progress: Progress | None = None, warn: Warn | None = None) -> IndexSummary | None:
-    """Build the index when it is missing, rebuild it when the documents changed since.
+    """Build the index when it is missing or was built by another version of kensaku, and
+    update it when the documents changed since.
 
     `docs_dir` None means the directory the index was built from, or `./seeds` for a new index;
     when that recorded directory has gone, the index is searched as it stands. Returns what a build
     did, or None when the index was current. `notify` hears why a build happens.
     """
-    manifest = read_manifest(index_dir)
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexOutdated as outdated:
+        docs_dir = Path(docs_dir or outdated.docs_dir)
+        _say(notify, f"the index in {index_dir} was built by another version of kensaku: "
+                     f"rebuilding it from {docs_dir}")
+        return _build(docs_dir, Path(index_dir), find_documents(docs_dir), progress, warn)
     if docs_dir is None:
         docs_dir = Path(manifest["docs_dir"]) if manifest else DEFAULT_DOCS_DIR
         if manifest and not docs_dir.is_dir():

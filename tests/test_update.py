@@ -1,11 +1,13 @@
 """Incremental update: only what changed is indexed again, and the summary says what changed."""
 
+import json
 import shutil
 
 from click.testing import CliRunner
 
 import search
 from search.cli import main
+from search.index import FORMAT_VERSION
 
 from .conftest import SEEDS, cited
 
@@ -70,3 +72,18 @@ def test_rebuild_indexes_everything_again(docs_copy, tmp_path):
     run("index", "--docs", str(docs_copy), "--index", index)
     result = run("index", "--docs", str(docs_copy), "--index", index, "--rebuild")
     assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
+
+
+def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    manifest_path = index / "kensaku.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format"] = FORMAT_VERSION - 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = CliRunner().invoke(main, ["search", "統合作戦司令部", "--index", str(index)])
+    assert result.exit_code == 0
+    assert (f"the index in {index} was built by another version of kensaku: rebuilding it from "
+            f"{docs_copy.resolve()}") in result.stderr
+    assert "004_7af21bdf63ee1157.txt:23" in result.stdout
+    assert json.loads(manifest_path.read_text(encoding="utf-8"))["format"] == FORMAT_VERSION
