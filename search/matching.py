@@ -13,7 +13,7 @@ segment; a node of any other kind is handed to Whoosh's own matchers.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from pickle import loads
 from typing import Callable, Iterable
@@ -28,6 +28,8 @@ from .query import Bonus
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)
+# A block holding more than one candidate in this many postings is read through, not bisected.
+_DENSE = 4
 # (documents found so far as docnum -> {word: (weight, value)}, words just added) -> those kept
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
@@ -146,6 +148,8 @@ class _Evaluation:
     def _adjacent(self, field: str, words: list[str]) -> Narrow:
         """For `_together`: keeps the documents where the words read so far stand where the
         phrase has them, side by side, judged by the places where the phrase could start."""
+        if len(words) == 2 and words[0] != words[1]:
+            return self._pair_adjacent(field, *words)
         places: dict[str, list[int]] = {}
         for place, word in enumerate(words):
             places.setdefault(word, []).append(place)
@@ -164,6 +168,25 @@ class _Evaluation:
                             possible.intersection_update([p - place for p in positions])
                 if possible:
                     starts[docnum] = possible
+                    kept[docnum] = postings
+            return kept
+
+        return narrow
+
+    def _pair_adjacent(self, field: str, first: str, second: str) -> Narrow:
+        """`_adjacent` for a phrase of two different words, read together: the usual case (the
+        bigrams of a three-character substring), and a quicker test."""
+        positions = self.positions
+
+        def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
+            kept = {}
+            for docnum, postings in found.items():
+                before = positions(field, postings[first][1])
+                after = positions(field, postings[second][1])
+                if len(before) == 1 and len(after) == 1:
+                    if after[0] - before[0] == 1:
+                        kept[docnum] = postings
+                elif not set(before).isdisjoint([p - 1 for p in after]):
                     kept[docnum] = postings
             return kept
 
@@ -212,17 +235,24 @@ def _together(posted: dict[str, Posted], field: str, segment: Segment, wanted: l
         candidates = sorted(found)
         kept = {}
         at = 0
+        get = found.get
         for docnums, weights, values in blocks(posted[word], field, word, values=True,
                                                among=candidates):
-            last = docnums[-1]
-            while at < len(candidates) and candidates[at] <= last:
-                docnum = candidates[at]
-                at += 1
-                i = bisect_left(docnums, docnum)
-                if docnums[i] == docnum:
-                    postings = found[docnum]
-                    postings[word] = (weights[i], values[i])
-                    kept[docnum] = postings
+            end = bisect_right(candidates, docnums[-1], at)
+            if (end - at) * _DENSE < len(docnums):  # a few candidates: look each one up
+                for docnum in candidates[at:end]:
+                    i = bisect_left(docnums, docnum)
+                    if docnums[i] == docnum:
+                        postings = found[docnum]
+                        postings[word] = (weights[i], values[i])
+                        kept[docnum] = postings
+            else:  # many: read the block through
+                for docnum, weight, value in zip(docnums, weights, values):
+                    postings = get(docnum)
+                    if postings is not None:
+                        postings[word] = (weight, value)
+                        kept[docnum] = postings
+            at = end
         found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
     if narrow is not None and len(order) == 1:
         found = narrow(found, order)
