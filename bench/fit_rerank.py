@@ -37,10 +37,12 @@ def question_candidates(searcher, question: str, spans) -> Optional[Candidates]:
     tree = parse(question, "auto")
     if not isinstance(tree, Question):
         return None
-    best, _total = searcher._question_candidates(tree, search.results.RERANK_DEPTH)  # noqa: SLF001
+    statistics = searcher._statistics  # noqa: SLF001
+    best, _total = searcher._question_candidates(tree, search.results.RERANK_DEPTH,  # noqa: SLF001
+                                                 statistics)
     if not best:
         return []
-    understood = searcher._asked(tree, question)  # noqa: SLF001
+    understood = searcher._asked(tree, question, statistics.terms)  # noqa: SLF001
     top = best[0][0] or 1.0
     rows = []
     for score, docnum in best:
