@@ -47,7 +47,6 @@ from typing import Any, Callable, Optional, Sequence
 from common import (
     DEFAULT_RESULTS,
     DEFAULT_SHARED,
-    REPO_ROOT,
     comma_list,
     dir_size,
     doc_files,
@@ -258,12 +257,14 @@ def warm_latency(run_keyword: Callable[[str], list], run_question: Callable[[str
             "questions": latency_summary(q_seconds)}
 
 
-def cold_search(command: list[str], runs: int) -> dict[str, Any]:
-    """Median wall time of a search command run as a fresh process ``runs`` times."""
+def cold_search(command: list[str], runs: int, cwd: Path) -> dict[str, Any]:
+    """Median wall time of a search command run as a fresh process ``runs`` times in ``cwd`` (not
+    the checkout, whose ``search`` directory ``python -m search`` would run instead of the
+    installed package)."""
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
         seconds.append(time.perf_counter() - start)
         if done.returncode != 0:
             return {"error": f"exit {done.returncode}: {done.stderr.strip()[-2000:]}", "command": command}
@@ -278,7 +279,7 @@ def measure_kensaku(docs: Path, work: Path, input_bytes: int, questions: Sequenc
     result["warm"] = warm_latency(run, run, questions, args.repeat)
     log("  kensaku: cold searches")
     command = [sys.executable, "-m", "search", "search", "--index", str(index_dir), "--docs", str(docs), COLD_QUERY]
-    result["cold"] = cold_search(command, args.cold_runs)
+    result["cold"] = cold_search(command, args.cold_runs, work)
     return result
 
 
@@ -291,7 +292,7 @@ def measure_fts5(docs: Path, work: Path, input_bytes: int, questions: Sequence[s
     index.close()
     log("  fts5: cold searches")
     command = [sys.executable, str(Path(__file__).with_name("fts5.py")), "search", "--db", str(db), COLD_QUERY]
-    result["cold"] = cold_search(command, args.cold_runs)
+    result["cold"] = cold_search(command, args.cold_runs, work)
     return result
 
 
