@@ -12,7 +12,7 @@ Each text is analyzed into four index fields:
 - `readings`: the katakana readings of the parts (トウゴウ / サクセン / シレイ / ブ), for kana queries;
 - `grams`: character bigrams of the folded text, so that any substring finds its paragraphs.
 
-and two more made of those: `word_pairs` and `subword_pairs` hold each common word (sub-word)
+Two more fields are made of those: `word_pairs` and `subword_pairs` hold each common word (sub-word)
 joined to the next one where that is common too (`pairs`), so that a phrase of frequent words
 (一つの, あの人) is looked up as one or two short lists of pairs, not the long lists of の and 人.
 """
@@ -324,9 +324,9 @@ def field_terms(field_name: str, text: str) -> list[Term]:
     """The terms of `text` in one of FIELDS."""
     if field_name == "grams":
         return [Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(text)))]
-    paired = PAIRED.get(field_name)
-    if paired is not None:
-        return pairs(getattr(analyze_cached(text), paired))
+    base = PAIRED.get(field_name)
+    if base is not None:
+        return pairs(getattr(analyze_cached(text), base))
     return getattr(analyze_cached(text), field_name)
 
 
