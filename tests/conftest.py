@@ -34,6 +34,22 @@ def docs_copy(tmp_path) -> Path:
     return docs
 
 
+def whoosh_writer_index(path: Path, documents) -> None:
+    """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph: its
+    short posting lists are inlined in the term index, its pickles are protocol 2."""
+    from whoosh.index import create_in
+
+    from search.documents import read_paragraphs
+    from search.index import paragraph_fields, schema
+
+    path.mkdir()
+    writer = create_in(str(path), schema()).writer()
+    for document in documents:
+        for paragraph in read_paragraphs(document):
+            writer.add_document(**paragraph_fields(paragraph))
+    writer.commit()
+
+
 def index_of(tmp_path: Path, name: str, text: str) -> Path:
     """An index, in `tmp_path`, of one document `name` holding `text`."""
     docs = tmp_path / "docs"

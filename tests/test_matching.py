@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 from whoosh import query as q
+from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 import search
+from search.documents import find_documents
 from search.index import open_index
 from search.matching import match
 from search.bm25 import score_any
 from search.query import GRAM_BOOST, TIER_BONUS, parse, to_whoosh
 
-from .conftest import cited, index_of, seed_lines, updated_index
+from .conftest import SEEDS, cited, index_of, seed_lines, updated_index, whoosh_writer_index
 
 # Words, sub-words, substrings, readings, synonyms' shapes: phrases of every tier, AND, OR, NOT,
 # source filters, one character (a prefix of bigrams), punctuation inside a phrase.
@@ -22,9 +24,9 @@ QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日本", "とうご
            "ー2", "東京、大学", "防衛、協力", "日米同盟 OR 統合作戦司令部 OR ピラー2"]
 
 
-def both_scores(index_dir, text: str) -> tuple[dict[int, float], dict[int, float]]:
-    """(Whoosh's scores, ours) for the keyword query `text`."""
-    with open_index(index_dir).searcher(weighting=BM25F()) as searcher:
+def both_scores(index_dir, text: str, opener=open_index) -> tuple[dict[int, float], dict[int, float]]:
+    """(Whoosh's scores, ours) for the keyword query `text` on the index `opener` opens."""
+    with opener(index_dir).searcher(weighting=BM25F()) as searcher:
         reader = searcher.reader()
         query = to_whoosh(parse(text, "keyword"), lambda field, term: (field, term) in reader)
         expected = {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
@@ -50,6 +52,21 @@ def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_
             side_by_side = searcher.search(q.Phrase(field, list(terms)), limit=None)
             assert match(searcher, tier).keys() == {docnum for _, docnum in side_by_side.top_n}
             assert len(side_by_side) >= 2
+
+
+@pytest.fixture(scope="module")
+def whoosh_written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("whoosh-written") / "ix"
+    whoosh_writer_index(path, find_documents(SEEDS))
+    return path
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_an_index_built_by_whooshs_own_writer_is_read_alike(whoosh_written, text):
+    # Its short posting lists are inlined in the term index and its pickles are protocol 2.
+    expected, got = both_scores(whoosh_written, text, lambda path: open_dir(str(path)))
+    assert got.keys() == expected.keys()
+    assert max((abs(got[d] - expected[d]) for d in got), default=0.0) < 1e-9
 
 
 @pytest.mark.parametrize("char", ["の", "米"])

@@ -11,6 +11,8 @@ from search import segment
 from search.documents import find_documents, read_paragraphs
 from search.index import paragraph_fields, schema
 
+from .conftest import whoosh_writer_index
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日米2プラス2", "部", "とうごう",
            "日本で梅雨がないのは北海道とどこか。", "ピラー2 韓国", "ピラー1 OR ピラー2",
@@ -22,22 +24,10 @@ def documents():
     return find_documents(SEEDS)
 
 
-def _whoosh_build(path, documents):
-    """The index as Whoosh's own writer builds it, one add_document per paragraph."""
-    from whoosh.index import create_in
-
-    path.mkdir()
-    writer = create_in(str(path), schema()).writer()
-    for document in documents:
-        for paragraph in read_paragraphs(document):
-            writer.add_document(**paragraph_fields(paragraph))
-    writer.commit()
-
-
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory, documents):
     path = tmp_path_factory.mktemp("stock") / "ix"
-    _whoosh_build(path, documents)
+    whoosh_writer_index(path, documents)
     return path
 
 
@@ -208,7 +198,7 @@ def test_add_to_index_replaces_a_source(tmp_path, documents):
     segment.add_to_index(path, documents[2:], procs=1)  # documents[2] again: replaced
     assert _open(path).doc_count() == 233
     expected = tmp_path / "stock"
-    _whoosh_build(expected, documents[:2])
+    whoosh_writer_index(expected, documents[:2])
     from whoosh.index import open_dir
 
     with open_dir(str(expected)).writer() as writer:  # Whoosh's incremental update
