@@ -44,9 +44,9 @@ def _stand_in(module: str, function: str) -> _types.ModuleType:
     copies: list[_types.ModuleType] = []
 
     def attribute_of_the_real_one(name: str):
-        if name.startswith("__") and name.endswith("__"):
-            # The import system's own probes (`from m import f` asks for __path__) are not a
-            # use of the module: answering them with the real one would load it after all.
+        if name == "__path__":
+            # The import system's probe (`from m import f` asks whether m is a package) is not
+            # a use of the module: answering it from the real one would load it after all.
             raise AttributeError(name)
         if not copies:
             copies.append(_private_copy(module))

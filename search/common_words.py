@@ -4,7 +4,7 @@ A phrase made only of common words (一つの, あの人, 自分の心) would ot
 long posting lists of all of its words; the lists of its pairs are short. Only pairs of two common
 words are indexed: the pairs of rarer words are many (most occur once) and rarely needed, since a
 phrase holding a rare word is quick to match by its words. The list is the union of the 150 words
-(as Sudachi normalizes them) found in most paragraphs of each benchmark corpus, Aozora Bunko's
+(as Sudachi normalizes them) found in the most paragraphs of each benchmark corpus, Aozora Bunko's
 fiction and Wikinews' news. The index depends on it: a change needs index.FORMAT_VERSION bumped.
 """
 

@@ -243,7 +243,9 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
         docs_dir = Path(docs_dir or outdated.docs_dir)
         _say(notify, f"the index in {index_dir} was built by another version of kensaku: "
                      f"rebuilding it from {docs_dir}")
-        return _build(docs_dir, Path(index_dir), find_documents(docs_dir), progress, warn)
+        # incremental: a process that waited for the lock finds the index rebuilt meanwhile.
+        return _build(docs_dir, Path(index_dir), find_documents(docs_dir), progress, warn,
+                      incremental=True)
     if docs_dir is None:
         docs_dir = Path(manifest["docs_dir"]) if manifest else DEFAULT_DOCS_DIR
         if manifest and not docs_dir.is_dir():

@@ -28,7 +28,8 @@ from .query import Bonus
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)
-# A block holding more than one candidate in this many postings is read through, not bisected.
+# A block holding at least one candidate in this many of its postings is read through rather
+# than searched by bisection for each candidate.
 _DENSE = 4
 # (documents found so far as docnum -> {word: (weight, value)}, words just added) -> those kept
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
@@ -218,8 +219,9 @@ def _together(posted: dict[str, Posted], field: str, segment: Segment, wanted: l
     """docnum -> {word: (weight, value)} of the live documents of one segment (those of `wanted`,
     if given) holding every word of `posted` (word -> its postings in the segment); the rarest
     word is read first, then only the blocks of the others that may hold one of the documents
-    still in the running, looked up in each by bisection. `narrow(found, words just added)`, if
-    given, drops documents along the way."""
+    still in the running, looked up by bisection where a block holds few of them and read
+    through where it holds many. `narrow(found, words just added)`, if given, drops documents
+    along the way."""
     order = sorted(posted, key=lambda word: posted[word].info.doc_frequency())
     first = order[0]
     found = {}
@@ -238,6 +240,7 @@ def _together(posted: dict[str, Posted], field: str, segment: Segment, wanted: l
         get = found.get
         for docnums, weights, values in blocks(posted[word], field, word, values=True,
                                                among=candidates):
+            at = bisect_left(candidates, docnums[0], at)  # past those in skipped blocks
             end = bisect_right(candidates, docnums[-1], at)
             if (end - at) * _DENSE < len(docnums):  # a few candidates: look each one up
                 for docnum in candidates[at:end]:

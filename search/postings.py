@@ -132,9 +132,9 @@ def blocks(posted: Posted, field: str, term: str, values: bool = False,
     matcher costs ~15 µs of Python calls per term and segment before the first block, which a
     one-character query (thousands of bigrams) pays tens of thousands of times."""
     info = posted.info
-    if info.is_inlined():  # a short list held in the term's info (Whoosh's own writer)
+    if info.is_inlined():  # a short list held in the term's info (segment.Layout.inline)
         docnums, weights, found = info.inlined_postings()
-        yield list(docnums), list(weights), list(found) if values else None
+        yield list(docnums), _all_weights(weights, len(docnums)), list(found) if values else None
         return
     start, length = info.extent()
     if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it a 1-tuple (unpack_int)
@@ -161,10 +161,16 @@ def blocks(posted: Posted, field: str, term: str, values: bool = False,
             wanted_from = wanted_to
         raw = data[data_at:at]
         docnums, weights, block_values = loads(decompress(raw) if compressed else raw)
-        docnums = list(accumulate(docnums))
-        if weights is None or isinstance(weights, float):  # all 1.0, or all the same
-            weights = (1.0 if weights is None else weights,) * count
-        yield docnums, weights, block_values if values else None
+        yield list(accumulate(docnums)), _all_weights(weights, count), \
+            block_values if values else None
+
+
+def _all_weights(weights, count: int) -> Sequence[float]:
+    """A block's weights, which W3 stores as None when all are 1.0 and as one float when all
+    are the same."""
+    if weights is None or isinstance(weights, float):
+        return (1.0 if weights is None else weights,) * count
+    return weights
 
 
 def live_docnums(terms: TermIndex, field: str, term: str) -> list[int]:

@@ -14,7 +14,7 @@ A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as
 folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
 by reading. Synonym expansions rank below every literal match. A run of words (or sub-words) is
 looked up as the pairs of neighbours it holds when all of them are common words (analysis.pairs),
-so that it is scored by how often the run itself occurs rather than by its words one by one.
+and scored by how often those pairs occur rather than by its words one by one.
 """
 
 from __future__ import annotations

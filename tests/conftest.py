@@ -35,8 +35,8 @@ def docs_copy(tmp_path) -> Path:
 
 
 def whoosh_writer_index(path: Path, documents) -> None:
-    """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph: its
-    short posting lists are inlined in the term index, its pickles are protocol 2."""
+    """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph (its
+    posting blocks and pickles written by Whoosh's own code)."""
     from whoosh.index import create_in
 
     from search.documents import read_paragraphs

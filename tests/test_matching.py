@@ -9,6 +9,7 @@ from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 import search
+from search import segment
 from search.documents import find_documents
 from search.index import open_index
 from search.matching import match
@@ -54,17 +55,21 @@ def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_
             assert len(side_by_side) >= 2
 
 
-@pytest.fixture(scope="module")
-def whoosh_written(tmp_path_factory):
-    path = tmp_path_factory.mktemp("whoosh-written") / "ix"
-    whoosh_writer_index(path, find_documents(SEEDS))
+@pytest.fixture(scope="module", params=["whoosh writer", "inline"])
+def other_layout(request, tmp_path_factory):
+    """The seeds indexed by Whoosh's own writer, or by ours with short posting lists stored in
+    the term index (segment.Layout.inline): a plain Whoosh directory either way."""
+    path = tmp_path_factory.mktemp("other-layout") / "ix"
+    if request.param == "inline":
+        segment.write_index(path, find_documents(SEEDS), procs=1, inline=True)
+    else:
+        whoosh_writer_index(path, find_documents(SEEDS))
     return path
 
 
 @pytest.mark.parametrize("text", QUERIES)
-def test_an_index_built_by_whooshs_own_writer_is_read_alike(whoosh_written, text):
-    # Its short posting lists are inlined in the term index and its pickles are protocol 2.
-    expected, got = both_scores(whoosh_written, text, lambda path: open_dir(str(path)))
+def test_indexes_of_other_layouts_are_read_alike(other_layout, text):
+    expected, got = both_scores(other_layout, text, lambda path: open_dir(str(path)))
     assert got.keys() == expected.keys()
     assert max((abs(got[d] - expected[d]) for d in got), default=0.0) < 1e-9
 
