@@ -20,6 +20,7 @@ and scored by how often those pairs occur rather than by its words one by one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Union
 
@@ -203,12 +204,25 @@ def phrases(node: Node) -> Iterator[Phrase]:
 
 
 def make_phrase(text: str) -> Phrase | None:
-    """The phrase for a run of text, or None when it holds no searchable term."""
+    """The phrase for a run of text, or None when it holds no searchable term. A run whose words
+    leave out a letter that Sudachi takes for a symbol (the lone ー of ー2) is a substring only:
+    its words alone (2) would find far more than was typed."""
     analysis = analyze(text)
+    if _leaves_out_letters(text, analysis.words):
+        return Phrase(text, (), ())
     if not analysis.words:
         return None
     slop = 1 if len(runs(analysis.words)) == 1 else 2
     return Phrase(text, _texts(analysis.words), _texts(analysis.subwords), slop=slop)
+
+
+def _leaves_out_letters(text: str, words) -> bool:
+    """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
+    covered = set()
+    for word in words:
+        covered.update(range(word.start, word.end))
+    return any(unicodedata.category(char)[0] in "LN"
+               for at, char in enumerate(text) if at not in covered)
 
 
 def _texts(terms) -> tuple[str, ...]:
@@ -405,7 +419,9 @@ def question_terms(question: Question) -> list[tuple[str, str, float]]:  # bm25.
 
 def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int = 1):
     """`terms` side by side in a field (within `slop` positions); common words as a run of their
-    pairs, scored by how often the pairs occur rather than the single words."""
+    pairs, scored by how often the pairs occur rather than the single words. None for no terms."""
+    if not terms:
+        return None
     if len(terms) == 1:
         return q.Term(field_name, terms[0], boost=boost)
     if slop == 1 and field_name in _PAIR_FIELD and paired(terms):

@@ -204,3 +204,11 @@ def test_a_phrase_ranks_by_how_often_it_occurs_not_by_its_words_apart(tmp_path):
                                     "あの人もあの人も来た。\nあの店の人。\nあの、人\n")
     results = search.search("あの人", ix)
     assert [hit.line for hit in results.hits] == [4, 2, 3]
+
+
+def test_a_run_whose_words_leave_out_a_letter_is_matched_as_typed(tmp_path):
+    # Sudachi takes a lone ー for a symbol: the words of ー2 are just 2, found in far more places.
+    ix = index_of(tmp_path, "a.txt", "題\nピラー2に参加する。\n2つの案がある。\n")
+    results = search.search("ー2", ix)
+    assert cited(results) == {("a.txt", 2)}
+    assert results.hits[0].highlights == [(2, 4)]
