@@ -35,6 +35,7 @@ class Place:
     source: str
     line: int
     paragraph: int
+    page: int | None = None
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Hit:
     line: int
     text: str
     also: list[Place] = field(default_factory=list)
+    # The page of a paged document (PDF), from 1; None for the others.
+    page: int | None = None
     # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
 
@@ -76,7 +79,7 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "text": self.text, "snippet": self.snippet,
+                "page": self.page, "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
                 "also": [vars(place) for place in self.also]}
 
