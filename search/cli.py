@@ -184,6 +184,9 @@ def _print_results(results: SearchResults, color: bool) -> None:
         click.echo(f"no paragraph matches {results.query}")
         return
     more = f", showing the best {shown}" if shown < results.total else ""
+    partial = sum(hit.partial for hit in results.hits)
+    if partial and not results.relaxed:
+        more += f"; then {_count(partial, 'paragraph')} with some of its words"
     matching = _count(results.total, "paragraph")
     if results.relaxed:
         click.echo(f"no paragraph has all of {results.query}; {matching} "
@@ -193,8 +196,9 @@ def _print_results(results: SearchResults, color: bool) -> None:
                    f"{results.query}{more}")
     for hit in results.hits:
         citation = click.style(f"{hit.source}:{hit.line}", fg="cyan")
+        partial = click.style("  some of the words", fg="yellow") if hit.partial else ""
         click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"
-                   f"  ({hit.score:.2f})", color=color)
+                   f"  ({hit.score:.2f}){partial}", color=color)
         click.echo(f"    {_highlighted(hit.snippet, hit.snippet_highlights)}", color=color)
         if hit.also:
             places = ", ".join(f"{place.source}:{place.line}" for place in hit.also)

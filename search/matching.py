@@ -9,6 +9,10 @@ positions only where all of its terms are; OR adds its children's tables, AND ke
 all of them hold, a tier bonus is added to a table. The scores are Whoosh's (a test compares them
 on many queries), but for a prefix (a one-character query's bigrams), whose Whoosh scores vary by
 segment; a node of any other kind is handed to Whoosh's own matchers.
+
+`tiered_match` also says how much of each score is tier bonus (query.TIER_BONUS: which fields a
+phrase matched in), so that a ranking can keep tiers apart and weigh the rest (BM25F) as it sees
+fit; the bonuses of what a NOT excludes are never counted.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from whoosh.searching import Searcher
 
 from .bm25 import Statistics, score_any
 from .postings import Posted, Segment, Wanted, blocks
-from .query import Bonus
+from .query import Bonus, Bounded
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)
@@ -42,6 +46,16 @@ def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = No
     return _Evaluation(searcher, statistics or Statistics(searcher)).scores(query)
 
 
+def tiered_match(searcher: Searcher, query: q.Query,
+                 statistics: Statistics | None = None) -> tuple[Scores, Scores]:
+    """`match`'s scores, and docnum -> the part of each score that is tier bonus (the bonuses of
+    the tiers its phrases matched in; 0 for a paragraph matched by readings or synonyms only)."""
+    evaluation = _Evaluation(searcher, statistics or Statistics(searcher))
+    scores = evaluation.scores(query)
+    tiers = evaluation.tiers
+    return scores, {docnum: tiers.get(docnum, 0.0) for docnum in scores}
+
+
 class _Evaluation:
     def __init__(self, searcher: Searcher, statistics: Statistics) -> None:
         self.searcher = searcher
@@ -50,6 +64,8 @@ class _Evaluation:
         self.terms = statistics.terms
         self.decoded: dict[tuple[str, bytes], list[int]] = {}
         self.decoders: dict[str, Callable[[bytes], list[int]]] = {}
+        self.tiers: Scores = {}  # docnum -> tier bonuses of the phrases it matched
+        self.negated = 0  # how many NOTs the node being evaluated stands under
 
     def scores(self, query: q.Query, among: Among = None) -> Scores:
         """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
@@ -61,7 +77,10 @@ class _Evaluation:
         """Add the scores of `query`'s matches (plus `bonus` each) into `table`."""
         kind = type(query)
         if kind is Bonus:
-            self.add(query.child, table, among, bonus + query.bonus)
+            found = self.scores(query.child, among)
+            _add(table, found, bonus + query.bonus)
+            if not self.negated:
+                _add(self.tiers, dict.fromkeys(found, 0.0), query.bonus)
         elif kind is q.Term:
             score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
                       into=table, bonus=bonus, statistics=self.statistics)
@@ -86,11 +105,17 @@ class _Evaluation:
                              statistics=self.statistics)
         if kind is q.Phrase:
             return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
+        if kind is Bounded:
+            stored = self.searcher.stored_fields
+            return {docnum: score for docnum, score in self.scores(query.child, among).items()
+                    if query.admits(stored(docnum)["text"])}
         if kind is q.And and query.boost == 1.0:
             return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
             wanted = self.scores(query.a, among)
+            self.negated += 1
             unwanted = self.scores(query.b, Wanted(wanted.keys())) if wanted else {}
+            self.negated -= 1
             return {docnum: score for docnum, score in wanted.items() if docnum not in unwanted}
         return self.whoosh(query, among)
 

@@ -12,7 +12,9 @@ content words may match, ranked by BM25; `mode="auto"` recognizes one by its end
 
 A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as a substring of the
 folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
-by reading. Synonym expansions rank below every literal match. A run of words (or sub-words) is
+by reading. A substring that begins or ends with a Latin letter or a digit matches only where it
+does not run on into more letters (digits) there, as a word would: AI does not find Air, 2 does not
+find 2024, PAC finds PAC-3 and PAC3. Synonym expansions rank below every literal match. A run of words (or sub-words) is
 looked up as the pairs of neighbours it holds when all of them are common words (analysis.pairs),
 and scored by how often those pairs occur rather than by its words one by one.
 """
@@ -147,13 +149,43 @@ def _count_terms(node: Node) -> int:
     return _count_terms(node.child) if isinstance(node, Not) else 1
 
 
-def relaxed(text: str, tree: Node) -> Node | None:
-    """For keywords that found nothing, the same text as a question (any of two or more content
-    words), unless the user wrote query syntax; None when there is nothing to relax."""
-    if isinstance(tree, Question) or _has_syntax(text):
-        return None
-    question = _question(text)
-    return question if question is not None and len(question.words) > 1 else None
+def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
+    """The phrases of a keyword query that a paragraph may hold only some of (soft AND): the
+    runs of a query typed without syntax (no operators, quotes or source filters), which then
+    ranks the paragraphs holding all of them first, then those holding most of them. None for a
+    query with syntax, which means what it says, or a question."""
+    if _has_syntax(text):
+        return ()
+    if isinstance(tree, Phrase):
+        return (tree,)
+    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
+        return tree.children
+    return ()
+
+
+def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
+    """For phrases that no paragraph holds, any of them at all, their whole content words to look
+    for instead (日米同盟強化 → 日米 / 同盟 / 強化), leaving out what a word alone would not mean:
+    single kana, letters and symbols, and numbers (ピラー2 → ピラー, never 2). Empty when that
+    leaves nothing new."""
+    words: dict[str, Phrase] = {}
+    for phrase in phrases:
+        content = analyze(phrase.text, content_only=True)
+        for word in content.words:
+            surface = phrase.text[word.start:word.end]
+            if _means_something_alone(surface):
+                found = make_phrase(surface)
+                if found is not None:
+                    words.setdefault(found.folded, found)
+    relaxed = tuple(words.values())
+    return relaxed if set(relaxed) != set(phrases) else ()
+
+
+def _means_something_alone(surface: str) -> bool:
+    folded = fold(surface)
+    if folded.isdigit() or not any(unicodedata.category(char)[0] in "LN" for char in folded):
+        return False
+    return len(folded) > 1 or unicodedata.name(folded, "").startswith("CJK UNIFIED IDEOGRAPH")
 
 
 def looks_like_question(text: str) -> bool:
@@ -177,6 +209,8 @@ def _question(text: str) -> Question | None:
     seen: dict[str, Phrase] = {}
     content = analyze(text, content_only=True)
     for word in content.words:
+        if _QUESTION_WORDS.fullmatch(text, word.start, word.end):  # どう, いつ: what is asked
+            continue
         parts = tuple(p.text for p in content.subwords
                       if word.start <= p.start < word.end) or (word.text,)
         seen.setdefault(word.text, Phrase(text[word.start:word.end], (word.text,), parts,
@@ -393,7 +427,8 @@ def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True)
         _tiered(_sequence("words", phrase.words, WORD_BOOST * boost, phrase.slop),
                 tier.get("words")),
         _tiered(_sequence("subwords", phrase.subwords, boost, phrase.slop), tier.get("subwords")),
-        _tiered(_gram_query(phrase.folded, GRAM_BOOST * boost), tier.get("grams")),
+        _tiered(_bounded(_gram_query(phrase.folded, GRAM_BOOST * boost), phrase.folded.strip()),
+                tier.get("grams")),
     ]
     reading = _reading_query(phrase.kana, lexicon) if phrase.kana and lexicon else None
     if reading is not None:
@@ -415,6 +450,12 @@ def question_terms(question: Question) -> list[tuple[str, str, float]]:  # bm25.
         terms += [("words", word.words[0], WORD_BOOST), ("context", word.words[0], CONTEXT_BOOST)]
         terms += [("subwords", part, 1.0) for part in word.subwords]
     return terms
+
+
+def in_title(phrase: Phrase):
+    """The Whoosh query for the phrase's words in the document's title (the `context` field), or
+    None for a phrase without words."""
+    return _sequence("context", phrase.words, CONTEXT_BOOST, phrase.slop)
 
 
 def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int = 1):
@@ -460,6 +501,28 @@ def segment(text: str, known: Callable[[str], bool]) -> list[str] | None:
                 if known(text[start:end]):
                     best[end] = before + [text[start:end]]
     return best[len(text)]
+
+
+def _latin_class(char: str) -> str | None:
+    """"digit" or "letter" for a (folded) character of Latin text, else None."""
+    if "0" <= char <= "9":
+        return "digit"
+    return "letter" if char.isalpha() and char < "\u0250" else None
+
+
+def at_word_bounds(folded: str, start: int, end: int) -> bool:
+    """Whether folded[start:end] does not run on into more of the same Latin letters or digits
+    it begins or ends with (Japanese around it is no run-on: AI in AIエコシステム is whole)."""
+    first, last = _latin_class(folded[start]), _latin_class(folded[end - 1])
+    return not ((first and start > 0 and _latin_class(folded[start - 1]) == first)
+                or (last and end < len(folded) and _latin_class(folded[end]) == last))
+
+
+def _bounded(query, folded: str):
+    """The substring query kept to Latin word boundaries where `folded` needs them."""
+    if query is None or not (_latin_class(folded[0]) or _latin_class(folded[-1])):
+        return query
+    return Bounded(query, folded)
 
 
 def _tiered(query, bonus: float | None):
@@ -513,3 +576,40 @@ class _BonusMatcher(matching.WrappingMatcher):
 
     def score(self):
         return self.child.score() + self.bonus
+
+
+class Bounded(WrappingQuery):
+    """The wrapped query's matches (a substring's bigrams) in paragraphs where the substring
+    stands at least once at Latin word boundaries (`at_word_bounds`), judged on the stored text."""
+
+    def __init__(self, child, folded: str) -> None:
+        WrappingQuery.__init__(self, child)
+        self.folded = folded
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.child, self.folded) == (other.child, other.folded)
+
+    def __hash__(self):
+        return hash(self.child) ^ hash(self.folded)
+
+    def _rewrap(self, child):
+        return Bounded(child, self.folded)
+
+    def admits(self, text: str) -> bool:
+        """Whether the substring stands at word boundaries somewhere in `text`."""
+        haystack, needle = fold(text), self.folded
+        at = haystack.find(needle)
+        while at >= 0:
+            if at_word_bounds(haystack, at, at + len(needle)):
+                return True
+            at = haystack.find(needle, at + 1)
+        return False
+
+    def matcher(self, searcher, context=None):
+        inner = self.child.matcher(searcher, context)
+        if isinstance(inner, matching.NullMatcherClass):
+            return inner
+        # A second matcher to list the matches: Whoosh's leaf matchers cannot be copied.
+        admitted = {docnum for docnum in self.child.matcher(searcher, context).all_ids()
+                    if self.admits(searcher.stored_fields(docnum)["text"])}
+        return matching.FilterMatcher(inner, admitted)

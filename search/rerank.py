@@ -1,13 +1,22 @@
-"""Questions: reorder BM25's best paragraphs by how well each could hold the answer.
+"""Reranking: reorder BM25's best paragraphs for a question or keywords by how well each answers.
 
-BM25 scores the question's words one by one, so a short paragraph with one rare word (or a heading
-that is just the article's title) can beat the paragraph that answers. An answer paragraph holds
-most of the question's words, rare ones above all, in one sentence and close together; a word
-may also stand in the document's title instead (a paragraph of the article ラオス need not say
-ラオス). `rerank()` multiplies BM25's share of the best score by those signals.
+BM25 scores the query's words one by one, and its length normalisation favours short paragraphs,
+so a short paragraph with one rare word (a heading, a navigation line, the article's title) can
+beat the paragraph that answers. An answer paragraph holds most of the query's words, rare ones
+above all, in one sentence and close together; a word may also stand in the document's title
+instead (a paragraph of the article ラオス need not say ラオス); and the paragraph that defines the
+thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `answer_score` multiplies
+BM25's share of the best score by those signals, with weights of its own for questions
+(`QUESTION`) and for keywords (`KEYWORDS`).
 
-The weights were fitted on 2,000 JSQuAD and 2,000 JaQuAD questions kept apart from the samples the
-README reports (bench/evaluate.py); see the README's "How good and how fast".
+Whatever the weights, a paragraph holding none of the query's words (lifted by its document's
+title alone) never ranks above one holding some (`rerank`). Keyword queries keep their tiers and
+their soft AND (`rank_keywords`): the reranking orders paragraphs only among those matching in the
+same way.
+
+The weights were fitted (bench/fit_rerank.py) on questions of JSQuAD and JaQuAD, and keyword queries
+derived from them, kept apart from the samples the README reports (bench/evaluate.py); see the
+README's "How good and how fast".
 """
 
 from __future__ import annotations
@@ -15,17 +24,26 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from .analysis import fold
 
 NEAR_CHARS = 12  # two question words this close in a paragraph count as used together
 HEADING_CHARS = 40  # a paragraph this short without a sentence end is a heading
+LONG_CHARS = 400  # the length signal grows up to this many characters
 _SENTENCES = re.compile(r"[^。！？!?]+[。！？!?]*")
 _SENTENCE_END = re.compile(r"[。！？!?]")
+# A citation: a quoted title, after a short source and date at most (47 NEWS『…』。,
+# ウィキニュース、2005年11月14日"…"。).
+_CITATION = re.compile(r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$')
 # Bigrams with kana or punctuation say little about what a question asks.
 _WEAK_BIGRAM = re.compile(r"[\u3040-\u309f、。？！?!「」・（）()\s]")
+# What a 「XとはYか」 question asks to define: X, before とは or って at the start.
+_DEFINITION_ASKED = re.compile(r"^\s*[「『]?(.{2,40}?)[」』]?\s*(?:とは|って)")
+# After a term, what makes a paragraph define it: とは or は、, past a closing quote and a
+# parenthesised reading (梅雨（つゆ、ばいう）は、).
+_DEFINES = r"[」』]?(?:[（(][^）)]{0,60}[）)])?(?:とは|は、)"
 
 
 @dataclass(frozen=True)
@@ -38,10 +56,13 @@ class QuestionWord:
 
 @dataclass(frozen=True)
 class Asked:
-    """What the reranker knows about a question."""
+    """What the reranker knows about a question (or keywords)."""
 
     words: tuple[QuestionWord, ...]
     bigrams: frozenset[str]
+    # The spellings of what a 「XとはYか」 question asks to define (X), if it is one; for keywords,
+    # any of the words.
+    defined: tuple[frozenset[str], ...] = ()
 
     @property
     def total_weight(self) -> float:
@@ -49,19 +70,27 @@ class Asked:
 
 
 def asked(question: str, words: Iterable[tuple[str, str]],
-          doc_frequency: Callable[[str], int], doc_count: int) -> Asked:
+          doc_frequency: Callable[[str], int], doc_count: int, keywords: bool = False) -> Asked:
     """The question's words as (surface, normalized form) pairs, weighted by their rarity in the
-    index, and its character bigrams without kana or punctuation."""
+    index (`doc_frequency` of the normalized form), its character bigrams without kana or
+    punctuation, and what it asks to define. `keywords`: the words are a keyword query's, any of
+    which a paragraph may define."""
     weighted = tuple(
-        QuestionWord(frozenset({fold(surface), normalized}), _idf(doc_frequency(normalized), doc_count))
+        QuestionWord(frozenset({fold(surface), normalized}), idf(doc_frequency(normalized), doc_count))
         for surface, normalized in words)
     folded = fold(question)
     bigrams = frozenset(folded[i:i + 2] for i in range(len(folded) - 1)
                         if not _WEAK_BIGRAM.search(folded[i:i + 2]))
-    return Asked(weighted, bigrams)
+    if keywords:
+        defined = tuple(word.spellings for word in weighted)
+    else:
+        asking = _DEFINITION_ASKED.match(folded)
+        defined = (frozenset({asking.group(1)}),) if asking else ()
+    return Asked(weighted, bigrams, defined)
 
 
-def _idf(doc_frequency: int, doc_count: int) -> float:
+def idf(doc_frequency: int, doc_count: int) -> float:
+    """How rare a word is (BM25's idf): what it weighs in the share of a query a paragraph holds."""
     return math.log(1 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
 
 
@@ -76,14 +105,27 @@ class Signals:
     sentence_bigrams: float  # share of the question's bigrams in the best sentence for them
     bigrams: float  # share of the question's bigrams in the paragraph
     near: float  # share of neighbouring question words standing close together
-    heading: float  # short, without a sentence end: cannot hold an answer
+    heading: float  # short without a sentence end, or a citation: cannot hold an answer
+    title: float  # weighted share of the words in the document's title
+    length: float  # the paragraph's length, up to LONG_CHARS, as a share of it
+    defines: float  # whether the paragraph defines what is asked (X とは, X は、)
 
 
-# log(score) = Σ weight · log(signal + offset) for the first four, + Σ weight · signal for the rest.
+@dataclass(frozen=True)
+class Weights:
+    """log(score) = Σ weight · log(signal + offset) over `log`, + Σ weight · signal over `linear`."""
+
+    log: dict
+    linear: dict
+
+
 # Fitted by bench/fit_rerank.py; dividing by `plain` favours rare words over common ones.
-LOG_WEIGHTS = {"share": (0.5, 0.0), "covered": (1.5, 0.05), "plain": (-0.75, 0.05),
-               "sentence": (2.25, 0.2)}
-LINEAR_WEIGHTS = {"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2}
+QUESTION = Weights(
+    log={"share": (0.5, 0.0), "covered": (1.5, 0.05), "plain": (-0.75, 0.05), "sentence": (2.25, 0.2)},
+    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2, "defines": 0.5})
+KEYWORDS = Weights(
+    log={"share": (0.5, 0.0), "covered": (2.0, 0.05), "plain": (-0.75, 0.05), "sentence": (1.75, 0.2)},
+    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 0.5, "heading": -1.2, "defines": 0.5})
 
 
 def signals(share: float, text: str, title: str, question: Asked) -> Signals:
@@ -101,21 +143,34 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
         sentence_bigrams=max(_bigram_share(question, s) for s in sentences),
         bigrams=_bigram_share(question, folded),
         near=_near_share(question, folded),
-        heading=float(len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)))
+        heading=float(_is_heading(text.strip())),
+        title=_weight(question, in_title),
+        length=min(len(text), LONG_CHARS) / LONG_CHARS,
+        defines=float(any(_defines(spellings, folded) for spellings in question.defined)))
 
 
-def combine(found: Signals, log_weights: dict = LOG_WEIGHTS,
-            linear_weights: dict = LINEAR_WEIGHTS) -> float:
+def combine(found: Signals, weights: Weights = QUESTION) -> float:
     """The answer score of a paragraph's signals (a product of powers and exponentials)."""
     log_score = sum(weight * math.log(max(getattr(found, name), 0.0) + offset or 1e-9)
-                    for name, (weight, offset) in log_weights.items())
-    log_score += sum(weight * getattr(found, name) for name, weight in linear_weights.items())
+                    for name, (weight, offset) in weights.log.items())
+    log_score += sum(weight * getattr(found, name) for name, weight in weights.linear.items())
     return math.exp(log_score)
 
 
-def answer_score(share: float, text: str, title: str, question: Asked) -> float:
+def answer_score(share: float, text: str, title: str, question: Asked,
+                 weights: Weights = QUESTION) -> float:
     """BM25F's `share` of the best score, times how well the paragraph covers the question."""
-    return combine(signals(share, text, title, question))
+    return combine(signals(share, text, title, question), weights)
+
+
+def _is_heading(text: str) -> bool:
+    """A heading, a navigation line or a citation: what introduces or sources a text, not it."""
+    return (len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)) or bool(_CITATION.match(text))
+
+
+def _defines(spellings: frozenset[str], folded: str) -> bool:
+    """Whether the text defines a term spelled one of `spellings` (X とは, X は、, 「X」とは)."""
+    return any(re.search(re.escape(spelling) + _DEFINES, folded) for spelling in spellings)
 
 
 def _found(word: QuestionWord, text: str) -> bool:
@@ -162,12 +217,71 @@ def _places(word: QuestionWord, text: str) -> list[int]:
 
 
 def rerank(ranked: list[tuple[float, int]], paragraph: Callable[[int], tuple[str, str]],
-           question: Asked) -> list[tuple[float, int]]:
+           question: Asked, weights: Weights = QUESTION) -> list[tuple[float, int]]:
     """(score, docnum) pairs reordered by `answer_score`; `paragraph` gives a docnum's
     (text, title)."""
     if not ranked:
         return []
     top = ranked[0][0] or 1.0
-    rescored = [(answer_score(score / top, *paragraph(docnum), question), docnum)
-                for score, docnum in ranked]
-    return sorted(rescored, key=lambda pair: -pair[0])
+    found = [signals(score / top, *paragraph(docnum), question) for score, docnum in ranked]
+    return [(score, docnum) for (_, docnum), score in
+            question_order(ranked, [combine(one, weights) for one in found], found)]
+
+
+def question_order(ranked: list[tuple[float, int]], values: list[float],
+                   found: list[Signals]) -> list[tuple[tuple[float, int], float]]:
+    """(BM25F's (score, docnum), answer score) best first: by answer score, but a paragraph
+    holding none of the question's words (lifted by its title alone) after all the others."""
+    order = sorted(range(len(ranked)), key=lambda i: (found[i].plain == 0.0, -values[i]))
+    return [(ranked[i], values[i]) for i in order]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A paragraph matching a keyword query: its score (tier bonuses plus BM25F), the part of it
+    that is tier bonus, whether it holds only some of the query (`partial`), and then the
+    weighted share of the query's parts it holds."""
+
+    score: float
+    tier: float
+    docnum: int
+    partial: bool = False
+    covered: float = 1.0
+
+
+def rank_keywords(candidates: list[Candidate], paragraph: Callable[[int], tuple[str, str]],
+                  question: Asked, weights: Weights = KEYWORDS) -> list[tuple[float, Candidate]]:
+    """Keyword matches best first, each with its final score (see `keyword_order`)."""
+    found = keyword_signals(candidates, paragraph, question)
+    return keyword_order(candidates, [combine(one, weights) for one in found])
+
+
+def keyword_signals(candidates: list[Candidate], paragraph: Callable[[int], tuple[str, str]],
+                    question: Asked) -> list[Signals]:
+    """The answer signals of each candidate, BM25F's share taken within its group (those holding
+    all the query, those holding some) and without tier bonuses, the share of the query held as
+    the index found it."""
+    tops = {}
+    for candidate in candidates:
+        tops[candidate.partial] = max(tops.get(candidate.partial, 0.0), candidate.score - candidate.tier)
+    found = []
+    for c in candidates:
+        one = signals((c.score - c.tier) / (tops[c.partial] or 1.0), *paragraph(c.docnum), question)
+        # The index knows what a paragraph holds better than a look for spellings (講じた for
+        # 講ずる, Pillar2 for ピラー2).
+        found.append(replace(one, covered=max(one.covered, c.covered)))
+    return found
+
+
+def keyword_order(candidates: list[Candidate], values: list[float]) -> list[tuple[float, Candidate]]:
+    """(final score, candidate) best first: paragraphs holding all the parts by tier, then answer
+    score (`values`); then those holding some by answer score, in which the weighted share of the
+    parts they hold (or their title holds) counts most. The final score is that order: the tier
+    plus 1 to 99 for the answer score for the first, under 1 for the others."""
+    ranked = []
+    for candidate, value in zip(candidates, values):
+        squashed = value / (1.0 + value)
+        final = 0.99 * squashed if candidate.partial else candidate.tier + 1.0 + 98.0 * squashed
+        ranked.append((final, candidate))
+    ranked.sort(key=lambda pair: (-pair[0], pair[1].docnum))
+    return ranked

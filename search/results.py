@@ -18,14 +18,16 @@ from typing import Iterable
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import Statistics, score_any
-from .matching import match
+from .matching import match, tiered_match
 from .postings import TermIndex, live_docnums
-from .query import Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
-from .rerank import Asked, asked, rerank
+from .query import (Phrase, Question, Synonyms, in_title, parse, phrases, question_terms,
+                    relaxed_words, soft_parts, to_whoosh)
+from .rerank import Asked, Candidate, asked, idf, rank_keywords, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
+KEYWORD_DEPTH = 50  # how many of the best paragraphs holding all (or some) keywords are reordered
 
 
 @dataclass(frozen=True, order=True)
@@ -53,6 +55,8 @@ class Hit:
     also: list[Place] = field(default_factory=list)
     # The page of a paged document (PDF), from 1; None for the others.
     page: int | None = None
+    # True when the paragraph holds only some of the query's words (soft AND).
+    partial: bool = False
     # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
 
@@ -79,7 +83,7 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "text": self.text, "snippet": self.snippet,
+                "page": self.page, "partial": self.partial, "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
                 "also": [vars(place) for place in self.also]}
 
@@ -89,12 +93,23 @@ class SearchResults:
     query: str
     total: int
     hits: list[Hit]
-    # True when no paragraph had all the words, so any of them were searched for instead.
+    # True when no paragraph had all the words, so those holding some of them were searched for.
     relaxed: bool = False
 
     def to_dict(self) -> dict:
         return {"query": self.query, "total": self.total,
                 "hits": [hit.to_dict() for hit in self.hits]}
+
+
+@dataclass(frozen=True)
+class KeywordCandidates:
+    """What a keyword query's ranking reorders, and what the results say of it."""
+
+    candidates: list[Candidate]
+    total: int  # paragraphs holding all the query, or when none does, some of it
+    relaxed: bool  # no paragraph holds all the query
+    relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
+    question: Asked  # what the reranker knows of the query
 
 
 class Searcher:
@@ -137,21 +152,55 @@ class Searcher:
     def _search(self, query: str, limit: int, mode: str) -> SearchResults:
         tree = parse(query, mode, self._synonyms)
         statistics = self._statistics
-        ranked, total = self._run(tree, limit, query, statistics)
-        question = relaxed(query, tree) if not total and mode == "auto" else None
-        if question is not None:
-            tree, (ranked, total) = question, self._run(question, limit, query, statistics)
-        wanted = tuple(phrases(tree))
-        hits = [self._hit(rank, score, docnum, wanted, statistics.terms)
-                for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
-        return SearchResults(query, total, hits, relaxed=question is not None)
-
-    def _run(self, tree, limit: int, text: str,
-             statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
-        """(score, docnum) of the hits, best first, and the number of all matches; our own
-        errors stay out of the damage guard."""
         if isinstance(tree, Question):
-            return self._run_question(tree, limit, text, statistics)
+            ranked, total = self._run_question(tree, limit, query, statistics)
+            found, relaxed, wanted = [(score, docnum, False) for score, docnum in ranked], False, ()
+        else:
+            found, total, relaxed, wanted = self._run_keywords(tree, limit, query, statistics)
+        wanted = tuple(phrases(tree)) + wanted
+        hits = [self._hit(rank, score, docnum, wanted, statistics.terms, partial)
+                for rank, (score, docnum, partial) in enumerate(found[:limit], start=1)]
+        return SearchResults(query, total, hits, relaxed=relaxed)
+
+    def _run_keywords(self, tree, limit: int, text: str, statistics: Statistics
+                      ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
+        """(score, docnum, partial) of the hits, best first; how many paragraphs match (all the
+        words, or when none does, some); whether none does; and the words a failed phrase was
+        relaxed into."""
+        found = self._keyword_candidates(tree, limit, text, statistics)
+        with self._damage():
+            ranked = rank_keywords(found.candidates, self._text_and_title, found.question)
+        return ([(score, c.docnum, c.partial) for score, c in ranked], found.total,
+                found.relaxed, found.relaxed_into)
+
+    def _keyword_candidates(self, tree, limit: int, text: str,
+                            statistics: Statistics) -> "KeywordCandidates":
+        """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
+        paragraphs hold all the parts of a query typed without syntax, the best of those holding
+        some of them follow; where none holds any part, the parts' words are looked for."""
+        depth = max(limit, KEYWORD_DEPTH)
+        scores, tiers = self._tiered_scores(tree, statistics)
+        candidates = [Candidate(score, tiers[docnum], docnum)
+                      for score, docnum in self._best_distinct(scores, depth)]
+        parts, relaxed_into = soft_parts(text, tree), ()
+        total = len(scores)
+        if parts and len(candidates) < limit:
+            partial, total_partial = self._partial(parts, scores, depth, statistics)
+            if not scores and not partial:
+                relaxed_into = relaxed_words(parts)
+                if relaxed_into:
+                    parts = relaxed_into
+                    partial, total_partial = self._partial(parts, scores, depth, statistics)
+            candidates += partial
+            if not scores:
+                total = total_partial
+        question = self._asked_keywords(text, parts or tuple(phrases(tree)), statistics.terms)
+        return KeywordCandidates(candidates, total, not scores and bool(candidates), relaxed_into,
+                                 question)
+
+    def _tiered_scores(self, tree, statistics: Statistics) -> tuple[dict[int, float], dict[int, float]]:
+        """docnum -> score of every paragraph `tree` matches, and the tier bonuses in each score;
+        our own errors stay out of the damage guard."""
 
         def known(field_name: str, term: str) -> bool:
             with self._damage():
@@ -159,8 +208,58 @@ class Searcher:
 
         whoosh_query = to_whoosh(tree, known)
         with self._damage():
-            scores = match(self._searcher, whoosh_query, statistics)
-            return self._best_distinct(scores, limit), len(scores)
+            return tiered_match(self._searcher, whoosh_query, statistics)
+
+    def _partial(self, parts: tuple[Phrase, ...], whole: dict[int, float], depth: int,
+                 statistics: Statistics) -> tuple[list[Candidate], int]:
+        """The best `depth` distinct paragraphs holding some of `parts` but not all the query
+        (those of `whole`), and how many there are in all. They are chosen by the share of the
+        parts they hold, rarer parts weighing more and a part in the document's title counting
+        as held (a paragraph of the article 梅雨 need not say 梅雨), then by score."""
+        doc_count = self._reader.doc_count_all()
+        held: dict[int, float] = {}
+        summed: dict[int, float] = {}
+        tiered: dict[int, float] = {}
+        titled: list[tuple[float, set[int]]] = []
+        for part in parts:
+            scores, tiers = self._tiered_scores(part, statistics)
+            weight = idf(len(scores), doc_count)
+            titled.append((weight, self._in_titles(part, statistics) - scores.keys()))
+            for docnum, score in scores.items():
+                if docnum not in whole:
+                    held[docnum] = held.get(docnum, 0.0) + weight
+                    summed[docnum] = summed.get(docnum, 0.0) + score
+                    tiered[docnum] = tiered.get(docnum, 0.0) + tiers[docnum]
+        for weight, docnums in titled:
+            for docnum in docnums & held.keys():
+                held[docnum] += weight
+        total_weight = sum(weight for weight, _ in titled) or 1.0
+        # By the share held, then by score (scores stay far below a millionth of a share's step).
+        order = {docnum: share * 1e6 + summed[docnum] for docnum, share in held.items()}
+        best = self._best_distinct(order, depth)
+        return [Candidate(summed[docnum], tiered[docnum], docnum, partial=True,
+                          covered=held[docnum] / total_weight) for _, docnum in best], len(held)
+
+    def _in_titles(self, part: Phrase, statistics: Statistics) -> set[int]:
+        """The paragraphs whose document's title holds the phrase's words."""
+        query = in_title(part)
+        if query is None:
+            return set()
+        with self._damage():
+            return set(match(self._searcher, query, statistics))
+
+    def _asked_keywords(self, text: str, parts: tuple[Phrase, ...], terms: TermIndex) -> Asked:
+        """What the reranker knows of a keyword query: its phrases, weighted by the rarest word
+        in each (a phrase is at most as common as that)."""
+        with self._damage():
+            frequencies = {_normalized(part): min((terms.doc_frequency(field, term)
+                                                   for field, words in (("words", part.words),
+                                                                        ("subwords", part.subwords))
+                                                   for term in words), default=1)
+                           for part in parts}
+            doc_count = self._reader.doc_count_all()
+        return asked(text, [(part.text, _normalized(part)) for part in parts],
+                     frequencies.__getitem__, doc_count, keywords=True)
 
     def _run_question(self, tree: Question, limit: int, text: str,
                       statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
@@ -215,13 +314,13 @@ class Searcher:
         return stored["text"], stored["title"]
 
     def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...],
-             terms: TermIndex) -> Hit:
+             terms: TermIndex, partial: bool = False) -> Hit:
         with self._damage():
             stored = self._searcher.stored_fields(docnum)
             also = self._also(docnum, terms)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
-                   also=also, phrases=wanted)
+                   also=also, partial=partial, phrases=wanted)
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
@@ -237,6 +336,11 @@ class Searcher:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _normalized(phrase: Phrase) -> str:
+    """A phrase's words run together, as the reranker looks for them in a paragraph's text."""
+    return "".join(phrase.words) or phrase.folded
 
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,

@@ -12,7 +12,7 @@ from search.cli import main
 
 from .conftest import REPO, SEEDS
 
-JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "text", "snippet",
+JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "page", "partial", "text", "snippet",
                  "highlights", "also"]
 
 
@@ -51,20 +51,21 @@ def test_limit_and_no_match(run):
 
 
 def test_json_contract(run):
-    result = run("search", "--json", "--limit", "3", "ピラー2")
+    result = run("search", "--json", "--limit", "4", "ピラー2")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data) == ["query", "total", "hits"]
-    assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 3)
+    assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 4)
     for rank, hit in enumerate(data["hits"], start=1):
         assert list(hit) == JSON_HIT_KEYS
-        assert hit["rank"] == rank and isinstance(hit["score"], float)
+        assert hit["rank"] == rank and isinstance(hit["score"], float) and hit["partial"] is False
         assert hit["highlights"] and all(hit["text"][s:e] == "ピラー2" for s, e in hit["highlights"])
-    first = data["hits"][0]
-    assert (first["source"], first["line"], first["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6, 6)
-    assert first["text"] == first["snippet"] == "◆日本、「ピラー2」参加の可能性"
-    assert first["highlights"] == [[5, 9]]
-    assert first["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19}]
+    heading = next(hit for hit in data["hits"] if hit["line"] == 6)
+    assert (heading["source"], heading["paragraph"], heading["page"]) == ("001_2eb2e19b899ffa84.txt", 6, None)
+    assert heading["text"] == heading["snippet"] == "◆日本、「ピラー2」参加の可能性"
+    assert heading["highlights"] == [[5, 9]]
+    assert heading["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19,
+                                "page": None}]
 
 
 def test_index_command_rebuilds_and_summarises(run, tmp_path):

@@ -105,7 +105,7 @@ def test_each_skipped_file_is_named_with_its_reason(hostile, name, reason):
 ])
 def test_readable_files_are_decoded_and_found(hostile, query, source, line, text):
     results = search.search(query, hostile[1], limit=20)
-    hit = next(h for h in results.hits if h.source == source)
+    hit = next(h for h in results.hits if h.source == source and h.line == line)
     assert (hit.line, hit.text) == (line, text)
 
 
