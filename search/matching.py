@@ -10,9 +10,9 @@ all of them hold, a tier bonus is added to a table. The scores are Whoosh's (a t
 on many queries), but for a prefix (a one-character query's bigrams), whose Whoosh scores vary by
 segment; a node of any other kind is handed to Whoosh's own matchers.
 
-`tiered_match` also says how much of each score is tier bonus (query.TIER_BONUS: which fields a
-phrase matched in), so that a ranking can keep tiers apart and weigh the rest (BM25F) as it sees
-fit; the bonuses of what a NOT excludes are never counted.
+`tiers` says how much of the score of a few paragraphs is tier bonus (query.TIER_BONUS: which
+fields a phrase matched in), so that a ranking can keep tiers apart and weigh the rest (BM25F) as
+it sees fit; the bonuses of what a NOT excludes are never counted.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from pickle import loads
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from whoosh import formats
 from whoosh import query as q
@@ -46,14 +46,29 @@ def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = No
     return _Evaluation(searcher, statistics or Statistics(searcher)).scores(query)
 
 
-def tiered_match(searcher: Searcher, query: q.Query,
-                 statistics: Statistics | None = None) -> tuple[Scores, Scores]:
-    """`match`'s scores, and docnum -> the part of each score that is tier bonus (the bonuses of
-    the tiers its phrases matched in; 0 for a paragraph matched by readings or synonyms only)."""
+def tiers(searcher: Searcher, query: q.Query, docnums: Iterable[int],
+          statistics: Statistics | None = None) -> Scores:
+    """docnum -> the part of `match`'s score that is tier bonus, for some of the paragraphs
+    `query` matches: the bonuses of the tiers their phrases matched in (0 for a paragraph matched
+    by readings or synonyms only). Each tier is evaluated among those paragraphs only."""
     evaluation = _Evaluation(searcher, statistics or Statistics(searcher))
-    scores = evaluation.scores(query)
-    tiers = evaluation.tiers
-    return scores, {docnum: tiers.get(docnum, 0.0) for docnum in scores}
+    wanted = Wanted(set(docnums))
+    found = dict.fromkeys(wanted.docnums, 0.0)
+    for bonus in _bonuses(query):
+        for docnum in evaluation.scores(bonus.child, wanted):
+            found[docnum] += bonus.bonus
+    return found
+
+
+def _bonuses(query: q.Query) -> Iterator[Bonus]:
+    """The tier bonuses of a query tree, but those under a NOT."""
+    if type(query) is Bonus:
+        yield query
+    elif type(query) is q.AndNot:
+        yield from _bonuses(query.a)
+    else:
+        for child in query.children():
+            yield from _bonuses(child)
 
 
 class _Evaluation:
@@ -64,8 +79,6 @@ class _Evaluation:
         self.terms = statistics.terms
         self.decoded: dict[tuple[str, bytes], list[int]] = {}
         self.decoders: dict[str, Callable[[bytes], list[int]]] = {}
-        self.tiers: Scores = {}  # docnum -> tier bonuses of the phrases it matched
-        self.negated = 0  # how many NOTs the node being evaluated stands under
 
     def scores(self, query: q.Query, among: Among = None) -> Scores:
         """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
@@ -77,10 +90,7 @@ class _Evaluation:
         """Add the scores of `query`'s matches (plus `bonus` each) into `table`."""
         kind = type(query)
         if kind is Bonus:
-            found = self.scores(query.child, among)
-            _add(table, found, bonus + query.bonus)
-            if not self.negated:
-                _add(self.tiers, dict.fromkeys(found, 0.0), query.bonus)
+            self.add(query.child, table, among, bonus + query.bonus)
         elif kind is q.Term:
             score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
                       into=table, bonus=bonus, statistics=self.statistics)
@@ -113,9 +123,7 @@ class _Evaluation:
             return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
             wanted = self.scores(query.a, among)
-            self.negated += 1
             unwanted = self.scores(query.b, Wanted(wanted.keys())) if wanted else {}
-            self.negated -= 1
             return {docnum: score for docnum, score in wanted.items() if docnum not in unwanted}
         return self.whoosh(query, among)
 

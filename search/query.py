@@ -13,8 +13,8 @@ content words may match, ranked by BM25; `mode="auto"` recognizes one by its end
 A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as a substring of the
 folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
 by reading. A substring that begins or ends with a Latin letter or a digit matches only where it
-does not run on into more letters (digits) there, as a word would: AI does not find Air, 2 does not
-find 2024, PAC finds PAC-3 and PAC3. Synonym expansions rank below every literal match. A run of words (or sub-words) is
+does not run on into more letters (digits) there, as a word would: AI does not find Air, 2 does
+not find 2024, PAC finds PAC-3 and PAC3. Synonym expansions rank below every literal match. A run of words (or sub-words) is
 looked up as the pairs of neighbours it holds when all of them are common words (analysis.pairs),
 and scored by how often those pairs occur rather than by its words one by one.
 """
@@ -166,8 +166,8 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
 def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
     """For phrases that no paragraph holds, any of them at all, their whole content words to look
     for instead (日米同盟強化 → 日米 / 同盟 / 強化), leaving out what a word alone would not mean:
-    single kana, letters and symbols, and numbers (ピラー2 → ピラー, never 2). Empty when that
-    leaves nothing new."""
+    single characters (kana, letters, symbols, and 人 of あの人, which would find every 人) and
+    numbers (ピラー2 → ピラー, never 2). Empty when that leaves nothing new."""
     words: dict[str, Phrase] = {}
     for phrase in phrases:
         content = analyze(phrase.text, content_only=True)
@@ -182,10 +182,11 @@ def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
 
 
 def _means_something_alone(surface: str) -> bool:
+    """Not a single character (a kana, a letter, a symbol, or 人 of あの人: in every other
+    paragraph), not a number, not punctuation."""
     folded = fold(surface)
-    if folded.isdigit() or not any(unicodedata.category(char)[0] in "LN" for char in folded):
-        return False
-    return len(folded) > 1 or unicodedata.name(folded, "").startswith("CJK UNIFIED IDEOGRAPH")
+    return len(folded) > 1 and not folded.isdigit() and any(
+        unicodedata.category(char)[0] in "LN" for char in folded)
 
 
 def looks_like_question(text: str) -> bool:
@@ -420,8 +421,14 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None):
     return q.AndNot(positive, q.Or(unwanted)) if unwanted else positive
 
 
-def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True):
-    tier = TIER_BONUS if literal else {}
+def untiered(phrase: Phrase, lexicon: Lexicon | None = None):
+    """The phrase's Whoosh query scored by BM25F alone, without tier bonuses."""
+    return _phrase_query(phrase, lexicon, tiers={})
+
+
+def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True,
+                  tiers: dict[str, float] = TIER_BONUS):
+    tier = tiers if literal else {}
     boost = 1.0 if literal else EXPANSION_BOOST
     parts = [
         _tiered(_sequence("words", phrase.words, WORD_BOOST * boost, phrase.slop),

@@ -18,16 +18,16 @@ from typing import Iterable
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import Statistics, score_any
-from .matching import match, tiered_match
+from .matching import match, tiers
 from .postings import TermIndex, live_docnums
 from .query import (Phrase, Question, Synonyms, in_title, parse, phrases, question_terms,
-                    relaxed_words, soft_parts, to_whoosh)
+                    relaxed_words, soft_parts, to_whoosh, untiered)
 from .rerank import Asked, Candidate, asked, idf, rank_keywords, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
-KEYWORD_DEPTH = 50  # how many of the best paragraphs holding all (or some) keywords are reordered
+KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
 
 
 @dataclass(frozen=True, order=True)
@@ -174,71 +174,75 @@ class Searcher:
                 found.relaxed, found.relaxed_into)
 
     def _keyword_candidates(self, tree, limit: int, text: str,
-                            statistics: Statistics) -> "KeywordCandidates":
+                            statistics: Statistics) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
         paragraphs hold all the parts of a query typed without syntax, the best of those holding
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
-        scores, tiers = self._tiered_scores(tree, statistics)
-        candidates = [Candidate(score, tiers[docnum], docnum)
-                      for score, docnum in self._best_distinct(scores, depth)]
+        query = self._whoosh(tree, statistics)
+        scores = self._match(query, statistics)
+        best = self._best_distinct(scores, depth)
+        tiers = self._tiers(query, [docnum for _, docnum in best], statistics)
+        candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         parts, relaxed_into = soft_parts(text, tree), ()
-        total = len(scores)
-        if parts and len(candidates) < limit:
+        partial, total_partial = [], 0
+        if len(parts) > 1 and len(candidates) < limit:
             partial, total_partial = self._partial(parts, scores, depth, statistics)
-            if not scores and not partial:
-                relaxed_into = relaxed_words(parts)
-                if relaxed_into:
-                    parts = relaxed_into
-                    partial, total_partial = self._partial(parts, scores, depth, statistics)
-            candidates += partial
-            if not scores:
-                total = total_partial
+        if parts and not scores and not partial:  # no paragraph holds any part: their words
+            relaxed_into = relaxed_words(parts)
+            if relaxed_into:
+                parts = relaxed_into
+                partial, total_partial = self._partial(parts, scores, depth, statistics)
+        candidates += partial
+        total = len(scores) or total_partial
         question = self._asked_keywords(text, parts or tuple(phrases(tree)), statistics.terms)
         return KeywordCandidates(candidates, total, not scores and bool(candidates), relaxed_into,
                                  question)
 
-    def _tiered_scores(self, tree, statistics: Statistics) -> tuple[dict[int, float], dict[int, float]]:
-        """docnum -> score of every paragraph `tree` matches, and the tier bonuses in each score;
-        our own errors stay out of the damage guard."""
+    def _whoosh(self, tree, statistics: Statistics, tiered: bool = True):
+        """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
+        kana phrases matching the readings the index holds."""
 
         def known(field_name: str, term: str) -> bool:
             with self._damage():
                 return (field_name, term) in statistics.terms
 
-        whoosh_query = to_whoosh(tree, known)
+        return to_whoosh(tree, known) if tiered else untiered(tree, known)
+
+    def _match(self, query, statistics: Statistics) -> dict[int, float]:
         with self._damage():
-            return tiered_match(self._searcher, whoosh_query, statistics)
+            return match(self._searcher, query, statistics)
+
+    def _tiers(self, query, docnums: list[int], statistics: Statistics) -> dict[int, float]:
+        with self._damage():
+            return tiers(self._searcher, query, docnums, statistics)
 
     def _partial(self, parts: tuple[Phrase, ...], whole: dict[int, float], depth: int,
                  statistics: Statistics) -> tuple[list[Candidate], int]:
         """The best `depth` distinct paragraphs holding some of `parts` but not all the query
         (those of `whole`), and how many there are in all. They are chosen by the share of the
         parts they hold, rarer parts weighing more and a part in the document's title counting
-        as held (a paragraph of the article 梅雨 need not say 梅雨), then by score."""
+        as held (a paragraph of the article 梅雨 need not say 梅雨), then by BM25F."""
         doc_count = self._reader.doc_count_all()
         held: dict[int, float] = {}
         summed: dict[int, float] = {}
-        tiered: dict[int, float] = {}
-        titled: list[tuple[float, set[int]]] = []
+        weights, titled = [], []
         for part in parts:
-            scores, tiers = self._tiered_scores(part, statistics)
-            weight = idf(len(scores), doc_count)
-            titled.append((weight, self._in_titles(part, statistics) - scores.keys()))
+            scores = self._match(self._whoosh(part, statistics, tiered=False), statistics)
+            weights.append(idf(len(scores), doc_count))
+            titled.append(self._in_titles(part, statistics) - scores.keys())
             for docnum, score in scores.items():
                 if docnum not in whole:
-                    held[docnum] = held.get(docnum, 0.0) + weight
+                    held[docnum] = held.get(docnum, 0.0) + weights[-1]
                     summed[docnum] = summed.get(docnum, 0.0) + score
-                    tiered[docnum] = tiered.get(docnum, 0.0) + tiers[docnum]
-        for weight, docnums in titled:
+        for weight, docnums in zip(weights, titled):
             for docnum in docnums & held.keys():
                 held[docnum] += weight
-        total_weight = sum(weight for weight, _ in titled) or 1.0
+        total_weight = sum(weights) or 1.0
         # By the share held, then by score (scores stay far below a millionth of a share's step).
         order = {docnum: share * 1e6 + summed[docnum] for docnum, share in held.items()}
-        best = self._best_distinct(order, depth)
-        return [Candidate(summed[docnum], tiered[docnum], docnum, partial=True,
-                          covered=held[docnum] / total_weight) for _, docnum in best], len(held)
+        return [Candidate(summed[docnum], 0.0, docnum, partial=True, covered=held[docnum] / total_weight)
+                for _, docnum in self._best_distinct(order, depth)], len(held)
 
     def _in_titles(self, part: Phrase, statistics: Statistics) -> set[int]:
         """The paragraphs whose document's title holds the phrase's words."""
