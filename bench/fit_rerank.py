@@ -34,7 +34,9 @@ from common import (DEFAULT_SHARED, LIMIT, comma_list, import_kensaku, kensaku_b
 from evaluate import KINDS, SETS, load_relevant, matches
 from keywords import keyword_queries
 
-Rows = list[tuple[Any, Any, bool]]  # (rerank.Signals, what the order needs besides, relevant?)
+# (rerank.Signals, what the order needs besides, relevant?): for a question (score, docnum, whether
+# its text holds a word), for keywords the rerank.Candidate.
+Rows = list[tuple[Any, Any, bool]]
 
 
 def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
@@ -47,8 +49,8 @@ def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
     if not isinstance(tree, Question):
         return None
     statistics = searcher._statistics  # noqa: SLF001
-    best, _total = searcher._question_candidates(tree, search.results.RERANK_DEPTH,  # noqa: SLF001
-                                                 statistics)
+    best, _total, by_title = searcher._question_candidates(tree, search.results.RERANK_DEPTH,  # noqa: SLF001
+                                                           statistics)
     if not best:
         return []
     understood = searcher._asked(tree, question, statistics.terms)  # noqa: SLF001
@@ -57,7 +59,8 @@ def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
     for score, docnum in best:
         stored = searcher._searcher.stored_fields(docnum)  # noqa: SLF001
         relevant = any(matches((stored["source"], stored["line"]), span) for span in spans)
-        rows.append((signals(score / top, stored["text"], stored["title"], understood), (score, docnum), relevant))
+        rows.append((signals(score / top, stored["text"], stored["title"], understood),
+                     (score, docnum, docnum not in by_title), relevant))
     return rows
 
 
@@ -111,7 +114,7 @@ def ordered(kind: str, rows: Rows, weights) -> list[bool]:
     values = [combine(one, weights) for one, _, _ in rows]
     relevant = {id(extra): hit for _, extra, hit in rows}
     if kind == "question":
-        order = question_order([extra for _, extra, _ in rows], values, [one for one, _, _ in rows])
+        order = question_order([extra for _, extra, _ in rows], values, [extra[2] for _, extra, _ in rows])
         return [relevant[id(extra)] for extra, _ in order]
     return [relevant[id(candidate)] for _, candidate in keyword_order([extra for _, extra, _ in rows], values)]
 

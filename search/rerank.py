@@ -122,7 +122,7 @@ class Weights:
 # Fitted by bench/fit_rerank.py; dividing by `plain` favours rare words over common ones.
 QUESTION = Weights(
     log={"share": (0.5, 0.0), "covered": (1.5, 0.05), "plain": (-0.75, 0.05), "sentence": (2.25, 0.2)},
-    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2, "defines": 0.5})
+    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2, "defines": 1.0})
 KEYWORDS = Weights(
     log={"share": (0.5, 0.0), "covered": (2.0, 0.05), "plain": (-0.75, 0.05), "sentence": (1.75, 0.2)},
     linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 0.5, "heading": -1.2, "defines": 0.5})
@@ -217,22 +217,26 @@ def _places(word: QuestionWord, text: str) -> list[int]:
 
 
 def rerank(ranked: list[tuple[float, int]], paragraph: Callable[[int], tuple[str, str]],
-           question: Asked, weights: Weights = QUESTION) -> list[tuple[float, int]]:
+           question: Asked, holds: Callable[[int], bool] | None = None,
+           weights: Weights = QUESTION) -> list[tuple[float, int]]:
     """(score, docnum) pairs reordered by `answer_score`; `paragraph` gives a docnum's
-    (text, title)."""
+    (text, title), `holds` whether its text holds one of the question's words (by default,
+    whether one is spelled in it)."""
     if not ranked:
         return []
     top = ranked[0][0] or 1.0
     found = [signals(score / top, *paragraph(docnum), question) for score, docnum in ranked]
+    held = [holds(docnum) if holds else one.plain > 0 for (_, docnum), one in zip(ranked, found)]
     return [(score, docnum) for (_, docnum), score in
-            question_order(ranked, [combine(one, weights) for one in found], found)]
+            question_order(ranked, [combine(one, weights) for one in found], held)]
 
 
 def question_order(ranked: list[tuple[float, int]], values: list[float],
-                   found: list[Signals]) -> list[tuple[tuple[float, int], float]]:
+                   held: list[bool]) -> list[tuple[tuple[float, int], float]]:
     """(BM25F's (score, docnum), answer score) best first: by answer score, but a paragraph
-    holding none of the question's words (lifted by its title alone) after all the others."""
-    order = sorted(range(len(ranked)), key=lambda i: (found[i].plain == 0.0, -values[i]))
+    holding none of the question's words (`held`; lifted by its title alone) after all the
+    others."""
+    order = sorted(range(len(ranked)), key=lambda i: (not held[i], -values[i]))
     return [(ranked[i], values[i]) for i in order]
 
 

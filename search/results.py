@@ -268,19 +268,32 @@ class Searcher:
     def _run_question(self, tree: Question, limit: int, text: str,
                       statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        best, total = self._question_candidates(tree, max(limit, RERANK_DEPTH), statistics)
+        best, total, by_title = self._question_candidates(tree, max(limit, RERANK_DEPTH), statistics)
         question = self._asked(tree, text, statistics.terms)
         with self._damage():
             paragraphs = {docnum: self._text_and_title(docnum) for _, docnum in best}
-        return rerank(best, paragraphs.__getitem__, question), total
+        return rerank(best, paragraphs.__getitem__, question,
+                      lambda docnum: docnum not in by_title), total
 
-    def _question_candidates(self, tree: Question, depth: int,
-                             statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
-        """BM25F's best `depth` distinct paragraphs (score, docnum), and how many match."""
+    def _question_candidates(self, tree: Question, depth: int, statistics: Statistics
+                             ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
+        paragraphs match by their document's title alone, holding none of the question's words
+        (or sub-words) as the index found them (変わった holds 変わる)."""
         terms = question_terms(tree)
         with self._damage():
-            scores = score_any(self._searcher, terms, statistics=statistics)
-            return self._best_distinct(scores, depth), len(scores)
+            scores = score_any(self._searcher, [t for t in terms if t[0] != "context"],
+                               statistics=statistics)
+            titles = score_any(self._searcher, [t for t in terms if t[0] == "context"],
+                               statistics=statistics)
+        by_title = set()
+        for docnum, score in titles.items():
+            if docnum in scores:
+                scores[docnum] += score
+            else:
+                scores[docnum] = score
+                by_title.add(docnum)
+        return self._best_distinct(scores, depth), len(scores), by_title
 
     def _asked(self, tree: Question, text: str, terms: TermIndex) -> Asked:
         with self._damage():
