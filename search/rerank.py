@@ -35,8 +35,9 @@ LONG_CHARS = 400  # the length signal grows up to this many characters
 _SENTENCES = re.compile(r"[^。！？!?]+[。！？!?]*")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 # A citation: a quoted title, after a short source and date at most (47 NEWS『…』。,
-# ウィキニュース、2005年11月14日"…"。).
-_CITATION = re.compile(r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$')
+# ウィキニュース、2005年11月14日"…"。), or a source and its date (朝日新聞社、2010年3月27日。).
+_CITATION = re.compile(r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$'
+                       r"|^[^。]{1,40}、\s*\d{4}年\d{1,2}月\d{1,2}日\s*(?:[（(][^）)]{0,20}[）)])?[。.]?$")
 # Bigrams with kana or punctuation say little about what a question asks.
 _WEAK_BIGRAM = re.compile(r"[\u3040-\u309f、。？！?!「」・（）()\s]")
 # What a 「XとはYか」 question asks to define: X, before とは or って at the start.
@@ -143,7 +144,7 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
         sentence_bigrams=max(_bigram_share(question, s) for s in sentences),
         bigrams=_bigram_share(question, folded),
         near=_near_share(question, folded),
-        heading=float(_is_heading(text.strip())),
+        heading=float(is_heading(text)),
         title=_weight(question, in_title),
         length=min(len(text), LONG_CHARS) / LONG_CHARS,
         defines=float(any(_defines(spellings, folded) for spellings in question.defined)))
@@ -163,8 +164,16 @@ def answer_score(share: float, text: str, title: str, question: Asked,
     return combine(signals(share, text, title, question), weights)
 
 
-def _is_heading(text: str) -> bool:
+def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
+    """The first `depth` of a pool of (score, docnum) pairs, best first, taking paragraphs of
+    content before headings, navigation lines and citations (which BM25's length normalisation
+    puts first: they are short), each in the pool's order."""
+    return sorted(pool, key=lambda pair: is_heading(text(pair[1])))[:depth]
+
+
+def is_heading(text: str) -> bool:
     """A heading, a navigation line or a citation: what introduces or sources a text, not it."""
+    text = text.strip()
     return (len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)) or bool(_CITATION.match(text))
 
 

@@ -22,12 +22,13 @@ from .matching import match, tiers
 from .postings import TermIndex, live_docnums
 from .query import (Phrase, Question, Synonyms, in_title, parse, phrases, question_terms,
                     relaxed_words, soft_parts, to_whoosh, untiered)
-from .rerank import Asked, Candidate, asked, idf, rank_keywords, rerank
+from .rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
 DEFAULT_LIMIT = 10
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
 KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
+KEYWORD_POOL = 50  # of how many of them those are chosen, content before headings and citations
 
 
 @dataclass(frozen=True, order=True)
@@ -181,7 +182,7 @@ class Searcher:
         depth = max(limit, KEYWORD_DEPTH)
         query = self._whoosh(tree, statistics)
         scores = self._match(query, statistics)
-        best = self._best_distinct(scores, depth)
+        best = self._content_first(self._best_distinct(scores, max(depth, KEYWORD_POOL)), depth)
         tiers = self._tiers(query, [docnum for _, docnum in best], statistics)
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         parts, relaxed_into = soft_parts(text, tree), ()
@@ -241,8 +242,13 @@ class Searcher:
         total_weight = sum(weights) or 1.0
         # By the share held, then by score (scores stay far below a millionth of a share's step).
         order = {docnum: share * 1e6 + summed[docnum] for docnum, share in held.items()}
+        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth)
         return [Candidate(summed[docnum], 0.0, docnum, partial=True, covered=held[docnum] / total_weight)
-                for _, docnum in self._best_distinct(order, depth)], len(held)
+                for _, docnum in best], len(held)
+
+    def _content_first(self, pool: list[tuple[float, int]], depth: int) -> list[tuple[float, int]]:
+        with self._damage():
+            return content_first(pool, lambda docnum: self._text_and_title(docnum)[0], depth)
 
     def _in_titles(self, part: Phrase, statistics: Statistics) -> set[int]:
         """The paragraphs whose document's title holds the phrase's words."""
