@@ -538,21 +538,29 @@ def _tiered(query, bonus: float | None):
     return Bonus(query, bonus)
 
 
-class Bonus(WrappingQuery):
-    """Adds a constant to the score of every match of the wrapped query."""
+class _Setting(WrappingQuery):
+    """A wrapping query with one setting of its own, compared and rewrapped with its child."""
 
-    def __init__(self, child, bonus: float) -> None:
+    def __init__(self, child, setting) -> None:
         WrappingQuery.__init__(self, child)
-        self.bonus = bonus
+        self.setting = setting
 
     def __eq__(self, other):
-        return type(other) is type(self) and (self.child, self.bonus) == (other.child, other.bonus)
+        return type(other) is type(self) and (self.child, self.setting) == (other.child, other.setting)
 
     def __hash__(self):
-        return hash(self.child) ^ hash(self.bonus)
+        return hash(self.child) ^ hash(self.setting)
 
     def _rewrap(self, child):
-        return Bonus(child, self.bonus)
+        return type(self)(child, self.setting)
+
+
+class Bonus(_Setting):
+    """Adds a constant (`bonus`) to the score of every match of the wrapped query."""
+
+    @property
+    def bonus(self) -> float:
+        return self.setting
 
     def matcher(self, searcher, context=None):
         inner = self.child.matcher(searcher, context)
@@ -585,22 +593,14 @@ class _BonusMatcher(matching.WrappingMatcher):
         return self.child.score() + self.bonus
 
 
-class Bounded(WrappingQuery):
+class Bounded(_Setting):
     """The wrapped query's matches (a substring's bigrams) in paragraphs where the substring
-    stands at least once at Latin word boundaries (`at_word_bounds`), judged on the stored text."""
+    (`folded`) stands at least once at Latin word boundaries (`at_word_bounds`), judged on the
+    stored text."""
 
-    def __init__(self, child, folded: str) -> None:
-        WrappingQuery.__init__(self, child)
-        self.folded = folded
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.child, self.folded) == (other.child, other.folded)
-
-    def __hash__(self):
-        return hash(self.child) ^ hash(self.folded)
-
-    def _rewrap(self, child):
-        return Bounded(child, self.folded)
+    @property
+    def folded(self) -> str:
+        return self.setting
 
     def admits(self, text: str) -> bool:
         """Whether the substring stands at word boundaries somewhere in `text`."""

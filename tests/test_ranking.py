@@ -46,8 +46,10 @@ def test_citation_lines_rank_below_the_article_they_source(tmp_path):
                   "小惑星探査機「はやぶさ」が3月27日、地球へ接近する軌道に入った。\n"
                   "宇宙航空研究開発機構は同日、軌道変更に用いられていた「はやぶさ」のイオンエンジンを停止した。\n"
                   "47 NEWS『小惑星探査機はやぶさ、地球へ軌道変更に成功』。\n"
-                  "ウィキニュース、2005年11月14日\"探査機はやぶさ、小惑星「糸川」に着陸していた\"。\n")
-    assert [hit.line for hit in search.search("はやぶさ", ix).hits] == [2, 3, 1, 4, 5]
+                  "ウィキニュース、2005年11月14日\"探査機はやぶさ、小惑星「糸川」に着陸していた\"。\n"
+                  "はやぶさ通信社、2010年3月27日。\n")
+    ranked = [hit.line for hit in search.search("はやぶさ", ix).hits]
+    assert ranked[:2] == [2, 3] and sorted(ranked[2:]) == [1, 4, 5, 6]
 
 
 def test_words_standing_together_rank_above_words_apart(tmp_path):
