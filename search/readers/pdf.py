@@ -25,6 +25,7 @@ starts. Headings are short lines set larger or bolder than the body text.
 
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 import unicodedata
@@ -138,21 +139,15 @@ def _metadata_title(document) -> str | None:
 
 # --- 1. page → glyphs -------------------------------------------------------------------------
 
-@dataclass
 class _Glyph:
     """A character and its box (the font's em box, not the ink) on the page as displayed:
-    x from its left edge, `top` and `bottom` down from its top edge."""
+    x from its left edge, `top` and `bottom` down from its top edge; `index` is PDFium's."""
 
-    char: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    index: int  # PDFium's index of the character on its text page
+    __slots__ = ("char", "x0", "top", "x1", "bottom", "index", "is_space")
 
-    @property
-    def is_space(self) -> bool:
-        return self.char == " "
+    def __init__(self, char: str, x0: float, top: float, x1: float, bottom: float, index: int = -1):
+        self.char, self.index, self.is_space = char, index, char == " "
+        self.x0, self.top, self.x1, self.bottom = x0, top, x1, bottom
 
 
 def _page_glyphs(page, text_page) -> list[_Glyph]:
@@ -163,16 +158,7 @@ def _page_glyphs(page, text_page) -> list[_Glyph]:
     to_display = _display_transform(page)
     rect = pdfium.FS_RECTF()
     glyphs: list[_Glyph] = []
-    high_surrogate = 0
-    for index in range(pdfium.FPDFText_CountChars(text_page)):
-        code = pdfium.FPDFText_GetUnicode(text_page, index)
-        if 0xD800 <= code < 0xDC00:
-            high_surrogate = code
-            continue
-        if 0xDC00 <= code < 0xE000 and high_surrogate:
-            code = 0x10000 + ((high_surrogate - 0xD800) << 10) + (code - 0xDC00)
-        high_surrogate = 0
-        char = chr(code)
+    for index, char in _page_chars(text_page):
         if char in "\r\n":
             continue
         if char.isspace():
@@ -181,10 +167,24 @@ def _page_glyphs(page, text_page) -> list[_Glyph]:
             continue
         pdfium.FPDFText_GetLooseCharBox(text_page, index, rect)
         x0, top, x1, bottom = to_display(rect.left, rect.top, rect.right, rect.bottom)
-        glyph = _Glyph(char, x0, top, x1, bottom, index)
-        if glyph.is_space or (x1 > x0 and bottom > top):
-            glyphs.append(glyph)
+        if char == " " or (x1 > x0 and bottom > top):
+            glyphs.append(_Glyph(char, x0, top, x1, bottom, index))
     return glyphs
+
+
+def _page_chars(text_page) -> Iterator[tuple[int, str]]:
+    """PDFium's characters of a page with their indices, a hyphen it marked at a line's end
+    (U+0002, or U+FFFE in its text) as a hyphen."""
+    import pypdfium2.raw as pdfium
+
+    count = pdfium.FPDFText_CountChars(text_page)
+    text = text_page.get_text_range(0, count) if count else ""
+    if len(text) == count:  # one UTF-16 unit a character: read them all at once
+        codes = (ord(char) for char in text)
+    else:
+        codes = (pdfium.FPDFText_GetUnicode(text_page, index) for index in range(count))
+    for index, code in enumerate(codes):
+        yield index, "-" if code in (0x2, 0xFFFE) else chr(code)
 
 
 def _display_transform(page) -> Callable[[float, float, float, float], tuple]:
@@ -218,13 +218,14 @@ class _Line:
         self.weight = _NORMAL_WEIGHT
         self._box: tuple[float, float, float, float] | None = None
         self._size: float | None = None
+        self._marks: list[_Glyph] | None = None
 
     def add(self, glyphs: list[_Glyph]) -> None:
         self.glyphs.extend(glyphs)
         self.changed()
 
     def changed(self) -> None:
-        self._box = self._size = None
+        self._box = self._size = self._marks = None
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -259,7 +260,9 @@ class _Line:
 
     @property
     def marks(self) -> list[_Glyph]:
-        return [glyph for glyph in self.glyphs if not glyph.is_space]
+        if self._marks is None:
+            self._marks = [glyph for glyph in self.glyphs if not glyph.is_space]
+        return self._marks
 
     @property
     def size(self) -> float:
@@ -327,27 +330,31 @@ def _runs(glyphs: list[_Glyph], vertical_page: bool) -> list[_Line]:
     """Glyphs in drawing order cut into runs that each follow one line; a space stays with the
     run it falls in, none at its ends."""
     runs: list[_Line] = []
+    last: _Glyph | None = None  # the last run's last glyph that is not a space
     for glyph in glyphs:
         if glyph.is_space:
             if runs and not runs[-1].glyphs[-1].is_space:
                 runs[-1].glyphs.append(glyph)
-        elif runs and _continues(runs[-1], glyph, vertical_page):
+        elif last is not None and _continues(runs[-1], last, glyph, vertical_page):
             runs[-1].glyphs.append(glyph)
+            last = glyph
         else:
             runs.append(_Line([glyph]))
+            last = glyph
     for run in runs:
         while run.glyphs[-1].is_space:
             run.glyphs.pop()
+        run.changed()
     return runs
 
 
-def _continues(line: _Line, glyph: _Glyph, vertical_page: bool) -> bool:
-    last = next(glyph for glyph in reversed(line.glyphs) if not glyph.is_space)
+def _continues(run: _Line, last: _Glyph, glyph: _Glyph, vertical_page: bool) -> bool:
+    """Whether `glyph` follows the run's last glyph along the run's direction (or, while that
+    is open, either direction), close enough; the run takes that direction."""
     for vertical in (vertical_page, not vertical_page):
-        if line.vertical in (None, vertical) and _follows(
+        if run.vertical in (None, vertical) and _follows(
                 last, glyph, vertical, _max_gap(vertical, vertical_page)):
-            line.vertical = vertical
-            line.changed()
+            run.vertical = vertical
             return True
     return False
 
@@ -360,13 +367,13 @@ def _follows(last: _Glyph, glyph: _Glyph, vertical: bool, max_gap: float) -> boo
     """Whether `glyph` stands next along a line after `last`, at most `max_gap` ems on."""
     if vertical:
         size = min(last.x1 - last.x0, glyph.x1 - glyph.x0)
-        return (_overlap(last.x0, last.x1, glyph.x0, glyph.x1) >= SAME_LINE_OVERLAP
-                and -0.5 * size <= glyph.top - last.bottom <= max_gap * size
-                and glyph.bottom > last.bottom)
+        gap = glyph.top - last.bottom
+        return (-0.5 * size <= gap <= max_gap * size and glyph.bottom > last.bottom
+                and _overlap(last.x0, last.x1, glyph.x0, glyph.x1) >= SAME_LINE_OVERLAP)
     size = min(last.bottom - last.top, glyph.bottom - glyph.top)
-    return (_overlap(last.top, last.bottom, glyph.top, glyph.bottom) >= SAME_LINE_OVERLAP
-            and -0.5 * size <= glyph.x0 - last.x1 <= max_gap * size
-            and glyph.x1 > last.x1)
+    gap = glyph.x0 - last.x1
+    return (-0.5 * size <= gap <= max_gap * size and glyph.x1 > last.x1
+            and _overlap(last.top, last.bottom, glyph.top, glyph.bottom) >= SAME_LINE_OVERLAP)
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -431,19 +438,31 @@ def _order_glyphs(line: _Line) -> None:
     line.glyphs = [glyph for unit in units for glyph in unit]
     while line.glyphs and line.glyphs[0].is_space:
         line.glyphs.pop(0)
+    line.changed()
 
 
 def _drop_ruby(lines: list[_Line]) -> list[_Line]:
     """Lines of small glyphs set right beside a larger line, over the stretch of it they read,
     are ruby: the text is read without them."""
     largest = max((line.size for line in lines), default=0.0)
-    candidates = [line for line in lines if line.size <= RUBY_SIZE_RATIO * largest]
-    ruby = {id(small) for small in candidates if any(_reads(small, big) for big in lines)}
+    reach = RUBY_DISTANCE * largest
+    by_top = sorted((line.top, id(line), line) for line in lines if line.vertical is False)
+    by_right = sorted((line.x1, id(line), line) for line in lines if line.vertical)
+    ruby = set()
+    for small in lines:
+        if small.size > RUBY_SIZE_RATIO * largest:
+            continue
+        edge, near = (small.x0, by_right) if small.vertical else (small.bottom, by_top)
+        start = bisect.bisect_left(near, (edge - reach,))
+        stop = bisect.bisect_right(near, (edge + reach, float("inf")))
+        if any(_reads(small, big) for _, _, big in near[start:stop]):
+            ruby.add(id(small))
     return [line for line in lines if id(line) not in ruby]
 
 
 def _reads(small: _Line, big: _Line) -> bool:
-    if big is small or small.size > RUBY_SIZE_RATIO * big.size or len(small.marks) > len(big.marks):
+    if (big is small or big.vertical != small.vertical or small.size > RUBY_SIZE_RATIO * big.size
+            or len(small.marks) > len(big.marks)):
         return False
     reach = RUBY_DISTANCE * big.size
     if big.vertical:
@@ -454,7 +473,8 @@ def _reads(small: _Line, big: _Line) -> bool:
 
 
 def _font_weight(text_page, index: int) -> int:
-    """A font's weight, 1 to 9, from its name (HiraKakuProN-W6, Ryumin-Bold); 4 if it says none."""
+    """A font's weight from its name (HiraKakuProN-W6, Ryumin-Bold): 4 for regular or unsaid,
+    up to 9."""
     import ctypes
 
     import pypdfium2.raw as pdfium
@@ -464,8 +484,8 @@ def _font_weight(text_page, index: int) -> int:
     length = pdfium.FPDFText_GetFontInfo(text_page, index, buffer, len(buffer), ctypes.byref(flags))
     name = buffer.raw[:max(length - 1, 0)].decode("utf-8", "replace")
     number = _FONT_WEIGHT_NUMBER.search(name)
-    if number:
-        return min(int(number.group(1)), 9)
+    if number:  # W3 is a Japanese font's regular weight, W5 its medium, W6 its bold
+        return min(max(int(number.group(1)), _NORMAL_WEIGHT), 9)
     return 7 if _BOLD_FONT.search(name) else _NORMAL_WEIGHT
 
 
@@ -753,6 +773,8 @@ def _body_style(pages: list[_Page]) -> _BodyStyle:
             count = len(_JAPANESE.findall(line.text)) or len(line.marks) / 1000
             sizes[round(line.size, 1)] = sizes.get(round(line.size, 1), 0) + count
             weights[line.weight] = weights.get(line.weight, 0) + count
+    if not sizes:
+        return _BodyStyle(1.0, _NORMAL_WEIGHT)
     return _BodyStyle(max(sizes, key=sizes.__getitem__), max(weights, key=weights.__getitem__))
 
 
