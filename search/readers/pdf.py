@@ -42,6 +42,8 @@ SAME_LINE_OVERLAP = 0.5
 # stand this close (footnote numbers one below the other are no column of text).
 MAX_GLYPH_GAP = 1.0
 TIGHT_GLYPH_GAP = 0.35
+# Glyphs of a line this many ems apart are words apart, where PDFium put no space between them.
+WORD_GAP = 0.3
 # A line at most this share of the size of a line right beside it (above a horizontal line,
 # right of a vertical one: within this many of its ems), over the same stretch, is ruby.
 RUBY_SIZE_RATIO = 0.62
@@ -66,8 +68,10 @@ SIZE_CHANGE = 1.15
 HEADING_MAX_LINES = 2
 HEADING_MAX_CHARS = 60
 HEADING_SIZE = 1.12
-# Furniture: the lines nearest the top and the bottom of a page that may be running heads.
+# Furniture: the lines nearest the top and the bottom of a page that may be running heads, and
+# how far apart (a share of the page's height) the same running head stands on two pages.
 EDGE_LINES = 2
+SAME_HEIGHT = 0.02
 
 NO_TEXT_LAYER = "it has no text layer (a scanned image?)"
 
@@ -75,6 +79,7 @@ _JAPANESE_CHARS = ("\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\
                    "\ufe10-\ufe1f\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6")
 _JAPANESE = re.compile(f"[{_JAPANESE_CHARS}]")
 _SPACE_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE_CHARS}]) +(?=[{_JAPANESE_CHARS}])")
+_LEADER_DOTS = re.compile(r" ?(?:[.．・･…‥] ?){4,}")
 _LIST_MARKER = re.compile(r"^(?:[・•●○■□◆◇▪◦※＊*]|[（(][0-9０-９a-zａ-ｚ一二三四五六七八九十]{1,3}[）)]"
                           r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=\D)))")
 _PAGE_NUMBER = re.compile(r"^[-－–—‐(（\[［]?\s*(?:p\.?|page|ページ)?\s*(?:[0-9０-９]+|[ivxlcdm]+)"
@@ -266,9 +271,11 @@ class _Line:
 
     @property
     def size(self) -> float:
-        """The median glyph size across the line (for a single glyph, its smaller side)."""
+        """The median glyph size across the line (for a single glyph, its smaller side), of its
+        Japanese glyphs if it has some: their em boxes are the font size, where a Latin font's
+        box is taller by its ascent and descent."""
         if self._size is None:
-            marks = self.marks
+            marks = [g for g in self.marks if _JAPANESE.match(g.char)] or self.marks
             if self.vertical is None:
                 extents = [min(g.x1 - g.x0, g.bottom - g.top) for g in marks]
             elif self.vertical:
@@ -280,9 +287,21 @@ class _Line:
 
     @property
     def text(self) -> str:
-        """The line's text, runs of spaces as one, none between Japanese characters."""
-        text = re.sub(" +", " ", "".join(glyph.char for glyph in self.glyphs)).strip()
-        return _SPACE_BETWEEN_JAPANESE.sub("", text)
+        """The line's text: a space where glyphs stand apart, runs of spaces as one, none
+        between Japanese characters, a row of leader dots as one ellipsis."""
+        chars: list[str] = []
+        previous: _Glyph | None = None
+        for glyph in self.glyphs:
+            if not glyph.is_space and previous is not None and self._apart(previous, glyph):
+                chars.append(" ")
+            chars.append(glyph.char)
+            previous = None if glyph.is_space else glyph
+        text = re.sub(" +", " ", "".join(chars)).strip()
+        return _LEADER_DOTS.sub(" … ", _SPACE_BETWEEN_JAPANESE.sub("", text))
+
+    def _apart(self, a: _Glyph, b: _Glyph) -> bool:
+        gap = (b.top - a.bottom) if self.vertical else (b.x0 - a.x1)
+        return gap > WORD_GAP * self.size
 
 
 @dataclass
@@ -493,16 +512,22 @@ def _font_weight(text_page, index: int) -> int:
 
 def _drop_furniture(pages: list[_Page]) -> None:
     """Drop running headers and footers, side tabs and page numbers: a line at a page's edge
-    whose text (digits aside) stands at an edge of another page, and a lone page number at the
-    top or the bottom of a page."""
+    whose text (digits aside) stands at an edge of another page, as high up on it, and a lone
+    page number at the top or the bottom of a page."""
     edges = [_edge_lines(page) for page in pages]
-    pages_with: dict[str, int] = {}
-    for page_edges in edges:
-        for key in {_furniture_key(line) for line in page_edges}:
-            pages_with[key] = pages_with.get(key, 0) + 1
-    for page, page_edges in zip(pages, edges):
+    heights: dict[str, list[tuple[int, float]]] = {}
+    for number, (page, page_edges) in enumerate(zip(pages, edges)):
+        for line in page_edges:
+            heights.setdefault(_furniture_key(line), []).append((number, line.top / page.height))
+
+    def repeated(number: int, line: _Line, page: _Page) -> bool:
+        height = line.top / page.height
+        return any(other != number and abs(other_height - height) <= SAME_HEIGHT
+                   for other, other_height in heights[_furniture_key(line)])
+
+    for number, (page, page_edges) in enumerate(zip(pages, edges)):
         furniture = {id(line) for line in page_edges
-                     if pages_with[_furniture_key(line)] >= 2 or _PAGE_NUMBER.match(line.text)}
+                     if _PAGE_NUMBER.match(line.text) or repeated(number, line, page)}
         page.lines = [line for line in page.lines if id(line) not in furniture]
 
 
@@ -782,15 +807,16 @@ def _body_style(pages: list[_Page]) -> _BodyStyle:
 
 def _join_lines(lines: list[str]) -> str:
     """A paragraph's text from its lines: a line break next to a Japanese character disappears,
-    one after a hyphen between Latin letters joins the word, any other becomes one space."""
+    one after a hyphen joins the word (without the hyphen between lower-case letters), any
+    other becomes one space."""
     text = ""
     for part in lines:
         if not text or not part:
             text += part
         elif _JAPANESE.match(text[-1]) or _JAPANESE.match(part[0]):
             text += part
-        elif re.search(r"[a-z]-$", text) and part[0].islower():
-            text = text[:-1] + part
+        elif re.search(r"\w-$", text):  # a hyphenated word, or a compound, broken at its hyphen
+            text = text[:-1] + part if text[-2].islower() and part[0].islower() else text + part
         else:
             text += " " + part
     return text.strip()
