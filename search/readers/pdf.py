@@ -100,8 +100,15 @@ def read_pdf(data: bytes) -> Extracted:
     import pypdfium2
 
     document = _open(pypdfium2, data)
+    pages: list[_Page] = []
+    warnings: list[str] = []
     try:
-        pages = [_read_page(page) for page in document]
+        for index in range(len(document)):
+            try:
+                pages.append(_read_page(document[index]))
+            except pypdfium2.PdfiumError:
+                warnings.append(f"page {index + 1} is broken: left out")
+                pages.append(_Page(1.0, 1.0, [], False))
         title = _metadata_title(document)
     finally:
         document.close()
@@ -113,7 +120,7 @@ def read_pdf(data: bytes) -> Extracted:
     blocks = [block for page_blocks in sized_blocks for block, _ in page_blocks]
     if not blocks:
         raise UnreadableDocument("it holds no text but page numbers and running heads")
-    return Extracted(title=title or _largest_heading(sized_blocks), blocks=blocks)
+    return Extracted(title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings)
 
 
 def _largest_heading(sized_blocks: list[list[tuple[Block, float]]]) -> str | None:
@@ -168,8 +175,8 @@ def _page_glyphs(page, text_page) -> list[_Glyph]:
             continue
         if char.isspace():
             char = " "
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
+        elif char == "\ufffd" or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue  # a glyph PDFium found no character for, or no text
         pdfium.FPDFText_GetLooseCharBox(text_page, index, rect)
         x0, top, x1, bottom = to_display(rect.left, rect.top, rect.right, rect.bottom)
         if char == " " or (x1 > x0 and bottom > top):
@@ -178,18 +185,22 @@ def _page_glyphs(page, text_page) -> list[_Glyph]:
 
 
 def _page_chars(text_page) -> Iterator[tuple[int, str]]:
-    """PDFium's characters of a page with their indices, a hyphen it marked at a line's end
-    (U+0002, or U+FFFE in its text) as a hyphen."""
+    """PDFium's characters of a page with their indices: a character beyond the BMP (which it
+    gives as two halves) at its first half's index, a hyphen it marked at a line's end (U+0002)
+    as a hyphen."""
     import pypdfium2.raw as pdfium
 
-    count = pdfium.FPDFText_CountChars(text_page)
-    text = text_page.get_text_range(0, count) if count else ""
-    if len(text) == count:  # one UTF-16 unit a character: read them all at once
-        codes = (ord(char) for char in text)
-    else:
-        codes = (pdfium.FPDFText_GetUnicode(text_page, index) for index in range(count))
-    for index, code in enumerate(codes):
-        yield index, "-" if code in (0x2, 0xFFFE) else chr(code)
+    high_surrogate = None
+    for index in range(pdfium.FPDFText_CountChars(text_page)):
+        code = pdfium.FPDFText_GetUnicode(text_page, index)
+        if 0xD800 <= code < 0xDC00:
+            high_surrogate = (index, code)
+            continue
+        if 0xDC00 <= code < 0xE000 and high_surrogate:
+            index, high = high_surrogate
+            code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)
+        high_surrogate = None
+        yield index, "-" if code == 0x2 else chr(code)
 
 
 def _display_transform(page) -> Callable[[float, float, float, float], tuple]:
