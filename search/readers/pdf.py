@@ -81,7 +81,7 @@ _JAPANESE = re.compile(f"[{_JAPANESE_CHARS}]")
 _SPACE_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE_CHARS}]) +(?=[{_JAPANESE_CHARS}])")
 _LEADER_DOTS = re.compile(r" ?(?:[.．・･…‥] ?){4,}")
 _LIST_MARKER = re.compile(r"^(?:[・•●○■□◆◇▪◦※＊*]|[（(][0-9０-９a-zａ-ｚ一二三四五六七八九十]{1,3}[）)]"
-                          r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=\D)))")
+                          r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=[A-Za-z])))")
 _PAGE_NUMBER = re.compile(r"^[-－–—‐(（\[［]?\s*(?:p\.?|page|ページ)?\s*(?:[0-9０-９]+|[ivxlcdm]+)"
                           r"\s*(?:/\s*[0-9０-９]+)?\s*[-－–—‐)）\]］]?$", re.IGNORECASE)
 _SENTENCE_END = re.compile("[。．.！？!?：:]$")
