@@ -53,6 +53,10 @@ class Hit:
     also: list[Place] = field(default_factory=list)
     # The page of a paged document (PDF), from 1; None for the others.
     page: int | None = None
+    # Where on its line the paragraph starts, from 1 (more than 1 where a long line was cut).
+    column: int = 1
+    # The heading (or chapter) the paragraph stands under, if the document has headings.
+    section: str | None = None
     # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
 
@@ -79,7 +83,7 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "text": self.text, "snippet": self.snippet,
+                "page": self.page, "column": self.column, "section": self.section, "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
                 "also": [vars(place) for place in self.also]}
 
@@ -221,13 +225,15 @@ class Searcher:
             also = self._also(docnum, terms)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
-                   also=also, phrases=wanted)
+                   also=also, page=stored.get("page"), column=stored.get("column", 1),
+                   section=stored.get("section"), phrases=wanted)
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
         others = [self._searcher.stored_fields(other)
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
-        return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
+        return sorted(Place(o["source"], o["line"], o["paragraph"], o.get("page"))
+                      for o in others)
 
     def close(self) -> None:
         self._searcher.close()
