@@ -213,9 +213,10 @@ def _left_out(summary: IndexSummary) -> str:
 def _short_reason(why: str) -> str:
     """The gist of a skipped file's reason: "it is a binary file (…)" → "binary file"."""
     gist = why.split(" (")[0].split(":")[0]
-    for lead in ("it is not ", "it is ", "it has ", "it "):
+    for lead, instead in (("it is not ", "not "), ("it is a ", ""), ("it is an ", ""),
+                          ("it is ", ""), ("it has ", ""), ("it ", "")):
         if gist.startswith(lead):
-            return gist[len(lead):] if lead != "it is not " else "not " + gist[len(lead):]
+            return instead + gist[len(lead):]
     return gist
 
 
@@ -229,7 +230,7 @@ def _tally(items) -> str:
     for item in items:
         counts[item] = counts.get(item, 0) + 1
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-    return ", ".join(f"{name} {count}" for name, count in ranked)
+    return ", ".join(name if count == 1 else f"{name} ×{count}" for name, count in ranked)
 
 
 def _file_list(summary: IndexSummary) -> list[str]:

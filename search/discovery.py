@@ -107,6 +107,7 @@ def scan(docs_dir: Path, rules: Rules | None = None,
         for name in sorted(files):
             _take_file(folder, name, prefix + name, specs, patterns, found)
     found.documents.sort(key=lambda document: document.source)
+    found.ignored.sort()
     return found
 
 

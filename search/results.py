@@ -114,7 +114,9 @@ class Searcher:
             self._index = open_index(index_dir)
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
-            self._same_text = self._reader.column_reader("same_text")
+            # An index of a folder with nothing to index has no segment and no columns.
+            self._empty = self._reader.doc_count_all() == 0
+            self._same_text = None if self._empty else self._reader.column_reader("same_text")
             # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
             # looked up in each segment, idf, average lengths) holds for every query.
             self._statistics = Statistics(self._searcher)
@@ -140,6 +142,8 @@ class Searcher:
 
     def _search(self, query: str, limit: int, mode: str) -> SearchResults:
         tree = parse(query, mode, self._synonyms)
+        if self._empty:
+            return SearchResults(query, 0, [])
         statistics = self._statistics
         ranked, total = self._run(tree, limit, query, statistics)
         question = relaxed(query, tree) if not total and mode == "auto" else None

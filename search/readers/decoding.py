@@ -98,11 +98,11 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
 
 
 def _by_bom(data: bytes) -> Decoded | None:
-    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
-            return _decode_counting(data, encoding)
+            return _decode_counting(data[len(bom):], encoding)
     return None
 
 
@@ -140,14 +140,15 @@ def _decode_counting(data: bytes, encoding: str) -> Decoded:
     _bad_bytes.count, _bad_bytes.first = 0, -1
     text = codecs.decode(data, encoding, _ERRORS)
     first = _bad_bytes.first
-    line = data.count(b"\n", 0, first) + 1 if first >= 0 else 0
+    line = codecs.decode(data[:first], encoding, "replace").count("\n") + 1 if first >= 0 else 0
     return Decoded(text, _display_name(encoding), _bad_bytes.count, line)
 
 
 def _display_name(encoding: str) -> str:
-    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp932": "Shift_JIS (CP932)",
-            "euc_jp": "EUC-JP", "iso2022_jp_ext": "ISO-2022-JP", "utf-16": "UTF-16",
-            "utf-32": "UTF-32", "cp1252": "Windows-1252"}.get(encoding, encoding)
+    return {"utf-8": "UTF-8", "cp932": "Shift_JIS (CP932)", "euc_jp": "EUC-JP",
+            "iso2022_jp_ext": "ISO-2022-JP", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+            "utf-16-be": "UTF-16", "utf-32-le": "UTF-32", "utf-32-be": "UTF-32",
+            "cp1252": "Windows-1252"}.get(encoding, encoding)
 
 
 def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
