@@ -255,3 +255,18 @@ def make_path(tmp_path: Path, name: str, data: bytes) -> DocumentFile:
     path = tmp_path / name
     path.write_bytes(data)
     return DocumentFile(path, name, len(data), 0)
+
+
+def test_kangxi_radicals_and_vertical_forms_match_as_the_words_a_reader_types(tmp_path):
+    ix = tmp_path / "ix"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("検知機構を⼀つの箱内に収めた。\n酵素︵こうそ︶とは︑生体で起こる反応。\n",
+                                encoding="utf-8")
+    search.build_index(docs, ix)
+    box = search.search("一つの箱", ix).hits[0]
+    assert (box.line, box.score > 10_000) == (1, True)  # the whole-word tier, not a substring
+    assert [box.text[s:e] for s, e in box.highlights] == ["⼀つの箱"]
+    enzyme = search.search("酵素とは、生体", ix).hits[0]
+    assert (enzyme.line, enzyme.score > 10_000) == (2, True)
+    assert [enzyme.text[s:e] for s, e in enzyme.highlights] == ["酵素︵こうそ︶とは︑生体"]
