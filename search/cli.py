@@ -269,12 +269,19 @@ def _print_results(results: SearchResults, color: bool) -> None:
                    f"{results.query}{more}")
     for hit in results.hits:
         citation = click.style(citation_of(hit), fg="cyan")
-        click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}  {_shorten(hit.title)}"
-                   f"  ({hit.score:.2f})", color=color)
+        title = "" if _is_file_name(hit.title, hit.source) else f"  {_shorten(hit.title)}"
+        click.echo(f"\n{hit.rank:>2}. {citation}  ¶{hit.paragraph}{title}  ({hit.score:.2f})",
+                   color=color)
         click.echo(f"    {_highlighted(hit.snippet, hit.snippet_highlights)}", color=color)
         if hit.also:
             places = ", ".join(citation_of(place) for place in hit.also)
             click.echo(click.style(f"    also at {places}", dim=True), color=color)
+
+
+def _is_file_name(title: str, source: str) -> bool:
+    """Whether a title only repeats the file name (a document that gives itself no title)."""
+    name = source.rpartition("/")[2]
+    return title in (name, name.rpartition(".")[0])
 
 
 def citation_of(place: Hit | Place) -> str:
