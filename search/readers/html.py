@@ -143,7 +143,8 @@ def _collapse(pieces: list[str]) -> str:
 
 
 def _leading_newlines(data: str) -> int:
-    return len(data) - len(data.lstrip("\r\n")) - data[:len(data) - len(data.lstrip("\r\n"))].count("\r\n")
+    """How many lines the white space before the text of `data` takes (as html.parser counts)."""
+    return data[:len(data) - len(data.lstrip())].count("\n")
 
 
 def _hidden(attrs: dict) -> bool:
