@@ -8,6 +8,7 @@ that repeats itself, or two copies of one article) are one hit citing every plac
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import Statistics, score_any
@@ -228,6 +230,16 @@ class Searcher:
         others = [self._searcher.stored_fields(other)
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
         return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
+
+    def document(self, source: str) -> list[Paragraph]:
+        """The paragraphs the index holds of the document `source`, in order; none for a source
+        it does not hold (nothing is read from the documents directory)."""
+        with self._lock, self._damage():
+            stored = [self._searcher.stored_fields(docnum)
+                      for docnum in live_docnums(self._statistics.terms, "source", source)]
+        names = [field.name for field in dataclasses.fields(Paragraph)]
+        paragraphs = [Paragraph(**{name: fields.get(name) for name in names}) for fields in stored]
+        return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
         self._searcher.close()
