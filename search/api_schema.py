@@ -10,14 +10,19 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict
 
+
 class _Body(BaseModel):
+    """A body with exactly these fields: a test fails when a response gains one undescribed."""
+
     model_config = ConfigDict(extra="forbid")
+
 
 class PlaceBody(_Body):
     source: str
     line: int
     paragraph: int
     page: Optional[int] = None
+
 
 class HitBody(_Body):
     rank: int
@@ -27,10 +32,14 @@ class HitBody(_Body):
     paragraph: int
     line: int
     page: Optional[int] = None
+    # Where a cut line's paragraph starts, and the heading it stands under, where hits carry them.
+    column: Optional[int] = None
+    section: Optional[str] = None
     text: str
     snippet: str
     highlights: list[tuple[int, int]]
     also: list[PlaceBody]
+
 
 class SearchBody(_Body):
     query: str
@@ -39,16 +48,19 @@ class SearchBody(_Body):
     offset: int
     limit: int
 
+
 class ParagraphBody(_Body):
     paragraph: int
     line: int
     page: Optional[int] = None
     text: str
 
+
 class DocumentBody(_Body):
     source: str
     title: str
     paragraphs: list[ParagraphBody]
+
 
 class StatusBody(_Body):
     documents: int
@@ -56,6 +68,7 @@ class StatusBody(_Body):
     built: str
     format: int
     updating: bool
+
 
 class ErrorBody(_Body):
     error: str

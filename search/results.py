@@ -237,8 +237,9 @@ class Searcher:
         with self._lock, self._damage():
             stored = [self._searcher.stored_fields(docnum)
                       for docnum in live_docnums(self._statistics.terms, "source", source)]
-        names = [field.name for field in dataclasses.fields(Paragraph)]
-        paragraphs = [Paragraph(**{name: fields.get(name) for name in names}) for fields in stored]
+        names = {field.name for field in dataclasses.fields(Paragraph)}
+        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
+                      for fields in stored]
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
