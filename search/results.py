@@ -231,6 +231,12 @@ class Searcher:
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
         return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
 
+    def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
+        """Where `query` matches in `text`, as a hit's highlights mark it; raises
+        QuerySyntaxError for a query that cannot be parsed."""
+        with self._lock:
+            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs the index holds of the document `source`, in order; none for a source
         it does not hold (nothing is read from the documents directory)."""

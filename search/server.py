@@ -37,7 +37,7 @@ from .api_schema import DocumentBody, ErrorBody, SearchBody, StatusBody
 from .documents import Paragraph
 from .errors import IndexBusy, KensakuError, QuerySyntaxError
 from .live_index import LiveIndex
-from .pages import MAX_DEPTH, MODE_LABELS, PAGE_SIZE, Links, ResultsView, page_limit
+from .pages import MAX_DEPTH, MODE_LABELS, PAGE_SIZE, Links, ResultsView, marked, page_limit
 from .query import MODES
 from .refresh import Refresher
 from .results import SearchResults
@@ -93,6 +93,15 @@ class Service:
         if not paragraphs:
             raise HTTPException(404)
         return paragraphs
+
+    def marked_paragraph(self, query: str, mode: str, text: str) -> list[tuple[str, bool]]:
+        """`text` as pieces, the matches of `query` marked (none for a query in error)."""
+        try:
+            with self.live.searcher() as searcher:
+                spans = searcher.highlights(query, text, mode) if query else []
+        except QuerySyntaxError:
+            spans = []
+        return marked(text, spans)
 
     def status(self) -> dict:
         return {**self.live.status(),
@@ -243,8 +252,10 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     def document_page(request: Request, source: str, paragraph: Optional[int] = None,
                       q: str = "", mode: str = default_mode):
         paragraphs = service.document(source)
+        chosen = next((p for p in paragraphs if p.paragraph == paragraph), None)
         return _render(templates, request, "document.html", source=source,
                        title=paragraphs[0].title, paragraphs=paragraphs, chosen=paragraph,
+                       chosen_text=chosen and service.marked_paragraph(q, mode, chosen.text),
                        query=q, mode=mode,
                        back=Links(q, mode, default_mode).results() if q else None)
 

@@ -188,4 +188,5 @@ def test_document_text_titles_names_and_queries_are_escaped(served):
 def test_the_document_view_highlights_the_cited_paragraph(served):
     html = served.get(f"/documents/{PILLAR_DOC}", {"paragraph": 6, "q": "ピラー2"}).text
     assert html.count('class="chosen"') == 1 and '<li id="p6" class="chosen">' in html
+    assert "◆日本、「<mark>ピラー2</mark>」参加の可能性</p>" in html  # the query's matches marked
     assert 'href="/?q=%E3%83%94%E3%83%A9%E3%83%BC2"' in html  # back to the results

@@ -109,6 +109,7 @@ def test_a_citation_opens_the_document_scrolled_to_its_paragraph(page):
     assert chosen.find_element("css selector", ".line").text == f"{line}行"
     assert browser.find_element("css selector", ".doc-source").text.startswith(source)
     assert len(css(browser, "li.chosen")) == 1
+    assert [mark.text for mark in css(browser, "li.chosen mark")] == ["日本関連"]
     in_view = browser.execute_script(
         "const r = arguments[0].getBoundingClientRect();"
         "return r.top >= 0 && r.bottom <= window.innerHeight;", chosen)
