@@ -221,6 +221,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         folder), each with its citation."""
         paragraphs = service.document(source)
         return JSONResponse({"source": source, "title": paragraphs[0].title, "paragraphs": [
+            # getattr: Paragraph gains `page` with the format readers (issue 11).
             {"paragraph": p.paragraph, "line": p.line, "page": getattr(p, "page", None),
              "text": p.text} for p in paragraphs]})
 
