@@ -71,6 +71,12 @@ config_option = click.option(
 index_option = click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), envvar="KENSAKU_INDEX",
     default=DEFAULT_INDEX_DIR, show_default=True, help="Index directory  [env KENSAKU_INDEX]")
+synonyms_option = click.option(
+    "--synonyms", "synonyms_file", type=click.Path(path_type=Path, dir_okay=False),
+    envvar="KENSAKU_SYNONYMS", help="A synonyms file in Solr format  [env KENSAKU_SYNONYMS]")
+sudachi_synonyms_option = click.option(
+    "--sudachi-synonyms/--no-sudachi-synonyms", default=None,
+    help="Also find words of the same Sudachi synonym group (米国 finds アメリカ).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,10 +128,8 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
 @click.option("--mode", type=click.Choice(MODES), default=None,
               help="keyword: the query syntax; question: any content word, ranked by BM25; "
                    "auto (default): question for sentences, keyword otherwise.")
-@click.option("--synonyms", "synonyms_file", type=click.Path(path_type=Path, dir_okay=False),
-              envvar="KENSAKU_SYNONYMS", help="A synonyms file in Solr format  [env KENSAKU_SYNONYMS]")
-@click.option("--sudachi-synonyms/--no-sudachi-synonyms", default=None,
-              help="Also find words of the same Sudachi synonym group (米国 finds アメリカ).")
+@synonyms_option
+@sudachi_synonyms_option
 @include_option
 @exclude_option
 @config_option
@@ -140,11 +144,7 @@ def search_command(query: tuple[str, ...], docs_dir: Path | None, index_dir: Pat
     日本で梅雨がないのは北海道とどこか。 is a question: any of its content words may match.
     """
     config = load_config(config_file)
-    rules = _rules(include, exclude, config)
-    summary = _with_progress(
-        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules))
-    if summary is not None:
-        _warn(_summary_line(summary))
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
     results = search(" ".join(query), index_dir, limit, mode=mode or config.mode or "auto",
                      synonyms_file=synonyms_file or config.synonyms,
                      sudachi_synonyms=_first_set(sudachi_synonyms, config.sudachi_synonyms))
@@ -152,6 +152,49 @@ def search_command(query: tuple[str, ...], docs_dir: Path | None, index_dir: Pat
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_results(results, color=_use_color())
+
+
+@main.command("serve")
+@docs_option
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another machine can reach only a public one.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--refresh", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Every this many seconds, update the index if the documents changed (0: never).")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="An origin (https://portal.example) whose pages may call the API; repeatable. "
+                   "None by default.")
+@synonyms_option
+@sudachi_synonyms_option
+@include_option
+@exclude_option
+@config_option
+def serve_command(docs_dir: Path | None, index_dir: Path, host: str, port: int, refresh: float,
+                  cors_origins: tuple[str, ...], synonyms_file: Path | None,
+                  sudachi_synonyms: bool | None, include: tuple[str, ...],
+                  exclude: tuple[str, ...], config_file: Path | None) -> None:
+    """Serve a search page and a JSON API over HTTP until Ctrl-C.
+
+    Builds or refreshes the index first when needed, then answers from it, following rebuilds
+    and updates (its own when the documents change, or another `kensaku index`) without a restart.
+    """
+    config = load_config(config_file)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    from .server import serve  # FastAPI and uvicorn: only this command needs them
+
+    serve(index_dir, docs_dir, host, port, refresh, synonyms_file or config.synonyms,
+          _first_set(sudachi_synonyms, config.sudachi_synonyms), config.mode or "auto",
+          cors_origins, say=_warn, announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"))
+
+
+def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -> None:
+    """Build or update the index as needed, saying so on stderr."""
+    summary = _with_progress(
+        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules))
+    if summary is not None:
+        _warn(_summary_line(summary))
 
 
 def _first_set(*values):

@@ -136,6 +136,12 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
+def index_status(manifest: dict) -> dict:
+    """What the manifest says of its index: documents, paragraphs, when it was built (local time,
+    ISO 8601) and its format version."""
+    return {key: manifest[key] for key in ("documents", "paragraphs", "built", "format")}
+
+
 def recorded_docs_dir(index_dir: Path) -> Path | None:
     """The documents directory the index was built from; None without a readable manifest."""
     try:

@@ -8,6 +8,7 @@ that repeats itself, or two copies of one article) are one hit citing every plac
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import Statistics, score_any
@@ -238,6 +240,23 @@ class Searcher:
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
         return sorted(Place(o["source"], o["line"], o["paragraph"], o.get("page"))
                       for o in others)
+
+    def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
+        """Where `query` matches in `text`, as a hit's highlights mark it; raises
+        QuerySyntaxError for a query that cannot be parsed."""
+        with self._lock:
+            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+
+    def document(self, source: str) -> list[Paragraph]:
+        """The paragraphs the index holds of the document `source`, in order; none for a source
+        it does not hold (nothing is read from the documents directory)."""
+        with self._lock, self._damage():
+            stored = [self._searcher.stored_fields(docnum)
+                      for docnum in live_docnums(self._statistics.terms, "source", source)]
+        names = {field.name for field in dataclasses.fields(Paragraph)}
+        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
+                      for fields in stored]
+        return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
         self._searcher.close()
