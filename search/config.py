@@ -6,6 +6,8 @@ when there is one. Every key is optional:
     mode = "auto"              # or "keyword", "question"
     synonyms = "synonyms.txt"  # Solr format; a relative path is relative to this file
     sudachi_synonyms = false   # expand with Sudachi's synonym groups
+    include = ["*.pdf", "*.md"]   # index only these files (.gitignore syntax)
+    exclude = ["drafts/", "*.tmp.html"]   # and never these
 
 Options given on the command line win over the file.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 from .errors import KensakuError
 
 DEFAULT_CONFIG_NAME = "kensaku.toml"
-_KEYS = {"mode": str, "synonyms": str, "sudachi_synonyms": bool}
+_KEYS = {"mode": str, "synonyms": str, "sudachi_synonyms": bool, "include": list, "exclude": list}
 
 
 class ConfigError(KensakuError):
@@ -31,6 +33,8 @@ class Config:
     mode: str | None = None
     synonyms: Path | None = None
     sudachi_synonyms: bool | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 def load_config(path: Path | None) -> Config:
@@ -43,12 +47,15 @@ def load_config(path: Path | None) -> Config:
     for key, value in values.items():
         if key not in _KEYS:
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_KEYS)}")
-        if not isinstance(value, _KEYS[key]):
-            raise ConfigError(f"{path}: {key} must be a {_KEYS[key].__name__}")
+        if not isinstance(value, _KEYS[key]) or (
+                isinstance(value, list) and not all(isinstance(item, str) for item in value)):
+            raise ConfigError(f"{path}: {key} must be a "
+                              f"{'list of strings' if _KEYS[key] is list else _KEYS[key].__name__}")
     synonyms = values.get("synonyms")
     return Config(mode=values.get("mode"),
                   synonyms=Path(path).parent / synonyms if synonyms else None,
-                  sudachi_synonyms=values.get("sudachi_synonyms"))
+                  sudachi_synonyms=values.get("sudachi_synonyms"),
+                  include=tuple(values.get("include", ())), exclude=tuple(values.get("exclude", ())))
 
 
 def _read_toml(path: Path) -> dict:

@@ -4,6 +4,8 @@ Every error a user can cause derives from KensakuError; the CLI prints `str(erro
 `error.exit_code` (2 for bad input, as Click does for usage errors; 1 for everything else).
 """
 
+from __future__ import annotations
+
 
 class KensakuError(Exception):
     """An error whose message is meant for the user, on one line."""
@@ -34,11 +36,13 @@ class IndexDamaged(KensakuError):
 
 
 class IndexOutdated(IndexDamaged):
-    """The index was built by another version of kensaku, from the documents in `docs_dir`."""
+    """The index was built by another version of kensaku, from the documents in `docs_dir` chosen
+    by `rules` (their JSON form; None when that version recorded none)."""
 
-    def __init__(self, message: str, docs_dir: str) -> None:
+    def __init__(self, message: str, docs_dir: str, rules: dict | None = None) -> None:
         super().__init__(message)
         self.docs_dir = docs_dir
+        self.rules = rules
 
 
 class IndexBusy(KensakuError):

@@ -8,16 +8,15 @@ in 。！？ or !?) around the matches, fragments joined with …
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Sequence
 
 from .analysis import Term, analyze_cached, fold_with_offsets
 from .query import Phrase
+from .sentences import SENTENCE_END
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 160
 ELLIPSIS = "…"
-_SENTENCE_END = re.compile(r"[。！？!?]+[」』）)】]*")
 
 
 def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
@@ -93,7 +92,7 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
 def sentences(text: str) -> list[Span]:
     """Spans of the sentences of `text`, each ending after its 。！？ (and closing brackets)."""
     bounds, start = [], 0
-    for end_mark in _SENTENCE_END.finditer(text):
+    for end_mark in SENTENCE_END.finditer(text):
         bounds.append((start, end_mark.end()))
         start = end_mark.end()
     if start < len(text):

@@ -8,6 +8,7 @@ that repeats itself, or two copies of one article) are one hit citing every plac
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
 from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
 from .bm25 import Statistics, score_any
@@ -53,6 +55,10 @@ class Hit:
     also: list[Place] = field(default_factory=list)
     # The page of a paged document (PDF), from 1; None for the others.
     page: int | None = None
+    # Where on its line the paragraph starts, from 1 (more than 1 where a long line was cut).
+    column: int = 1
+    # The heading (or chapter) the paragraph stands under, if the document has headings.
+    section: str | None = None
     # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
 
@@ -79,7 +85,7 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "text": self.text, "snippet": self.snippet,
+                "page": self.page, "column": self.column, "section": self.section, "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
                 "also": [vars(place) for place in self.also]}
 
@@ -110,7 +116,9 @@ class Searcher:
             self._index = open_index(index_dir)
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
-            self._same_text = self._reader.column_reader("same_text")
+            # An index of a folder with nothing to index has no segment and no columns.
+            self._empty = self._reader.doc_count_all() == 0
+            self._same_text = None if self._empty else self._reader.column_reader("same_text")
             # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
             # looked up in each segment, idf, average lengths) holds for every query.
             self._statistics = Statistics(self._searcher)
@@ -136,6 +144,8 @@ class Searcher:
 
     def _search(self, query: str, limit: int, mode: str) -> SearchResults:
         tree = parse(query, mode, self._synonyms)
+        if self._empty:
+            return SearchResults(query, 0, [])
         statistics = self._statistics
         ranked, total = self._run(tree, limit, query, statistics)
         question = relaxed(query, tree) if not total and mode == "auto" else None
@@ -221,13 +231,32 @@ class Searcher:
             also = self._also(docnum, terms)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
-                   also=also, phrases=wanted)
+                   also=also, page=stored.get("page"), column=stored.get("column", 1),
+                   section=stored.get("section"), phrases=wanted)
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
         others = [self._searcher.stored_fields(other)
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
-        return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
+        return sorted(Place(o["source"], o["line"], o["paragraph"], o.get("page"))
+                      for o in others)
+
+    def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
+        """Where `query` matches in `text`, as a hit's highlights mark it; raises
+        QuerySyntaxError for a query that cannot be parsed."""
+        with self._lock:
+            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+
+    def document(self, source: str) -> list[Paragraph]:
+        """The paragraphs the index holds of the document `source`, in order; none for a source
+        it does not hold (nothing is read from the documents directory)."""
+        with self._lock, self._damage():
+            stored = [self._searcher.stored_fields(docnum)
+                      for docnum in live_docnums(self._statistics.terms, "source", source)]
+        names = {field.name for field in dataclasses.fields(Paragraph)}
+        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
+                      for fields in stored]
+        return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
         self._searcher.close()

@@ -90,3 +90,32 @@ def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
         segments = list(reader.leaf_readers())
         assert len(segments) > 1 and sum(r.has_deletions() for r, _ in segments) >= 1
     return index_dir
+
+
+# A document whose name, title and text are markup: the page must show them as text.
+HOSTILE_NAME = '"><img src=x onerror=document.title=1>.txt'
+HOSTILE_TEXT = ('<script>document.title="pwned"</script>危険な題名\n'
+                '本文に "><img src=x onerror="document.title=\'pwned\'"> を含む危険試験の段落\n')
+SECRET = "門外不出の秘密文書"
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """One `kensaku serve` of the seeds and a hostile document, for the API's and the page's tests.
+
+    Beside the documents lies a secret file outside the folder, reachable through a symlinked
+    directory inside it (which indexing does not follow): no URL may show it."""
+    from .serving import Server
+
+    root = tmp_path_factory.mktemp("served")
+    docs = root / "docs"
+    shutil.copytree(SEEDS, docs)
+    (docs / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(f"{SECRET}\n", encoding="utf-8")
+    (docs / "outside-link").symlink_to(outside, target_is_directory=True)
+    server = Server("--docs", str(docs), "--index", str(root / "index"), "--refresh", "0")
+    server.docs, server.index, server.outside = docs, root / "index", outside
+    yield server
+    server.stop()

@@ -12,8 +12,8 @@ from search.cli import main
 
 from .conftest import REPO, SEEDS
 
-JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "text", "snippet",
-                 "highlights", "also"]
+JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "page", "column", "section",
+                 "text", "snippet", "highlights", "also"]
 
 
 @pytest.fixture
@@ -64,7 +64,8 @@ def test_json_contract(run):
     assert (first["source"], first["line"], first["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6, 6)
     assert first["text"] == first["snippet"] == "◆日本、「ピラー2」参加の可能性"
     assert first["highlights"] == [[5, 9]]
-    assert first["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19}]
+    assert first["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19,
+                              "page": None}]
 
 
 def test_index_command_rebuilds_and_summarises(run, tmp_path):
