@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .base import Block, Extracted, UnreadableDocument
+from .base import Block, Extracted, UnreadableDocument, join_lines
 
 # Sizes are in ems: a line's glyph size across the line (its font size, near enough).
 # Two glyphs are on one line when their boxes overlap across it by this share of the smaller.
@@ -258,21 +258,10 @@ class _Line:
                 self._box = (min(x0s), min(tops), max(x1s), max(bottoms))
         return self._box
 
-    @property
-    def x0(self) -> float:
-        return self.box[0]
-
-    @property
-    def top(self) -> float:
-        return self.box[1]
-
-    @property
-    def x1(self) -> float:
-        return self.box[2]
-
-    @property
-    def bottom(self) -> float:
-        return self.box[3]
+    x0 = property(lambda self: self.box[0])
+    top = property(lambda self: self.box[1])
+    x1 = property(lambda self: self.box[2])
+    bottom = property(lambda self: self.box[3])
 
     @property
     def marks(self) -> list[_Glyph]:
@@ -643,9 +632,11 @@ def _columns(boxes: list[_Box], size: float) -> list[list[_Box]]:
 
 
 def _labels(column: list[_Box], following: list[_Box], size: float) -> bool:
-    """Whether a column is a narrow one of labels each beside a line of the next column."""
-    width = max(box.x1 for box in column) - min(box.x0 for box in column)
-    return width < LABEL_COLUMN_WIDTH * size and all(
+    """Whether a column is a narrow one of labels each beside a line of the next, wider one."""
+    def width(boxes: list[_Box]) -> float:
+        return max(box.x1 for box in boxes) - min(box.x0 for box in boxes)
+
+    return width(column) < LABEL_COLUMN_WIDTH * size <= width(following) and all(
         any(abs((box.y0 + box.y1) - (other.y0 + other.y1)) / 2 <= 0.25 * other.size
             for other in following) for box in column)
 
@@ -817,20 +808,17 @@ def _body_style(pages: list[_Page]) -> _BodyStyle:
 # --- text -------------------------------------------------------------------------------------
 
 def _join_lines(lines: list[str]) -> str:
-    """A paragraph's text from its lines: a line break next to a Japanese character disappears,
-    one after a hyphen joins the word (without the hyphen between lower-case letters), any
-    other becomes one space."""
-    text = ""
-    for part in lines:
-        if not text or not part:
-            text += part
-        elif _JAPANESE.match(text[-1]) or _JAPANESE.match(part[0]):
-            text += part
-        elif re.search(r"\w-$", text):  # a hyphenated word, or a compound, broken at its hyphen
-            text = text[:-1] + part if text[-2].islower() and part[0].islower() else text + part
+    """A paragraph's text from its lines (see join_lines); a line ending in a hyphen joins the
+    next without a space, and without the hyphen between lower-case letters (a word hyphenated
+    at the line's end)."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and line and re.search(r"\w-$", joined[-1]):
+            hyphenated = joined[-1][-2].islower() and line[0].islower()
+            joined[-1] = (joined[-1][:-1] if hyphenated else joined[-1]) + line
         else:
-            text += " " + part
-    return text.strip()
+            joined.append(line)
+    return join_lines(joined)
 
 
 # Radicals of the CJK Radicals Supplement that stand for a unified ideograph but have no
