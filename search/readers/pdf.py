@@ -42,6 +42,10 @@ SAME_LINE_OVERLAP = 0.5
 # stand this close (footnote numbers one below the other are no column of text).
 MAX_GLYPH_GAP = 1.0
 TIGHT_GLYPH_GAP = 0.35
+# Pieces of a line are looked for among this many lines found before, in the order of lines,
+# and stand at most this far apart (a space; a vertical page's tiers stand further apart).
+MERGE_WINDOW = 12
+MERGE_GAP = 0.6
 # Glyphs of a line this many ems apart are words apart, where PDFium put no space between them.
 WORD_GAP = 0.3
 # A line at most this share of the size of a line right beside it (above a horizontal line,
@@ -79,6 +83,7 @@ _JAPANESE_CHARS = ("\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\
                    "\ufe10-\ufe1f\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6")
 _JAPANESE = re.compile(f"[{_JAPANESE_CHARS}]")
 _SPACE_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE_CHARS}]) +(?=[{_JAPANESE_CHARS}])")
+_KANA = re.compile("[\u3041-\u30ff ]+")  # ruby is kana, with ー and ・
 _LEADER_DOTS = re.compile(r" ?(?:[.．・･…‥] ?){4,}")
 _LIST_MARKER = re.compile(r"^(?:[・•●○■□◆◇▪◦※＊*]|[（(][0-9０-９a-zａ-ｚ一二三四五六七八九十]{1,3}[）)]"
                           r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=[A-Za-z])))")
@@ -95,8 +100,9 @@ _NORMAL_WEIGHT = 4
 
 
 def read_pdf(data: bytes) -> Extracted:
-    """The PDF's own title (its metadata's, else its first heading) and its paragraphs in
-    reading order with page and line; UnreadableDocument when it gives no text."""
+    """The PDF's own title (its metadata's, else the largest heading of its first page that
+    has headings) and its paragraphs in reading order with page and line; UnreadableDocument
+    when it gives no text (no text layer, encrypted, broken, not a PDF)."""
     import pypdfium2
 
     document = _open(pypdfium2, data)
@@ -235,13 +241,14 @@ class _Line:
         self._box: tuple[float, float, float, float] | None = None
         self._size: float | None = None
         self._marks: list[_Glyph] | None = None
+        self._text: str | None = None
 
     def add(self, glyphs: list[_Glyph]) -> None:
         self.glyphs.extend(glyphs)
         self.changed()
 
     def changed(self) -> None:
-        self._box = self._size = self._marks = None
+        self._box = self._size = self._marks = self._text = None
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -289,6 +296,11 @@ class _Line:
     def text(self) -> str:
         """The line's text: a space where glyphs stand apart, runs of spaces as one, none
         between Japanese characters, a row of leader dots as one ellipsis."""
+        if self._text is None:
+            self._text = self._joined_glyphs()
+        return self._text
+
+    def _joined_glyphs(self) -> str:
         chars: list[str] = []
         previous: _Glyph | None = None
         for glyph in self.glyphs:
@@ -323,10 +335,7 @@ def _read_page(page) -> _Page:
                 line.vertical = vertical
                 line.changed()
             _order_glyphs(line)
-            marks = line.marks
-            line.weight = min(_font_weight(text_page, glyph.index)
-                              for glyph in {id(g): g for g in (marks[0], marks[len(marks) // 2],
-                                                                marks[-1])}.values())
+            line.weight = _line_weight(text_page, line)
     finally:
         text_page.close()
     width, height = page.get_size()  # as displayed: turned by /Rotate
@@ -407,8 +416,9 @@ def _merge_fragments(runs: list[_Line], vertical_page: bool) -> list[_Line]:
     """Runs on one baseline (or down one column) that touch are one line: a page may draw a
     line in pieces and out of order (a superscript, a swapped pair, a line drawn twice)."""
     lines: list[_Line] = []
-    for run in sorted(runs, key=lambda run: (run.top, run.x0)):
-        for line in reversed(lines[-12:]):
+    across = (lambda run: (-run.x1, run.top)) if vertical_page else (lambda run: (run.top, run.x0))
+    for run in sorted(runs, key=across):  # a line's pieces come close together in this order
+        for line in reversed(lines[-MERGE_WINDOW:]):
             if _touch(line, run, vertical_page):
                 if line.vertical is None:
                     line.vertical = run.vertical if run.vertical is not None else vertical_page
@@ -432,7 +442,7 @@ def _touch(a: _Line, b: _Line, vertical_page: bool) -> bool:
         gap = max(b.x0 - a.x1, a.x0 - b.x1)
     # A lone glyph (a bracket, a letter of a spaced-out header) joins only a line it touches.
     lone = a.vertical is None or b.vertical is None
-    max_gap = TIGHT_GLYPH_GAP if lone else _max_gap(vertical, vertical_page)
+    max_gap = TIGHT_GLYPH_GAP if lone or vertical != vertical_page else MERGE_GAP
     return across >= SAME_LINE_OVERLAP and gap <= max_gap * size
 
 
@@ -461,8 +471,8 @@ def _order_glyphs(line: _Line) -> None:
 
 
 def _drop_ruby(lines: list[_Line]) -> list[_Line]:
-    """Lines of small glyphs set right beside a larger line, over the stretch of it they read,
-    are ruby: the text is read without them."""
+    """Lines of small kana set right beside a larger line, over the stretch of it they read,
+    are ruby: the text is read without them (a caption over a figure, with a kanji, stays)."""
     largest = max((line.size for line in lines), default=0.0)
     reach = RUBY_DISTANCE * largest
     by_top = sorted((line.top, id(line), line) for line in lines if line.vertical is False)
@@ -480,8 +490,9 @@ def _drop_ruby(lines: list[_Line]) -> list[_Line]:
 
 
 def _reads(small: _Line, big: _Line) -> bool:
+    """Whether `small` is ruby of `big`: kana, small, right beside it, within its stretch."""
     if (big is small or big.vertical != small.vertical or small.size > RUBY_SIZE_RATIO * big.size
-            or len(small.marks) > len(big.marks)):
+            or len(small.marks) > len(big.marks) or not _KANA.fullmatch(small.text)):
         return False
     reach = RUBY_DISTANCE * big.size
     if big.vertical:
@@ -489,6 +500,14 @@ def _reads(small: _Line, big: _Line) -> bool:
                 and _overlap(small.top, small.bottom, big.top, big.bottom) >= 0.9)
     return (abs(big.top - small.bottom) <= reach
             and _overlap(small.x0, small.x1, big.x0, big.x1) >= 0.9)
+
+
+def _line_weight(text_page, line: _Line) -> int:
+    """The weight of a line's font: the lightest of its first, middle and last glyphs' fonts
+    (a bold word inside a line does not make the line bold)."""
+    marks = line.marks
+    return min(_font_weight(text_page, glyph.index)
+               for glyph in (marks[0], marks[len(marks) // 2], marks[-1]))
 
 
 def _font_weight(text_page, index: int) -> int:
