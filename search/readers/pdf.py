@@ -7,7 +7,8 @@ analysis, in this order:
 2. glyphs → lines: runs of glyphs that follow one another along a baseline (horizontal writing)
    or down a column (vertical writing), fragments of one line merged, ruby dropped;
 3. furniture: running headers, footers and side tabs (lines at a page's edge whose text, digits
-   aside, stands at an edge of another page) and lone page numbers are dropped;
+   aside, stands at an edge of another page at the same height) and lone page numbers are
+   dropped;
 4. lines → regions in reading order: recursive cuts along white space, first between rows of
    text, then between columns; on a vertical page the same in its own frame (tiers from top to
    bottom, columns from right to left);
@@ -532,7 +533,7 @@ def _font_weight(text_page, index: int) -> int:
 def _drop_furniture(pages: list[_Page]) -> None:
     """Drop running headers and footers, side tabs and page numbers: a line at a page's edge
     whose text (digits aside) stands at an edge of another page, as high up on it, and a lone
-    page number at the top or the bottom of a page."""
+    page number at a page's edge."""
     edges = [_edge_lines(page) for page in pages]
     heights: dict[str, list[tuple[int, float]]] = {}
     for number, (page, page_edges) in enumerate(zip(pages, edges)):
