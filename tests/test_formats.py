@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from click.testing import CliRunner
+
 import search
+from search.cli import main
 from search.discovery import DocumentFile
 from search.documents import read_document
 from search.readers import read
@@ -221,15 +224,54 @@ def test_sections_and_titles_reach_the_hits(tmp_path):
     assert nothing.total == 0  # script and HTML comments are not text
 
 
-@needs_formats
-def test_the_real_formats_folder_is_indexed_and_cited(tmp_path):
-    summary = search.build_index(FORMATS, tmp_path / "ix")
-    assert summary.skipped == {}
-    cases = {"頗る理論": "aozora-chuki-kinyurei.sjis.html", "智に働けば角が立つ": "kusamakura-vertical.epub",
-             "文字環境導入実践ガイドブック": "gif-461-moji-kankyo-guidebook.docx"}
-    for query, source in cases.items():
-        sources = {hit.source for hit in search.search(query, tmp_path / "ix", limit=50).hits}
-        assert source in sources, query
+@pytest.fixture(scope="module")
+def formats_index(tmp_path_factory) -> Path:
+    if not FORMATS.is_dir():
+        pytest.skip(f"{FORMATS} (the real format samples) is absent")
+    index_dir = tmp_path_factory.mktemp("formats") / "ix"
+    summary = search.build_index(FORMATS, index_dir)
+    assert summary.skipped == {} and summary.documents == 24  # 22 documents and the two .md notes
+    return index_dir
+
+
+@pytest.mark.parametrize("query, source, page", [
+    ("頗る理論", "aozora-chuki-kinyurei.sjis.html", None),
+    ("智に働けば角が立つ", "kusamakura-vertical.epub", None),
+    ("文字環境導入実践ガイドブック", "gif-461-moji-kankyo-guidebook.docx", None),
+    ("青色の灯火", "kanpo-2008-seirei149-vertical.pdf", 1),
+    ("一つの箱", "meti-denki-kaishaku-kangxi.pdf", 1),
+    ("わたくしといふ現象", "miyazawa-haru-to-shura-jo-vertical.pdf", 1),
+    ("国家ＡＩ研究開発戦略", "mext-whitepaper-r6-ch3.pdf", 2),
+])
+def test_each_real_format_is_found_and_cited(formats_index, query, source, page):
+    hits = [hit for hit in search.search(query, formats_index, limit=50).hits if hit.source == source]
+    assert hits, query
+    assert hits[0].page == page
+    assert hits[0].highlights and query in hits[0].text.replace("⼀", "一")
+
+
+def test_a_pdf_hit_is_cited_by_page_in_the_terminal(formats_index):
+    result = CliRunner().invoke(main, ["search", "--index", str(formats_index), "わたくしといふ現象"])
+    assert result.exit_code == 0
+    assert " 1. miyazawa-haru-to-shura-jo-vertical.pdf p.1  ¶2" in result.stdout
+
+
+def test_a_pdf_without_a_text_layer_is_skipped_saying_so(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    out = io.BytesIO()
+    scan = canvas.Canvas(out)
+    scan.rect(100, 100, 200, 200, fill=1)  # a drawing, no text
+    scan.showPage()
+    scan.save()
+    (docs / "scan.PDF").write_bytes(out.getvalue())
+    (docs / "note.txt").write_text("メモ\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["index", "--docs", str(docs), "--index", str(tmp_path / "ix")])
+    assert result.stderr == "kensaku: skipped scan.PDF: it has no text layer (a scanned image?)\n"
+    assert "indexed 1 document, 1 paragraph" in result.stdout
+    assert result.stdout.rstrip().endswith("; 1 skipped (no text layer)")
 
 
 # Titles of text files
