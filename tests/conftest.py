@@ -90,3 +90,43 @@ def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
         segments = list(reader.leaf_readers())
         assert len(segments) > 1 and sum(r.has_deletions() for r, _ in segments) >= 1
     return index_dir
+
+
+def run_in_terminal(args: list[str], env: dict, cwd: Path, columns: int = 80,
+                    timeout: float = 120) -> tuple[int, str]:
+    """Run `python -m search ARGS` with a pseudo-terminal as stdin, stdout and stderr (so that
+    it shows what it shows a person), `columns` wide; its exit status and everything it wrote."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    env = dict(env, COLUMNS=str(columns), LINES="24", TERM="xterm")
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "search", *args], stdin=follower,
+                               stdout=follower, stderr=follower, env=env, cwd=cwd,
+                               close_fds=True)
+    os.close(follower)
+    output, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        status = process.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+    return status, output.decode("utf-8", errors="replace")
