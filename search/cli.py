@@ -323,7 +323,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], docs_dir: Path | 
 def _query_text(words: tuple[str, ...]) -> str:
     """The query: the words joined by spaces, a word "-" replaced by standard input."""
     if "-" in words:
-        piped = " ".join(click.get_text_stream("stdin").read().split())
+        piped = " ".join(sys.stdin.read().split())
         words = tuple(piped if word == "-" else word for word in words)
     return " ".join(words)
 

@@ -130,3 +130,21 @@ def run_in_terminal(args: list[str], env: dict, cwd: Path, columns: int = 80,
         if process.poll() is None:
             process.kill()
     return status, output.decode("utf-8", errors="replace")
+
+
+@pytest.fixture
+def kensaku(seed_index, tmp_path, monkeypatch):
+    """Run `kensaku ARGS` (through Click's CliRunner) in a fresh working directory, on the
+    session's index of the seeds, which it must not change."""
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KENSAKU_INDEX", str(seed_index))
+    for name in ("KENSAKU_DOCS", "KENSAKU_CONFIG", "KENSAKU_SYNONYMS", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+    return invoke
