@@ -598,7 +598,7 @@ def _writer_lock(index_dir: Path, wait: float | None = None,
                                     f"{index_dir}; try again when it is done") from None
                 if not waiting:
                     _say(notify, f"another kensaku process is writing the index in {index_dir}: "
-                                 f"waiting for it to finish (up to {wait:.0f} s)")
+                                 f"waiting for it to finish (up to {wait:g} s)")
                     waiting = True
                 time.sleep(0.1)
         yield
