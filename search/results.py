@@ -155,8 +155,7 @@ class Searcher:
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
         file positions).
         """
-        _check_count("limit", limit, least=1)
-        _check_count("offset", offset, least=0)
+        _check_page(limit, offset)
         with self._lock:
             self._check_open()
             return self._search(query, limit, mode, offset)
@@ -325,15 +324,15 @@ def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT
            mode: str = "auto", synonyms_file: Path | None = None,
            sudachi_synonyms: bool = False, offset: int = 0) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
-    _check_count("limit", limit, least=1)
-    _check_count("offset", offset, least=0)
+    _check_page(limit, offset)  # before opening the index
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
         return searcher.search(query, limit, mode, offset)
 
 
-def _check_count(name: str, value, least: int) -> None:
-    """Refuse a `limit` or `offset` that is not a whole number of at least `least`."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
-    if value < least:
-        raise ValueError(f"{name} must be {least} or more, not {value}")
+def _check_page(limit: int, offset: int) -> None:
+    """Refuse a `limit` that is not a whole number of at least 1, an `offset` of at least 0."""
+    for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
+        if value < least:
+            raise ValueError(f"{name} must be {least} or more, not {value}")
