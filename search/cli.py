@@ -3,8 +3,7 @@
 Commands: `search`, `index`, `status`, `documents`. Exit status as grep's: 0 found (or done),
 1 no hit (or an error such as a damaged index), 2 bad usage or a bad query, 130 interrupted.
 Every option may also come from the config file (see config), and some from the environment:
-option > environment > config file > default. The library is imported where a command needs
-it, so that `--help` and shell completion start fast.
+option > environment > config file > default. What prints results is output.py.
 """
 
 from __future__ import annotations
@@ -192,10 +191,10 @@ def index_command(docs_dir: Path | None, index_dir: Path | None, rebuild: bool,
 
     \b
     Examples:
-      kensaku index --docs ~/資料               index a folder (into ./index)
-      kensaku index                            update it: the folder is remembered
+      kensaku index --docs ~/資料  index a folder (into ./index)
+      kensaku index               update it: the folder is remembered
+      kensaku index --rebuild -v  anew, listing the files left out
       kensaku index --include '*.pdf' --exclude drafts/
-      kensaku index --rebuild -v               anew, listing the files left out
       KENSAKU_INDEX=~/.cache/kensaku kensaku index --docs ~/資料
     """
     from .index import build_index, update_index
