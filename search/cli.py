@@ -62,10 +62,12 @@ class _QueryCommand(click.Command):
     after "--"."""
 
     def parse_args(self, ctx, args):
-        return super().parse_args(ctx, words_after_options(args, self.get_params(ctx)))
+        if not ctx.resilient_parsing:  # shell completion reads the words as typed
+            args = words_after_options(args, self.get_params(ctx), ctx)
+        return super().parse_args(ctx, args)
 
 
-def words_after_options(args: list[str], params) -> list[str]:
+def words_after_options(args: list[str], params, ctx: click.Context | None = None) -> list[str]:
     """`args` reordered as options, "--", query words, so that Click takes no word for an option."""
     takes_value = {name: not (param.is_flag or param.count)
                    for param in params if isinstance(param, click.Option)
@@ -78,7 +80,10 @@ def words_after_options(args: list[str], params) -> list[str]:
         elif token.startswith("--") or (token.startswith("-") and token[:2] in takes_value):
             options.append(token)
             if _value_follows(token, takes_value):
-                options += [value for value in [next(tokens, None)] if value is not None]
+                value = next(tokens, None)
+                if value is None:
+                    raise click.UsageError(f"Option '{token}' requires an argument.", ctx)
+                options.append(value)
         else:
             words.append(token)
     return options + ["--"] + words

@@ -68,6 +68,8 @@ def test_json_contract(run):
     first = data["hits"][0]
     assert (first["source"], first["line"], first["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6, 6)
     assert first["text"] == first["snippet"] == "◆日本、「ピラー2」参加の可能性"
+    # Its first line is a sentence, not a title: the title is the file's name, in every hit.
+    assert first["title"] == "001_2eb2e19b899ffa84"
     assert first["highlights"] == first["snippet_highlights"] == [[5, 9]]
     assert first["path"] == f"{SEEDS}/001_2eb2e19b899ffa84.txt"
     assert first["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19,
@@ -136,6 +138,8 @@ def test_color_always_never_and_no_color(run):
     (["search", "--index", "", "ピラー2"], "must name a path, not an empty string"),
     (["index", "--docs", ""], "must name a path, not an empty string"),
     (["search", "--bogus", "ピラー2"], "No such option '--bogus'"),
+    (["search", "ピラー2", "--docs"], "Option '--docs' requires an argument."),
+    (["search", "ピラー2", "-n"], "Option '-n' requires an argument."),
     (["search", "--mode", "fuzzy", "ピラー2"], "Invalid value for '--mode'"),
     (["--bogus"], "No such option"),
     (["serch", "ピラー2"], "No such command"),
