@@ -32,18 +32,23 @@ class HitBody(_Body):
     paragraph: int
     line: int
     page: Optional[int] = None
-    # Where a cut line's paragraph starts, and the heading it stands under, where hits carry them.
-    column: Optional[int] = None
+    # Where a cut line's paragraph starts, and the heading it stands under.
+    column: int
     section: Optional[str] = None
     text: str
     snippet: str
     highlights: list[tuple[int, int]]
+    snippet_highlights: list[tuple[int, int]]
     also: list[PlaceBody]
 
 
 class SearchBody(_Body):
     query: str
     total: int
+    # True when no paragraph held the whole keyword query and it was searched again as a question.
+    relaxed: bool
+    # True when more hits follow this page.
+    more: bool
     hits: list[HitBody]
     offset: int
     limit: int

@@ -2,6 +2,8 @@
 
 Every error a user can cause derives from KensakuError; the CLI prints `str(error)` and exits with
 `error.exit_code` (2 for bad input, as Click does for usage errors; 1 for everything else).
+Misuse of the Python API (a limit that is not a positive whole number, a closed Searcher) raises
+Python's own TypeError or ValueError instead, as the standard library does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class NotAnIndex(KensakuError):
     """The index directory holds something that is not a kensaku index."""
 
     exit_code = 2
+
+
+class IndexNotFound(KensakuError):
+    """There is no index in the index directory yet."""
 
 
 class IndexDamaged(KensakuError):

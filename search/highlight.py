@@ -101,7 +101,9 @@ def sentences(text: str) -> list[Span]:
 
 
 def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tuple[str, list[Span]]:
-    """A snippet of at most about `width` characters around `spans`, and the spans within it."""
+    """A snippet of at most about `width` characters around `spans`, and the spans within it;
+    the paragraph's leading and trailing spaces (an indent) are left out."""
+    text, spans = _stripped(text, spans)
     if len(text) <= width:
         return text, list(spans)
     fragments = _fragments(text, spans, width)
@@ -123,6 +125,14 @@ def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tup
     if previous_end < len(text):
         pieces.append(ELLIPSIS)
     return "".join(pieces), snippet_spans
+
+
+def _stripped(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
+    """`text` without surrounding white space, and `spans` moved to match."""
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    moved = [(max(start - lead, 0), min(end - lead, len(stripped))) for start, end in spans]
+    return stripped, [(start, end) for start, end in moved if start < end]
 
 
 def _fragments(text: str, spans: Sequence[Span], width: int) -> list[Span]:

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from .discovery import DocumentFile, Found, Rules, scan
 from .documents import Paragraph
-from .errors import IndexBusy, IndexDamaged, IndexOutdated, KensakuError, NotAnIndex
+from .errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
@@ -142,6 +142,15 @@ def index_status(manifest: dict) -> dict:
     return {key: manifest[key] for key in ("documents", "paragraphs", "built", "format")}
 
 
+def existing_manifest(index_dir: Path) -> dict:
+    """The manifest of the index in `index_dir`; raises IndexNotFound when there is none."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexNotFound(f"no index in {index_dir} yet; build one with "
+                            f"`kensaku index --docs DIR --index {index_dir}`")
+    return manifest
+
+
 def recorded_docs_dir(index_dir: Path) -> Path | None:
     """The documents directory the index was built from; None without a readable manifest."""
     try:
@@ -186,9 +195,7 @@ def open_index(index_dir: Path):
 
     generation, problem = None, ""
     while True:
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise IndexDamaged(f"no index in {index_dir}; run `kensaku index --index {index_dir}`")
+        manifest = existing_manifest(index_dir)
         if manifest["generation"] == generation:
             raise IndexDamaged(_damaged(index_dir, problem))
         generation = manifest["generation"]
@@ -220,6 +227,31 @@ def translate_damage(index_dir: Path) -> Iterator[None]:
         if type(error) is not Exception:  # Whoosh's format checks raise plain Exception
             raise
         raise IndexDamaged(_damaged(Path(index_dir), _describe(error))) from error
+
+
+def generation_problem(index_dir: Path, manifest: dict) -> str | None:
+    """What is wrong with the files of the live generation, or None when they look whole: a
+    missing directory or file, a file not the size it was written with, a table of contents that
+    cannot be read. Cheap (a stat a file): a file garbled in place is found only when read."""
+    path = Path(index_dir) / manifest["generation"]
+    if not path.is_dir():
+        return f"its live generation {manifest['generation']} is missing"
+    sizes = manifest.get("sizes")
+    for name, size in (sizes.items() if isinstance(sizes, dict) else ()):
+        try:
+            actual = (path / name).stat().st_size
+        except OSError:
+            return f"{manifest['generation']}/{name} is missing"
+        if actual != size:
+            return f"{manifest['generation']}/{name} holds {actual:,} bytes of the {size:,} written"
+    from whoosh.index import open_dir
+
+    try:
+        with open_dir(str(path)).reader() as reader:
+            reader.doc_count()
+    except Exception as error:  # Whoosh raises many kinds on damaged files
+        return _describe(error)
+    return None
 
 
 def _describe(error: Exception) -> str:
@@ -330,9 +362,9 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
     documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(index_dir)
-    with _writer_lock(index_dir, lock_wait):
+    with _writer_lock(index_dir, lock_wait, warn):
         started = time.perf_counter()
-        previous = _readable_manifest(index_dir)
+        previous = _intact_manifest(index_dir, warn)
         if incremental and previous and not documents_changed(previous, docs_dir, documents, rules):
             return IndexSummary(incremental=True, total_documents=previous["documents"],
                                 total_paragraphs=previous["paragraphs"],
@@ -340,17 +372,23 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
                                 other_formats=found.other_formats)
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
         path = index_dir / generation
-        if (incremental and previous and previous["docs_dir"] == str(docs_dir.resolve())
-                and recorded_rules(previous) == rules):
-            summary = _update_generation(index_dir / previous["generation"], path, previous,
-                                         documents, progress, warn)
-        else:
-            summary = _write_generation(path, documents, progress, warn)
-        summary.total_paragraphs = _record_synonym_groups(path)
-        summary.total_documents = len(documents) - len(summary.skipped)
-        summary.ignored, summary.other_formats = found.ignored, found.other_formats
-        _seal_generation(path)
-        _write_manifest(index_dir, generation, docs_dir, documents, rules, summary)
+        try:
+            if (incremental and previous and previous["docs_dir"] == str(docs_dir.resolve())
+                    and recorded_rules(previous) == rules):
+                summary = _update_generation(index_dir / previous["generation"], path, previous,
+                                             documents, progress, warn)
+            else:
+                summary = _write_generation(path, documents, progress, warn)
+            summary.total_paragraphs = _record_synonym_groups(path)
+            summary.total_documents = len(documents) - len(summary.skipped)
+            summary.ignored, summary.other_formats = found.ignored, found.other_formats
+            sizes = _seal_generation(path)
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        _write_manifest(index_dir, generation, docs_dir, documents, rules, summary, sizes,
+                        previous)
         # The previous generation stays: a search that opened it may still be reading it.
         _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
         summary.seconds = time.perf_counter() - started
@@ -365,16 +403,24 @@ def _readable_manifest(index_dir: Path) -> dict | None:
         return None
 
 
+def _intact_manifest(index_dir: Path, warn: Warn | None) -> dict | None:
+    """The live manifest when its generation is whole; None for a new index, and for a damaged
+    one, which is then built anew (saying so)."""
+    manifest = _readable_manifest(index_dir)
+    problem = manifest and generation_problem(index_dir, manifest)
+    if problem:
+        _say(warn, f"the index in {index_dir} is damaged ({problem}): building it anew")
+        return None
+    return manifest
+
+
 def _update_generation(live: Path, path: Path, previous: dict, documents: list[DocumentFile],
                        progress: Progress | None, warn: Warn | None) -> IndexSummary:
     """A new generation `path`: the live one with changed documents re-indexed."""
     from .segment import add_to_index
 
-    before = previous["files"]
-    now = {d.source: d for d in documents}
-    added = [d for source, d in now.items() if source not in before]
-    changed = [d for source, d in now.items() if source in before and before[source] != d.stamp]
-    removed = sorted(set(before) - set(now))
+    added, changed, removed = changes_since(previous, documents)
+    now = {d.source for d in documents}
     _link_generation(live, path)
     summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
                            warn=warn, delete_sources=removed, **SEGMENT_LAYOUT)
@@ -386,6 +432,17 @@ def _update_generation(live: Path, path: Path, previous: dict, documents: list[D
                      if source in now and source not in summary.added + summary.changed}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
     return summary
+
+
+def changes_since(manifest: dict, documents: list[DocumentFile]
+                  ) -> tuple[list[DocumentFile], list[DocumentFile], list[str]]:
+    """The documents added and changed since the index of `manifest` was built, and the sources
+    of those removed."""
+    before = manifest["files"]
+    added = [d for d in documents if d.source not in before]
+    changed = [d for d in documents if d.source in before and before[d.source] != d.stamp]
+    removed = sorted(set(before) - {d.source for d in documents})
+    return added, changed, removed
 
 
 def _link_generation(live: Path, path: Path) -> None:
@@ -410,8 +467,10 @@ def _owner_only(index_dir: Path) -> None:
             index_dir.chmod(0o700)
 
 
-def _seal_generation(path: Path) -> None:
-    """Make a written generation owner-only and durable before the manifest names it."""
+def _seal_generation(path: Path) -> dict[str, int]:
+    """Make a written generation owner-only and durable before the manifest names it; returns
+    the size of each of its files (by path relative to it), for generation_problem."""
+    sizes = {}
     for folder, _, files in os.walk(path):
         os.chmod(folder, 0o700)
         for name in files:
@@ -420,9 +479,11 @@ def _seal_generation(path: Path) -> None:
             descriptor = os.open(file_path, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
+                sizes[os.path.relpath(file_path, path)] = os.fstat(descriptor).st_size
             finally:
                 os.close(descriptor)
         _fsync_directory(Path(folder))
+    return sizes
 
 
 def _fsync_directory(path: Path) -> None:
@@ -468,17 +529,22 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
 
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
-                    documents: list[DocumentFile], rules: Rules, summary: IndexSummary) -> None:
+                    documents: list[DocumentFile], rules: Rules, summary: IndexSummary,
+                    sizes: dict[str, int], previous: dict | None) -> None:
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest = {
         "format": FORMAT_VERSION,
         "generation": generation,
         "docs_dir": str(docs_dir.resolve()),
         "documents": summary.total_documents,
         "paragraphs": summary.total_paragraphs,
-        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        # When the index was last built whole, and when last changed (by a build or an update).
+        "built": previous.get("built", now) if summary.incremental and previous else now,
+        "updated": now,
         "files": {d.source: d.stamp for d in documents},
         "rules": rules.to_json(),
         "skipped": summary.skipped,
+        "sizes": sizes,
     }
     replace_manifest(index_dir, manifest)
 
@@ -518,13 +584,16 @@ def _remove_generations(index_dir: Path, keep: set) -> None:
 
 
 @contextlib.contextmanager
-def _writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
+def _writer_lock(index_dir: Path, wait: float | None = None,
+                 notify: Warn | None = None) -> Iterator[None]:
     """Hold the index's writer lock, waiting at most `wait` seconds (default LOCK_WAIT_SECONDS)
-    for another writer. The lock is an flock, so a killed writer releases it."""
+    for another writer, and telling `notify` at once when it waits. The lock is an flock, so a
+    killed writer releases it."""
     wait = LOCK_WAIT_SECONDS if wait is None else wait
     descriptor = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
+        waiting = False
         while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -533,6 +602,10 @@ def _writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(f"another kensaku process is writing the index in "
                                     f"{index_dir}; try again when it is done") from None
+                if not waiting:
+                    _say(notify, f"another kensaku process is writing the index in {index_dir}: "
+                                 f"waiting for it to finish (up to {wait:g} s)")
+                    waiting = True
                 time.sleep(0.1)
         yield
     finally:

@@ -4,6 +4,8 @@
 citation (source, line, paragraph number, title), the whole paragraph text, the character spans of
 every match in it, and a snippet around the best match. Paragraphs with the same text (a document
 that repeats itself, or two copies of one article) are one hit citing every place they stand.
+Results come a page at a time (`limit` hits after `offset`), saying whether more follow;
+`Searcher.sources` counts the matching paragraphs of every document instead.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Iterable
 
 from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
-from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
+from .index import DEFAULT_INDEX_DIR, open_index, read_manifest, translate_damage
 from .bm25 import Statistics, score_any
 from .matching import match
 from .postings import TermIndex, live_docnums
-from .query import Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh
+from .query import (Phrase, Question, Synonyms, parse, phrases, question_terms, relaxed, to_whoosh,
+                    without_format_characters)
 from .rerank import Asked, asked, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
@@ -85,22 +88,32 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "column": self.column, "section": self.section, "text": self.text, "snippet": self.snippet,
+                "page": self.page, "column": self.column, "section": self.section,
+                "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
+                "snippet_highlights": [list(span) for span in self.snippet_highlights],
                 "also": [vars(place) for place in self.also]}
 
 
 @dataclass
 class SearchResults:
+    """One page of hits: `total` counts every matching paragraph (repeats included)."""
+
     query: str
     total: int
     hits: list[Hit]
     # True when no paragraph had all the words, so any of them were searched for instead.
     relaxed: bool = False
+    # How many hits came before this page, and whether more follow it.
+    offset: int = 0
+    more: bool = False
+    # The documents directory the index was built from (sources are relative to it).
+    docs_dir: Path | None = None
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "total": self.total,
-                "hits": [hit.to_dict() for hit in self.hits]}
+        """The JSON form: exactly the fields of the `--json` contract."""
+        return {"query": self.query, "total": self.total, "relaxed": self.relaxed,
+                "more": self.more, "hits": [hit.to_dict() for hit in self.hits]}
 
 
 class Searcher:
@@ -112,8 +125,11 @@ class Searcher:
 
         self._damage = lambda: translate_damage(index_dir)
         self._lock = threading.Lock()
+        self._closed = False
         with self._damage():
             self._index = open_index(index_dir)
+            manifest = read_manifest(index_dir)
+            self.docs_dir = Path(manifest["docs_dir"]) if manifest else None
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
@@ -132,29 +148,76 @@ class Searcher:
             sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
         return expander(*sources) if sources else None
 
-    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto") -> SearchResults:
-        """The best `limit` paragraphs for `query`, and how many match in all.
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto",
+               offset: int = 0) -> SearchResults:
+        """The best `limit` paragraphs for `query` after the first `offset`, and how many match
+        in all.
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
         file positions).
         """
+        _check_page(limit, offset)
         with self._lock:
-            return self._search(query, limit, mode)
+            self._check_open()
+            return self._search(query, limit, mode, offset)
 
-    def _search(self, query: str, limit: int, mode: str) -> SearchResults:
+    def sources(self, query: str, mode: str = "auto") -> dict[str, int]:
+        """How many paragraphs match `query` in each document that has any (repeats included),
+        the document of the best match first."""
+        with self._lock:
+            self._check_open()
+            query = without_format_characters(query)
+            tree = parse(query, mode, self._synonyms)
+            if self._empty:
+                return {}
+            scores = self._scores(tree, self._statistics)
+            question = relaxed(query, tree) if not scores and mode == "auto" else None
+            if question is not None:
+                scores = self._scores(question, self._statistics)
+            counts: dict[str, int] = {}
+            with self._damage():
+                for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
+                    source = self._searcher.stored_fields(docnum)["source"]
+                    counts[source] = counts.get(source, 0) + 1
+            return counts
+
+    def line_before(self, hit: Hit) -> str:
+        """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
+        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        if hit.column == 1:
+            return ""
+        with self._lock:
+            self._check_open()
+            with self._damage():
+                pieces = [self._searcher.stored_fields(docnum) for docnum in
+                          live_docnums(self._statistics.terms, "source", hit.source)]
+        return "".join(piece["text"] for piece in pieces
+                       if piece["line"] == hit.line and piece.get("page") == hit.page
+                       and piece["paragraph"] < hit.paragraph)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("this Searcher is closed; open a new one to search")
+
+    def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
+        query = without_format_characters(query)
         tree = parse(query, mode, self._synonyms)
         if self._empty:
-            return SearchResults(query, 0, [])
+            return SearchResults(query, 0, [], offset=offset, docs_dir=self.docs_dir)
         statistics = self._statistics
-        ranked, total = self._run(tree, limit, query, statistics)
+        # One hit more than the page shows, to tell whether more follow.
+        wanted = offset + limit + 1
+        ranked, total = self._run(tree, wanted, query, statistics)
         question = relaxed(query, tree) if not total and mode == "auto" else None
         if question is not None:
-            tree, (ranked, total) = question, self._run(question, limit, query, statistics)
-        wanted = tuple(phrases(tree))
-        hits = [self._hit(rank, score, docnum, wanted, statistics.terms)
-                for rank, (score, docnum) in enumerate(ranked[:limit], start=1)]
-        return SearchResults(query, total, hits, relaxed=question is not None)
+            tree, (ranked, total) = question, self._run(question, wanted, query, statistics)
+        phrases_wanted = tuple(phrases(tree))
+        hits = [self._hit(rank, score, docnum, phrases_wanted, statistics.terms)
+                for rank, (score, docnum) in enumerate(ranked[offset:offset + limit],
+                                                       start=offset + 1)]
+        return SearchResults(query, total, hits, relaxed=question is not None, offset=offset,
+                             more=len(ranked) > offset + limit, docs_dir=self.docs_dir)
 
     def _run(self, tree, limit: int, text: str,
              statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
@@ -162,6 +225,15 @@ class Searcher:
         errors stay out of the damage guard."""
         if isinstance(tree, Question):
             return self._run_question(tree, limit, text, statistics)
+        scores = self._scores(tree, statistics)
+        with self._damage():
+            return self._best_distinct(scores, limit), len(scores)
+
+    def _scores(self, tree, statistics: Statistics) -> dict[int, float]:
+        """The docnum and score of every paragraph matching `tree` (BM25F's, for a question)."""
+        if isinstance(tree, Question):
+            with self._damage():
+                return score_any(self._searcher, question_terms(tree), statistics=statistics)
 
         def known(field_name: str, term: str) -> bool:
             with self._damage():
@@ -169,8 +241,7 @@ class Searcher:
 
         whoosh_query = to_whoosh(tree, known)
         with self._damage():
-            scores = match(self._searcher, whoosh_query, statistics)
-            return self._best_distinct(scores, limit), len(scores)
+            return match(self._searcher, whoosh_query, statistics)
 
     def _run_question(self, tree: Question, limit: int, text: str,
                       statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
@@ -184,9 +255,8 @@ class Searcher:
     def _question_candidates(self, tree: Question, depth: int,
                              statistics: Statistics) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best `depth` distinct paragraphs (score, docnum), and how many match."""
-        terms = question_terms(tree)
+        scores = self._scores(tree, statistics)
         with self._damage():
-            scores = score_any(self._searcher, terms, statistics=statistics)
             return self._best_distinct(scores, depth), len(scores)
 
     def _asked(self, tree: Question, text: str, terms: TermIndex) -> Asked:
@@ -259,6 +329,7 @@ class Searcher:
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
+        self._closed = True
         self._searcher.close()
 
     def __enter__(self) -> "Searcher":
@@ -270,7 +341,17 @@ class Searcher:
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
            mode: str = "auto", synonyms_file: Path | None = None,
-           sudachi_synonyms: bool = False) -> SearchResults:
+           sudachi_synonyms: bool = False, offset: int = 0) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
+    _check_page(limit, offset)  # before opening the index
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
-        return searcher.search(query, limit, mode)
+        return searcher.search(query, limit, mode, offset)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    """Refuse a `limit` that is not a whole number of at least 1, an `offset` of at least 0."""
+    for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
+        if value < least:
+            raise ValueError(f"{name} must be {least} or more, not {value}")

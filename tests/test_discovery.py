@@ -84,9 +84,9 @@ def test_rules_given_once_are_kept_by_later_searches(folder, tmp_path):
     result = runner.invoke(main, ["index", "--docs", str(folder), "--index", str(index_dir),
                                   "--exclude", "drafts/"])
     assert result.exit_code == 0 and "indexed 3 documents" in result.stdout
-    # A search without the option neither re-indexes drafts/ nor finds it.
+    # A search without the option neither re-indexes drafts/ nor finds it (exit status 1).
     result = runner.invoke(main, ["search", "--index", str(index_dir), "下書き"])
-    assert (result.exit_code, result.stderr) == (0, "")
+    assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout.startswith("no paragraph matches 下書き")
     # Other rules make another index: built anew.
     result = runner.invoke(main, ["index", "--index", str(index_dir), "--include", "*.md"])
@@ -111,7 +111,7 @@ def test_a_folder_with_nothing_to_index_is_an_empty_index_that_finds_nothing(tmp
     assert result.stdout == ("no document to index; 1 skipped (binary file), 1 ignored by the "
                              "rules, 1 file in other formats (.png): the index is empty\n")
     result = runner.invoke(main, ["search", "--index", str(tmp_path / "ix"), "日本"])
-    assert (result.exit_code, result.stdout) == (0, "no paragraph matches 日本\n")
+    assert (result.exit_code, result.stdout) == (1, "no paragraph matches 日本\n")
     assert search.search("日本", tmp_path / "ix").total == 0
     with pytest.raises(search.QuerySyntaxError):
         search.search('"日本', tmp_path / "ix")
@@ -121,6 +121,6 @@ def test_an_empty_folder_searched_first_builds_an_empty_index(tmp_path):
     (tmp_path / "docs").mkdir()
     result = CliRunner().invoke(main, ["search", "--docs", str(tmp_path / "docs"), "--index",
                                        str(tmp_path / "ix"), "日本"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # no hit
     assert result.stdout == "no paragraph matches 日本\n"
     assert "no document to index: the index is empty" in result.stderr

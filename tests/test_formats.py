@@ -253,7 +253,8 @@ def test_each_real_format_is_found_and_cited(formats_index, query, source, page)
 def test_a_pdf_hit_is_cited_by_page_in_the_terminal(formats_index):
     result = CliRunner().invoke(main, ["search", "--index", str(formats_index), "わたくしといふ現象"])
     assert result.exit_code == 0
-    assert " 1. miyazawa-haru-to-shura-jo-vertical.pdf p.1  ¶2" in result.stdout
+    pdf = FORMATS / "miyazawa-haru-to-shura-jo-vertical.pdf"
+    assert f" 1. {pdf} p.1  ¶2" in result.stdout  # the path as it opens from here
 
 
 def test_a_pdf_without_a_text_layer_is_skipped_saying_so(tmp_path):
