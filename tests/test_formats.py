@@ -253,7 +253,7 @@ def test_each_real_format_is_found_and_cited(formats_index, query, source, page)
 def test_a_pdf_hit_is_cited_by_page_in_the_terminal(formats_index):
     result = CliRunner().invoke(main, ["search", "--index", str(formats_index), "わたくしといふ現象"])
     assert result.exit_code == 0
-    pdf = FORMATS / "miyazawa-haru-to-shura-jo-vertical.pdf"
+    pdf = (FORMATS / "miyazawa-haru-to-shura-jo-vertical.pdf").resolve()
     assert f" 1. {pdf} p.1  ¶2" in result.stdout  # the path as it opens from here
 
 
