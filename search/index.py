@@ -136,7 +136,7 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
-def index_status(manifest: dict) -> dict:
+def manifest_summary(manifest: dict) -> dict:
     """What the manifest says of its index: documents, paragraphs, when it was built (local time,
     ISO 8601) and its format version."""
     return {key: manifest[key] for key in ("documents", "paragraphs", "built", "format")}

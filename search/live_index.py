@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import IndexBusy, IndexDamaged
-from .index import MANIFEST_NAME, index_status, read_manifest
+from .index import MANIFEST_NAME, manifest_summary, read_manifest
 from .results import Searcher
 
 # How often opening is tried again when builds keep replacing the manifest meanwhile.
@@ -64,7 +64,7 @@ class LiveIndex:
         """The live index's documents, paragraphs, build time and format version."""
         opened = self._hold()
         self._release(opened)
-        return index_status(opened.manifest)
+        return manifest_summary(opened.manifest)
 
     def close(self) -> None:
         """Close the Searcher now, or when its last use ends."""
