@@ -82,9 +82,7 @@ class Service:
             raise BadRequest(f"only the best {MAX_DEPTH:,} hits can be paged through: "
                              f"offset + limit must be at most {MAX_DEPTH:,}")
         with self.live.searcher() as searcher:
-            results = searcher.search(query, offset + limit, mode)
-        results.hits = results.hits[offset:]
-        return results
+            return searcher.search(query, limit, mode, offset)
 
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs of `source`; a 404 when the index holds none."""
