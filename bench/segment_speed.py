@@ -43,7 +43,7 @@ def _whoosh_build(out: Path, documents):
 
 
 def first_documents(docs_dir: Path, mb: float):
-    from search.documents import find_documents
+    from search.discovery import find_documents
 
     chosen, size = [], 0
     for document in find_documents(docs_dir):

@@ -72,13 +72,13 @@ def _private_copy(module: str) -> _types.ModuleType:
 
 _import_whoosh_lean()
 
-from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, KensakuError, NotAnIndex,
-                     QuerySyntaxError)
+from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, IndexNotFound, KensakuError,
+                     NotAnIndex, QuerySyntaxError)
 from .index import IndexSummary, build_index, ensure_index, update_index
 from .results import Hit, Searcher, SearchResults, search
 
 __all__ = [
-    "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexSummary", "KensakuError",
-    "NotAnIndex", "QuerySyntaxError", "SearchResults", "Searcher", "build_index", "ensure_index",
-    "search", "update_index",
+    "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexNotFound", "IndexSummary",
+    "KensakuError", "NotAnIndex", "QuerySyntaxError", "SearchResults", "Searcher", "build_index",
+    "ensure_index", "search", "update_index",
 ]

@@ -67,6 +67,16 @@ class Analysis(NamedTuple):
     readings: list[Term]
 
 
+# Kangxi and CJK radicals (⼀ for 一, from PDF fonts) and vertical presentation forms (︑︒︵),
+# which Sudachi reads as symbols: each is one ordinary character under NFKC, so that replacing it
+# before Sudachi keeps every offset into the original text.
+_PRESENTATION_FORM = re.compile("[\u2e80-\u2fdf\ufe10-\ufe19\ufe30-\ufe4f]")
+_ORDINARY_FORMS = {code: folded for code in [*range(0x2E80, 0x2FE0), *range(0xFE10, 0xFE1A),
+                                              *range(0xFE30, 0xFE50)]
+                   if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1
+                   and folded != chr(code)}
+
+
 class _Sudachi(threading.local):
     """One Sudachi tokenizer per thread (they are not thread-safe), created on first use."""
 
@@ -79,6 +89,8 @@ class _Sudachi(threading.local):
             from sudachipy import SplitMode
 
             self.tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
+        if _PRESENTATION_FORM.search(text):
+            text = text.translate(_ORDINARY_FORMS)
         return self.tokenizer.tokenize(text)
 
     def is_skipped(self, pos_id: int) -> bool:

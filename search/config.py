@@ -1,13 +1,21 @@
-"""Configuration: search settings from a TOML file, so that they need not be typed every time.
+"""Configuration: search and index settings from a TOML file, so that they need not be typed
+every time.
 
 The file is `--config FILE`, else `$KENSAKU_CONFIG`, else `kensaku.toml` in the current directory
 when there is one. Every key is optional:
 
+    docs = "資料"               # the documents folder
+    index = "~/.cache/kensaku"  # where the index lives
+    limit = 20                 # hits a page
     mode = "auto"              # or "keyword", "question"
-    synonyms = "synonyms.txt"  # Solr format; a relative path is relative to this file
+    color = "auto"             # or "always", "never"
+    synonyms = "synonyms.txt"  # Solr format
     sudachi_synonyms = false   # expand with Sudachi's synonym groups
+    include = ["*.pdf", "*.md"]   # index only these files (.gitignore syntax)
+    exclude = ["drafts/", "*.tmp.html"]   # and never these
 
-Options given on the command line win over the file.
+A relative path is relative to the file, and `~` is the home directory. A setting holds where no
+command-line option or environment variable gives it: option > environment > file > default.
 """
 
 from __future__ import annotations
@@ -19,7 +27,12 @@ from pathlib import Path
 from .errors import KensakuError
 
 DEFAULT_CONFIG_NAME = "kensaku.toml"
-_KEYS = {"mode": str, "synonyms": str, "sudachi_synonyms": bool}
+MODES = ("auto", "keyword", "question")  # as query.MODES (a test checks), without its imports
+COLORS = ("auto", "always", "never")
+_PATHS = ("docs", "index", "synonyms")
+_KEYS = {"docs": str, "index": str, "limit": int, "mode": str, "color": str, "synonyms": str,
+         "sudachi_synonyms": bool, "include": list, "exclude": list}
+_CHOICES = {"mode": MODES, "color": COLORS}
 
 
 class ConfigError(KensakuError):
@@ -28,9 +41,20 @@ class ConfigError(KensakuError):
 
 @dataclass
 class Config:
+    docs: Path | None = None
+    index: Path | None = None
+    limit: int | None = None
     mode: str | None = None
+    color: str | None = None
     synonyms: Path | None = None
     sudachi_synonyms: bool | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def first_given(*values):
+    """The first of `values` that is not None (an option, then the config file, then a default)."""
+    return next((value for value in values if value is not None), None)
 
 
 def load_config(path: Path | None) -> Config:
@@ -39,16 +63,34 @@ def load_config(path: Path | None) -> Config:
         path = Path(DEFAULT_CONFIG_NAME)
         if not path.is_file():
             return Config()
-    values = _read_toml(Path(path))
+    path = Path(path)
+    values = _read_toml(path)
     for key, value in values.items():
-        if key not in _KEYS:
-            raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_KEYS)}")
-        if not isinstance(value, _KEYS[key]):
-            raise ConfigError(f"{path}: {key} must be a {_KEYS[key].__name__}")
-    synonyms = values.get("synonyms")
-    return Config(mode=values.get("mode"),
-                  synonyms=Path(path).parent / synonyms if synonyms else None,
-                  sudachi_synonyms=values.get("sudachi_synonyms"))
+        _check(path, key, value)
+    for key in _PATHS:
+        if key in values:
+            values[key] = path.parent / Path(values[key]).expanduser()
+    for key in ("include", "exclude"):
+        if key in values:
+            values[key] = tuple(values[key])
+    return Config(**values)
+
+
+def _check(path: Path, key: str, value) -> None:
+    if key not in _KEYS:
+        raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_KEYS)}")
+    kind = _KEYS[key]
+    if (not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+            or (kind is list and not all(isinstance(item, str) for item in value))):
+        raise ConfigError(f"{path}: {key} must be a "
+                          f"{'list of strings' if kind is list else kind.__name__}")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ConfigError(f"{path}: {key} must be one of {', '.join(_CHOICES[key])}, "
+                          f"not {value!r}")
+    if key == "limit" and value < 1:
+        raise ConfigError(f"{path}: limit must be 1 or more, not {value}")
+    if key in _PATHS and not value:
+        raise ConfigError(f"{path}: {key} must name a path, not an empty string")
 
 
 def _read_toml(path: Path) -> dict:

@@ -1,122 +1,129 @@
-"""Documents: find the text files of a collection and cut them into paragraphs.
+"""Documents: read one document file into the paragraphs the index stores, each with its citation.
 
-Every `.txt` file under the documents directory is a document; each non-blank line is one paragraph.
-A paragraph keeps its source (the path relative to the documents directory, with `/`), the document's
-title (its first non-blank line), its 1-based paragraph number and line number, and its text as it
-stands in the file.
+The file's format reader (see readers) gives its blocks; this module numbers them, gives each
+the document's title and the section it stands in, and cuts a block longer than
+MAX_PARAGRAPH_CHARS at sentence ends, so that one giant line (a text file without line breaks)
+becomes paragraphs of a readable size, each cited by its line and the column where it starts.
 
-Files are read as UTF-8 (a BOM is allowed), UTF-16 when they start with its BOM, or else as
-Shift_JIS (CP932) or EUC-JP, whichever decodes without error into the more plausible Japanese.
-Binary files (a NUL byte near the start), files that decode as none of these, and anything that is
-not a regular file are unreadable documents: indexing skips them with a warning. Documents are only
-ever read.
+A document's title is the one it gives itself (PDF metadata, `<title>`, the first heading of HTML,
+Markdown or Word), else its first paragraph when that reads as a title (short, no sentence end),
+else its file name without the extension. Documents are only ever read.
 """
 
 from __future__ import annotations
 
-import codecs
 import os
-import re
 import stat
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-from .errors import DocumentsNotFound
+from .discovery import DocumentFile
+from .readers import read
+from .readers.base import Block, UnreadableDocument
+from .sentences import SENTENCE_END
 
-DOCUMENT_SUFFIX = ".txt"
-BINARY_SNIFF_BYTES = 8192
-# Japanese encodings tried, in order of preference when both decode equally plausibly.
-LEGACY_ENCODINGS = ("cp932", "euc_jp")
-# Of the non-ASCII characters of a legacy-encoded file, at least this share must be Japanese.
-MIN_JAPANESE_SHARE = 0.5
-# Characters of Japanese text: kana, kanji, punctuation, full-width forms, and the symbols of
-# JIS X 0208 (§ × ÷, Greek, Cyrillic, ※, arrows, ①, box drawing, ■, ★).
-_JAPANESE = ("[\u00a7\u00a8\u00b0\u00b1\u00b4\u00b6\u00d7\u00f7\u0391-\u03c9"
-             "\u0401-\u0451\u2010-\u203b\u2100-\u22ff\u2460-\u24ff\u2500-\u27bf"
-             "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e"
-             "\uffe0-\uffe5]")
-# Half-width katakana are rare in real text but typical of mis-decoding: they count half.
-_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+# A paragraph longer than this is cut at its last sentence end before it (or, with none in its
+# second half, at the last space or comma, or else right there).
+MAX_PARAGRAPH_CHARS = 4000
+# A first paragraph longer than this is not read as the document's title.
+MAX_TITLE_CHARS = 80
+_TITLE_ENDS = ("。", "．", "｡")
+_SOFT_BREAKS = " 　、，,"
+
+__all__ = ["Paragraph", "ReadDocument", "UnreadableDocument", "read_document", "read_paragraphs",
+           "read_bytes", "reads_as_title"]
 
 
 @dataclass(frozen=True)
 class Paragraph:
+    """One paragraph and its citation: `line` where it starts (in its file, or on its `page` for
+    paged formats), `column` (1 unless a long line was cut), its number in the document and the
+    `section` (the heading, or chapter) it stands under."""
+
     source: str
     title: str
     paragraph: int
     line: int
     text: str
+    page: int | None = None
+    column: int = 1
+    section: str | None = None
 
 
-@dataclass(frozen=True)
-class DocumentFile:
-    path: Path
-    source: str
-    size: int
-    mtime_ns: int
-
-    @property
-    def stamp(self) -> list[int]:
-        """What changes when the file changes: size and modification time."""
-        return [self.size, self.mtime_ns]
+@dataclass
+class ReadDocument:
+    paragraphs: list[Paragraph]
+    warnings: list[str]
 
 
-class UnreadableDocument(Exception):
-    """A document that cannot be read or decoded; indexing skips it with a warning."""
-
-
-def find_documents(docs_dir: Path, warn: Callable[[str], None] | None = None) -> list[DocumentFile]:
-    """Every `.txt` file under `docs_dir`, sorted by source path.
-
-    A `.txt` name that cannot be examined (a broken symlink, a symlink loop) is still listed, so
-    that reading it reports why it is skipped. `warn` hears of sub-directories that cannot be listed.
-    """
-    docs_dir = Path(docs_dir)
-    if not docs_dir.is_dir():
-        raise DocumentsNotFound(f"documents directory not found: {docs_dir}")
-
-    def unlistable(error: OSError) -> None:
-        if warn:
-            warn(f"skipped directory {error.filename}: {error.strerror}")
-
-    documents = []
-    for folder, subfolders, files in os.walk(docs_dir, onerror=unlistable):
-        subfolders.sort()
-        # Plain string work: `kensaku search` lists every document to see whether the index is
-        # current, and Path operations per file cost 40 ms on 2,000 files.
-        relative = os.path.relpath(folder, docs_dir)
-        prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
-        for name in files:
-            if name.endswith(DOCUMENT_SUFFIX) and not name.startswith("."):
-                documents.append(_document_file(os.path.join(folder, name), prefix + name))
-    return sorted(documents, key=lambda d: d.source)
-
-
-def _document_file(path: str, source: str) -> DocumentFile:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return DocumentFile(Path(path), source, -1, 0)
-    return DocumentFile(Path(path), source, status.st_size, status.st_mtime_ns)
+def read_document(document: DocumentFile) -> ReadDocument:
+    """The paragraphs of one document in reading order, and what to warn of (bytes replaced);
+    raises UnreadableDocument."""
+    extracted = read(read_bytes(document.path), document.source)
+    blocks = extracted.blocks
+    title = extracted.title or title_of(blocks, document.source)
+    paragraphs = list(_paragraphs(document.source, title, blocks))
+    return ReadDocument(paragraphs, extracted.warnings)
 
 
 def read_paragraphs(document: DocumentFile) -> Iterator[Paragraph]:
-    """The paragraphs of one document, in file order; raises UnreadableDocument."""
-    text = decode(read_bytes(document.path))
-    title = ""
+    """The paragraphs of one document, in reading order; raises UnreadableDocument."""
+    return iter(read_document(document).paragraphs)
+
+
+def title_of(blocks: list[Block], source: str) -> str:
+    """The title of a document that gives itself none: its first block when that reads as a
+    title, else its file name without the extension."""
+    if blocks and reads_as_title(blocks[0].text):
+        return blocks[0].text.strip()
+    name = source.rpartition("/")[2]
+    stem = name.rpartition(".")[0]
+    return stem or name
+
+
+def reads_as_title(text: str) -> bool:
+    """Whether a line reads as a title: short, and no sentence of its own."""
+    text = text.strip()
+    return (0 < len(text) <= MAX_TITLE_CHARS and not any(end in text for end in _TITLE_ENDS)
+            and not text.endswith("."))
+
+
+def _paragraphs(source: str, title: str, blocks: list[Block]) -> Iterator[Paragraph]:
     number = 0
-    for line_number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        number += 1
-        if not title:
-            title = line.strip()
-        yield Paragraph(document.source, title, number, line_number, line)
+    section = None
+    for block in blocks:
+        if block.heading:
+            section = block.text
+        for column, text in cut_long(block.text):
+            number += 1
+            yield Paragraph(source, title, number, block.line, text, block.page, column,
+                            block.section or section)
 
 
-def read_bytes(path: Path) -> bytes:
+def cut_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> Iterator[tuple[int, str]]:
+    """(column from 1, piece) of `text` cut into pieces of at most `limit` characters, each
+    ending at a sentence end where there is one in its second half."""
+    start = 0
+    while len(text) - start > limit:
+        end = _cut_at(text, start, start + limit)
+        yield start + 1, text[start:end]
+        start = end
+    yield start + 1, text[start:]
+
+
+def _cut_at(text: str, start: int, end: int) -> int:
+    """Where to end the piece of `text` that starts at `start` and may run to `end`."""
+    middle = start + (end - start) // 2
+    last = None
+    for found in SENTENCE_END.finditer(text, middle, end):
+        last = found.end()
+    if last is not None:
+        return last
+    soft = max(text.rfind(char, middle, end) for char in _SOFT_BREAKS)
+    return soft + 1 if soft >= 0 else end
+
+
+def read_bytes(path) -> bytes:
     """The contents of the regular file at `path`; raises UnreadableDocument for anything else."""
     try:
         # O_NONBLOCK: opening a FIFO named *.txt must not wait for a writer.
@@ -130,62 +137,3 @@ def read_bytes(path: Path) -> bytes:
             return file.read()
         except OSError as error:
             raise UnreadableDocument(f"cannot read it: {error.strerror}") from None
-
-
-def decode(data: bytes) -> str:
-    """The text of a document's bytes: UTF-16 by BOM, UTF-8, else CP932 or EUC-JP."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_utf16(data)
-    nul = data.find(b"\0", 0, BINARY_SNIFF_BYTES)
-    if nul >= 0:
-        raise UnreadableDocument(f"it is a binary file (a NUL byte at offset {nul})")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as utf8_error:
-        bad_byte = f"byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start}"
-        text = None if _mostly_utf8(data) else _decode_legacy(data)
-        if text is None:
-            raise UnreadableDocument(f"it is not valid text in UTF-8, Shift_JIS or EUC-JP "
-                                     f"({bad_byte} is not UTF-8)") from None
-        return text
-
-
-def _mostly_utf8(data: bytes) -> bool:
-    """Whether `data` is UTF-8 with a few invalid bytes, rather than a legacy encoding (where
-    UTF-8 sequences occur only by chance): such a file is damaged, not Shift_JIS mojibake."""
-    text = data.decode("utf-8", errors="replace")
-    invalid = text.count("\ufffd")
-    valid = sum(1 for char in text if char > "\x7f") - invalid
-    return valid > 10 * invalid
-
-
-def _decode_utf16(data: bytes) -> str:
-    try:
-        return data.decode("utf-16")
-    except UnicodeDecodeError as error:
-        raise UnreadableDocument(f"it starts with a UTF-16 BOM but is not UTF-16 text "
-                                 f"(bad bytes at offset {error.start})") from None
-
-
-def _decode_legacy(data: bytes) -> str | None:
-    """The text of `data` in the Japanese legacy encoding it most plausibly uses, or None."""
-    best, best_share = None, MIN_JAPANESE_SHARE
-    for encoding in LEGACY_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        share = japanese_share(text)
-        if share > best_share or (best is None and share >= best_share):
-            best, best_share = text, share
-    return best
-
-
-def japanese_share(text: str) -> float:
-    """The share of the non-ASCII characters of `text` that are plausible in Japanese text."""
-    non_ascii = sum(1 for char in text if ord(char) > 0x7F)
-    if not non_ascii:
-        return 1.0
-    # re caches the compiled pattern; compiling it at import would cost every search 3 ms.
-    plausible = len(re.findall(_JAPANESE, text)) + len(_HALF_WIDTH_KANA.findall(text)) / 2
-    return plausible / non_ascii

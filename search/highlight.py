@@ -8,16 +8,15 @@ in 。！？ or !?) around the matches, fragments joined with …
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, Sequence
 
 from .analysis import Term, analyze_cached, fold_with_offsets
 from .query import Phrase
+from .sentences import SENTENCE_END
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 160
 ELLIPSIS = "…"
-_SENTENCE_END = re.compile(r"[。！？!?]+[」』）)】]*")
 
 
 def match_spans(text: str, phrases: Iterable[Phrase]) -> list[Span]:
@@ -93,7 +92,7 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
 def sentences(text: str) -> list[Span]:
     """Spans of the sentences of `text`, each ending after its 。！？ (and closing brackets)."""
     bounds, start = [], 0
-    for end_mark in _SENTENCE_END.finditer(text):
+    for end_mark in SENTENCE_END.finditer(text):
         bounds.append((start, end_mark.end()))
         start = end_mark.end()
     if start < len(text):
@@ -102,7 +101,9 @@ def sentences(text: str) -> list[Span]:
 
 
 def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tuple[str, list[Span]]:
-    """A snippet of at most about `width` characters around `spans`, and the spans within it."""
+    """A snippet of at most about `width` characters around `spans`, and the spans within it;
+    the paragraph's leading and trailing spaces (an indent) are left out."""
+    text, spans = _stripped(text, spans)
     if len(text) <= width:
         return text, list(spans)
     fragments = _fragments(text, spans, width)
@@ -124,6 +125,14 @@ def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tup
     if previous_end < len(text):
         pieces.append(ELLIPSIS)
     return "".join(pieces), snippet_spans
+
+
+def _stripped(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
+    """`text` without surrounding white space, and `spans` moved to match."""
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    moved = [(max(start - lead, 0), min(end - lead, len(stripped))) for start, end in spans]
+    return stripped, [(start, end) for start, end in moved if start < end]
 
 
 def _fragments(text: str, spans: Sequence[Span], width: int) -> list[Span]:

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .documents import DocumentFile, Paragraph, find_documents
-from .errors import IndexBusy, IndexDamaged, IndexOutdated, KensakuError, NotAnIndex
+from .discovery import DocumentFile, Found, Rules, scan
+from .documents import Paragraph
+from .errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 2  # 2: the word_pairs and subword_pairs fields
+FORMAT_VERSION = 3  # 2: the word_pairs and subword_pairs fields; 3: page, column, section
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
@@ -54,13 +55,16 @@ Warn = Callable[[str], None]
 
 @dataclass
 class IndexSummary:
-    """What a build or an update did: documents and paragraphs it indexed, and for an update
-    which sources it added, re-indexed and removed."""
+    """What a build or an update did: documents and paragraphs it indexed, the files it skipped
+    (source: why) and those the rules left out (source, why; see discovery), files in formats it
+    does not read, and for an update which sources it added, re-indexed and removed."""
 
     documents: int = 0
     paragraphs: int = 0
     seconds: float = 0.0
-    skipped: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    other_formats: list[str] = field(default_factory=list)
     incremental: bool = False
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -82,10 +86,14 @@ def schema():
         title=STORED(),
         paragraph=STORED(),
         line=STORED(),
+        page=STORED(),
+        column=STORED(),
+        section=STORED(),
         text=STORED(),
         same_text=ID(sortable=True),
-        # The words of the document's title, so that a question finds the paragraphs of the
-        # document it is about even where they do not repeat its subject.
+        # The words of the document's title and the paragraph's section, so that a question
+        # finds the paragraphs of the document it is about even where they do not repeat its
+        # subject.
         context=TEXT(analyzer=SudachiTokenizer("words")),
         **terms,
     )
@@ -97,8 +105,10 @@ def paragraph_fields(paragraph: Paragraph) -> dict:
 
     fields = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(source=paragraph.source, title=paragraph.title, paragraph=paragraph.paragraph,
-                  line=paragraph.line, text=paragraph.text, same_text=duplicate_key(paragraph.text),
-                  context=paragraph.title)
+                  line=paragraph.line, page=paragraph.page, column=paragraph.column,
+                  section=paragraph.section, text=paragraph.text,
+                  same_text=duplicate_key(paragraph.text),
+                  context=" ".join(filter(None, (paragraph.title, paragraph.section))))
     return fields
 
 
@@ -122,7 +132,22 @@ def read_manifest(index_dir: Path) -> dict | None:
         raise IndexDamaged(_damaged(index_dir, "its manifest is unreadable")) from None
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexOutdated(_damaged(index_dir, "it was built by another version of kensaku"),
-                            manifest["docs_dir"])
+                            manifest["docs_dir"], manifest.get("rules"))
+    return manifest
+
+
+def manifest_summary(manifest: dict) -> dict:
+    """What the manifest says of its index: documents, paragraphs, when it was built (local time,
+    ISO 8601) and its format version."""
+    return {key: manifest[key] for key in ("documents", "paragraphs", "built", "format")}
+
+
+def existing_manifest(index_dir: Path) -> dict:
+    """The manifest of the index in `index_dir`; raises IndexNotFound when there is none."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexNotFound(f"no index in {index_dir} yet; build one with "
+                            f"`kensaku index --docs DIR --index {index_dir}`")
     return manifest
 
 
@@ -133,6 +158,11 @@ def recorded_docs_dir(index_dir: Path) -> Path | None:
     except IndexDamaged:
         return None
     return Path(manifest["docs_dir"]) if manifest else None
+
+
+def recorded_rules(manifest: dict | None) -> Rules:
+    """The include and exclude rules the index was built with (none for a new index)."""
+    return Rules.from_json(manifest.get("rules")) if manifest else Rules()
 
 
 def _is_generation_name(name) -> bool:
@@ -165,9 +195,7 @@ def open_index(index_dir: Path):
 
     generation, problem = None, ""
     while True:
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise IndexDamaged(f"no index in {index_dir}; run `kensaku index --index {index_dir}`")
+        manifest = existing_manifest(index_dir)
         if manifest["generation"] == generation:
             raise IndexDamaged(_damaged(index_dir, problem))
         generation = manifest["generation"]
@@ -201,66 +229,113 @@ def translate_damage(index_dir: Path) -> Iterator[None]:
         raise IndexDamaged(_damaged(Path(index_dir), _describe(error))) from error
 
 
+def generation_problem(index_dir: Path, manifest: dict) -> str | None:
+    """What is wrong with the files of the live generation, or None when they look whole: a
+    missing directory or file, a file not the size it was written with, a table of contents that
+    cannot be read. Cheap (a stat a file): a file garbled in place is found only when read."""
+    path = Path(index_dir) / manifest["generation"]
+    if not path.is_dir():
+        return f"its live generation {manifest['generation']} is missing"
+    sizes = manifest.get("sizes")
+    for name, size in (sizes.items() if isinstance(sizes, dict) else ()):
+        try:
+            actual = (path / name).stat().st_size
+        except OSError:
+            return f"{manifest['generation']}/{name} is missing"
+        if actual != size:
+            return f"{manifest['generation']}/{name} holds {actual:,} bytes of the {size:,} written"
+    from whoosh.index import open_dir
+
+    try:
+        with open_dir(str(path)).reader() as reader:
+            reader.doc_count()
+    except Exception as error:  # Whoosh raises many kinds on damaged files
+        return _describe(error)
+    return None
+
+
 def _describe(error: Exception) -> str:
     lines = str(error).splitlines()
     text = lines[0][:_DESCRIBE_CHARS] if lines else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def documents_changed(manifest: dict, docs_dir: Path, documents: list[DocumentFile]) -> bool:
-    """Whether `documents` differ from those the index was built from."""
+def documents_changed(manifest: dict, docs_dir: Path, documents: list[DocumentFile],
+                      rules: Rules | None = None) -> bool:
+    """Whether `documents`, or the rules that chose them, differ from those the index was built
+    from."""
     if manifest["docs_dir"] != str(Path(docs_dir).resolve()):
+        return True
+    if rules is not None and recorded_rules(manifest) != rules:
         return True
     return manifest["files"] != {d.source: d.stamp for d in documents}
 
 
 def build_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
-                warn: Warn | None = None) -> IndexSummary:
-    """Index every document under `docs_dir` from scratch into `index_dir`."""
-    return _build(Path(docs_dir), Path(index_dir), find_documents(docs_dir), progress, warn)
+                warn: Warn | None = None, rules: Rules | None = None) -> IndexSummary:
+    """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
+    files (by default those the index was built with: see discovery)."""
+    rules = _rules_for(index_dir, rules)
+    return _build(Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
+                  warn)
 
 
 def update_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
-                 warn: Warn | None = None) -> IndexSummary:
+                 warn: Warn | None = None, rules: Rules | None = None) -> IndexSummary:
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed; a new or unreadable index is built anew."""
-    return _build(Path(docs_dir), Path(index_dir), find_documents(docs_dir), progress, warn,
-                  incremental=True)
+    rules = _rules_for(index_dir, rules)
+    return _build(Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
+                  warn, incremental=True)
+
+
+def _rules_for(index_dir: Path, rules: Rules | None) -> Rules:
+    """`rules`, or those the index in `index_dir` was built with."""
+    if rules is not None:
+        return rules
+    try:
+        return recorded_rules(read_manifest(index_dir))
+    except IndexDamaged:
+        return Rules()
 
 
 def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = None,
-                 progress: Progress | None = None, warn: Warn | None = None) -> IndexSummary | None:
+                 progress: Progress | None = None, warn: Warn | None = None,
+                 rules: Rules | None = None) -> IndexSummary | None:
     """Build the index when it is missing or was built by another version of kensaku, and
     update it when the documents changed since.
 
     `docs_dir` None means the directory the index was built from, or `./seeds` for a new index;
-    when that recorded directory has gone, the index is searched as it stands. Returns what a build
-    did, or None when the index was current. `notify` hears why a build happens.
+    when that recorded directory has gone, the index is searched as it stands. `rules` None means
+    the rules the index was built with. Returns what a build did, or None when the index was
+    current. `notify` hears why a build happens.
     """
     try:
         manifest = read_manifest(index_dir)
     except IndexOutdated as outdated:
         docs_dir = Path(docs_dir or outdated.docs_dir)
+        rules = rules or Rules.from_json(outdated.rules)
         _say(notify, f"the index in {index_dir} was built by another version of kensaku: "
                      f"rebuilding it from {docs_dir}")
         # incremental: a process that waited for the lock finds the index rebuilt meanwhile.
-        return _build(docs_dir, Path(index_dir), find_documents(docs_dir), progress, warn,
-                      incremental=True)
+        return _build(docs_dir, Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
+                      warn, incremental=True)
     if docs_dir is None:
         docs_dir = Path(manifest["docs_dir"]) if manifest else DEFAULT_DOCS_DIR
         if manifest and not docs_dir.is_dir():
             _say(notify, f"documents directory {docs_dir} not found; searching the index as it is")
             return None
-    documents = find_documents(docs_dir)
+    rules = rules if rules is not None else recorded_rules(manifest)
+    found = scan(docs_dir, rules, warn)
     if manifest is None:
         _say(notify, f"no index in {index_dir} yet: building it from {docs_dir}")
-    elif documents_changed(manifest, docs_dir, documents):
+    elif documents_changed(manifest, docs_dir, found.documents, rules):
         _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
     else:
         return None
     try:
         # With an index to search, do not wait for another writer: search what is there.
-        return _build(Path(docs_dir), Path(index_dir), documents, progress, warn,
+        return _build(Path(docs_dir), Path(index_dir), found, rules, progress, warn,
                       lock_wait=0 if manifest else None, incremental=True)
     except IndexBusy:
         if manifest is None:
@@ -274,7 +349,7 @@ def _say(notify: Warn | None, message: str) -> None:
         notify(message)
 
 
-def _build(docs_dir: Path, index_dir: Path, documents: list[DocumentFile],
+def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
            progress: Progress | None, warn: Warn | None,
            lock_wait: float | None = None, incremental: bool = False) -> IndexSummary:
     """Write a new generation and make it live; `lock_wait` as for `_writer_lock`.
@@ -284,26 +359,36 @@ def _build(docs_dir: Path, index_dir: Path, documents: list[DocumentFile],
     same documents directory; otherwise every document is indexed.
     """
     _readable_manifest(index_dir)  # refuses a directory that holds something else
+    documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(index_dir)
-    with _writer_lock(index_dir, lock_wait):
+    with _writer_lock(index_dir, lock_wait, warn):
         started = time.perf_counter()
-        previous = _readable_manifest(index_dir)
-        if incremental and previous and not documents_changed(previous, docs_dir, documents):
+        previous = _intact_manifest(index_dir, warn)
+        if incremental and previous and not documents_changed(previous, docs_dir, documents, rules):
             return IndexSummary(incremental=True, total_documents=previous["documents"],
                                 total_paragraphs=previous["paragraphs"],
-                                skipped=previous.get("skipped", []))
+                                skipped=previous["skipped"], ignored=found.ignored,
+                                other_formats=found.other_formats)
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
         path = index_dir / generation
-        if incremental and previous and previous["docs_dir"] == str(docs_dir.resolve()):
-            summary = _update_generation(index_dir / previous["generation"], path, previous,
-                                         documents, progress, warn)
-        else:
-            summary = _write_generation(path, documents, progress, warn)
-        summary.total_paragraphs = _record_synonym_groups(path)
-        summary.total_documents = len(documents) - len(summary.skipped)
-        _seal_generation(path)
-        _write_manifest(index_dir, generation, docs_dir, documents, summary)
+        try:
+            if (incremental and previous and previous["docs_dir"] == str(docs_dir.resolve())
+                    and recorded_rules(previous) == rules):
+                summary = _update_generation(index_dir / previous["generation"], path, previous,
+                                             documents, progress, warn)
+            else:
+                summary = _write_generation(path, documents, progress, warn)
+            summary.total_paragraphs = _record_synonym_groups(path)
+            summary.total_documents = len(documents) - len(summary.skipped)
+            summary.ignored, summary.other_formats = found.ignored, found.other_formats
+            sizes = _seal_generation(path)
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        _write_manifest(index_dir, generation, docs_dir, documents, rules, summary, sizes,
+                        previous)
         # The previous generation stays: a search that opened it may still be reading it.
         _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
         summary.seconds = time.perf_counter() - started
@@ -318,16 +403,24 @@ def _readable_manifest(index_dir: Path) -> dict | None:
         return None
 
 
+def _intact_manifest(index_dir: Path, warn: Warn | None) -> dict | None:
+    """The live manifest when its generation is whole; None for a new index, and for a damaged
+    one, which is then built anew (saying so)."""
+    manifest = _readable_manifest(index_dir)
+    problem = manifest and generation_problem(index_dir, manifest)
+    if problem:
+        _say(warn, f"the index in {index_dir} is damaged ({problem}): building it anew")
+        return None
+    return manifest
+
+
 def _update_generation(live: Path, path: Path, previous: dict, documents: list[DocumentFile],
                        progress: Progress | None, warn: Warn | None) -> IndexSummary:
     """A new generation `path`: the live one with changed documents re-indexed."""
     from .segment import add_to_index
 
-    before = previous["files"]
-    now = {d.source: d for d in documents}
-    added = [d for source, d in now.items() if source not in before]
-    changed = [d for source, d in now.items() if source in before and before[source] != d.stamp]
-    removed = sorted(set(before) - set(now))
+    added, changed, removed = changes_since(previous, documents)
+    now = {d.source for d in documents}
     _link_generation(live, path)
     summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
                            warn=warn, delete_sources=removed, **SEGMENT_LAYOUT)
@@ -335,9 +428,21 @@ def _update_generation(live: Path, path: Path, previous: dict, documents: list[D
     summary.added = [d.source for d in added]
     summary.changed = [d.source for d in changed]
     summary.removed = removed
-    skipped = set(previous.get("skipped", [])) - set(removed) - set(summary.added + summary.changed)
-    summary.skipped = sorted(skipped | set(summary.skipped))
+    still_skipped = {source: why for source, why in previous["skipped"].items()
+                     if source in now and source not in summary.added + summary.changed}
+    summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
     return summary
+
+
+def changes_since(manifest: dict, documents: list[DocumentFile]
+                  ) -> tuple[list[DocumentFile], list[DocumentFile], list[str]]:
+    """The documents added and changed since the index of `manifest` was built, and the sources
+    of those removed."""
+    before = manifest["files"]
+    added = [d for d in documents if d.source not in before]
+    changed = [d for d in documents if d.source in before and before[d.source] != d.stamp]
+    removed = sorted(set(before) - {d.source for d in documents})
+    return added, changed, removed
 
 
 def _link_generation(live: Path, path: Path) -> None:
@@ -362,8 +467,10 @@ def _owner_only(index_dir: Path) -> None:
             index_dir.chmod(0o700)
 
 
-def _seal_generation(path: Path) -> None:
-    """Make a written generation owner-only and durable before the manifest names it."""
+def _seal_generation(path: Path) -> dict[str, int]:
+    """Make a written generation owner-only and durable before the manifest names it; returns
+    the size of each of its files (by path relative to it), for generation_problem."""
+    sizes = {}
     for folder, _, files in os.walk(path):
         os.chmod(folder, 0o700)
         for name in files:
@@ -372,9 +479,11 @@ def _seal_generation(path: Path) -> None:
             descriptor = os.open(file_path, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
+                sizes[os.path.relpath(file_path, path)] = os.fstat(descriptor).st_size
             finally:
                 os.close(descriptor)
         _fsync_directory(Path(folder))
+    return sizes
 
 
 def _fsync_directory(path: Path) -> None:
@@ -420,16 +529,22 @@ def _write_generation(path: Path, documents: list[DocumentFile], progress: Progr
 
 
 def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
-                    documents: list[DocumentFile], summary: IndexSummary) -> None:
+                    documents: list[DocumentFile], rules: Rules, summary: IndexSummary,
+                    sizes: dict[str, int], previous: dict | None) -> None:
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest = {
         "format": FORMAT_VERSION,
         "generation": generation,
         "docs_dir": str(docs_dir.resolve()),
         "documents": summary.total_documents,
         "paragraphs": summary.total_paragraphs,
-        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        # When the index was last built whole, and when last changed (by a build or an update).
+        "built": previous.get("built", now) if summary.incremental and previous else now,
+        "updated": now,
         "files": {d.source: d.stamp for d in documents},
+        "rules": rules.to_json(),
         "skipped": summary.skipped,
+        "sizes": sizes,
     }
     replace_manifest(index_dir, manifest)
 
@@ -469,13 +584,16 @@ def _remove_generations(index_dir: Path, keep: set) -> None:
 
 
 @contextlib.contextmanager
-def _writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
+def _writer_lock(index_dir: Path, wait: float | None = None,
+                 notify: Warn | None = None) -> Iterator[None]:
     """Hold the index's writer lock, waiting at most `wait` seconds (default LOCK_WAIT_SECONDS)
-    for another writer. The lock is an flock, so a killed writer releases it."""
+    for another writer, and telling `notify` at once when it waits. The lock is an flock, so a
+    killed writer releases it."""
     wait = LOCK_WAIT_SECONDS if wait is None else wait
     descriptor = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
+        waiting = False
         while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -484,6 +602,10 @@ def _writer_lock(index_dir: Path, wait: float | None = None) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(f"another kensaku process is writing the index in "
                                     f"{index_dir}; try again when it is done") from None
+                if not waiting:
+                    _say(notify, f"another kensaku process is writing the index in {index_dir}: "
+                                 f"waiting for it to finish (up to {wait:g} s)")
+                    waiting = True
                 time.sleep(0.1)
         yield
     finally:

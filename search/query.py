@@ -119,6 +119,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
     """The query tree of `text`; raises QuerySyntaxError with a one-line reason."""
     if mode not in MODES:
         raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
+    text = without_format_characters(text)
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
@@ -133,6 +134,15 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     return expand(node, synonyms) if synonyms else node
+
+
+def without_format_characters(text: str) -> str:
+    """`text` without invisible format characters (zero-width space and joiners, soft hyphen,
+    direction marks, BOM: Unicode's Cf), which text copied from a web page or a PDF brings along
+    and which would split a phrase (ピラー\u200b2)."""
+    if text.isascii():
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 def _check_size_and_encoding(text: str) -> None:

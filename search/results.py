@@ -4,24 +4,28 @@
 citation (source, line, paragraph number, title), the whole paragraph text, the character spans of
 every match in it, and a snippet around the best match. Paragraphs with the same text (a document
 that repeats itself, or two copies of one article) are one hit citing every place they stand.
+Results come a page at a time (`limit` hits after `offset`), saying whether more follow;
+`Searcher.sources` counts the matching paragraphs of every document instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
+from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
-from .index import DEFAULT_INDEX_DIR, open_index, translate_damage
+from .index import DEFAULT_INDEX_DIR, open_index, read_manifest, translate_damage
 from .bm25 import Statistics, score_any
 from .matching import match, tiers
 from .postings import TermIndex, live_docnums
 from .query import (Phrase, Question, Synonyms, in_title, parse, phrases, question_terms,
-                    relaxed_words, soft_parts, to_whoosh, untiered)
+                    relaxed_words, soft_parts, to_whoosh, untiered, without_format_characters)
 from .rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 from .synonyms import SudachiSynonyms, SynonymTable, expander
 
@@ -56,6 +60,10 @@ class Hit:
     also: list[Place] = field(default_factory=list)
     # The page of a paged document (PDF), from 1; None for the others.
     page: int | None = None
+    # Where on its line the paragraph starts, from 1 (more than 1 where a long line was cut).
+    column: int = 1
+    # The heading (or chapter) the paragraph stands under, if the document has headings.
+    section: str | None = None
     # True when the paragraph holds only some of the query's words (soft AND).
     partial: bool = False
     # The query's phrases, which the highlights mark.
@@ -84,22 +92,32 @@ class Hit:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
                 "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "partial": self.partial, "text": self.text, "snippet": self.snippet,
+                "page": self.page, "column": self.column, "section": self.section,
+                "partial": self.partial, "text": self.text, "snippet": self.snippet,
                 "highlights": [list(span) for span in self.highlights],
+                "snippet_highlights": [list(span) for span in self.snippet_highlights],
                 "also": [vars(place) for place in self.also]}
 
 
 @dataclass
 class SearchResults:
+    """One page of hits: `total` counts every matching paragraph (repeats included)."""
+
     query: str
     total: int
     hits: list[Hit]
     # True when no paragraph had all the words, so those holding some of them were searched for.
     relaxed: bool = False
+    # How many hits came before this page, and whether more follow it.
+    offset: int = 0
+    more: bool = False
+    # The documents directory the index was built from (sources are relative to it).
+    docs_dir: Path | None = None
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "total": self.total,
-                "hits": [hit.to_dict() for hit in self.hits]}
+        """The JSON form: exactly the fields of the `--json` contract."""
+        return {"query": self.query, "total": self.total, "relaxed": self.relaxed,
+                "more": self.more, "hits": [hit.to_dict() for hit in self.hits]}
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,15 @@ class KeywordCandidates:
     question: Asked  # what the reranker knows of the query
 
 
+class _Some(NamedTuple):
+    """Paragraphs holding some of a keyword query (soft AND), and what was looked for."""
+
+    parts: tuple[Phrase, ...]  # the phrases looked for
+    relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
+    held: dict[int, float]  # docnum -> the weighted share of the parts it holds
+    scores: dict[int, float]  # docnum -> BM25F for the parts, without tier bonuses
+
+
 class Searcher:
     """An open index answering queries; use as a context manager or call `close()`."""
 
@@ -122,11 +149,16 @@ class Searcher:
 
         self._damage = lambda: translate_damage(index_dir)
         self._lock = threading.Lock()
+        self._closed = False
         with self._damage():
             self._index = open_index(index_dir)
+            manifest = read_manifest(index_dir)
+            self.docs_dir = Path(manifest["docs_dir"]) if manifest else None
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
-            self._same_text = self._reader.column_reader("same_text")
+            # An index of a folder with nothing to index has no segment and no columns.
+            self._empty = self._reader.doc_count_all() == 0
+            self._same_text = None if self._empty else self._reader.column_reader("same_text")
             # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
             # looked up in each segment, idf, average lengths) holds for every query.
             self._statistics = Statistics(self._searcher)
@@ -140,28 +172,83 @@ class Searcher:
             sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
         return expander(*sources) if sources else None
 
-    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto") -> SearchResults:
-        """The best `limit` paragraphs for `query`, and how many match in all.
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto",
+               offset: int = 0) -> SearchResults:
+        """The best `limit` paragraphs for `query` after the first `offset`, and how many match
+        in all.
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
         file positions).
         """
+        _check_page(limit, offset)
         with self._lock:
-            return self._search(query, limit, mode)
+            self._check_open()
+            return self._search(query, limit, mode, offset)
 
-    def _search(self, query: str, limit: int, mode: str) -> SearchResults:
+    def sources(self, query: str, mode: str = "auto") -> dict[str, int]:
+        """How many paragraphs match `query` in each document that has any (repeats included),
+        the document of the best match first."""
+        with self._lock:
+            self._check_open()
+            query = without_format_characters(query)
+            tree = parse(query, mode, self._synonyms)
+            if self._empty:
+                return {}
+            scores = self._scores(tree, query, self._statistics)
+            counts: dict[str, int] = {}
+            with self._damage():
+                for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
+                    source = self._searcher.stored_fields(docnum)["source"]
+                    counts[source] = counts.get(source, 0) + 1
+            return counts
+
+    def line_before(self, hit: Hit) -> str:
+        """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
+        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        if hit.column == 1:
+            return ""
+        with self._lock:
+            self._check_open()
+            with self._damage():
+                pieces = [self._searcher.stored_fields(docnum) for docnum in
+                          live_docnums(self._statistics.terms, "source", hit.source)]
+        return "".join(piece["text"] for piece in pieces
+                       if piece["line"] == hit.line and piece.get("page") == hit.page
+                       and piece["paragraph"] < hit.paragraph)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("this Searcher is closed; open a new one to search")
+
+    def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
+        query = without_format_characters(query)
         tree = parse(query, mode, self._synonyms)
+        if self._empty:
+            return SearchResults(query, 0, [], offset=offset, docs_dir=self.docs_dir)
         statistics = self._statistics
+        # One hit more than the page shows, to tell whether more follow.
+        wanted = offset + limit + 1
         if isinstance(tree, Question):
-            ranked, total = self._run_question(tree, limit, query, statistics)
-            found, relaxed, wanted = [(score, docnum, False) for score, docnum in ranked], False, ()
+            ranked, total = self._run_question(tree, wanted, query, statistics)
+            found, relaxed, relaxed_into = [(score, docnum, False) for score, docnum in ranked], False, ()
         else:
-            found, total, relaxed, wanted = self._run_keywords(tree, limit, query, statistics)
-        wanted = tuple(phrases(tree)) + wanted
-        hits = [self._hit(rank, score, docnum, wanted, statistics.terms, partial)
-                for rank, (score, docnum, partial) in enumerate(found[:limit], start=1)]
-        return SearchResults(query, total, hits, relaxed=relaxed)
+            found, total, relaxed, relaxed_into = self._run_keywords(tree, wanted, query, statistics)
+        phrases_wanted = tuple(phrases(tree)) + relaxed_into
+        hits = [self._hit(rank, score, docnum, phrases_wanted, statistics.terms, partial)
+                for rank, (score, docnum, partial) in enumerate(found[offset:offset + limit],
+                                                                start=offset + 1)]
+        return SearchResults(query, total, hits, relaxed=relaxed, offset=offset,
+                             more=len(found) > offset + limit, docs_dir=self.docs_dir)
+
+    def _scores(self, tree, text: str, statistics: Statistics) -> dict[int, float]:
+        """The docnum and score of every paragraph matching `tree` (BM25F's, for a question); for
+        keywords no paragraph holds all together, those holding some (see _keyword_candidates)."""
+        if isinstance(tree, Question):
+            with self._damage():
+                return score_any(self._searcher, question_terms(tree), statistics=statistics)
+        scores = self._match(self._whoosh(tree, statistics), statistics)
+        return scores or self._holding_some_of(tree, text, scores, statistics).scores
 
     def _run_keywords(self, tree, limit: int, text: str, statistics: Statistics
                       ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
@@ -185,20 +272,13 @@ class Searcher:
         best = self._content_first(self._best_distinct(scores, max(depth, KEYWORD_POOL)), depth)
         tiers = self._tiers(query, [docnum for _, docnum in best], statistics)
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
-        parts, relaxed_into = soft_parts(text, tree), ()
-        partial, total_partial = [], 0
-        if len(parts) > 1 and len(candidates) < limit:
-            partial, total_partial = self._partial(parts, scores, depth, statistics)
-        if parts and not scores and not partial:  # no paragraph holds any part: their words
-            relaxed_into = relaxed_words(parts)
-            if relaxed_into:
-                parts = relaxed_into
-                partial, total_partial = self._partial(parts, scores, depth, statistics)
-        candidates += partial
-        total = len(scores) or total_partial
-        question = self._asked_keywords(text, parts or tuple(phrases(tree)), statistics.terms)
-        return KeywordCandidates(candidates, total, not scores and bool(candidates), relaxed_into,
-                                 question)
+        some = _Some(soft_parts(text, tree), (), {}, {})
+        if len(candidates) < limit:
+            some = self._holding_some_of(tree, text, scores, statistics)
+            candidates += self._partial(some, depth)
+        question = self._asked_keywords(text, some.parts or tuple(phrases(tree)), statistics.terms)
+        return KeywordCandidates(candidates, len(scores) or len(some.scores),
+                                 not scores and bool(candidates), some.relaxed_into, question)
 
     def _whoosh(self, tree, statistics: Statistics, tiered: bool = True):
         """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
@@ -218,12 +298,34 @@ class Searcher:
         with self._damage():
             return tiers(self._searcher, query, docnums, statistics)
 
-    def _partial(self, parts: tuple[Phrase, ...], whole: dict[int, float], depth: int,
-                 statistics: Statistics) -> tuple[list[Candidate], int]:
-        """The best `depth` distinct paragraphs holding some of `parts` but not all the query
-        (those of `whole`), and how many there are in all. They are chosen by the share of the
-        parts they hold, rarer parts weighing more and a part in the document's title counting
-        as held (a paragraph of the article 梅雨 need not say 梅雨), then by BM25F."""
+    def _holding_some_of(self, tree, text: str, whole: dict[int, float],
+                         statistics: Statistics) -> "_Some":
+        """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
+        syntax but not all of it (those of `whole`); where none holds all or any, those holding
+        some of the words of its parts (never single characters or numbers: relaxed_words)."""
+        parts = soft_parts(text, tree)
+        held, scores = self._holding_some(parts, whole, statistics) if len(parts) > 1 else ({}, {})
+        relaxed_into = relaxed_words(parts) if parts and not whole and not held else ()
+        if relaxed_into:
+            parts = relaxed_into
+            held, scores = self._holding_some(parts, whole, statistics)
+        return _Some(parts, relaxed_into, held, scores)
+
+    def _partial(self, some: "_Some", depth: int) -> list[Candidate]:
+        """The best `depth` distinct paragraphs holding some of the query, by the share of its
+        parts they hold, then by BM25F."""
+        # By the share held, then by score (scores stay far below a millionth of a share's step).
+        order = {docnum: share * 1e6 + some.scores[docnum] for docnum, share in some.held.items()}
+        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth)
+        return [Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
+                for _, docnum in best]
+
+    def _holding_some(self, parts: tuple[Phrase, ...], whole: dict[int, float],
+                      statistics: Statistics) -> tuple[dict[int, float], dict[int, float]]:
+        """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
+        docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
+        document's title counting as held (a paragraph of the article 梅雨 need not say 梅雨);
+        and docnum -> its BM25F score for the parts, without tier bonuses."""
         doc_count = self._reader.doc_count_all()
         held: dict[int, float] = {}
         summed: dict[int, float] = {}
@@ -240,11 +342,7 @@ class Searcher:
             for docnum in docnums & held.keys():
                 held[docnum] += weight
         total_weight = sum(weights) or 1.0
-        # By the share held, then by score (scores stay far below a millionth of a share's step).
-        order = {docnum: share * 1e6 + summed[docnum] for docnum, share in held.items()}
-        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth)
-        return [Candidate(summed[docnum], 0.0, docnum, partial=True, covered=held[docnum] / total_weight)
-                for _, docnum in best], len(held)
+        return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
 
     def _content_first(self, pool: list[tuple[float, int]], depth: int) -> list[tuple[float, int]]:
         with self._damage():
@@ -343,15 +441,35 @@ class Searcher:
             also = self._also(docnum, terms)
         return Hit(rank=rank, score=score, source=stored["source"], title=stored["title"],
                    paragraph=stored["paragraph"], line=stored["line"], text=stored["text"],
-                   also=also, partial=partial, phrases=wanted)
+                   also=also, page=stored.get("page"), column=stored.get("column", 1),
+                   section=stored.get("section"), partial=partial, phrases=wanted)
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
         others = [self._searcher.stored_fields(other)
                   for other in live_docnums(terms, "same_text", key) if other != docnum]
-        return sorted(Place(o["source"], o["line"], o["paragraph"]) for o in others)
+        return sorted(Place(o["source"], o["line"], o["paragraph"], o.get("page"))
+                      for o in others)
+
+    def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
+        """Where `query` matches in `text`, as a hit's highlights mark it; raises
+        QuerySyntaxError for a query that cannot be parsed."""
+        with self._lock:
+            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+
+    def document(self, source: str) -> list[Paragraph]:
+        """The paragraphs the index holds of the document `source`, in order; none for a source
+        it does not hold (nothing is read from the documents directory)."""
+        with self._lock, self._damage():
+            stored = [self._searcher.stored_fields(docnum)
+                      for docnum in live_docnums(self._statistics.terms, "source", source)]
+        names = {field.name for field in dataclasses.fields(Paragraph)}
+        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
+                      for fields in stored]
+        return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
+        self._closed = True
         self._searcher.close()
 
     def __enter__(self) -> "Searcher":
@@ -368,7 +486,17 @@ def _normalized(phrase: Phrase) -> str:
 
 def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
            mode: str = "auto", synonyms_file: Path | None = None,
-           sudachi_synonyms: bool = False) -> SearchResults:
+           sudachi_synonyms: bool = False, offset: int = 0) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
+    _check_page(limit, offset)  # before opening the index
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
-        return searcher.search(query, limit, mode)
+        return searcher.search(query, limit, mode, offset)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    """Refuse a `limit` that is not a whole number of at least 1, an `offset` of at least 0."""
+    for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
+        if value < least:
+            raise ValueError(f"{name} must be {least} or more, not {value}")

@@ -633,20 +633,22 @@ def _remove_segments(storage, segments) -> None:
 def _index_chunk(storage, schema, documents, layout, max_postings, report):
     """Index one chunk of documents; `report(kind, payload)` hears of each document.
     Returns (segments, documents indexed, paragraphs)."""
-    from .documents import UnreadableDocument, read_paragraphs
+    from .documents import UnreadableDocument, read_document
 
     indexer = _ChunkIndexer(storage, schema, layout, max_postings)
     done = paragraphs = 0
     try:
         for number, document in documents:
             try:
-                found = list(read_paragraphs(document))
+                found = read_document(document)
             except UnreadableDocument as problem:
-                report("skipped", (number, document.source, f"skipped {document.source}: {problem}"))
+                report("skipped", (number, document.source, str(problem)))
                 continue
-            indexer.add_paragraphs(found)
+            for warning in found.warnings:
+                report("warning", f"{document.source}: {warning}")
+            indexer.add_paragraphs(found.paragraphs)
             done += 1
-            paragraphs += len(found)
+            paragraphs += len(found.paragraphs)
             report("document", number)
         indexer.flush()
     except BaseException:
@@ -730,16 +732,19 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
     chunks = _chunks(documents, procs, segment_mb)
     total = len(documents)
     done_count = 0
-    skipped = []
     by_chunk = {}
 
     def on_report(kind, payload):
         nonlocal done_count
-        if kind == "skipped":
-            number, source, message = payload
-            skipped.append((number, source))
+        if kind == "warning":
             if warn:
-                warn(message)
+                warn(payload)
+            return
+        if kind == "skipped":
+            number, source, why = payload
+            summary.skipped[source] = why
+            if warn:
+                warn(f"skipped {source}: {why}")
         done_count += 1
         if progress:
             number = payload[0] if kind == "skipped" else payload
@@ -755,7 +760,6 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
     else:
         _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_report,
                           on_chunk, start_method, by_chunk)
-    summary.skipped.extend(source for _, source in sorted(skipped))
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
 
 

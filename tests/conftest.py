@@ -90,3 +90,90 @@ def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
         segments = list(reader.leaf_readers())
         assert len(segments) > 1 and sum(r.has_deletions() for r, _ in segments) >= 1
     return index_dir
+
+
+# A document whose name, title and text are markup: the page must show them as text.
+HOSTILE_NAME = '"><img src=x onerror=document.title=1>.txt'
+HOSTILE_TEXT = ('<script>document.title="pwned"</script>危険な題名\n'
+                '本文に "><img src=x onerror="document.title=\'pwned\'"> を含む危険試験の段落\n')
+SECRET = "門外不出の秘密文書"
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """One `kensaku serve` of the seeds and a hostile document, for the API's and the page's tests.
+
+    Beside the documents lies a secret file outside the folder, reachable through a symlinked
+    directory inside it (which indexing does not follow): no URL may show it."""
+    from .serving import Server
+
+    root = tmp_path_factory.mktemp("served")
+    docs = root / "docs"
+    shutil.copytree(SEEDS, docs)
+    (docs / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(f"{SECRET}\n", encoding="utf-8")
+    (docs / "outside-link").symlink_to(outside, target_is_directory=True)
+    server = Server("--docs", str(docs), "--index", str(root / "index"), "--refresh", "0")
+    server.docs, server.index, server.outside = docs, root / "index", outside
+    yield server
+    server.stop()
+
+
+def run_in_terminal(args: list[str], env: dict, cwd: Path, columns: int = 80,
+                    timeout: float = 120) -> tuple[int, str]:
+    """Run `python -m search ARGS` with a pseudo-terminal as stdin, stdout and stderr (so that
+    it shows what it shows a person), `columns` wide; its exit status and everything it wrote."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    env = dict(env, COLUMNS=str(columns), LINES="24", TERM="xterm")
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen([sys.executable, "-m", "search", *args], stdin=follower,
+                               stdout=follower, stderr=follower, env=env, cwd=cwd,
+                               close_fds=True)
+    os.close(follower)
+    output, deadline = b"", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+        status = process.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+    return status, output.decode("utf-8", errors="replace")
+
+
+@pytest.fixture
+def kensaku(seed_index, tmp_path, monkeypatch):
+    """Run `kensaku ARGS` (through Click's CliRunner) in a fresh working directory, on the
+    session's index of the seeds, which it must not change."""
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KENSAKU_INDEX", str(seed_index))
+    for name in ("KENSAKU_DOCS", "KENSAKU_CONFIG", "KENSAKU_SYNONYMS", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+    return invoke

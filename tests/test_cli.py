@@ -12,8 +12,8 @@ from search.cli import main
 
 from .conftest import REPO, SEEDS
 
-JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "page", "partial", "text", "snippet",
-                 "highlights", "also"]
+JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "page", "column", "section",
+                 "partial", "text", "snippet", "highlights", "snippet_highlights", "also", "path"]
 
 
 @pytest.fixture
@@ -33,10 +33,13 @@ def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_pat
     assert result.exit_code == 0
     assert "no index in index yet" in result.stderr
     assert "indexed 5 documents, 233 paragraphs" in result.stderr
-    assert result.stdout.startswith("13 paragraphs match ピラー2, showing the best 10\n")
-    assert "001_2eb2e19b899ffa84.txt:6  ¶6" in result.stdout
-    assert "    also at 001_2eb2e19b899ffa84.txt:19\n" in result.stdout
-    assert "000_9ac1f42681134e70.txt:156  ¶96  日本関連" in result.stdout
+    # 13 paragraphs, of which 3 repeat others: 10 hits, all shown under the limit of 10.
+    assert result.stdout.startswith("13 paragraphs match ピラー2: 10 hits, repeats cited "
+                                    "together\n")
+    # Documents outside the working directory are cited by their absolute path.
+    assert f"\n 1. {SEEDS}/001_2eb2e19b899ffa84.txt:8  ¶8  (" in result.stdout
+    assert f"    also at {SEEDS}/001_2eb2e19b899ffa84.txt:21\n" in result.stdout
+    assert f"{SEEDS}/000_9ac1f42681134e70.txt:156  ¶96  日本関連" in result.stdout
     assert (tmp_path / "index" / "kensaku.json").exists()
     assert "\x1b[" not in result.stdout  # plain when not a terminal
     again = run("search", "ピラー2")
@@ -47,25 +50,31 @@ def test_limit_and_no_match(run):
     result = run("search", "-n", "2", "ピラー2")
     assert result.stdout.startswith("13 paragraphs match ピラー2, showing the best 2\n")
     assert result.stdout.count("\n 1. ") == 1 and "\n 3. " not in result.stdout
-    assert run("search", "存在しない語彙ですよ").stdout == "no paragraph matches 存在しない語彙ですよ\n"
+    nothing = run("search", "存在しない語彙ですよ")
+    assert (nothing.exit_code, nothing.stdout) == (1, "no paragraph matches 存在しない語彙ですよ\n")
 
 
 def test_json_contract(run):
     result = run("search", "--json", "--limit", "4", "ピラー2")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data) == ["query", "total", "hits"]
+    assert list(data) == ["query", "total", "relaxed", "more", "hits"]
     assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 4)
+    assert (data["relaxed"], data["more"]) == (False, True)
     for rank, hit in enumerate(data["hits"], start=1):
         assert list(hit) == JSON_HIT_KEYS
         assert hit["rank"] == rank and isinstance(hit["score"], float) and hit["partial"] is False
         assert hit["highlights"] and all(hit["text"][s:e] == "ピラー2" for s, e in hit["highlights"])
+    # The heading ◆日本、「ピラー2」参加の可能性 ranks below the paragraphs it introduces.
     heading = next(hit for hit in data["hits"] if hit["line"] == 6)
-    assert (heading["source"], heading["paragraph"], heading["page"]) == ("001_2eb2e19b899ffa84.txt", 6, None)
+    assert (heading["source"], heading["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6)
     assert heading["text"] == heading["snippet"] == "◆日本、「ピラー2」参加の可能性"
-    assert heading["highlights"] == [[5, 9]]
+    # Its first line is a sentence, not a title: the title is the file's name, in every hit.
+    assert heading["title"] == "001_2eb2e19b899ffa84"
+    assert heading["highlights"] == heading["snippet_highlights"] == [[5, 9]]
+    assert heading["path"] == f"{SEEDS}/001_2eb2e19b899ffa84.txt"
     assert heading["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19,
-                                "page": None}]
+                                "page": None, "path": f"{SEEDS}/001_2eb2e19b899ffa84.txt"}]
 
 
 def test_index_command_rebuilds_and_summarises(run, tmp_path):
@@ -103,12 +112,13 @@ def test_options_come_from_environment_variables(run, tmp_path):
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
 
 
-def test_color_on_a_terminal_only_without_no_color(run):
-    from search import cli
-
-    hit_line = "\x1b[31m\x1b[1mピラー2"
-    assert cli._highlighted("日本のピラー2", [(3, 7)]).endswith(f"{hit_line}\x1b[0m")
+def test_color_always_never_and_no_color(run):
+    marked = "「\x1b[31m\x1b[1mピラー2\x1b[0m」"
+    assert marked in run("search", "--color=always", "ピラー2").stdout
+    assert marked in run("search", "--color", "always", "ピラー2", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in run("search", "--color=never", "ピラー2").stdout
     assert "\x1b[" not in run("search", "ピラー2", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in run("search", "ピラー2").stdout  # auto: not a terminal
 
 
 @pytest.mark.parametrize("args, message", [
@@ -122,6 +132,15 @@ def test_color_on_a_terminal_only_without_no_color(run):
     (["index", "--docs", "no-such-dir"], "documents directory not found"),
     (["search"], "Missing argument"),
     (["search", "-n", "0", "ピラー2"], "Invalid value"),
+    (["search", "--offset", "-1", "ピラー2"], "Invalid value"),
+    (["search", "--color=sometimes", "ピラー2"], "Invalid value for '--color'"),
+    (["search", "--json", "-l", "ピラー2"], "--json and -l cannot go together"),
+    (["search", "--docs", "", "ピラー2"], "must name a path, not an empty string"),
+    (["search", "--index", "", "ピラー2"], "must name a path, not an empty string"),
+    (["index", "--docs", ""], "must name a path, not an empty string"),
+    (["search", "--bogus", "ピラー2"], "No such option '--bogus'"),
+    (["search", "ピラー2", "--docs"], "Option '--docs' requires an argument."),
+    (["search", "ピラー2", "-n"], "Option '-n' requires an argument."),
     (["search", "--mode", "fuzzy", "ピラー2"], "Invalid value for '--mode'"),
     (["--bogus"], "No such option"),
     (["serch", "ピラー2"], "No such command"),

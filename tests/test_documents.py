@@ -2,18 +2,20 @@
 
 import pytest
 
-from search.documents import find_documents, read_paragraphs
+from search.discovery import find_documents
+from search.documents import read_paragraphs
 from search.errors import DocumentsNotFound
 
 from .conftest import SEEDS
 
 
-def test_every_txt_file_under_the_directory_is_a_document(tmp_path):
+def test_every_file_in_a_format_kensaku_reads_is_a_document(tmp_path):
     (tmp_path / "sub").mkdir()
-    (tmp_path / "b.txt").write_text("b\n", encoding="utf-8")
-    (tmp_path / "sub" / "a.txt").write_text("a\n", encoding="utf-8")
-    (tmp_path / "notes.md").write_text("not a document\n", encoding="utf-8")
-    assert [d.source for d in find_documents(tmp_path)] == ["b.txt", "sub/a.txt"]
+    for name in ("b.txt", "sub/a.txt", "notes.md", "NESTED.TXT", "page.HTM", "book.epub"):
+        (tmp_path / name).write_text("a\n", encoding="utf-8")
+    (tmp_path / "sheet.xlsx").write_text("not a document\n", encoding="utf-8")
+    assert [d.source for d in find_documents(tmp_path)] == [
+        "NESTED.TXT", "b.txt", "book.epub", "notes.md", "page.HTM", "sub/a.txt"]
 
 
 def test_the_seeds_are_five_documents():
@@ -37,7 +39,8 @@ def test_seed_paragraph_keeps_its_original_text():
     sixth = paragraphs[5]
     assert (sixth.paragraph, sixth.line) == (6, 6)
     assert sixth.text == lines[5] == "◆日本、「ピラー2」参加の可能性"
-    assert sixth.title == lines[0]
+    # Its first line is its lead paragraph, not a title: the file name stands in.
+    assert sixth.title == "001_2eb2e19b899ffa84" != lines[0]
 
 
 def test_a_missing_documents_directory_is_an_error(tmp_path):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from search.errors import IndexBusy, IndexDamaged
 from search.index import (GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME, read_manifest,
                           translate_damage)
 
-from .conftest import REPO, SEEDS
+from .conftest import REPO, SEEDS, run_in_terminal
 
 QUERIES = ("ピラー2", "日米", "司令部 OR 韓国")
 
@@ -181,9 +183,32 @@ def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(built, sma
         holder.kill()
         holder.wait()
     assert result.exit_code == 1
-    assert "another kensaku process is writing the index" in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.stderr.splitlines() == [
+        f"kensaku: another kensaku process is writing the index in {built}: waiting for it to "
+        "finish (up to 0.3 s)",
+        f"Error: another kensaku process is writing the index in {built}; try again when it is "
+        "done"]
     assert live_generation(built).name == live and found(built) == expected
+
+
+def test_a_second_writer_says_at_once_that_it_waits_then_proceeds(built, small_docs):
+    holder = hold_writer_lock(built, 30)
+    writer = subprocess.Popen([sys.executable, "-m", "search", "index", "--docs", str(small_docs),
+                               "--index", str(built)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([writer.stderr], [], [], 20)
+        assert ready, "nothing said while waiting"
+        assert writer.stderr.readline() == (f"kensaku: another kensaku process is writing the "
+                                            f"index in {built}: waiting for it to finish (up to "
+                                            "30 s)\n")
+        assert writer.poll() is None  # still waiting
+    finally:
+        holder.kill()
+        holder.wait()
+    stdout, stderr = writer.communicate(timeout=60)
+    assert writer.returncode == 0, stderr
+    assert stdout.startswith("the index is up to date: 2 documents")
 
 
 def test_a_second_writer_waits_for_the_first_to_finish(built, small_docs):
@@ -268,6 +293,46 @@ def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, 
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
+def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_date(
+        built, small_docs, damage):
+    expected = found(built)
+    damage(built)
+    result = CliRunner().invoke(main, ["index", "--docs", str(small_docs), "--index", str(built)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("indexed 2 documents, ")
+    if damage is not garbage_manifest:  # a manifest it cannot read says nothing to go by
+        assert result.stderr.startswith(f"kensaku: the index in {built} is damaged (")
+        assert result.stderr.endswith("): building it anew\n")
+    assert found(built) == expected
+    assert generations(built) == [live_generation(built).name]
+
+
+def test_ctrl_c_during_a_rebuild_exits_130_and_leaves_the_index_as_it_was(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for copy in range(10):  # enough that a rebuild takes a moment
+        for path in SEEDS.glob("*.txt"):
+            shutil.copy(path, docs / f"{copy}-{path.name}")
+    index_dir = tmp_path / "index"
+    search.build_index(docs, index_dir)
+    expected, live = found(index_dir), generations(index_dir)
+    rebuild = subprocess.Popen([sys.executable, "-m", "search", "index", "--rebuild", "--docs",
+                                str(docs), "--index", str(index_dir)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while generations(index_dir) == live and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(generations(index_dir)) == 2, "the rebuild never started"
+    time.sleep(0.2)
+    os.killpg(rebuild.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process of the group
+    stdout, stderr = rebuild.communicate(timeout=60)
+    assert rebuild.returncode == 130, stderr
+    assert (stdout, stderr) == ("", "")
+    assert generations(index_dir) == live  # the unfinished generation is gone
+    assert found(index_dir) == expected
+
+
 def test_rebuild_without_docs_repairs_a_garbage_manifest(built, monkeypatch, tmp_path):
     garbage_manifest(built)
     monkeypatch.chdir(REPO)  # without --docs and without a manifest, the documents are ./seeds
@@ -338,3 +403,27 @@ def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wai
         holder.wait()
     assert result.exit_code == 0, result.output
     assert "searching it as it is" in result.stderr and waited < 1.5
+
+
+# Progress on a terminal
+
+def test_the_progress_line_says_finishing_after_the_last_document_and_is_erased(small_docs,
+                                                                                 tmp_path):
+    status, output = run_in_terminal(["index", "--docs", str(small_docs), "--index",
+                                      str(tmp_path / "ix")], dict(os.environ), cwd=tmp_path)
+    assert status == 0, output
+    drawn = [piece for piece in output.split("\r") if piece.startswith("indexing ")]
+    assert drawn[-1] == "indexing 2/2 documents 100%  finishing: writing the index…\x1b[K"
+    assert all(piece.startswith("indexing 1/2 documents  50%  ") for piece in drawn[:-1])
+    assert output.endswith("\r\x1b[Kindexed 2 documents, 143 paragraphs in "
+                           f"{output.rsplit(' in ', 1)[1]}")
+
+
+def test_the_time_left_comes_from_the_pace_since_the_start():
+    from search.progress import ProgressLine
+
+    assert ProgressLine.describe(95, 100, "a.txt", 190.0) == (
+        "indexing 95/100 documents  95%  3:10 elapsed, about 0:10 left  a.txt")
+    assert ProgressLine.describe(1, 4000, "b.txt", 3.6) == (
+        "indexing 1/4,000 documents   0%  0:04 elapsed, about 3:59:56 left  b.txt")
+    assert ProgressLine.describe(3, 100, "c.txt", 0.5) == "indexing 3/100 documents   3%  c.txt"

@@ -10,7 +10,7 @@ from whoosh.scoring import BM25F
 
 import search
 from search import segment
-from search.documents import find_documents
+from search.discovery import find_documents
 from search.index import open_index
 from search.matching import match
 from search.bm25 import score_any

@@ -136,3 +136,13 @@ def test_counters_after_numbers_are_looked_up_as_words_only():
 def test_a_word_is_a_counter_only_where_every_occurrence_follows_a_number():
     assert parse("四月一日は何の日?", "question").counters == {"月"}  # 日 stands alone too
     assert parse("8月1日は何の記念日?", "question").counters == {"月", "日"}
+
+
+def test_a_lead_paragraph_is_no_title_that_lifts_its_whole_article(searcher):
+    """Seed 001 opens with its lead paragraph, not a title: it once became the title, and the
+    title's words lifted every paragraph of 001, question words or not, above the answer."""
+    hits = searcher.search("在日米軍の運用権限はどう変わる？", limit=10).hits
+    defining = next(hit for hit in hits if (hit.source, hit.line) == ("001_2eb2e19b899ffa84.txt", 1))
+    assert defining.rank <= 3
+    holds_a_word = [any(word in hit.text for word in ("在日米軍", "運用", "権限")) for hit in hits]
+    assert holds_a_word[:4] == [True] * 4

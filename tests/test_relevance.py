@@ -226,8 +226,11 @@ def test_offsets_survive_full_width_emoji_combining_marks_and_long_paragraphs(tm
     results = search.search("ピラー2", ix)
     spans = {h.line: [h.text[s:e] for s, e in h.highlights] for h in results.hits}
     assert spans == {2: ["ピラー２"], 3: ["ピラー2"], 4: ["ピラー２"]}
+    # The long line is cut into paragraphs of at most MAX_PARAGRAPH_CHARS at sentence ends; the
+    # hit is the last of them, cited by its line and the column where it starts.
     long_hit = next(h for h in results.hits if h.line == 4)
-    assert long_hit.highlights == [(len(long_paragraph) - 8, len(long_paragraph) - 4)]
+    assert long_paragraph[long_hit.column - 1:] == long_hit.text and long_hit.column > 1
+    assert long_hit.highlights == [(len(long_hit.text) - 8, len(long_hit.text) - 4)]
     start, end = long_hit.snippet_highlights[0]
     assert long_hit.snippet[start:end] == "ピラー２"
     gai = search.search("がい", ix).hits[0]

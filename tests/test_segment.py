@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from search import segment
-from search.documents import find_documents, read_paragraphs
+from search.discovery import find_documents
+from search.documents import read_paragraphs
 from search.index import paragraph_fields, schema
 
 from .conftest import whoosh_writer_index
@@ -94,7 +95,7 @@ def _assert_same(stock, mine):
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "compact"])
 def test_same_index_as_whoosh_writer(tmp_path, documents, stock, exact):
     summary = segment.write_index(tmp_path / "ix", documents, procs=1, exact=exact)
-    assert (summary.documents, summary.paragraphs, summary.skipped) == (5, 233, [])
+    assert (summary.documents, summary.paragraphs, summary.skipped) == (5, 233, {})
     _assert_same(stock, tmp_path / "ix")
 
 
@@ -150,7 +151,8 @@ def test_unreadable_document_is_skipped_with_warning(tmp_path, documents):
     warnings = []
     summary = segment.write_index(tmp_path / "ix", find_documents(docs_dir), procs=2,
                                   warn=warnings.append)
-    assert summary.skipped == ["bad.txt"] and len(warnings) == 1 and "bad.txt" in warnings[0]
+    assert summary.skipped == {"bad.txt": "it is a binary file (a NUL byte at offset 0)"}
+    assert len(warnings) == 1 and "bad.txt" in warnings[0]
     assert summary.documents == 5 and _open(tmp_path / "ix").doc_count() == 233
 
 

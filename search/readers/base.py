@@ -23,12 +23,15 @@ class Block:
     `line` is 1-based: the line of the source file where the block starts, or for a paged format
     the line on its page. `page` is 1-based for paged formats (PDF), else None. `heading` marks a
     heading (of a section, a chapter): a title candidate that is still indexed as a paragraph.
+    `section` names the part of the document the block is in, where the reader knows it better
+    than the headings before it tell (an EPUB's chapter); None otherwise.
     """
 
     text: str
     line: int
     page: int | None = None
     heading: bool = False
+    section: str | None = None
 
 
 @dataclass
@@ -39,3 +42,27 @@ class Extracted:
     title: str | None
     blocks: list[Block]
     warnings: list[str] = field(default_factory=list)
+
+
+# Scripts written without spaces between words: a line break between two of their characters
+# joins them directly.
+_UNSPACED = ("\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+             "\u2e80-\u2fdf\u31f0-\u31ff\ufe10-\ufe1f\ufe30-\ufe4f")
+
+
+def _is_unspaced(char: str) -> bool:
+    return any(low <= char <= high for low, high in zip(_UNSPACED[::3], _UNSPACED[2::3]))
+
+
+def join_lines(lines: list[str]) -> str:
+    """The lines of one paragraph as one line: a break between two Japanese characters (or
+    between Japanese and Latin) disappears, a break between two Latin words becomes a space."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if text and not (_is_unspaced(text[-1]) or _is_unspaced(line[0])):
+            text += " "
+        text += line
+    return text
