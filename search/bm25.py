@@ -10,8 +10,9 @@ fraction of that.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from math import log
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -21,6 +22,9 @@ from .postings import Segment, TermIndex, Wanted, blocks, length_bytes
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
+# A block holding fewer wanted paragraphs than one in this many of its postings is searched for
+# them rather than read through.
+_FEW = 4
 
 
 class Statistics:
@@ -89,9 +93,26 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                         norm = norm_of[lengths[docnum]]
                         scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
                     continue
-                for docnum, weight in zip(docnums, weights):
+                if wanted is not None and len(wanted) * _FEW < len(docnums):
+                    # A few wanted paragraphs, a long block: look each one up.
+                    postings = _looked_up(docnums, weights, wanted)
+                else:
+                    postings = zip(docnums, weights)
+                for docnum, weight in postings:
                     if docnum not in gone and (among is None or docnum + offset in among):
                         key = docnum + offset
                         scores[key] = (get(key, 0.0) + bonus
                                        + scale * weight / (weight + norm_of[lengths[docnum]]))
     return scores
+
+
+def _looked_up(docnums: Sequence[int], weights: Sequence[float],
+               wanted: list[int]) -> Iterator[tuple[int, float]]:
+    """(docnum, weight) of the block's postings of `wanted` docnums (both ascending)."""
+    start = bisect_left(wanted, docnums[0])
+    end = bisect_right(wanted, docnums[-1], start)
+    at = 0
+    for docnum in wanted[start:end]:
+        at = bisect_left(docnums, docnum, at)
+        if at < len(docnums) and docnums[at] == docnum:
+            yield docnum, weights[at]

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from .documents import Paragraph
 from .highlight import Span, match_spans, snippet
@@ -129,6 +129,7 @@ class KeywordCandidates:
     relaxed: bool  # no paragraph holds all the query
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
     question: Asked  # what the reranker knows of the query
+    paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
 
 
 class _Some(NamedTuple):
@@ -257,7 +258,7 @@ class Searcher:
         relaxed into."""
         found = self._keyword_candidates(tree, limit, text, statistics)
         with self._damage():
-            ranked = rank_keywords(found.candidates, self._text_and_title, found.question)
+            ranked = rank_keywords(found.candidates, found.paragraph, found.question)
         return ([(score, c.docnum, c.partial) for score, c in ranked], found.total,
                 found.relaxed, found.relaxed_into)
 
@@ -269,16 +270,19 @@ class Searcher:
         depth = max(limit, KEYWORD_DEPTH)
         query = self._whoosh(tree, statistics)
         scores = self._match(query, statistics)
-        best = self._content_first(self._best_distinct(scores, max(depth, KEYWORD_POOL)), depth)
+        paragraph = self._remembering_paragraphs()
+        best = self._content_first(self._best_distinct(scores, max(depth, KEYWORD_POOL)), depth,
+                                   paragraph)
         tiers = self._tiers(query, [docnum for _, docnum in best], statistics)
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         some = _Some(soft_parts(text, tree), (), {}, {})
         if len(candidates) < limit:
             some = self._holding_some_of(tree, text, scores, statistics)
-            candidates += self._partial(some, depth)
+            candidates += self._partial(some, depth, paragraph)
         question = self._asked_keywords(text, some.parts or tuple(phrases(tree)), statistics.terms)
         return KeywordCandidates(candidates, len(scores) or len(some.scores),
-                                 not scores and bool(candidates), some.relaxed_into, question)
+                                 not scores and bool(candidates), some.relaxed_into, question,
+                                 paragraph)
 
     def _whoosh(self, tree, statistics: Statistics, tiered: bool = True):
         """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
@@ -311,12 +315,14 @@ class Searcher:
             held, scores = self._holding_some(parts, whole, statistics)
         return _Some(parts, relaxed_into, held, scores)
 
-    def _partial(self, some: "_Some", depth: int) -> list[Candidate]:
+    def _partial(self, some: "_Some", depth: int,
+                 paragraph: Callable[[int], tuple[str, str]]) -> list[Candidate]:
         """The best `depth` distinct paragraphs holding some of the query, by the share of its
         parts they hold, then by BM25F."""
         # By the share held, then by score (scores stay far below a millionth of a share's step).
         order = {docnum: share * 1e6 + some.scores[docnum] for docnum, share in some.held.items()}
-        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth)
+        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth,
+                                   paragraph)
         return [Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
                 for _, docnum in best]
 
@@ -344,9 +350,21 @@ class Searcher:
         total_weight = sum(weights) or 1.0
         return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
 
-    def _content_first(self, pool: list[tuple[float, int]], depth: int) -> list[tuple[float, int]]:
+    def _content_first(self, pool: list[tuple[float, int]], depth: int,
+                       paragraph: Callable[[int], tuple[str, str]]) -> list[tuple[float, int]]:
         with self._damage():
-            return content_first(pool, lambda docnum: self._text_and_title(docnum)[0], depth)
+            return content_first(pool, lambda docnum: paragraph(docnum)[0], depth)
+
+    def _remembering_paragraphs(self) -> Callable[[int], tuple[str, str]]:
+        """`_text_and_title`, reading each paragraph once (a query's ranking reads a few twice)."""
+        read: dict[int, tuple[str, str]] = {}
+
+        def paragraph(docnum: int) -> tuple[str, str]:
+            found = read.get(docnum)
+            if found is None:
+                found = read[docnum] = self._text_and_title(docnum)
+            return found
+        return paragraph
 
     def _in_titles(self, part: Phrase, statistics: Statistics) -> set[int]:
         """The paragraphs whose document's title holds the phrase's words."""
