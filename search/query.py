@@ -14,9 +14,14 @@ A phrase matches in four ways, ranked in tiers: as whole words, as sub-words, as
 folded text (character bigrams, so that anything `grep -F` finds is found), and, for a query in kana,
 by reading. A substring that begins or ends with a Latin letter or a digit matches only where it
 does not run on into more letters (digits) there, as a word would: AI does not find Air, 2 does
-not find 2024, PAC finds PAC-3 and PAC3. Synonym expansions rank below every literal match. A run of words (or sub-words) is
-looked up as the pairs of neighbours it holds when all of them are common words (analysis.pairs),
-and scored by how often those pairs occur rather than by its words one by one.
+not find 2024, PAC finds PAC-3 and PAC3. Synonym expansions rank below every literal match. A run
+of words (or sub-words) is looked up as the pairs of neighbours it holds when all of them are
+common words (analysis.pairs), and scored by how often those pairs occur rather than by its words
+one by one.
+
+A keyword query typed without syntax is read with soft AND (`soft_parts`): paragraphs holding all
+its parts first, then those holding some; a phrase found nowhere is looked for by its whole words
+(`relaxed_words`).
 """
 
 from __future__ import annotations
@@ -162,7 +167,7 @@ def _count_terms(node: Node) -> int:
 def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
     """The phrases of a keyword query that a paragraph may hold only some of (soft AND): the
     runs of a query typed without syntax (no operators, quotes or source filters), which then
-    ranks the paragraphs holding all of them first, then those holding most of them. None for a
+    ranks the paragraphs holding all of them first, then those holding most of them. Empty for a
     query with syntax, which means what it says, or a question."""
     if _has_syntax(text):
         return ()

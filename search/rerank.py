@@ -31,7 +31,6 @@ from .analysis import fold
 
 NEAR_CHARS = 12  # two question words this close in a paragraph count as used together
 HEADING_CHARS = 40  # a paragraph this short without a sentence end is a heading
-LONG_CHARS = 400  # the length signal grows up to this many characters
 _SENTENCES = re.compile(r"[^。！？!?]+[。！？!?]*")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 # A citation: a quoted title, after a short source and date at most (47 NEWS『…』。,
@@ -107,8 +106,6 @@ class Signals:
     bigrams: float  # share of the question's bigrams in the paragraph
     near: float  # share of neighbouring question words standing close together
     heading: float  # short without a sentence end, or a citation: cannot hold an answer
-    title: float  # weighted share of the words in the document's title
-    length: float  # the paragraph's length, up to LONG_CHARS, as a share of it
     defines: float  # whether the paragraph defines what is asked (X とは, X は、)
 
 
@@ -145,8 +142,6 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
         bigrams=_bigram_share(question, folded),
         near=_near_share(question, folded),
         heading=float(is_heading(text)),
-        title=_weight(question, in_title),
-        length=min(len(text), LONG_CHARS) / LONG_CHARS,
         defines=float(any(_defines(spellings, folded) for spellings in question.defined)))
 
 
