@@ -42,22 +42,22 @@ Rows = list[tuple[Any, Any, bool]]
 def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
     """The signals of BM25F's best paragraphs for one question, or None if it reads as keywords."""
     search = import_kensaku()
-    from search.query import Question, parse
+    from search.parser import parse
+    from search.query import Question
     from search.rerank import signals
 
     tree = parse(question, "auto")
     if not isinstance(tree, Question):
         return None
-    statistics = searcher._statistics  # noqa: SLF001
-    best, _total, by_title = searcher._question_candidates(tree, search.results.RERANK_DEPTH,  # noqa: SLF001
-                                                           statistics)
+    ranking = searcher.ranking
+    best, _total, by_title = ranking.question_candidates(tree, search.ranking.RERANK_DEPTH)
     if not best:
         return []
-    understood = searcher._asked(tree, question, statistics.terms)  # noqa: SLF001
+    understood = ranking.asked(tree, question)
     top = best[0][0] or 1.0
     rows = []
     for score, docnum in best:
-        stored = searcher._searcher.stored_fields(docnum)  # noqa: SLF001
+        stored = ranking.stored_fields(docnum)
         relevant = any(matches((stored["source"], stored["line"]), span) for span in spans)
         rows.append((signals(score / top, stored["text"], stored["title"], understood),
                      (score, docnum, docnum not in by_title), relevant))
@@ -68,14 +68,15 @@ def keyword_candidates(searcher, query: str, spans) -> Optional[Rows]:
     """The signals of the paragraphs a keyword query's ranking reorders, or None if it reads as a
     question."""
     import_kensaku()
-    from search.query import Question, parse
+    from search.parser import parse
+    from search.query import Question
     from search.rerank import keyword_signals
 
     tree = parse(query, "auto")
     if isinstance(tree, Question):
         return None
-    found = searcher._keyword_candidates(tree, LIMIT, query, searcher._statistics)  # noqa: SLF001
-    stored = [searcher._searcher.stored_fields(c.docnum) for c in found.candidates]  # noqa: SLF001
+    found = searcher.ranking.keyword_candidates(tree, LIMIT, query)
+    stored = [searcher.ranking.stored_fields(c.docnum) for c in found.candidates]
     texts = {c.docnum: (fields["text"], fields["title"]) for c, fields in zip(found.candidates, stored)}
     found_signals = keyword_signals(found.candidates, texts.__getitem__, found.question)
     return [(one, candidate, any(matches((fields["source"], fields["line"]), span) for span in spans))

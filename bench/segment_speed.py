@@ -28,7 +28,8 @@ def _whoosh_build(out: Path, documents):
     from whoosh.index import create_in
 
     from search.documents import read_paragraphs
-    from search.index import IndexSummary, paragraph_fields, schema
+    from search.reporting import IndexSummary
+    from search.schema import paragraph_fields, schema
 
     out.mkdir(parents=True, exist_ok=True)
     writer = create_in(str(out), schema()).writer(limitmb=256)
@@ -62,7 +63,7 @@ def vmhwm_mb() -> float:
 
 
 def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_mb: float) -> dict:
-    from search import segment
+    from search.engine import builder as segment
 
     documents, size = first_documents(docs_dir, mb)
     started = time.perf_counter()

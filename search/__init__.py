@@ -75,7 +75,8 @@ _import_whoosh_lean()
 from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, IndexNotFound, KensakuError,
                      NotAnIndex, QuerySyntaxError)
 from .index import IndexSummary, build_index, ensure_index, update_index
-from .results import Hit, Searcher, SearchResults, search
+from .results import Hit, SearchResults
+from .searcher import Searcher, search
 
 __all__ = [
     "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexNotFound", "IndexSummary",

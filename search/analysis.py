@@ -1,4 +1,4 @@
-"""Analysis: turn Japanese text into search terms with SudachiPy, and plug that into Whoosh.
+"""Analysis: Japanese text turned into search terms by SudachiPy; the text folded for substrings.
 
 Sudachi reads the original text, so every term keeps character offsets into it (for highlighting).
 A term is Sudachi's normalized form, NFKC-normalized and case-folded: ＡＩ, ai and AI meet, and so do
@@ -6,15 +6,14 @@ A term is Sudachi's normalized form, NFKC-normalized and case-folded: ＡＩ, ai
 katakana reading and a Roman numeral as digits, so Pillar-II, Pillar2 and ピラー2 meet. Punctuation and
 whitespace make no terms.
 
-Each text is analyzed into four index fields:
-- `words`: Sudachi's split mode C, whole words (統合 / 作戦 / 司令部);
-- `subwords`: the mode-A parts of each word (統合 / 作戦 / 司令 / 部), so that a part finds the whole;
-- `readings`: the katakana readings of the parts (トウゴウ / サクセン / シレイ / ブ), for kana queries;
-- `grams`: character bigrams of the folded text, so that any substring finds its paragraphs.
-
-Two more fields are made of those: `word_pairs` and `subword_pairs` hold each common word (sub-word)
-joined to the next one where that is common too (`pairs`), so that a phrase of frequent words
-(一つの, あの人) is looked up as one or two short lists of pairs, not the long lists of の and 人.
+A text is analyzed into three lists of terms (`analyze`):
+- words: Sudachi's split mode C, whole words (統合 / 作戦 / 司令部);
+- subwords: the mode-A parts of each word (統合 / 作戦 / 司令 / 部), so that a part finds the whole;
+- readings: the katakana readings of the parts (トウゴウ / サクセン / シレイ / ブ), for kana queries.
+Besides: the text folded (`fold`) and cut into character bigrams (`bigrams`, `grams`), so that any
+substring finds its paragraphs; and `pairs`, each common word joined to the next one where that
+is common too, so that a phrase of frequent words (一つの, あの人) is looked up as one or two short
+lists of pairs, not the long lists of の and 人. Which index field holds which: search.schema.
 """
 
 from __future__ import annotations
@@ -24,9 +23,8 @@ import threading
 import unicodedata
 from typing import Iterator, NamedTuple
 
-from whoosh.analysis import Token, Tokenizer
-
 from .common_words import COMMON_WORDS
+from .sentences import SENTENCE_OR_LINE_END
 
 # SudachiPy refuses inputs over 49,149 UTF-8 bytes; a character takes at most 4 bytes.
 MAX_CHUNK_CHARS = 49_149 // 4
@@ -37,12 +35,8 @@ _FUNCTION_POS = frozenset({"助詞", "助動詞", "代名詞", "連体詞", "接
 # (において → おく, による → よる); normalized forms.
 _QUESTION_NOISE = frozenset({"おく", "よる", "こと", "物", "よう", "為", "時", "所", "言う", "何",
                              "何月", "何日", "何年", "つ", "方", "如何", "何故"})
-_CHUNK_BREAK = re.compile(r"[。！？!?\n]+")
 
 
-GRANULARITIES = ("words", "subwords", "readings")  # the fields Sudachi's analysis feeds
-PAIRED = {"word_pairs": "words", "subword_pairs": "subwords"}  # pair field -> the field it pairs
-FIELDS = GRANULARITIES + tuple(PAIRED) + ("grams",)  # every field a SudachiTokenizer can feed
 _PAIR_JOINER = "\x1f"  # never part of a term: Sudachi makes no term of a control character
 # Marks that join the words around them (Pillar-II, PAC-3, ジョー・バイデン) rather than cut a phrase.
 _JOINERS = frozenset("-‐‑・･_'’")
@@ -148,7 +142,7 @@ def chunks(text: str) -> Iterator[tuple[int, str]]:
     start = 0
     while len(text) - start > MAX_CHUNK_CHARS:
         limit = start + MAX_CHUNK_CHARS
-        cut = max((m.end() for m in _CHUNK_BREAK.finditer(text, start, limit)), default=limit)
+        cut = max((m.end() for m in SENTENCE_OR_LINE_END.finditer(text, start, limit)), default=limit)
         yield start, text[start:cut]
         start = cut
     yield start, text[start:]
@@ -306,9 +300,15 @@ def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(folded), starts, ends
 
 
+def bigrams(folded: str) -> list[str]:
+    """The character bigrams of folded text, in order."""
+    return [folded[i:i + 2] for i in range(len(folded) - 1)]
+
+
 def grams(folded: str) -> list[str]:
-    """Character bigrams of folded text, one per position; the last character stands alone."""
-    return [folded[i:i + 2] for i in range(len(folded))]
+    """Character bigrams of folded text, one per position: the bigrams, and the last character
+    standing alone (so that a one-character query finds it at the end of a text too)."""
+    return bigrams(folded) + [folded[-1]] if folded else []
 
 
 def pair(first: str, second: str) -> str:
@@ -330,16 +330,6 @@ def pairs(terms: list[Term]) -> list[Term]:
 def paired(terms: tuple[str, ...]) -> bool:
     """Whether a pair field holds every pair of neighbours of the run `terms`."""
     return len(terms) > 1 and all(term in COMMON_WORDS for term in terms)
-
-
-def field_terms(field_name: str, text: str) -> list[Term]:
-    """The terms of `text` in one of FIELDS."""
-    if field_name == "grams":
-        return [Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(text)))]
-    base = PAIRED.get(field_name)
-    if base is not None:
-        return pairs(getattr(analyze_cached(text), base))
-    return getattr(analyze_cached(text), field_name)
 
 
 def synonym_group_ids(word: str) -> list[int]:
@@ -393,32 +383,3 @@ def analyze_cached(text: str) -> Analysis:
             recent.pop(next(iter(recent)))
         analysis = recent[text] = analyze(text)
     return analysis
-
-
-class SudachiTokenizer(Tokenizer):
-    """A Whoosh tokenizer yielding one field's terms (one of FIELDS).
-
-    It holds nothing but the field's name, so it pickles into Whoosh's schema; the Sudachi
-    tokenizer itself lives per thread in this module and is created on first use.
-    """
-
-    def __init__(self, granularity: str = "words") -> None:
-        if granularity not in FIELDS:
-            raise ValueError(f"unknown granularity: {granularity}")
-        self.granularity = granularity
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term in field_terms(self.granularity, value):
-            token.text = term.text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = value[term.start:term.end]
-            if positions:
-                token.pos = start_pos + term.position
-            if chars:
-                token.startchar = start_char + term.start
-                token.endchar = start_char + term.end
-            yield token

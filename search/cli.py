@@ -302,7 +302,7 @@ def search_command(ctx: click.Context, query: tuple[str, ...], docs_dir: Path | 
     Exit status: 0 hits found, 1 no hit, 2 bad usage or query,
     130 interrupted; 1 also for a damaged index (kensaku index --rebuild).
     """
-    from .results import DEFAULT_LIMIT
+    from .searcher import DEFAULT_LIMIT
 
     config = load_config(config_file)
     chosen = [flag for flag, wanted in (("--json", as_json), ("--vimgrep", vimgrep),
@@ -348,7 +348,7 @@ def _search_and_print(text: str, index_dir: Path, limit: int, offset: int, mode:
     """Run the query and print the results as `output` (--json, --vimgrep, -l, -c; None for
     text); whether anything was found."""
     from . import output as out
-    from .results import Searcher
+    from .searcher import Searcher
 
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
         path_of = out.path_maker(searcher.docs_dir)

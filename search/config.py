@@ -27,7 +27,7 @@ from pathlib import Path
 from .errors import KensakuError
 
 DEFAULT_CONFIG_NAME = "kensaku.toml"
-MODES = ("auto", "keyword", "question")  # as query.MODES (a test checks), without its imports
+MODES = ("auto", "keyword", "question")  # as parser.MODES (a test checks), without its imports
 COLORS = ("auto", "always", "never")
 _PATHS = ("docs", "index", "synonyms")
 _KEYS = {"docs": str, "index": str, "limit": int, "mode": str, "color": str, "synonyms": str,

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 from .analysis import Term, analyze_cached, fold_with_offsets
 from .query import Phrase
-from .sentences import SENTENCE_END
+from .sentences import sentence_spans
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 160
@@ -89,17 +89,6 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     return [(start, end) for start, end in merged]
 
 
-def sentences(text: str) -> list[Span]:
-    """Spans of the sentences of `text`, each ending after its 。！？ (and closing brackets)."""
-    bounds, start = [], 0
-    for end_mark in SENTENCE_END.finditer(text):
-        bounds.append((start, end_mark.end()))
-        start = end_mark.end()
-    if start < len(text):
-        bounds.append((start, len(text)))
-    return bounds
-
-
 def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tuple[str, list[Span]]:
     """A snippet of at most about `width` characters around `spans`, and the spans within it;
     the paragraph's leading and trailing spaces (an indent) are left out."""
@@ -137,7 +126,7 @@ def _stripped(text: str, spans: Sequence[Span]) -> tuple[str, list[Span]]:
 
 def _fragments(text: str, spans: Sequence[Span], width: int) -> list[Span]:
     """The sentences to show: those with the most matches first, then their neighbours."""
-    bounds = sentences(text)
+    bounds = sentence_spans(text)
     counts = [sum(1 for s, e in spans if s < end and e > start) for start, end in bounds]
     chosen: set[int] = set()
     budget = width

@@ -19,18 +19,17 @@ import shutil
 import struct
 import time
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .discovery import DocumentFile, Found, Rules, scan
-from .documents import Paragraph
 from .errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
+from .reporting import IndexSummary, Progress, Warn
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 3  # 2: the word_pairs and subword_pairs fields; 3: page, column, section
+FORMAT_VERSION = 4  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema pickled
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
@@ -47,70 +46,6 @@ _TEMPORARY_MANIFEST = re.compile(rf"\.{re.escape(MANIFEST_NAME)}\.[0-9a-f-]+\.tm
 _READ_ERRORS = (OSError, EOFError, ValueError, LookupError, TypeError, AttributeError,
                 struct.error, pickle.UnpicklingError, zlib.error)
 _DESCRIBE_CHARS = 160
-
-# progress(documents done, documents in all, the document just done)
-Progress = Callable[[int, int, DocumentFile], None]
-Warn = Callable[[str], None]
-
-
-@dataclass
-class IndexSummary:
-    """What a build or an update did: documents and paragraphs it indexed, the files it skipped
-    (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, and for an update which sources it added, re-indexed and removed."""
-
-    documents: int = 0
-    paragraphs: int = 0
-    seconds: float = 0.0
-    skipped: dict[str, str] = field(default_factory=dict)
-    ignored: list[tuple[str, str]] = field(default_factory=list)
-    other_formats: list[str] = field(default_factory=list)
-    incremental: bool = False
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    # The whole index afterwards.
-    total_documents: int = 0
-    total_paragraphs: int = 0
-
-
-def schema():
-    """The Whoosh schema: one document per paragraph."""
-    from whoosh.fields import ID, STORED, TEXT, Schema
-
-    from .analysis import FIELDS, SudachiTokenizer
-
-    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True) for name in FIELDS}
-    return Schema(
-        source=ID(stored=True),
-        title=STORED(),
-        paragraph=STORED(),
-        line=STORED(),
-        page=STORED(),
-        column=STORED(),
-        section=STORED(),
-        text=STORED(),
-        same_text=ID(sortable=True),
-        # The words of the document's title and the paragraph's section, so that a question
-        # finds the paragraphs of the document it is about even where they do not repeat its
-        # subject.
-        context=TEXT(analyzer=SudachiTokenizer("words")),
-        **terms,
-    )
-
-
-def paragraph_fields(paragraph: Paragraph) -> dict:
-    """The fields of the index document for one paragraph."""
-    from .analysis import FIELDS, duplicate_key
-
-    fields = dict.fromkeys(FIELDS, paragraph.text)
-    fields.update(source=paragraph.source, title=paragraph.title, paragraph=paragraph.paragraph,
-                  line=paragraph.line, page=paragraph.page, column=paragraph.column,
-                  section=paragraph.section, text=paragraph.text,
-                  same_text=duplicate_key(paragraph.text),
-                  context=" ".join(filter(None, (paragraph.title, paragraph.section))))
-    return fields
-
 
 def read_manifest(index_dir: Path) -> dict | None:
     """The manifest of the index in `index_dir`, or None when there is no index there yet."""
@@ -417,7 +352,7 @@ def _intact_manifest(index_dir: Path, warn: Warn | None) -> dict | None:
 def _update_generation(live: Path, path: Path, previous: dict, documents: list[DocumentFile],
                        progress: Progress | None, warn: Warn | None) -> IndexSummary:
     """A new generation `path`: the live one with changed documents re-indexed."""
-    from .segment import add_to_index
+    from .engine.builder import add_to_index
 
     added, changed, removed = changes_since(previous, documents)
     now = {d.source for d in documents}
@@ -448,7 +383,7 @@ def changes_since(manifest: dict, documents: list[DocumentFile]
 def _link_generation(live: Path, path: Path) -> None:
     """Start generation `path` as a copy of `live`: hard links, as Whoosh never rewrites a segment
     file in place (it writes new files and a new table of contents, then deletes the old)."""
-    from .synonyms import SYNONYM_GROUPS_FILE
+    from .synonym_groups import SYNONYM_GROUPS_FILE
 
     path.mkdir(mode=0o700)
     for item in live.iterdir():
@@ -500,7 +435,7 @@ def _record_synonym_groups(path: Path) -> int:
     returns the number of paragraphs in the index."""
     from whoosh.index import open_dir
 
-    from .synonyms import write_synonym_groups
+    from .synonym_groups import write_synonym_groups
 
     with open_dir(str(path)).reader() as reader:
         words = [term.decode("utf-8") for term in reader.lexicon("words")]
@@ -521,7 +456,7 @@ def _build_processes() -> int:
 
 def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
                       warn: Warn | None) -> IndexSummary:
-    from .segment import write_index
+    from .engine.builder import write_index
 
     path.mkdir(mode=0o700)
     return write_index(path, documents, procs=_build_processes(), progress=progress, warn=warn,

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from .errors import IndexBusy, IndexDamaged
 from .index import MANIFEST_NAME, manifest_summary, read_manifest
-from .results import Searcher
+from .searcher import Searcher
 
 # How often opening is tried again when builds keep replacing the manifest meanwhile.
 _OPEN_ATTEMPTS = 10

@@ -27,12 +27,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
-from .analysis import fold
+from .analysis import bigrams, fold
+from .sentences import has_sentence_end, split_sentences
 
 NEAR_CHARS = 12  # two question words this close in a paragraph count as used together
 HEADING_CHARS = 40  # a paragraph this short without a sentence end is a heading
-_SENTENCES = re.compile(r"[^。！？!?]+[。！？!?]*")
-_SENTENCE_END = re.compile(r"[。！？!?]")
 # A citation: a quoted title, after a short source and date at most (47 NEWS『…』。,
 # ウィキニュース、2005年11月14日"…"。), or a source and its date (朝日新聞社、2010年3月27日。).
 _CITATION = re.compile(r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$'
@@ -79,14 +78,13 @@ def asked(question: str, words: Iterable[tuple[str, str]],
         QuestionWord(frozenset({fold(surface), normalized}), idf(doc_frequency(normalized), doc_count))
         for surface, normalized in words)
     folded = fold(question)
-    bigrams = frozenset(folded[i:i + 2] for i in range(len(folded) - 1)
-                        if not _WEAK_BIGRAM.search(folded[i:i + 2]))
+    strong = frozenset(bigram for bigram in bigrams(folded) if not _WEAK_BIGRAM.search(bigram))
     if keywords:
         defined = tuple(word.spellings for word in weighted)
     else:
         asking = _DEFINITION_ASKED.match(folded)
         defined = (frozenset({asking.group(1)}),) if asking else ()
-    return Asked(weighted, bigrams, defined)
+    return Asked(weighted, strong, defined)
 
 
 def idf(doc_frequency: int, doc_count: int) -> float:
@@ -131,7 +129,7 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
     folded, folded_title = fold(text), fold(title)
     in_text = [_found(word, folded) for word in question.words]
     in_title = [_found(word, folded_title) for word in question.words]
-    sentences = _SENTENCES.findall(folded) or [folded]
+    sentences = split_sentences(folded)
     return Signals(
         share=share,
         covered=_weight(question, (a or b for a, b in zip(in_text, in_title))),
@@ -169,7 +167,7 @@ def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
 def is_heading(text: str) -> bool:
     """A heading, a navigation line or a citation: what introduces or sources a text, not it."""
     text = text.strip()
-    return (len(text) < HEADING_CHARS and not _SENTENCE_END.search(text)) or bool(_CITATION.match(text))
+    return (len(text) < HEADING_CHARS and not has_sentence_end(text)) or bool(_CITATION.match(text))
 
 
 def _defines(spellings: frozenset[str], folded: str) -> bool:

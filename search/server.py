@@ -38,7 +38,7 @@ from .documents import Paragraph
 from .errors import IndexBusy, KensakuError, QuerySyntaxError
 from .live_index import LiveIndex
 from .pages import MAX_DEPTH, MODE_LABELS, PAGE_SIZE, Links, ResultsView, marked, page_limit
-from .query import MODES
+from .parser import MODES
 from .refresh import Refresher
 from .results import SearchResults
 

@@ -108,7 +108,7 @@ def index_status(index_dir: Path) -> IndexStatus:
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
     IndexDamaged."""
-    from .postings import TermIndex, live_docnums
+    from .engine.postings import TermIndex, live_docnums
 
     manifest = existing_manifest(index_dir)
     skipped = manifest["skipped"]

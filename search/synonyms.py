@@ -10,14 +10,15 @@ Expansions are alternatives of the phrase they expand, ranked below every litera
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
+from .analysis import synonym_group_ids
 from .errors import KensakuError
-from .query import Phrase, make_phrase
+from .parser import make_phrase
+from .query import Phrase
+from .synonym_groups import read_synonym_groups
 
-SYNONYM_GROUPS_FILE = "synonym_groups.json"
 
 
 class SynonymsFileError(KensakuError):
@@ -78,16 +79,9 @@ class SudachiSynonyms:
 
     @classmethod
     def of_index(cls, generation_dir: Path) -> "SudachiSynonyms":
-        path = Path(generation_dir) / SYNONYM_GROUPS_FILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raw = {}
-        return cls({int(group): words for group, words in raw.items()})
+        return cls(read_synonym_groups(generation_dir))
 
     def expansions(self, phrase: Phrase) -> list[str]:
-        from .analysis import synonym_group_ids
-
         if len(phrase.words) != 1:
             return []
         found: list[str] = []
@@ -105,15 +99,3 @@ def expander(*sources) -> Callable[[Phrase], list[Phrase]]:
             texts += [t for t in source.expansions(phrase) if t not in texts]
         return [alt for alt in (make_phrase(t) for t in texts) if isinstance(alt, Phrase)]
     return alternatives
-
-
-def write_synonym_groups(terms: Iterable[str], generation_dir: Path) -> None:
-    """Record which of `terms` (an index's words) belong to which Sudachi synonym group."""
-    from .analysis import synonym_group_ids
-
-    groups: dict[int, list[str]] = {}
-    for term in terms:
-        for group in synonym_group_ids(term):
-            groups.setdefault(group, []).append(term)
-    path = Path(generation_dir) / SYNONYM_GROUPS_FILE
-    path.write_text(json.dumps(groups, ensure_ascii=False), encoding="utf-8")

@@ -40,7 +40,7 @@ def whoosh_writer_index(path: Path, documents) -> None:
     from whoosh.index import create_in
 
     from search.documents import read_paragraphs
-    from search.index import paragraph_fields, schema
+    from search.schema import paragraph_fields, schema
 
     path.mkdir()
     writer = create_in(str(path), schema()).writer()

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from search import config, query
+from search import config, parser
 
 from .conftest import SEEDS
 
@@ -115,4 +115,4 @@ def test_a_bad_setting_is_one_line_and_exit_code_2(kensaku, project, text, messa
 
 
 def test_the_config_knows_the_modes_the_query_parser_knows():
-    assert config.MODES == query.MODES
+    assert config.MODES == parser.MODES

@@ -9,12 +9,13 @@ from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 import search
-from search import segment
+from search.engine import builder as segment
 from search.discovery import find_documents
 from search.index import open_index
-from search.matching import match
-from search.bm25 import score_any
-from search.query import GRAM_BOOST, TIER_BONUS, parse, to_whoosh
+from search.engine.matching import match
+from search.engine.bm25 import score_any
+from search.parser import parse
+from search.plan import GRAM_BOOST, TIER_BONUS, to_whoosh
 
 from .conftest import SEEDS, cited, index_of, seed_lines, updated_index, whoosh_writer_index
 

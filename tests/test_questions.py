@@ -8,8 +8,10 @@ from whoosh.scoring import BM25F
 
 import search
 from search.index import open_index
-from search.bm25 import score_any
-from search.query import Question, parse, question_terms, to_whoosh
+from search.engine.bm25 import score_any
+from search.parser import parse
+from search.plan import question_terms, to_whoosh
+from search.query import Question
 from search.rerank import Asked, QuestionWord, answer_score, asked, signals
 
 from .conftest import index_of, updated_index

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import search
 from search.cli import main
-from search.query import TIER_BONUS
+from search.plan import TIER_BONUS
 
 from .conftest import SEEDS, cited, index_of, seed_lines
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import search
 from search.cli import main
-from search.query import looks_like_question
+from search.parser import looks_like_question
 
 from .conftest import SEEDS, cited, index_of, seed_lines
 

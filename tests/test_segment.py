@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from search import segment
+from search.engine import builder as segment
 from search.discovery import find_documents
 from search.documents import read_paragraphs
-from search.index import paragraph_fields, schema
+from search.schema import paragraph_fields, schema
 
 from .conftest import whoosh_writer_index
 
@@ -44,7 +44,8 @@ def _key(stored):
 
 def _results(path):
     """query -> {(source, paragraph): score}, for every query."""
-    from search.query import parse, to_whoosh
+    from search.parser import parse
+    from search.plan import to_whoosh
 
     found = {}
     with _open(path).searcher() as searcher:

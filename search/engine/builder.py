@@ -1,24 +1,14 @@
-"""Fast index building: write standard Whoosh W3 segments in bulk, in worker processes.
+"""The bulk writer: documents' paragraphs analyzed in worker processes and written as W3 segments.
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
-length and one array append after another. This module builds a segment's inverted index in
+length and one array append after another. `SegmentBuilder` builds a segment's inverted index in
 memory with plain dicts and lists (per field: term -> flat list of docnum, frequency, encoded
 value), knows each document's field lengths without reading them back, and writes the segment's
-files in bulk. The files are those `SegmentWriter` writes — `.trm` (an `OrderedHashWriter` of
-W3TermInfo bytes), `.pst` (W3 posting blocks: magic, block length, pickled block info, zlib of the
-pickled (ids, weights, values) tuple), the `_stored` and sortable columns (written by Whoosh's own
-column writers), the `_<field>_len` length columns — assembled into the compound `.seg` by
-Whoosh's own code; the TOC is written by Whoosh's `TOC`. So Whoosh's readers, matchers, phrase
-queries, BM25F scoring, column readers and stored fields work on the result unchanged.
-
-With `exact=True` the segment files are byte for byte those of Whoosh's `SegmentWriter` (the test
-checks this). The default, `exact=False`, differs only inside pickles, which any `pickle.loads`
-reads back to the very same Python objects: the block data tuple is pickled with the highest
-protocol instead of protocol 2 (protocol 2 writes every bytes value as a `_codecs.encode` call on
-Python 3, which is slow and large), and a positions value is `pack_uint(freq)` followed by the
-shortest pickle of the same list of deltas (no protocol header, no memo, no final STOP, which
-Whoosh's `Positions.decode_positions` appends itself).
+files in bulk: its postings through search.engine.format, which owns their bytes; its stored
+fields, columns and length columns through Whoosh's own column writers; its compound file and
+the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring,
+column readers and stored fields work on the result unchanged.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
@@ -29,7 +19,7 @@ document is ever silently lost.
 
 API:
   write_index(path, documents, procs=2, progress=None, warn=None) -> IndexSummary
-      a new Whoosh index in `path` (created if needed) with search.index.schema().
+      a new Whoosh index in `path` (created if needed) with search.schema.schema().
   add_to_index(path, documents, procs=2, progress=None, warn=None, replace=True,
                delete_sources=()) -> IndexSummary
       appends new segments to an existing index; with `replace`, paragraphs of an indexed
@@ -44,164 +34,56 @@ import math
 import os
 import pickle
 import queue
-import struct
 import traceback
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh import formats
+from whoosh.analysis import IDTokenizer
+from whoosh.system import pack_ushort
 
-from .analysis import field_terms, fold, grams
+from ..analysis import fold, grams
+from ..documents import UnreadableDocument, read_document
+from ..reporting import IndexSummary, Progress, Warn
+from ..schema import GRAMS, SudachiTokenizer, field_terms, paragraph_fields, schema
+from .format import INLINE_LIMIT, SINGLE_CACHE, Encoding, Layout, PostingsWriter, length_byte
 
-BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
-COMPRESSION = 3  # zlib level of posting blocks (W3Codec's compression)
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_POSTINGS = 5_000_000  # postings in memory before a segment is written: ~550 MB a worker
-INLINE_LIMIT = 16  # posting lists this short are stored in the term index (Layout.inline)
-_MAGIC = b"W3Bl"
-_INFO_PROTOCOL = 2
-_TERMINFO = struct.Struct("!BfIBBfII")
-_SINGLE_CACHE = 8192  # positions whose one-position value is precomputed
-_WRITE_CHUNK = 1 << 20
-
-Progress = Callable[[int, int, object], None]
-Warn = Callable[[str], None]
 
 
 class IndexWorkerError(RuntimeError):
     """An indexing worker process failed; the message carries its traceback."""
 
 
-# Posting values ------------------------------------------------------------------------------
-
-def _exact_positions(positions) -> bytes:
-    """Whoosh's `Positions.encode`."""
-    deltas = []
-    base = 0
-    for pos in positions:
-        deltas.append(pos - base)
-        base = pos
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
-
-
-def _pickle_int(n: int) -> bytes:
-    if 0 <= n < 256:
-        return b"K" + bytes((n,))
-    if 0 <= n < 65536:
-        return b"M" + struct.pack("<H", n)
-    if -2**31 <= n < 2**31:
-        return b"J" + struct.pack("<i", n)
-    return pickle.dumps(n, 2)[2:-1]
-
-
-def _compact_positions(positions) -> bytes:
-    """`pack_uint(freq)` and the shortest pickle of the same list of deltas, without the final
-    STOP, which `Positions.decode_positions` adds before unpickling."""
-    base = 0
-    if len(positions) == 1:
-        return pack_uint(1) + b"]" + _pickle_int(positions[0]) + b"a"
-    parts = [pack_uint(len(positions)), b"](", ]
-    for pos in positions:
-        parts.append(_pickle_int(pos - base))
-        base = pos
-    parts.append(b"e")
-    return b"".join(parts)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How segments are written: `exact` posting encodings (as Whoosh's own writer), and
-    `compound`, the files of a segment packed into one `.seg` file as Whoosh does by default.
-    Separate files open faster: Whoosh copies each part of a compound file into memory when it
-    opens it, unlike a plain file."""
-
-    exact: bool = False
-    compound: bool = True
-    inline: bool = False  # short posting lists in the term index (Whoosh serves them from memory)
-
-
-class _Encoding:
-    """How posting values and blocks are encoded: `exact` (as Whoosh) or compact."""
-
-    def __init__(self, layout: "Layout") -> None:
-        exact = layout.exact
-        self.exact = exact
-        self.compound = layout.compound
-        self.inline = layout.inline and not exact
-        self.positions = _exact_positions if exact else _compact_positions
-        self.block_protocol = 2 if exact else pickle.HIGHEST_PROTOCOL
-        if exact:
-            # Whoosh's pickles memoize a value object met twice: exact mode never shares them.
-            self.single = _Fresh(lambda p: _exact_positions((p,)))
-            self.frequency = _Fresh(pack_uint)
-        else:
-            self.single = [self.positions((p,)) for p in range(_SINGLE_CACHE)]
-            self.frequency = [pack_uint(f) for f in range(_SINGLE_CACHE)]
-
-
-class _Fresh:
-    """A sequence computing a new object for each item asked for."""
-
-    def __init__(self, make) -> None:
-        self.__getitem__ = make
-
-    def __getitem__(self, item):
-        return self.__dict__["__getitem__"](item)
-
-
 # Field plans -------------------------------------------------------------------------------
 
-_POSITIONS, _FREQUENCY, _EXISTENCE, _GENERIC = range(4)
-_SUDACHI, _GRAMS, _ID, _OTHER = range(4)
-
-
 class _FieldPlan:
-    """What writing one schema field takes, and which fast path indexes it."""
+    """What writing one schema field takes: its postings (the positions of one of the schema's
+    term fields, or an ID's whole value as its one term), its length, its stored value and its
+    column. A field of another kind is refused: the schema has none."""
 
     def __init__(self, name: str, fieldobj) -> None:
-        from whoosh import analysis as whoosh_analysis
-        from whoosh import formats
-
-        from .analysis import FIELDS, SudachiTokenizer
-
         self.name = name
         self.field = fieldobj
         self.indexed = bool(fieldobj.indexed) and fieldobj.format is not None
         self.scorable = bool(fieldobj.scorable)
         self.stored = bool(fieldobj.stored)
         self.column = fieldobj.column_type
-        fmt = fieldobj.format
-        plain = fmt is not None and fmt.field_boost == 1.0
-        if self.indexed and fieldobj.separate_spelling():
-            raise ValueError(f"field {name!r}: separate spelling fields are not supported")
-        if self.indexed and fieldobj.vector:
-            raise ValueError(f"field {name!r}: term vectors are not supported")
-        # Exact type checks: a subclass may encode differently.
-        if plain and type(fmt) is formats.Positions:
-            self.format = _POSITIONS
-        elif plain and type(fmt) is formats.Frequency:
-            self.format = _FREQUENCY
-        elif plain and type(fmt) is formats.Existence:
-            self.format = _EXISTENCE
-        else:
-            self.format = _GENERIC
-        analyzer = getattr(fieldobj, "analyzer", None)
-        self.granularity = None
-        if type(analyzer) is SudachiTokenizer and analyzer.granularity == "grams":
-            self.source = _GRAMS
-        elif type(analyzer) is SudachiTokenizer and analyzer.granularity in FIELDS:
-            self.source = _SUDACHI
-            self.granularity = analyzer.granularity
-        elif type(analyzer) is whoosh_analysis.IDTokenizer:
-            self.source = _ID
-        else:
-            self.source = _OTHER
-        if self.format == _GENERIC or self.source == _OTHER:
-            self.format = _GENERIC
-        self.values = self.format in (_POSITIONS, _FREQUENCY, _GENERIC) and (
-            fmt is None or fmt.fixed_value_size() != 0)
+        self.granularity = _granularity(name, fieldobj) if self.indexed else None
+        self.values = self.granularity is not None
+
+
+def _granularity(name: str, fieldobj) -> str | None:
+    """The term field (schema.FIELDS) a positional field indexes, or None for an ID."""
+    fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
+    plain = fmt.field_boost == 1.0 and not fieldobj.vector and not fieldobj.separate_spelling()
+    # Exact type checks: a subclass may encode differently.
+    if plain and type(fmt) is formats.Positions and type(analyzer) is SudachiTokenizer:
+        return analyzer.granularity
+    if plain and type(fmt) is formats.Existence and type(analyzer) is IDTokenizer:
+        return None
+    raise ValueError(f"field {name!r}: not a kind of field the index builder writes")
 
 
 def _plans(schema) -> dict[str, _FieldPlan]:
@@ -228,7 +110,7 @@ class SegmentBuilder:
         self.storage = storage
         self.schema = schema
         self.plans = plans if plans is not None else _plans(schema)
-        self.encoding = _Encoding(layout or Layout())
+        self.encoding = Encoding(layout or Layout())
         self.segment = W3Segment(W3Codec(), indexname, segid=_segment_id())
         self.doccount = 0
         self.postings_count = 0
@@ -297,7 +179,7 @@ class SegmentBuilder:
             if plan.indexed:
                 length = self._index(plan, value, doc)
                 if length and plan.scorable:
-                    lengths[name][doc] = _length_byte(length)
+                    lengths[name][doc] = length_byte(length)
                     self.totals[name] = self.totals.get(name, 0) + length
             if plan.stored:
                 stored[name] = value
@@ -309,69 +191,32 @@ class SegmentBuilder:
             self._stored.add(doc, stored)
         self.doccount = doc + 1
 
-    def _index(self, plan: _FieldPlan, value, doc: int) -> int:
-        """Add the postings of one field value; returns the field length (number of tokens)."""
+    def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
+        """Add the postings of one field value; returns the field length (number of terms)."""
         post = self.postings[plan.name]
-        fmt = plan.format
-        if fmt == _GENERIC:
-            return self._index_generic(plan, value, doc, post)
-        if plan.source == _SUDACHI:
-            if not isinstance(value, str):
-                return self._index_generic(plan, value, doc, post)
+        if plan.granularity is None:  # an ID: the whole value is the one term
+            entry = post.get(value)
+            if entry is None:
+                post[value] = [doc, 1, b""]
+            else:
+                entry += (doc, 1, b"")
+            self.postings_count += 1
+            return 1
+        if plan.granularity == GRAMS:
+            texts = grams(fold(value))
+            positions = range(len(texts))
+        else:
             terms = field_terms(plan.granularity, value)
             texts = [t[0] for t in terms]
             positions = [t[3] for t in terms]
-        elif plan.source == _GRAMS:
-            if not isinstance(value, str):
-                return self._index_generic(plan, value, doc, post)
-            texts = grams(fold(value))
-            positions = range(len(texts))
-        else:  # _ID: the whole value is the one token
-            if not isinstance(value, str):
-                return self._index_generic(plan, value, doc, post)
-            texts = [value]
-            positions = (0,)
-        n = len(texts)
-        if not n:
-            return 0
-        if fmt == _POSITIONS:
+        if texts:
             self.postings_count += _add_positions(post, texts, positions, doc, self.encoding)
-        elif fmt == _FREQUENCY:
-            self.postings_count += _add_frequencies(post, texts, doc, self.encoding)
-        else:  # _EXISTENCE
-            added = 0
-            for text in dict.fromkeys(texts):
-                entry = post.get(text)
-                if entry is None:
-                    post[text] = [doc, 1, b""]
-                else:
-                    entry += (doc, 1, b"")
-                added += 1
-            self.postings_count += added
-            n = added
-        return n
-
-    def _index_generic(self, plan, value, doc, post) -> int:
-        """Any other field: Whoosh's own `field.index`, as `SegmentWriter.add_document` does."""
-        length = 0
-        for tbytes, freq, weight, vbytes in plan.field.index(value):
-            if weight != freq:
-                raise ValueError(f"field {plan.name!r}: weights other than the frequency "
-                                 "are not supported")
-            text = tbytes.decode("utf-8")
-            entry = post.get(text)
-            if entry is None:
-                post[text] = [doc, freq, vbytes]
-            else:
-                entry += (doc, freq, vbytes)
-            length += freq
-            self.postings_count += 1
-        return length
+        return len(texts)
 
     # Writing
 
     def finish(self):
-        """Write the segment's files, assemble them into the compound file; returns the Segment."""
+        """Write the segment's files, assemble them into the compound file; returns the W3Segment."""
         from collections import defaultdict
 
         from whoosh.filedb.filetables import OrderedHashWriter
@@ -401,7 +246,7 @@ class SegmentBuilder:
         tindex = OrderedHashWriter(tfile)
         fieldmap = tindex.extras["fieldmap"] = {}
         pfile = self._create(".pst")
-        writer = _PostingsWriter(pfile, self.encoding.block_protocol,
+        writer = PostingsWriter(pfile, self.encoding.block_protocol,
                                  INLINE_LIMIT if self.encoding.inline else 0)
         add_term = tindex.add
         for name in sorted(self.postings):
@@ -427,25 +272,13 @@ class SegmentBuilder:
         return segment
 
 
-_length_cache: dict[int, int] = {}
-
-
-def _length_byte(length: int) -> int:
-    lb = _length_cache.get(length)
-    if lb is None:
-        from whoosh.util.numeric import length_to_byte
-
-        lb = _length_cache[length] = length_to_byte(length)
-    return lb
-
-
-def _add_positions(post: dict, texts, positions, doc: int, encoding: _Encoding) -> int:
+def _add_positions(post: dict, texts, positions, doc: int, encoding: Encoding) -> int:
     """Add one document's postings of a positional field: term -> [doc, freq, value, ...]."""
     single = encoding.single
     first = dict(zip(texts, positions))
     if len(first) == len(texts):
         for text, pos in first.items():
-            value = single[pos] if pos < _SINGLE_CACHE else encoding.positions((pos,))
+            value = single[pos] if pos < SINGLE_CACHE else encoding.positions((pos,))
             entry = post.get(text)
             if entry is None:
                 post[text] = [doc, 1, value]
@@ -464,7 +297,7 @@ def _add_positions(post: dict, texts, positions, doc: int, encoding: _Encoding) 
         freq = len(group)
         if freq == 1:
             pos = group[0]
-            value = single[pos] if pos < _SINGLE_CACHE else encode(group)
+            value = single[pos] if pos < SINGLE_CACHE else encode(group)
         else:
             value = encode(group)
         entry = post.get(text)
@@ -473,112 +306,6 @@ def _add_positions(post: dict, texts, positions, doc: int, encoding: _Encoding) 
         else:
             entry += (doc, freq, value)
     return len(groups)
-
-
-def _add_frequencies(post: dict, texts, doc: int, encoding: _Encoding) -> int:
-    counts = {}
-    for text in texts:
-        counts[text] = counts.get(text, 0) + 1
-    values = encoding.frequency
-    for text, freq in counts.items():
-        value = values[freq] if freq < _SINGLE_CACHE else pack_uint(freq)
-        entry = post.get(text)
-        if entry is None:
-            post[text] = [doc, freq, value]
-        else:
-            entry += (doc, freq, value)
-    return len(counts)
-
-
-class _PostingsWriter:
-    """Writes W3 posting lists, as W3PostingsWriter does, a term's list at a time."""
-
-    def __init__(self, pfile, protocol: int, inline: int = 0) -> None:
-        self.file = pfile
-        self.protocol = protocol
-        self.inline = inline
-        self.offset = 0
-        self.out = []
-        self.outsize = 0
-
-    def write_term(self, flat: list, lengths, values: bool) -> bytes:
-        """Write one term's postings (flat docnum, freq, value triples); returns its TermInfo."""
-        docs = flat[0::3]
-        freqs = flat[1::3]
-        vals = flat[2::3] if values else None
-        count = len(docs)
-        dumps = pickle.dumps
-        if count <= self.inline:
-            # A short list goes into the TermInfo itself, as W3TermInfo.set_inlined has it;
-            # Whoosh's reader serves it with a ListMatcher.
-            if lengths is not None:
-                blens = bytes(map(lengths.__getitem__, docs))
-                minlb, maxlb = min(blens), max(blens)
-            else:
-                minlb = maxlb = 0
-            weights = None if max(freqs) == 1 else tuple(map(float, freqs))  # None: all 1.0
-            inlined = (tuple(docs), weights, tuple(vals) if values else ())
-            return (_TERMINFO.pack(1, float(sum(freqs)), count, minlb, maxlb,
-                                   float(max(freqs)), docs[0], docs[-1])
-                    + dumps(inlined, self.protocol))
-        compress = zlib.compress
-        protocol = self.protocol
-        parts = [_MAGIC]
-        minlb = 255
-        maxlb = 0
-        for start in range(0, count, BLOCK_LIMIT):
-            end = start + BLOCK_LIMIT
-            bdocs = docs[start:end]
-            bfreqs = freqs[start:end]
-            deltas = [bdocs[0]]
-            deltas += map(int.__sub__, bdocs[1:], bdocs)
-            maxf = max(bfreqs)
-            if maxf == 1:
-                weights = None
-            elif min(bfreqs) == maxf:
-                weights = float(maxf)
-            else:
-                weights = tuple(map(float, bfreqs))
-            bvals = tuple(vals[start:end]) if values else None
-            data = compress(dumps((tuple(deltas), weights, bvals), protocol), COMPRESSION)
-            if lengths is not None:
-                blens = bytes(map(lengths.__getitem__, bdocs))
-                bmin = min(blens)
-                bmax = max(blens)
-                if bmin < minlb:
-                    minlb = bmin
-                if bmax > maxlb:
-                    maxlb = bmax
-            else:
-                bmin = bmax = 0
-            info = dumps((len(bdocs), bdocs[-1], float(maxf), COMPRESSION, bmin, bmax),
-                         _INFO_PROTOCOL)
-            size = len(info) + len(data)
-            parts.append(pack_int(-size if end >= count else size))
-            parts.append(info)
-            parts.append(data)
-        if lengths is None:
-            minlb = 0
-        block = b"".join(parts)
-        start_offset = self.offset
-        self.offset += len(block)
-        self.out.append(block)
-        self.outsize += len(block)
-        if self.outsize >= _WRITE_CHUNK:
-            self._flush()
-        return (_TERMINFO.pack(0, float(sum(freqs)), count, minlb, maxlb, float(max(freqs)),
-                               docs[0], docs[-1])
-                + pack_long(start_offset) + pack_int(len(block)))
-
-    def _flush(self) -> None:
-        if self.out:
-            self.file.write(b"".join(self.out))
-            self.out = []
-            self.outsize = 0
-
-    def close(self) -> None:
-        self._flush()
-        self.file.close()
 
 
 # Chunks of documents -> segments -------------------------------------------------------------
@@ -596,8 +323,6 @@ class _ChunkIndexer:
         self.segments = []
 
     def add_paragraphs(self, paragraphs) -> None:
-        from .index import paragraph_fields
-
         for paragraph in paragraphs:
             if self.builder is None:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.plans,
@@ -633,8 +358,6 @@ def _remove_segments(storage, segments) -> None:
 def _index_chunk(storage, schema, documents, layout, max_postings, report):
     """Index one chunk of documents; `report(kind, payload)` hears of each document.
     Returns (segments, documents indexed, paragraphs)."""
-    from .documents import UnreadableDocument, read_document
-
     indexer = _ChunkIndexer(storage, schema, layout, max_postings)
     done = paragraphs = 0
     try:
@@ -868,8 +591,6 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     """
     from whoosh.index import create_in
 
-    from .index import IndexSummary, schema
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
@@ -890,8 +611,6 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     deleted; so are those of every source in `delete_sources` (documents that went away). The
     additions and deletions become visible together, in one new TOC generation."""
     from whoosh.index import open_dir
-
-    from .index import IndexSummary
 
     documents = list(documents)
     ix = open_dir(str(path))

@@ -18,17 +18,15 @@ it sees fit; the bonuses of what a NOT excludes are never counted.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
-from pickle import loads
 from typing import Callable, Iterable, Iterator
 
-from whoosh import formats
 from whoosh import query as q
 from whoosh.searching import Searcher
 
 from .bm25 import Statistics, score_any
-from .postings import Posted, Segment, Wanted, blocks
-from .query import Bonus, Bounded
+from .format import OpenSegment, Posted, blocks, decode_positions
+from .postings import Wanted
+from ..plan import Bonus, Bounded
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)
@@ -78,7 +76,6 @@ class _Evaluation:
         self.statistics = statistics
         self.terms = statistics.terms
         self.decoded: dict[tuple[str, bytes], list[int]] = {}
-        self.decoders: dict[str, Callable[[bytes], list[int]]] = {}
 
     def scores(self, query: q.Query, among: Among = None) -> Scores:
         """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
@@ -231,23 +228,11 @@ class _Evaluation:
         key = (field, value)
         positions = self.decoded.get(key)
         if positions is None:
-            decode = self.decoders.get(field) or self.decoders.setdefault(field, self._decoder(field))
-            positions = self.decoded[key] = decode(value)
+            positions = self.decoded[key] = decode_positions(value)
         return positions
 
-    def _decoder(self, field: str) -> Callable[[bytes], list[int]]:
-        fmt = self.searcher.schema[field].format
-        return _decode_positions if type(fmt) is formats.Positions else fmt.decode_positions
 
-
-def _decode_positions(value: bytes) -> list[int]:
-    """Whoosh's Positions.decode_positions, without its Python loop: the frequency (4 bytes),
-    then a pickled list of position deltas, whose final STOP may be left out."""
-    pickled = value[4:] if value[-1:] == b"." else value[4:] + b"."
-    return list(accumulate(loads(pickled)))
-
-
-def _together(posted: dict[str, Posted], field: str, segment: Segment, wanted: list[int] | None,
+def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wanted: list[int] | None,
               narrow: Narrow | None = None) -> dict[int, dict]:
     """docnum -> {word: (weight, value)} of the live documents of one segment (those of `wanted`,
     if given) holding every word of `posted` (word -> its postings in the segment); the rarest

@@ -18,7 +18,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .postings import Segment, TermIndex, Wanted, blocks, length_bytes
+from .format import OpenSegment, blocks, length_bytes
+from .postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
@@ -47,7 +48,7 @@ class Statistics:
         idf = log(self.doc_count / (self.terms.doc_frequency(field, term) + 1)) + 1  # Whoosh's
         return boost * idf * (self.k1 + 1)
 
-    def norms(self, segment: Segment, field: str) -> tuple[bytes, list[float]]:
+    def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
         """The field's length byte of every document in one segment, and the length norm
         K1 · (1 − B + B · length / average length) of each byte value."""
         norm_of = self._norms.get(field)

@@ -1,0 +1,33 @@
+"""What a build reports: its progress and warnings as it goes (callbacks), its summary at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .discovery import DocumentFile
+
+# progress(documents done, documents in all, the document just done)
+Progress = Callable[[int, int, DocumentFile], None]
+Warn = Callable[[str], None]
+
+
+@dataclass
+class IndexSummary:
+    """What a build or an update did: documents and paragraphs it indexed, the files it skipped
+    (source: why) and those the rules left out (source, why; see discovery), files in formats it
+    does not read, and for an update which sources it added, re-indexed and removed."""
+
+    documents: int = 0
+    paragraphs: int = 0
+    seconds: float = 0.0
+    skipped: dict[str, str] = field(default_factory=dict)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    other_formats: list[str] = field(default_factory=list)
+    incremental: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    # The whole index afterwards.
+    total_documents: int = 0
+    total_paragraphs: int = 0
