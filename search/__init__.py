@@ -1,7 +1,14 @@
-"""kensaku: Japanese full-text search with SudachiPy and Whoosh.
+"""kensaku: Japanese full-text search with SudachiPy, on an index kept in Whoosh's files.
 
-The pipeline, one module a stage: documents (files to paragraphs) → analysis (Sudachi terms) →
-index (Whoosh on disk) → query (parsing) → results (ranked hits, highlight) → cli.
+A paragraph's way in (the build side):
+    file → discovery, readers/ → blocks → documents → paragraphs → analysis, schema → terms
+         → engine.builder → engine.format → postings on disk → index (generations, manifest)
+A query's way out (the query side):
+    string → parser → tree (query) → plan → engine (postings, bm25, matching) → scores
+           → ranking, rerank → searcher → hits (results) → highlight → snippets
+Whoosh keeps the storage, the table of contents, the stored fields and columns and the term
+index; kensaku's engine (search.engine) writes and reads the postings itself. The command line
+(cli) and the server (server) are thin layers over `Searcher` and `build_index`.
 
     import search
     search.build_index("seeds", "index")

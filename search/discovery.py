@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .errors import DocumentsNotFound
 from .readers import SUFFIXES
+from .reporting import Warn
 
 IGNORE_FILES = (".gitignore", ".kensakuignore")
 # Folders that hold tools, not documents, whatever their owner's ignore files say.
@@ -68,13 +69,13 @@ class Found:
 
 
 def find_documents(docs_dir: Path, rules: Rules | None = None,
-                   warn: Callable[[str], None] | None = None) -> list[DocumentFile]:
+                   warn: Warn | None = None) -> list[DocumentFile]:
     """The documents under `docs_dir`, sorted by source path."""
     return scan(docs_dir, rules, warn).documents
 
 
 def scan(docs_dir: Path, rules: Rules | None = None,
-         warn: Callable[[str], None] | None = None) -> Found:
+         warn: Warn | None = None) -> Found:
     """The documents under `docs_dir` and what was left out.
 
     A document name that cannot be examined (a broken symlink, a symlink loop) is still listed,

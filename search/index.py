@@ -25,6 +25,7 @@ from typing import Iterator
 from .discovery import DocumentFile, Found, Rules, scan
 from .errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
 from .reporting import IndexSummary, Progress, Warn
+from .schema import WORDS
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
@@ -438,7 +439,7 @@ def _record_synonym_groups(path: Path) -> int:
     from .synonym_groups import write_synonym_groups
 
     with open_dir(str(path)).reader() as reader:
-        words = [term.decode("utf-8") for term in reader.lexicon("words")]
+        words = [term.decode("utf-8") for term in reader.lexicon(WORDS)]
         paragraphs = reader.doc_count()
     write_synonym_groups(words, path)
     return paragraphs

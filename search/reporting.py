@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
-from .discovery import DocumentFile
-
-# progress(documents done, documents in all, the document just done)
-Progress = Callable[[int, int, DocumentFile], None]
+# progress(documents done, documents in all, the document just done: a discovery.DocumentFile)
+Progress = Callable[[int, int, Any], None]
 Warn = Callable[[str], None]
 
 

@@ -18,6 +18,7 @@ from .discovery import Rules, scan
 from .errors import DocumentsNotFound
 from .index import (FORMAT_VERSION, changes_since, existing_manifest, generation_problem,
                     open_index, recorded_rules, translate_damage)
+from .schema import SOURCE, TITLE
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # as the manifest records times
 
@@ -119,8 +120,8 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
             for source, (size, mtime_ns) in sorted(manifest["files"].items()):
                 if source in skipped:
                     continue
-                docnums = live_docnums(terms, "source", source)
-                title = searcher.stored_fields(docnums[0])["title"] if docnums else ""
+                docnums = live_docnums(terms, SOURCE, source)
+                title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
                 listed.append(IndexedDocument(source, len(docnums), title, size,
                                               datetime.fromtimestamp(mtime_ns / 1e9).astimezone()))
     return listed

@@ -45,7 +45,7 @@ from whoosh.system import pack_ushort
 from ..analysis import fold, grams
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
-from ..schema import GRAMS, SudachiTokenizer, field_terms, paragraph_fields, schema
+from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
 from .format import INLINE_LIMIT, SINGLE_CACHE, Encoding, Layout, PostingsWriter, length_byte
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
@@ -666,8 +666,8 @@ def _delete_sources(storage, schema, segments, sources) -> None:
         try:
             for source in sources:
                 term = source.encode("utf-8")
-                if ("source", term) in reader:
-                    for docnum in reader.postings("source", term).all_ids():
+                if (SOURCE, term) in reader:
+                    for docnum in reader.postings(SOURCE, term).all_ids():
                         segment.delete_document(docnum)
         finally:
             reader.close()

@@ -27,6 +27,7 @@ from .bm25 import Statistics, score_any
 from .format import OpenSegment, Posted, blocks, decode_positions
 from .postings import Wanted
 from ..plan import Bonus, Bounded
+from ..schema import PARAGRAPH_TEXT
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)
@@ -115,7 +116,7 @@ class _Evaluation:
         if kind is Bounded:
             stored = self.searcher.stored_fields
             return {docnum: score for docnum, score in self.scores(query.child, among).items()
-                    if query.admits(stored(docnum)["text"])}
+                    if query.admits(stored(docnum)[PARAGRAPH_TEXT])}
         if kind is q.And and query.boost == 1.0:
             return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
