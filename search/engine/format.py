@@ -95,7 +95,7 @@ _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _WRITE_CHUNK = 1 << 20
 _BIG_ENDIAN = sys.byteorder == "big"
-_BLOCK_CACHE = 256  # decoded term blocks kept per field
+_BLOCK_CACHE = 1024  # decoded term blocks kept per field (of a segment)
 
 POSITIONS, FREQUENCY, EXISTENCE, VALUES = range(4)  # field kinds
 
@@ -796,9 +796,16 @@ class _Firsts(Sequence):
 
 
 class _TermBlock(NamedTuple):
+    """A decoded block of the terms dictionary: its terms, and its term-info columns, of which a
+    term's stats are made only when it is looked up."""
+
     terms: list[bytes]
-    stats: list[TermStats]
+    columns: tuple  # df, weight, max weight, min and max length bytes, first docnum, span
     offsets: list[int]  # postings offsets, one more than terms (the end)
+
+    def stats(self, i: int) -> TermStats:
+        df, weight, maxw, minlb, maxlb, minid, span = self.columns
+        return TermStats(df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i])
 
 
 class _FieldTerms:
@@ -823,10 +830,8 @@ class _FieldTerms:
 
     def _decode(self, b: int) -> _TermBlock:
         start = self.offsets[b]
-        head = self.dbfile.get(start, 2)
-        flags, n = head[0], head[1]
-        end = self.offsets[b + 1]
-        body = self.dbfile.get(start + 2, end - start - 2)
+        data = self.dbfile.get(start, self.offsets[b + 1] - start)
+        flags, n, body = data[0], data[1], data[2:]
         if flags & _ZLIB:
             try:
                 body = zlib.decompress(body, -15)
@@ -847,9 +852,8 @@ class _FieldTerms:
         minid, at = unpack(body, at + 2 * n, n)
         span, at = unpack(body, at, n)
         sizes, at = unpack(body, at, n)
-        stats = list(map(TermStats, df, weight, maxw, minlb, maxlb, minid,
-                         map(int.__add__, minid, span)))
-        return _TermBlock(terms, stats, list(accumulate(sizes, initial=self.bases[b])))
+        return _TermBlock(terms, (df, weight, maxw, minlb, maxlb, minid, span),
+                          list(accumulate(sizes, initial=self.bases[b])))
 
     def find(self, term: bytes) -> CompactTermInfo | None:
         b = bisect_right(self.firsts, term) - 1
@@ -864,7 +868,7 @@ class _FieldTerms:
     @staticmethod
     def _info(block: _TermBlock, i: int) -> CompactTermInfo:
         start = block.offsets[i]
-        return CompactTermInfo(block.stats[i], start, block.offsets[i + 1] - start)
+        return CompactTermInfo(block.stats(i), start, block.offsets[i + 1] - start)
 
     def items_from(self, prefix: bytes) -> Iterator[tuple[bytes, CompactTermInfo]]:
         """(term, info) of the field's terms from `prefix` on, in order."""
