@@ -53,7 +53,7 @@ class Searcher:
             self._statistics = Statistics(self._searcher)
             # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
             self.ranking = None if self._empty else Ranking(self._searcher, self._statistics,
-                                                            self._damage)
+                                                            self._damage, self._same_text)
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
