@@ -65,6 +65,7 @@ API:
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 import weakref
@@ -223,7 +224,7 @@ def _block(kind: int, docs, base: int, weights, positions, values, level: int,
            single: bool) -> bytes:
     """One block: flag byte and body (see the module's docstring)."""
     if single and kind == POSITIONS and len(positions) == 1 and positions[0] < _SMALL:
-        return _SINGLE_POSITION[positions[0]]  # a term found once (most terms)
+        return _single_position(positions[0])  # a term found once (most terms)
     head = []
     flags = 0
     if not single:
@@ -247,7 +248,13 @@ def _block(kind: int, docs, base: int, weights, positions, values, level: int,
 
 
 _SMALL = 1 << 15
-_SINGLE_POSITION = [b"\0" + pack_ints([p], signed=True) for p in range(_SMALL)]
+
+
+@functools.lru_cache(maxsize=_SMALL)
+def _single_position(position: int) -> bytes:
+    """The block of a term found once, at `position`: made once per position (a build writes
+    it for most terms; made when first needed, since a search never writes)."""
+    return b"\0" + pack_ints([position], signed=True)
 
 
 def encode_postings(kind: int, docnums: Sequence[int], weights: Sequence[float] | None,
