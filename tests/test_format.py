@@ -1,6 +1,7 @@
 """search.engine.format: kensaku's own codec answers Whoosh's searcher as W3 does, pickles into
-the TOC, its block reader gives the very postings W3's does, and kensaku's fast path scores on it
-as Whoosh does on W3 (real Sudachi, real indexes on disk; W3 indexes by Whoosh's own writer)."""
+the TOC, its block reader gives the very postings W3's does, its stored fields are W3's, and
+kensaku's fast path scores on it as Whoosh does on W3 (real Sudachi, real indexes on disk; W3
+indexes by Whoosh's own writer)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def test_whoosh_searcher_same_paragraphs_and_scores(request, w3, built):
 
 
 def test_bulk_and_whoosh_writer_write_the_same_bytes(compact_ix, bulk_ix):
-    for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT):
+    for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT, "._stored.col"):
         (a,) = compact_ix.glob("*" + ext)
         (b,) = bulk_ix.glob("*" + ext)
         assert a.read_bytes() == b.read_bytes()
@@ -393,3 +394,110 @@ def test_other_formats_and_float_weights_as_w3(tmp_path):
         kinds = {name: field.kind for name, field in reader._terms._fields.items()}
     assert kinds["boosted"] == kinds["chars"] == compact.VALUES
     assert kinds["counted"] == compact.FREQUENCY
+
+
+# Stored fields ---------------------------------------------------------------------------------
+
+def _stored(path: Path) -> list[dict]:
+    with open_dir(str(path)).reader() as reader:
+        return [reader.stored_fields(docnum) for docnum in range(reader.doc_count_all())]
+
+
+@pytest.mark.parametrize("built", ["compact_ix", "bulk_ix"])
+def test_stored_fields_equal_w3s(request, w3, built, fields):
+    path = request.getfixturevalue(built)
+    expected = _stored(w3)
+    assert len(expected) == len(fields) and expected[0]["source"].endswith("#0")
+    got = _stored(path)
+    assert got == expected
+    assert [list(d) for d in got] == [list(d) for d in expected]  # the keys in W3's order
+    with open_dir(str(path)).searcher() as searcher:  # Whoosh's searcher: hits' stored fields
+        hits = searcher.search(q.Term("grams", "司令"), limit=None)
+        assert len(hits) > 10
+        assert [hit.fields() for hit in hits] == [expected[hit.docnum] for hit in hits]
+        assert [searcher.stored_fields(d) for d in range(len(expected) - 1, -1, -5)] == \
+            expected[::-1][::5]  # read backwards: blocks decoded again
+    (column,) = path.glob("*._stored.col")
+    data = column.read_bytes()
+    assert data[:4] == data[-4:] == compact.STORED_MAGIC
+    assert len(data) < 0.5 * sum(p.stat().st_size for p in w3.glob("*._stored.col"))
+    with open_dir(str(path)).reader() as reader:
+        stored = reader._perdoc._cached_reader("_stored", compact.STORED_COLUMN)
+        assert isinstance(stored, compact.StoredColumn.Reader)
+        assert len(stored._starts) > 4  # several blocks
+
+
+def _column(values: dict, doccount: int, column=None):
+    """A stored column in memory: `values` docnum -> dict; its reader and its bytes."""
+    from whoosh.filedb.filestore import RamStorage
+
+    column = column or compact.STORED_COLUMN
+    storage = RamStorage()
+    f = storage.create_file("c")
+    writer = column.writer(f)
+    for docnum in sorted(values):
+        writer.add(docnum, values[docnum])
+    writer.finish(doccount)
+    f.close()
+    data = bytes(storage.open_file("c").read())
+    return column.reader(storage.open_file("c"), 0, len(data), doccount), data
+
+
+def test_stored_column_round_trip():
+    rng = random.Random(5)
+    values = {}
+    for docnum in range(3, 3000):
+        if rng.random() < 0.1:
+            continue  # a document without stored fields
+        names = rng.sample(["a", "b", "c", "d", "e", "f", "g", "h", "i"], rng.randrange(0, 5))
+        values[docnum] = {n: rng.choice([None, rng.randrange(-5, 10**12), 1.5, (1, "x"),
+                                         "本文" * rng.randrange(0, 300), "東京" + n])
+                          for n in names}
+    reader, _ = _column(values, 3100, compact.StoredColumn(block_size=4096))
+    assert len(reader._starts) > 10
+    expected = [values.get(d) or None for d in range(3100)]
+    assert [reader[d] for d in range(3100)] == expected
+    assert list(reader) == expected
+    for d in rng.sample(range(3100), 300):
+        assert reader[d] == expected[d]
+    with pytest.raises(IndexError):
+        reader[3100]
+    empty, data = _column({}, 5)
+    assert [empty[d] for d in range(5)] == [None] * 5 and len(data) == 20
+    # More tuples of names than a block holds (256): a block ends at the 257th.
+    shaped = {d: {f"f{d}": d, "g": "x"} for d in range(600)}
+    reader, _ = _column(shaped, 600, compact.StoredColumn(block_size=1 << 30))
+    assert list(reader._starts) == [0, 256, 512, 600]
+    assert list(reader) == [shaped[d] for d in range(600)]
+    assert type(pickle.loads(pickle.dumps(compact.STORED_COLUMN))) is compact.StoredColumn
+
+
+def test_damaged_stored_fields_raise_a_format_error(tmp_path, fields):
+    docs = {d: {"source": f"s{d // 40}", "text": "本文の段落。" * (d % 50)} for d in range(2000)}
+    reader, data = _column(docs, 2000)
+    assert len(reader._starts) > 3 and reader[1999] == docs[1999]
+    from whoosh.filedb.filestore import RamStorage
+
+    def read(damaged: bytes):
+        storage = RamStorage()
+        f = storage.create_file("c")
+        f.write(damaged)
+        f.close()
+        column = compact.STORED_COLUMN.reader(storage.open_file("c"), 0, len(damaged), 2000)
+        return [column[d] for d in range(0, 2000, 7)]
+
+    assert read(data)[1] == docs[7]
+    first_block_end = reader._offsets[1]
+    for damaged in (data[:-3],  # the trailer cut
+                    data[:first_block_end - 9] + data[-30:],  # a block cut (and the directory)
+                    data[:40] + bytes(40) + data[80:],  # a block's bytes overwritten
+                    data[:first_block_end // 2] + b"\xff" * 5 + data[first_block_end // 2 + 5:],
+                    data[:-14] + b"\x09" + data[-13:]):  # the directory's last offset
+        with pytest.raises(CompactFormatError):
+            read(damaged)
+    # On disk: an index whose stored column lost its end, read through Whoosh's reader.
+    path = _whoosh_index(tmp_path / "ix", fields[:60], CompactCodec())
+    (column,) = path.glob("*._stored.col")
+    column.write_bytes(column.read_bytes()[:-40])
+    with pytest.raises(CompactFormatError), open_dir(str(path)).reader() as reader:
+        reader.stored_fields(0)

@@ -5,9 +5,9 @@ its pickled runs), and at commit through one method call, one column read of the
 length and one array append after another. `SegmentBuilder` builds a segment's inverted index in
 memory with plain dicts and lists (per field: term -> flat list of docnum, frequency, encoded
 value), knows each document's field lengths without reading them back, and writes the segment's
-files in bulk: its postings through search.engine.format, which owns their bytes; its stored
-fields, columns and length columns through Whoosh's own column writers; its compound file and
-the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring,
+files in bulk: its postings and its stored fields (format.STORED_COLUMN) through
+search.engine.format, which owns their bytes; its other columns and length columns through
+Whoosh's own column writers; its compound file and the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring,
 column readers and stored fields work on the result unchanged.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
@@ -47,7 +47,7 @@ from ..analysis import fold, grams
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
 from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
-from .format import EXISTENCE, POSITIONS, CompactCodec, write_postings
+from .format import EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, write_postings
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_POSTINGS = 5_000_000  # postings in memory before a segment is written: ~550 MB a worker
@@ -115,7 +115,7 @@ class SegmentBuilder:
 
     def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
                  layout: Layout | None = None) -> None:
-        from whoosh.codec.whoosh3 import STORED_COLUMN, W3Segment
+        from whoosh.codec.whoosh3 import W3Segment
 
         self.storage = storage
         self.schema = schema

@@ -1,17 +1,20 @@
 """The file format: kensaku's own Whoosh codec, a compact terms dictionary and compact postings.
 
-This module owns the format of the two inverted-index files of a segment, writing and reading
-side by side as Whoosh's `whoosh/codec/whoosh3.py` does; nothing else knows their bytes.
-`CompactCodec` subclasses Whoosh's `W3Codec` and keeps W3's per-document side unchanged (stored
-fields, the `_<field>_len` length-byte columns BM25F reads, other columns, deletions); it
-replaces W3's `.trm` (a hash table of pickled-free but ~80-byte term infos) and `.pst` (a pickle
-per block, positions as a pickled list per posting) with `.ktm` and `.kps`.
+This module owns the format of the two inverted-index files of a segment and of its stored
+fields, writing and reading side by side as Whoosh's `whoosh/codec/whoosh3.py` does; nothing
+else knows their bytes. `CompactCodec` subclasses Whoosh's `W3Codec`; it replaces W3's `.trm` (a
+hash table of pickled-free but ~80-byte term infos) and `.pst` (a pickle per block, positions as
+a pickled list per posting) with `.ktm` and `.kps`, and W3's `_stored` column (each document's
+dict pickled and compressed alone) with `StoredColumn` (documents deflated together in blocks).
+The rest of W3's per-document side is kept unchanged (the `_<field>_len` length-byte columns
+BM25F reads, other columns, deletions).
 
-How kensaku uses it: engine.builder makes each segment with `CompactCodec()` and hands
-`write_postings` every field's terms, sorted, with their postings as arrays; engine.postings,
-bm25 and matching read a term's postings through `blocks` (a block's docnums, its weights, its
-positions decoded lazily); Whoosh's own searcher, queries and writer go through the codec's
-terms reader and `CompactMatcher`. The codec is pickled into the TOC by its class path
+How kensaku uses it: engine.builder makes each segment with `CompactCodec()`, hands
+`write_postings` every field's terms, sorted, with their postings as arrays, and writes the
+stored fields with `STORED_COLUMN`'s writer; engine.postings, bm25 and matching read a term's
+postings through `blocks` (a block's docnums, its weights, its positions decoded lazily);
+Whoosh's own searcher, queries and writer go through the codec's terms reader and
+`CompactMatcher`, and its `stored_fields` through the codec's per-document reader. The codec is pickled into the TOC by its class path
 (`search.engine.format.CompactCodec`): moving it means a new index.FORMAT_VERSION.
 The W3 length columns the engine reads (`length_bytes`) are read here too.
 
@@ -53,9 +56,24 @@ Byte layout (all integers little-endian):
     postings bases in `.kps` (n). The file ends with
     the directory's offset (u64), its size (u32) and b"KSt1". A lookup is a binary search of
     the first terms and the decoding of one block (cached).
+  `_stored` column (the `._stored.col` file, or that part of the compound `.seg` file): b"KSs1",
+    then blocks of consecutive documents (about STORED_BLOCK, 16 KB, of values each, before
+    compression), each raw deflate of one pickle (protocol 4) of a tuple (names, kinds, rows):
+    `names` the block's distinct tuples of stored field names (a dict's keys in order, at most
+    256), `kinds` a bytes object with each document's index in `names`, `rows` each document's
+    values, a tuple in the order of its names, or None for a document without stored fields.
+    Equal strings of a block are pickled once (a paragraph's source, title and section repeat
+    its neighbours'). Then the directory: packed arrays of the blocks' first docnums (n + 1:
+    the last is the end of the last block; documents from it on have no stored fields) and
+    their offsets from the column's start (n + 1: the last is the directory's offset); then the
+    block count n (u32), the directory's size (u32) and b"KSs1". A document's dict is read by a
+    binary search of the first docnums and the decoding of its block; the last STORED_CACHE (32)
+    blocks decoded are kept per segment.
 
 API:
   CompactCodec                     the codec; `ix.writer(codec=CompactCodec())` writes with it.
+  STORED_COLUMN                    the `_stored` column (a StoredColumn): `.writer(dbfile)`
+                                   `.add(docnum, dict)`, `.finish(doccount)`; `.reader(...)[docnum]`.
   write_postings(storage, segment, fields)   bulk writing of a segment's terms and postings.
   encode_postings(kind, docnums, weights, positions, values, lengthbytes) -> (bytes, stats)
   posting_list(reader, fieldname, info) -> PostingList  the block reader of kensaku's fast path.
@@ -66,6 +84,7 @@ API:
 from __future__ import annotations
 
 import functools
+import pickle
 import struct
 import sys
 import weakref
@@ -74,12 +93,13 @@ from array import array
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, chain, islice
 from collections.abc import Sequence
-from operator import sub
+from operator import gt, sub
 from typing import Iterable, Iterator, NamedTuple
 
-from whoosh import formats
+from whoosh import columns, formats
 from whoosh.codec import base
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3Segment, _lenfield
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3PerDocWriter,
+                                  W3Segment, _lenfield)
 from whoosh.matching import LeafMatcher, ReadTooFar
 from whoosh.reading import TermInfo, TermNotFound
 from whoosh.system import pack_uint
@@ -97,6 +117,12 @@ _U32 = struct.Struct("<I")
 _WRITE_CHUNK = 1 << 20
 _BIG_ENDIAN = sys.byteorder == "big"
 _BLOCK_CACHE = 1024  # decoded term blocks kept per field (of a segment)
+STORED_MAGIC = b"KSs1"
+STORED_BLOCK = 16 * 1024  # bytes of values (about) per block of stored fields
+STORED_LEVEL = 6  # their deflate level
+STORED_PICKLE = 4  # their pickle protocol
+STORED_CACHE = 32  # decoded blocks of stored fields kept per segment
+_STORED_TRAILER = struct.Struct("<II4s")
 
 POSITIONS, FREQUENCY, EXISTENCE, VALUES = range(4)  # field kinds
 
@@ -1026,11 +1052,189 @@ class CompactCursor(base.FieldCursor):
         return self._text is not None
 
 
+# Stored fields ---------------------------------------------------------------------------------
+
+class StoredColumn(columns.Column):
+    """The `_stored` column: every document's stored fields (a dict), documents pickled and
+    deflated together in blocks of consecutive docnums (see the module's docstring). W3's
+    column pickles and compresses each dict alone, repeating its keys and its document's
+    source and title in every paragraph. Whoosh's per-document writer and reader of
+    `CompactCodec` and kensaku's builder use `STORED_COLUMN`, an instance of it."""
+
+    def __init__(self, block_size: int = STORED_BLOCK, level: int = STORED_LEVEL) -> None:
+        self._block_size = block_size
+        self._level = level
+
+    def writer(self, dbfile) -> "StoredColumn.Writer":
+        return self.Writer(dbfile, self._block_size, self._level)
+
+    def reader(self, dbfile, basepos, length, doccount) -> "StoredColumn.Reader":
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    def default_value(self, reverse=False):
+        return None
+
+    class Writer(columns.ColumnWriter):
+        """Gathers documents' stored dicts and writes a block once it holds about `block_size`
+        bytes of values (or 256 distinct tuples of field names)."""
+
+        def __init__(self, dbfile, block_size: int, level: int) -> None:
+            columns.ColumnWriter.__init__(self, dbfile)
+            self._block_size = block_size
+            self._level = level
+            self._starts = [0]  # the first docnum of each block, then the end of the last
+            self._offsets = [len(STORED_MAGIC)]  # each block's offset, then the end of the last
+            self._rows: list = []  # the pending block's rows (None: no stored fields)
+            self._shapes: dict[tuple, int] = {}  # the pending block's tuples of field names
+            self._kinds = bytearray()  # the pending block's shape index per row
+            self._raw = 0  # about how many bytes of values the pending block holds
+            dbfile.write(STORED_MAGIC)
+
+        def __repr__(self) -> str:
+            return "<StoredColumn.Writer>"
+
+        def add(self, docnum: int, value) -> None:
+            """Add document `docnum`'s stored dict (docnums ascending; skipped ones have none).
+            Its items are read at once: Whoosh's writer clears the dict after this."""
+            if docnum < self._count:
+                raise ValueError(f"stored fields of document {docnum} after {self._count - 1}")
+            while self._count < docnum:  # documents without stored fields
+                self._append(None, 0)
+            if not value:
+                self._append(None, 0)
+                return
+            names = tuple(value)
+            shapes = self._shapes
+            kind = shapes.get(names)
+            if kind is None:
+                if len(shapes) == 256:
+                    self._write_block()
+                    shapes = self._shapes
+                kind = shapes[names] = len(shapes)
+            values = tuple(value.values())
+            self._append(values, kind)
+            self._raw += sum(len(v.encode("utf-8")) if type(v) is str else 8 for v in values)
+            if self._raw >= self._block_size:
+                self._write_block()
+
+        def _append(self, row, kind: int) -> None:
+            self._rows.append(row)
+            self._kinds.append(kind)
+            self._count += 1
+
+        def _write_block(self) -> None:
+            if not self._rows:
+                return
+            # Equal strings made one object, so that pickle writes each once (a paragraph's
+            # source, title and section are its neighbours'), whoever made the dicts.
+            canon: dict = {}
+            same = canon.setdefault
+            shapes = tuple(tuple(same(n, n) if type(n) is str else n for n in names)
+                           for names in self._shapes)
+            rows = [None if row is None else
+                    tuple(same(v, v) if type(v) is str else v for v in row)
+                    for row in self._rows]
+            raw = pickle.dumps((shapes, bytes(self._kinds), rows), STORED_PICKLE)
+            deflate = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+            block = deflate.compress(raw) + deflate.flush()
+            self._dbfile.write(block)
+            self._starts.append(self._count)
+            self._offsets.append(self._offsets[-1] + len(block))
+            self._rows, self._shapes, self._kinds, self._raw = [], {}, bytearray(), 0
+
+        def finish(self, doccount: int) -> None:
+            self._write_block()  # documents past the last one added have no stored fields
+            directory = pack_ints(self._starts) + pack_ints(self._offsets)
+            self._dbfile.write(directory + _STORED_TRAILER.pack(
+                len(self._starts) - 1, len(directory), STORED_MAGIC))
+
+    class Reader(columns.ColumnReader):
+        """A document's stored dict (None: it has none), from its block, decoded once: the
+        last STORED_CACHE blocks decoded are kept (hits and a document's paragraphs are read
+        in runs)."""
+
+        def __init__(self, dbfile, basepos: int, length: int, doccount: int) -> None:
+            columns.ColumnReader.__init__(self, dbfile, basepos, length, doccount)
+            self._cache: dict[int, tuple] = {}
+            if length < len(STORED_MAGIC) + _STORED_TRAILER.size:
+                raise CompactFormatError("the stored fields are truncated")
+            trailer = dbfile.get(basepos + length - _STORED_TRAILER.size, _STORED_TRAILER.size)
+            n, size, magic = _STORED_TRAILER.unpack(trailer)
+            at = length - _STORED_TRAILER.size - size
+            if magic != STORED_MAGIC or at < len(STORED_MAGIC) \
+                    or dbfile.get(basepos, len(STORED_MAGIC)) != STORED_MAGIC:
+                raise CompactFormatError("the stored fields have no KSs1 header or trailer")
+            directory = dbfile.get(basepos + at, size)
+            self._starts, end = unpack(directory, 0, n + 1)
+            self._offsets, end = unpack(directory, end, n + 1)
+            if end != size or self._offsets[0] != len(STORED_MAGIC) or self._offsets[-1] != at \
+                    or self._starts[0] != 0 or any(map(gt, self._starts, self._starts[1:])) \
+                    or any(map(gt, self._offsets, self._offsets[1:])):
+                raise CompactFormatError("the stored fields' directory is damaged")
+
+        def __repr__(self) -> str:
+            return "<StoredColumn.Reader>"
+
+        def __getitem__(self, docnum: int) -> dict | None:
+            if not 0 <= docnum < self._doccount:
+                raise IndexError(f"no document {docnum} of {self._doccount}")
+            b = bisect_right(self._starts, docnum) - 1
+            if b >= len(self._starts) - 1:
+                return None  # past the last document with stored fields
+            shapes, kinds, rows = self._cache.get(b) or self._decode(b)
+            i = docnum - self._starts[b]
+            row = rows[i]
+            return None if row is None else dict(zip(shapes[kinds[i]], row))
+
+        def _decode(self, b: int) -> tuple:
+            start = self._offsets[b]
+            data = self._dbfile.get(self._basepos + start, self._offsets[b + 1] - start)
+            try:
+                shapes, kinds, rows = pickle.loads(zlib.decompress(data, -15))
+            except Exception as error:  # zlib.error, any unpickling error
+                raise CompactFormatError(f"a stored-fields block does not decode: "
+                                         f"{type(error).__name__}: {error}") from None
+            count = self._starts[b + 1] - self._starts[b]
+            if len(kinds) != count or len(rows) != count or (kinds and max(kinds) >= len(shapes)):
+                raise CompactFormatError("a stored-fields block does not hold its documents")
+            cache = self._cache
+            if len(cache) >= STORED_CACHE:
+                del cache[next(iter(cache))]
+            found = cache[b] = (shapes, kinds, rows)
+            return found
+
+        def __iter__(self):
+            for docnum in range(self._doccount):
+                yield self[docnum]
+
+
+STORED_COLUMN = StoredColumn()
+
+
+class CompactPerDocWriter(W3PerDocWriter):
+    """W3's per-document writer with `STORED_COLUMN` for the stored fields (W3's constructor
+    creates the `_stored` column and its `finish_doc` adds each document's dict to it)."""
+
+    def _create_column(self, fieldname, column) -> None:
+        if fieldname == "_stored":
+            column = STORED_COLUMN
+        W3PerDocWriter._create_column(self, fieldname, column)
+
+
+class CompactPerDocReader(W3PerDocReader):
+    """W3's per-document reader with stored fields read through `STORED_COLUMN`."""
+
+    def stored_fields(self, docnum) -> dict:
+        reader = self._cached_reader("_stored", STORED_COLUMN)
+        found = reader[docnum] if reader is not None else None
+        return {} if found is None else found
+
+
 # The codec -------------------------------------------------------------------------------------
 
 class CompactCodec(W3Codec):
-    """W3's per-document side (stored fields, columns, length bytes, deletions) with this
-    module's terms dictionary and postings. Pickled into the TOC with each segment: it holds
+    """W3's per-document side (columns, length bytes, deletions) with this module's terms
+    dictionary, postings and stored fields. Pickled into the TOC with each segment: it holds
     its settings only."""
 
     TERMS_EXT = ".ktm"
@@ -1054,6 +1258,12 @@ class CompactCodec(W3Codec):
         tfile = segment.open_file(storage, self.TERMS_EXT)
         postfile = segment.open_file(storage, self.POSTS_EXT)
         return CompactTermsReader(self, tfile, tlength, postfile)
+
+    def per_document_writer(self, storage, segment) -> CompactPerDocWriter:
+        return CompactPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment) -> CompactPerDocReader:
+        return CompactPerDocReader(storage, segment)
 
     def new_segment(self, storage, indexname) -> W3Segment:
         return W3Segment(self, indexname)
