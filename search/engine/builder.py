@@ -1,14 +1,15 @@
-"""The bulk writer: documents' paragraphs analyzed in worker processes and written as W3 segments.
+"""The bulk writer: documents' paragraphs analyzed in worker processes and written as segments.
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
 length and one array append after another. `SegmentBuilder` builds a segment's inverted index in
-memory with plain dicts and lists (per field: term -> flat list of docnum, frequency, encoded
-value), knows each document's field lengths without reading them back, and writes the segment's
-files in bulk: its postings and its stored fields (format.STORED_COLUMN) through
-search.engine.format, which owns their bytes; its other columns and length columns through
-Whoosh's own column writers; its compound file and the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring,
-column readers and stored fields work on the result unchanged.
+memory with plain dicts and lists (per positional field: term -> [[docnum, frequency, ...],
+positions]; per ID field: term -> docnums), knows each document's field lengths without reading
+them back, and writes the segment's files in bulk: its terms, postings and stored fields
+through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
+length columns through Whoosh's own column writers; its compound file and the TOC through
+Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
+and stored fields work on the result unchanged.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
@@ -111,7 +112,7 @@ def _segment_id() -> str:
 
 
 class SegmentBuilder:
-    """Collects documents in memory and writes them as one W3 segment (`finish`)."""
+    """Collects documents in memory and writes them as one segment (`finish`)."""
 
     def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
                  layout: Layout | None = None) -> None:
@@ -226,7 +227,8 @@ class SegmentBuilder:
     # Writing
 
     def finish(self):
-        """Write the segment's files, assemble them into the compound file; returns the W3Segment."""
+        """Write the segment's files, assemble them into the compound file; returns the segment
+        (a W3Segment with kensaku's codec)."""
         from collections import defaultdict
 
         segment = self.segment

@@ -14,8 +14,9 @@ How kensaku uses it: engine.builder makes each segment with `CompactCodec()`, ha
 stored fields with `STORED_COLUMN`'s writer; engine.postings, bm25 and matching read a term's
 postings through `blocks` (a block's docnums, its weights, its positions decoded lazily);
 Whoosh's own searcher, queries and writer go through the codec's terms reader and
-`CompactMatcher`, and its `stored_fields` through the codec's per-document reader. The codec is pickled into the TOC by its class path
-(`search.engine.format.CompactCodec`): moving it means a new index.FORMAT_VERSION.
+`CompactMatcher`, and its `stored_fields` through the codec's per-document reader. The codec
+is pickled into the TOC by its class path (`search.engine.format.CompactCodec`): moving it
+means a new index.FORMAT_VERSION.
 The W3 length columns the engine reads (`length_bytes`) are read here too.
 
 Byte layout (all integers little-endian):
