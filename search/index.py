@@ -30,15 +30,16 @@ from .schema import WORDS
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 4  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema pickled
+FORMAT_VERSION = 6  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+# pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
+# blocks of documents (engine.format.StoredColumn)
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
 DEFAULT_INDEX_DIR = Path("index")
-# How segments are written (see segment.Layout): compact pickles, which Whoosh reads as its own
-# (builds 1.5x faster, a third smaller, posting blocks decode faster than Whoosh's protocol-2
-# pickles of bytes), and one file per part, which opens faster than a compound file.
-SEGMENT_LAYOUT = {"exact": False, "compound": False}
+# How segments are written (see engine.builder.Layout): one file per part, which opens faster
+# than a compound file.
+SEGMENT_LAYOUT = {"compound": False}
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
 # The manifest being written by a build (left behind when the build was killed).

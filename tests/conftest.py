@@ -34,16 +34,17 @@ def docs_copy(tmp_path) -> Path:
     return docs
 
 
-def whoosh_writer_index(path: Path, documents) -> None:
-    """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph (its
-    posting blocks and pickles written by Whoosh's own code)."""
+def whoosh_writer_index(path: Path, documents, codec=None) -> None:
+    """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph: in
+    Whoosh's W3 format, or with `codec` (kensaku's, search.engine.format.CompactCodec)."""
     from whoosh.index import create_in
 
     from search.documents import read_paragraphs
     from search.schema import paragraph_fields, schema
 
     path.mkdir()
-    writer = create_in(str(path), schema()).writer()
+    ix = create_in(str(path), schema())
+    writer = ix.writer(codec=codec) if codec else ix.writer()
     for document in documents:
         for paragraph in read_paragraphs(document):
             writer.add_document(**paragraph_fields(paragraph))

@@ -233,7 +233,7 @@ def test_two_rebuilds_at_once_both_succeed_in_turn(built, small_docs):
 
 def segment_file(index_dir: Path) -> Path:
     """The biggest file of a segment: its postings (or the whole compound segment)."""
-    files = [*live_generation(index_dir).glob("*.seg"), *live_generation(index_dir).glob("*.pst")]
+    files = [*live_generation(index_dir).glob("*.seg"), *live_generation(index_dir).glob("*.kps")]
     return max(files, key=lambda f: f.stat().st_size)
 
 

@@ -12,6 +12,7 @@ import search
 from search.engine import builder as segment
 from search.discovery import find_documents
 from search.index import open_index
+from search.engine.format import CompactCodec
 from search.engine.matching import match
 from search.engine.bm25 import score_any
 from search.parser import parse
@@ -56,15 +57,15 @@ def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_
             assert len(side_by_side) >= 2
 
 
-@pytest.fixture(scope="module", params=["whoosh writer", "inline"])
+@pytest.fixture(scope="module", params=["whoosh writer", "compound"])
 def other_layout(request, tmp_path_factory):
-    """The seeds indexed by Whoosh's own writer, or by ours with short posting lists stored in
-    the term index (segment.Layout.inline): a plain Whoosh directory either way."""
+    """The seeds indexed by Whoosh's own writer with kensaku's codec, or by ours into one compound
+    file per segment: a plain Whoosh directory either way."""
     path = tmp_path_factory.mktemp("other-layout") / "ix"
-    if request.param == "inline":
-        segment.write_index(path, find_documents(SEEDS), procs=1, inline=True)
+    if request.param == "compound":
+        segment.write_index(path, find_documents(SEEDS), procs=1, compound=True)
     else:
-        whoosh_writer_index(path, find_documents(SEEDS))
+        whoosh_writer_index(path, find_documents(SEEDS), codec=CompactCodec())
     return path
 
 

@@ -1,14 +1,15 @@
-"""The bulk writer: documents' paragraphs analyzed in worker processes and written as W3 segments.
+"""The bulk writer: documents' paragraphs analyzed in worker processes and written as segments.
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
 length and one array append after another. `SegmentBuilder` builds a segment's inverted index in
-memory with plain dicts and lists (per field: term -> flat list of docnum, frequency, encoded
-value), knows each document's field lengths without reading them back, and writes the segment's
-files in bulk: its postings through search.engine.format, which owns their bytes; its stored
-fields, columns and length columns through Whoosh's own column writers; its compound file and
-the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring,
-column readers and stored fields work on the result unchanged.
+memory with plain dicts and lists (per positional field: term -> [[docnum, frequency, ...],
+positions]; per ID field: term -> docnums), knows each document's field lengths without reading
+them back, and writes the segment's files in bulk: its terms, postings and stored fields
+through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
+length columns through Whoosh's own column writers; its compound file and the TOC through
+Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
+and stored fields work on the result unchanged.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
@@ -35,21 +36,31 @@ import os
 import pickle
 import queue
 import traceback
+from array import array
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
-from whoosh.system import pack_ushort
 
 from ..analysis import fold, grams
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
 from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
-from .format import INLINE_LIMIT, SINGLE_CACHE, Encoding, Layout, PostingsWriter, length_byte
+from .format import EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, write_postings
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_POSTINGS = 5_000_000  # postings in memory before a segment is written: ~550 MB a worker
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How segments are written: `compound`, the files of a segment packed into one `.seg` file
+    as Whoosh does by default. Separate files open faster: Whoosh copies each part of a compound
+    file into memory when it opens it, unlike a plain file."""
+
+    compound: bool = True
 
 
 class IndexWorkerError(RuntimeError):
@@ -101,17 +112,17 @@ def _segment_id() -> str:
 
 
 class SegmentBuilder:
-    """Collects documents in memory and writes them as one W3 segment (`finish`)."""
+    """Collects documents in memory and writes them as one segment (`finish`)."""
 
     def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
                  layout: Layout | None = None) -> None:
-        from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec, W3Segment
+        from whoosh.codec.whoosh3 import W3Segment
 
         self.storage = storage
         self.schema = schema
         self.plans = plans if plans is not None else _plans(schema)
-        self.encoding = Encoding(layout or Layout())
-        self.segment = W3Segment(W3Codec(), indexname, segid=_segment_id())
+        self.layout = layout or Layout()
+        self.segment = W3Segment(CompactCodec(), indexname, segid=_segment_id())
         self.doccount = 0
         self.postings_count = 0
         self.postings = {name: {} for name, plan in self.plans.items() if plan.indexed}
@@ -168,8 +179,8 @@ class SegmentBuilder:
         doc = self.doccount
         plans = self.plans
         lengths = self.lengths
-        for array in lengths.values():
-            array.append(0)
+        for per_document in lengths.values():
+            per_document.append(0)
         stored = {}
         for name in names:
             value = fields[name]
@@ -179,7 +190,7 @@ class SegmentBuilder:
             if plan.indexed:
                 length = self._index(plan, value, doc)
                 if length and plan.scorable:
-                    lengths[name][doc] = length_byte(length)
+                    lengths[name][doc] = _length_byte(length)
                     self.totals[name] = self.totals.get(name, 0) + length
             if plan.stored:
                 stored[name] = value
@@ -197,9 +208,9 @@ class SegmentBuilder:
         if plan.granularity is None:  # an ID: the whole value is the one term
             entry = post.get(value)
             if entry is None:
-                post[value] = [doc, 1, b""]
+                post[value] = [doc]
             else:
-                entry += (doc, 1, b"")
+                entry.append(doc)
             self.postings_count += 1
             return 1
         if plan.granularity == GRAMS:
@@ -210,16 +221,15 @@ class SegmentBuilder:
             texts = [t[0] for t in terms]
             positions = [t[3] for t in terms]
         if texts:
-            self.postings_count += _add_positions(post, texts, positions, doc, self.encoding)
+            self.postings_count += _add_positions(post, texts, positions, doc)
         return len(texts)
 
     # Writing
 
     def finish(self):
-        """Write the segment's files, assemble them into the compound file; returns the W3Segment."""
+        """Write the segment's files, assemble them into the compound file; returns the segment
+        (a W3Segment with kensaku's codec)."""
         from collections import defaultdict
-
-        from whoosh.filedb.filetables import OrderedHashWriter
 
         segment = self.segment
         doccount = self.doccount
@@ -232,9 +242,9 @@ class SegmentBuilder:
             writer.finish(doccount)
             f.close()
         lengthbytes = {}
-        for name, array in self.lengths.items():
-            lengthbytes[name] = array
-            data = bytes(array).rstrip(b"\0")
+        for name, per_document in self.lengths.items():
+            lengthbytes[name] = per_document
+            data = bytes(per_document).rstrip(b"\0")
             if data:
                 f = self._create("._%s_len.col" % name)
                 f.write(data)
@@ -242,70 +252,70 @@ class SegmentBuilder:
         self.lengths = {}
 
         # Terms and postings.
-        tfile = self._create(".trm")
-        tindex = OrderedHashWriter(tfile)
-        fieldmap = tindex.extras["fieldmap"] = {}
-        pfile = self._create(".pst")
-        writer = PostingsWriter(pfile, self.encoding.block_protocol,
-                                 INLINE_LIMIT if self.encoding.inline else 0)
-        add_term = tindex.add
-        for name in sorted(self.postings):
-            post = self.postings[name]
-            if not post:
-                continue
-            plan = self.plans[name]
-            fieldmap[name] = fieldid = len(fieldmap)
-            prefix = pack_ushort(fieldid)
-            field_lengths = lengthbytes.get(name)
-            write = writer.write_term
-            values = plan.values
-            for text in sorted(post):
-                add_term(prefix + text.encode("utf-8"),
-                         write(post[text], field_lengths, values))
-            post.clear()
-        writer.close()
-        tindex.close()
+        fields = [(name, POSITIONS if self.plans[name].granularity else EXISTENCE,
+                   lengthbytes.get(name), _postings(self.postings[name]))
+                  for name in sorted(self.postings) if self.postings[name]]
+        write_postings(self.storage, segment, fields)
         self.postings = {}
-        if self.encoding.compound:
+        if self.layout.compound:
             segment.create_compound_file(self.storage)
         self._files = []
         return segment
 
 
-def _add_positions(post: dict, texts, positions, doc: int, encoding: Encoding) -> int:
-    """Add one document's postings of a positional field: term -> [doc, freq, value, ...]."""
-    single = encoding.single
+def _add_positions(post: dict, texts, positions, doc: int) -> int:
+    """Add one document's postings of a positional field: term -> [[doc, freq, ...], positions]."""
     first = dict(zip(texts, positions))
     if len(first) == len(texts):
         for text, pos in first.items():
-            value = single[pos] if pos < SINGLE_CACHE else encoding.positions((pos,))
             entry = post.get(text)
             if entry is None:
-                post[text] = [doc, 1, value]
+                post[text] = [[doc, 1], array("I", (pos,))]
             else:
-                entry += (doc, 1, value)
+                entry[0] += (doc, 1)
+                entry[1].append(pos)
         return len(first)
-    groups = {}
+    groups: dict[str, list[int]] = {}
     for text, pos in zip(texts, positions):
         group = groups.get(text)
         if group is None:
             groups[text] = [pos]
         else:
             group.append(pos)
-    encode = encoding.positions
     for text, group in groups.items():
-        freq = len(group)
-        if freq == 1:
-            pos = group[0]
-            value = single[pos] if pos < SINGLE_CACHE else encode(group)
-        else:
-            value = encode(group)
         entry = post.get(text)
         if entry is None:
-            post[text] = [doc, freq, value]
+            post[text] = [[doc, len(group)], array("I", group)]
         else:
-            entry += (doc, freq, value)
+            entry[0] += (doc, len(group))
+            entry[1].extend(group)
     return len(groups)
+
+
+def _postings(post: dict):
+    """A field's (term, docnums, weights or None, positions or None) in term order, emptying
+    `post` as it goes (the segment's postings are written once)."""
+    for text in sorted(post):
+        entry = post.pop(text)
+        if type(entry[0]) is int:  # an ID's docnums
+            yield text, entry, None, None
+            continue
+        pairs, positions = entry
+        docnums = pairs[0::2]
+        yield text, docnums, None if len(positions) == len(docnums) else pairs[1::2], positions
+
+
+_length_bytes: dict[int, int] = {}
+
+
+def _length_byte(length: int) -> int:
+    """Whoosh's length byte of a field length (its length columns hold one per document)."""
+    found = _length_bytes.get(length)
+    if found is None:
+        from whoosh.util.numeric import length_to_byte
+
+        found = _length_bytes[length] = length_to_byte(length)
+    return found
 
 
 # Chunks of documents -> segments -------------------------------------------------------------
@@ -580,8 +590,8 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_r
 def write_index(path: Path, documents: Iterable, procs: int = 2,
                 progress: Progress | None = None, warn: Warn | None = None, *,
                 segment_mb: float = DEFAULT_SEGMENT_MB,
-                max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                compound: bool = True, inline: bool = False, start_method: str | None = None):
+                max_postings: int = DEFAULT_MAX_POSTINGS, compound: bool = True,
+                start_method: str | None = None):
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
 
@@ -595,7 +605,7 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
     summary = IndexSummary()
-    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(exact, compound, inline),
+    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(compound),
             segment_mb, max_postings, start_method)
     return summary
 
@@ -604,8 +614,8 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
                  progress: Progress | None = None, warn: Warn | None = None, *,
                  replace: bool = True, delete_sources: Iterable[str] = (),
                  segment_mb: float = DEFAULT_SEGMENT_MB,
-                 max_postings: int = DEFAULT_MAX_POSTINGS, exact: bool = False,
-                 compound: bool = True, inline: bool = False, start_method: str | None = None):
+                 max_postings: int = DEFAULT_MAX_POSTINGS, compound: bool = True,
+                 start_method: str | None = None):
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
     deleted; so are those of every source in `delete_sources` (documents that went away). The
@@ -618,7 +628,7 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     if replace:
         delete.update(d.source for d in documents)
     summary = IndexSummary()
-    _append(ix, documents, procs, progress, warn, summary, delete, Layout(exact, compound, inline),
+    _append(ix, documents, procs, progress, warn, summary, delete, Layout(compound),
             segment_mb, max_postings, start_method)
     return summary
 

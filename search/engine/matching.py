@@ -24,7 +24,7 @@ from whoosh import query as q
 from whoosh.searching import Searcher
 
 from .bm25 import Statistics, score_any
-from .format import OpenSegment, Posted, blocks, decode_positions
+from .format import OpenSegment, Posted, blocks
 from .postings import Wanted
 from ..plan import Bonus, Bounded
 from ..schema import PARAGRAPH_TEXT
@@ -76,7 +76,6 @@ class _Evaluation:
         self.reader = searcher.reader()
         self.statistics = statistics
         self.terms = statistics.terms
-        self.decoded: dict[tuple[str, bytes], list[int]] = {}
 
     def scores(self, query: q.Query, among: Among = None) -> Scores:
         """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
@@ -224,13 +223,10 @@ class _Evaluation:
 
         return narrow
 
-    def positions(self, field: str, value: bytes) -> list[int]:
-        """The positions a posting's value holds (the same values recur: decoded once)."""
-        key = (field, value)
-        positions = self.decoded.get(key)
-        if positions is None:
-            positions = self.decoded[key] = decode_positions(value)
-        return positions
+    @staticmethod
+    def positions(field: str, value: list[int]) -> list[int]:
+        """The positions a posting holds (its block's values are its positions, decoded)."""
+        return value
 
 
 def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wanted: list[int] | None,
