@@ -345,12 +345,15 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
+DUPLICATE_KEY_CHARS = 24  # hexadecimal digits of a duplicate key
+
+
 def duplicate_key(text: str) -> str:
     """A key shared by paragraphs whose folded text, whitespace aside, is the same."""
     import hashlib
 
     same = "".join(fold(text).split())
-    return hashlib.blake2b(same.encode("utf-8"), digest_size=12).hexdigest()
+    return hashlib.blake2b(same.encode("utf-8"), digest_size=DUPLICATE_KEY_CHARS // 2).hexdigest()
 
 
 def runs(terms: list[Term]) -> list[list[Term]]:

@@ -3,7 +3,8 @@
 Stored (what a hit shows and cites): `source`, `title`, `paragraph`, `line`, `page`, `column`,
 `section`, `text`. Indexed:
 - `source` (ID): the document's path relative to the documents folder, for updates and `source:`;
-- `same_text` (ID, sortable): a key shared by paragraphs of the same folded text (duplicates);
+- `same_text` (ID, and a column of fixed width, read without an index of offsets): a key shared
+  by paragraphs of the same folded text (duplicates);
 - `context`: the words of the document's title and the paragraph's section, so that a question
   finds the paragraphs of the document it is about even where they do not repeat its subject;
 - `words`, `subwords`, `readings`: Sudachi's whole words, their mode-A parts and the parts'
@@ -17,9 +18,10 @@ Both the build (search.engine.builder) and the query side (search.plan) name fie
 from __future__ import annotations
 
 from whoosh.analysis import Token, Tokenizer
+from whoosh.columns import FixedBytesColumn
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from .analysis import Term, analyze_cached, duplicate_key, fold, grams, pairs
+from .analysis import DUPLICATE_KEY_CHARS, Term, analyze_cached, duplicate_key, fold, grams, pairs
 from .documents import Paragraph
 
 SOURCE, TITLE, PARAGRAPH, LINE, PAGE, COLUMN, SECTION, PARAGRAPH_TEXT = (
@@ -80,7 +82,7 @@ def schema() -> Schema:
     terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True) for name in FIELDS}
     return Schema(**{SOURCE: ID(stored=True), TITLE: STORED(), PARAGRAPH: STORED(),
                      LINE: STORED(), PAGE: STORED(), COLUMN: STORED(), SECTION: STORED(),
-                     PARAGRAPH_TEXT: STORED(), SAME_TEXT: ID(sortable=True),
+                     PARAGRAPH_TEXT: STORED(), SAME_TEXT: ID(sortable=FixedBytesColumn(DUPLICATE_KEY_CHARS)),
                      CONTEXT: TEXT(analyzer=SudachiTokenizer(WORDS))},
                   **terms)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from search.index import read_manifest
+from search.index import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS
 
@@ -36,7 +36,8 @@ def test_status_tells_what_the_index_holds(kensaku, folder, tmp_path):
     result = kensaku("status", "--index", "ix")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("index      ix (") and re.search(r"\([\d.]+ [kM]B on disk, format 6\)$", lines[0])
+    assert lines[0].startswith("index      ix (")
+    assert re.search(rf"\([\d.]+ [kM]B on disk, format {FORMAT_VERSION}\)$", lines[0])
     assert lines[1:4] == [
         f"documents  {folder}",
         "           5 documents, 233 paragraphs; 1 skipped (binary file), 1 ignored by the "
@@ -75,7 +76,7 @@ def test_status_as_json(kensaku, folder):
                           "rules", "size", "built", "updated", "problem", "docs_found",
                           "up_to_date", "added", "changed", "removed", "ignored",
                           "other_formats"]
-    assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), 6)
+    assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), FORMAT_VERSION)
     assert (data["documents"], data["paragraphs"], data["problem"]) == (5, 233, None)
     assert data["skipped"] == {"broken.txt": "it is a binary file (a NUL byte at offset 0)"}
     assert data["ignored"] == [["node_modules/", "dependencies"]]

@@ -117,7 +117,8 @@ _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _WRITE_CHUNK = 1 << 20
 _BIG_ENDIAN = sys.byteorder == "big"
-_BLOCK_CACHE = 1024  # decoded term blocks kept per field (of a segment)
+_BLOCK_CACHE = 128  # decoded term blocks kept per field of a segment (~8 KB each; a term once
+# looked up is kept by engine.postings.TermIndex anyway)
 STORED_MAGIC = b"KSs1"
 STORED_BLOCK = 16 * 1024  # bytes of values (about) per block of stored fields
 STORED_LEVEL = 6  # their deflate level
