@@ -78,7 +78,7 @@ API:
   write_postings(storage, segment, fields)   bulk writing of a segment's terms and postings.
   encode_postings(kind, docnums, weights, positions, values, lengthbytes) -> (bytes, stats)
   posting_list(reader, fieldname, info) -> PostingList  the block reader of kensaku's fast path.
-  blocks(posted, field, term, values=False, among=None)  the drop-in for postings.blocks.
+  blocks(posted, field, term, values=False, among=None)  a term's blocks, for the engine's fast path.
   field_kind(fieldobj) -> int      POSITIONS, FREQUENCY, EXISTENCE or VALUES.
 """
 
@@ -695,8 +695,8 @@ def posting_list(reader, fieldname: str, info: CompactTermInfo) -> PostingList:
 
 def blocks(posted, field: str, term: str, values: bool = False,
            among: Sequence[int] | None = None) -> Iterator[Block]:
-    """A drop-in for `postings.blocks` on a segment of this format: `posted` is a
-    `postings.Posted` (its segment's reader, the term's info there)."""
+    """A term's postings in one segment a block at a time (see `PostingList.blocks`): `posted`
+    is a `Posted` (the segment's reader, the term's info there)."""
     return posted.segment.reader._terms.posting_list(field, posted.info).blocks(  # noqa: SLF001
         among=among, values=values)
 

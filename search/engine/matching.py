@@ -34,7 +34,7 @@ Among = Wanted | None  # the paragraphs to consider (None: all)
 # A block holding at least one candidate in this many of its postings is read through rather
 # than searched by bisection for each candidate.
 _DENSE = 4
-# (documents found so far as docnum -> {word: (weight, value)}, words just added) -> those kept
+# (documents found so far as docnum -> {word: (weight, positions)}, words just added) -> those kept
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
 
@@ -158,11 +158,11 @@ class _Evaluation:
             if wanted is not None and not wanted:
                 continue
             if slop == 1:
-                found = _together(posted, field, segment, wanted, self._adjacent(field, words))
+                found = _together(posted, field, segment, wanted, _adjacent(words))
             else:
                 found = _together(posted, field, segment, wanted)
                 found = {docnum: postings for docnum, postings in found.items() if _in_order(
-                    (self.positions(field, postings[word][1]) for word in words), slop)}
+                    (postings[word][1] for word in words), slop)}
             if not found:
                 continue
             lengths, norm_of = self.statistics.norms(segment, field)
@@ -176,62 +176,57 @@ class _Evaluation:
                 scores[docnum + offset] = total * boost
         return scores
 
-    def _adjacent(self, field: str, words: list[str]) -> Narrow:
-        """For `_together`: keeps the documents where the words read so far stand where the
-        phrase has them, side by side, judged by the places where the phrase could start."""
-        if len(words) == 2 and words[0] != words[1]:
-            return self._pair_adjacent(field, *words)
-        places: dict[str, list[int]] = {}
-        for place, word in enumerate(words):
-            places.setdefault(word, []).append(place)
-        starts: dict[int, set[int]] = {}
 
-        def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
-            kept = {}
-            for docnum, postings in found.items():
-                possible = starts.get(docnum)
-                for word in new_words:
-                    positions = self.positions(field, postings[word][1])
-                    for place in places[word]:
-                        if possible is None:
-                            possible = {p - place for p in positions}
-                        else:
-                            possible.intersection_update([p - place for p in positions])
-                if possible:
-                    starts[docnum] = possible
+def _adjacent(words: list[str]) -> Narrow:
+    """For `_together`: keeps the documents where the words read so far stand where the
+    phrase has them, side by side, judged by the places where the phrase could start."""
+    if len(words) == 2 and words[0] != words[1]:
+        return _pair_adjacent(*words)
+    places: dict[str, list[int]] = {}
+    for place, word in enumerate(words):
+        places.setdefault(word, []).append(place)
+    starts: dict[int, set[int]] = {}
+
+    def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
+        kept = {}
+        for docnum, postings in found.items():
+            possible = starts.get(docnum)
+            for word in new_words:
+                positions = postings[word][1]
+                for place in places[word]:
+                    if possible is None:
+                        possible = {p - place for p in positions}
+                    else:
+                        possible.intersection_update([p - place for p in positions])
+            if possible:
+                starts[docnum] = possible
+                kept[docnum] = postings
+        return kept
+
+    return narrow
+
+def _pair_adjacent(first: str, second: str) -> Narrow:
+    """`_adjacent` for a phrase of two different words, read together: the usual case (the
+    bigrams of a three-character substring), and a quicker test."""
+
+    def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
+        kept = {}
+        for docnum, postings in found.items():
+            before = postings[first][1]
+            after = postings[second][1]
+            if len(before) == 1 and len(after) == 1:
+                if after[0] - before[0] == 1:
                     kept[docnum] = postings
-            return kept
+            elif not set(before).isdisjoint([p - 1 for p in after]):
+                kept[docnum] = postings
+        return kept
 
-        return narrow
-
-    def _pair_adjacent(self, field: str, first: str, second: str) -> Narrow:
-        """`_adjacent` for a phrase of two different words, read together: the usual case (the
-        bigrams of a three-character substring), and a quicker test."""
-        positions = self.positions
-
-        def narrow(found: dict[int, dict], new_words: list[str]) -> dict[int, dict]:
-            kept = {}
-            for docnum, postings in found.items():
-                before = positions(field, postings[first][1])
-                after = positions(field, postings[second][1])
-                if len(before) == 1 and len(after) == 1:
-                    if after[0] - before[0] == 1:
-                        kept[docnum] = postings
-                elif not set(before).isdisjoint([p - 1 for p in after]):
-                    kept[docnum] = postings
-            return kept
-
-        return narrow
-
-    @staticmethod
-    def positions(field: str, value: list[int]) -> list[int]:
-        """The positions a posting holds (its block's values are its positions, decoded)."""
-        return value
+    return narrow
 
 
 def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wanted: list[int] | None,
               narrow: Narrow | None = None) -> dict[int, dict]:
-    """docnum -> {word: (weight, value)} of the live documents of one segment (those of `wanted`,
+    """docnum -> {word: (weight, positions)} of the live documents of one segment (those of `wanted`,
     if given) holding every word of `posted` (word -> its postings in the segment); the rarest
     word is read first, then only the blocks of the others that may hold one of the documents
     still in the running, looked up by bisection where a block holds few of them and read
