@@ -137,7 +137,7 @@ def _stock_segments(path, documents, counts):
 
 def test_many_segments_in_two_workers(tmp_path, documents):
     progress = []
-    summary = segment.write_index(tmp_path / "ix", documents, procs=2, max_postings=2000,
+    summary = segment.write_index(tmp_path / "ix", documents, procs=2, max_tokens=6000,
                                   progress=lambda done, total, doc: progress.append(done))
     assert (summary.documents, summary.paragraphs) == (5, 233)
     assert progress == [1, 2, 3, 4, 5]

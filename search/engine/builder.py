@@ -2,10 +2,12 @@
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
-length and one array append after another. `SegmentBuilder` builds a segment's inverted index in
-memory with plain dicts and lists (per positional field: term -> [[docnum, frequency, ...],
-positions]; per ID field: term -> docnums), knows each document's field lengths without reading
-them back, and writes the segment's files in bulk: its terms, postings and stored fields
+length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
+as arrays of C integers (per positional field: each occurrence's term number, document and
+position, appended by C-level `map` and `array.extend`; per ID field: term -> docnums), sorts
+them by term once with numpy (a stable sort, so each term's occurrences stay in document and
+position order) and cuts them into postings with numpy's vectorized comparisons, knows each
+document's field lengths without reading them back, and writes the segment's files in bulk: its terms, postings and stored fields
 through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
 length columns through Whoosh's own column writers; its compound file and the TOC through
 Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
@@ -37,7 +39,9 @@ import pickle
 import queue
 import traceback
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import count, repeat
 from pathlib import Path
 from typing import Iterable
 
@@ -51,7 +55,7 @@ from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fie
 from .format import EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, write_postings
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_POSTINGS = 5_000_000  # postings in memory before a segment is written: ~550 MB a worker
+DEFAULT_MAX_TOKENS = 24_000_000  # terms in memory before a segment is written: ~300 MB a worker
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,9 @@ class SegmentBuilder:
         self.layout = layout or Layout()
         self.segment = W3Segment(CompactCodec(), indexname, segid=_segment_id())
         self.doccount = 0
-        self.postings_count = 0
-        self.postings = {name: {} for name, plan in self.plans.items() if plan.indexed}
+        self.token_count = 0
+        self.postings = {name: _Tokens() if plan.granularity else {}
+                         for name, plan in self.plans.items() if plan.indexed}
         self.lengths = {name: bytearray() for name, plan in self.plans.items()
                         if plan.indexed and plan.scorable}
         self.totals: dict[str, int] = {}
@@ -211,7 +216,7 @@ class SegmentBuilder:
                 post[value] = [doc]
             else:
                 entry.append(doc)
-            self.postings_count += 1
+            self.token_count += 1
             return 1
         if plan.granularity == GRAMS:
             texts = grams(fold(value))
@@ -220,8 +225,8 @@ class SegmentBuilder:
             terms = field_terms(plan.granularity, value)
             texts = [t[0] for t in terms]
             positions = [t[3] for t in terms]
-        if texts:
-            self.postings_count += _add_positions(post, texts, positions, doc)
+        post.add(doc, texts, positions)
+        self.token_count += len(texts)
         return len(texts)
 
     # Writing
@@ -252,9 +257,10 @@ class SegmentBuilder:
         self.lengths = {}
 
         # Terms and postings.
-        fields = [(name, POSITIONS if self.plans[name].granularity else EXISTENCE,
-                   lengthbytes.get(name), _postings(self.postings[name]))
-                  for name in sorted(self.postings) if self.postings[name]]
+        fields = [(name, POSITIONS, lengthbytes.get(name), post.postings())
+                  if isinstance(post, _Tokens) else
+                  (name, EXISTENCE, lengthbytes.get(name), _id_postings(post))
+                  for name, post in sorted(self.postings.items()) if post]
         write_postings(self.storage, segment, fields)
         self.postings = {}
         if self.layout.compound:
@@ -263,46 +269,86 @@ class SegmentBuilder:
         return segment
 
 
-def _add_positions(post: dict, texts, positions, doc: int) -> int:
-    """Add one document's postings of a positional field: term -> [[doc, freq, ...], positions]."""
-    first = dict(zip(texts, positions))
-    if len(first) == len(texts):
-        for text, pos in first.items():
-            entry = post.get(text)
-            if entry is None:
-                post[text] = [[doc, 1], array("I", (pos,))]
-            else:
-                entry[0] += (doc, 1)
-                entry[1].append(pos)
-        return len(first)
-    groups: dict[str, list[int]] = {}
-    for text, pos in zip(texts, positions):
-        group = groups.get(text)
-        if group is None:
-            groups[text] = [pos]
-        else:
-            group.append(pos)
-    for text, group in groups.items():
-        entry = post.get(text)
-        if entry is None:
-            post[text] = [[doc, len(group)], array("I", group)]
-        else:
-            entry[0] += (doc, len(group))
-            entry[1].extend(group)
-    return len(groups)
+class _Tokens:
+    """One positional field's tokens in a segment, as three arrays of C integers: each token's
+    term (numbered in order of first sight), document and position, in the order they came."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = defaultdict(count().__next__)
+        self.terms = array("I")
+        self.docs = array("I")
+        self.positions = array("I")
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def add(self, doc: int, texts: list[str], positions) -> None:
+        self.terms.extend(map(self.numbers.__getitem__, texts))
+        self.docs.extend(repeat(doc, len(texts)))
+        self.positions.extend(positions)
+
+    def postings(self, batch: int = 4096):
+        """(term, docnums, frequencies or None where all are 1, positions) in term order."""
+        import numpy
+
+        names = sorted(self.numbers)
+        if not names:
+            return
+        rank = numpy.empty(len(names), numpy.uint32)
+        rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
+            numpy.arange(len(names), dtype=numpy.uint32))
+        self.numbers = None
+        keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
+        del rank
+        self.terms = None
+        # Stable: each term's tokens keep their order, by document, then position.
+        order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
+        docs = numpy.frombuffer(self.docs, numpy.uint32)[order]
+        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
+        del order
+        self.docs = self.positions = None
+        yield from _grouped(names, keys, docs, positions, batch)
 
 
-def _postings(post: dict):
-    """A field's (term, docnums, weights or None, positions or None) in term order, emptying
-    `post` as it goes (the segment's postings are written once)."""
+def _grouped(names: list[str], keys, docs, positions, batch: int):
+    """Tokens sorted by term (numbered as `names`) made into each term's postings."""
+    import numpy
+
+    count_ = len(keys)
+    starts = numpy.ones(count_, bool)  # where a posting (a term in a document) starts
+    numpy.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    starts[1:] |= docs[1:] != docs[:-1]
+    posting_starts = numpy.flatnonzero(starts)
+    del starts
+    frequencies = numpy.diff(posting_starts, append=count_)
+    posting_docs = docs[posting_starts]
+    posting_keys = keys[posting_starts]
+    term_starts = numpy.flatnonzero(numpy.diff(posting_keys, prepend=-1))  # in postings
+    most = numpy.maximum.reduceat(frequencies, term_starts)
+    term_ends = numpy.append(term_starts[1:], len(posting_starts))
+    token_starts = numpy.append(posting_starts[term_starts], count_)
+    for first in range(0, len(names), batch):
+        last = min(first + batch, len(names))
+        p0, p1 = int(term_starts[first]), int(term_ends[last - 1])
+        t0, t1 = int(token_starts[first]), int(token_starts[last])
+        batch_docs = posting_docs[p0:p1].tolist()
+        batch_frequencies = frequencies[p0:p1].tolist()
+        batch_positions = positions[t0:t1].tolist()
+        bounds = (term_starts[first:last] - p0).tolist()
+        ends = (term_ends[first:last] - p0).tolist()
+        token_bounds = (token_starts[first:last + 1] - t0).tolist()
+        ones = (most[first:last] == 1).tolist()
+        for i, name in enumerate(names[first:last]):
+            a, b = bounds[i], ends[i]
+            yield (name, batch_docs[a:b], None if ones[i] else batch_frequencies[a:b],
+                   batch_positions[token_bounds[i]:token_bounds[i + 1]])
+
+
+def _id_postings(post: dict):
+    """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
     for text in sorted(post):
-        entry = post.pop(text)
-        if type(entry[0]) is int:  # an ID's docnums
-            yield text, entry, None, None
-            continue
-        pairs, positions = entry
-        docnums = pairs[0::2]
-        yield text, docnums, None if len(positions) == len(docnums) else pairs[1::2], positions
+        yield text, post.pop(text), None, None
 
 
 _length_bytes: dict[int, int] = {}
@@ -321,14 +367,14 @@ def _length_byte(length: int) -> int:
 # Chunks of documents -> segments -------------------------------------------------------------
 
 class _ChunkIndexer:
-    """Indexes documents into segments of at most `max_postings` postings."""
+    """Indexes documents into segments of at most `max_tokens` terms (a term each time it occurs)."""
 
-    def __init__(self, storage, schema, layout: Layout, max_postings: int) -> None:
+    def __init__(self, storage, schema, layout: Layout, max_tokens: int) -> None:
         self.storage = storage
         self.schema = schema
         self.plans = _plans(schema)
         self.layout = layout
-        self.max_postings = max_postings
+        self.max_tokens = max_tokens
         self.builder = None
         self.segments = []
 
@@ -338,7 +384,7 @@ class _ChunkIndexer:
                 self.builder = SegmentBuilder(self.storage, self.schema, self.plans,
                                               layout=self.layout)
             self.builder.add_document(paragraph_fields(paragraph))
-            if self.builder.postings_count >= self.max_postings:
+            if self.builder.token_count >= self.max_tokens:
                 self.flush()
 
     def flush(self) -> None:
@@ -365,10 +411,10 @@ def _remove_segments(storage, segments) -> None:
                     pass
 
 
-def _index_chunk(storage, schema, documents, layout, max_postings, report):
+def _index_chunk(storage, schema, documents, layout, max_tokens, report):
     """Index one chunk of documents; `report(kind, payload)` hears of each document.
     Returns (segments, documents indexed, paragraphs)."""
-    indexer = _ChunkIndexer(storage, schema, layout, max_postings)
+    indexer = _ChunkIndexer(storage, schema, layout, max_tokens)
     done = paragraphs = 0
     try:
         for number, document in documents:
@@ -408,7 +454,7 @@ def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[i
 
 # Worker processes ----------------------------------------------------------------------------
 
-def _worker(worker: int, path: str, indexname: str, layout: Layout, max_postings: int,
+def _worker(worker: int, path: str, indexname: str, layout: Layout, max_tokens: int,
             tasks, results) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
     gc_was_enabled = gc.isenabled()
@@ -429,7 +475,7 @@ def _worker(worker: int, path: str, indexname: str, layout: Layout, max_postings
                 break
             number, documents = task
             segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
-                                                      max_postings, report)
+                                                      max_tokens, report)
             results.put(("chunk", worker, (number, segments, done, paragraphs)))
         results.put(("exit", worker, None))
     except BaseException as error:
@@ -460,7 +506,7 @@ def _raise_worker_error(pickled, text: str):
 
 def _build_segments(path: Path, indexname: str, documents: list, procs: int,
                     progress: Progress | None, warn: Warn | None, summary, layout: Layout,
-                    segment_mb: float, max_postings: int, start_method: str | None):
+                    segment_mb: float, max_tokens: int, start_method: str | None):
     """Index `documents` into new segments in `path`; returns them in document order."""
     chunks = _chunks(documents, procs, segment_mb)
     total = len(documents)
@@ -489,14 +535,14 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
         summary.paragraphs += paragraphs
 
     if procs <= 1:
-        _build_in_process(path, indexname, chunks, layout, max_postings, on_report, on_chunk)
+        _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk)
     else:
-        _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_report,
+        _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report,
                           on_chunk, start_method, by_chunk)
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
 
 
-def _build_in_process(path, indexname, chunks, layout, max_postings, on_report, on_chunk):
+def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk):
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
@@ -508,7 +554,7 @@ def _build_in_process(path, indexname, chunks, layout, max_postings, on_report, 
     try:
         for number, documents in enumerate(chunks):
             segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
-                                                      max_postings, on_report)
+                                                      max_tokens, on_report)
             written += segments
             on_chunk(number, segments, done, paragraphs)
     except BaseException:
@@ -519,7 +565,7 @@ def _build_in_process(path, indexname, chunks, layout, max_postings, on_report, 
             gc.enable()
 
 
-def _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_report, on_chunk,
+def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report, on_chunk,
                       start_method, by_chunk):
     import multiprocessing
 
@@ -537,7 +583,7 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_r
     for _ in range(count):
         tasks.put(None)
     workers = [context.Process(target=_worker, daemon=True,
-                               args=(n, str(path), indexname, layout, max_postings, tasks,
+                               args=(n, str(path), indexname, layout, max_tokens, tasks,
                                      results))
                for n in range(count)]
     running = set(range(count))
@@ -590,7 +636,7 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_postings, on_r
 def write_index(path: Path, documents: Iterable, procs: int = 2,
                 progress: Progress | None = None, warn: Warn | None = None, *,
                 segment_mb: float = DEFAULT_SEGMENT_MB,
-                max_postings: int = DEFAULT_MAX_POSTINGS, compound: bool = True,
+                max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
                 start_method: str | None = None):
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
@@ -606,7 +652,7 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     ix = create_in(str(path), schema())
     summary = IndexSummary()
     _append(ix, list(documents), procs, progress, warn, summary, (), Layout(compound),
-            segment_mb, max_postings, start_method)
+            segment_mb, max_tokens, start_method)
     return summary
 
 
@@ -614,7 +660,7 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
                  progress: Progress | None = None, warn: Warn | None = None, *,
                  replace: bool = True, delete_sources: Iterable[str] = (),
                  segment_mb: float = DEFAULT_SEGMENT_MB,
-                 max_postings: int = DEFAULT_MAX_POSTINGS, compound: bool = True,
+                 max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
                  start_method: str | None = None):
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
@@ -629,12 +675,12 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
         delete.update(d.source for d in documents)
     summary = IndexSummary()
     _append(ix, documents, procs, progress, warn, summary, delete, Layout(compound),
-            segment_mb, max_postings, start_method)
+            segment_mb, max_tokens, start_method)
     return summary
 
 
 def _append(ix, documents, procs, progress, warn, summary, delete, layout, segment_mb,
-            max_postings, start_method) -> None:
+            max_tokens, start_method) -> None:
     from whoosh.index import TOC, LockError, clean_files
 
     lock = ix.lock("WRITELOCK")
@@ -645,7 +691,7 @@ def _append(ix, documents, procs, progress, warn, summary, delete, layout, segme
         try:
             segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
                                        progress, warn, summary, layout, segment_mb,
-                                       max_postings, start_method)
+                                       max_tokens, start_method)
         except BaseException:
             # Remove what killed workers left half-written (we hold the lock: no other writer).
             toc = TOC.read(storage, ix.indexname)

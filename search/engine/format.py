@@ -442,6 +442,12 @@ class TermsWriter:
         self.posts.close()
 
 
+def _once(docnum: int, lengths: bytes | None) -> TermStats:
+    """The stats of a term found once, in document `docnum` (what encode_postings gives)."""
+    length_byte = lengths[docnum] if lengths is not None else 0
+    return TermStats(1, 1, 1, length_byte, length_byte, docnum, docnum)
+
+
 PostingsItem = tuple  # (term str|bytes, docnums, weights|None, positions|None[, values])
 FieldPostings = tuple  # (field name, kind, length bytes of every document|None, items)
 
@@ -461,6 +467,9 @@ def write_postings(storage, segment, fields: Iterable[FieldPostings], level: int
             values = item[4] if len(item) > 4 else None
             if isinstance(term, str):
                 term = term.encode("utf-8")
+            if kind == POSITIONS and len(positions) == 1 and positions[0] < _SMALL:
+                writer.add(term, _single_position(positions[0]), _once(docnums[0], lengths))
+                continue
             lbs = bytes(map(lengths.__getitem__, docnums)) if lengths is not None else None
             data, stats = encode_postings(kind, docnums, weights, positions, values, lbs, level)
             writer.add(term, data, stats)
