@@ -41,7 +41,7 @@ import traceback
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import count, repeat
+from itertools import count
 from pathlib import Path
 from typing import Iterable
 
@@ -55,7 +55,7 @@ from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fie
 from .format import EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, write_postings
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_TOKENS = 24_000_000  # terms in memory before a segment is written: ~300 MB a worker
+DEFAULT_MAX_TOKENS = 20_000_000  # terms in memory before a segment is written: ~800 MB a worker
 
 
 @dataclass(frozen=True)
@@ -270,22 +270,25 @@ class SegmentBuilder:
 
 
 class _Tokens:
-    """One positional field's tokens in a segment, as three arrays of C integers: each token's
-    term (numbered in order of first sight), document and position, in the order they came."""
+    """One positional field's tokens in a segment, as arrays of C integers: each token's term
+    (numbered in order of first sight) and position, in the order they came, and how many
+    tokens each document gave."""
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = defaultdict(count().__next__)
         self.terms = array("I")
-        self.docs = array("I")
         self.positions = array("I")
+        self.docs = array("I")
+        self.counts = array("I")
 
     def __len__(self) -> int:
         return len(self.terms)
 
     def add(self, doc: int, texts: list[str], positions) -> None:
         self.terms.extend(map(self.numbers.__getitem__, texts))
-        self.docs.extend(repeat(doc, len(texts)))
         self.positions.extend(positions)
+        self.docs.append(doc)
+        self.counts.append(len(texts))
 
     def postings(self, batch: int = 4096):
         """(term, docnums, frequencies or None where all are 1, positions) in term order."""
@@ -304,10 +307,11 @@ class _Tokens:
         # Stable: each term's tokens keep their order, by document, then position.
         order = numpy.argsort(keys, kind="stable")
         keys = keys[order]
-        docs = numpy.frombuffer(self.docs, numpy.uint32)[order]
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32),
+                            numpy.frombuffer(self.counts, numpy.uint32))[order]
         positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
         del order
-        self.docs = self.positions = None
+        self.docs = self.counts = self.positions = None
         yield from _grouped(names, keys, docs, positions, batch)
 
 
