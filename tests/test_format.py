@@ -501,3 +501,44 @@ def test_damaged_stored_fields_raise_a_format_error(tmp_path, fields):
     column.write_bytes(column.read_bytes()[:-40])
     with pytest.raises(CompactFormatError), open_dir(str(path)).reader() as reader:
         reader.stored_fields(0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sorted_tokens_encode_as_items_do(tmp_path, seed):
+    """write_postings' bulk path (a field's occurrences as sorted numpy arrays) writes the bytes
+    its term-by-term path does: terms of one posting, of one block and of several, positions
+    above 2**15, frequencies above 1, with and without length bytes."""
+    import numpy
+    from whoosh.codec.whoosh3 import W3Segment
+    from whoosh.filedb.filestore import FileStorage
+
+    rng = random.Random(seed)
+    doccount = 700
+    occurrences = []  # (term, doc, position)
+    for doc in range(doccount):
+        for position in sorted(rng.sample(range(40_000 if doc % 50 == 0 else 300), 30)):
+            occurrences.append((rng.choice(["の", "人"] + [f"t{rng.randrange(400)}"] * 3), doc,
+                                position))
+    occurrences.sort(key=lambda o: o[0])  # stable: by document, then position, within a term
+    names = sorted({term for term, _, _ in occurrences})
+    rank = {name: i for i, name in enumerate(names)}
+    tokens = compact.SortedTokens(names, *(numpy.array(column, numpy.uint32) for column in (
+        [rank[t] for t, _, _ in occurrences], [d for _, d, _ in occurrences],
+        [p for _, _, p in occurrences])))
+    assert max(len({d for t, d, _ in occurrences if t == "の"}), 0) > compact.BLOCK
+    items = []
+    for name in names:
+        mine = [(d, p) for t, d, p in occurrences if t == name]
+        docs = sorted({d for d, _ in mine})
+        weights = [sum(1 for d, _ in mine if d == doc) for doc in docs]
+        items.append((name, docs, None if max(weights) == 1 else weights, [p for _, p in mine]))
+    lengths = bytes(rng.randrange(1, 256) for _ in range(doccount))
+    written = []
+    for label, postings in (("items", items), ("tokens", tokens)):
+        storage = FileStorage(str(tmp_path / label)).create()
+        segment = W3Segment(CompactCodec(), "MAIN")
+        compact.write_postings(storage, segment, [("a", compact.POSITIONS, lengths, postings),
+                                                  ("b", compact.POSITIONS, None, postings)])
+        written.append([(tmp_path / label / (segment.make_filename(ext))).read_bytes()
+                        for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT)])
+    assert written[0] == written[1]

@@ -52,7 +52,8 @@ from ..analysis import fold, grams
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
 from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
-from .format import EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, write_postings
+from .format import (EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
+                     write_postings)
 
 DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_TOKENS = 20_000_000  # terms in memory before a segment is written: ~800 MB a worker
@@ -257,10 +258,11 @@ class SegmentBuilder:
         self.lengths = {}
 
         # Terms and postings.
-        fields = [(name, POSITIONS, lengthbytes.get(name), post.postings())
+        # A generator: one field's tokens are sorted at a time.
+        fields = ((name, POSITIONS, lengthbytes.get(name), post.sorted())
                   if isinstance(post, _Tokens) else
                   (name, EXISTENCE, lengthbytes.get(name), _id_postings(post))
-                  for name, post in sorted(self.postings.items()) if post]
+                  for name, post in sorted(self.postings.items()) if post)
         write_postings(self.storage, segment, fields)
         self.postings = {}
         if self.layout.compound:
@@ -290,63 +292,25 @@ class _Tokens:
         self.docs.append(doc)
         self.counts.append(len(texts))
 
-    def postings(self, batch: int = 4096):
-        """(term, docnums, frequencies or None where all are 1, positions) in term order."""
+    def sorted(self) -> SortedTokens:
+        """The tokens sorted by term (emptying this)."""
         import numpy
 
         names = sorted(self.numbers)
-        if not names:
-            return
         rank = numpy.empty(len(names), numpy.uint32)
         rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
             numpy.arange(len(names), dtype=numpy.uint32))
-        self.numbers = None
         keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
         del rank
-        self.terms = None
+        self.numbers = self.terms = None
         # Stable: each term's tokens keep their order, by document, then position.
         order = numpy.argsort(keys, kind="stable")
-        keys = keys[order]
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32),
-                            numpy.frombuffer(self.counts, numpy.uint32))[order]
-        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
-        del order
+                            numpy.frombuffer(self.counts, numpy.uint32))
+        sorted_tokens = SortedTokens(names, keys[order], docs[order],
+                                     numpy.frombuffer(self.positions, numpy.uint32)[order])
         self.docs = self.counts = self.positions = None
-        yield from _grouped(names, keys, docs, positions, batch)
-
-
-def _grouped(names: list[str], keys, docs, positions, batch: int):
-    """Tokens sorted by term (numbered as `names`) made into each term's postings."""
-    import numpy
-
-    count_ = len(keys)
-    starts = numpy.ones(count_, bool)  # where a posting (a term in a document) starts
-    numpy.not_equal(keys[1:], keys[:-1], out=starts[1:])
-    starts[1:] |= docs[1:] != docs[:-1]
-    posting_starts = numpy.flatnonzero(starts)
-    del starts
-    frequencies = numpy.diff(posting_starts, append=count_)
-    posting_docs = docs[posting_starts]
-    posting_keys = keys[posting_starts]
-    term_starts = numpy.flatnonzero(numpy.diff(posting_keys, prepend=-1))  # in postings
-    most = numpy.maximum.reduceat(frequencies, term_starts)
-    term_ends = numpy.append(term_starts[1:], len(posting_starts))
-    token_starts = numpy.append(posting_starts[term_starts], count_)
-    for first in range(0, len(names), batch):
-        last = min(first + batch, len(names))
-        p0, p1 = int(term_starts[first]), int(term_ends[last - 1])
-        t0, t1 = int(token_starts[first]), int(token_starts[last])
-        batch_docs = posting_docs[p0:p1].tolist()
-        batch_frequencies = frequencies[p0:p1].tolist()
-        batch_positions = positions[t0:t1].tolist()
-        bounds = (term_starts[first:last] - p0).tolist()
-        ends = (term_ends[first:last] - p0).tolist()
-        token_bounds = (token_starts[first:last + 1] - t0).tolist()
-        ones = (most[first:last] == 1).tolist()
-        for i, name in enumerate(names[first:last]):
-            a, b = bounds[i], ends[i]
-            yield (name, batch_docs[a:b], None if ones[i] else batch_frequencies[a:b],
-                   batch_positions[token_bounds[i]:token_bounds[i + 1]])
+        return sorted_tokens
 
 
 def _id_postings(post: dict):
