@@ -222,3 +222,24 @@ def test_add_to_index_replaces_a_source(tmp_path, documents):
     with _open(path).searcher() as searcher:
         sources = {stored["source"] for stored in searcher.reader().all_stored_fields()}
     assert sources == {d.source for d in documents[1:]}
+
+
+def test_grams_made_in_bulk_are_analysis_grams():
+    """The builder makes the grams field's terms for a whole segment at once, as numbers; they
+    are search.analysis.grams of each text, at the same positions, in term order: a character
+    alone sorts before its bigrams, NUL and characters beyond the BMP included."""
+    from search.analysis import fold, grams
+
+    texts = ["統合作戦司令部", "", "あ", "ああ", "a\0b", "𠮷野家の𠮷", "ＡＩとAI", "部"]
+    tokens = segment._Grams()
+    for doc, text in enumerate(texts):
+        assert tokens.add(doc, fold(text)) == len(grams(fold(text)))
+    built = tokens.sorted()
+    got = [(built.names[t], d, p) for t, d, p in zip(built.terms.tolist(), built.docs.tolist(),
+                                                      built.positions.tolist())]
+    expected = sorted(((gram, doc, at) for doc, text in enumerate(texts)
+                       for at, gram in enumerate(grams(fold(text)))),
+                      key=lambda token: token[0].encode("utf-8"))
+    assert got == expected
+    assert built.names == sorted(set(built.names), key=lambda name: name.encode("utf-8"))
+    assert ("部", 7, 0) in got and ("部", 0, 6) in got and ("a\0", 4, 0) in got

@@ -3,11 +3,12 @@
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
 length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
-as arrays of C integers (per positional field: each occurrence's term number, document and
-position, appended by C-level `map` and `array.extend`; per ID field: term -> docnums), sorts
-them by term once with numpy (a stable sort, so each term's occurrences stay in document and
-position order) and cuts them into postings with numpy's vectorized comparisons, knows each
-document's field lengths without reading them back, and writes the segment's files in bulk: its terms, postings and stored fields
+as arrays of C integers (per positional field: each occurrence's term number and position,
+each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams field's terms made from the
+folded texts of all the documents at once, as numbers; per ID field: term -> docnums), sorts
+each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
+in document and position order), knows each document's field lengths without reading them
+back, and writes the segment's files in bulk: its terms, postings and stored fields
 through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
 length columns through Whoosh's own column writers; its compound file and the TOC through
 Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
@@ -49,7 +50,7 @@ from typing import Iterable
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
 
-from ..analysis import fold, grams
+from ..analysis import fold
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
 from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
@@ -134,8 +135,8 @@ class SegmentBuilder:
         self.segment = W3Segment(CompactCodec(), indexname, segid=_segment_id())
         self.doccount = 0
         self.token_count = 0
-        self.postings = {name: _Tokens() if plan.granularity else {}
-                         for name, plan in self.plans.items() if plan.indexed}
+        self.postings = {name: _postings_of(plan) for name, plan in self.plans.items()
+                         if plan.indexed}
         self.lengths = {name: bytearray() for name, plan in self.plans.items()
                         if plan.indexed and plan.scorable}
         self.totals: dict[str, int] = {}
@@ -224,15 +225,12 @@ class SegmentBuilder:
             self.token_count += 1
             return 1
         if plan.granularity == GRAMS:
-            texts = grams(fold(value))
-            positions = range(len(texts))
+            length = post.add(doc, fold(value))
         else:
             terms = field_terms(plan.granularity, value)
-            texts = list(map(_TEXT, terms))
-            positions = map(_POSITION, terms)
-        post.add(doc, texts, positions)
-        self.token_count += len(texts)
-        return len(texts)
+            length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
+        self.token_count += length
+        return length
 
     # Writing
 
@@ -264,7 +262,7 @@ class SegmentBuilder:
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
         fields = ((name, POSITIONS, lengthbytes.get(name), post.sorted())
-                  if isinstance(post, _Tokens) else
+                  if isinstance(post, (_Tokens, _Grams)) else
                   (name, EXISTENCE, lengthbytes.get(name), _id_postings(post))
                   for name, post in sorted(self.postings.items()) if post)
         write_postings(self.storage, segment, fields)
@@ -273,6 +271,13 @@ class SegmentBuilder:
             segment.create_compound_file(self.storage)
         self._files = []
         return segment
+
+
+def _postings_of(plan: _FieldPlan):
+    """Where a segment gathers the postings of one field."""
+    if plan.granularity is None:
+        return {}  # an ID: value -> docnums
+    return _Grams() if plan.granularity == GRAMS else _Tokens()
 
 
 class _Tokens:
@@ -290,11 +295,13 @@ class _Tokens:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def add(self, doc: int, texts: list[str], positions) -> None:
+    def add(self, doc: int, texts: list[str], positions) -> int:
+        """Add a document's terms (`texts`, at `positions`); returns how many."""
         self.terms.extend(map(self.numbers.__getitem__, texts))
         self.positions.extend(positions)
         self.docs.append(doc)
         self.counts.append(len(texts))
+        return len(texts)
 
     def sorted(self) -> SortedTokens:
         """The tokens sorted by term (emptying this)."""
@@ -315,6 +322,62 @@ class _Tokens:
                                      numpy.frombuffer(self.positions, numpy.uint32)[order])
         self.docs = self.counts = self.positions = None
         return sorted_tokens
+
+
+class _Grams:
+    """The grams field's tokens in a segment: each document's folded text, kept whole; its
+    terms (search.analysis.grams: the bigram at each position, the last character alone) are
+    made for all the documents at once, as numbers, when they are sorted."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.docs = array("I")
+        self.length = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def add(self, doc: int, folded: str) -> int:
+        """Add a document's folded text; returns its number of grams."""
+        if folded:
+            self.texts.append(folded)
+            self.docs.append(doc)
+            self.length += len(folded)
+        return len(folded)
+
+    def sorted(self) -> SortedTokens:
+        """The grams sorted by term (emptying this)."""
+        import numpy
+
+        chars = numpy.frombuffer("".join(self.texts).encode("utf-32-le"), numpy.uint32)
+        counts = numpy.fromiter(map(len, self.texts), numpy.int64, len(self.texts))
+        self.texts = None
+        # A gram as a number ordered as its text: its first character's code point, shifted,
+        # and the second's plus one (0 for a character alone, which sorts before its bigrams).
+        keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)
+        keys[:-1] |= chars[1:].astype(numpy.uint64) + numpy.uint64(1)
+        ends = numpy.cumsum(counts)
+        keys[ends - 1] &= ~numpy.uint64(_GRAM_SECOND)  # a document's last character stands alone
+        starts = numpy.repeat(ends - counts, counts)
+        positions = (numpy.arange(len(keys), dtype=numpy.int64) - starts).astype(numpy.uint32)
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs = None
+        order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = numpy.ones(len(keys), bool)
+        numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
+        numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
+        names = list(map(_gram_text, keys[first].tolist()))
+        return SortedTokens(names, numbers, docs[order], positions[order])
+
+
+_GRAM_SHIFT = 22  # a code point takes 21 bits
+_GRAM_SECOND = (1 << _GRAM_SHIFT) - 1
+
+
+def _gram_text(key: int) -> str:
+    second = key & _GRAM_SECOND
+    return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
 
 
 def _id_postings(post: dict):
