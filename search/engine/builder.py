@@ -57,8 +57,8 @@ from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fie
 from .format import (EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
                      write_postings)
 
-DEFAULT_SEGMENT_MB = 16.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_TOKENS = 20_000_000  # terms in memory before a segment is written: ~800 MB a worker
+DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
+DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
 
 
 @dataclass(frozen=True)
@@ -316,12 +316,13 @@ class _Tokens:
         self.numbers = self.terms = None
         # Stable: each term's tokens keep their order, by document, then position.
         order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32),
-                            numpy.frombuffer(self.counts, numpy.uint32))
-        sorted_tokens = SortedTokens(names, keys[order], docs[order],
-                                     numpy.frombuffer(self.positions, numpy.uint32)[order])
-        self.docs = self.counts = self.positions = None
-        return sorted_tokens
+                            numpy.frombuffer(self.counts, numpy.uint32))[order]
+        self.docs = self.counts = None
+        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
+        self.positions = None
+        return SortedTokens(names, keys, docs, positions)
 
 
 class _Grams:
@@ -350,25 +351,28 @@ class _Grams:
         import numpy
 
         chars = numpy.frombuffer("".join(self.texts).encode("utf-32-le"), numpy.uint32)
-        counts = numpy.fromiter(map(len, self.texts), numpy.int64, len(self.texts))
+        counts = numpy.fromiter(map(len, self.texts), numpy.uint32, len(self.texts))
         self.texts = None
         # A gram as a number ordered as its text: its first character's code point, shifted,
         # and the second's plus one (0 for a character alone, which sorts before its bigrams).
         keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)
         keys[:-1] |= chars[1:].astype(numpy.uint64) + numpy.uint64(1)
-        ends = numpy.cumsum(counts)
+        del chars
+        ends = numpy.cumsum(counts, dtype=numpy.uint32)
         keys[ends - 1] &= ~numpy.uint64(_GRAM_SECOND)  # a document's last character stands alone
-        starts = numpy.repeat(ends - counts, counts)
-        positions = (numpy.arange(len(keys), dtype=numpy.int64) - starts).astype(numpy.uint32)
+        positions = numpy.arange(len(keys), dtype=numpy.uint32)
+        positions -= numpy.repeat(ends - counts, counts)
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs = None
         order = numpy.argsort(keys, kind="stable")
         keys = keys[order]
+        docs, positions = docs[order], positions[order]
+        del order
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
         numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
         names = list(map(_gram_text, keys[first].tolist()))
-        return SortedTokens(names, numbers, docs[order], positions[order])
+        return SortedTokens(names, numbers, docs, positions)
 
 
 _GRAM_SHIFT = 22  # a code point takes 21 bits

@@ -526,9 +526,9 @@ class _PostingsTable:
         starts = numpy.ones(count, bool)  # where a posting (a term in a document) starts
         numpy.not_equal(terms[1:], terms[:-1], out=starts[1:])
         starts[1:] |= docs[1:] != docs[:-1]
-        posting_at = numpy.flatnonzero(starts)
+        posting_at = numpy.flatnonzero(starts).astype(numpy.uint32)
         del starts
-        self.weights = numpy.diff(posting_at, append=count)
+        self.weights = numpy.diff(posting_at, append=numpy.uint32(count))
         self.docs = docs[posting_at]
         first_postings = numpy.ones(len(posting_at), bool)
         numpy.not_equal(terms[posting_at[1:]], terms[posting_at[:-1]], out=first_postings[1:])
@@ -548,9 +548,10 @@ class _PostingsTable:
         self.lengths = lengths
         # One block's deltas: docnums from 0 (a term's first block), positions from 0 and then
         # each from the one before it, across documents.
-        doc_deltas = numpy.diff(self.docs.astype(numpy.int64), prepend=0)
+        # (Docnums and positions are below 2**31, so their differences are int32s.)
+        doc_deltas = numpy.diff(self.docs.view(numpy.int32), prepend=numpy.int32(0))
         doc_deltas[term_starts] = self.docs[term_starts]
-        position_deltas = numpy.diff(positions.astype(numpy.int64), prepend=0)
+        position_deltas = numpy.diff(positions.view(numpy.int32), prepend=numpy.int32(0))
         position_deltas[token_starts] = positions[token_starts]
         self.doc_code = _unsigned_codes(numpy.maximum.reduceat(doc_deltas, term_starts))
         self.weight_code = _unsigned_codes(self.max_weight)
