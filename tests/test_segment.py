@@ -243,3 +243,17 @@ def test_grams_made_in_bulk_are_analysis_grams():
     assert got == expected
     assert built.names == sorted(set(built.names), key=lambda name: name.encode("utf-8"))
     assert ("部", 7, 0) in got and ("部", 0, 6) in got and ("a\0", 4, 0) in got
+
+
+def test_chunks_come_in_rounds_of_equal_size():
+    """Documents are cut into chunks of at most about segment_mb, as many as a multiple of the
+    workers and of about equal size: no worker is left alone with a last, big chunk."""
+    from types import SimpleNamespace
+
+    documents = [SimpleNamespace(size=1_000_000) for _ in range(100)]
+    chunks = segment._chunks(documents, procs=2, segment_mb=12)
+    assert [len(chunk) for chunk in chunks] == [10] * 10
+    assert [number for chunk in chunks for number, _ in chunk] == list(range(100))
+    small = [SimpleNamespace(size=1000) for _ in range(3)]
+    assert [len(chunk) for chunk in segment._chunks(small, procs=2, segment_mb=12)] == [2, 1]
+    assert [len(chunk) for chunk in segment._chunks(small, procs=1, segment_mb=12)] == [3]

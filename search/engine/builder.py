@@ -476,9 +476,13 @@ def _index_chunk(storage, schema, documents, layout, max_tokens, report):
 
 
 def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[int, object]]]:
-    """Consecutive runs of (number, document) of about `segment_mb` (at least one per process)."""
+    """Consecutive runs of (number, document) of at most about `segment_mb`, as many as a
+    multiple of the processes and of about equal size, so that no worker is left alone with the
+    last chunk while the others are done."""
     total = sum(max(getattr(d, "size", 0), 1) for d in documents)
-    limit = max(1, min(int(segment_mb * 1e6), math.ceil(total / max(procs, 1))))
+    procs = max(procs, 1)
+    rounds = max(1, math.ceil(total / (procs * segment_mb * 1e6)))
+    limit = max(1, math.ceil(total / (rounds * procs)))
     chunks, current, size = [], [], 0
     for number, document in enumerate(documents):
         current.append((number, document))
