@@ -14,6 +14,7 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 from __future__ import annotations
 
 import heapq
+from itertools import compress
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 
@@ -253,7 +254,7 @@ class Ranking:
         # Most paragraphs are unique, so twice as many candidates (and any tied with the last of
         # them) nearly always suffice.
         lowest = min(heapq.nlargest(2 * wanted, scores.values()), default=0.0)
-        pool = [docnum for docnum, score in scores.items() if score >= lowest]
+        pool = list(compress(scores.keys(), map(lowest.__le__, scores.values())))
         best = self._distinct(pool, scores, wanted)
         if len(best) < wanted and len(pool) < len(scores):
             best = self._distinct(scores, scores, wanted)

@@ -111,6 +111,12 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                         norm = norm_of[lengths[docnum]]
                         scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
                     continue
+                if among is None and not gone:  # a bonus to add: a keyword query's tier
+                    for docnum, weight in zip(docnums, weights):
+                        key = docnum + offset
+                        norm = norm_of[lengths[docnum]]
+                        scores[key] = get(key, 0.0) + bonus + scale * weight / (weight + norm)
+                    continue
                 if wanted is not None and len(wanted) * _FEW < len(docnums):
                     # A few wanted paragraphs, a long block: look each one up.
                     postings = _looked_up(docnums, weights, wanted)
