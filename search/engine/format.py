@@ -845,6 +845,54 @@ class _TermBlock(NamedTuple):
         return TermStats(df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i])
 
 
+_PREFIX_CAP = 255  # shared prefixes are stored up to this length (see _common_prefix)
+_ITEM_SIZES = {code: array(code).itemsize for code in "BHIQbhiqfd"}
+
+
+def _front_coded_index(body: bytes, at: int, prefixes: Sequence[int],
+                       suffix_lengths: Sequence[int], term: bytes) -> int | None:
+    """The index of `term` among a block's front-coded terms (their suffixes from `at` in
+    `body`), or None. Only the length `same` of what the last term read shares with `term`
+    is kept: a term sharing more with the one before it than `same` is still below `term`,
+    one sharing less is above it, and only one sharing exactly `same` needs its suffix read."""
+    same = 0
+    for i, (shared, size) in enumerate(zip(prefixes, suffix_lengths)):
+        if shared == same:
+            suffix = body[at:at + size]
+            rest = term[same:]
+            if suffix == rest:
+                return i
+            if suffix > rest:
+                return None
+            limit = min(size, len(rest))
+            k = 0
+            while k < limit and suffix[k] == rest[k]:
+                k += 1
+            same += k
+        elif shared < same:
+            return None
+        at += size
+    return None
+
+
+def _packed_item(data: bytes, at: int, count: int, i: int):
+    """Item `i` of the packed array of `count` items at `at` (see `unpack`), and the offset
+    after the array."""
+    try:
+        code = chr(data[at])
+        width = _ITEM_SIZES[code]
+    except (KeyError, IndexError):
+        raise CompactFormatError("a packed array has no valid type") from None
+    start = at + 1 + i
+    planes = data[start:start + (width - 1) * count + 1:count]  # the item's byte in each plane
+    if len(planes) != width:
+        raise CompactFormatError("a packed array runs past the end of its block")
+    item = array(code, planes)
+    if _BIG_ENDIAN and width > 1:
+        item.byteswap()
+    return item[0], at + 1 + count * width
+
+
 class _FieldTerms:
     """One field's part of the terms dictionary: its directory entry and decoded blocks."""
 
@@ -865,7 +913,8 @@ class _FieldTerms:
             found = self.cache[b] = self._decode(b)
         return found
 
-    def _decode(self, b: int) -> _TermBlock:
+    def _body(self, b: int) -> tuple[int, bytes]:
+        """Block `b`'s term count and its body, decompressed."""
         start = self.offsets[b]
         data = self.dbfile.get(start, self.offsets[b + 1] - start)
         flags, n, body = data[0], data[1], data[2:]
@@ -874,6 +923,10 @@ class _FieldTerms:
                 body = zlib.decompress(body, -15)
             except zlib.error as error:
                 raise CompactFormatError(f"a terms block does not decompress: {error}") from None
+        return n, body
+
+    def _decode(self, b: int) -> _TermBlock:
+        n, body = self._body(b)
         prefixes, at = unpack(body, 0, n)
         suffix_lengths, at = unpack(body, at, n)
         terms = []
@@ -896,11 +949,39 @@ class _FieldTerms:
         b = bisect_right(self.firsts, term) - 1
         if b < 0:
             return None
-        block = self.block(b)
+        block = self.cache.get(b)
+        return self._look_up(b, term) if block is None else self._in_block(block, term)
+
+    def _in_block(self, block: _TermBlock, term: bytes) -> CompactTermInfo | None:
         i = bisect_left(block.terms, term)
         if i == len(block.terms) or block.terms[i] != term:
             return None
         return self._info(block, i)
+
+    def _look_up(self, b: int, term: bytes) -> CompactTermInfo | None:
+        """The term's info from block `b`, decoding only what it needs: the front-coded terms
+        are compared with `term` without being rebuilt, and its stats picked out of the
+        columns (a lookup in a block not decoded yet, most of them: one for each word of a
+        query in each segment)."""
+        n, body = self._body(b)
+        prefixes, at = unpack(body, 0, n)
+        suffix_lengths, at = unpack(body, at, n)
+        if max(prefixes) >= _PREFIX_CAP:  # a shared prefix cut short: compare whole terms
+            return self._in_block(self.block(b), term)
+        i = _front_coded_index(body, at, prefixes, suffix_lengths, term)
+        if i is None:
+            return None
+        at += sum(suffix_lengths)
+        df, at = _packed_item(body, at, n, i)
+        weight, at = _packed_item(body, at, n, i)
+        maxw, at = _packed_item(body, at, n, i)
+        minlb, maxlb = body[at + i], body[at + n + i]
+        minid, at = _packed_item(body, at + 2 * n, n, i)
+        span, at = _packed_item(body, at, n, i)
+        sizes, _ = unpack(body, at, n)
+        start = self.bases[b] + sum(sizes[:i])
+        return CompactTermInfo(TermStats(df, weight, maxw, minlb, maxlb, minid, minid + span),
+                               start, sizes[i])
 
     @staticmethod
     def _info(block: _TermBlock, i: int) -> CompactTermInfo:
