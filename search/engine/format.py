@@ -542,17 +542,19 @@ class CompactTermInfo(TermInfo):
 class BlockPositions(Sequence):
     """The positions of a block's postings: item i is the list of posting i's positions. The
     block's position deltas are unpacked on first use; the first posting asked for is summed
-    up alone (a phrase looking up a few documents in a long block), iterating or asking again
-    decodes them all."""
+    up alone (a phrase looking up a few documents in a long block), asking again decodes the
+    block's positions at once, and each posting's list is sliced out only when asked for (a
+    phrase reading a block through keeps only its candidates)."""
 
-    __slots__ = ("_body", "_at", "_weights", "_deltas", "_lists")
+    __slots__ = ("_body", "_at", "_weights", "_deltas", "_every", "_starts")
 
     def __init__(self, body: bytes, at: int, weights: Sequence[int]) -> None:
         self._body = body
         self._at = at
         self._weights = weights
         self._deltas = None
-        self._lists = None
+        self._every = None
+        self._starts = None
 
     def _unpacked(self) -> array:
         if self._deltas is None:
@@ -560,22 +562,29 @@ class BlockPositions(Sequence):
             self._body = None
         return self._deltas
 
+    def _decoded(self) -> tuple[list[int], list[int]]:
+        """Every position of the block, and where each posting's start in them."""
+        if self._every is None:
+            self._every = list(accumulate(self._unpacked()))
+            self._starts = list(accumulate(self._weights, initial=0))
+        return self._every, self._starts
+
     def lists(self) -> list[list[int]]:
         """Every posting's positions."""
-        if self._lists is None:
-            every = list(accumulate(self._unpacked()))
-            starts = list(accumulate(self._weights, initial=0))
-            self._lists = [every[a:b] for a, b in zip(starts, islice(starts, 1, None))]
-        return self._lists
+        every, starts = self._decoded()
+        return [every[a:b] for a, b in zip(starts, islice(starts, 1, None))]
 
     def __len__(self) -> int:
         return len(self._weights)
 
     def __getitem__(self, i):
-        if self._lists is not None or self._deltas is not None or isinstance(i, slice):
-            return self.lists()[i]  # asked again: decode them all once
+        if isinstance(i, slice):
+            return self.lists()[i]
         if i < 0:
             i += len(self._weights)
+        if self._every is not None or self._deltas is not None:  # asked again: decode them all
+            every, starts = self._decoded()
+            return every[starts[i]:starts[i + 1]]
         deltas = self._unpacked()
         start = sum(self._weights[:i])
         found = list(accumulate(deltas[start:start + self._weights[i]],

@@ -265,11 +265,11 @@ def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wante
                         postings = found[docnum]
                         postings[word] = (weights[i], values[i])
                         kept[docnum] = postings
-            else:  # many: read the block through
-                for docnum, weight, value in zip(docnums, weights, values):
+            else:  # many: read the block through (the positions of candidates only)
+                for i, docnum in enumerate(docnums):
                     postings = get(docnum)
                     if postings is not None:
-                        postings[word] = (weight, value)
+                        postings[word] = (weights[i], values[i])
                         kept[docnum] = postings
             at = end
         found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
