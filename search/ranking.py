@@ -122,11 +122,11 @@ class Ranking:
 
     def _match(self, query) -> dict[int, float]:
         with self._damage():
-            return match(self._searcher, query)
+            return match(self._searcher, query, self._statistics)
 
     def _tiers(self, query, docnums: list[int]) -> dict[int, float]:
         with self._damage():
-            return tiers(self._searcher, query, docnums)
+            return tiers(self._searcher, query, docnums, self._statistics)
 
     def _holding_some_of(self, tree, text: str, whole: dict[int, float]) -> "_Some":
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
@@ -197,7 +197,7 @@ class Ranking:
         if query is None:
             return set()
         with self._damage():
-            return set(match(self._searcher, query))
+            return set(match(self._searcher, query, self._statistics))
 
     def _asked_keywords(self, text: str, parts: tuple[Phrase, ...]) -> Asked:
         """What the reranker knows of a keyword query: its phrases, weighted by the rarest word

@@ -522,9 +522,20 @@ def test_a_lookup_in_an_undecoded_block_gives_the_decoded_blocks_info(compact_ix
                 terms = field._decode(b).terms
                 absent = [terms[0] + b"\x00", terms[-1] + b"\xff", terms[0][:-1] + b"\x00"]
                 for term in terms + absent:
-                    field.cache.clear()
+                    _forget(field)
                     assert _same_info(field.find(term), _decoded_info(field, term)), (name, term)
-                    assert term in terms or field.find(term) is None
+                    _forget(field)
+                    assert (field.find(term) is not None) == (term in terms)
+                    if term in terms:
+                        assert b in field.looked_up and b not in field.cache
+                        field.find(term)  # looked up again: decoded whole and kept
+                        assert b in field.cache
+
+
+def _forget(field) -> None:
+    """Forget what the field's blocks looked up or decoded so far."""
+    field.cache.clear()
+    field.looked_up.clear()
 
 
 def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
@@ -545,9 +556,9 @@ def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
                                         storage.file_length("t.ktm"), storage.open_file("t.kps"))
     field = reader._fields["words"]
     for docnum, term in enumerate(terms):
-        field.cache.clear()
+        _forget(field)
         assert reader.term_info("words", term).min_id() == docnum
     for term in (long, long + b"{", long[:254] + b"z", b"c"):
-        field.cache.clear()
+        _forget(field)
         assert field.find(term) is None
     reader.close()
