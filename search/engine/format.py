@@ -913,7 +913,6 @@ class _FieldTerms:
         self.bases = bases
         self.dbfile = dbfile
         self.cache: dict[int, _TermBlock] = {}
-        self.looked_up: set[int] = set()  # blocks a lookup read part of, not decoded
 
     def block(self, b: int) -> _TermBlock:
         found = self.cache.get(b)
@@ -960,13 +959,7 @@ class _FieldTerms:
         if b < 0:
             return None
         block = self.cache.get(b)
-        if block is None and b not in self.looked_up:
-            if len(self.looked_up) >= 4 * _BLOCK_CACHE:
-                self.looked_up.clear()
-            self.looked_up.add(b)
-            return self._look_up(b, term)
-        # A block looked up again is decoded whole and kept.
-        return self._in_block(self.block(b) if block is None else block, term)
+        return self._look_up(b, term) if block is None else self._in_block(block, term)
 
     def _in_block(self, block: _TermBlock, term: bytes) -> CompactTermInfo | None:
         i = bisect_left(block.terms, term)
