@@ -14,6 +14,7 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 from __future__ import annotations
 
 import heapq
+from itertools import compress
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 
@@ -121,11 +122,11 @@ class Ranking:
 
     def _match(self, query) -> dict[int, float]:
         with self._damage():
-            return match(self._searcher, query)
+            return match(self._searcher, query, self._statistics)
 
     def _tiers(self, query, docnums: list[int]) -> dict[int, float]:
         with self._damage():
-            return tiers(self._searcher, query, docnums)
+            return tiers(self._searcher, query, docnums, self._statistics)
 
     def _holding_some_of(self, tree, text: str, whole: dict[int, float]) -> "_Some":
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
@@ -196,7 +197,7 @@ class Ranking:
         if query is None:
             return set()
         with self._damage():
-            return set(match(self._searcher, query))
+            return set(match(self._searcher, query, self._statistics))
 
     def _asked_keywords(self, text: str, parts: tuple[Phrase, ...]) -> Asked:
         """What the reranker knows of a keyword query: its phrases, weighted by the rarest word
@@ -253,7 +254,7 @@ class Ranking:
         # Most paragraphs are unique, so twice as many candidates (and any tied with the last of
         # them) nearly always suffice.
         lowest = min(heapq.nlargest(2 * wanted, scores.values()), default=0.0)
-        pool = [docnum for docnum, score in scores.items() if score >= lowest]
+        pool = list(compress(scores.keys(), map(lowest.__le__, scores.values())))
         best = self._distinct(pool, scores, wanted)
         if len(best) < wanted and len(pool) < len(scores):
             best = self._distinct(scores, scores, wanted)

@@ -542,3 +542,60 @@ def test_sorted_tokens_encode_as_items_do(tmp_path, seed):
         written.append([(tmp_path / label / (segment.make_filename(ext))).read_bytes()
                         for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT)])
     assert written[0] == written[1]
+
+
+def _decoded_info(field, term: bytes):
+    """The term's info from its whole block, decoded (as items_from and term_run read it)."""
+    b = compact.bisect_right(field.firsts, term) - 1
+    return None if b < 0 else field._in_block(field._decode(b), term)
+
+
+def _same_info(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None
+                                          and (a.stats(), a.extent()) == (b.stats(), b.extent()))
+
+
+def test_a_lookup_in_an_undecoded_block_gives_the_decoded_blocks_info(compact_ix):
+    # A lookup reads only what it needs of a block not decoded yet (the common case).
+    with open_dir(str(compact_ix)).reader() as reader:
+        for name, field in reader._terms._fields.items():
+            for b in range(len(field.firsts)):
+                terms = field._decode(b).terms
+                absent = [terms[0] + b"\x00", terms[-1] + b"\xff", terms[0][:-1] + b"\x00"]
+                for term in terms + absent:
+                    _forget(field)
+                    assert _same_info(field.find(term), _decoded_info(field, term)), (name, term)
+                    _forget(field)
+                    assert (field.find(term) is not None) == (term in terms)
+                    assert b not in field.cache  # nothing decoded whole
+
+
+def _forget(field) -> None:
+    """Forget the field's blocks decoded so far."""
+    field.cache.clear()
+
+
+def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
+    # Shared prefixes are stored up to 255 bytes: such a block is compared term by term.
+    from whoosh.filedb.filestore import FileStorage
+
+    storage = FileStorage(str(tmp_path))
+    writer = compact.TermsWriter(storage.create_file("t.ktm"), storage.create_file("t.kps"))
+    writer.start_field("words", compact.FREQUENCY)
+    long = b"x" * 300
+    terms = sorted({long + bytes([c]) for c in range(97, 123)} | {b"a", b"b", long[:254] + b"y"})
+    for docnum, term in enumerate(terms):
+        encoded, stats = compact.encode_postings(compact.FREQUENCY, [docnum], [2], None, None,
+                                                 bytes([5]))
+        writer.add(term, encoded, stats)
+    writer.close()
+    reader = compact.CompactTermsReader(CompactCodec(), storage.open_file("t.ktm"),
+                                        storage.file_length("t.ktm"), storage.open_file("t.kps"))
+    field = reader._fields["words"]
+    for docnum, term in enumerate(terms):
+        _forget(field)
+        assert reader.term_info("words", term).min_id() == docnum
+    for term in (long, long + b"{", long[:254] + b"z", b"c"):
+        _forget(field)
+        assert field.find(term) is None
+    reader.close()

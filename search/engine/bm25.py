@@ -5,12 +5,15 @@ Whoosh would score an OR of a question's dozen terms document at a time through 
 matchers, a few Python calls per term per document: 100–900 ms on 40,000 paragraphs. Adding each
 term's postings into one table, a block of postings at a time, gives the very same scores
 (Whoosh's BM25F: its idf, average field lengths, byte-coded field lengths and query boosts) in a
-fraction of that.
+fraction of that. A prefix (a one-character query: every bigram it starts, thousands of terms in
+each segment) is scored from the terms dictionary's blocks and one read of its postings per
+segment, its sums kept in a list by docnum (`score_prefix`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import compress
 from math import log
 from typing import Iterable, Iterator, Sequence
 
@@ -18,7 +21,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .format import OpenSegment, blocks, length_bytes
+from .format import OpenSegment, blocks, length_bytes, run_postings, term_run
 from .postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
@@ -41,12 +44,26 @@ class Statistics:
         self.terms = terms if terms is not None else TermIndex(searcher.reader())
         self.doc_count = searcher.reader().doc_count_all()
         self._norms: dict[str, list[float]] = {}
+        self._norm_by_doc: dict[tuple[int, str], list[float]] = {}
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
         weight w in a document whose length norm is n scores scale · w / (w + n)."""
-        idf = log(self.doc_count / (self.terms.doc_frequency(field, term) + 1)) + 1  # Whoosh's
+        return self.scale_of(self.terms.doc_frequency(field, term), boost)
+
+    def scale_of(self, doc_frequency: int, boost: float) -> float:
+        """`scale` for a term held by `doc_frequency` documents (deleted ones included)."""
+        idf = log(self.doc_count / (doc_frequency + 1)) + 1  # Whoosh's
         return boost * idf * (self.k1 + 1)
+
+    def norm_by_doc(self, segment: OpenSegment, field: str) -> list[float]:
+        """The field's length norm (see `norms`) of every document in one segment."""
+        key = (segment.offset, field)
+        found = self._norm_by_doc.get(key)
+        if found is None:
+            lengths, norm_of = self.norms(segment, field)
+            found = self._norm_by_doc[key] = list(map(norm_of.__getitem__, lengths))
+        return found
 
     def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
         """The field's length byte of every document in one segment, and the length norm
@@ -94,6 +111,12 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                         norm = norm_of[lengths[docnum]]
                         scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
                     continue
+                if among is None and not gone:  # a bonus to add: a keyword query's tier
+                    for docnum, weight in zip(docnums, weights):
+                        key = docnum + offset
+                        norm = norm_of[lengths[docnum]]
+                        scores[key] = get(key, 0.0) + bonus + scale * weight / (weight + norm)
+                    continue
                 if wanted is not None and len(wanted) * _FEW < len(docnums):
                     # A few wanted paragraphs, a long block: look each one up.
                     postings = _looked_up(docnums, weights, wanted)
@@ -105,6 +128,51 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                         scores[key] = (get(key, 0.0) + bonus
                                        + scale * weight / (weight + norm_of[lengths[docnum]]))
     return scores
+
+
+def score_prefix(statistics: Statistics, field: str, prefix: str, boost: float,
+                 among: Wanted | None = None, into: dict[int, float] | None = None,
+                 bonus: float = 0.0) -> dict[int, float]:
+    """`score_any` of every term of `field` starting with `prefix` (a one-character query's
+    bigrams), the terms read in bulk (format.term_run): the same scores, summed in the same
+    order (the terms' sorted order), without an object per term and segment. `bonus` is added
+    once to each paragraph's sum, as Whoosh's Or under a bonus has it."""
+    pbytes = prefix.encode("utf-8")
+    runs = [(segment, term_run(segment.reader, field, pbytes)) for segment in statistics.terms.segments]
+    doc_frequency: dict[bytes, int] = {}
+    for _, run in runs:
+        for term, df in zip(run.terms, run.dfs):
+            doc_frequency[term] = doc_frequency.get(term, 0) + df
+    scores: dict[int, float] = {} if into is None else into
+    for segment, run in runs:
+        wanted = None if among is None else among.in_segment(segment)
+        if not run.terms or (wanted is not None and not wanted):
+            continue
+        scales = [statistics.scale_of(doc_frequency[term], boost) for term in run.terms]
+        summed = _summed(statistics.norm_by_doc(segment, field), scales,
+                         run_postings(segment.reader, field, run, wanted))
+        for docnum in segment.deleted:
+            summed[docnum] = 0.0
+        held = compress(range(len(summed)), summed)  # every score is above 0
+        if wanted is not None:
+            held = set(held).intersection(wanted)
+        get, offset = scores.get, segment.offset
+        for docnum in held:
+            key = docnum + offset
+            scores[key] = get(key, 0.0) + summed[docnum] + bonus
+    return scores
+
+
+def _summed(norm: list[float], scales: list[float],
+            postings: Iterable[tuple[int, Sequence[int], Sequence]]) -> list[float]:
+    """Each document's BM25F score summed over `postings`, (term index, docnums, weights) a
+    block at a time, in a list by docnum: the additions of a dict by docnum, in the same order."""
+    summed = [0.0] * len(norm)
+    for i, docnums, weights in postings:
+        scale = scales[i]
+        for docnum, weight in zip(docnums, weights):
+            summed[docnum] += scale * weight / (weight + norm[docnum])
+    return summed
 
 
 def _looked_up(docnums: Sequence[int], weights: Sequence[float],

@@ -76,9 +76,13 @@ API:
   STORED_COLUMN                    the `_stored` column (a StoredColumn): `.writer(dbfile)`
                                    `.add(docnum, dict)`, `.finish(doccount)`; `.reader(...)[docnum]`.
   write_postings(storage, segment, fields)   bulk writing of a segment's terms and postings.
+  SortedTokens(names, terms, docs, positions)  a positional field's occurrences sorted by
+                                   term (numpy arrays), which write_postings encodes at once.
   encode_postings(kind, docnums, weights, positions, values, lengthbytes) -> (bytes, stats)
   posting_list(reader, fieldname, info) -> PostingList  the block reader of kensaku's fast path.
   blocks(posted, field, term, values=False, among=None)  a term's blocks, for the engine's fast path.
+  term_run(reader, field, prefix) -> TermRun   every term with a prefix, from the term blocks.
+  run_postings(reader, field, run, among=None, order=None)   their postings, one file read.
   field_kind(fieldobj) -> int      POSITIONS, FREQUENCY, EXISTENCE or VALUES.
 """
 
@@ -707,17 +711,19 @@ class CompactTermInfo(TermInfo):
 class BlockPositions(Sequence):
     """The positions of a block's postings: item i is the list of posting i's positions. The
     block's position deltas are unpacked on first use; the first posting asked for is summed
-    up alone (a phrase looking up a few documents in a long block), iterating or asking again
-    decodes them all."""
+    up alone (a phrase looking up a few documents in a long block), asking again decodes the
+    block's positions at once, and each posting's list is sliced out only when asked for (a
+    phrase reading a block through keeps only its candidates)."""
 
-    __slots__ = ("_body", "_at", "_weights", "_deltas", "_lists")
+    __slots__ = ("_body", "_at", "_weights", "_deltas", "_every", "_starts")
 
     def __init__(self, body: bytes, at: int, weights: Sequence[int]) -> None:
         self._body = body
         self._at = at
         self._weights = weights
         self._deltas = None
-        self._lists = None
+        self._every = None
+        self._starts = None
 
     def _unpacked(self) -> array:
         if self._deltas is None:
@@ -725,22 +731,29 @@ class BlockPositions(Sequence):
             self._body = None
         return self._deltas
 
+    def _decoded(self) -> tuple[list[int], list[int]]:
+        """Every position of the block, and where each posting's start in them."""
+        if self._every is None:
+            self._every = list(accumulate(self._unpacked()))
+            self._starts = list(accumulate(self._weights, initial=0))
+        return self._every, self._starts
+
     def lists(self) -> list[list[int]]:
         """Every posting's positions."""
-        if self._lists is None:
-            every = list(accumulate(self._unpacked()))
-            starts = list(accumulate(self._weights, initial=0))
-            self._lists = [every[a:b] for a, b in zip(starts, islice(starts, 1, None))]
-        return self._lists
+        every, starts = self._decoded()
+        return [every[a:b] for a, b in zip(starts, islice(starts, 1, None))]
 
     def __len__(self) -> int:
         return len(self._weights)
 
     def __getitem__(self, i):
-        if self._lists is not None or self._deltas is not None or isinstance(i, slice):
-            return self.lists()[i]  # asked again: decode them all once
+        if isinstance(i, slice):
+            return self.lists()[i]
         if i < 0:
             i += len(self._weights)
+        if self._every is not None or self._deltas is not None:  # asked again: decode them all
+            every, starts = self._decoded()
+            return every[starts[i]:starts[i + 1]]
         deltas = self._unpacked()
         start = sum(self._weights[:i])
         found = list(accumulate(deltas[start:start + self._weights[i]],
@@ -1010,6 +1023,54 @@ class _TermBlock(NamedTuple):
         return TermStats(df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i])
 
 
+_PREFIX_CAP = 255  # shared prefixes are stored up to this length (see _common_prefix)
+_ITEM_SIZES = {code: array(code).itemsize for code in "BHIQbhiqfd"}
+
+
+def _front_coded_index(body: bytes, at: int, prefixes: Sequence[int],
+                       suffix_lengths: Sequence[int], term: bytes) -> int | None:
+    """The index of `term` among a block's front-coded terms (their suffixes from `at` in
+    `body`), or None. Only the length `same` of what the last term read shares with `term`
+    is kept: a term sharing more with the one before it than `same` is still below `term`,
+    one sharing less is above it, and only one sharing exactly `same` needs its suffix read."""
+    same = 0
+    for i, (shared, size) in enumerate(zip(prefixes, suffix_lengths)):
+        if shared == same:
+            suffix = body[at:at + size]
+            rest = term[same:]
+            if suffix == rest:
+                return i
+            if suffix > rest:
+                return None
+            limit = min(size, len(rest))
+            k = 0
+            while k < limit and suffix[k] == rest[k]:
+                k += 1
+            same += k
+        elif shared < same:
+            return None
+        at += size
+    return None
+
+
+def _packed_item(data: bytes, at: int, count: int, i: int):
+    """Item `i` of the packed array of `count` items at `at` (see `unpack`), and the offset
+    after the array."""
+    try:
+        code = chr(data[at])
+        width = _ITEM_SIZES[code]
+    except (KeyError, IndexError):
+        raise CompactFormatError("a packed array has no valid type") from None
+    start = at + 1 + i
+    planes = data[start:start + (width - 1) * count + 1:count]  # the item's byte in each plane
+    if len(planes) != width:
+        raise CompactFormatError("a packed array runs past the end of its block")
+    item = array(code, planes)
+    if _BIG_ENDIAN and width > 1:
+        item.byteswap()
+    return item[0], at + 1 + count * width
+
+
 class _FieldTerms:
     """One field's part of the terms dictionary: its directory entry and decoded blocks."""
 
@@ -1030,7 +1091,8 @@ class _FieldTerms:
             found = self.cache[b] = self._decode(b)
         return found
 
-    def _decode(self, b: int) -> _TermBlock:
+    def _body(self, b: int) -> tuple[int, bytes]:
+        """Block `b`'s term count and its body, decompressed."""
         start = self.offsets[b]
         data = self.dbfile.get(start, self.offsets[b + 1] - start)
         flags, n, body = data[0], data[1], data[2:]
@@ -1039,6 +1101,10 @@ class _FieldTerms:
                 body = zlib.decompress(body, -15)
             except zlib.error as error:
                 raise CompactFormatError(f"a terms block does not decompress: {error}") from None
+        return n, body
+
+    def _decode(self, b: int) -> _TermBlock:
+        n, body = self._body(b)
         prefixes, at = unpack(body, 0, n)
         suffix_lengths, at = unpack(body, at, n)
         terms = []
@@ -1061,11 +1127,39 @@ class _FieldTerms:
         b = bisect_right(self.firsts, term) - 1
         if b < 0:
             return None
-        block = self.block(b)
+        block = self.cache.get(b)
+        return self._look_up(b, term) if block is None else self._in_block(block, term)
+
+    def _in_block(self, block: _TermBlock, term: bytes) -> CompactTermInfo | None:
         i = bisect_left(block.terms, term)
         if i == len(block.terms) or block.terms[i] != term:
             return None
         return self._info(block, i)
+
+    def _look_up(self, b: int, term: bytes) -> CompactTermInfo | None:
+        """The term's info from block `b`, decoding only what it needs: the front-coded terms
+        are compared with `term` without being rebuilt, and its stats picked out of the
+        columns (a lookup in a block not decoded yet, most of them: one for each word of a
+        query in each segment)."""
+        n, body = self._body(b)
+        prefixes, at = unpack(body, 0, n)
+        suffix_lengths, at = unpack(body, at, n)
+        if max(prefixes) >= _PREFIX_CAP:  # a shared prefix cut short: compare whole terms
+            return self._in_block(self.block(b), term)
+        i = _front_coded_index(body, at, prefixes, suffix_lengths, term)
+        if i is None:
+            return None
+        at += sum(suffix_lengths)
+        df, at = _packed_item(body, at, n, i)
+        weight, at = _packed_item(body, at, n, i)
+        maxw, at = _packed_item(body, at, n, i)
+        minlb, maxlb = body[at + i], body[at + n + i]
+        minid, at = _packed_item(body, at + 2 * n, n, i)
+        span, at = _packed_item(body, at, n, i)
+        sizes, _ = unpack(body, at, n)
+        start = self.bases[b] + sum(sizes[:i])
+        return CompactTermInfo(TermStats(df, weight, maxw, minlb, maxlb, minid, minid + span),
+                               start, sizes[i])
 
     @staticmethod
     def _info(block: _TermBlock, i: int) -> CompactTermInfo:
@@ -1219,6 +1313,97 @@ class CompactCursor(base.FieldCursor):
 
     def is_valid(self) -> bool:
         return self._text is not None
+
+
+# Runs of terms: every term with a prefix, read in bulk -----------------------------------------
+
+class TermRun(NamedTuple):
+    """The terms of one field of a segment that start with a prefix, in order, with what the
+    terms dictionary keeps of each (document frequency, total weight, first and last docnum)
+    and where its postings lie in `.kps` (from starts[i] to ends[i])."""
+
+    terms: list[bytes]
+    dfs: list[int]
+    weights: list
+    min_ids: list[int]
+    max_ids: list[int]
+    starts: list[int]
+    ends: list[int]
+
+
+def term_run(reader, field: str, prefix: bytes) -> TermRun:
+    """The terms of `field` starting with `prefix` in one open segment, read from the decoded
+    blocks of the terms dictionary without an info object per term (a one-character query's
+    bigrams are thousands of terms in each segment)."""
+    run = TermRun([], [], [], [], [], [], [])
+    found = reader._terms._fields.get(field)  # noqa: SLF001
+    if found is None:
+        return run
+    beyond = prefix + b"\xff"  # no UTF-8 term holds the byte 0xff
+    for b in range(max(bisect_right(found.firsts, prefix) - 1, 0), len(found.firsts)):
+        block = found.block(b)
+        start = bisect_left(block.terms, prefix)
+        end = bisect_left(block.terms, beyond, start)
+        df, weight, _, _, _, min_id, span = block.columns
+        run.terms.extend(block.terms[start:end])
+        run.dfs.extend(df[start:end])
+        run.weights.extend(weight[start:end])
+        run.min_ids.extend(min_id[start:end])
+        run.max_ids.extend(map(int.__add__, min_id[start:end], span[start:end]))
+        run.starts.extend(block.offsets[start:end])
+        run.ends.extend(block.offsets[start + 1:end + 1])
+        if end < len(block.terms):
+            break
+    return run
+
+
+def run_postings(reader, field: str, run: TermRun, among: Sequence[int] | None = None,
+                 order: Iterable[int] | None = None
+                 ) -> Iterator[tuple[int, Sequence[int], Sequence]]:
+    """(i, docnums, weights) of the run's terms, i being a term's index in the run, a block of
+    postings at a time, read with one file read for the whole run; the terms in `order` (their
+    indices) if given, else in the run's. A term found once is read from the terms dictionary
+    alone, a list of one block without a PostingList. With `among` (ascending docnums, read
+    afresh for each term), terms and blocks holding none of them are skipped (those given may
+    hold others too)."""
+    if not run.terms:
+        return
+    terms = reader._terms  # noqa: SLF001
+    base = run.starts[0]
+    data = memoryview(terms._postfile.get(base, run.ends[-1] - base))  # noqa: SLF001
+    kind = terms._fields[field].kind  # noqa: SLF001
+    for i in range(len(run.terms)) if order is None else order:
+        count = run.dfs[i]
+        if among is not None:
+            first = bisect_left(among, run.min_ids[i])
+            if first == len(among) or among[first] > run.max_ids[i]:
+                continue
+        if count == 1:
+            weight = run.weights[i]
+            yield i, (run.min_ids[i],), (int(weight) if weight == int(weight) else weight,)
+        elif count <= BLOCK:
+            docnums, weights = _lone_block_head(data, run.starts[i] - base, count)
+            yield i, docnums, weights
+        else:
+            info = CompactTermInfo(TermStats(count, run.weights[i], 0, 0, 0, run.min_ids[i],
+                                             run.max_ids[i]), run.starts[i], 0)
+            postings = PostingList(data[run.starts[i] - base:run.ends[i] - base], info, kind)
+            for block in postings.blocks(among=among):
+                yield i, block.docnums, block.weights
+
+
+def _lone_block_head(data, at: int, count: int) -> tuple[list[int], Sequence]:
+    """The docnums and weights of a posting list of one block of `count` (2 to BLOCK) postings
+    at `at` in `data` (see PostingList.block)."""
+    flags = data[at]
+    if flags & _HEAD_ZLIB:
+        (size,) = _U16.unpack_from(data, at + 1)
+        data, at = _decompress(data[at + 3:at + 3 + size]), 0
+    else:
+        at += 1
+    deltas, at = unpack(data, at, count)
+    weights = (1,) * count if flags & _ONES else unpack(data, at, count)[0]
+    return list(accumulate(deltas)), weights
 
 
 # Stored fields ---------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from typing import Callable, Iterable, Iterator
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import Statistics, score_any
+from .bm25 import Statistics, score_any, score_prefix
 from .format import OpenSegment, Posted, blocks
-from .postings import Wanted
+from .postings import Wanted, prefix_holders
 from ..plan import Bonus, Bounded
 from ..schema import PARAGRAPH_TEXT
 
@@ -54,7 +54,7 @@ def tiers(searcher: Searcher, query: q.Query, docnums: Iterable[int],
     wanted = Wanted(set(docnums))
     found = dict.fromkeys(wanted.docnums, 0.0)
     for bonus in _bonuses(query):
-        for docnum in evaluation.scores(bonus.child, wanted):
+        for docnum in evaluation.holders(bonus.child, wanted):
             found[docnum] += bonus.bonus
     return found
 
@@ -83,6 +83,12 @@ class _Evaluation:
         self.add(query, table, among)
         return table
 
+    def holders(self, query: q.Query, among: Wanted) -> Iterable[int]:
+        """The paragraphs of `among` that `query` matches (`scores` without the scores)."""
+        if type(query) is q.Prefix:
+            return prefix_holders(self.terms, query.fieldname, query.text, among)
+        return self.scores(query, among).keys()
+
     def add(self, query: q.Query, table: Scores, among: Among, bonus: float = 0.0) -> None:
         """Add the scores of `query`'s matches (plus `bonus` each) into `table`."""
         kind = type(query)
@@ -91,6 +97,12 @@ class _Evaluation:
         elif kind is q.Term:
             score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
                       into=table, bonus=bonus, statistics=self.statistics)
+        elif kind is q.Prefix:
+            # Whoosh's Prefix matches the same paragraphs, but its score depends on the segment
+            # (constant in one, BM25F with or without the boost in another): here it is always
+            # the boosted BM25F of the terms with the prefix, summed.
+            score_prefix(self.statistics, query.fieldname, query.text, query.boost, among,
+                         into=table, bonus=bonus)
         elif kind is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None:
             if bonus:  # added once for a paragraph, whichever children match it
                 _add(table, self.scores(query, among), bonus)
@@ -103,13 +115,7 @@ class _Evaluation:
     def evaluate(self, query: q.Query, among: Among) -> Scores:
         kind = type(query)
         if kind is q.Prefix:
-            # Whoosh's Prefix matches the same paragraphs, but its score depends on the segment
-            # (constant in one, BM25F with or without the boost in another): here it is always
-            # the boosted BM25F of the terms with the prefix, summed.
-            field = query.fieldname
-            terms = self.terms.with_prefix(field, query.text)
-            return score_any(self.searcher, [(field, term, query.boost) for term in terms], among,
-                             statistics=self.statistics)
+            return score_prefix(self.statistics, query.fieldname, query.text, query.boost, among)
         if kind is q.Phrase:
             return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
         if kind is Bounded:
@@ -259,11 +265,11 @@ def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wante
                         postings = found[docnum]
                         postings[word] = (weights[i], values[i])
                         kept[docnum] = postings
-            else:  # many: read the block through
-                for docnum, weight, value in zip(docnums, weights, values):
+            else:  # many: read the block through (the positions of candidates only)
+                for i, docnum in enumerate(docnums):
                     postings = get(docnum)
                     if postings is not None:
-                        postings[word] = (weight, value)
+                        postings[word] = (weights[i], values[i])
                         kept[docnum] = postings
             at = end
         found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
