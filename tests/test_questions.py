@@ -8,6 +8,7 @@ from whoosh.scoring import BM25F
 
 import search
 from search.index import open_index
+from search.engine import bm25
 from search.engine.bm25 import score_any
 from search.parser import parse
 from search.plan import question_terms, to_whoosh
@@ -148,3 +149,20 @@ def test_a_lead_paragraph_is_no_title_that_lifts_its_whole_article(searcher):
     assert defining.rank <= 3
     holds_a_word = [any(word in hit.text for word in ("在日米軍", "運用", "権限")) for hit in hits]
     assert holds_a_word[:4] == [True] * 4
+
+
+@pytest.mark.parametrize("updated", [False, True])
+def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(seed_index, docs_copy, tmp_path,
+                                                           updated):
+    """A question's terms are scored in bulk (numpy, an array by docnum per segment); adding
+    into a dict a block at a time (the path with `into`) gives the very same floats, for terms
+    of one posting, of one block and of several (の: over 128 paragraphs), deletions included."""
+    index_dir = (updated_index(docs_copy, tmp_path, "統合作戦司令部の発足は来年。") if updated
+                 else seed_index)
+    terms = [("words", "の", 1.0), ("grams", "日米", 1.5), ("words", "日本", 2.0),
+             ("words", "統合作戦司令部", 1.0), ("readings", "トウゴウ", 0.5)]
+    with open_index(index_dir).searcher(weighting=BM25F()) as searcher:
+        bulk = bm25._score_in_bulk(bm25.Statistics(searcher), terms)
+        by_blocks = score_any(searcher, terms, into={})
+        assert searcher.reader().doc_frequency("words", "の") > 128
+    assert bulk == by_blocks and len(bulk) > 100

@@ -7,11 +7,15 @@ term's postings into one table, a block of postings at a time, gives the very sa
 (Whoosh's BM25F: its idf, average field lengths, byte-coded field lengths and query boosts) in a
 fraction of that. A prefix (a one-character query: every bigram it starts, thousands of terms in
 each segment) is scored from the terms dictionary's blocks and one read of its postings per
-segment, its sums kept in a list by docnum (`score_prefix`).
+segment, its sums kept in a list by docnum (`score_prefix`). A question's terms, with nothing to
+skip or add, are scored in bulk when their postings are many (or numpy is imported already):
+each term's postings in a segment decoded at once and scored by numpy into an array by docnum,
+the same floating-point additions in the same order.
 """
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left, bisect_right
 from itertools import compress
 from math import log
@@ -21,7 +25,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .format import OpenSegment, blocks, length_bytes, run_postings, term_run
+from .format import (OpenSegment, blocks, length_bytes, posting_arrays, run_postings,
+                     term_run)
 from .postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
@@ -29,6 +34,9 @@ WeightedTerm = tuple[str, str, float]
 # A block holding fewer wanted paragraphs than one in this many of its postings is searched for
 # them rather than read through.
 _FEW = 4
+# Postings from which a question's terms are scored in bulk by numpy even when it is not imported
+# yet: importing it takes ~70 ms, which a cold search of fewer postings would not win back.
+_BULK_POSTINGS = 300_000
 
 
 class Statistics:
@@ -45,6 +53,7 @@ class Statistics:
         self.doc_count = searcher.reader().doc_count_all()
         self._norms: dict[str, list[float]] = {}
         self._norm_by_doc: dict[tuple[int, str], list[float]] = {}
+        self._norm_arrays: dict[tuple[int, str], object] = {}
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
@@ -63,6 +72,16 @@ class Statistics:
         if found is None:
             lengths, norm_of = self.norms(segment, field)
             found = self._norm_by_doc[key] = list(map(norm_of.__getitem__, lengths))
+        return found
+
+    def norm_array(self, segment: OpenSegment, field: str):
+        """`norm_by_doc` as a numpy array."""
+        key = (segment.offset, field)
+        found = self._norm_arrays.get(key)
+        if found is None:
+            import numpy
+
+            found = self._norm_arrays[key] = numpy.array(self.norm_by_doc(segment, field))
         return found
 
     def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
@@ -89,6 +108,10 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
     given, saves looking them up again.
     """
     statistics = statistics or Statistics(searcher)
+    if into is None and among is None and not bonus:
+        terms = list(terms)
+        if "numpy" in sys.modules or _postings_of(statistics, terms) >= _BULK_POSTINGS:
+            return _score_in_bulk(statistics, terms)
     scores: dict[int, float] = {} if into is None else into
     for field, term, boost in terms:
         posted_in = statistics.terms.posted(field, term)
@@ -127,6 +150,39 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
                         key = docnum + offset
                         scores[key] = (get(key, 0.0) + bonus
                                        + scale * weight / (weight + norm_of[lengths[docnum]]))
+    return scores
+
+
+def _postings_of(statistics: Statistics, terms: list[WeightedTerm]) -> int:
+    return sum(statistics.terms.doc_frequency(field, term) for field, term, _ in terms)
+
+
+def _score_in_bulk(statistics: Statistics, terms: Iterable[WeightedTerm]) -> dict[int, float]:
+    """`score_any` of live paragraphs with nothing to skip or add (a question's terms): each
+    term's postings in a segment decoded at once and scored by numpy into an array by docnum,
+    the same additions in the same order as the dict of `score_any`."""
+    import numpy
+
+    sums: dict[int, tuple[OpenSegment, object]] = {}  # segment offset -> (segment, sums)
+    for field, term, boost in terms:
+        posted_in = statistics.terms.posted(field, term)
+        if not posted_in:
+            continue
+        scale = statistics.scale(field, term, boost)
+        for posted in posted_in:
+            segment = posted.segment
+            norm = statistics.norm_array(segment, field)
+            found = sums.get(segment.offset)
+            if found is None:
+                found = sums[segment.offset] = (segment, numpy.zeros(len(norm)))
+            docnums, weights = posting_arrays(posted, field)
+            found[1][docnums] += scale * weights / (weights + norm[docnums])
+    scores: dict[int, float] = {}
+    for offset, (segment, summed) in sorted(sums.items()):
+        if segment.deleted:
+            summed[list(segment.deleted)] = 0.0
+        held = numpy.flatnonzero(summed)  # every score is above 0
+        scores.update(zip((held + offset).tolist(), summed[held].tolist()))
     return scores
 
 

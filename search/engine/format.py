@@ -803,6 +803,37 @@ class PostingList:
     def block_count(self, i: int) -> int:
         return BLOCK if i < self.nblocks - 1 else self.count - BLOCK * i
 
+    def arrays(self):
+        """Every posting's docnum and weight, as two numpy arrays (int64, float64): the heads of
+        the blocks decoded and run together, for scoring a long list in bulk."""
+        import numpy
+
+        if self.count == 1:
+            info = self.info
+            return (numpy.array([info.min_id()], numpy.int64),
+                    numpy.array([info.weight()], numpy.float64))
+        data = self.data
+        deltas, weights = [], []
+        for i in range(self.nblocks):
+            start, end = self.starts[i], self.starts[i + 1]
+            flags = data[start]
+            n = self.block_count(i)
+            if flags & _HEAD_ZLIB:
+                (size,) = _U16.unpack_from(data, start + 1)
+                head = _decompress(data[start + 3:start + 3 + size])
+            else:
+                head = data[start + 1:end]
+            block_deltas, at = unpack(head, 0, n)
+            deltas.append(numpy.frombuffer(block_deltas, block_deltas.typecode))
+            if flags & _ONES:
+                weights.append(numpy.ones(n))
+            else:
+                block_weights = unpack(head, at, n)[0]
+                weights.append(numpy.frombuffer(block_weights, block_weights.typecode))
+        # A block's first delta is from the block before's last docnum: one running sum.
+        return (numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
+                numpy.concatenate(weights).astype(numpy.float64))
+
     def block(self, i: int, values: bool = True) -> Block:
         """Decode block `i` (its positions or values only with `values`; positions lazily)."""
         data = self.data
@@ -879,6 +910,11 @@ def blocks(posted, field: str, term: str, values: bool = False,
     is a `Posted` (the segment's reader, the term's info there)."""
     return posted.segment.reader._terms.posting_list(field, posted.info).blocks(  # noqa: SLF001
         among=among, values=values)
+
+
+def posting_arrays(posted, field: str):
+    """A term's docnums and weights in one segment as numpy arrays (`PostingList.arrays`)."""
+    return posted.segment.reader._terms.posting_list(field, posted.info).arrays()  # noqa: SLF001
 
 
 class CompactMatcher(LeafMatcher):
