@@ -35,8 +35,9 @@ WeightedTerm = tuple[str, str, float]
 # them rather than read through.
 _FEW = 4
 # Postings from which a question's terms are scored in bulk by numpy even when it is not imported
-# yet: importing it takes ~70 ms, which a cold search of fewer postings would not win back.
-_BULK_POSTINGS = 300_000
+# yet (importing it takes ~70 ms, once a process): in a long-running process the first such
+# question imports it, and every question after is scored in bulk.
+_BULK_POSTINGS = 100_000
 
 
 class Statistics:
