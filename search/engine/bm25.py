@@ -25,8 +25,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .format import (OpenSegment, blocks, length_bytes, posting_arrays, run_postings,
-                     term_run)
+from .format import (OpenSegment, Posted, blocks, length_bytes, posting_arrays,
+                     run_postings, term_run)
 from .postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
@@ -114,44 +114,50 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
         if "numpy" in sys.modules or _postings_of(statistics, terms) >= _BULK_POSTINGS:
             return _score_in_bulk(statistics, terms)
     scores: dict[int, float] = {} if into is None else into
+    for field, term, scale, posted in _posted_terms(statistics, terms):
+        segment = posted.segment
+        offset, gone = segment.offset, segment.deleted
+        wanted = None if among is None else among.in_segment(segment)
+        if wanted is not None and not wanted:
+            continue
+        lengths, norm_of = statistics.norms(segment, field)
+        get = scores.get
+        plain = among is None and not gone and not bonus
+        for docnums, weights, _ in blocks(posted, field, term, among=wanted):
+            if plain:  # the usual case, a question's terms: nothing to skip or add
+                for docnum, weight in zip(docnums, weights):
+                    key = docnum + offset
+                    norm = norm_of[lengths[docnum]]
+                    scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
+                continue
+            if among is None and not gone:  # a bonus to add: a keyword query's tier
+                for docnum, weight in zip(docnums, weights):
+                    key = docnum + offset
+                    norm = norm_of[lengths[docnum]]
+                    scores[key] = get(key, 0.0) + bonus + scale * weight / (weight + norm)
+                continue
+            if wanted is not None and len(wanted) * _FEW < len(docnums):
+                # A few wanted paragraphs, a long block: look each one up.
+                postings = _looked_up(docnums, weights, wanted)
+            else:
+                postings = zip(docnums, weights)
+            for docnum, weight in postings:
+                if docnum not in gone and (among is None or docnum + offset in among):
+                    key = docnum + offset
+                    scores[key] = (get(key, 0.0) + bonus
+                                   + scale * weight / (weight + norm_of[lengths[docnum]]))
+    return scores
+
+
+def _posted_terms(statistics: Statistics, terms: Iterable[WeightedTerm]
+                  ) -> Iterator[tuple[str, str, float, Posted]]:
+    """(field, term, scale, posted) of each term in each segment holding it, term by term."""
     for field, term, boost in terms:
         posted_in = statistics.terms.posted(field, term)
-        if not posted_in:
-            continue
-        scale = statistics.scale(field, term, boost)
-        for posted in posted_in:
-            segment = posted.segment
-            offset, gone = segment.offset, segment.deleted
-            wanted = None if among is None else among.in_segment(segment)
-            if wanted is not None and not wanted:
-                continue
-            lengths, norm_of = statistics.norms(segment, field)
-            get = scores.get
-            plain = among is None and not gone and not bonus
-            for docnums, weights, _ in blocks(posted, field, term, among=wanted):
-                if plain:  # the usual case, a question's terms: nothing to skip or add
-                    for docnum, weight in zip(docnums, weights):
-                        key = docnum + offset
-                        norm = norm_of[lengths[docnum]]
-                        scores[key] = get(key, 0.0) + scale * weight / (weight + norm)
-                    continue
-                if among is None and not gone:  # a bonus to add: a keyword query's tier
-                    for docnum, weight in zip(docnums, weights):
-                        key = docnum + offset
-                        norm = norm_of[lengths[docnum]]
-                        scores[key] = get(key, 0.0) + bonus + scale * weight / (weight + norm)
-                    continue
-                if wanted is not None and len(wanted) * _FEW < len(docnums):
-                    # A few wanted paragraphs, a long block: look each one up.
-                    postings = _looked_up(docnums, weights, wanted)
-                else:
-                    postings = zip(docnums, weights)
-                for docnum, weight in postings:
-                    if docnum not in gone and (among is None or docnum + offset in among):
-                        key = docnum + offset
-                        scores[key] = (get(key, 0.0) + bonus
-                                       + scale * weight / (weight + norm_of[lengths[docnum]]))
-    return scores
+        if posted_in:
+            scale = statistics.scale(field, term, boost)
+            for posted in posted_in:
+                yield field, term, scale, posted
 
 
 def _postings_of(statistics: Statistics, terms: list[WeightedTerm]) -> int:
@@ -165,19 +171,14 @@ def _score_in_bulk(statistics: Statistics, terms: Iterable[WeightedTerm]) -> dic
     import numpy
 
     sums: dict[int, tuple[OpenSegment, object]] = {}  # segment offset -> (segment, sums)
-    for field, term, boost in terms:
-        posted_in = statistics.terms.posted(field, term)
-        if not posted_in:
-            continue
-        scale = statistics.scale(field, term, boost)
-        for posted in posted_in:
-            segment = posted.segment
-            norm = statistics.norm_array(segment, field)
-            found = sums.get(segment.offset)
-            if found is None:
-                found = sums[segment.offset] = (segment, numpy.zeros(len(norm)))
-            docnums, weights = posting_arrays(posted, field)
-            found[1][docnums] += scale * weights / (weights + norm[docnums])
+    for field, _, scale, posted in _posted_terms(statistics, terms):
+        segment = posted.segment
+        norm = statistics.norm_array(segment, field)
+        found = sums.get(segment.offset)
+        if found is None:
+            found = sums[segment.offset] = (segment, numpy.zeros(len(norm)))
+        docnums, weights = posting_arrays(posted, field)
+        found[1][docnums] += scale * weights / (weights + norm[docnums])
     scores: dict[int, float] = {}
     for offset, (segment, summed) in sorted(sums.items()):
         if segment.deleted:
