@@ -815,21 +815,12 @@ class PostingList:
         data = self.data
         deltas, weights = [], []
         for i in range(self.nblocks):
-            start, end = self.starts[i], self.starts[i + 1]
-            flags = data[start]
             n = self.block_count(i)
-            if flags & _HEAD_ZLIB:
-                (size,) = _U16.unpack_from(data, start + 1)
-                head = _decompress(data[start + 3:start + 3 + size])
-            else:
-                head = data[start + 1:end]
-            block_deltas, at = unpack(head, 0, n)
+            flags, block_deltas, block_weights, _ = _head(data, self.starts[i],
+                                                          self.starts[i + 1], n)
             deltas.append(numpy.frombuffer(block_deltas, block_deltas.typecode))
-            if flags & _ONES:
-                weights.append(numpy.ones(n))
-            else:
-                block_weights = unpack(head, at, n)[0]
-                weights.append(numpy.frombuffer(block_weights, block_weights.typecode))
+            weights.append(numpy.ones(n) if flags & _ONES else
+                           numpy.frombuffer(block_weights, block_weights.typecode))
         # A block's first delta is from the block before's last docnum: one running sum.
         return (numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
                 numpy.concatenate(weights).astype(numpy.float64))
@@ -838,40 +829,27 @@ class PostingList:
         """Decode block `i` (its positions or values only with `values`; positions lazily)."""
         data = self.data
         start, end = self.starts[i], self.starts[i + 1]
-        flags = data[start]
         n = self.block_count(i)
-        if flags & _HEAD_ZLIB:
-            (size,) = _U16.unpack_from(data, start + 1)
-            head_end = start + 3 + size
-            body = _decompress(data[start + 3:head_end]) + data[head_end:end]
-        else:
-            body = data[start + 1:end]
-        if self.count == 1:
+        if self.count == 1:  # the block holds no head: the term info has the posting
+            flags, tail = data[start], start + 1
             info = self.info
             docnums = [info.min_id()]
             weight = info.weight()
             weights = (int(weight) if weight == int(weight) else weight,)
-            at = 0
         else:
-            deltas, at = unpack(body, 0, n)
+            flags, deltas, weights, tail = _head(data, start, end, n)
             base = self.lasts[i - 1] if i else 0
             docnums = list(accumulate(deltas, initial=base))
             del docnums[0]
-            if flags & _ONES:
-                weights = (1,) * n
-            else:
-                weights, at = unpack(body, at, n)
         found = None
-        kind = self.kind
-        if kind in (POSITIONS, VALUES) and values:
-            if flags & _ZLIB:
-                body, at = _decompress(body[at:]), 0
-        if kind == POSITIONS and values:
-            found = BlockPositions(body, at, weights)
-        elif kind == VALUES and values:
-            lengths, at = unpack(body, at, n)
-            ends = list(accumulate(lengths, initial=at))
-            found = [body[a:b] for a, b in zip(ends, islice(ends, 1, None))]
+        if values and self.kind in (POSITIONS, VALUES):
+            body = _decompress(data[tail:end]) if flags & _ZLIB else data[tail:end]
+            if self.kind == POSITIONS:
+                found = BlockPositions(body, 0, weights)
+            else:
+                lengths, at = unpack(body, 0, n)
+                ends = list(accumulate(lengths, initial=at))
+                found = [body[a:b] for a, b in zip(ends, islice(ends, 1, None))]
         return Block(docnums, weights, found)
 
     def blocks(self, among: Sequence[int] | None = None, values: bool = False) -> Iterator[Block]:
@@ -889,6 +867,26 @@ class PostingList:
                     continue
                 wanted_from = wanted_to
             yield self.block(i, values)
+
+
+def _head(data, start: int, end: int, count: int) -> tuple[int, array, Sequence, int]:
+    """The head of the block data[start:end] of `count` (2 or more) postings: its flag byte,
+    docnum deltas and weights (all 1 with _ONES), and where in `data` its tail starts."""
+    flags = data[start]
+    if flags & _HEAD_ZLIB:
+        (size,) = _U16.unpack_from(data, start + 1)
+        tail = start + 3 + size
+        head = _decompress(data[start + 3:tail])
+    else:
+        head = data[start + 1:end]
+    deltas, at = unpack(head, 0, count)
+    if flags & _ONES:
+        weights = (1,) * count
+    else:
+        weights, at = unpack(head, at, count)
+    if not flags & _HEAD_ZLIB:
+        tail = start + 1 + at
+    return flags, deltas, weights, tail
 
 
 def _decompress(data: bytes) -> bytes:
@@ -1431,14 +1429,7 @@ def run_postings(reader, field: str, run: TermRun, among: Sequence[int] | None =
 def _lone_block_head(data, at: int, count: int) -> tuple[list[int], Sequence]:
     """The docnums and weights of a posting list of one block of `count` (2 to BLOCK) postings
     at `at` in `data` (see PostingList.block)."""
-    flags = data[at]
-    if flags & _HEAD_ZLIB:
-        (size,) = _U16.unpack_from(data, at + 1)
-        data, at = _decompress(data[at + 3:at + 3 + size]), 0
-    else:
-        at += 1
-    deltas, at = unpack(data, at, count)
-    weights = (1,) * count if flags & _ONES else unpack(data, at, count)[0]
+    _, deltas, weights, _ = _head(data, at, len(data), count)
     return list(accumulate(deltas)), weights
 
 
