@@ -18,7 +18,7 @@ from itertools import compress
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 
-from .engine.bm25 import Statistics, score_any
+from .engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from .engine.matching import match, tiers
 from .parser import relaxed_words, soft_parts
 from .plan import in_title, question_terms, to_whoosh, untiered
@@ -228,10 +228,18 @@ class Ranking:
         (or sub-words) as the index found them (変わった holds 変わる)."""
         terms = question_terms(tree)
         with self._damage():
-            scores = score_any(self._searcher, [t for t in terms if t[0] != CONTEXT],
-                               statistics=self._statistics)
-            titles = score_any(self._searcher, [t for t in terms if t[0] == CONTEXT],
-                               statistics=self._statistics)
+            if in_bulk(self._statistics, terms):
+                return self._question_candidates_in_bulk(terms, depth)
+            return self._question_candidates_by_dict(terms, depth)
+
+    def _question_candidates_by_dict(self, terms: list, depth: int
+                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
+        few postings, in a process that has not imported numpy."""
+        scores = score_any(self._searcher, [t for t in terms if t[0] != CONTEXT],
+                           statistics=self._statistics)
+        titles = score_any(self._searcher, [t for t in terms if t[0] == CONTEXT],
+                           statistics=self._statistics)
         by_title = set()
         for docnum, score in titles.items():
             if docnum in scores:
@@ -240,6 +248,38 @@ class Ranking:
                 scores[docnum] = score
                 by_title.add(docnum)
         return self._best_distinct(scores, depth), len(scores), by_title
+
+    def _question_candidates_in_bulk(self, terms: list, depth: int
+                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
+        are the dict's, to the bit, and only the best become (score, docnum) pairs."""
+        import numpy
+
+        scores = score_dense(self._statistics, [t for t in terms if t[0] != CONTEXT])
+        titles = score_dense(self._statistics, [t for t in terms if t[0] == CONTEXT])
+        by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
+        scores += titles
+        held = numpy.flatnonzero(scores)
+        return self._best_distinct_held(held, scores[held], depth), len(held), set(by_title)
+
+    def _best_distinct_held(self, held, scores, wanted: int) -> list[tuple[float, int]]:
+        """`_best_distinct` of the paragraphs `held` (a numpy array of docnums, ascending) with
+        `scores` (a numpy array): a pool of the best twice as many (and any tied with the last of
+        them), four times larger until it gives `wanted` distinct texts or holds them all."""
+        import numpy
+
+        pool_size = 2 * wanted
+        while True:
+            if pool_size < len(held):
+                at = len(scores) - pool_size
+                pool = scores >= numpy.partition(scores, at)[at]
+                pooled = dict(zip(held[pool].tolist(), scores[pool].tolist()))
+            else:
+                pooled = dict(zip(held.tolist(), scores.tolist()))
+            best = self._distinct(pooled, pooled, wanted)
+            if len(best) == wanted or len(pooled) == len(held):
+                return best
+            pool_size *= 4
 
     def asked(self, tree: Question, text: str) -> Asked:
         with self._damage():

@@ -154,7 +154,7 @@ def test_a_lead_paragraph_is_no_title_that_lifts_its_whole_article(searcher):
 @pytest.mark.parametrize("updated", [False, True])
 def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(seed_index, docs_copy, tmp_path,
                                                            updated):
-    """A question's terms are scored in bulk (numpy, an array by docnum per segment); adding
+    """A question's terms are scored in bulk (numpy, an array by docnum); adding
     into a dict a block at a time (the path with `into`) gives the very same floats, for terms
     of one posting, of one block and of several (の: over 128 paragraphs), deletions included."""
     index_dir = (updated_index(docs_copy, tmp_path, "統合作戦司令部の発足は来年。") if updated
@@ -162,7 +162,32 @@ def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(seed_index, docs_copy
     terms = [("words", "の", 1.0), ("grams", "日米", 1.5), ("words", "日本", 2.0),
              ("words", "統合作戦司令部", 1.0), ("readings", "トウゴウ", 0.5)]
     with open_index(index_dir).searcher(weighting=BM25F()) as searcher:
-        bulk = bm25._score_in_bulk(bm25.Statistics(searcher), terms)
+        bulk = bm25._as_dict(bm25.score_dense(bm25.Statistics(searcher), terms))
         by_blocks = score_any(searcher, terms, into={})
         assert searcher.reader().doc_frequency("words", "の") > 128
     assert bulk == by_blocks and len(bulk) > 100
+
+
+@pytest.mark.parametrize("depth", [1, 5, 100])
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_question_candidates_from_arrays_are_those_from_dicts(searcher, question, depth):
+    """The best distinct paragraphs, the count and the paragraphs matched by title alone are the
+    same whether a question is scored into arrays (numpy) or into dicts."""
+    terms = question_terms(parse(question, "question"))
+    in_arrays = searcher.ranking._question_candidates_in_bulk(terms, depth)
+    by_dicts = searcher.ranking._question_candidates_by_dict(terms, depth)
+    assert in_arrays == by_dicts
+    best, total, _ = in_arrays
+    texts = {searcher.ranking.text_and_title(docnum)[0] for _, docnum in best}
+    assert len(texts) == len(best)  # one paragraph per text
+    assert len(best) == depth if depth < 20 else len(best) < total  # repeats gave way
+    assert best == sorted(best, key=lambda pair: (-pair[0], pair[1]))
+
+
+def test_a_question_matched_by_title_alone_is_told_apart_in_arrays(searcher):
+    """ピラー2とは何か？: paragraphs of a document titled with ピラー2 that hold none of its
+    words are found by their title, in arrays as in dicts."""
+    terms = question_terms(parse("ピラー2とは何か？", "question"))
+    _, total, by_title = searcher.ranking._question_candidates_in_bulk(terms, 100)
+    assert by_title == searcher.ranking._question_candidates_by_dict(terms, 100)[2]
+    assert 0 < len(by_title) < total

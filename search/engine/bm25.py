@@ -9,8 +9,9 @@ fraction of that. A prefix (a one-character query: every bigram it starts, thous
 each segment) is scored from the terms dictionary's blocks and one read of its postings per
 segment, its sums kept in a list by docnum (`score_prefix`). A question's terms, with nothing to
 skip or add, are scored in bulk when their postings are many (or numpy is imported already):
-each term's postings in a segment decoded at once and scored by numpy into an array by docnum,
-the same floating-point additions in the same order.
+each term's postings in a segment decoded at once and scored by numpy into one array by docnum
+over the index (`score_dense`, whose best the ranking picks without a dict of every match), the
+same floating-point additions in the same order.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Statistics:
         self._norms: dict[str, list[float]] = {}
         self._norm_by_doc: dict[tuple[int, str], list[float]] = {}
         self._norm_arrays: dict[tuple[int, str], object] = {}
+        self._deleted = None
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
@@ -85,6 +87,16 @@ class Statistics:
             found = self._norm_arrays[key] = numpy.array(self.norm_by_doc(segment, field))
         return found
 
+    def deleted_array(self):
+        """The docnums of the index's deleted documents, as a numpy array."""
+        if self._deleted is None:
+            import numpy
+
+            self._deleted = numpy.array([docnum + segment.offset
+                                         for segment in self.terms.segments
+                                         for docnum in segment.deleted], dtype=numpy.int64)
+        return self._deleted
+
     def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
         """The field's length byte of every document in one segment, and the length norm
         K1 · (1 − B + B · length / average length) of each byte value."""
@@ -111,8 +123,8 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
     statistics = statistics or Statistics(searcher)
     if into is None and among is None and not bonus:
         terms = list(terms)
-        if "numpy" in sys.modules or _postings_of(statistics, terms) >= _BULK_POSTINGS:
-            return _score_in_bulk(statistics, terms)
+        if in_bulk(statistics, terms):
+            return _as_dict(score_dense(statistics, terms))
     scores: dict[int, float] = {} if into is None else into
     for field, term, scale, posted in _posted_terms(statistics, terms):
         segment = posted.segment
@@ -160,32 +172,40 @@ def _posted_terms(statistics: Statistics, terms: Iterable[WeightedTerm]
                 yield field, term, scale, posted
 
 
+def in_bulk(statistics: Statistics, terms: list[WeightedTerm]) -> bool:
+    """Whether `score_dense` pays for a question's terms: numpy is imported already, or their
+    postings are many enough to be worth importing it."""
+    return "numpy" in sys.modules or _postings_of(statistics, terms) >= _BULK_POSTINGS
+
+
 def _postings_of(statistics: Statistics, terms: list[WeightedTerm]) -> int:
     return sum(statistics.terms.doc_frequency(field, term) for field, term, _ in terms)
 
 
-def _score_in_bulk(statistics: Statistics, terms: Iterable[WeightedTerm]) -> dict[int, float]:
-    """`score_any` of live paragraphs with nothing to skip or add (a question's terms): each
-    term's postings in a segment decoded at once and scored by numpy into an array by docnum,
-    the same additions in the same order as the dict of `score_any`."""
+def score_dense(statistics: Statistics, terms: Iterable[WeightedTerm]):
+    """`score_any` of live paragraphs with nothing to skip or add (a question's terms), as a
+    numpy array by docnum over the whole index (0 where none of `terms` is held, and for deleted
+    paragraphs): each term's postings in a segment decoded at once and scored by numpy, the same
+    additions in the same order as the dict of `score_any`."""
     import numpy
 
-    sums: dict[int, tuple[OpenSegment, object]] = {}  # segment offset -> (segment, sums)
+    summed = numpy.zeros(statistics.doc_count)
     for field, _, scale, posted in _posted_terms(statistics, terms):
         segment = posted.segment
         norm = statistics.norm_array(segment, field)
-        found = sums.get(segment.offset)
-        if found is None:
-            found = sums[segment.offset] = (segment, numpy.zeros(len(norm)))
         docnums, weights = posting_arrays(posted, field)
-        found[1][docnums] += scale * weights / (weights + norm[docnums])
-    scores: dict[int, float] = {}
-    for offset, (segment, summed) in sorted(sums.items()):
-        if segment.deleted:
-            summed[list(segment.deleted)] = 0.0
-        held = numpy.flatnonzero(summed)  # every score is above 0
-        scores.update(zip((held + offset).tolist(), summed[held].tolist()))
-    return scores
+        in_segment = summed[segment.offset:segment.offset + len(norm)]
+        in_segment[docnums] += scale * weights / (weights + norm[docnums])
+    summed[statistics.deleted_array()] = 0.0
+    return summed
+
+
+def _as_dict(summed) -> dict[int, float]:
+    """docnum -> score of the paragraphs `score_dense` found (every score is above 0)."""
+    import numpy
+
+    held = numpy.flatnonzero(summed)
+    return dict(zip(held.tolist(), summed[held].tolist()))
 
 
 def score_prefix(statistics: Statistics, field: str, prefix: str, boost: float,
