@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 
 from .engine.bm25 import Statistics, in_bulk, score_any, score_dense
-from .engine.matching import match, tiers
+from .engine.matching import match, match_in_bulk, tiers
 from .parser import relaxed_words, soft_parts
 from .plan import in_title, question_terms, to_whoosh, untiered
 from .query import Phrase, Question, phrases
@@ -55,6 +55,28 @@ class _Some(NamedTuple):
     held: dict[int, float]  # docnum -> the weighted share of the parts it holds
     scores: dict[int, float]  # docnum -> BM25F for the parts, without tier bonuses
 
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
+
+    docnums: object
+    scores: object
+
+    @classmethod
+    def of(cls, summed) -> "_Held":
+        """Those of an array of scores by docnum (bm25.score_dense) that are not 0."""
+        import numpy
+
+        docnums = numpy.flatnonzero(summed)
+        return cls(docnums, summed[docnums])
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+    def items(self) -> Iterable[tuple[int, float]]:
+        return zip(self.docnums.tolist(), self.scores.tolist())
 
 
 class Ranking:
@@ -95,20 +117,30 @@ class Ranking:
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
         query = self._whoosh(tree)
-        scores = self._match(query)
+        scores, best = self._best_matches(query, max(depth, KEYWORD_POOL))
         paragraph = self._remembering_paragraphs()
-        best = self._content_first(self._best_distinct(scores, max(depth, KEYWORD_POOL)), depth,
-                                   paragraph)
+        best = self._content_first(best, depth, paragraph)
         tiers = self._tiers(query, [docnum for _, docnum in best])
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         some = _Some(soft_parts(text, tree), (), {}, {})
         if len(candidates) < limit:
-            some = self._holding_some_of(tree, text, scores)
+            some = self._holding_some_of(tree, text, dict(scores.items()))
             candidates += self._partial(some, depth, paragraph)
         question = self._asked_keywords(text, some.parts or tuple(phrases(tree)))
         return KeywordCandidates(candidates, len(scores) or len(some.scores),
                                  not scores and bool(candidates), some.relaxed_into, question,
                                  paragraph)
+
+    def _best_matches(self, query, wanted: int):
+        """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
+        bulk) and the `wanted` best distinct of them, best first."""
+        with self._damage():
+            summed = match_in_bulk(query, self._statistics)
+        if summed is None:
+            scores = self._match(query)
+            return scores, self._best_distinct(scores, wanted)
+        held = _Held.of(summed)
+        return held, self._best_distinct_held(held.docnums, held.scores, wanted)
 
     def _whoosh(self, tree, tiered: bool = True):
         """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
@@ -259,8 +291,8 @@ class Ranking:
         titles = score_dense(self._statistics, [t for t in terms if t[0] == CONTEXT])
         by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
         scores += titles
-        held = numpy.flatnonzero(scores)
-        return self._best_distinct_held(held, scores[held], depth), len(held), set(by_title)
+        held = _Held.of(scores)
+        return self._best_distinct_held(held.docnums, held.scores, depth), len(held), set(by_title)
 
     def _best_distinct_held(self, held, scores, wanted: int) -> list[tuple[float, int]]:
         """`_best_distinct` of the paragraphs `held` (a numpy array of docnums, ascending) with

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_left, bisect_right
-from itertools import compress
+from itertools import compress, repeat
 from math import log
 from typing import Iterable, Iterator, Sequence
 
@@ -126,7 +126,7 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
         if in_bulk(statistics, terms):
             return _as_dict(score_dense(statistics, terms))
     scores: dict[int, float] = {} if into is None else into
-    for field, term, scale, posted in _posted_terms(statistics, terms):
+    for field, term, scale, posted in _each_posted(statistics, terms):
         segment = posted.segment
         offset, gone = segment.offset, segment.deleted
         wanted = None if among is None else among.in_segment(segment)
@@ -162,14 +162,21 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
 
 
 def _posted_terms(statistics: Statistics, terms: Iterable[WeightedTerm]
-                  ) -> Iterator[tuple[str, str, float, Posted]]:
-    """(field, term, scale, posted) of each term in each segment holding it, term by term."""
+                  ) -> Iterator[tuple[str, str, float, list[Posted]]]:
+    """(field, term, scale, its postings in each segment holding it) of each term, in order (no
+    postings for a term the index does not hold)."""
     for field, term, boost in terms:
         posted_in = statistics.terms.posted(field, term)
-        if posted_in:
-            scale = statistics.scale(field, term, boost)
-            for posted in posted_in:
-                yield field, term, scale, posted
+        scale = statistics.scale(field, term, boost) if posted_in else 0.0
+        yield field, term, scale, posted_in
+
+
+def _each_posted(statistics: Statistics, terms: Iterable[WeightedTerm]
+                 ) -> Iterator[tuple[str, str, float, Posted]]:
+    """(field, term, scale, posted) of each term in each segment holding it, term by term."""
+    for field, term, scale, posted_in in _posted_terms(statistics, terms):
+        for posted in posted_in:
+            yield field, term, scale, posted
 
 
 def in_bulk(statistics: Statistics, terms: list[WeightedTerm]) -> bool:
@@ -182,20 +189,28 @@ def _postings_of(statistics: Statistics, terms: list[WeightedTerm]) -> int:
     return sum(statistics.terms.doc_frequency(field, term) for field, term, _ in terms)
 
 
-def score_dense(statistics: Statistics, terms: Iterable[WeightedTerm]):
-    """`score_any` of live paragraphs with nothing to skip or add (a question's terms), as a
-    numpy array by docnum over the whole index (0 where none of `terms` is held, and for deleted
-    paragraphs): each term's postings in a segment decoded at once and scored by numpy, the same
-    additions in the same order as the dict of `score_any`."""
+def score_dense(statistics: Statistics, terms: Sequence[WeightedTerm],
+                bonuses: Sequence[float] = ()):
+    """`score_any` of live paragraphs with nothing to skip (a question's terms, the OR of a
+    one-word keyword query), as a numpy array by docnum over the whole index (0 where none of
+    `terms` is held, and for deleted paragraphs): each term's postings in a segment decoded at
+    once and scored by numpy, the same additions in the same order as the dict of `score_any`.
+    `bonuses`, one per term when given, are added as `score_any` adds its `bonus`."""
     import numpy
 
     summed = numpy.zeros(statistics.doc_count)
-    for field, _, scale, posted in _posted_terms(statistics, terms):
-        segment = posted.segment
-        norm = statistics.norm_array(segment, field)
-        docnums, weights = posting_arrays(posted, field)
-        in_segment = summed[segment.offset:segment.offset + len(norm)]
-        in_segment[docnums] += scale * weights / (weights + norm[docnums])
+    for (field, _, scale, posted_in), bonus in zip(_posted_terms(statistics, terms),
+                                                  bonuses or repeat(0.0)):
+        for posted in posted_in:
+            segment = posted.segment
+            norm = statistics.norm_array(segment, field)
+            docnums, weights = posting_arrays(posted, field)
+            in_segment = summed[segment.offset:segment.offset + len(norm)]
+            scored = scale * weights / (weights + norm[docnums])
+            if bonus:  # (sum + bonus) + score, as score_any adds it
+                in_segment[docnums] = in_segment[docnums] + bonus + scored
+            else:
+                in_segment[docnums] += scored
     summed[statistics.deleted_array()] = 0.0
     return summed
 

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import Statistics, score_any, score_prefix
+from .bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense, score_prefix
 from .format import OpenSegment, Posted, blocks
 from .postings import Wanted, prefix_holders
 from ..plan import Bonus, Bounded
@@ -43,6 +43,37 @@ def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = No
     matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
     searcher's index, when given, saves looking them up again."""
     return _Evaluation(searcher, statistics or Statistics(searcher)).scores(query)
+
+
+def match_in_bulk(query: q.Query, statistics: Statistics):
+    """`match` as a numpy array of scores by docnum (0: not matched), the same floats, for a
+    query that is an OR of terms, each alone or under a tier bonus (the query of one word), when
+    scoring it in bulk pays (bm25.in_bulk); None for any other query."""
+    flat = _flat_terms(query)
+    if flat is None or not in_bulk(statistics, flat[0]):
+        return None
+    return score_dense(statistics, *flat)
+
+
+def _flat_terms(query: q.Query) -> tuple[list[WeightedTerm], list[float]] | None:
+    """The (field, term, boost) and the tier bonus of each term of an OR of terms each alone or
+    under a bonus, in order; None for a query of any other shape."""
+    children = query.subqueries if _plain_or(query) else [query]
+    terms, bonuses = [], []
+    for child in children:
+        bonus = 0.0
+        if type(child) is Bonus:
+            child, bonus = child.child, child.bonus
+        if type(child) is not q.Term:
+            return None
+        terms.append((child.fieldname, child.text, child.boost))
+        bonuses.append(bonus)
+    return terms, bonuses
+
+
+def _plain_or(query: q.Query) -> bool:
+    """Whether `query` is an OR whose score is its children's scores summed."""
+    return type(query) is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None
 
 
 def tiers(searcher: Searcher, query: q.Query, docnums: Iterable[int],
@@ -103,7 +134,7 @@ class _Evaluation:
             # the boosted BM25F of the terms with the prefix, summed.
             score_prefix(self.statistics, query.fieldname, query.text, query.boost, among,
                          into=table, bonus=bonus)
-        elif kind is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None:
+        elif _plain_or(query):
             if bonus:  # added once for a paragraph, whichever children match it
                 _add(table, self.scores(query, among), bonus)
             else:
