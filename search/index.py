@@ -30,9 +30,9 @@ from .schema import WORDS
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 7  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+FORMAT_VERSION = 8  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
-# blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column
+# blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2

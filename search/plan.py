@@ -22,7 +22,7 @@ from whoosh.query.wrappers import WrappingQuery
 
 from .analysis import bigrams, fold, pair, paired
 from .query import Node, Not, Or, Phrase, Question, SourceFilter
-from .schema import CONTEXT, GRAMS, PAIR_FIELD, PARAGRAPH_TEXT, READINGS, SOURCE, SUBWORDS, WORDS
+from .schema import CHARS, CONTEXT, GRAMS, PAIR_FIELD, PARAGRAPH_TEXT, READINGS, SOURCE, SUBWORDS, WORDS
 
 WORD_BOOST = 2.0
 # Added once per matching field of a phrase, so that whole words outrank sub-words, sub-words
@@ -112,12 +112,12 @@ def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int =
 
 
 def _gram_query(folded: str, boost: float):
-    """The folded text as a run of bigrams; one character matches every bigram it starts."""
+    """The folded text as a run of bigrams; one character as itself (the chars field)."""
     folded = folded.strip()
     if not folded:
         return None
     if len(folded) == 1:
-        return q.Prefix(GRAMS, folded, boost=boost)
+        return q.Term(CHARS, folded, boost=boost)
     return _sequence(GRAMS, tuple(bigrams(folded)), boost)
 
 

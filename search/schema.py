@@ -11,7 +11,9 @@ Stored (what a hit shows and cites): `source`, `title`, `paragraph`, `line`, `pa
   katakana readings (search.analysis), with positions for phrases;
 - `word_pairs`, `subword_pairs`: each common word (sub-word) joined to the next common one, so
   that a phrase of frequent words is looked up as a short list of pairs;
-- `grams`: the folded text's character bigrams, so that any substring finds its paragraphs.
+- `grams`: the folded text's character bigrams, so that any substring finds its paragraphs;
+- `chars`: the folded text's characters, without positions (how often each occurs): a query of
+  one character reads one posting list, and its length is how many paragraphs hold it.
 Both the build (search.engine.builder) and the query side (search.plan) name fields from here.
 """
 
@@ -31,17 +33,20 @@ CONTEXT = "context"
 WORDS, SUBWORDS, READINGS = "words", "subwords", "readings"
 WORD_PAIRS, SUBWORD_PAIRS = "word_pairs", "subword_pairs"
 GRAMS = "grams"
+CHARS = "chars"
 
 GRANULARITIES = (WORDS, SUBWORDS, READINGS)  # the fields Sudachi's analysis feeds
 PAIRED = {WORD_PAIRS: WORDS, SUBWORD_PAIRS: SUBWORDS}  # pair field -> the field it pairs
 PAIR_FIELD = {base: pair_field for pair_field, base in PAIRED.items()}  # words -> word_pairs
-FIELDS = GRANULARITIES + tuple(PAIRED) + (GRAMS,)  # every field a SudachiTokenizer can feed
+FIELDS = GRANULARITIES + tuple(PAIRED) + (GRAMS, CHARS)  # every field a SudachiTokenizer can feed
 
 
 def field_terms(field_name: str, text: str) -> list[Term]:
     """The terms of `text` in one of FIELDS."""
     if field_name == GRAMS:
         return [Term(gram, 0, 0, at) for at, gram in enumerate(grams(fold(text)))]
+    if field_name == CHARS:
+        return [Term(char, 0, 0, at) for at, char in enumerate(fold(text))]
     base = PAIRED.get(field_name)
     if base is not None:
         return pairs(getattr(analyze_cached(text), base))
@@ -79,7 +84,7 @@ class SudachiTokenizer(Tokenizer):
 
 def schema() -> Schema:
     """The Whoosh schema: one document per paragraph."""
-    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=True) for name in FIELDS}
+    terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=name != CHARS) for name in FIELDS}
     return Schema(**{SOURCE: ID(stored=True), TITLE: STORED(), PARAGRAPH: STORED(),
                      LINE: STORED(), PAGE: STORED(), COLUMN: STORED(), SECTION: STORED(),
                      PARAGRAPH_TEXT: STORED(), SAME_TEXT: ID(sortable=FixedBytesColumn(DUPLICATE_KEY_CHARS)),

@@ -5,20 +5,18 @@ Whoosh would score an OR of a question's dozen terms document at a time through 
 matchers, a few Python calls per term per document: 100–900 ms on 40,000 paragraphs. Adding each
 term's postings into one table, a block of postings at a time, gives the very same scores
 (Whoosh's BM25F: its idf, average field lengths, byte-coded field lengths and query boosts) in a
-fraction of that. A prefix (a one-character query: every bigram it starts, thousands of terms in
-each segment) is scored from the terms dictionary's blocks and one read of its postings per
-segment, its sums kept in a list by docnum (`score_prefix`). A question's terms, with nothing to
-skip or add, are scored in bulk when their postings are many (or numpy is imported already):
-each term's postings in a segment decoded at once and scored by numpy into one array by docnum
-over the index (`score_dense`, whose best the ranking picks without a dict of every match), the
-same floating-point additions in the same order.
+fraction of that. A question's terms, and the OR of a one-word keyword query (tier bonuses
+included), with nothing to skip, are scored in bulk when their postings are many (or numpy is
+imported already): each term's postings in a segment decoded at once and scored by numpy into
+one array by docnum over the index (`score_dense`, whose best the ranking picks without a dict
+of every match), the same floating-point additions in the same order.
 """
 
 from __future__ import annotations
 
 import sys
 from bisect import bisect_left, bisect_right
-from itertools import compress, repeat
+from itertools import repeat
 from math import log
 from typing import Iterable, Iterator, Sequence
 
@@ -26,8 +24,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .format import (OpenSegment, Posted, blocks, length_bytes, posting_arrays,
-                     run_postings, term_run)
+from .format import OpenSegment, Posted, blocks, length_bytes, posting_arrays
 from .postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
@@ -221,51 +218,6 @@ def _as_dict(summed) -> dict[int, float]:
 
     held = numpy.flatnonzero(summed)
     return dict(zip(held.tolist(), summed[held].tolist()))
-
-
-def score_prefix(statistics: Statistics, field: str, prefix: str, boost: float,
-                 among: Wanted | None = None, into: dict[int, float] | None = None,
-                 bonus: float = 0.0) -> dict[int, float]:
-    """`score_any` of every term of `field` starting with `prefix` (a one-character query's
-    bigrams), the terms read in bulk (format.term_run): the same scores, summed in the same
-    order (the terms' sorted order), without an object per term and segment. `bonus` is added
-    once to each paragraph's sum, as Whoosh's Or under a bonus has it."""
-    pbytes = prefix.encode("utf-8")
-    runs = [(segment, term_run(segment.reader, field, pbytes)) for segment in statistics.terms.segments]
-    doc_frequency: dict[bytes, int] = {}
-    for _, run in runs:
-        for term, df in zip(run.terms, run.dfs):
-            doc_frequency[term] = doc_frequency.get(term, 0) + df
-    scores: dict[int, float] = {} if into is None else into
-    for segment, run in runs:
-        wanted = None if among is None else among.in_segment(segment)
-        if not run.terms or (wanted is not None and not wanted):
-            continue
-        scales = [statistics.scale_of(doc_frequency[term], boost) for term in run.terms]
-        summed = _summed(statistics.norm_by_doc(segment, field), scales,
-                         run_postings(segment.reader, field, run, wanted))
-        for docnum in segment.deleted:
-            summed[docnum] = 0.0
-        held = compress(range(len(summed)), summed)  # every score is above 0
-        if wanted is not None:
-            held = set(held).intersection(wanted)
-        get, offset = scores.get, segment.offset
-        for docnum in held:
-            key = docnum + offset
-            scores[key] = get(key, 0.0) + summed[docnum] + bonus
-    return scores
-
-
-def _summed(norm: list[float], scales: list[float],
-            postings: Iterable[tuple[int, Sequence[int], Sequence]]) -> list[float]:
-    """Each document's BM25F score summed over `postings`, (term index, docnums, weights) a
-    block at a time, in a list by docnum: the additions of a dict by docnum, in the same order."""
-    summed = [0.0] * len(norm)
-    for i, docnums, weights in postings:
-        scale = scales[i]
-        for docnum, weight in zip(docnums, weights):
-            summed[docnum] += scale * weight / (weight + norm[docnum])
-    return summed
 
 
 def _looked_up(docnums: Sequence[int], weights: Sequence[float],

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from itertools import count
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
@@ -53,8 +53,8 @@ from whoosh.analysis import IDTokenizer
 from ..analysis import fold
 from ..documents import UnreadableDocument, read_document
 from ..reporting import IndexSummary, Progress, Warn
-from ..schema import GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
-from .format import (EXISTENCE, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
+from ..schema import CHARS, GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
+from .format import (EXISTENCE, FREQUENCY, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
                      write_postings)
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
@@ -100,7 +100,8 @@ def _granularity(name: str, fieldobj) -> str | None:
     fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
     plain = fmt.field_boost == 1.0 and not fieldobj.vector and not fieldobj.separate_spelling()
     # Exact type checks: a subclass may encode differently.
-    if plain and type(fmt) is formats.Positions and type(analyzer) is SudachiTokenizer:
+    if plain and type(analyzer) is SudachiTokenizer and type(fmt) is (
+            formats.Frequency if analyzer.granularity == CHARS else formats.Positions):
         return analyzer.granularity
     if plain and type(fmt) is formats.Existence and type(analyzer) is IDTokenizer:
         return None
@@ -224,7 +225,7 @@ class SegmentBuilder:
                 entry.append(doc)
             self.token_count += 1
             return 1
-        if plan.granularity == GRAMS:
+        if plan.granularity in (GRAMS, CHARS):
             length = post.add(doc, fold(value))
         else:
             terms = field_terms(plan.granularity, value)
@@ -261,9 +262,7 @@ class SegmentBuilder:
 
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
-        fields = ((name, POSITIONS, lengthbytes.get(name), post.sorted())
-                  if isinstance(post, (_Tokens, _Grams)) else
-                  (name, EXISTENCE, lengthbytes.get(name), _id_postings(post))
+        fields = (_field_postings(name, post, lengthbytes.get(name))
                   for name, post in sorted(self.postings.items()) if post)
         write_postings(self.storage, segment, fields)
         self.postings = {}
@@ -277,7 +276,16 @@ def _postings_of(plan: _FieldPlan):
     """Where a segment gathers the postings of one field."""
     if plan.granularity is None:
         return {}  # an ID: value -> docnums
-    return _Grams() if plan.granularity == GRAMS else _Tokens()
+    return {GRAMS: _Grams, CHARS: _Chars}.get(plan.granularity, _Tokens)()
+
+
+def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
+    """What write_postings takes of one field (format.FieldPostings), from what gathered it."""
+    if isinstance(post, (_Tokens, _Grams)):
+        return name, POSITIONS, lengths, post.sorted()
+    if isinstance(post, _Chars):
+        return name, FREQUENCY, lengths, post.sorted()
+    return name, EXISTENCE, lengths, _id_postings(post)
 
 
 class _Tokens:
@@ -325,9 +333,8 @@ class _Tokens:
         return SortedTokens(names, keys, docs, positions)
 
 
-class _Grams:
-    """The grams field's tokens in a segment: each document's folded text, kept whole; its
-    terms (search.analysis.grams: the bigram at each position, the last character alone) are
+class _FoldedTexts:
+    """A character field's documents in a segment: each one's folded text, kept whole, its terms
     made for all the documents at once, as numbers, when they are sorted."""
 
     def __init__(self) -> None:
@@ -339,20 +346,59 @@ class _Grams:
         return self.length
 
     def add(self, doc: int, folded: str) -> int:
-        """Add a document's folded text; returns its number of grams."""
+        """Add a document's folded text; returns its number of characters (the field length)."""
         if folded:
             self.texts.append(folded)
             self.docs.append(doc)
             self.length += len(folded)
         return len(folded)
 
-    def sorted(self) -> SortedTokens:
-        """The grams sorted by term (emptying this)."""
+    def _characters(self):
+        """(every character's code point, each document's number of characters) as numpy
+        arrays, emptying the texts."""
         import numpy
 
         chars = numpy.frombuffer("".join(self.texts).encode("utf-32-le"), numpy.uint32)
         counts = numpy.fromiter(map(len, self.texts), numpy.uint32, len(self.texts))
         self.texts = None
+        return chars, counts
+
+
+class _Chars(_FoldedTexts):
+    """The chars field's postings in a segment: how often each character occurs in each
+    document, counted for all the documents at once."""
+
+    def sorted(self) -> Iterator[tuple[str, list[int], list[int], None]]:
+        """(character, docnums, frequencies, None) of each character in order (emptying this)."""
+        import numpy
+
+        chars, counts = self._characters()
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs = None
+        keys = chars.astype(numpy.uint64) << numpy.uint64(32) | docs
+        del chars, docs
+        keys, frequencies = numpy.unique(keys, return_counts=True)
+        chars = (keys >> numpy.uint64(32)).astype(numpy.uint32)
+        docs = (keys & numpy.uint64(0xFFFFFFFF)).astype(numpy.uint32)
+        del keys
+        first = numpy.ones(len(chars), bool)
+        numpy.not_equal(chars[1:], chars[:-1], out=first[1:])
+        starts = numpy.flatnonzero(first)
+        ends = numpy.append(starts[1:], len(chars))
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            yield (chr(chars[start]), docs[start:end].tolist(), frequencies[start:end].tolist(),
+                   None)
+
+
+class _Grams(_FoldedTexts):
+    """The grams field's tokens in a segment: its terms (search.analysis.grams: the bigram at
+    each position, the last character alone), made as numbers."""
+
+    def sorted(self) -> SortedTokens:
+        """The grams sorted by term (emptying this)."""
+        import numpy
+
+        chars, counts = self._characters()
         # A gram as a number ordered as its text: its first character's code point, shifted,
         # and the second's plus one (0 for a character alone, which sorts before its bigrams).
         keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)

@@ -81,8 +81,6 @@ API:
   encode_postings(kind, docnums, weights, positions, values, lengthbytes) -> (bytes, stats)
   posting_list(reader, fieldname, info) -> PostingList  the block reader of kensaku's fast path.
   blocks(posted, field, term, values=False, among=None)  a term's blocks, for the engine's fast path.
-  term_run(reader, field, prefix) -> TermRun   every term with a prefix, from the term blocks.
-  run_postings(reader, field, run, among=None, order=None)   their postings, one file read.
   field_kind(fieldobj) -> int      POSITIONS, FREQUENCY, EXISTENCE or VALUES.
 """
 
@@ -1347,90 +1345,6 @@ class CompactCursor(base.FieldCursor):
 
     def is_valid(self) -> bool:
         return self._text is not None
-
-
-# Runs of terms: every term with a prefix, read in bulk -----------------------------------------
-
-class TermRun(NamedTuple):
-    """The terms of one field of a segment that start with a prefix, in order, with what the
-    terms dictionary keeps of each (document frequency, total weight, first and last docnum)
-    and where its postings lie in `.kps` (from starts[i] to ends[i])."""
-
-    terms: list[bytes]
-    dfs: list[int]
-    weights: list
-    min_ids: list[int]
-    max_ids: list[int]
-    starts: list[int]
-    ends: list[int]
-
-
-def term_run(reader, field: str, prefix: bytes) -> TermRun:
-    """The terms of `field` starting with `prefix` in one open segment, read from the decoded
-    blocks of the terms dictionary without an info object per term (a one-character query's
-    bigrams are thousands of terms in each segment)."""
-    run = TermRun([], [], [], [], [], [], [])
-    found = reader._terms._fields.get(field)  # noqa: SLF001
-    if found is None:
-        return run
-    beyond = prefix + b"\xff"  # no UTF-8 term holds the byte 0xff
-    for b in range(max(bisect_right(found.firsts, prefix) - 1, 0), len(found.firsts)):
-        block = found.block(b)
-        start = bisect_left(block.terms, prefix)
-        end = bisect_left(block.terms, beyond, start)
-        df, weight, _, _, _, min_id, span = block.columns
-        run.terms.extend(block.terms[start:end])
-        run.dfs.extend(df[start:end])
-        run.weights.extend(weight[start:end])
-        run.min_ids.extend(min_id[start:end])
-        run.max_ids.extend(map(int.__add__, min_id[start:end], span[start:end]))
-        run.starts.extend(block.offsets[start:end])
-        run.ends.extend(block.offsets[start + 1:end + 1])
-        if end < len(block.terms):
-            break
-    return run
-
-
-def run_postings(reader, field: str, run: TermRun, among: Sequence[int] | None = None,
-                 order: Iterable[int] | None = None
-                 ) -> Iterator[tuple[int, Sequence[int], Sequence]]:
-    """(i, docnums, weights) of the run's terms, i being a term's index in the run, a block of
-    postings at a time, read with one file read for the whole run; the terms in `order` (their
-    indices) if given, else in the run's. A term found once is read from the terms dictionary
-    alone, a list of one block without a PostingList. With `among` (ascending docnums, read
-    afresh for each term), terms and blocks holding none of them are skipped (those given may
-    hold others too)."""
-    if not run.terms:
-        return
-    terms = reader._terms  # noqa: SLF001
-    base = run.starts[0]
-    data = memoryview(terms._postfile.get(base, run.ends[-1] - base))  # noqa: SLF001
-    kind = terms._fields[field].kind  # noqa: SLF001
-    for i in range(len(run.terms)) if order is None else order:
-        count = run.dfs[i]
-        if among is not None:
-            first = bisect_left(among, run.min_ids[i])
-            if first == len(among) or among[first] > run.max_ids[i]:
-                continue
-        if count == 1:
-            weight = run.weights[i]
-            yield i, (run.min_ids[i],), (int(weight) if weight == int(weight) else weight,)
-        elif count <= BLOCK:
-            docnums, weights = _lone_block_head(data, run.starts[i] - base, count)
-            yield i, docnums, weights
-        else:
-            info = CompactTermInfo(TermStats(count, run.weights[i], 0, 0, 0, run.min_ids[i],
-                                             run.max_ids[i]), run.starts[i], 0)
-            postings = PostingList(data[run.starts[i] - base:run.ends[i] - base], info, kind)
-            for block in postings.blocks(among=among):
-                yield i, block.docnums, block.weights
-
-
-def _lone_block_head(data, at: int, count: int) -> tuple[list[int], Sequence]:
-    """The docnums and weights of a posting list of one block of `count` (2 to BLOCK) postings
-    at `at` in `data` (see PostingList.block)."""
-    _, deltas, weights, _ = _head(data, at, len(data), count)
-    return list(accumulate(deltas)), weights
 
 
 # Stored fields ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ docnum -> score instead: a term's from its posting blocks (bm25); a phrase's by 
 terms rarest first, so that blocks without a candidate are never decompressed, and by reading
 positions only where all of its terms are; OR adds its children's tables, AND keeps the paragraphs
 all of them hold, a tier bonus is added to a table. The scores are Whoosh's (a test compares them
-on many queries), but for a prefix (a one-character query's bigrams), whose Whoosh scores vary by
-segment; a node of any other kind is handed to Whoosh's own matchers.
+on many queries); a node of any other kind is handed to Whoosh's own matchers. The query of one
+word (an OR of terms) is also scored in bulk into an array (`match_in_bulk`).
 
 `tiers` says how much of the score of a few paragraphs is tier bonus (query.TIER_BONUS: which
 fields a phrase matched in), so that a ranking can keep tiers apart and weigh the rest (BM25F) as
@@ -23,9 +23,9 @@ from typing import Callable, Iterable, Iterator
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense, score_prefix
+from .bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
 from .format import OpenSegment, Posted, blocks
-from .postings import Wanted, prefix_holders
+from .postings import Wanted
 from ..plan import Bonus, Bounded
 from ..schema import PARAGRAPH_TEXT
 
@@ -116,8 +116,6 @@ class _Evaluation:
 
     def holders(self, query: q.Query, among: Wanted) -> Iterable[int]:
         """The paragraphs of `among` that `query` matches (`scores` without the scores)."""
-        if type(query) is q.Prefix:
-            return prefix_holders(self.terms, query.fieldname, query.text, among)
         return self.scores(query, among).keys()
 
     def add(self, query: q.Query, table: Scores, among: Among, bonus: float = 0.0) -> None:
@@ -128,12 +126,6 @@ class _Evaluation:
         elif kind is q.Term:
             score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
                       into=table, bonus=bonus, statistics=self.statistics)
-        elif kind is q.Prefix:
-            # Whoosh's Prefix matches the same paragraphs, but its score depends on the segment
-            # (constant in one, BM25F with or without the boost in another): here it is always
-            # the boosted BM25F of the terms with the prefix, summed.
-            score_prefix(self.statistics, query.fieldname, query.text, query.boost, among,
-                         into=table, bonus=bonus)
         elif _plain_or(query):
             if bonus:  # added once for a paragraph, whichever children match it
                 _add(table, self.scores(query, among), bonus)
@@ -145,8 +137,6 @@ class _Evaluation:
 
     def evaluate(self, query: q.Query, among: Among) -> Scores:
         kind = type(query)
-        if kind is q.Prefix:
-            return score_prefix(self.statistics, query.fieldname, query.text, query.boost, among)
         if kind is q.Phrase:
             return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
         if kind is Bounded:

@@ -4,8 +4,7 @@ wanted documents.
 Whoosh looks a term up again for its existence, its frequency and its postings, a few dozen
 Python calls each time, in each of a large index's twenty segments; `TermIndex` looks it up once
 per segment and keeps what it found. `Wanted` is the set of paragraphs a query is restricted to,
-as each segment's own docnums; `prefix_holders` finds which of them hold a term with a prefix,
-commonest terms first. The posting lists themselves are read by search.engine.format.
+as each segment's own docnums. The posting lists themselves are read by search.engine.format.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import AbstractSet
 
 from whoosh.reading import TermNotFound
 
-from .format import OpenSegment, Posted, blocks, run_postings, term_run
+from .format import OpenSegment, Posted, blocks
 
 _POSTED_LIMIT = 20_000  # terms whose infos a TermIndex keeps (each a few hundred bytes a segment)
 
@@ -91,29 +90,6 @@ class Wanted:
             end = bisect_left(self._ordered, offset + segment.reader.doc_count_all())
             found = self._in_segment[offset] = [docnum - offset for docnum in self._ordered[start:end]]
         return found
-
-
-def prefix_holders(terms: TermIndex, field: str, prefix: str, wanted: Wanted) -> set[int]:
-    """The live documents of `wanted` holding a term of `field` that starts with `prefix` (a
-    one-character query's bigrams), the commonest terms read first and each document looked
-    for only until it is found: a one-character query's best paragraphs hold it as a word, and
-    so in one of its commonest bigrams."""
-    pbytes = prefix.encode("utf-8")
-    found: set[int] = set()
-    for segment in terms.segments:
-        left = [docnum for docnum in wanted.in_segment(segment) if docnum not in segment.deleted]
-        if not left:
-            continue
-        run = term_run(segment.reader, field, pbytes)
-        commonest_first = sorted(range(len(run.terms)), key=run.dfs.__getitem__, reverse=True)
-        for _, docnums, _ in run_postings(segment.reader, field, run, left, commonest_first):
-            held = set(left).intersection(docnums)
-            if held:
-                found.update(docnum + segment.offset for docnum in held)
-                left[:] = [docnum for docnum in left if docnum not in held]  # read by run_postings
-                if not left:
-                    break
-    return found
 
 
 def live_docnums(terms: TermIndex, field: str, term: str) -> list[int]:
