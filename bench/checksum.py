@@ -9,6 +9,7 @@ before and after a change: equal digests mean equal results.
 Usage::
 
     python bench/checksum.py [--shared ../shared] [--mb 10] [--keep /tmp/checksum-work]
+                             [--per-query results.jsonl]
 """
 
 from __future__ import annotations
@@ -28,15 +29,18 @@ SEED_QUERIES = ["ピラー2", "統合作戦司令部", "米国", "AI", "PAC", "�
 QUESTIONS = 200
 
 
-def results_digest(index_dir: Path, queries: list[str]) -> tuple[str, int]:
-    """The digest of every query's results in `index_dir`, and the number of hits digested."""
+def results_digest(index_dir: Path, queries: list[str], lines=None) -> tuple[str, int]:
+    """The digest of every query's results in `index_dir`, and the number of hits digested;
+    each query's results are also written to `lines` (a text file), one JSON line each."""
     search = import_kensaku()
     digest, hits = hashlib.sha256(), 0
     with search.Searcher(index_dir) as searcher:
         for query in queries:
             results = searcher.search(query, limit=10)
-            digest.update(json.dumps([query, results.total, _hits(results)],
-                                     ensure_ascii=False).encode())
+            line = json.dumps([query, results.total, _hits(results)], ensure_ascii=False)
+            digest.update(line.encode())
+            if lines is not None:
+                lines.write(line + "\n")
             hits += len(results.hits)
     return digest.hexdigest(), hits
 
@@ -57,9 +61,12 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--mb", type=float, default=10.0)
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
+    parser.add_argument("--per-query", type=Path,
+                        help="also write each query's results here, a JSON line each, to diff")
     args = parser.parse_args()
     search = import_kensaku()
     keywords = [query for _kind, query in KEYWORDS]
+    lines = args.per_query.open("w", encoding="utf-8") if args.per_query else None
     with tempfile.TemporaryDirectory() as temporary:
         work = args.keep or Path(temporary)
         aozora = args.shared / "corpus" / "aozora" / "docs"
@@ -71,8 +78,10 @@ def main() -> None:
             index_dir = work / f"index-{name.split()[0]}"
             log(f"building {name}")
             search.build_index(docs, index_dir)
-            digest, hits = results_digest(index_dir, queries)
+            digest, hits = results_digest(index_dir, queries, lines)
             print(f"{name}: {len(queries)} queries, {hits} hits, sha256 {digest}")
+    if lines is not None:
+        lines.close()
 
 
 if __name__ == "__main__":

@@ -117,27 +117,28 @@ class Ranking:
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
         query = self._whoosh(tree)
-        scores, best = self._best_matches(query, max(depth, KEYWORD_POOL))
+        matched: dict = {}  # the phrases matched in all the index, for the soft AND to reread
+        scores, best = self._best_matches(query, max(depth, KEYWORD_POOL), matched)
         paragraph = self._remembering_paragraphs()
         best = self._content_first(best, depth, paragraph)
         tiers = self._tiers(query, [docnum for _, docnum in best])
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         some = _Some(soft_parts(text, tree), (), {}, {})
         if len(candidates) < limit:
-            some = self._holding_some_of(tree, text, dict(scores.items()))
+            some = self._holding_some_of(tree, text, dict(scores.items()), matched)
             candidates += self._partial(some, depth, paragraph)
         question = self._asked_keywords(text, some.parts or tuple(phrases(tree)))
         return KeywordCandidates(candidates, len(scores) or len(some.scores),
                                  not scores and bool(candidates), some.relaxed_into, question,
                                  paragraph)
 
-    def _best_matches(self, query, wanted: int):
+    def _best_matches(self, query, wanted: int, phrases: dict):
         """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
         bulk) and the `wanted` best distinct of them, best first."""
         with self._damage():
             summed = match_in_bulk(query, self._statistics)
         if summed is None:
-            scores = self._match(query)
+            scores = self._match(query, phrases)
             return scores, self._best_distinct(scores, wanted)
         held = _Held.of(summed)
         return held, self._best_distinct_held(held.docnums, held.scores, wanted)
@@ -152,24 +153,26 @@ class Ranking:
 
         return to_whoosh(tree, known) if tiered else untiered(tree, known)
 
-    def _match(self, query) -> dict[int, float]:
+    def _match(self, query, phrases: dict | None = None) -> dict[int, float]:
         with self._damage():
-            return match(self._searcher, query, self._statistics)
+            return match(self._searcher, query, self._statistics, phrases)
 
     def _tiers(self, query, docnums: list[int]) -> dict[int, float]:
         with self._damage():
             return tiers(self._searcher, query, docnums, self._statistics)
 
-    def _holding_some_of(self, tree, text: str, whole: dict[int, float]) -> "_Some":
+    def _holding_some_of(self, tree, text: str, whole: dict[int, float],
+                         phrases: dict | None = None) -> "_Some":
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
         syntax but not all of it (those of `whole`); where none holds all or any, those holding
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
         parts = soft_parts(text, tree)
-        held, scores = self._holding_some(parts, whole) if len(parts) > 1 else ({}, {})
+        phrases = {} if phrases is None else phrases
+        held, scores = self._holding_some(parts, whole, phrases) if len(parts) > 1 else ({}, {})
         relaxed_into = relaxed_words(parts) if parts and not whole and not held else ()
         if relaxed_into:
             parts = relaxed_into
-            held, scores = self._holding_some(parts, whole)
+            held, scores = self._holding_some(parts, whole, phrases)
         return _Some(parts, relaxed_into, held, scores)
 
     def _partial(self, some: "_Some", depth: int,
@@ -183,7 +186,7 @@ class Ranking:
         return [Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
                 for _, docnum in best]
 
-    def _holding_some(self, parts: tuple[Phrase, ...], whole: dict[int, float]
+    def _holding_some(self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
                       ) -> tuple[dict[int, float], dict[int, float]]:
         """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
         docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
@@ -194,9 +197,9 @@ class Ranking:
         summed: dict[int, float] = {}
         weights, titled = [], []
         for part in parts:
-            scores = self._match(self._whoosh(part, tiered=False))
+            scores = self._match(self._whoosh(part, tiered=False), phrases)
             weights.append(idf(len(scores), doc_count))
-            titled.append(self._in_titles(part) - scores.keys())
+            titled.append(self._in_titles(part, phrases) - scores.keys())
             for docnum, score in scores.items():
                 if docnum not in whole:
                     held[docnum] = held.get(docnum, 0.0) + weights[-1]
@@ -223,13 +226,13 @@ class Ranking:
             return found
         return paragraph
 
-    def _in_titles(self, part: Phrase) -> set[int]:
+    def _in_titles(self, part: Phrase, phrases: dict) -> set[int]:
         """The paragraphs whose document's title holds the phrase's words."""
         query = in_title(part)
         if query is None:
             return set()
         with self._damage():
-            return set(match(self._searcher, query, self._statistics))
+            return set(match(self._searcher, query, self._statistics, phrases))
 
     def _asked_keywords(self, text: str, parts: tuple[Phrase, ...]) -> Asked:
         """What the reranker knows of a keyword query: its phrases, weighted by the rarest word

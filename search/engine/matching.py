@@ -38,11 +38,15 @@ _DENSE = 4
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
 
-def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = None) -> Scores:
+def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = None,
+          phrases: dict | None = None) -> Scores:
     """docnum -> score of every live paragraph that `query` (a tree from query.to_whoosh)
     matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
-    searcher's index, when given, saves looking them up again."""
-    return _Evaluation(searcher, statistics or Statistics(searcher)).scores(query)
+    searcher's index, when given, saves looking them up again. `phrases`, a dict shared by the
+    queries of one search, keeps the phrases matched in all the index for the next query to
+    read (a keyword query's parts are matched together, then one by one)."""
+    evaluation = _Evaluation(searcher, statistics or Statistics(searcher), phrases)
+    return evaluation.scores(query)
 
 
 def match_in_bulk(query: q.Query, statistics: Statistics):
@@ -102,11 +106,13 @@ def _bonuses(query: q.Query) -> Iterator[Bonus]:
 
 
 class _Evaluation:
-    def __init__(self, searcher: Searcher, statistics: Statistics) -> None:
+    def __init__(self, searcher: Searcher, statistics: Statistics,
+                 phrases: dict | None = None) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.statistics = statistics
         self.terms = statistics.terms
+        self.phrases = {} if phrases is None else phrases  # (field, words, slop, boost) -> Scores
 
     def scores(self, query: q.Query, among: Among = None) -> Scores:
         """docnum -> score of the paragraphs `query` matches (of those in `among`, if given)."""
@@ -138,7 +144,8 @@ class _Evaluation:
     def evaluate(self, query: q.Query, among: Among) -> Scores:
         kind = type(query)
         if kind is q.Phrase:
-            return self.phrase(query.fieldname, query.words, query.slop, query.boost, among)
+            return self.remembered_phrase(query.fieldname, tuple(query.words), query.slop,
+                                          query.boost, among)
         if kind is Bounded:
             stored = self.searcher.stored_fields
             return {docnum: score for docnum, score in self.scores(query.child, among).items()
@@ -166,6 +173,20 @@ class _Evaluation:
         """What Whoosh's own matchers make of `query`."""
         return {docnum: score for score, docnum in self.searcher.search(query, limit=None).top_n
                 if among is None or docnum in among}
+
+    def remembered_phrase(self, field: str, words: tuple[str, ...], slop: int, boost: float,
+                          among: Among) -> Scores:
+        """`phrase`, from `phrases` when it was matched in all the index before (the result is
+        shared: not to be changed)."""
+        key = (field, words, slop, boost)
+        found = self.phrases.get(key)
+        if found is not None:
+            return found if among is None else {docnum: score for docnum, score in found.items()
+                                                if docnum in among}
+        found = self.phrase(field, list(words), slop, boost, among)
+        if among is None:
+            self.phrases[key] = found
+        return found
 
     def phrase(self, field: str, words: list[str], slop: int, boost: float, among: Among) -> Scores:
         """Paragraphs holding `words` in order, each within `slop` positions of the one before
