@@ -121,3 +121,17 @@ def test_same_as_whoosh_after_an_update_with_deletions(docs_copy, tmp_path):
         expected, got = both_scores(index_dir, text)
         assert got.keys() == expected.keys() and got
         assert max(abs(got[d] - expected[d]) for d in got) < 1e-9
+
+
+def test_phrases_matched_in_all_the_index_are_kept_for_the_next_query(seed_index):
+    """A search's queries share the phrases matched in all the index: the soft AND rereads
+    them, and an AND reads them among its candidates, with the same scores."""
+    with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
+        phrase = to_whoosh(parse("統合作戦司令部", "keyword"))
+        kept: dict = {}
+        alone = match(searcher, phrase, phrases=kept)
+        assert ("grams", ("統合", "合作", "作戦", "戦司", "司令", "令部"), 1, GRAM_BOOST) in kept
+        assert match(searcher, phrase, phrases=kept) == alone
+        both = to_whoosh(parse("統合作戦司令部 日米", "keyword"))
+        assert match(searcher, both, phrases=kept) == match(searcher, both)
+        assert set(alone) == {126, 139, 199}
