@@ -245,6 +245,27 @@ def test_grams_made_in_bulk_are_analysis_grams():
     assert ("部", 7, 0) in got and ("部", 0, 6) in got and ("a\0", 4, 0) in got
 
 
+def test_chars_counted_in_bulk_are_each_texts_characters():
+    """The builder counts the chars field's postings for a whole segment at once: each folded
+    character, the documents holding it and how often, in term order (NUL and characters beyond
+    the BMP included)."""
+    from collections import Counter
+
+    from search.analysis import fold
+
+    texts = ["統合作戦司令部の部", "", "あ", "ああ", "a\0b", "𠮷野家の𠮷", "ＡＩとAI"]
+    chars = segment._Chars()
+    for doc, text in enumerate(texts):
+        assert chars.add(doc, fold(text)) == len(fold(text))
+    got = list(chars.sorted())
+    counted = [Counter(fold(text)) for text in texts]
+    expected = [(char, [doc for doc, found in enumerate(counted) if char in found],
+                 [found[char] for found in counted if char in found], None)
+                for char in sorted(set("".join(map(fold, texts))))]
+    assert got == expected
+    assert ("部", [0], [2], None) in got and ("a", [4, 6], [1, 2], None) in got
+
+
 def test_chunks_come_in_rounds_of_equal_size():
     """Documents are cut into chunks of at most about segment_mb, as many as a multiple of the
     workers and of about equal size: no worker is left alone with a last, big chunk."""
