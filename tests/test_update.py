@@ -1,4 +1,6 @@
-"""Incremental update: only what changed is indexed again, and the summary says what changed."""
+"""Incremental update: only what changed is indexed again, and the summary says what changed.
+
+A segment whose every paragraph was replaced or removed leaves the index."""
 
 import json
 import shutil
@@ -7,7 +9,7 @@ from click.testing import CliRunner
 
 import search
 from search.cli import main
-from search.index import FORMAT_VERSION
+from search.index import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS, cited
 
@@ -87,3 +89,56 @@ def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy,
             f"{docs_copy.resolve()}") in result.stderr
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
     assert json.loads(manifest_path.read_text(encoding="utf-8"))["format"] == FORMAT_VERSION
+
+
+# Segments ----------------------------------------------------------------------------------
+
+def segment_ids(index_dir) -> set[str]:
+    """The segments the live generation's table of contents names."""
+    from whoosh.index import TOC
+
+    from search.index import open_index
+
+    ix = open_index(index_dir)
+    return {segment.segment_id() for segment in TOC.read(ix.storage, ix.indexname).segments}
+
+
+def segment_files(index_dir) -> set[str]:
+    """The segments whose files lie in the live generation's directory (MAIN_<id>.<part>)."""
+    generation = index_dir / read_manifest(index_dir)["generation"]
+    return {path.name.split(".")[0] for path in generation.iterdir()
+            if path.name.startswith("MAIN_") and "." in path.name}
+
+
+def test_an_update_that_replaces_every_document_keeps_only_the_new_segments(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    before = segment_ids(index)
+    for path in docs_copy.glob("*.txt"):
+        path.write_text(f"差し替えた文書\n{path.stem}の新しい本文。\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    search.build_index(docs_copy, tmp_path / "rebuilt")
+    after = segment_ids(index)
+    assert not after & before
+    assert len(after) == len(segment_ids(tmp_path / "rebuilt"))
+    assert segment_files(index) == after  # the dropped segments' files are gone too
+    assert search.search("差し替えた文書", index).total == 5
+    assert search.search("ピラー2", index).total == 0
+
+
+def test_an_update_drops_a_segment_once_its_every_document_is_replaced(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    built = segment_ids(index)
+    changed = docs_copy / "004_7af21bdf63ee1157.txt"
+    changed.write_text("一度目の差し替えは梅干しの話\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    first = segment_ids(index)
+    assert built < first and len(first) == len(built) + 1  # the others still hold live documents
+    changed.write_text("二度目の差し替えは味噌汁の話\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    second = segment_ids(index)
+    assert built < second and len(second) == len(built) + 1
+    assert not (first - built) & second  # the first update's segment held only 004's old text
+    assert segment_files(index) == second
+    assert (search.search("梅干し", index).total, search.search("味噌汁", index).total) == (0, 1)
