@@ -461,14 +461,14 @@ def _index_chunk(storage, schema, documents, layout, max_tokens, report):
             try:
                 found = read_document(document)
             except UnreadableDocument as problem:
-                report("skipped", (number, document.source, str(problem)))
+                report("skipped", (number, document.source, str(problem), problem.digest))
                 continue
             for warning in found.warnings:
                 report("warning", f"{document.source}: {warning}")
             indexer.add_paragraphs(found.paragraphs)
             done += 1
             paragraphs += len(found.paragraphs)
-            report("document", number)
+            report("document", (number, found.digest))
         indexer.flush()
     except BaseException:
         indexer.discard()
@@ -564,13 +564,16 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
                 warn(payload)
             return
         if kind == "skipped":
-            number, source, why = payload
+            number, source, why, digest = payload
             summary.skipped[source] = why
             if warn:
                 warn(f"skipped {source}: {why}")
+        else:
+            number, digest = payload
+        if digest is not None:
+            summary.digests[documents[number].source] = digest
         done_count += 1
         if progress:
-            number = payload[0] if kind == "skipped" else payload
             progress(done_count, total, documents[number])
 
     def on_chunk(number, segments, done, paragraphs):
