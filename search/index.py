@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Iterator
 
 from .discovery import DocumentFile, Found, Rules, scan
-from .documents import file_digest
 from .errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
 from .reporting import IndexSummary, Progress, Warn
 from .schema import WORDS
@@ -136,6 +135,13 @@ def _damaged(index_dir: Path, reason: str) -> str:
 
 def open_index(index_dir: Path):
     """The live Whoosh index in `index_dir`; raises IndexDamaged when it cannot be opened."""
+    return open_live_index(index_dir)[1]
+
+
+def open_live_index(index_dir: Path) -> tuple[dict, object]:
+    """The manifest of the index in `index_dir` and the Whoosh index of the generation it names
+    (read together: a build may replace the manifest at any moment); raises IndexNotFound, or
+    IndexDamaged when it cannot be opened."""
     from whoosh.index import open_dir
 
     generation, problem = None, ""
@@ -145,7 +151,7 @@ def open_index(index_dir: Path):
             raise IndexDamaged(_damaged(index_dir, problem))
         generation = manifest["generation"]
         try:
-            return open_dir(str(Path(index_dir) / generation))
+            return manifest, open_dir(str(Path(index_dir) / generation))
         except Exception as error:  # Whoosh raises many kinds on damaged files
             # Try again if builds replaced this generation meanwhile; damage leaves it live.
             problem = _describe(error)
@@ -239,6 +245,8 @@ class Changes:
 def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
     """How `documents` differ from those the index of `manifest` was built from. A file whose
     stamp changed is hashed, and is changed unless its digest is the one recorded."""
+    from .documents import file_digest  # the readers: not a search's imports, unless it hashes
+
     before = manifest["files"]
     digests = recorded_digests(manifest)
     changes = Changes(added=[d for d in documents if d.source not in before],

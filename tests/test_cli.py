@@ -185,3 +185,19 @@ def test_python_dash_m_search_runs_the_cli(tmp_path):
                                capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["total"] == 8
+
+
+def test_a_search_imports_neither_the_readers_nor_the_builder_nor_pathspec(tmp_path):
+    code = ("import sys; from search.cli import main\n"
+            "try:\n"
+            f"    main(['search', '--docs', {str(SEEDS)!r}, '--index', {str(tmp_path / 'ix')!r},"
+            " 'ピラー2'])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(sorted(name for name in sys.modules if name.startswith(('pathspec', "
+            "'search.readers.', 'search.documents', 'search.engine.builder'))))")
+    command = [sys.executable, "-c", code]
+    subprocess.run(command, capture_output=True, check=True, cwd=tmp_path, timeout=120)  # builds
+    searched = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path,
+                              timeout=120)
+    assert searched.stdout.splitlines()[-1] == "[]"
