@@ -4,7 +4,8 @@
     python scripts/kill_rebuilds.py [--kills 20] [--seed N] [--docs seeds] [--update]
 
 With --update it kills incremental updates instead (`kensaku index`, one document of a private
-copy of the documents touched before each, so that every update has work to do).
+copy of the documents given a line break more or less at its end before each, so that every
+update has work to do: a file touched with the same bytes is not indexed again).
 
 Builds an index of the documents in a temporary directory and records the results of a few
 queries. Then, for each kill, it starts a rebuild in a subprocess (the real CLI), kills it after a
@@ -59,9 +60,12 @@ def rebuild_command(docs_dir: Path, index_dir: Path) -> list[str]:
             "--docs", str(docs_dir), "--index", str(index_dir)]
 
 
-def touch_a_document(docs_dir: Path) -> None:
-    """Give one document a new modification time, so that an update re-indexes it."""
+def change_a_document(docs_dir: Path) -> None:
+    """Give one document other bytes with the same paragraphs (a line break more or less at its
+    end) and a new modification time, so that an update re-indexes it and finds the same."""
     document = random.choice(sorted(docs_dir.glob("*.txt")))
+    data = document.read_bytes()
+    document.write_bytes(data[:-1] if data.endswith(b"\n") else data + b"\n")
     stamp = time.time_ns()
     os.utime(document, ns=(stamp, stamp))
 
@@ -69,7 +73,7 @@ def touch_a_document(docs_dir: Path) -> None:
 def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
     """Run one whole rebuild (or update); its wall-clock seconds."""
     if UPDATE:
-        touch_a_document(docs_dir)
+        change_a_document(docs_dir)
     started = time.perf_counter()
     subprocess.run(rebuild_command(docs_dir, index_dir), check=True, capture_output=True)
     return time.perf_counter() - started
@@ -80,7 +84,7 @@ def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
     switches, to land between the switch and the clean-up); how it ended."""
     before = read_manifest(index_dir)["generation"]
     if UPDATE:
-        touch_a_document(docs_dir)
+        change_a_document(docs_dir)
     process = subprocess.Popen(rebuild_command(docs_dir, index_dir),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if delay is None:
@@ -107,7 +111,7 @@ def leftovers(index_dir: Path) -> list[str]:
 def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[str]:
     """Do the kills in `work`; the failures, as messages (empty when all went well)."""
     index_dir = work / "index"
-    if UPDATE:  # documents are only ever read: touch a private copy
+    if UPDATE:  # documents are only ever read: change a private copy
         docs_dir = Path(shutil.copytree(docs_dir, work / "docs"))
     search.build_index(docs_dir, index_dir)
     expected = fingerprint(index_dir)

@@ -20,10 +20,15 @@ import importlib as _importlib
 import sys as _sys
 import types as _types
 
-# Modules Whoosh imports for one function kensaku never calls, with that function: together
-# ~45 ms of a cold `kensaku search` (urllib.request pulls in http.client, email and more;
-# whoosh.lang.morph_en compiles a large table of English word endings).
-_UNUSED_BY_WHOOSH = {"urllib.request": "urlretrieve", "whoosh.lang.morph_en": "variations"}
+# Modules Whoosh imports for a few functions kensaku never calls, with those functions: together
+# ~48 ms of a cold `kensaku search` (urllib.request pulls in http.client, email and more;
+# whoosh.lang.morph_en compiles a large table of English word endings; whoosh.lang.porter and
+# dmetaphone are English stemming and phonetics; whoosh.util.times, for date fields, imports
+# calendar and locale).
+_UNUSED_BY_WHOOSH = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
+                     "whoosh.lang.porter": ("stem",),
+                     "whoosh.lang.dmetaphone": ("double_metaphone",),
+                     "whoosh.util.times": ("datetime_to_long", "long_to_datetime")}
 
 
 def _import_whoosh_lean() -> None:
@@ -33,8 +38,8 @@ def _import_whoosh_lean() -> None:
     module meanwhile gets the attributes of a private copy of the real one."""
     if "whoosh.query" in _sys.modules:
         return
-    stand_ins = {module: _stand_in(module, function)
-                 for module, function in _UNUSED_BY_WHOOSH.items() if module not in _sys.modules}
+    stand_ins = {module: _stand_in(module, functions)
+                 for module, functions in _UNUSED_BY_WHOOSH.items() if module not in _sys.modules}
     _sys.modules.update(stand_ins)
     try:
         _importlib.import_module("whoosh.query")
@@ -44,9 +49,12 @@ def _import_whoosh_lean() -> None:
                 del _sys.modules[module]
 
 
-def _stand_in(module: str, function: str) -> _types.ModuleType:
-    def call_the_real_one(*args, **kwargs):
-        return getattr(_importlib.import_module(module), function)(*args, **kwargs)
+def _stand_in(module: str, functions: tuple[str, ...]) -> _types.ModuleType:
+    def calling_the_real_one(function: str):
+        def call_the_real_one(*args, **kwargs):
+            return getattr(_importlib.import_module(module), function)(*args, **kwargs)
+
+        return call_the_real_one
 
     copies: list[_types.ModuleType] = []
 
@@ -60,7 +68,8 @@ def _stand_in(module: str, function: str) -> _types.ModuleType:
         return getattr(copies[0], name)
 
     stand_in = _types.ModuleType(module)
-    setattr(stand_in, function, call_the_real_one)
+    for function in functions:
+        setattr(stand_in, function, calling_the_real_one(function))
     stand_in.__getattr__ = attribute_of_the_real_one  # PEP 562: for any other attribute
     return stand_in
 

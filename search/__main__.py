@@ -1,5 +1,5 @@
 """`python -m search` runs the kensaku command line."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="kensaku")
+run()

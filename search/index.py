@@ -2,9 +2,15 @@
 
 An index directory holds a manifest, `kensaku.json`, naming the generation directory that holds the
 live Whoosh index and recording the documents it was built from (directory, and size and mtime of
-each file). A rebuild writes a new generation beside the live one; an update starts one from hard
-links to the live one's segments and re-indexes only the files that changed. Either then replaces
-the manifest in one `os.replace`, so a reader always sees a whole index, the old or the new.
+each file, its "stamp", and the digest of the bytes read, documents.content_digest). A rebuild
+writes a new generation beside the live one; an update starts one from hard links to the live
+one's segments and re-indexes only the files that changed. Either then replaces the manifest in
+one `os.replace`, so a reader always sees a whole index, the old or the new.
+
+Whether the index is current is told by the stamps, a stat a file. A file whose stamp changed is
+hashed: when its bytes are those indexed (a folder copied anew, a file touched), only its new
+stamp is recorded, in the manifest of the same generation, and nothing is indexed again. A
+file with no digest recorded (a manifest of an earlier kensaku) counts as changed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import shutil
 import struct
 import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -128,6 +135,13 @@ def _damaged(index_dir: Path, reason: str) -> str:
 
 def open_index(index_dir: Path):
     """The live Whoosh index in `index_dir`; raises IndexDamaged when it cannot be opened."""
+    return open_live_index(index_dir)[1]
+
+
+def open_live_index(index_dir: Path) -> tuple[dict, object]:
+    """The manifest of the index in `index_dir` and the Whoosh index of the generation it names
+    (read together: a build may replace the manifest at any moment); raises IndexNotFound, or
+    IndexDamaged when it cannot be opened."""
     from whoosh.index import open_dir
 
     generation, problem = None, ""
@@ -137,7 +151,7 @@ def open_index(index_dir: Path):
             raise IndexDamaged(_damaged(index_dir, problem))
         generation = manifest["generation"]
         try:
-            return open_dir(str(Path(index_dir) / generation))
+            return manifest, open_dir(str(Path(index_dir) / generation))
         except Exception as error:  # Whoosh raises many kinds on damaged files
             # Try again if builds replaced this generation meanwhile; damage leaves it live.
             problem = _describe(error)
@@ -197,15 +211,85 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def documents_changed(manifest: dict, docs_dir: Path, documents: list[DocumentFile],
-                      rules: Rules | None = None) -> bool:
-    """Whether `documents`, or the rules that chose them, differ from those the index was built
-    from."""
-    if manifest["docs_dir"] != str(Path(docs_dir).resolve()):
-        return True
-    if rules is not None and recorded_rules(manifest) != rules:
-        return True
-    return manifest["files"] != {d.source: d.stamp for d in documents}
+def stamps_current(manifest: dict, docs_dir: Path, documents: list[DocumentFile],
+                   rules: Rules | None = None) -> bool:
+    """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: whatever
+    rules) and from `documents` as they stand, each with the stamp it has now: the cheap check,
+    which hashes nothing."""
+    return (_same_origin(manifest, docs_dir, rules)
+            and manifest["files"] == {d.source: d.stamp for d in documents})
+
+
+def _same_origin(manifest: dict, docs_dir: Path, rules: Rules | None) -> bool:
+    """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: any)."""
+    return (manifest["docs_dir"] == str(Path(docs_dir).resolve())
+            and (rules is None or recorded_rules(manifest) == rules))
+
+
+@dataclass
+class Changes:
+    """How the documents differ from those an index holds: files added, changed and removed
+    (by source), and those `restamped`, whose stamp changed but whose bytes are the ones indexed."""
+
+    added: list[DocumentFile] = field(default_factory=list)
+    changed: list[DocumentFile] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    restamped: list[DocumentFile] = field(default_factory=list)
+
+    @property
+    def documents_changed(self) -> bool:
+        """Whether anything is to be indexed again or dropped."""
+        return bool(self.added or self.changed or self.removed)
+
+
+def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
+    """How `documents` differ from those the index of `manifest` was built from. A file whose
+    stamp changed is hashed, and is changed unless its digest is the one recorded."""
+    from .documents import file_digest  # the readers: not a search's imports, unless it hashes
+
+    before = manifest["files"]
+    digests = recorded_digests(manifest)
+    changes = Changes(added=[d for d in documents if d.source not in before],
+                      removed=sorted(set(before) - {d.source for d in documents}))
+    for document in documents:
+        if document.source in before and before[document.source] != document.stamp:
+            recorded = digests.get(document.source)
+            same = recorded is not None and file_digest(document.path) == recorded
+            (changes.restamped if same else changes.changed).append(document)
+    return changes
+
+
+def recorded_digests(manifest: dict) -> dict[str, str]:
+    """The digest of each indexed file's bytes (source: digest); none in an earlier manifest."""
+    digests = manifest.get("digests")
+    return digests if isinstance(digests, dict) else {}
+
+
+def record_new_stamps(index_dir: Path, manifest: dict, docs_dir: Path,
+                      documents: list[DocumentFile], rules: Rules | None = None) -> bool:
+    """Whether `documents` hold what the index of `manifest` holds, some of them with new stamps
+    only (a folder copied anew, a file touched); if so, their new stamps are recorded, so that
+    the next check is the cheap one again. False when an update is needed.
+
+    Hashes the files whose stamp changed. Writes nothing when another process holds the writer
+    lock, has replaced the manifest since it was read, or the index directory cannot be
+    written: the index is current all the same, and a later check records the stamps.
+    """
+    if not _same_origin(manifest, docs_dir, rules):
+        return False
+    if changes_since(manifest, documents).documents_changed:
+        return False
+    with contextlib.suppress(IndexBusy, OSError):
+        with _writer_lock(Path(index_dir), wait=0):
+            if _readable_manifest(Path(index_dir)) == manifest:
+                _restamp(Path(index_dir), manifest, documents)
+    return True
+
+
+def _restamp(index_dir: Path, manifest: dict, documents: list[DocumentFile]) -> None:
+    """Record the stamps of `documents`, whose bytes are those of the index of `manifest`, in its
+    manifest (the caller holds the writer lock): the same generation, nothing else changed."""
+    replace_manifest(index_dir, {**manifest, "files": {d.source: d.stamp for d in documents}})
 
 
 def build_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
@@ -266,10 +350,11 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
     found = scan(docs_dir, rules, warn)
     if manifest is None:
         _say(notify, f"no index in {index_dir} yet: building it from {docs_dir}")
-    elif documents_changed(manifest, docs_dir, found.documents, rules):
-        _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
+    elif (stamps_current(manifest, docs_dir, found.documents, rules)
+          or record_new_stamps(index_dir, manifest, docs_dir, found.documents, rules)):
+        return None  # current, or only files' stamps changed (recorded quietly)
     else:
-        return None
+        _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
     try:
         # With an index to search, do not wait for another writer: search what is there.
         return _build(Path(docs_dir), Path(index_dir), found, rules, progress, warn,
@@ -302,18 +387,20 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
     with _writer_lock(index_dir, lock_wait, warn):
         started = time.perf_counter()
         previous = _intact_manifest(index_dir, warn)
-        if incremental and previous and not documents_changed(previous, docs_dir, documents, rules):
-            return IndexSummary(incremental=True, total_documents=previous["documents"],
-                                total_paragraphs=previous["paragraphs"],
-                                skipped=previous["skipped"], ignored=found.ignored,
-                                other_formats=found.other_formats)
+        changes = None
+        if incremental and previous and _same_origin(previous, docs_dir, rules):
+            if stamps_current(previous, docs_dir, documents, rules):
+                return _up_to_date(previous, found)
+            changes = changes_since(previous, documents)
+            if not changes.documents_changed:
+                _restamp(index_dir, previous, documents)
+                return _up_to_date(previous, found)
         generation = f"{GENERATION_PREFIX}{time.time_ns():x}-{os.getpid()}"
         path = index_dir / generation
         try:
-            if (incremental and previous and previous["docs_dir"] == str(docs_dir.resolve())
-                    and recorded_rules(previous) == rules):
+            if changes is not None:
                 summary = _update_generation(index_dir / previous["generation"], path, previous,
-                                             documents, progress, warn)
+                                             changes, documents, progress, warn)
             else:
                 summary = _write_generation(path, documents, progress, warn)
             summary.total_paragraphs = _record_synonym_groups(path)
@@ -330,6 +417,13 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
         _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _up_to_date(manifest: dict, found: Found) -> IndexSummary:
+    """The summary of an update that had nothing to index."""
+    return IndexSummary(incremental=True, total_documents=manifest["documents"],
+                        total_paragraphs=manifest["paragraphs"], skipped=manifest["skipped"],
+                        ignored=found.ignored, other_formats=found.other_formats)
 
 
 def _readable_manifest(index_dir: Path) -> dict | None:
@@ -351,35 +445,29 @@ def _intact_manifest(index_dir: Path, warn: Warn | None) -> dict | None:
     return manifest
 
 
-def _update_generation(live: Path, path: Path, previous: dict, documents: list[DocumentFile],
-                       progress: Progress | None, warn: Warn | None) -> IndexSummary:
-    """A new generation `path`: the live one with changed documents re-indexed."""
+def _update_generation(live: Path, path: Path, previous: dict, changes: Changes,
+                       documents: list[DocumentFile], progress: Progress | None,
+                       warn: Warn | None) -> IndexSummary:
+    """A new generation `path`: the live one with the `changes` made (documents added and
+    changed indexed, those changed and removed deleted). Its summary's digests are those of
+    every document, kept from `previous` for those not read again."""
     from .engine.builder import add_to_index
 
-    added, changed, removed = changes_since(previous, documents)
-    now = {d.source for d in documents}
     _link_generation(live, path)
-    summary = add_to_index(path, added + changed, procs=_build_processes(), progress=progress,
-                           warn=warn, delete_sources=removed, **SEGMENT_LAYOUT)
+    summary = add_to_index(path, changes.added + changes.changed, procs=_build_processes(),
+                           progress=progress, warn=warn, delete_sources=changes.removed,
+                           **SEGMENT_LAYOUT)
     summary.incremental = True
-    summary.added = [d.source for d in added]
-    summary.changed = [d.source for d in changed]
-    summary.removed = removed
+    summary.added = [d.source for d in changes.added]
+    summary.changed = [d.source for d in changes.changed]
+    summary.removed = changes.removed
+    kept = {d.source for d in documents} - set(summary.added + summary.changed)
     still_skipped = {source: why for source, why in previous["skipped"].items()
-                     if source in now and source not in summary.added + summary.changed}
+                     if source in kept}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
+    summary.digests = {**{source: digest for source, digest in recorded_digests(previous).items()
+                          if source in kept}, **summary.digests}
     return summary
-
-
-def changes_since(manifest: dict, documents: list[DocumentFile]
-                  ) -> tuple[list[DocumentFile], list[DocumentFile], list[str]]:
-    """The documents added and changed since the index of `manifest` was built, and the sources
-    of those removed."""
-    before = manifest["files"]
-    added = [d for d in documents if d.source not in before]
-    changed = [d for d in documents if d.source in before and before[d.source] != d.stamp]
-    removed = sorted(set(before) - {d.source for d in documents})
-    return added, changed, removed
 
 
 def _link_generation(live: Path, path: Path) -> None:
@@ -479,6 +567,7 @@ def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
         "built": previous.get("built", now) if summary.incremental and previous else now,
         "updated": now,
         "files": {d.source: d.stamp for d in documents},
+        "digests": dict(sorted(summary.digests.items())),
         "rules": rules.to_json(),
         "skipped": summary.skipped,
         "sizes": sizes,

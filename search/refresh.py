@@ -2,7 +2,8 @@
 
 Every `interval` seconds the refresher lists the documents (their sizes and modification times,
 as `kensaku search` does before a search) and, when they differ from those the index was built
-from, runs `kensaku index` in a child process. The update writes a new generation and makes it live;
+from, runs `kensaku index` in a child process; files with new times but the same bytes only have
+their new times recorded, here (see index.record_new_stamps). The update writes a new generation and makes it live;
 the server's LiveIndex opens it at its next request. A child process rather than a call: indexing
 forks worker processes, which a process running threads must not do, and a build that fails or is
 killed cannot take the server down with it.
@@ -18,7 +19,7 @@ from typing import Callable
 
 from .discovery import scan
 from .errors import KensakuError
-from .index import documents_changed, read_manifest, recorded_rules
+from .index import read_manifest, record_new_stamps, recorded_rules, stamps_current
 
 
 class Refresher:
@@ -64,14 +65,19 @@ class Refresher:
                 self._update(docs_dir)
 
     def _changed_documents(self) -> Path | None:
-        """The documents directory when its documents changed since the index was built."""
+        """The documents directory when its documents changed since the index was built. Files
+        given new modification times with the same bytes are no change: their new stamps are
+        recorded here, without an update."""
         manifest = read_manifest(self.index_dir)
         docs_dir = self.docs_dir or (Path(manifest["docs_dir"]) if manifest else None)
         if manifest is None or docs_dir is None or not docs_dir.is_dir():
             return None
         rules = recorded_rules(manifest)
         documents = scan(docs_dir, rules).documents
-        return docs_dir if documents_changed(manifest, docs_dir, documents, rules) else None
+        if (stamps_current(manifest, docs_dir, documents, rules)
+                or record_new_stamps(self.index_dir, manifest, docs_dir, documents, rules)):
+            return None
+        return docs_dir
 
     def _update(self, docs_dir: Path) -> None:
         command = [sys.executable, "-m", "search", "index", "--docs", str(docs_dir),

@@ -14,7 +14,8 @@ Warn = Callable[[str], None]
 class IndexSummary:
     """What a build or an update did: documents and paragraphs it indexed, the files it skipped
     (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, and for an update which sources it added, re-indexed and removed."""
+    does not read, the digest of each file it read (source: documents.content_digest), and for
+    an update which sources it added, re-indexed and removed."""
 
     documents: int = 0
     paragraphs: int = 0
@@ -22,6 +23,7 @@ class IndexSummary:
     skipped: dict[str, str] = field(default_factory=dict)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
     incremental: bool = False
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)

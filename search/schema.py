@@ -19,12 +19,16 @@ Both the build (search.engine.builder) and the query side (search.plan) name fie
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from whoosh.analysis import Token, Tokenizer
 from whoosh.columns import FixedBytesColumn
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from .analysis import DUPLICATE_KEY_CHARS, Term, analyze_cached, duplicate_key, fold, grams, pairs
-from .documents import Paragraph
+
+if TYPE_CHECKING:  # a search reads no document
+    from .documents import Paragraph
 
 SOURCE, TITLE, PARAGRAPH, LINE, PAGE, COLUMN, SECTION, PARAGRAPH_TEXT = (
     "source", "title", "paragraph", "line", "page", "column", "section", "text")

@@ -13,18 +13,21 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .documents import Paragraph
 from .engine.bm25 import Statistics
 from .engine.postings import TermIndex, live_docnums
 from .highlight import Span, match_spans
-from .index import DEFAULT_INDEX_DIR, open_index, read_manifest, translate_damage
+from .index import DEFAULT_INDEX_DIR, open_live_index, translate_damage
 from .parser import parse, without_format_characters
 from .query import Phrase, Question, Synonyms, phrases
 from .ranking import Ranking
 from .results import Hit, Place, SearchResults
 from .schema import COLUMN, LINE, PAGE, PARAGRAPH, PARAGRAPH_TEXT, SAME_TEXT, SECTION, SOURCE, TITLE
 from .synonyms import SudachiSynonyms, SynonymTable, expander
+
+if TYPE_CHECKING:
+    from .documents import Paragraph
 
 DEFAULT_LIMIT = 10
 
@@ -40,9 +43,8 @@ class Searcher:
         self._lock = threading.Lock()
         self._closed = False
         with self._damage():
-            self._index = open_index(index_dir)
-            manifest = read_manifest(index_dir)
-            self.docs_dir = Path(manifest["docs_dir"]) if manifest else None
+            manifest, self._index = open_live_index(index_dir)
+            self.docs_dir = Path(manifest["docs_dir"])
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
@@ -160,6 +162,8 @@ class Searcher:
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs the index holds of the document `source`, in order; none for a source
         it does not hold (nothing is read from the documents directory)."""
+        from .documents import Paragraph  # the server's document page: not a search's import
+
         with self._lock, self._damage():
             stored = [self._searcher.stored_fields(docnum)
                       for docnum in live_docnums(self._statistics.terms, SOURCE, source)]

@@ -3,7 +3,8 @@
 `index_status` reads the manifest (the documents folder, counts, skipped files, rules, when the
 index was built and last updated), measures the index on disk, checks that the live generation's
 files are whole, and compares the documents folder with what was indexed (files added, changed
-or removed since, and what its rules leave out now). `indexed_documents` lists each document the
+or removed since, a file with a new modification time but the same bytes not counted as changed,
+and what its rules leave out now). `indexed_documents` lists each document the
 index holds with its paragraph count and title. Neither writes anything.
 """
 
@@ -99,9 +100,10 @@ def index_status(index_dir: Path) -> IndexStatus:
     except DocumentsNotFound:
         status.docs_found = False
         return status
-    added, changed, status.removed = changes_since(manifest, found.documents)
-    status.added = [document.source for document in added]
-    status.changed = [document.source for document in changed]
+    changes = changes_since(manifest, found.documents)
+    status.added = [document.source for document in changes.added]
+    status.changed = [document.source for document in changes.changed]
+    status.removed = changes.removed
     status.ignored, status.other_formats = found.ignored, found.other_formats
     return status
 

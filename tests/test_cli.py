@@ -185,3 +185,45 @@ def test_python_dash_m_search_runs_the_cli(tmp_path):
                                capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["total"] == 8
+
+
+def checkout_environment() -> dict[str, str]:
+    """The environment for a Python process run outside the checkout that imports the
+    checkout's `search`, whichever one the environment has installed."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path)
+
+
+def test_a_search_in_its_own_process_prints_what_the_cli_prints_and_exits_with_its_status(
+        run, tmp_path):
+    """`python -m search search` ends the process at once after a search (see cli.run): the
+    output must still be whole and the exit status the search's."""
+    env = dict(checkout_environment(), KENSAKU_DOCS=str(SEEDS),
+               KENSAKU_INDEX=str(tmp_path / "ix"))
+    in_process = run("search", "-n", "200", "--index", str(tmp_path / "ix"), "日本")
+    for args, status, stdout in ((["-n", "200", "日本"], 0, in_process.stdout),
+                                 (["存在しない語彙ですよ"], 1,
+                                  "no paragraph matches 存在しない語彙ですよ\n")):
+        completed = subprocess.run([sys.executable, "-m", "search", "search", *args],
+                                   capture_output=True, text=True, env=env, cwd=tmp_path,
+                                   timeout=120)
+        assert (completed.returncode, completed.stdout, completed.stderr) == (status, stdout, "")
+    assert in_process.stdout.count("\n") > 200  # long enough to need flushing
+
+
+def test_a_search_imports_neither_the_readers_nor_the_builder_nor_pathspec(tmp_path):
+    code = ("import sys; from search.cli import main\n"
+            "try:\n"
+            f"    main(['search', '--docs', {str(SEEDS)!r}, '--index', {str(tmp_path / 'ix')!r},"
+            " 'ピラー2'])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(sorted(name for name in sys.modules if name.startswith(('pathspec', "
+            "'search.readers.', 'search.documents', 'search.engine.builder'))))")
+    command = [sys.executable, "-c", code]
+    env = checkout_environment()
+    subprocess.run(command, capture_output=True, check=True, cwd=tmp_path, env=env,
+                   timeout=120)  # builds the index
+    searched = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path,
+                              env=env, timeout=120)
+    assert searched.stdout.splitlines()[-1] == "[]"

@@ -1,16 +1,20 @@
 """`kensaku serve` as a process: it follows the index across rebuilds and updates (another
-`kensaku index`, or its own refresh when the documents change), reports a damaged index as one
-line, stops cleanly on Ctrl-C, and `kensaku search` does not load the web stack."""
+`kensaku index`, or its own refresh when the documents change, which only records the new time
+of a document touched with the same bytes), reports a damaged index as one line, stops cleanly
+on Ctrl-C, and `kensaku search` does not load the web stack."""
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 import search
+from search.index import read_manifest
 
 from .serving import Server, wait_until
 
@@ -49,6 +53,18 @@ def test_it_updates_the_index_itself_when_the_documents_change(library):
     assert wait_until(lambda: "updated the index" in library.stderr)
     (library.docs / "c.txt").unlink()
     assert wait_until(lambda: total(library, "蝉") == 0)
+
+
+def test_it_records_the_new_time_of_a_touched_document_without_an_update(library):
+    before = read_manifest(library.index)
+    updates = library.stderr.count("updating the index")
+    touched = library.docs / "a.txt"
+    os.utime(touched, ns=(time.time_ns(),) * 2)
+    stamp = [touched.stat().st_size, touched.stat().st_mtime_ns]
+    assert wait_until(lambda: read_manifest(library.index)["files"]["a.txt"] == stamp)
+    assert read_manifest(library.index)["generation"] == before["generation"]
+    assert library.stderr.count("updating the index") == updates
+    assert total(library, "蛙") == 1
 
 
 def test_it_follows_a_rebuild_by_another_process(library, tmp_path):

@@ -1,13 +1,19 @@
-"""Incremental update: only what changed is indexed again, and the summary says what changed."""
+"""Incremental update: only what changed is indexed again, and the summary says what changed.
 
+A file with a new modification time but the same bytes is not indexed again (only its new time
+recorded), and a segment whose every paragraph was replaced or removed leaves the index."""
+
+import hashlib
 import json
+import os
 import shutil
+import time
 
 from click.testing import CliRunner
 
 import search
 from search.cli import main
-from search.index import FORMAT_VERSION
+from search.index import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS, cited
 
@@ -87,3 +93,139 @@ def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy,
             f"{docs_copy.resolve()}") in result.stderr
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
     assert json.loads(manifest_path.read_text(encoding="utf-8"))["format"] == FORMAT_VERSION
+
+
+# Segments and stamps ---------------------------------------------------------------------------
+
+def segment_ids(index_dir) -> set[str]:
+    """The segments the live generation's table of contents names."""
+    from whoosh.index import TOC
+
+    from search.index import open_index
+
+    ix = open_index(index_dir)
+    return {segment.segment_id() for segment in TOC.read(ix.storage, ix.indexname).segments}
+
+
+def segment_files(index_dir) -> set[str]:
+    """The segments whose files lie in the live generation's directory (MAIN_<id>.<part>)."""
+    generation = index_dir / read_manifest(index_dir)["generation"]
+    return {path.name.split(".")[0] for path in generation.iterdir()
+            if path.name.startswith("MAIN_") and "." in path.name}
+
+
+def generation_of(index_dir) -> str:
+    return read_manifest(index_dir)["generation"]
+
+
+def test_an_update_that_replaces_every_document_keeps_only_the_new_segments(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    before = segment_ids(index)
+    for path in docs_copy.glob("*.txt"):
+        path.write_text(f"差し替えた文書\n{path.stem}の新しい本文。\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    search.build_index(docs_copy, tmp_path / "rebuilt")
+    after = segment_ids(index)
+    assert not after & before
+    assert len(after) == len(segment_ids(tmp_path / "rebuilt"))
+    assert segment_files(index) == after  # the dropped segments' files are gone too
+    assert search.search("差し替えた文書", index).total == 5
+    assert search.search("ピラー2", index).total == 0
+
+
+def test_an_update_drops_a_segment_once_its_every_document_is_replaced(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    built = segment_ids(index)
+    changed = docs_copy / "004_7af21bdf63ee1157.txt"
+    changed.write_text("一度目の差し替えは梅干しの話\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    first = segment_ids(index)
+    assert built < first and len(first) == len(built) + 1  # the others still hold live documents
+    changed.write_text("二度目の差し替えは味噌汁の話\n", encoding="utf-8")
+    search.update_index(docs_copy, index)
+    second = segment_ids(index)
+    assert built < second and len(second) == len(built) + 1
+    assert not (first - built) & second  # the first update's segment held only 004's old text
+    assert segment_files(index) == second
+    assert (search.search("梅干し", index).total, search.search("味噌汁", index).total) == (0, 1)
+
+
+def test_a_search_after_every_document_is_touched_indexes_nothing_and_says_nothing(
+        docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    before = read_manifest(index)
+    for path in docs_copy.glob("*.txt"):
+        os.utime(path, ns=(time.time_ns(),) * 2)
+    result = CliRunner().invoke(main, ["search", "--docs", str(docs_copy), "--index", str(index),
+                                       "統合作戦司令部"])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert "004_7af21bdf63ee1157.txt:23" in result.stdout
+    after = read_manifest(index)
+    assert after["generation"] == before["generation"]
+    assert after["updated"] == before["updated"]
+    assert after["digests"] == before["digests"]
+    assert after["files"] == {path.name: [path.stat().st_size, path.stat().st_mtime_ns]
+                              for path in docs_copy.glob("*.txt")}
+    assert after["files"] != before["files"]
+
+
+def test_a_folder_copied_anew_in_place_is_up_to_date(docs_copy, tmp_path):
+    index = str(tmp_path / "ix")
+    run("index", "--docs", str(docs_copy), "--index", index)
+    generation = generation_of(tmp_path / "ix")
+    shutil.rmtree(docs_copy)
+    shutil.copytree(SEEDS, docs_copy, copy_function=shutil.copy)  # as `cp -r`: new times
+    manifest = (tmp_path / "ix" / "kensaku.json").read_bytes()
+    assert "state      up to date" in run("status", "--index", index).stdout
+    assert (tmp_path / "ix" / "kensaku.json").read_bytes() == manifest  # status only reads
+    result = run("index", "--docs", str(docs_copy), "--index", index)
+    assert result.stdout == "the index is up to date: 5 documents, 233 paragraphs in all\n"
+    assert generation_of(tmp_path / "ix") == generation
+    assert (tmp_path / "ix" / "kensaku.json").read_bytes() != manifest  # the new times
+
+
+def test_a_changed_byte_of_the_same_size_with_a_new_time_is_indexed_again(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    path = docs_copy / "004_7af21bdf63ee1157.txt"
+    data = path.read_bytes()
+    changed = data.replace("統合作戦司令部".encode(), "統合作戦指令部".encode(), 1)
+    assert len(changed) == len(data) and changed != data
+    path.write_bytes(changed)
+    os.utime(path, ns=(time.time_ns() + 10**9,) * 2)
+    result = run("index", "--docs", str(docs_copy), "--index", str(index))
+    assert "changed 004_7af21bdf63ee1157.txt (" in result.stdout
+    assert search.search("統合作戦指令部", index).total == 1
+    assert search.search("統合作戦司令部", index).total == 2
+
+
+def test_a_manifest_without_digests_counts_a_touched_file_as_changed_then_records_them(
+        docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    manifest = json.loads((index / "kensaku.json").read_text(encoding="utf-8"))
+    del manifest["digests"]  # as an earlier kensaku wrote it
+    (index / "kensaku.json").write_text(json.dumps(manifest), encoding="utf-8")
+    touched = docs_copy / "001_2eb2e19b899ffa84.txt"
+    os.utime(touched, ns=(time.time_ns(),) * 2)
+    result = run("index", "--docs", str(docs_copy), "--index", str(index))
+    assert "changed 001_2eb2e19b899ffa84.txt (" in result.stdout
+    assert set(read_manifest(index)["digests"]) == {"001_2eb2e19b899ffa84.txt"}
+    assert search.search("統合作戦司令部", index).total == 3
+
+
+def test_the_manifest_records_the_digest_of_every_document_read(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    (docs_copy / "broken.txt").write_bytes(b"\x00binary")
+    search.build_index(docs_copy, index)
+    digests = read_manifest(index)["digests"]
+    assert digests == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+                       for path in docs_copy.glob("*.txt")}
+    os.utime(docs_copy / "broken.txt", ns=(time.time_ns(),) * 2)
+    again = run("index", "--docs", str(docs_copy), "--index", str(index))
+    assert again.stdout == ("the index is up to date: 5 documents, 233 paragraphs in all; "
+                            "1 skipped (binary file)\n")

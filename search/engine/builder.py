@@ -28,7 +28,8 @@ API:
                delete_sources=()) -> IndexSummary
       appends new segments to an existing index; with `replace`, paragraphs of an indexed
       document with the same source are deleted first, as are those of `delete_sources` — in the
-      same TOC generation, so a reader sees the old or the new index, whole.
+      same TOC generation, so a reader sees the old or the new index, whole. A segment left with
+      no live document is dropped from that TOC, and its files removed.
 """
 
 from __future__ import annotations
@@ -506,14 +507,14 @@ def _index_chunk(storage, schema, documents, layout, max_tokens, report):
             try:
                 found = read_document(document)
             except UnreadableDocument as problem:
-                report("skipped", (number, document.source, str(problem)))
+                report("skipped", (number, document.source, str(problem), problem.digest))
                 continue
             for warning in found.warnings:
                 report("warning", f"{document.source}: {warning}")
             indexer.add_paragraphs(found.paragraphs)
             done += 1
             paragraphs += len(found.paragraphs)
-            report("document", number)
+            report("document", (number, found.digest))
         indexer.flush()
     except BaseException:
         indexer.discard()
@@ -609,13 +610,16 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
                 warn(payload)
             return
         if kind == "skipped":
-            number, source, why = payload
+            number, source, why, digest = payload
             summary.skipped[source] = why
             if warn:
                 warn(f"skipped {source}: {why}")
+        else:
+            number, digest = payload
+        if digest is not None:
+            summary.digests[documents[number].source] = digest
         done_count += 1
         if progress:
-            number = payload[0] if kind == "skipped" else payload
             progress(done_count, total, documents[number])
 
     def on_chunk(number, segments, done, paragraphs):
@@ -754,7 +758,8 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
     deleted; so are those of every source in `delete_sources` (documents that went away). The
-    additions and deletions become visible together, in one new TOC generation."""
+    additions and deletions become visible together, in one new TOC generation, which leaves out
+    the segments whose every document is deleted."""
     from whoosh.index import open_dir
 
     documents = list(documents)
@@ -792,14 +797,21 @@ def _append(ix, documents, procs, progress, warn, summary, delete, layout, segme
             if delete:
                 _delete_sources(storage, toc.schema, old, delete)
             generation = toc.generation + 1
-            everything = old + segments
+            everything = _with_live_documents(old) + segments
             TOC(toc.schema, everything, generation).write(storage, ix.indexname)
         except BaseException:
             _remove_segments(storage, segments)
             raise
+        # Removes the files of the segments the new TOC no longer names, dropped ones included.
         clean_files(storage, ix.indexname, generation, everything)
     finally:
         lock.release()
+
+
+def _with_live_documents(segments: list) -> list:
+    """The segments that still hold a document not deleted: one whose documents were all
+    replaced or removed would only cost disk space and a reader's time to open."""
+    return [segment for segment in segments if segment.doc_count() > 0]
 
 
 def _delete_sources(storage, schema, segments, sources) -> None:

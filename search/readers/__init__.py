@@ -15,8 +15,10 @@ A reader module is imported only when a file of its format is read.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from .base import Extracted
+if TYPE_CHECKING:  # `kensaku search` lists documents by SUFFIXES without reading any
+    from .base import Extracted
 
 _READERS = {
     ".txt": ("text", "read_text"), ".text": ("text", "read_text"),

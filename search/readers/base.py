@@ -15,6 +15,10 @@ class UnreadableDocument(Exception):
     """A document that cannot be read or holds no text; indexing skips it with a warning that
     gives this exception's message as the reason."""
 
+    # The digest of the bytes that could not be made into text (documents.read_document sets
+    # it), so that an update does not try the same bytes again; None when none could be read.
+    digest: str | None = None
+
 
 @dataclass(frozen=True)
 class Block:
