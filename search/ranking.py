@@ -141,7 +141,7 @@ class Ranking:
             scores = self._match(query, phrases)
             return scores, self._best_distinct(scores, wanted)
         held = _Held.of(summed)
-        return held, self._best_distinct_held(held.docnums, held.scores, wanted)
+        return held, self._best_distinct_held(held, wanted)
 
     def _whoosh(self, tree, tiered: bool = True):
         """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
@@ -295,22 +295,23 @@ class Ranking:
         by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
         scores += titles
         held = _Held.of(scores)
-        return self._best_distinct_held(held.docnums, held.scores, depth), len(held), set(by_title)
+        return self._best_distinct_held(held, depth), len(held), set(by_title)
 
-    def _best_distinct_held(self, held, scores, wanted: int) -> list[tuple[float, int]]:
-        """`_best_distinct` of the paragraphs `held` (a numpy array of docnums, ascending) with
-        `scores` (a numpy array): a pool of the best twice as many (and any tied with the last of
-        them), four times larger until it gives `wanted` distinct texts or holds them all."""
+    def _best_distinct_held(self, held: _Held, wanted: int) -> list[tuple[float, int]]:
+        """`_best_distinct` of the paragraphs `held`: a pool of the best twice as many (and any
+        tied with the last of them), four times larger until it gives `wanted` distinct texts or
+        holds them all."""
         import numpy
 
+        docnums, scores = held.docnums, held.scores
         pool_size = 2 * wanted
         while True:
             if pool_size < len(held):
                 at = len(scores) - pool_size
                 pool = scores >= numpy.partition(scores, at)[at]
-                pooled = dict(zip(held[pool].tolist(), scores[pool].tolist()))
+                pooled = dict(zip(docnums[pool].tolist(), scores[pool].tolist()))
             else:
-                pooled = dict(zip(held.tolist(), scores.tolist()))
+                pooled = dict(held.items())
             best = self._distinct(pooled, pooled, wanted)
             if len(best) == wanted or len(pooled) == len(held):
                 return best
