@@ -53,7 +53,7 @@ class _Group(click.Group):
             raise _click_error(f"{error.strerror or error}{place}", 1) from None
         except KeyboardInterrupt:
             # Nothing is left half-written: a build removes its unfinished generation.
-            if sys.stderr.isatty():
+            if _is_terminal(sys.stderr):
                 click.echo(err=True)  # after the terminal's ^C
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
@@ -380,13 +380,18 @@ def _echo_lines(lines, color: bool) -> None:
 def _terminal_width() -> int | None:
     from .terminal import width
 
-    return width() if sys.stdout.isatty() else None
+    return width() if _is_terminal(sys.stdout) else None
+
+
+def _is_terminal(stream) -> bool:
+    """Whether `stream` is a terminal (None: the process was started with it closed)."""
+    return stream is not None and stream.isatty()
 
 
 def _use_color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
-    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return (_is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
             and os.environ.get("TERM") != "dumb")
 
 
@@ -584,14 +589,15 @@ def _exit_at_once(code: int) -> None:
     """End the process with exit status `code`, its output flushed, without the interpreter's
     teardown: freeing the index's readers, Sudachi's dictionary and every module costs a cold
     `kensaku search` 10–20 ms, and the operating system frees it all at once."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: the process was started with it closed
+            stream.flush()
     os._exit(code)
 
 
 def _with_progress(work):
     """Call `work(progress)` with a progress line on stderr when it is a terminal."""
-    if not sys.stderr.isatty():
+    if not _is_terminal(sys.stderr):
         return work(None)
     from .progress import ProgressLine
     from .terminal import width

@@ -16,11 +16,12 @@ that changed (see index.changes_since).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from .discovery import DocumentFile
 from .readers import read
@@ -138,6 +139,16 @@ def _cut_at(text: str, start: int, end: int) -> int:
 
 def read_bytes(path) -> bytes:
     """The contents of the regular file at `path`; raises UnreadableDocument for anything else."""
+    with _regular_file(path) as file:
+        try:
+            return file.read()
+        except OSError as error:
+            raise UnreadableDocument(f"cannot read it: {error.strerror}") from None
+
+
+@contextlib.contextmanager
+def _regular_file(path) -> Iterator[BinaryIO]:
+    """The regular file at `path`, open for reading; raises UnreadableDocument for anything else."""
     try:
         # O_NONBLOCK: opening a FIFO named *.txt must not wait for a writer.
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
@@ -146,10 +157,7 @@ def read_bytes(path) -> bytes:
     with open(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise UnreadableDocument("it is not a regular file")
-        try:
-            return file.read()
-        except OSError as error:
-            raise UnreadableDocument(f"cannot read it: {error.strerror}") from None
+        yield file
 
 
 def content_digest(data: bytes) -> str:
@@ -161,8 +169,10 @@ def content_digest(data: bytes) -> str:
 
 
 def file_digest(path) -> str | None:
-    """The content_digest of the regular file at `path`; None when it cannot be read."""
+    """The content_digest of the regular file at `path`, read a piece at a time; None when it
+    cannot be read."""
     try:
-        return content_digest(read_bytes(path))
-    except UnreadableDocument:
+        with _regular_file(path) as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except (UnreadableDocument, OSError):
         return None

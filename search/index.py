@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import pickle
@@ -99,6 +100,8 @@ def recorded_docs_dir(index_dir: Path) -> Path | None:
     """The documents directory the index was built from; None without a readable manifest."""
     try:
         manifest = read_manifest(index_dir)
+    except IndexOutdated as outdated:  # built by another version: rebuilt from the same folder
+        return Path(outdated.docs_dir)
     except IndexDamaged:
         return None
     return Path(manifest["docs_dir"]) if manifest else None
@@ -245,8 +248,6 @@ class Changes:
 def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
     """How `documents` differ from those the index of `manifest` was built from. A file whose
     stamp changed is hashed, and is changed unless its digest is the one recorded."""
-    from .documents import file_digest  # the readers: not a search's imports, unless it hashes
-
     before = manifest["files"]
     digests = recorded_digests(manifest)
     changes = Changes(added=[d for d in documents if d.source not in before],
@@ -254,9 +255,19 @@ def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
     for document in documents:
         if document.source in before and before[document.source] != document.stamp:
             recorded = digests.get(document.source)
-            same = recorded is not None and file_digest(document.path) == recorded
+            same = (recorded is not None
+                    and _digest(document.path, tuple(document.stamp)) == recorded)
             (changes.restamped if same else changes.changed).append(document)
     return changes
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _digest(path: str, stamp: tuple) -> str | None:
+    """documents.file_digest of the file at `path` while its stamp is `stamp`: a file is hashed
+    once per stamp, though a search that finds it changed checks it again under the lock."""
+    from .documents import file_digest  # the readers: not a search's imports, unless it hashes
+
+    return file_digest(path)
 
 
 def recorded_digests(manifest: dict) -> dict[str, str]:

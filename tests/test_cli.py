@@ -211,6 +211,15 @@ def test_a_search_in_its_own_process_prints_what_the_cli_prints_and_exits_with_i
     assert in_process.stdout.count("\n") > 200  # long enough to need flushing
 
 
+def test_a_search_started_with_its_output_closed_ends_quietly(seed_index, tmp_path):
+    """`kensaku search ... >&-`: nothing to print to, no traceback, the search's exit status."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "search", "search", "--index", str(seed_index), "米国"],
+        stderr=subprocess.PIPE, text=True, env=checkout_environment(), cwd=tmp_path,
+        timeout=120, preexec_fn=lambda: os.close(1))
+    assert (completed.returncode, completed.stderr) == (0, "")
+
+
 def test_a_search_imports_neither_the_readers_nor_the_builder_nor_pathspec(tmp_path):
     code = ("import sys; from search.cli import main\n"
             "try:\n"

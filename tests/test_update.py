@@ -95,6 +95,26 @@ def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy,
     assert json.loads(manifest_path.read_text(encoding="utf-8"))["format"] == FORMAT_VERSION
 
 
+def test_kensaku_index_rebuilds_an_index_of_another_version_from_the_folder_it_was_built_from(
+        docs_copy, tmp_path, monkeypatch):
+    """Without --docs, the folder the manifest names, not the default ./seeds."""
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    manifest_path = index / "kensaku.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format"] = FORMAT_VERSION - 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "seeds").mkdir(parents=True)
+    (elsewhere / "seeds" / "other.txt").write_text("別の文書。\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    result = CliRunner().invoke(main, ["index", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
+    rebuilt = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert (rebuilt["format"], rebuilt["docs_dir"]) == (FORMAT_VERSION, str(docs_copy.resolve()))
+
+
 # Segments and stamps ---------------------------------------------------------------------------
 
 def segment_ids(index_dir) -> set[str]:
