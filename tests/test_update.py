@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -80,13 +81,20 @@ def test_rebuild_indexes_everything_again(docs_copy, tmp_path):
     assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
 
 
-def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy, tmp_path):
-    index = tmp_path / "ix"
-    search.build_index(docs_copy, index)
+def index_of_another_version(docs: Path, index: Path) -> Path:
+    """An index of `docs` in `index` whose manifest says an earlier kensaku built it; returns
+    the manifest's path."""
+    search.build_index(docs, index)
     manifest_path = index / "kensaku.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["format"] = FORMAT_VERSION - 1
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    return manifest_path
+
+
+def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy, tmp_path):
+    index = tmp_path / "ix"
+    manifest_path = index_of_another_version(docs_copy, index)
     result = CliRunner().invoke(main, ["search", "統合作戦司令部", "--index", str(index)])
     assert result.exit_code == 0
     assert (f"the index in {index} was built by another version of kensaku: rebuilding it from "
@@ -99,11 +107,7 @@ def test_kensaku_index_rebuilds_an_index_of_another_version_from_the_folder_it_w
         docs_copy, tmp_path, monkeypatch):
     """Without --docs, the folder the manifest names, not the default ./seeds."""
     index = tmp_path / "ix"
-    search.build_index(docs_copy, index)
-    manifest_path = index / "kensaku.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["format"] = FORMAT_VERSION - 1
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    manifest_path = index_of_another_version(docs_copy, index)
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "seeds").mkdir(parents=True)
     (elsewhere / "seeds" / "other.txt").write_text("別の文書。\n", encoding="utf-8")
