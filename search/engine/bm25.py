@@ -51,37 +51,26 @@ class Statistics:
         self.terms = terms if terms is not None else TermIndex(searcher.reader())
         self.doc_count = searcher.reader().doc_count_all()
         self._norms: dict[str, list[float]] = {}
-        self._norm_by_doc: dict[tuple[int, str], list[float]] = {}
         self._norm_arrays: dict[tuple[int, str], object] = {}
         self._deleted = None
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
         weight w in a document whose length norm is n scores scale · w / (w + n)."""
-        return self.scale_of(self.terms.doc_frequency(field, term), boost)
-
-    def scale_of(self, doc_frequency: int, boost: float) -> float:
-        """`scale` for a term held by `doc_frequency` documents (deleted ones included)."""
-        idf = log(self.doc_count / (doc_frequency + 1)) + 1  # Whoosh's
+        idf = log(self.doc_count / (self.terms.doc_frequency(field, term) + 1)) + 1  # Whoosh's
         return boost * idf * (self.k1 + 1)
 
-    def norm_by_doc(self, segment: OpenSegment, field: str) -> list[float]:
-        """The field's length norm (see `norms`) of every document in one segment."""
-        key = (segment.offset, field)
-        found = self._norm_by_doc.get(key)
-        if found is None:
-            lengths, norm_of = self.norms(segment, field)
-            found = self._norm_by_doc[key] = list(map(norm_of.__getitem__, lengths))
-        return found
-
     def norm_array(self, segment: OpenSegment, field: str):
-        """`norm_by_doc` as a numpy array."""
+        """The field's length norm (see `norms`) of every document in one segment, as a numpy
+        array."""
         key = (segment.offset, field)
         found = self._norm_arrays.get(key)
         if found is None:
             import numpy
 
-            found = self._norm_arrays[key] = numpy.array(self.norm_by_doc(segment, field))
+            lengths, norm_of = self.norms(segment, field)
+            found = self._norm_arrays[key] = numpy.array(norm_of)[
+                numpy.frombuffer(lengths, numpy.uint8)]
         return found
 
     def deleted_array(self):

@@ -137,6 +137,7 @@ class SegmentBuilder:
         self.segment = W3Segment(CompactCodec(), indexname, segid=_segment_id())
         self.doccount = 0
         self.token_count = 0
+        self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
         self.postings = {name: _postings_of(plan) for name, plan in self.plans.items()
                          if plan.indexed}
         self.lengths = {name: bytearray() for name, plan in self.plans.items()
@@ -227,7 +228,9 @@ class SegmentBuilder:
             self.token_count += 1
             return 1
         if plan.granularity in (GRAMS, CHARS):
-            length = post.add(doc, fold(value))
+            if self._folded[0] is not value:
+                self._folded = (value, fold(value))
+            length = post.add(doc, self._folded[1])
         else:
             terms = field_terms(plan.granularity, value)
             length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))

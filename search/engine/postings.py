@@ -45,22 +45,6 @@ class TermIndex:
             self._posted[key] = found
         return found
 
-    def with_prefix(self, field: str, prefix: str) -> list[str]:
-        """The terms of `field` that start with `prefix`, each segment's read in one pass (their
-        infos kept for `posted`)."""
-        pbytes = prefix.encode("utf-8")
-        found: dict[str, list[Posted]] = {}
-        for segment in self.segments:
-            for (name, tbytes), info in segment.reader._terms.items_from(field, pbytes):
-                if name != field or not tbytes.startswith(pbytes):
-                    break
-                found.setdefault(tbytes.decode("utf-8"), []).append(Posted(segment, info))
-        if len(self._posted) + len(found) > _POSTED_LIMIT:
-            self._posted.clear()
-        for term, posted in found.items():
-            self._posted[(field, term)] = posted
-        return sorted(found)
-
     def __contains__(self, field_and_term: tuple[str, str]) -> bool:
         return bool(self.posted(*field_and_term))
 
