@@ -4,8 +4,9 @@ Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through t
 its pickled runs), and at commit through one method call, one column read of the document's
 length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
 as arrays of C integers (per positional field: each occurrence's term number and position,
-each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams field's terms made from the
-folded texts of all the documents at once, as numbers; per ID field: term -> docnums), sorts
+each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams
+and chars fields' terms made from the folded texts of all the documents at once, as numbers; per
+ID field: term -> docnums), sorts
 each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
 in document and position order), knows each document's field lengths without reading them
 back, and writes the segment's files in bulk: its terms, postings and stored fields
