@@ -173,7 +173,7 @@ def file_digest(path) -> str | None:
     cannot be read."""
     try:
         with _regular_file(path) as file:
-            digest = hashlib.sha256()  # hashlib.file_digest is Python 3.11's; kensaku runs on 3.9
+            digest = hashlib.sha256()  # hashlib.file_digest is Python 3.11's; kensaku runs on 3.10
             for piece in iter(lambda: file.read(1 << 20), b""):
                 digest.update(piece)
             return digest.hexdigest()
