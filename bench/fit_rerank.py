@@ -42,15 +42,15 @@ Rows = list[tuple[Any, Any, bool]]
 def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
     """The signals of BM25F's best paragraphs for one question, or None if it reads as keywords."""
     search = import_kensaku()
-    from search.parser import parse
-    from search.query import Question
-    from search.rerank import signals
+    from search.query.parser import parse
+    from search.query.tree import Question
+    from search.ranking.rerank import signals
 
     tree = parse(question, "auto")
     if not isinstance(tree, Question):
         return None
     ranking = searcher.ranking
-    best, _total, by_title = ranking.question_candidates(tree, search.ranking.RERANK_DEPTH)
+    best, _total, by_title = ranking.question_candidates(tree, search.ranking.ranking.RERANK_DEPTH)
     if not best:
         return []
     understood = ranking.asked(tree, question)
@@ -68,9 +68,9 @@ def keyword_candidates(searcher, query: str, spans) -> Optional[Rows]:
     """The signals of the paragraphs a keyword query's ranking reorders, or None if it reads as a
     question."""
     import_kensaku()
-    from search.parser import parse
-    from search.query import Question
-    from search.rerank import keyword_signals
+    from search.query.parser import parse
+    from search.query.tree import Question
+    from search.ranking.rerank import keyword_signals
 
     tree = parse(query, "auto")
     if isinstance(tree, Question):
@@ -110,7 +110,7 @@ def collect(set_dir: Path, kinds: list[str], sample: int, seed: int, tune: int, 
 
 def ordered(kind: str, rows: Rows, weights) -> list[bool]:
     """Whether each reranked row is relevant, best first, as kensaku orders them."""
-    from search.rerank import combine, keyword_order, question_order
+    from search.ranking.rerank import combine, keyword_order, question_order
 
     values = [combine(one, weights) for one, _, _ in rows]
     relevant = {id(extra): hit for _, extra, hit in rows}
@@ -136,7 +136,7 @@ def metrics(kind: str, queries: list[Rows], weights) -> tuple[float, float]:
 
 def fit(kind: str, sets: dict[str, dict[str, dict[str, list]]], weights):
     """Coordinate ascent on the tuning queries' recall@10 + MRR@10, summed over the sets."""
-    from search.rerank import Weights
+    from search.ranking.rerank import Weights
 
     def objective(candidate) -> float:
         return sum(sum(metrics(kind, groups[kind]["tune"], candidate)) for groups in sets.values())
@@ -185,7 +185,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parser.parse_args(argv)
     set_dirs = require_dirs(args.shared, [f"eval/{s}" for s in args.sets])
     import_kensaku()
-    from search.rerank import KEYWORDS, QUESTION
+    from search.ranking.rerank import KEYWORDS, QUESTION
 
     if args.cache and args.cache.exists():
         with args.cache.open("rb") as cached:

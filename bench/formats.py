@@ -43,8 +43,8 @@ def first_megabytes(folder: Path, megabytes: float) -> list[Path]:
 
 def extraction(files: list[Path]) -> tuple[float, int, int]:
     """(seconds, UTF-8 bytes of text, paragraphs) of reading `files` with their readers."""
-    from search.discovery import DocumentFile
-    from search.documents import read_document
+    from search.ingest.discovery import DocumentFile
+    from search.ingest.paragraphs import read_document
 
     started = time.perf_counter()
     text_bytes = paragraphs = 0

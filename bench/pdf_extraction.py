@@ -46,7 +46,7 @@ BROKEN = re.compile(r"[\u2e80-\u2fdf\ufe10-\ufe1f\ufe30-\ufe4f\u0250-\u03ff]|\(c
 
 
 def kensaku_pages(path: Path) -> list[str]:
-    from search.readers.pdf import read_pdf
+    from search.ingest.readers.pdf import read_pdf
 
     extracted = read_pdf(path.read_bytes())
     pages: dict[int, list[str]] = {}

@@ -27,9 +27,9 @@ def _whoosh_build(out: Path, documents):
     """Whoosh's own writer: one add_document per paragraph, one commit."""
     from whoosh.index import create_in
 
-    from search.documents import read_paragraphs
-    from search.reporting import IndexSummary
-    from search.schema import paragraph_fields, schema
+    from search.ingest.paragraphs import read_paragraphs
+    from search.ingest.reporting import IndexSummary
+    from search.index.schema import paragraph_fields, schema
 
     out.mkdir(parents=True, exist_ok=True)
     writer = create_in(str(out), schema()).writer(limitmb=256)
@@ -44,7 +44,7 @@ def _whoosh_build(out: Path, documents):
 
 
 def first_documents(docs_dir: Path, mb: float):
-    from search.discovery import find_documents
+    from search.ingest.discovery import find_documents
 
     chosen, size = [], 0
     for document in find_documents(docs_dir):
@@ -63,16 +63,16 @@ def vmhwm_mb() -> float:
 
 
 def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_mb: float) -> dict:
-    from search.engine import builder as segment
+    from search.index import writer
 
     documents, size = first_documents(docs_dir, mb)
     started = time.perf_counter()
     if kind == "stock":
         summary = _whoosh_build(out, documents)
     else:
-        from search.index import SEGMENT_LAYOUT  # as search.index builds
+        from search.index.build import SEGMENT_LAYOUT  # as search.index builds
 
-        summary = segment.write_index(out, documents, procs=procs, segment_mb=segment_mb,
+        summary = writer.write_index(out, documents, procs=procs, segment_mb=segment_mb,
                                       **SEGMENT_LAYOUT)
     seconds = time.perf_counter() - started
     index_bytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file())

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import search
-from search.index import GENERATION_PREFIX, MANIFEST_NAME, read_manifest
+from search.index.build import GENERATION_PREFIX, MANIFEST_NAME, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = ("ピラー2", "日米", "統合作戦司令部", "防衛 OR 韓国", "source:00*")

@@ -88,11 +88,11 @@ def _private_copy(module: str) -> _types.ModuleType:
 
 _import_whoosh_lean()
 
-from .errors import (DocumentsNotFound, IndexBusy, IndexDamaged, IndexNotFound, KensakuError,
+from search.errors import (DocumentsNotFound, IndexBusy, IndexDamaged, IndexNotFound, KensakuError,
                      NotAnIndex, QuerySyntaxError)
-from .index import IndexSummary, build_index, ensure_index, update_index
-from .results import Hit, SearchResults
-from .searcher import Searcher, search
+from search.index.build import IndexSummary, build_index, ensure_index, update_index
+from search.results.hits import Hit, SearchResults
+from search.service.searcher import Searcher, search
 
 __all__ = [
     "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexNotFound", "IndexSummary",

@@ -1,5 +1,5 @@
 """`python -m search` runs the kensaku command line."""
 
-from .cli import run
+from search.cli.main import run
 
 run()

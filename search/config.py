@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KensakuError
+from search.errors import KensakuError
 
 DEFAULT_CONFIG_NAME = "kensaku.toml"
 MODES = ("auto", "keyword", "question")  # as parser.MODES (a test checks), without its imports

@@ -39,8 +39,8 @@ def whoosh_writer_index(path: Path, documents, codec=None) -> None:
     Whoosh's W3 format, or with `codec` (kensaku's, search.engine.format.CompactCodec)."""
     from whoosh.index import create_in
 
-    from search.documents import read_paragraphs
-    from search.schema import paragraph_fields, schema
+    from search.ingest.paragraphs import read_paragraphs
+    from search.index.schema import paragraph_fields, schema
 
     path.mkdir()
     ix = create_in(str(path), schema())
@@ -79,7 +79,7 @@ def cited(results) -> set[tuple[str, int]]:
 def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
     """An index of `docs` built, then updated after one document was removed and `new_line`
     added to another: several segments, some with deleted paragraphs."""
-    from search.index import open_index
+    from search.index.build import open_index
 
     index_dir = tmp_path / "ix"
     search.build_index(docs, index_dir)
@@ -168,7 +168,7 @@ def kensaku(seed_index, tmp_path, monkeypatch):
     session's index of the seeds, which it must not change."""
     from click.testing import CliRunner
 
-    from search.cli import main
+    from search.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KENSAKU_INDEX", str(seed_index))

@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from search.analysis import MAX_CHUNK_CHARS, analyze, chunks, fold, fold_with_offsets, pair, pairs
-from search.schema import SudachiTokenizer, field_terms
+from search.text.analysis import MAX_CHUNK_CHARS, analyze, chunks, fold, fold_with_offsets, pair, pairs
+from search.index.schema import SudachiTokenizer, field_terms
 
 
 def words(text):

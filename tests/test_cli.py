@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from search.cli import main
+from search.cli.main import main
 
 from .conftest import REPO, SEEDS
 
@@ -221,14 +221,14 @@ def test_a_search_started_with_its_output_closed_ends_quietly(seed_index, tmp_pa
 
 
 def test_a_search_imports_neither_the_readers_nor_the_builder_nor_pathspec(tmp_path):
-    code = ("import sys; from search.cli import main\n"
+    code = ("import sys; from search.cli.main import main\n"
             "try:\n"
             f"    main(['search', '--docs', {str(SEEDS)!r}, '--index', {str(tmp_path / 'ix')!r},"
             " 'ピラー2'])\n"
             "except SystemExit:\n"
             "    pass\n"
             "print(sorted(name for name in sys.modules if name.startswith(('pathspec', "
-            "'search.readers.', 'search.documents', 'search.engine.builder'))))")
+            "'search.ingest.readers.', 'search.ingest.paragraphs', 'search.index.writer'))))")
     command = [sys.executable, "-c", code]
     env = checkout_environment()
     subprocess.run(command, capture_output=True, check=True, cwd=tmp_path, env=env,

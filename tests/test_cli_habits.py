@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search.cli import main
+from search.cli.main import main
 
 from .conftest import SEEDS
 

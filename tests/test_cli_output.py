@@ -10,7 +10,7 @@ import re
 import shutil
 
 import search
-from search.terminal import cells
+from search.cli.terminal import cells
 
 from .conftest import REPO, SEEDS, run_in_terminal
 

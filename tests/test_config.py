@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-from search import config, parser
+from search import config
+from search.query import parser
 
 from .conftest import SEEDS
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.readers.decoding import decode
+from search.cli.main import main
+from search.ingest.readers.decoding import decode
 
 from .conftest import SEEDS
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.discovery import Rules, scan
+from search.cli.main import main
+from search.ingest.discovery import Rules, scan
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.discovery import DocumentFile
-from search.documents import read_document
-from search.readers import read
-from search.readers.base import UnreadableDocument
+from search.cli.main import main
+from search.ingest.discovery import DocumentFile
+from search.ingest.paragraphs import read_document
+from search.ingest.readers import read
+from search.ingest.readers.base import UnreadableDocument
 
 from .conftest import REPO
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from search.cli import main
+from search.cli.main import main
 from search.errors import QuerySyntaxError
 
 PROPERTY = settings(max_examples=60, deadline=None,

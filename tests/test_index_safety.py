@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search import index as index_module
-from search.cli import main
+from search.index import build as index_module
+from search.cli.main import main
 from search.errors import IndexBusy, IndexDamaged
-from search.index import (GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME, read_manifest,
+from search.index.build import (GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME, read_manifest,
                           translate_damage)
 
 from .conftest import REPO, SEEDS, run_in_terminal
@@ -155,7 +155,7 @@ def test_searches_during_rebuilds_always_succeed_with_the_same_results(built, sm
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from search.index import _writer_lock
+from search.index.build import _writer_lock
 with _writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -420,7 +420,7 @@ def test_the_progress_line_says_finishing_after_the_last_document_and_is_erased(
 
 
 def test_the_time_left_comes_from_the_pace_since_the_start():
-    from search.progress import ProgressLine
+    from search.cli.progress import ProgressLine
 
     assert ProgressLine.describe(95, 100, "a.txt", 190.0) == (
         "indexing 95/100 documents  95%  3:10 elapsed, about 0:10 left  a.txt")

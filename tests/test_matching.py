@@ -9,15 +9,15 @@ from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 import search
-from search.analysis import fold
-from search.engine import builder as segment
-from search.discovery import find_documents
-from search.index import open_index
-from search.engine.format import CompactCodec
+from search.text.analysis import fold
+from search.index import writer
+from search.ingest.discovery import find_documents
+from search.index.build import open_index
+from search.index.codec import CompactCodec
 from search.engine.matching import match
-from search.parser import parse
-from search.plan import GRAM_BOOST, to_whoosh
-from search.schema import CHARS, PARAGRAPH_TEXT
+from search.query.parser import parse
+from search.query.plan import GRAM_BOOST, to_whoosh
+from search.index.schema import CHARS, PARAGRAPH_TEXT
 
 from .conftest import SEEDS, cited, index_of, seed_lines, updated_index, whoosh_writer_index
 
@@ -64,7 +64,7 @@ def other_layout(request, tmp_path_factory):
     file per segment: a plain Whoosh directory either way."""
     path = tmp_path_factory.mktemp("other-layout") / "ix"
     if request.param == "compound":
-        segment.write_index(path, find_documents(SEEDS), procs=1, compound=True)
+        writer.write_index(path, find_documents(SEEDS), procs=1, compound=True)
     else:
         whoosh_writer_index(path, find_documents(SEEDS), codec=CompactCodec())
     return path

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from search.readers.base import Block, UnreadableDocument
-from search.readers.pdf import read_pdf
+from search.ingest.readers.base import Block, UnreadableDocument
+from search.ingest.readers.pdf import read_pdf
 
 FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 MINCHO = "HeiseiMin-W3"

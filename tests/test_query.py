@@ -3,8 +3,8 @@
 import pytest
 
 from search.errors import QuerySyntaxError
-from search.parser import parse
-from search.query import And, Not, Or, Phrase, SourceFilter, phrases
+from search.query.parser import parse
+from search.query.tree import And, Not, Or, Phrase, SourceFilter, phrases
 
 
 def test_a_run_without_spaces_is_one_phrase():

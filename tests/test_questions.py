@@ -7,13 +7,13 @@ import pytest
 from whoosh.scoring import BM25F
 
 import search
-from search.index import open_index
+from search.index.build import open_index
 from search.engine import bm25
 from search.engine.bm25 import score_any
-from search.parser import parse
-from search.plan import question_terms, to_whoosh
-from search.query import Question
-from search.rerank import Asked, QuestionWord, answer_score, asked, signals
+from search.query.parser import parse
+from search.query.plan import question_terms, to_whoosh
+from search.query.tree import Question
+from search.ranking.rerank import Asked, QuestionWord, answer_score, asked, signals
 
 from .conftest import index_of, updated_index
 

@@ -10,8 +10,8 @@ import re
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.plan import TIER_BONUS
+from search.cli.main import main
+from search.query.plan import TIER_BONUS
 
 from .conftest import SEEDS, cited, index_of, seed_lines
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.parser import looks_like_question
+from search.cli.main import main
+from search.query.parser import looks_like_question
 
 from .conftest import SEEDS, cited, index_of, seed_lines
 

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from search.api_schema import DocumentBody, SearchBody, StatusBody
-from search.cli import main
-from search.index import FORMAT_VERSION
+from search.server.api_schema import DocumentBody, SearchBody, StatusBody
+from search.cli.main import main
+from search.index.build import FORMAT_VERSION
 
 from .conftest import HOSTILE_NAME, SECRET, SEEDS
 

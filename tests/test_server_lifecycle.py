@@ -14,7 +14,7 @@ import time
 import pytest
 
 import search
-from search.index import read_manifest
+from search.index.build import read_manifest
 
 from .serving import Server, wait_until
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from search.index import FORMAT_VERSION, read_manifest
+from search.index.build import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS
 

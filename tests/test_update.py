@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import search
-from search.cli import main
-from search.index import FORMAT_VERSION, read_manifest
+from search.cli.main import main
+from search.index.build import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS, cited
 
@@ -125,7 +125,7 @@ def segment_ids(index_dir) -> set[str]:
     """The segments the live generation's table of contents names."""
     from whoosh.index import TOC
 
-    from search.index import open_index
+    from search.index.build import open_index
 
     ix = open_index(index_dir)
     return {segment.segment_id() for segment in TOC.read(ix.storage, ix.indexname).segments}

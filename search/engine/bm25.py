@@ -24,8 +24,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .format import OpenSegment, Posted, blocks, length_bytes, posting_arrays
-from .postings import TermIndex, Wanted
+from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
+from search.engine.postings import TermIndex, Wanted
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]

@@ -23,11 +23,11 @@ from typing import Callable, Iterable, Iterator
 from whoosh import query as q
 from whoosh.searching import Searcher
 
-from .bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
-from .format import OpenSegment, Posted, blocks
-from .postings import Wanted
-from ..plan import Bonus, Bounded
-from ..schema import PARAGRAPH_TEXT
+from search.engine.bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
+from search.index.codec import OpenSegment, Posted, blocks
+from search.engine.postings import Wanted
+from search.engine.nodes import Bonus, Bounded
+from search.index.schema import PARAGRAPH_TEXT
 
 Scores = dict[int, float]  # docnum -> score
 Among = Wanted | None  # the paragraphs to consider (None: all)

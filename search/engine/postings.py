@@ -14,7 +14,7 @@ from typing import AbstractSet
 
 from whoosh.reading import TermNotFound
 
-from .format import OpenSegment, Posted, blocks
+from search.index.codec import OpenSegment, Posted, blocks
 
 _POSTED_LIMIT = 20_000  # terms whose infos a TermIndex keeps (each a few hundred bytes a segment)
 

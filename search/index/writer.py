@@ -1,0 +1,834 @@
+"""The bulk writer: documents' paragraphs analyzed in worker processes and written as segments.
+
+Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
+its pickled runs), and at commit through one method call, one column read of the document's
+length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
+as arrays of C integers (per positional field: each occurrence's term number and position,
+each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams
+and chars fields' terms made from the folded texts of all the documents at once, as numbers; per
+ID field: term -> docnums), sorts
+each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
+in document and position order), knows each document's field lengths without reading them
+back, and writes the segment's files in bulk: its terms, postings and stored fields
+through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
+length columns through Whoosh's own column writers; its compound file and the TOC through
+Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
+and stored fields work on the result unchanged.
+
+Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
+process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
+one or more segments; the parent only collects the Segment objects, orders them by chunk (so that
+document numbers follow the order of the documents, as with a single writer) and writes the TOC.
+An error in a worker, or a worker dying, stops the build with an exception in the parent: no
+document is ever silently lost.
+
+API:
+  write_index(path, documents, procs=2, progress=None, warn=None) -> IndexSummary
+      a new Whoosh index in `path` (created if needed) with search.schema.schema().
+  add_to_index(path, documents, procs=2, progress=None, warn=None, replace=True,
+               delete_sources=()) -> IndexSummary
+      appends new segments to an existing index; with `replace`, paragraphs of an indexed
+      document with the same source are deleted first, as are those of `delete_sources` — in the
+      same TOC generation, so a reader sees the old or the new index, whole. A segment left with
+      no live document is dropped from that TOC, and its files removed.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import pickle
+import queue
+import traceback
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import count
+from operator import itemgetter
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import formats
+from whoosh.analysis import IDTokenizer
+
+from search.text.analysis import fold
+from search.ingest.paragraphs import UnreadableDocument, read_document
+from search.ingest.reporting import IndexSummary, Progress, Warn
+from search.index.schema import CHARS, GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
+from search.index.codec import (EXISTENCE, FREQUENCY, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
+                     write_postings)
+
+DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
+DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How segments are written: `compound`, the files of a segment packed into one `.seg` file
+    as Whoosh does by default. Separate files open faster: Whoosh copies each part of a compound
+    file into memory when it opens it, unlike a plain file."""
+
+    compound: bool = True
+
+
+_TEXT, _POSITION = itemgetter(0), itemgetter(3)  # of a search.analysis.Term
+
+
+class IndexWorkerError(RuntimeError):
+    """An indexing worker process failed; the message carries its traceback."""
+
+
+# Field plans -------------------------------------------------------------------------------
+
+class _FieldPlan:
+    """What writing one schema field takes: its postings (the positions of one of the schema's
+    term fields, or an ID's whole value as its one term), its length, its stored value and its
+    column. A field of another kind is refused: the schema has none."""
+
+    def __init__(self, name: str, fieldobj) -> None:
+        self.name = name
+        self.field = fieldobj
+        self.indexed = bool(fieldobj.indexed) and fieldobj.format is not None
+        self.scorable = bool(fieldobj.scorable)
+        self.stored = bool(fieldobj.stored)
+        self.column = fieldobj.column_type
+        self.granularity = _granularity(name, fieldobj) if self.indexed else None
+        self.values = self.granularity is not None
+
+
+def _granularity(name: str, fieldobj) -> str | None:
+    """The term field (schema.FIELDS) a positional field indexes, or None for an ID."""
+    fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
+    plain = fmt.field_boost == 1.0 and not fieldobj.vector and not fieldobj.separate_spelling()
+    # Exact type checks: a subclass may encode differently.
+    if plain and type(analyzer) is SudachiTokenizer and type(fmt) is (
+            formats.Frequency if analyzer.granularity == CHARS else formats.Positions):
+        return analyzer.granularity
+    if plain and type(fmt) is formats.Existence and type(analyzer) is IDTokenizer:
+        return None
+    raise ValueError(f"field {name!r}: not a kind of field the index builder writes")
+
+
+def _plans(schema) -> dict[str, _FieldPlan]:
+    return {name: _FieldPlan(name, schema[name]) for name in schema.names()}
+
+
+# One segment in memory -----------------------------------------------------------------------
+
+def _segment_id() -> str:
+    # Whoosh's random_name uses the `random` module, whose state forked workers share.
+    from whoosh.util import IDCHARS
+
+    raw = os.urandom(16)
+    return "".join(IDCHARS[b % len(IDCHARS)] for b in raw)
+
+
+class SegmentBuilder:
+    """Collects documents in memory and writes them as one segment (`finish`)."""
+
+    def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
+                 layout: Layout | None = None) -> None:
+        from whoosh.codec.whoosh3 import W3Segment
+
+        self.storage = storage
+        self.schema = schema
+        self.plans = plans if plans is not None else _plans(schema)
+        self.layout = layout or Layout()
+        self.segment = W3Segment(CompactCodec(), indexname, segid=_segment_id())
+        self.doccount = 0
+        self.token_count = 0
+        self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
+        self.postings = {name: _postings_of(plan) for name, plan in self.plans.items()
+                         if plan.indexed}
+        self.lengths = {name: bytearray() for name, plan in self.plans.items()
+                        if plan.indexed and plan.scorable}
+        self.totals: dict[str, int] = {}
+        self._files = []
+        self._columns = {}
+        self._stored = self._column_writer("_stored", STORED_COLUMN)
+        self._order_cache = {}
+
+    # Files
+
+    def _create(self, ext: str):
+        f = self.segment.create_file(self.storage, ext)
+        self._files.append(f)
+        return f
+
+    def _column_writer(self, name: str, column):
+        from whoosh.codec.whoosh3 import W3Codec
+
+        f = self._create("." + name + W3Codec.COLUMN_EXT)
+        writer = column.writer(f)
+        self._columns[name] = (writer, f)
+        return writer
+
+    def discard(self) -> None:
+        """Remove whatever this builder wrote (after an error)."""
+        for f in self._files:
+            try:
+                f.close()
+            except Exception:
+                pass
+        prefix = self.segment.segment_id() + "."
+        for name in self.storage.list():
+            if name.startswith(prefix):
+                try:
+                    self.storage.delete_file(name)
+                except OSError:
+                    pass
+
+    # Documents
+
+    def add_document(self, fields: dict) -> None:
+        """Add one document, given as the keyword arguments of Whoosh's `add_document`."""
+        key = tuple(fields)
+        names = self._order_cache.get(key)
+        if names is None:
+            names = [n for n in sorted(fields) if not n.startswith("_")]
+            for n in names:
+                if n not in self.plans:
+                    raise ValueError(f"no field named {n!r} in the schema")
+            names = self._order_cache[key] = tuple(names)
+        doc = self.doccount
+        plans = self.plans
+        lengths = self.lengths
+        for per_document in lengths.values():
+            per_document.append(0)
+        stored = {}
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            plan = plans[name]
+            if plan.indexed:
+                length = self._index(plan, value, doc)
+                if length and plan.scorable:
+                    lengths[name][doc] = _length_byte(length)
+                    self.totals[name] = self.totals.get(name, 0) + length
+            if plan.stored:
+                stored[name] = value
+            if plan.column is not None:
+                writer = self._columns.get(name)
+                writer = writer[0] if writer else self._column_writer(name, plan.column)
+                writer.add(doc, plan.field.to_column_value(value))
+        if stored:
+            self._stored.add(doc, stored)
+        self.doccount = doc + 1
+
+    def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
+        """Add the postings of one field value; returns the field length (number of terms)."""
+        post = self.postings[plan.name]
+        if plan.granularity is None:  # an ID: the whole value is the one term
+            entry = post.get(value)
+            if entry is None:
+                post[value] = [doc]
+            else:
+                entry.append(doc)
+            self.token_count += 1
+            return 1
+        if plan.granularity in (GRAMS, CHARS):
+            if self._folded[0] is not value:
+                self._folded = (value, fold(value))
+            length = post.add(doc, self._folded[1])
+        else:
+            terms = field_terms(plan.granularity, value)
+            length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
+        self.token_count += length
+        return length
+
+    # Writing
+
+    def finish(self):
+        """Write the segment's files, assemble them into the compound file; returns the segment
+        (a W3Segment with kensaku's codec)."""
+        from collections import defaultdict
+
+        segment = self.segment
+        doccount = self.doccount
+        segment.set_doc_count(doccount)
+        segment._fieldlengths = defaultdict(int, self.totals)
+
+        # Per-document files: stored fields and columns, then field lengths (one byte per
+        # document, written up to the last non-zero byte, as Whoosh's NumericColumn writer does).
+        for writer, f in self._columns.values():
+            writer.finish(doccount)
+            f.close()
+        lengthbytes = {}
+        for name, per_document in self.lengths.items():
+            lengthbytes[name] = per_document
+            data = bytes(per_document).rstrip(b"\0")
+            if data:
+                f = self._create("._%s_len.col" % name)
+                f.write(data)
+                f.close()
+        self.lengths = {}
+
+        # Terms and postings.
+        # A generator: one field's tokens are sorted at a time.
+        fields = (_field_postings(name, post, lengthbytes.get(name))
+                  for name, post in sorted(self.postings.items()) if post)
+        write_postings(self.storage, segment, fields)
+        self.postings = {}
+        if self.layout.compound:
+            segment.create_compound_file(self.storage)
+        self._files = []
+        return segment
+
+
+def _postings_of(plan: _FieldPlan):
+    """Where a segment gathers the postings of one field."""
+    if plan.granularity is None:
+        return {}  # an ID: value -> docnums
+    return {GRAMS: _Grams, CHARS: _Chars}.get(plan.granularity, _Tokens)()
+
+
+def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
+    """What write_postings takes of one field (format.FieldPostings), from what gathered it."""
+    if isinstance(post, (_Tokens, _Grams)):
+        return name, POSITIONS, lengths, post.sorted()
+    if isinstance(post, _Chars):
+        return name, FREQUENCY, lengths, post.sorted()
+    return name, EXISTENCE, lengths, _id_postings(post)
+
+
+class _Tokens:
+    """One positional field's tokens in a segment, as arrays of C integers: each token's term
+    (numbered in order of first sight) and position, in the order they came, and how many
+    tokens each document gave."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = defaultdict(count().__next__)
+        self.terms = array("I")
+        self.positions = array("I")
+        self.docs = array("I")
+        self.counts = array("I")
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def add(self, doc: int, texts: list[str], positions) -> int:
+        """Add a document's terms (`texts`, at `positions`); returns how many."""
+        self.terms.extend(map(self.numbers.__getitem__, texts))
+        self.positions.extend(positions)
+        self.docs.append(doc)
+        self.counts.append(len(texts))
+        return len(texts)
+
+    def sorted(self) -> SortedTokens:
+        """The tokens sorted by term (emptying this)."""
+        import numpy
+
+        names = sorted(self.numbers)
+        rank = numpy.empty(len(names), numpy.uint32)
+        rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
+            numpy.arange(len(names), dtype=numpy.uint32))
+        keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
+        del rank
+        self.numbers = self.terms = None
+        # Stable: each term's tokens keep their order, by document, then position.
+        order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32),
+                            numpy.frombuffer(self.counts, numpy.uint32))[order]
+        self.docs = self.counts = None
+        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
+        self.positions = None
+        return SortedTokens(names, keys, docs, positions)
+
+
+class _FoldedTexts:
+    """A character field's documents in a segment: each one's folded text, kept whole, its terms
+    made for all the documents at once, as numbers, when they are sorted."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.docs = array("I")
+        self.length = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def add(self, doc: int, folded: str) -> int:
+        """Add a document's folded text; returns its number of characters (the field length)."""
+        if folded:
+            self.texts.append(folded)
+            self.docs.append(doc)
+            self.length += len(folded)
+        return len(folded)
+
+    def _characters(self):
+        """(every character's code point, each document's number of characters) as numpy
+        arrays, emptying the texts."""
+        import numpy
+
+        chars = numpy.frombuffer("".join(self.texts).encode("utf-32-le"), numpy.uint32)
+        counts = numpy.fromiter(map(len, self.texts), numpy.uint32, len(self.texts))
+        self.texts = None
+        return chars, counts
+
+
+class _Chars(_FoldedTexts):
+    """The chars field's postings in a segment: how often each character occurs in each
+    document, counted for all the documents at once."""
+
+    def sorted(self) -> Iterator[tuple[str, list[int], list[int], None]]:
+        """(character, docnums, frequencies, None) of each character in order (emptying this)."""
+        import numpy
+
+        chars, counts = self._characters()
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs = None
+        keys = chars.astype(numpy.uint64) << numpy.uint64(32) | docs
+        del chars, docs
+        keys, frequencies = numpy.unique(keys, return_counts=True)
+        chars = (keys >> numpy.uint64(32)).astype(numpy.uint32)
+        docs = (keys & numpy.uint64(0xFFFFFFFF)).astype(numpy.uint32)
+        del keys
+        first = numpy.ones(len(chars), bool)
+        numpy.not_equal(chars[1:], chars[:-1], out=first[1:])
+        starts = numpy.flatnonzero(first)
+        ends = numpy.append(starts[1:], len(chars))
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            yield (chr(chars[start]), docs[start:end].tolist(), frequencies[start:end].tolist(),
+                   None)
+
+
+class _Grams(_FoldedTexts):
+    """The grams field's tokens in a segment: its terms (search.analysis.grams: the bigram at
+    each position, the last character alone), made as numbers."""
+
+    def sorted(self) -> SortedTokens:
+        """The grams sorted by term (emptying this)."""
+        import numpy
+
+        chars, counts = self._characters()
+        # A gram as a number ordered as its text: its first character's code point, shifted,
+        # and the second's plus one (0 for a character alone, which sorts before its bigrams).
+        keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)
+        keys[:-1] |= chars[1:].astype(numpy.uint64) + numpy.uint64(1)
+        del chars
+        ends = numpy.cumsum(counts, dtype=numpy.uint32)
+        keys[ends - 1] &= ~numpy.uint64(_GRAM_SECOND)  # a document's last character stands alone
+        positions = numpy.arange(len(keys), dtype=numpy.uint32)
+        positions -= numpy.repeat(ends - counts, counts)
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs = None
+        order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
+        docs, positions = docs[order], positions[order]
+        del order
+        first = numpy.ones(len(keys), bool)
+        numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
+        numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
+        names = list(map(_gram_text, keys[first].tolist()))
+        return SortedTokens(names, numbers, docs, positions)
+
+
+_GRAM_SHIFT = 22  # a code point takes 21 bits
+_GRAM_SECOND = (1 << _GRAM_SHIFT) - 1
+
+
+def _gram_text(key: int) -> str:
+    second = key & _GRAM_SECOND
+    return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
+
+
+def _id_postings(post: dict):
+    """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
+    for text in sorted(post):
+        yield text, post.pop(text), None, None
+
+
+_length_bytes: dict[int, int] = {}
+
+
+def _length_byte(length: int) -> int:
+    """Whoosh's length byte of a field length (its length columns hold one per document)."""
+    found = _length_bytes.get(length)
+    if found is None:
+        from whoosh.util.numeric import length_to_byte
+
+        found = _length_bytes[length] = length_to_byte(length)
+    return found
+
+
+# Chunks of documents -> segments -------------------------------------------------------------
+
+class _ChunkIndexer:
+    """Indexes documents into segments of at most `max_tokens` terms (a term each time it occurs)."""
+
+    def __init__(self, storage, schema, layout: Layout, max_tokens: int) -> None:
+        self.storage = storage
+        self.schema = schema
+        self.plans = _plans(schema)
+        self.layout = layout
+        self.max_tokens = max_tokens
+        self.builder = None
+        self.segments = []
+
+    def add_paragraphs(self, paragraphs) -> None:
+        for paragraph in paragraphs:
+            if self.builder is None:
+                self.builder = SegmentBuilder(self.storage, self.schema, self.plans,
+                                              layout=self.layout)
+            self.builder.add_document(paragraph_fields(paragraph))
+            if self.builder.token_count >= self.max_tokens:
+                self.flush()
+
+    def flush(self) -> None:
+        if self.builder is not None and self.builder.doccount:
+            self.segments.append(self.builder.finish())
+        self.builder = None
+
+    def discard(self) -> None:
+        if self.builder is not None:
+            self.builder.discard()
+            self.builder = None
+        _remove_segments(self.storage, self.segments)
+        self.segments = []
+
+
+def _remove_segments(storage, segments) -> None:
+    for segment in segments:
+        prefix = segment.segment_id() + "."
+        for name in storage.list():
+            if name.startswith(prefix):
+                try:
+                    storage.delete_file(name)
+                except OSError:
+                    pass
+
+
+def _index_chunk(storage, schema, documents, layout, max_tokens, report):
+    """Index one chunk of documents; `report(kind, payload)` hears of each document.
+    Returns (segments, documents indexed, paragraphs)."""
+    indexer = _ChunkIndexer(storage, schema, layout, max_tokens)
+    done = paragraphs = 0
+    try:
+        for number, document in documents:
+            try:
+                found = read_document(document)
+            except UnreadableDocument as problem:
+                report("skipped", (number, document.source, str(problem), problem.digest))
+                continue
+            for warning in found.warnings:
+                report("warning", f"{document.source}: {warning}")
+            indexer.add_paragraphs(found.paragraphs)
+            done += 1
+            paragraphs += len(found.paragraphs)
+            report("document", (number, found.digest))
+        indexer.flush()
+    except BaseException:
+        indexer.discard()
+        raise
+    return indexer.segments, done, paragraphs
+
+
+def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[int, object]]]:
+    """Consecutive runs of (number, document) of at most about `segment_mb`, as many as a
+    multiple of the processes and of about equal size, so that no worker is left alone with the
+    last chunk while the others are done."""
+    total = sum(max(getattr(d, "size", 0), 1) for d in documents)
+    procs = max(procs, 1)
+    rounds = max(1, math.ceil(total / (procs * segment_mb * 1e6)))
+    limit = max(1, math.ceil(total / (rounds * procs)))
+    chunks, current, size = [], [], 0
+    for number, document in enumerate(documents):
+        current.append((number, document))
+        size += max(getattr(document, "size", 0), 1)
+        if size >= limit:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# Worker processes ----------------------------------------------------------------------------
+
+def _worker(worker: int, path: str, indexname: str, layout: Layout, max_tokens: int,
+            tasks, results) -> None:
+    """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.index import TOC
+
+        storage = FileStorage(path)
+        schema = TOC.read(storage, indexname).schema
+
+        def report(kind, payload):
+            results.put((kind, worker, payload))
+
+        while True:
+            task = tasks.get()
+            if task is None:
+                break
+            number, documents = task
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
+                                                      max_tokens, report)
+            results.put(("chunk", worker, (number, segments, done, paragraphs)))
+        results.put(("exit", worker, None))
+    except BaseException as error:
+        text = traceback.format_exc()
+        try:
+            pickled = pickle.dumps(error)
+            pickle.loads(pickled)
+        except Exception:
+            pickled = None
+        results.put(("error", worker, (pickled, text)))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _raise_worker_error(pickled, text: str):
+    cause = IndexWorkerError(f"an indexing worker failed:\n{text}")
+    error = None
+    if pickled is not None:
+        try:
+            error = pickle.loads(pickled)
+        except Exception:
+            error = None
+    if isinstance(error, BaseException):
+        raise error from cause
+    raise cause
+
+
+def _build_segments(path: Path, indexname: str, documents: list, procs: int,
+                    progress: Progress | None, warn: Warn | None, summary, layout: Layout,
+                    segment_mb: float, max_tokens: int, start_method: str | None):
+    """Index `documents` into new segments in `path`; returns them in document order."""
+    chunks = _chunks(documents, procs, segment_mb)
+    total = len(documents)
+    done_count = 0
+    by_chunk = {}
+
+    def on_report(kind, payload):
+        nonlocal done_count
+        if kind == "warning":
+            if warn:
+                warn(payload)
+            return
+        if kind == "skipped":
+            number, source, why, digest = payload
+            summary.skipped[source] = why
+            if warn:
+                warn(f"skipped {source}: {why}")
+        else:
+            number, digest = payload
+        if digest is not None:
+            summary.digests[documents[number].source] = digest
+        done_count += 1
+        if progress:
+            progress(done_count, total, documents[number])
+
+    def on_chunk(number, segments, done, paragraphs):
+        by_chunk[number] = segments
+        summary.documents += done
+        summary.paragraphs += paragraphs
+
+    if procs <= 1:
+        _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk)
+    else:
+        _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report,
+                          on_chunk, start_method, by_chunk)
+    return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
+
+
+def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk):
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    storage = FileStorage(str(path))
+    schema = TOC.read(storage, indexname).schema
+    written = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for number, documents in enumerate(chunks):
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
+                                                      max_tokens, on_report)
+            written += segments
+            on_chunk(number, segments, done, paragraphs)
+    except BaseException:
+        _remove_segments(storage, written)
+        raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report, on_chunk,
+                      start_method, by_chunk):
+    import multiprocessing
+
+    from whoosh.filedb.filestore import FileStorage
+
+    if start_method is None:
+        methods = multiprocessing.get_all_start_methods()
+        start_method = "fork" if "fork" in methods else "spawn"
+    context = multiprocessing.get_context(start_method)
+    tasks = context.Queue()
+    results = context.Queue()
+    for number, documents in enumerate(chunks):
+        tasks.put((number, documents))
+    count = min(procs, len(chunks))
+    for _ in range(count):
+        tasks.put(None)
+    workers = [context.Process(target=_worker, daemon=True,
+                               args=(n, str(path), indexname, layout, max_tokens, tasks,
+                                     results))
+               for n in range(count)]
+    running = set(range(count))
+    try:
+        for process in workers:
+            process.start()
+        while running:
+            try:
+                message = results.get(timeout=0.5)
+            except queue.Empty:
+                dead = [n for n in running if workers[n].exitcode is not None]
+                if not dead:
+                    continue
+                try:  # what a worker put just before it exited may still be in the pipe
+                    message = results.get(timeout=2.0)
+                except queue.Empty:
+                    n = dead[0]
+                    raise IndexWorkerError(f"indexing worker {n} died (exit code "
+                                           f"{workers[n].exitcode}) before it finished") from None
+            kind, worker, payload = message
+            if kind == "exit":
+                running.discard(worker)
+            elif kind == "chunk":
+                on_chunk(*payload)
+            elif kind == "error":
+                _raise_worker_error(*payload)
+            else:
+                on_report(kind, payload)
+        for process in workers:
+            process.join()
+    except BaseException:
+        for process in workers:
+            if process.is_alive():
+                process.terminate()
+        for process in workers:
+            if process.pid is not None:
+                process.join(5)
+        _remove_segments(FileStorage(str(path)),
+                         [s for segments in by_chunk.values() for s in segments])
+        raise
+    finally:
+        tasks.close()
+        results.close()
+        tasks.cancel_join_thread()
+        results.cancel_join_thread()
+
+
+# Public API ----------------------------------------------------------------------------------
+
+def write_index(path: Path, documents: Iterable, procs: int = 2,
+                progress: Progress | None = None, warn: Warn | None = None, *,
+                segment_mb: float = DEFAULT_SEGMENT_MB,
+                max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
+                start_method: str | None = None):
+    """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
+    the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
+
+    `procs` worker processes analyze and write segments (1: all in this process). `progress(done,
+    total, document)` and `warn(message)` are called in this process. Unreadable documents are
+    skipped with a warning and listed in the summary. An error in a worker is raised here.
+    """
+    from whoosh.index import create_in
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    ix = create_in(str(path), schema())
+    summary = IndexSummary()
+    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(compound),
+            segment_mb, max_tokens, start_method)
+    return summary
+
+
+def add_to_index(path: Path, documents: Iterable, procs: int = 2,
+                 progress: Progress | None = None, warn: Warn | None = None, *,
+                 replace: bool = True, delete_sources: Iterable[str] = (),
+                 segment_mb: float = DEFAULT_SEGMENT_MB,
+                 max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
+                 start_method: str | None = None):
+    """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
+    segments. With `replace`, paragraphs already indexed from a document of the same source are
+    deleted; so are those of every source in `delete_sources` (documents that went away). The
+    additions and deletions become visible together, in one new TOC generation, which leaves out
+    the segments whose every document is deleted."""
+    from whoosh.index import open_dir
+
+    documents = list(documents)
+    ix = open_dir(str(path))
+    delete = set(delete_sources)
+    if replace:
+        delete.update(d.source for d in documents)
+    summary = IndexSummary()
+    _append(ix, documents, procs, progress, warn, summary, delete, Layout(compound),
+            segment_mb, max_tokens, start_method)
+    return summary
+
+
+def _append(ix, documents, procs, progress, warn, summary, delete, layout, segment_mb,
+            max_tokens, start_method) -> None:
+    from whoosh.index import TOC, LockError, clean_files
+
+    lock = ix.lock("WRITELOCK")
+    if not lock.acquire():
+        raise LockError("the Whoosh index is locked by another writer")
+    try:
+        storage = ix.storage
+        try:
+            segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
+                                       progress, warn, summary, layout, segment_mb,
+                                       max_tokens, start_method)
+        except BaseException:
+            # Remove what killed workers left half-written (we hold the lock: no other writer).
+            toc = TOC.read(storage, ix.indexname)
+            clean_files(storage, ix.indexname, toc.generation, toc.segments)
+            raise
+        try:
+            toc = TOC.read(storage, ix.indexname)
+            old = toc.segments
+            if delete:
+                _delete_sources(storage, toc.schema, old, delete)
+            generation = toc.generation + 1
+            everything = _with_live_documents(old) + segments
+            TOC(toc.schema, everything, generation).write(storage, ix.indexname)
+        except BaseException:
+            _remove_segments(storage, segments)
+            raise
+        # Removes the files of the segments the new TOC no longer names, dropped ones included.
+        clean_files(storage, ix.indexname, generation, everything)
+    finally:
+        lock.release()
+
+
+def _with_live_documents(segments: list) -> list:
+    """The segments that still hold a document not deleted: one whose documents were all
+    replaced or removed would only cost disk space and a reader's time to open."""
+    return [segment for segment in segments if segment.doc_count() > 0]
+
+
+def _delete_sources(storage, schema, segments, sources) -> None:
+    """Mark deleted, in `segments`, every document whose `source` is one of `sources`."""
+    from whoosh.reading import SegmentReader
+
+    for segment in segments:
+        reader = SegmentReader(storage, schema, segment)
+        try:
+            for source in sources:
+                term = source.encode("utf-8")
+                if (SOURCE, term) in reader:
+                    for docnum in reader.postings(SOURCE, term).all_ids():
+                        segment.delete_document(docnum)
+        finally:
+            reader.close()

@@ -1,0 +1,320 @@
+"""The parser: what the user typed, read into a query tree (search.query).
+
+The syntax is what search boxes accept:
+- words separated by spaces must all match (AND); `OR` between them, either;
+- `NOT word` or `-word` excludes; parentheses group; `"quoted text"` is a phrase;
+- `source:PATTERN` keeps paragraphs whose source starts with PATTERN (or matches it, with * and ?);
+- a run typed without spaces is a phrase: ピラー2 is the words ピラー and 2, next to each other.
+Operators are upper case; `and`, `or` and `not` are ordinary words.
+
+A natural-language question (日本で梅雨がないのは北海道とどこか。) is read as a `Question`: any of
+its content words may match; `mode="auto"` recognizes one by its ending or its particles.
+
+A keyword query typed without syntax is read with soft AND (`soft_parts`): paragraphs holding all
+its parts first, then those holding some; a phrase found nowhere is looked for by its whole words
+(`relaxed_words`). Synonyms are added to a tree by `expand`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterator
+
+from search.text.analysis import analyze, counters_after_numbers, fold, runs
+from search.errors import QuerySyntaxError
+from search.query.tree import And, Node, Not, Or, Phrase, Question, SourceFilter, Synonyms
+
+MODES = ("auto", "keyword", "question")
+_OPERATORS = {"AND", "OR", "NOT"}
+MAX_QUERY_CHARS = 1_000
+MAX_DEPTH = 32  # parentheses and NOTs nested
+MAX_TERMS = 64  # phrases in a keyword query; words of a question beyond it are left out
+_SOURCE_PREFIX = "source:"
+_SPECIAL = '()"'
+_QUESTION_END = re.compile(r"([?？。]|は|とは|って)\s*$")
+_QUESTION_WORDS = re.compile(r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)")
+
+
+# Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
+_OPERATOR_SYNTAX = re.compile(r'(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
+
+
+def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Node:
+    """The query tree of `text`; raises QuerySyntaxError with a one-line reason."""
+    if mode not in MODES:
+        raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
+    text = without_format_characters(text)
+    if not text or not text.strip():
+        raise QuerySyntaxError("the query is empty")
+    _check_size_and_encoding(text)
+    node = None
+    if mode == "question" or (mode == "auto" and looks_like_question(text)):
+        node = _question(text)
+    if node is None:
+        node = _Parser(list(_lex(text))).parse()
+    if node is None:
+        raise QuerySyntaxError(f"nothing to search for in {text!r}: it has no words, only "
+                               "punctuation or operators")
+    if _count_terms(node) > MAX_TERMS:
+        raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
+    return expand(node, synonyms) if synonyms else node
+
+
+def without_format_characters(text: str) -> str:
+    """`text` without invisible format characters (zero-width space and joiners, soft hyphen,
+    direction marks, BOM: Unicode's Cf), which text copied from a web page or a PDF brings along
+    and which would split a phrase (ピラー\u200b2)."""
+    if text.isascii():
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
+def _check_size_and_encoding(text: str) -> None:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"the query is too long: {len(text):,} characters, at most "
+                               f"{MAX_QUERY_CHARS:,}")
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise QuerySyntaxError("the query holds bytes that are not UTF-8 text")
+
+
+def _count_terms(node: Node) -> int:
+    if isinstance(node, (And, Or)):
+        return sum(_count_terms(child) for child in node.children)
+    return _count_terms(node.child) if isinstance(node, Not) else 1
+
+
+def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
+    """The phrases of a keyword query that a paragraph may hold only some of (soft AND): the
+    runs of a query typed without syntax (no operators, quotes or source filters), which then
+    ranks the paragraphs holding all of them first, then those holding most of them. Empty for a
+    query with syntax, which means what it says, or a question."""
+    if _has_syntax(text):
+        return ()
+    if isinstance(tree, Phrase):
+        return (tree,)
+    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
+        return tree.children
+    return ()
+
+
+def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
+    """For phrases that no paragraph holds, any of them at all, their whole content words to look
+    for instead (日米同盟強化 → 日米 / 同盟 / 強化), leaving out what a word alone would not mean:
+    single characters (kana, letters, symbols, and 人 of あの人, which would find every 人) and
+    numbers (ピラー2 → ピラー, never 2). Empty when that leaves nothing new."""
+    words: dict[str, Phrase] = {}
+    for phrase in phrases:
+        content = analyze(phrase.text, content_only=True)
+        for word in content.words:
+            surface = phrase.text[word.start:word.end]
+            if _means_something_alone(surface):
+                found = make_phrase(surface)
+                if found is not None:
+                    words.setdefault(found.folded, found)
+    relaxed = tuple(words.values())
+    return relaxed if set(relaxed) != set(phrases) else ()
+
+
+def _means_something_alone(surface: str) -> bool:
+    """Not a single character (a kana, a letter, a symbol, or 人 of あの人: in every other
+    paragraph), not a number, not punctuation."""
+    folded = fold(surface)
+    return len(folded) > 1 and not folded.isdigit() and any(
+        unicodedata.category(char)[0] in "LN" for char in folded)
+
+
+def looks_like_question(text: str) -> bool:
+    """A sentence rather than keywords: no query syntax, and a question mark or word, or a long
+    run with particles."""
+    if _has_syntax(text):
+        return False
+    if _QUESTION_END.search(text) or _QUESTION_WORDS.search(text):
+        return True
+    all_words = analyze(text).words
+    return len(all_words) >= 6 and len(analyze(text, content_only=True).words) < len(all_words)
+
+
+def _has_syntax(text: str) -> bool:
+    """Operators, or quotes in pairs: a lone " in a sentence is a character (a prime, a typo)."""
+    quotes = text.count('"')
+    return bool(_OPERATOR_SYNTAX.search(text)) or (quotes > 0 and quotes % 2 == 0)
+
+
+def _question(text: str) -> Question | None:
+    seen: dict[str, Phrase] = {}
+    content = analyze(text, content_only=True)
+    for word in content.words:
+        if _QUESTION_WORDS.fullmatch(text, word.start, word.end):  # どう, いつ: what is asked
+            continue
+        parts = tuple(p.text for p in content.subwords
+                      if word.start <= p.start < word.end) or (word.text,)
+        seen.setdefault(word.text, Phrase(text[word.start:word.end], (word.text,), parts,
+                                          substring=False))
+    if not seen:
+        return None
+    after_numbers = counters_after_numbers(text)
+    # A counter only where every occurrence follows a number: 日 in 四月一日は何の日 stays a word.
+    elsewhere = {word.text for word in content.words if word.start not in after_numbers}
+    counters = frozenset(word.text for word in content.words
+                         if word.start in after_numbers and word.text not in elsewhere)
+    return Question(tuple(seen.values())[:MAX_TERMS], counters)
+
+
+def make_phrase(text: str) -> Phrase | None:
+    """The phrase for a run of text, or None when it holds no searchable term. A run whose words
+    leave out a letter that Sudachi takes for a symbol (the lone ー of ー2) is a substring only:
+    its words alone (2) would find far more than was typed."""
+    analysis = analyze(text)
+    if _leaves_out_letters(text, analysis.words):
+        return Phrase(text, (), ())
+    if not analysis.words:
+        return None
+    slop = 1 if len(runs(analysis.words)) == 1 else 2
+    return Phrase(text, _texts(analysis.words), _texts(analysis.subwords), slop=slop)
+
+
+def _leaves_out_letters(text: str, words) -> bool:
+    """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
+    covered = set()
+    for word in words:
+        covered.update(range(word.start, word.end))
+    return any(unicodedata.category(char)[0] in "LN"
+               for at, char in enumerate(text) if at not in covered)
+
+
+def _texts(terms) -> tuple[str, ...]:
+    return tuple(term.text for term in terms)
+
+
+def expand(node: Node, synonyms: Synonyms) -> Node:
+    """The tree with each phrase carrying its synonyms as alternatives."""
+    if isinstance(node, Phrase):
+        alternatives = tuple(synonyms(node))
+        return Phrase(node.text, node.words, node.subwords, alternatives, slop=node.slop) \
+            if alternatives else node
+    if isinstance(node, (And, Or)):
+        return type(node)(tuple(expand(child, synonyms) for child in node.children))
+    if isinstance(node, Not):
+        return Not(expand(node.child, synonyms))
+    return node
+
+
+def _lex(text: str) -> Iterator[tuple[str, str]]:
+    """Tokens as (kind, value): ( ) WORD PHRASE SOURCE AND OR NOT MINUS."""
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            yield char, char
+            i += 1
+        elif char == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise QuerySyntaxError("unbalanced quote: a phrase opened with \" is not closed")
+            yield "PHRASE", text[i + 1:end]
+            i = end + 1
+        elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] not in ")-":
+            yield "MINUS", char
+            i += 1
+        else:
+            end = i
+            while end < n and not text[end].isspace() and text[end] not in _SPECIAL:
+                end += 1
+            yield _word_token(text[i:end])
+            i = end
+
+
+def _word_token(word: str) -> tuple[str, str]:
+    if word in _OPERATORS:
+        return word, word
+    if word.startswith(_SOURCE_PREFIX):
+        pattern = word[len(_SOURCE_PREFIX):]
+        if not pattern:
+            raise QuerySyntaxError("source: needs a file name or pattern, as in source:001*")
+        return "SOURCE", pattern
+    return "WORD", word
+
+
+class _Parser:
+    """Recursive descent: or := and (OR and)* ; and := unary (AND? unary)* ; unary := (NOT|-) unary | atom."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.at = 0
+        self.depth = 0
+
+    def _nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"the query nests parentheses or NOTs more than {MAX_DEPTH} deep")
+
+    def parse(self) -> Node | None:
+        node = self._or()
+        if self._peek() == ")":
+            raise QuerySyntaxError("unbalanced parenthesis: ) without a matching (")
+        return node
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.at][0] if self.at < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str]:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def _or(self) -> Node | None:
+        children = [self._and()]
+        while self._peek() == "OR":
+            self._take()
+            children.append(self._and())
+            if children[-1] is None and self._peek() is None:
+                raise QuerySyntaxError("OR needs a term on each side")
+        return _combine(Or, children)
+
+    def _and(self) -> Node | None:
+        children = []
+        while self._peek() not in (None, ")", "OR"):
+            if self._peek() == "AND":
+                self._take()
+                if self._peek() in (None, ")", "OR"):
+                    raise QuerySyntaxError("AND needs a term on each side")
+                continue
+            children.append(self._unary())
+        return _combine(And, children)
+
+    def _unary(self) -> Node | None:
+        if self._peek() in ("NOT", "MINUS"):
+            operator = self._take()[1]
+            if self._peek() in (None, ")", "OR", "AND"):
+                raise QuerySyntaxError(f"{operator} needs a term after it")
+            self._nest()
+            child = self._unary()
+            self.depth -= 1
+            return Not(child) if child is not None else None
+        return self._atom()
+
+    def _atom(self) -> Node | None:
+        kind, value = self._take()
+        if kind == "(":
+            if self._peek() == ")":
+                raise QuerySyntaxError("empty parentheses")
+            self._nest()
+            node = self._or()
+            if self._peek() != ")":
+                raise QuerySyntaxError("unbalanced parenthesis: ( without a matching )")
+            self._take()
+            self.depth -= 1
+            return node
+        if kind == "SOURCE":
+            return SourceFilter(value)
+        return make_phrase(value)
+
+
+def _combine(kind, children: list) -> Node | None:
+    children = [child for child in children if child is not None]
+    if not children:
+        return None
+    return children[0] if len(children) == 1 else kind(tuple(children))

@@ -1,0 +1,364 @@
+"""Ranking: the paragraphs a query's hits are chosen from, in order, before they become hits.
+
+A keyword query: every paragraph matching it (search.engine.matching), the best `KEYWORD_DEPTH`
+distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
+search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
+page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
+`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
+each could answer. Paragraphs of the same text count once (`best_distinct`).
+
+`Ranking` is also the hook through which bench/fit_rerank.py reads the candidates and what the
+reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from itertools import compress
+from dataclasses import dataclass
+from typing import Callable, Iterable, NamedTuple
+
+from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
+from search.engine.matching import match, match_in_bulk, tiers
+from search.query.parser import relaxed_words, soft_parts
+from search.query.plan import in_title, question_terms, to_whoosh, untiered
+from search.query.tree import Phrase, Question, phrases
+from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
+from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
+
+RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
+
+KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
+
+KEYWORD_POOL = 50  # of how many of them those are chosen, content before headings and citations
+
+
+
+@dataclass(frozen=True)
+class KeywordCandidates:
+    """What a keyword query's ranking reorders, and what the results say of it."""
+
+    candidates: list[Candidate]
+    total: int  # paragraphs holding all the query, or when none does, some of it
+    relaxed: bool  # no paragraph holds all the query
+    relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
+    question: Asked  # what the reranker knows of the query
+    paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
+
+
+
+class _Some(NamedTuple):
+    """Paragraphs holding some of a keyword query (soft AND), and what was looked for."""
+
+    parts: tuple[Phrase, ...]  # the phrases looked for
+    relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
+    held: dict[int, float]  # docnum -> the weighted share of the parts it holds
+    scores: dict[int, float]  # docnum -> BM25F for the parts, without tier bonuses
+
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
+
+    docnums: object
+    scores: object
+
+    @classmethod
+    def of(cls, summed) -> "_Held":
+        """Those of an array of scores by docnum (bm25.score_dense) that are not 0."""
+        import numpy
+
+        docnums = numpy.flatnonzero(summed)
+        return cls(docnums, summed[docnums])
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+    def items(self) -> Iterable[tuple[int, float]]:
+        return zip(self.docnums.tolist(), self.scores.tolist())
+
+
+class Ranking:
+    """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
+    (`statistics`), `damage`, the context in which reading it translates a damaged file's
+    errors, and its `same_text` column (a paragraph's text key: read once, ~90 ms on aozora)."""
+
+    def __init__(self, searcher, statistics: Statistics, damage: Callable, same_text) -> None:
+        self._searcher = searcher
+        self._reader = searcher.reader()
+        self._statistics = statistics
+        self._damage = damage
+        self._same_text = same_text
+
+    def scores(self, tree, text: str) -> dict[int, float]:
+        """The docnum and score of every paragraph matching `tree` (BM25F's, for a question); for
+        keywords no paragraph holds all together, those holding some (see _keyword_candidates)."""
+        if isinstance(tree, Question):
+            with self._damage():
+                return score_any(self._searcher, question_terms(tree), statistics=self._statistics)
+        scores = self._match(self._whoosh(tree))
+        return scores or self._holding_some_of(tree, text, scores).scores
+
+    def keyword_ranking(self, tree, limit: int, text: str
+                      ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
+        """(score, docnum, partial) of the hits, best first; how many paragraphs match (all the
+        words, or when none does, some); whether none does; and the words a failed phrase was
+        relaxed into."""
+        found = self.keyword_candidates(tree, limit, text)
+        with self._damage():
+            ranked = rank_keywords(found.candidates, found.paragraph, found.question)
+        return ([(score, c.docnum, c.partial) for score, c in ranked], found.total,
+                found.relaxed, found.relaxed_into)
+
+    def keyword_candidates(self, tree, limit: int, text: str) -> KeywordCandidates:
+        """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
+        paragraphs hold all the parts of a query typed without syntax, the best of those holding
+        some of them follow; where none holds any part, the parts' words are looked for."""
+        depth = max(limit, KEYWORD_DEPTH)
+        query = self._whoosh(tree)
+        matched: dict = {}  # the phrases matched in all the index, for the soft AND to reread
+        scores, best = self._best_matches(query, max(depth, KEYWORD_POOL), matched)
+        paragraph = self._remembering_paragraphs()
+        best = self._content_first(best, depth, paragraph)
+        tiers = self._tiers(query, [docnum for _, docnum in best])
+        candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
+        some = _Some(soft_parts(text, tree), (), {}, {})
+        if len(candidates) < limit:
+            some = self._holding_some_of(tree, text, dict(scores.items()), matched)
+            candidates += self._partial(some, depth, paragraph)
+        question = self._asked_keywords(text, some.parts or tuple(phrases(tree)))
+        return KeywordCandidates(candidates, len(scores) or len(some.scores),
+                                 not scores and bool(candidates), some.relaxed_into, question,
+                                 paragraph)
+
+    def _best_matches(self, query, wanted: int, phrases: dict):
+        """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
+        bulk) and the `wanted` best distinct of them, best first."""
+        with self._damage():
+            summed = match_in_bulk(query, self._statistics)
+        if summed is None:
+            scores = self._match(query, phrases)
+            return scores, self._best_distinct(scores, wanted)
+        held = _Held.of(summed)
+        return held, self._best_distinct_held(held, wanted)
+
+    def _whoosh(self, tree, tiered: bool = True):
+        """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
+        kana phrases matching the readings the index holds."""
+
+        def known(field_name: str, term: str) -> bool:
+            with self._damage():
+                return (field_name, term) in self._statistics.terms
+
+        return to_whoosh(tree, known) if tiered else untiered(tree, known)
+
+    def _match(self, query, phrases: dict | None = None) -> dict[int, float]:
+        with self._damage():
+            return match(self._searcher, query, self._statistics, phrases)
+
+    def _tiers(self, query, docnums: list[int]) -> dict[int, float]:
+        with self._damage():
+            return tiers(self._searcher, query, docnums, self._statistics)
+
+    def _holding_some_of(self, tree, text: str, whole: dict[int, float],
+                         phrases: dict | None = None) -> "_Some":
+        """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
+        syntax but not all of it (those of `whole`); where none holds all or any, those holding
+        some of the words of its parts (never single characters or numbers: relaxed_words)."""
+        parts = soft_parts(text, tree)
+        phrases = {} if phrases is None else phrases
+        held, scores = self._holding_some(parts, whole, phrases) if len(parts) > 1 else ({}, {})
+        relaxed_into = relaxed_words(parts) if parts and not whole and not held else ()
+        if relaxed_into:
+            parts = relaxed_into
+            held, scores = self._holding_some(parts, whole, phrases)
+        return _Some(parts, relaxed_into, held, scores)
+
+    def _partial(self, some: "_Some", depth: int,
+                 paragraph: Callable[[int], tuple[str, str]]) -> list[Candidate]:
+        """The best `depth` distinct paragraphs holding some of the query, by the share of its
+        parts they hold, then by BM25F."""
+        # By the share held, then by score (scores stay far below a millionth of a share's step).
+        order = {docnum: share * 1e6 + some.scores[docnum] for docnum, share in some.held.items()}
+        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth,
+                                   paragraph)
+        return [Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
+                for _, docnum in best]
+
+    def _holding_some(self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
+                      ) -> tuple[dict[int, float], dict[int, float]]:
+        """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
+        docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
+        document's title counting as held (a paragraph of the article 梅雨 need not say 梅雨);
+        and docnum -> its BM25F score for the parts, without tier bonuses."""
+        doc_count = self._reader.doc_count_all()
+        held: dict[int, float] = {}
+        summed: dict[int, float] = {}
+        weights, titled = [], []
+        for part in parts:
+            scores = self._match(self._whoosh(part, tiered=False), phrases)
+            weights.append(idf(len(scores), doc_count))
+            titled.append(self._in_titles(part, phrases) - scores.keys())
+            for docnum, score in scores.items():
+                if docnum not in whole:
+                    held[docnum] = held.get(docnum, 0.0) + weights[-1]
+                    summed[docnum] = summed.get(docnum, 0.0) + score
+        for weight, docnums in zip(weights, titled):
+            for docnum in docnums & held.keys():
+                held[docnum] += weight
+        total_weight = sum(weights) or 1.0
+        return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
+
+    def _content_first(self, pool: list[tuple[float, int]], depth: int,
+                       paragraph: Callable[[int], tuple[str, str]]) -> list[tuple[float, int]]:
+        with self._damage():
+            return content_first(pool, lambda docnum: paragraph(docnum)[0], depth)
+
+    def _remembering_paragraphs(self) -> Callable[[int], tuple[str, str]]:
+        """`_text_and_title`, reading each paragraph once (a query's ranking reads a few twice)."""
+        read: dict[int, tuple[str, str]] = {}
+
+        def paragraph(docnum: int) -> tuple[str, str]:
+            found = read.get(docnum)
+            if found is None:
+                found = read[docnum] = self.text_and_title(docnum)
+            return found
+        return paragraph
+
+    def _in_titles(self, part: Phrase, phrases: dict) -> set[int]:
+        """The paragraphs whose document's title holds the phrase's words."""
+        query = in_title(part)
+        if query is None:
+            return set()
+        with self._damage():
+            return set(match(self._searcher, query, self._statistics, phrases))
+
+    def _asked_keywords(self, text: str, parts: tuple[Phrase, ...]) -> Asked:
+        """What the reranker knows of a keyword query: its phrases, weighted by the rarest word
+        in each (a phrase is at most as common as that)."""
+        with self._damage():
+            frequencies = {_normalized(part): min((self._statistics.terms.doc_frequency(field, term)
+                                                   for field, words in ((WORDS, part.words),
+                                                                        (SUBWORDS, part.subwords))
+                                                   for term in words), default=1)
+                           for part in parts}
+            doc_count = self._reader.doc_count_all()
+        return asked(text, [(part.text, _normalized(part)) for part in parts],
+                     frequencies.__getitem__, doc_count, keywords=True)
+
+    def question_ranking(self, tree: Question, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
+        """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
+        best, total, by_title = self.question_candidates(tree, max(limit, RERANK_DEPTH))
+        question = self.asked(tree, text)
+        with self._damage():
+            paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
+        return rerank(best, paragraphs.__getitem__, question,
+                      lambda docnum: docnum not in by_title), total
+
+    def question_candidates(self, tree: Question, depth: int
+                             ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
+        paragraphs match by their document's title alone, holding none of the question's words
+        (or sub-words) as the index found them (変わった holds 変わる)."""
+        terms = question_terms(tree)
+        with self._damage():
+            if in_bulk(self._statistics, terms):
+                return self._question_candidates_in_bulk(terms, depth)
+            return self._question_candidates_by_dict(terms, depth)
+
+    def _question_candidates_by_dict(self, terms: list, depth: int
+                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
+        few postings, in a process that has not imported numpy."""
+        scores = score_any(self._searcher, [t for t in terms if t[0] != CONTEXT],
+                           statistics=self._statistics)
+        titles = score_any(self._searcher, [t for t in terms if t[0] == CONTEXT],
+                           statistics=self._statistics)
+        by_title = set()
+        for docnum, score in titles.items():
+            if docnum in scores:
+                scores[docnum] += score
+            else:
+                scores[docnum] = score
+                by_title.add(docnum)
+        return self._best_distinct(scores, depth), len(scores), by_title
+
+    def _question_candidates_in_bulk(self, terms: list, depth: int
+                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
+        are the dict's, to the bit, and only the best become (score, docnum) pairs."""
+        import numpy
+
+        scores = score_dense(self._statistics, [t for t in terms if t[0] != CONTEXT])
+        titles = score_dense(self._statistics, [t for t in terms if t[0] == CONTEXT])
+        by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
+        scores += titles
+        held = _Held.of(scores)
+        return self._best_distinct_held(held, depth), len(held), set(by_title)
+
+    def _best_distinct_held(self, held: _Held, wanted: int) -> list[tuple[float, int]]:
+        """`_best_distinct` of the paragraphs `held`: a pool of the best twice as many (and any
+        tied with the last of them), four times larger until it gives `wanted` distinct texts or
+        holds them all."""
+        import numpy
+
+        docnums, scores = held.docnums, held.scores
+        pool_size = 2 * wanted
+        while True:
+            if pool_size < len(held):
+                at = len(scores) - pool_size
+                pool = scores >= numpy.partition(scores, at)[at]
+                pooled = dict(zip(docnums[pool].tolist(), scores[pool].tolist()))
+            else:
+                pooled = dict(held.items())
+            best = self._distinct(pooled, pooled, wanted)
+            if len(best) == wanted or len(pooled) == len(held):
+                return best
+            pool_size *= 4
+
+    def asked(self, tree: Question, text: str) -> Asked:
+        with self._damage():
+            frequencies = {word.words[0]: self._statistics.terms.doc_frequency(WORDS, word.words[0])
+                           for word in tree.words}
+            doc_count = self._reader.doc_count_all()
+        return asked(text, [(word.text, word.words[0]) for word in tree.words],
+                     frequencies.__getitem__, doc_count)
+
+    def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
+        """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
+        # Most paragraphs are unique, so twice as many candidates (and any tied with the last of
+        # them) nearly always suffice.
+        lowest = min(heapq.nlargest(2 * wanted, scores.values()), default=0.0)
+        pool = list(compress(scores.keys(), map(lowest.__le__, scores.values())))
+        best = self._distinct(pool, scores, wanted)
+        if len(best) < wanted and len(pool) < len(scores):
+            best = self._distinct(scores, scores, wanted)
+        return best
+
+    def _distinct(self, docnums: Iterable[int], scores: dict[int, float],
+                  wanted: int) -> list[tuple[float, int]]:
+        seen, distinct = set(), []
+        for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
+            key = self._same_text[docnum]
+            if key not in seen:
+                seen.add(key)
+                distinct.append((scores[docnum], docnum))
+                if len(distinct) == wanted:
+                    break
+        return distinct
+
+    def stored_fields(self, docnum: int) -> dict:
+        """What the index stores of a paragraph (search.schema)."""
+        with self._damage():
+            return self._searcher.stored_fields(docnum)
+
+    def text_and_title(self, docnum: int) -> tuple[str, str]:
+        stored = self._searcher.stored_fields(docnum)
+        return stored[PARAGRAPH_TEXT], stored[TITLE]
+
+
+def _normalized(phrase: Phrase) -> str:
+    """A phrase's words run together, as the reranker looks for them in a paragraph's text."""
+    return "".join(phrase.words) or phrase.folded
+

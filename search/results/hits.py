@@ -1,0 +1,98 @@
+"""Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
+ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
+where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
+out when first read (search.highlight)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from search.results.highlight import Span, match_spans, snippet
+from search.query.tree import Phrase
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """Where else a hit's text stands."""
+
+    source: str
+    line: int
+    paragraph: int
+    page: int | None = None
+
+
+@dataclass
+class Hit:
+    """One ranked paragraph. Its highlights and snippet are worked out when first read: a program
+    that wants only the ranking and the citations does not pay for them."""
+
+    rank: int
+    score: float
+    source: str
+    title: str
+    paragraph: int
+    line: int
+    text: str
+    also: list[Place] = field(default_factory=list)
+    # The page of a paged document (PDF), from 1; None for the others.
+    page: int | None = None
+    # Where on its line the paragraph starts, from 1 (more than 1 where a long line was cut).
+    column: int = 1
+    # The heading (or chapter) the paragraph stands under, if the document has headings.
+    section: str | None = None
+    # True when the paragraph holds only some of the query's words (soft AND).
+    partial: bool = False
+    # The query's phrases, which the highlights mark.
+    phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def highlights(self) -> list[Span]:
+        """Character spans of `text` where the query matched, merged where they overlap."""
+        return match_spans(self.text, self.phrases)
+
+    @property
+    def snippet(self) -> str:
+        """The sentences around the best matches, at most about SNIPPET_CHARS characters."""
+        return self._snippet[0]
+
+    @property
+    def snippet_highlights(self) -> list[Span]:
+        """The highlights within `snippet`."""
+        return self._snippet[1]
+
+    @cached_property
+    def _snippet(self) -> tuple[str, list[Span]]:
+        return snippet(self.text, self.highlights)
+
+    def to_dict(self) -> dict:
+        """The JSON form: exactly the fields of the `--json` contract."""
+        return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
+                "title": self.title, "paragraph": self.paragraph, "line": self.line,
+                "page": self.page, "column": self.column, "section": self.section,
+                "partial": self.partial, "text": self.text, "snippet": self.snippet,
+                "highlights": [list(span) for span in self.highlights],
+                "snippet_highlights": [list(span) for span in self.snippet_highlights],
+                "also": [vars(place) for place in self.also]}
+
+
+@dataclass
+class SearchResults:
+    """One page of hits: `total` counts every matching paragraph (repeats included)."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    # True when no paragraph had all the words, so those holding some of them were searched for.
+    relaxed: bool = False
+    # How many hits came before this page, and whether more follow it.
+    offset: int = 0
+    more: bool = False
+    # The documents directory the index was built from (sources are relative to it).
+    docs_dir: Path | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON form: exactly the fields of the `--json` contract."""
+        return {"query": self.query, "total": self.total, "relaxed": self.relaxed,
+                "more": self.more, "hits": [hit.to_dict() for hit in self.hits]}

@@ -1,0 +1,201 @@
+"""The searcher: an open index answering queries, and `search()`, the one-call API.
+
+A query is parsed (search.parser), its paragraphs ranked (search.ranking, over the engine in
+search.engine) and the best of them made into hits citing where they stand (search.results).
+Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
+one hit citing every place they stand. Results come a page at a time (`limit` hits after
+`offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
+document instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from search.engine.bm25 import Statistics
+from search.engine.postings import TermIndex, live_docnums
+from search.results.highlight import Span, match_spans
+from search.index.build import DEFAULT_INDEX_DIR, open_live_index, translate_damage
+from search.query.parser import parse, without_format_characters
+from search.query.tree import Phrase, Question, Synonyms, phrases
+from search.ranking.ranking import Ranking
+from search.results.hits import Hit, Place, SearchResults
+from search.index.schema import COLUMN, LINE, PAGE, PARAGRAPH, PARAGRAPH_TEXT, SAME_TEXT, SECTION, SOURCE, TITLE
+from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
+
+if TYPE_CHECKING:
+    from search.ingest.paragraphs import Paragraph
+
+DEFAULT_LIMIT = 10
+
+
+class Searcher:
+    """An open index answering queries; use as a context manager or call `close()`."""
+
+    def __init__(self, index_dir: Path, synonyms_file: Path | None = None,
+                 sudachi_synonyms: bool = False) -> None:
+        from whoosh.scoring import BM25F
+
+        self._damage = lambda: translate_damage(index_dir)
+        self._lock = threading.Lock()
+        self._closed = False
+        with self._damage():
+            manifest, self._index = open_live_index(index_dir)
+            self.docs_dir = Path(manifest["docs_dir"])
+            self._searcher = self._index.searcher(weighting=BM25F())
+            self._reader = self._searcher.reader()
+            # An index of a folder with nothing to index has no segment and no columns.
+            self._empty = self._reader.doc_count_all() == 0
+            self._same_text = None if self._empty else self._reader.column_reader(SAME_TEXT)
+            # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
+            # looked up in each segment, idf, average lengths) holds for every query.
+            self._statistics = Statistics(self._searcher)
+            # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
+            self.ranking = None if self._empty else Ranking(self._searcher, self._statistics,
+                                                            self._damage, self._same_text)
+            self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+
+    def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
+        sources = []
+        if synonyms_file is not None:
+            sources.append(SynonymTable.read(synonyms_file))
+        if sudachi_synonyms:
+            sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
+        return expander(*sources) if sources else None
+
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto",
+               offset: int = 0) -> SearchResults:
+        """The best `limit` paragraphs for `query` after the first `offset`, and how many match
+        in all.
+
+        `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
+        Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
+        file positions).
+        """
+        _check_page(limit, offset)
+        with self._lock:
+            self._check_open()
+            return self._search(query, limit, mode, offset)
+
+    def sources(self, query: str, mode: str = "auto") -> dict[str, int]:
+        """How many paragraphs match `query` in each document that has any (repeats included),
+        the document of the best match first."""
+        with self._lock:
+            self._check_open()
+            query = without_format_characters(query)
+            tree = parse(query, mode, self._synonyms)
+            if self._empty:
+                return {}
+            scores = self.ranking.scores(tree, query)
+            counts: dict[str, int] = {}
+            with self._damage():
+                for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
+                    source = self._searcher.stored_fields(docnum)[SOURCE]
+                    counts[source] = counts.get(source, 0) + 1
+            return counts
+
+    def line_before(self, hit: Hit) -> str:
+        """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
+        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        if hit.column == 1:
+            return ""
+        with self._lock:
+            self._check_open()
+            with self._damage():
+                pieces = [self._searcher.stored_fields(docnum) for docnum in
+                          live_docnums(self._statistics.terms, SOURCE, hit.source)]
+        return "".join(piece[PARAGRAPH_TEXT] for piece in pieces
+                       if piece[LINE] == hit.line and piece.get(PAGE) == hit.page
+                       and piece[PARAGRAPH] < hit.paragraph)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("this Searcher is closed; open a new one to search")
+
+    def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
+        query = without_format_characters(query)
+        tree = parse(query, mode, self._synonyms)
+        if self._empty:
+            return SearchResults(query, 0, [], offset=offset, docs_dir=self.docs_dir)
+        statistics = self._statistics
+        # One hit more than the page shows, to tell whether more follow.
+        wanted = offset + limit + 1
+        if isinstance(tree, Question):
+            ranked, total = self.ranking.question_ranking(tree, wanted, query)
+            found, relaxed, relaxed_into = [(score, docnum, False) for score, docnum in ranked], False, ()
+        else:
+            found, total, relaxed, relaxed_into = self.ranking.keyword_ranking(tree, wanted, query)
+        phrases_wanted = tuple(phrases(tree)) + relaxed_into
+        hits = [self._hit(rank, score, docnum, phrases_wanted, statistics.terms, partial)
+                for rank, (score, docnum, partial) in enumerate(found[offset:offset + limit],
+                                                                start=offset + 1)]
+        return SearchResults(query, total, hits, relaxed=relaxed, offset=offset,
+                             more=len(found) > offset + limit, docs_dir=self.docs_dir)
+
+
+    def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...],
+             terms: TermIndex, partial: bool = False) -> Hit:
+        with self._damage():
+            stored = self._searcher.stored_fields(docnum)
+            also = self._also(docnum, terms)
+        return Hit(rank=rank, score=score, source=stored[SOURCE], title=stored[TITLE],
+                   paragraph=stored[PARAGRAPH], line=stored[LINE], text=stored[PARAGRAPH_TEXT],
+                   also=also, page=stored.get(PAGE), column=stored.get(COLUMN, 1),
+                   section=stored.get(SECTION), partial=partial, phrases=wanted)
+
+    def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
+        key = self._same_text[docnum]
+        others = [self._searcher.stored_fields(other)
+                  for other in live_docnums(terms, SAME_TEXT, key) if other != docnum]
+        return sorted(Place(o[SOURCE], o[LINE], o[PARAGRAPH], o.get(PAGE))
+                      for o in others)
+
+    def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
+        """Where `query` matches in `text`, as a hit's highlights mark it; raises
+        QuerySyntaxError for a query that cannot be parsed."""
+        with self._lock:
+            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+
+    def document(self, source: str) -> list[Paragraph]:
+        """The paragraphs the index holds of the document `source`, in order; none for a source
+        it does not hold (nothing is read from the documents directory)."""
+        from search.ingest.paragraphs import Paragraph  # the server's document page: not a search's import
+
+        with self._lock, self._damage():
+            stored = [self._searcher.stored_fields(docnum)
+                      for docnum in live_docnums(self._statistics.terms, SOURCE, source)]
+        names = {field.name for field in dataclasses.fields(Paragraph)}
+        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
+                      for fields in stored]
+        return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
+
+    def close(self) -> None:
+        self._closed = True
+        self._searcher.close()
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
+           mode: str = "auto", synonyms_file: Path | None = None,
+           sudachi_synonyms: bool = False, offset: int = 0) -> SearchResults:
+    """Search the index in `index_dir` once; see `Searcher` to run many queries."""
+    _check_page(limit, offset)  # before opening the index
+    with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
+        return searcher.search(query, limit, mode, offset)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    """Refuse a `limit` that is not a whole number of at least 1, an `offset` of at least 0."""
+    for name, value, least in (("limit", limit, 1), ("offset", offset, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
+        if value < least:
+            raise ValueError(f"{name} must be {least} or more, not {value}")

@@ -1,0 +1,155 @@
+"""Status: what an index holds and how it stands, for `kensaku status` and `kensaku documents`.
+
+`index_status` reads the manifest (the documents folder, counts, skipped files, rules, when the
+index was built and last updated), measures the index on disk, checks that the live generation's
+files are whole, and compares the documents folder with what was indexed (files added, changed
+or removed since, a file with a new modification time but the same bytes not counted as changed,
+and what its rules leave out now). `indexed_documents` lists each document the
+index holds with its paragraph count and title. Neither writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from search.ingest.discovery import Rules, scan
+from search.errors import DocumentsNotFound
+from search.index.build import (FORMAT_VERSION, changes_since, existing_manifest, generation_problem,
+                    open_index, recorded_rules, translate_damage)
+from search.index.schema import SOURCE, TITLE
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # as the manifest records times
+
+
+@dataclass
+class IndexStatus:
+    """An index and its documents folder as they stand now."""
+
+    index_dir: Path
+    docs_dir: Path
+    format: int
+    documents: int
+    paragraphs: int
+    # The documents that could not be read (source: why), as the last build or update found.
+    skipped: dict[str, str]
+    rules: Rules
+    # Bytes on disk: every file under the index directory, hard links counted once.
+    size: int
+    built: datetime | None  # the last build from scratch
+    updated: datetime | None  # the last change, by a build or an update
+    # What is wrong with the index's files (a rebuild repairs it), or None.
+    problem: str | None
+    # Whether the documents folder is still there; what changed in it since the index was built,
+    # and what its rules leave out now (empty when it is gone).
+    docs_found: bool = True
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    other_formats: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.docs_found and not (self.added or self.changed or self.removed)
+
+    def to_dict(self) -> dict:
+        """The JSON form of `kensaku status --json`."""
+        return {"index": str(self.index_dir), "docs": str(self.docs_dir), "format": self.format,
+                "documents": self.documents, "paragraphs": self.paragraphs,
+                "skipped": self.skipped, "rules": self.rules.to_json(), "size": self.size,
+                "built": _iso(self.built), "updated": _iso(self.updated),
+                "problem": self.problem, "docs_found": self.docs_found,
+                "up_to_date": self.up_to_date, "added": self.added, "changed": self.changed,
+                "removed": self.removed, "ignored": [list(pair) for pair in self.ignored],
+                "other_formats": self.other_formats}
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document the index holds: its source (relative to the documents folder), how many
+    paragraphs it gave, its title, and its size and modification time when it was indexed."""
+
+    source: str
+    paragraphs: int
+    title: str
+    size: int
+    modified: datetime
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "paragraphs": self.paragraphs, "title": self.title,
+                "size": self.size, "modified": _iso(self.modified)}
+
+
+def index_status(index_dir: Path) -> IndexStatus:
+    """How the index in `index_dir` stands; raises IndexNotFound when there is none, and
+    IndexDamaged when its manifest cannot be read."""
+    index_dir = Path(index_dir)
+    manifest = existing_manifest(index_dir)
+    status = IndexStatus(
+        index_dir=index_dir, docs_dir=Path(manifest["docs_dir"]), format=FORMAT_VERSION,
+        documents=manifest["documents"], paragraphs=manifest["paragraphs"],
+        skipped=dict(manifest["skipped"]), rules=recorded_rules(manifest),
+        size=_disk_size(index_dir), built=_time(manifest.get("built")),
+        updated=_time(manifest.get("updated") or manifest.get("built")),
+        problem=generation_problem(index_dir, manifest))
+    try:
+        found = scan(status.docs_dir, status.rules)
+    except DocumentsNotFound:
+        status.docs_found = False
+        return status
+    changes = changes_since(manifest, found.documents)
+    status.added = [document.source for document in changes.added]
+    status.changed = [document.source for document in changes.changed]
+    status.removed = changes.removed
+    status.ignored, status.other_formats = found.ignored, found.other_formats
+    return status
+
+
+def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
+    """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
+    IndexDamaged."""
+    from search.engine.postings import TermIndex, live_docnums
+
+    manifest = existing_manifest(index_dir)
+    skipped = manifest["skipped"]
+    listed = []
+    with translate_damage(index_dir):
+        with open_index(index_dir).searcher() as searcher:
+            terms = TermIndex(searcher.reader())
+            for source, (size, mtime_ns) in sorted(manifest["files"].items()):
+                if source in skipped:
+                    continue
+                docnums = live_docnums(terms, SOURCE, source)
+                title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
+                listed.append(IndexedDocument(source, len(docnums), title, size,
+                                              datetime.fromtimestamp(mtime_ns / 1e9).astimezone()))
+    return listed
+
+
+def _disk_size(index_dir: Path) -> int:
+    """Bytes of every file under `index_dir`, each inode once (generations share hard links)."""
+    seen, total = set(), 0
+    for folder, _, files in os.walk(index_dir):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue  # removed meanwhile by a build
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_size
+    return total
+
+
+def _time(text) -> datetime | None:
+    try:
+        return datetime.strptime(text, TIME_FORMAT)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
