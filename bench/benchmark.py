@@ -41,8 +41,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from common import (
     DEFAULT_RESULTS,
@@ -100,7 +101,7 @@ ONE_CHARACTER = ["人", "の"]
 # --------------------------------------------------------------------------- corpus selection
 
 
-def select_files(docs: Path, limit_mb: Optional[float]) -> list[Path]:
+def select_files(docs: Path, limit_mb: float | None) -> list[Path]:
     """The corpus files, or the first ones (sorted by name) that add up to ``limit_mb`` MB."""
     files = doc_files(docs)
     if limit_mb is None:
@@ -158,8 +159,13 @@ def tokenize_throughput(docs: Path) -> dict[str, Any]:
         for chunk in utf8_chunks(text):
             morphemes += len(tokenizer.tokenize(chunk, SplitMode.C))
     seconds = time.perf_counter() - start
-    return {"paragraphs": len(texts), "bytes": size, "morphemes": morphemes, "seconds": seconds,
-            "mb_per_second": size / MB / seconds}
+    return {
+        "paragraphs": len(texts),
+        "bytes": size,
+        "morphemes": morphemes,
+        "seconds": seconds,
+        "mb_per_second": size / MB / seconds,
+    }
 
 
 # --------------------------------------------------------------------------- builds
@@ -187,7 +193,11 @@ def _build_in_child(engine: str, docs: str, target: str) -> dict[str, Any]:
     else:
         index, summary = FTS5Index.build(Path(docs), Path(target))
         index.close()
-        build = {"documents": summary.documents, "paragraphs": summary.paragraphs, "seconds": summary.seconds}
+        build = {
+            "documents": summary.documents,
+            "paragraphs": summary.paragraphs,
+            "seconds": summary.seconds,
+        }
     build["peak_rss_bytes"] = peak_rss_bytes()
     # kensaku indexes in worker processes of its own: the largest of them, which the total adds.
     build["worker_peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -219,15 +229,19 @@ def build_index(engine: str, docs: Path, target: Path, input_bytes: int) -> dict
         raise RuntimeError(f"{engine} build failed: {build}")
     build["mb_per_second"] = input_bytes / MB / build["seconds"]
     build["index_bytes"] = dir_size(target)
-    log(f"  {engine}: {build['seconds']:.1f} s, peak RSS {build['peak_rss_bytes'] / 2**20:.0f} MiB, "
-        f"index {build['index_bytes'] / 2**20:.1f} MiB")
+    log(
+        f"  {engine}: {build['seconds']:.1f} s, peak RSS {build['peak_rss_bytes'] / 2**20:.0f} MiB, "
+        f"index {build['index_bytes'] / 2**20:.1f} MiB"
+    )
     return build
 
 
 # --------------------------------------------------------------------------- queries
 
 
-def time_queries(run: Callable[[str], list], queries: Sequence[str], repeat: int) -> tuple[list[float], list[int]]:
+def time_queries(
+    run: Callable[[str], list], queries: Sequence[str], repeat: int
+) -> tuple[list[float], list[int]]:
     """Latency of each query (``repeat`` timed runs after one untimed run) and its hit count."""
     seconds, counts = [], []
     for query in queries:
@@ -239,8 +253,12 @@ def time_queries(run: Callable[[str], list], queries: Sequence[str], repeat: int
     return seconds, counts
 
 
-def warm_latency(run_keyword: Callable[[str], list], run_question: Callable[[str], list],
-                 questions: Sequence[str], repeat: int) -> dict[str, Any]:
+def warm_latency(
+    run_keyword: Callable[[str], list],
+    run_question: Callable[[str], list],
+    questions: Sequence[str],
+    repeat: int,
+) -> dict[str, Any]:
     """Keyword and question latency through an engine's in-process API."""
     keywords = [q for _, q in KEYWORDS]
     kw_seconds, kw_counts = time_queries(run_keyword, keywords, repeat)
@@ -253,16 +271,29 @@ def warm_latency(run_keyword: Callable[[str], list], run_question: Callable[[str
         run_question(question)
         q_seconds.append(time.perf_counter() - start)
     per_query = [
-        {"category": cat, "query": q, "hits": kw_counts[i], **latency_summary(kw_seconds[i * repeat:(i + 1) * repeat])}
+        {
+            "category": cat,
+            "query": q,
+            "hits": kw_counts[i],
+            **latency_summary(kw_seconds[i * repeat : (i + 1) * repeat]),
+        }
         for i, (cat, q) in enumerate(KEYWORDS)
     ]
     one_character = [
-        {"query": q, "hits": one_counts[i], **latency_summary(one_seconds[i * repeat:(i + 1) * repeat])}
+        {
+            "query": q,
+            "hits": one_counts[i],
+            **latency_summary(one_seconds[i * repeat : (i + 1) * repeat]),
+        }
         for i, q in enumerate(ONE_CHARACTER)
     ]
-    return {"keywords": latency_summary(kw_seconds), "keyword_queries": per_query,
-            "one_character": latency_summary(one_seconds), "one_character_queries": one_character,
-            "questions": latency_summary(q_seconds)}
+    return {
+        "keywords": latency_summary(kw_seconds),
+        "keyword_queries": per_query,
+        "one_character": latency_summary(one_seconds),
+        "one_character_queries": one_character,
+        "questions": latency_summary(q_seconds),
+    }
 
 
 def cold_search(command: list[str], runs: int, cwd: Path) -> dict[str, Any]:
@@ -275,31 +306,57 @@ def cold_search(command: list[str], runs: int, cwd: Path) -> dict[str, Any]:
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
         seconds.append(time.perf_counter() - start)
         if done.returncode not in (0, 1):  # 1: no hit, as grep says it
-            return {"error": f"exit {done.returncode}: {done.stderr.strip()[-2000:]}", "command": command}
+            return {
+                "error": f"exit {done.returncode}: {done.stderr.strip()[-2000:]}",
+                "command": command,
+            }
     return {"median_ms": statistics.median(seconds) * 1000, "runs": runs, "command": command}
 
 
-def measure_kensaku(docs: Path, work: Path, input_bytes: int, questions: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
+def measure_kensaku(
+    docs: Path, work: Path, input_bytes: int, questions: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
     index_dir = work / "kensaku-index"
     result: dict[str, Any] = {"build": build_index("kensaku", docs, index_dir, input_bytes)}
     log("  kensaku: warm queries")
     run = lambda q: kensaku_search(q, index_dir)  # noqa: E731
     result["warm"] = warm_latency(run, run, questions, args.repeat)
     log("  kensaku: cold searches")
-    command = [sys.executable, "-m", "search", "search", "--index", str(index_dir), "--docs", str(docs), COLD_QUERY]
+    command = [
+        sys.executable,
+        "-m",
+        "search",
+        "search",
+        "--index",
+        str(index_dir),
+        "--docs",
+        str(docs),
+        COLD_QUERY,
+    ]
     result["cold"] = cold_search(command, args.cold_runs, work)
     return result
 
 
-def measure_fts5(docs: Path, work: Path, input_bytes: int, questions: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
+def measure_fts5(
+    docs: Path, work: Path, input_bytes: int, questions: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
     db = work / "fts5.sqlite"
     result: dict[str, Any] = {"build": build_index("fts5", docs, db, input_bytes)}
     log("  fts5: warm queries")
     index = FTS5Index(db)
-    result["warm"] = warm_latency(index.search_keywords, index.search_question, questions, args.repeat)
+    result["warm"] = warm_latency(
+        index.search_keywords, index.search_question, questions, args.repeat
+    )
     index.close()
     log("  fts5: cold searches")
-    command = [sys.executable, str(Path(__file__).with_name("fts5.py")), "search", "--db", str(db), COLD_QUERY]
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("fts5.py")),
+        "search",
+        "--db",
+        str(db),
+        COLD_QUERY,
+    ]
     result["cold"] = cold_search(command, args.cold_runs, work)
     return result
 
@@ -307,7 +364,9 @@ def measure_fts5(docs: Path, work: Path, input_bytes: int, questions: Sequence[s
 # --------------------------------------------------------------------------- driver
 
 
-def measure_corpus(name: str, docs: Path, questions: Sequence[str], args: argparse.Namespace) -> dict[str, Any]:
+def measure_corpus(
+    name: str, docs: Path, questions: Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
     """Every figure for one corpus."""
     files = select_files(docs, args.limit_mb)
     input_bytes = total_bytes(files)
@@ -326,7 +385,7 @@ def measure_corpus(name: str, docs: Path, questions: Sequence[str], args: argpar
     return result
 
 
-def _get(result: dict[str, Any], *keys: str) -> Optional[float]:
+def _get(result: dict[str, Any], *keys: str) -> float | None:
     for key in keys:
         if not isinstance(result, dict) or key not in result:
             return None
@@ -368,7 +427,14 @@ def print_table(results: list[dict[str, Any]], engines: Sequence[str]) -> None:
     for r in results:
         label = f"{r['corpus']} ({r['input_bytes'] / MB:.1f} MB)"
         if "tokenize" in r:
-            rows.append([label, "sudachi C MB/s", r["tokenize"]["mb_per_second"], *([None] * (len(headers) - 3))])
+            rows.append(
+                [
+                    label,
+                    "sudachi C MB/s",
+                    r["tokenize"]["mb_per_second"],
+                    *([None] * (len(headers) - 3)),
+                ]
+            )
         for name, path, scale in ROWS:
             values = [_get(r.get(e, {}), *path) for e in engines]
             row = [label, name, *(v * scale if v is not None else None for v in values)]
@@ -381,24 +447,44 @@ def print_table(results: list[dict[str, Any]], engines: Sequence[str]) -> None:
     print(format_table(headers, rows))
 
 
-def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
-    parser.add_argument("--corpus", type=comma_list(CORPORA), default=",".join(CORPORA),
-                        help="comma-separated: aozora,wikinews")
-    parser.add_argument("--engines", type=comma_list(ENGINES), default=",".join(ENGINES),
-                        help="comma-separated: kensaku,fts5")
-    parser.add_argument("--limit-mb", type=float, default=None, help="use only the first N MB of files")
-    parser.add_argument("--questions", type=int, default=500, help="jaquad questions for latency (default 500)")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)"
+    )
+    parser.add_argument(
+        "--corpus",
+        type=comma_list(CORPORA),
+        default=",".join(CORPORA),
+        help="comma-separated: aozora,wikinews",
+    )
+    parser.add_argument(
+        "--engines",
+        type=comma_list(ENGINES),
+        default=",".join(ENGINES),
+        help="comma-separated: kensaku,fts5",
+    )
+    parser.add_argument(
+        "--limit-mb", type=float, default=None, help="use only the first N MB of files"
+    )
+    parser.add_argument(
+        "--questions", type=int, default=500, help="jaquad questions for latency (default 500)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="question sampling seed (default 1)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per keyword query (default 5)")
-    parser.add_argument("--cold-runs", type=int, default=5, help="runs of the cold CLI search (default 5)")
-    parser.add_argument("--skip-tokenize", action="store_true", help="skip the raw SudachiPy throughput")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed runs per keyword query (default 5)"
+    )
+    parser.add_argument(
+        "--cold-runs", type=int, default=5, help="runs of the cold CLI search (default 5)"
+    )
+    parser.add_argument(
+        "--skip-tokenize", action="store_true", help="skip the raw SudachiPy throughput"
+    )
     parser.add_argument("--json-out", type=Path, default=DEFAULT_RESULTS / "benchmark.json")
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     corpus_dirs = require_dirs(args.shared, [f"corpus/{c}" for c in args.corpus])
     (jaquad,) = require_dirs(args.shared, ["eval/jaquad"])
@@ -412,8 +498,15 @@ def main(argv: Optional[list[str]] = None) -> None:
         add_ratios(result)
         results.append(result)
     print_table(results, args.engines)
-    write_json(args.json_out, {"environment": environment(), "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                               "keywords": KEYWORDS, "results": results})
+    write_json(
+        args.json_out,
+        {
+            "environment": environment(),
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "keywords": KEYWORDS,
+            "results": results,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,22 @@ from pathlib import Path
 from benchmark import KEYWORDS, select_files, stage_docs
 from common import DEFAULT_SHARED, REPO_ROOT, import_kensaku, load_queries, log, sample_ids
 
-SEED_QUERIES = ["ピラー2", "統合作戦司令部", "米国", "AI", "PAC", "日米2プラス2とは何か？",
-                "在日米軍の運用権限はどう変わる？", "汽車 停車場", "-韓国", "防衛 NOT 韓国",
-                '"日米同盟"', "source:001 日米", "の", "人"]
+SEED_QUERIES = [
+    "ピラー2",
+    "統合作戦司令部",
+    "米国",
+    "AI",
+    "PAC",
+    "日米2プラス2とは何か？",
+    "在日米軍の運用権限はどう変わる？",
+    "汽車 停車場",
+    "-韓国",
+    "防衛 NOT 韓国",
+    '"日米同盟"',
+    "source:001 日米",
+    "の",
+    "人",
+]
 QUESTIONS = 200
 
 
@@ -46,9 +59,17 @@ def results_digest(index_dir: Path, queries: list[str], lines=None) -> tuple[str
 
 
 def _hits(results) -> list:
-    return [[hit.source, hit.paragraph, f"{hit.score:.6g}", getattr(hit, "partial", False),
-             hit.snippet, [list(span) for span in hit.snippet_highlights]]
-            for hit in results.hits]
+    return [
+        [
+            hit.source,
+            hit.paragraph,
+            f"{hit.score:.6g}",
+            getattr(hit, "partial", False),
+            hit.snippet,
+            [list(span) for span in hit.snippet_highlights],
+        ]
+        for hit in results.hits
+    ]
 
 
 def _questions(shared: Path) -> list[str]:
@@ -60,9 +81,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--mb", type=float, default=10.0)
-    parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
-    parser.add_argument("--per-query", type=Path,
-                        help="also write each query's results here, a JSON line each, to diff")
+    parser.add_argument(
+        "--keep", type=Path, help="work directory to keep (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--per-query",
+        type=Path,
+        help="also write each query's results here, a JSON line each, to diff",
+    )
     args = parser.parse_args()
     search = import_kensaku()
     keywords = [query for _kind, query in KEYWORDS]
@@ -70,10 +96,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         work = args.keep or Path(temporary)
         aozora = args.shared / "corpus" / "aozora" / "docs"
-        corpora = {"seeds": (REPO_ROOT / "seeds", SEED_QUERIES + keywords),
-                   f"aozora {args.mb:g} MB": (stage_docs(aozora, select_files(aozora, args.mb),
-                                                         work / "aozora"),
-                                              keywords + SEED_QUERIES + _questions(args.shared))}
+        corpora = {
+            "seeds": (REPO_ROOT / "seeds", SEED_QUERIES + keywords),
+            f"aozora {args.mb:g} MB": (
+                stage_docs(aozora, select_files(aozora, args.mb), work / "aozora"),
+                keywords + SEED_QUERIES + _questions(args.shared),
+            ),
+        }
         for name, (docs, queries) in corpora.items():
             index_dir = work / f"index-{name.split()[0]}"
             log(f"building {name}")

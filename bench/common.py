@@ -23,9 +23,10 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -39,12 +40,16 @@ LIMIT = 10  # depth of the ranked lists everywhere (recall@10, MRR@10)
 
 def comma_list(allowed: Sequence[str]):
     """An argparse ``type``: "a,b" -> ["a", "b"], refusing names outside ``allowed``."""
+
     def parse(text: str) -> list[str]:
         names = [name for name in text.split(",") if name]
         unknown = sorted(set(names) - set(allowed))
         if unknown:
-            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; choose from {','.join(allowed)}")
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(unknown)}; choose from {','.join(allowed)}"
+            )
         return names
+
     return parse
 
 
@@ -97,7 +102,7 @@ def read_paragraphs(path: Path, source: str) -> Iterator[Paragraph]:
                 yield Paragraph(source, number, text)
 
 
-def iter_paragraphs(docs_dir: Path, files: Optional[Iterable[Path]] = None) -> Iterator[Paragraph]:
+def iter_paragraphs(docs_dir: Path, files: Iterable[Path] | None = None) -> Iterator[Paragraph]:
     """Paragraphs of ``files`` (default: every ``.txt`` under ``docs_dir``)."""
     for path in doc_files(docs_dir) if files is None else files:
         yield from read_paragraphs(path, path.relative_to(docs_dir).as_posix())
@@ -128,7 +133,7 @@ def load_queries(path: Path) -> dict[str, str]:
     return queries
 
 
-def sample_ids(ids: Sequence[str], size: Optional[int], seed: int) -> list[str]:
+def sample_ids(ids: Sequence[str], size: int | None, seed: int) -> list[str]:
     """A reproducible sample of ``size`` ids (all of them, in file order, when ``size`` is None
     or not smaller than the population)."""
     if size is None or size >= len(ids):
@@ -142,7 +147,7 @@ def sample_ids(ids: Sequence[str], size: Optional[int], seed: int) -> list[str]:
 def import_kensaku() -> Any:
     """Import the kensaku library (package ``search``), with a clear error when it is missing."""
     try:
-        import search  # noqa: PLC0415 - imported lazily: the FTS5 side must run without it
+        import search
     except ImportError as exc:
         raise SystemExit(
             f"error: cannot import the kensaku package 'search' ({exc}); "
@@ -215,11 +220,18 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         return str(value)
 
     cells = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(headers))]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
+        for i in range(len(headers))
+    ]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)
+        ).rstrip()
 
     out = [line(headers), line(["-" * w for w in widths])]
     out.extend(line(r) for r in cells)
@@ -244,14 +256,14 @@ def environment() -> dict[str, Any]:
         for dist in ("sudachipy", "sudachidict-core", "whoosh", "kensaku"):
             try:
                 info[dist] = version(dist)
-            except Exception:  # noqa: BLE001 - a missing distribution is just not recorded
+            except Exception:
                 info[dist] = None
     except ImportError:  # pragma: no cover
         pass
     return info
 
 
-def write_json(path: Optional[Path], payload: dict[str, Any]) -> None:
+def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     """Write ``payload`` as pretty JSON to ``path`` (parents created); no-op when ``path`` is None."""
     if path is None:
         return

@@ -40,9 +40,11 @@ import multiprocessing
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, TypeVar
+from typing import Any, TypeVar
 
+import lucene
 from common import (
     DEFAULT_RESULTS,
     DEFAULT_SHARED,
@@ -61,7 +63,6 @@ from common import (
 )
 from fts5 import DEFAULT_VARIANT, QUESTION_VARIANTS, FTS5Index
 from keywords import keyword_queries
-import lucene
 
 SETS = ("jsquad", "jaquad")
 ENGINES = ("kensaku", "fts5", "lucene")
@@ -103,7 +104,9 @@ def query_metrics(ranked: Ranked, spans: Sequence[Span], k: int = LIMIT) -> tupl
     """(recall@k, reciprocal rank@k) of one ranked list."""
     top = ranked[:k]
     found = sum(1 for span in spans if any(matches(hit, span) for hit in top))
-    rr = next((1.0 / rank for rank, hit in enumerate(top, 1) if any(matches(hit, s) for s in spans)), 0.0)
+    rr = next(
+        (1.0 / rank for rank, hit in enumerate(top, 1) if any(matches(hit, s) for s in spans)), 0.0
+    )
     return found / len(spans), rr
 
 
@@ -119,12 +122,12 @@ def mean_metrics(runs: dict[str, Ranked], relevant: dict[str, list[Span]]) -> di
 # --------------------------------------------------------------------------- engines
 
 
-def _kensaku_worker(job: tuple[str, str, str]) -> tuple[str, Ranked, Optional[str]]:
+def _kensaku_worker(job: tuple[str, str, str]) -> tuple[str, Ranked, str | None]:
     """One kensaku query (runs in a pool worker, which opens the index itself)."""
     qid, question, index_dir = job
     try:
         return qid, kensaku_search(question, Path(index_dir)), None
-    except Exception:  # noqa: BLE001 - recorded and reported, never hidden
+    except Exception:
         return qid, [], traceback.format_exc()
 
 
@@ -133,7 +136,9 @@ def run_kensaku(docs: Path, queries: Queries, workdir: Path, workers: int) -> di
     index_dir = workdir / "kensaku-index"
     log(f"  kensaku: building index over {docs}")
     build = kensaku_build(docs, index_dir)
-    log(f"  kensaku: {build['paragraphs']} paragraphs in {build['seconds']:.1f} s; querying ({workers} worker(s))")
+    log(
+        f"  kensaku: {build['paragraphs']} paragraphs in {build['seconds']:.1f} s; querying ({workers} worker(s))"
+    )
     kinds = {kind: _run_kensaku_kind(texts, index_dir, workers) for kind, texts in queries.items()}
     return {"build": build, "workers": workers, "kinds": kinds}
 
@@ -162,23 +167,35 @@ def run_fts5(docs: Path, queries: Queries, workdir: Path, variant: str) -> dict[
     """Build the FTS5 trigram peer in ``workdir`` and run every query of every kind."""
     log(f"  fts5: building trigram index over {docs}")
     index, summary = FTS5Index.build(docs, workdir / "fts5.sqlite")
-    log(f"  fts5: {summary.paragraphs} paragraphs in {summary.seconds:.1f} s; querying (questions: {variant})")
-    search = {"question": lambda text: index.search_question(text, variant=variant),
-              "keyword": index.search_keywords}
+    log(
+        f"  fts5: {summary.paragraphs} paragraphs in {summary.seconds:.1f} s; querying (questions: {variant})"
+    )
+    search = {
+        "question": lambda text: index.search_question(text, variant=variant),
+        "keyword": index.search_keywords,
+    }
     kinds = {}
     for kind, texts in queries.items():
         start = time.perf_counter()
         runs = {qid: search[kind](texts[qid]) for qid in _progress(list(texts))}
         seconds = time.perf_counter() - start
-        kinds[kind] = {"runs": runs, "queries_per_second": len(texts) / seconds if seconds else float("nan"),
-                       "errors": 0}
+        kinds[kind] = {
+            "runs": runs,
+            "queries_per_second": len(texts) / seconds if seconds else float("nan"),
+            "errors": 0,
+        }
     index.close()
-    build = {"documents": summary.documents, "paragraphs": summary.paragraphs, "seconds": summary.seconds}
+    build = {
+        "documents": summary.documents,
+        "paragraphs": summary.paragraphs,
+        "seconds": summary.seconds,
+    }
     return {"build": build, "workers": 1, "variant": variant, "kinds": kinds}
 
 
-def run_lucene(docs: Path, queries: Queries, workdir: Path,
-               settings: Sequence[tuple[float, float]]) -> dict[str, dict[str, Any]]:
+def run_lucene(
+    docs: Path, queries: Queries, workdir: Path, settings: Sequence[tuple[float, float]]
+) -> dict[str, dict[str, Any]]:
     """Build the Lucene peer in ``workdir`` and run every query of every kind with each BM25
     setting (k1, b), which Lucene applies at search time; one outcome per setting."""
     log(f"  lucene: building Kuromoji index over {docs}")
@@ -206,7 +223,9 @@ def _progress(items: list[T], every: int = 500) -> Iterator[T]:
 # --------------------------------------------------------------------------- driver
 
 
-def evaluation_queries(set_dir: Path, kinds: Sequence[str], sample: Optional[int], seed: int) -> Queries:
+def evaluation_queries(
+    set_dir: Path, kinds: Sequence[str], sample: int | None, seed: int
+) -> Queries:
     """kind -> qid -> query text: the sampled questions, and the keyword queries derived from them."""
     queries = load_queries(set_dir / "queries.tsv")
     relevant = load_relevant(set_dir)
@@ -215,13 +234,23 @@ def evaluation_queries(set_dir: Path, kinds: Sequence[str], sample: Optional[int
     chosen = {"question": questions}
     if "keyword" in kinds:
         chosen["keyword"] = keyword_queries(questions, seed)
-    log(f"{set_dir.name}: {len(questions)} of {len(queries)} questions"
-        + (f", {len(chosen['keyword'])} with keyword queries" if "keyword" in kinds else ""))
+    log(
+        f"{set_dir.name}: {len(questions)} of {len(queries)} questions"
+        + (f", {len(chosen['keyword'])} with keyword queries" if "keyword" in kinds else "")
+    )
     return {kind: chosen[kind] for kind in kinds}
 
 
-def evaluate_set(set_dir: Path, engines: Sequence[str], kinds: Sequence[str], sample: Optional[int], seed: int,
-                 workers: int, variant: str, bm25: Sequence[tuple[float, float]]) -> list[dict[str, Any]]:
+def evaluate_set(
+    set_dir: Path,
+    engines: Sequence[str],
+    kinds: Sequence[str],
+    sample: int | None,
+    seed: int,
+    workers: int,
+    variant: str,
+    bm25: Sequence[tuple[float, float]],
+) -> list[dict[str, Any]]:
     """Score every engine on one evaluation set; one result row per kind of query and engine."""
     queries = evaluation_queries(set_dir, kinds, sample, seed)
     relevant = load_relevant(set_dir)
@@ -237,19 +266,52 @@ def evaluate_set(set_dir: Path, engines: Sequence[str], kinds: Sequence[str], sa
         for name, outcome in outcomes.items():
             for kind, result in outcome.pop("kinds").items():
                 metrics = mean_metrics(result.pop("runs"), relevant)
-                log(f"  {name} {kind}: recall@10 {metrics['recall@10']:.3f}  MRR@10 {metrics['mrr@10']:.3f}")
-                rows.append({"set": set_dir.name, "kind": kind, "engine": name, "queries": len(queries[kind]),
-                             **metrics, **result, **outcome})
+                log(
+                    f"  {name} {kind}: recall@10 {metrics['recall@10']:.3f}  MRR@10 {metrics['mrr@10']:.3f}"
+                )
+                rows.append(
+                    {
+                        "set": set_dir.name,
+                        "kind": kind,
+                        "engine": name,
+                        "queries": len(queries[kind]),
+                        **metrics,
+                        **result,
+                        **outcome,
+                    }
+                )
     return rows
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    headers = ["set", "kind", "engine", "queries", "recall@10", "MRR@10", "no hits", "queries/s", "workers",
-               "build s", "paragraphs", "errors"]
+    headers = [
+        "set",
+        "kind",
+        "engine",
+        "queries",
+        "recall@10",
+        "MRR@10",
+        "no hits",
+        "queries/s",
+        "workers",
+        "build s",
+        "paragraphs",
+        "errors",
+    ]
     table = [
         [
-            r["set"], r["kind"], r["engine"], r["queries"], r["recall@10"], r["mrr@10"], r["no_hits"],
-            r["queries_per_second"], r["workers"], r["build"]["seconds"], r["build"]["paragraphs"], r["errors"],
+            r["set"],
+            r["kind"],
+            r["engine"],
+            r["queries"],
+            r["recall@10"],
+            r["mrr@10"],
+            r["no_hits"],
+            r["queries_per_second"],
+            r["workers"],
+            r["build"]["seconds"],
+            r["build"]["paragraphs"],
+            r["errors"],
         ]
         for r in sorted(rows, key=lambda r: (r["set"], KINDS.index(r["kind"])))
     ]
@@ -261,28 +323,58 @@ def bm25_pair(text: str) -> tuple[float, float]:
     return float(k1), float(b)
 
 
-def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
-    parser.add_argument("--sets", type=comma_list(SETS), default=",".join(SETS), help="comma-separated: jsquad,jaquad")
-    parser.add_argument("--engines", type=comma_list(ENGINES), default=",".join(ENGINES),
-                        help="comma-separated: kensaku,fts5,lucene")
-    parser.add_argument("--kinds", type=comma_list(KINDS), default=",".join(KINDS),
-                        help="comma-separated: question,keyword")
-    parser.add_argument("--sample", type=int, default=2000, help="questions sampled per set (default 2000)")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)"
+    )
+    parser.add_argument(
+        "--sets",
+        type=comma_list(SETS),
+        default=",".join(SETS),
+        help="comma-separated: jsquad,jaquad",
+    )
+    parser.add_argument(
+        "--engines",
+        type=comma_list(ENGINES),
+        default=",".join(ENGINES),
+        help="comma-separated: kensaku,fts5,lucene",
+    )
+    parser.add_argument(
+        "--kinds",
+        type=comma_list(KINDS),
+        default=",".join(KINDS),
+        help="comma-separated: question,keyword",
+    )
+    parser.add_argument(
+        "--sample", type=int, default=2000, help="questions sampled per set (default 2000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="sampling and keyword seed (default 1)")
-    parser.add_argument("--full", action="store_true", help="use every question (overrides --sample)")
-    parser.add_argument("--workers", type=int, default=1, help="processes for kensaku queries (default 1)")
-    parser.add_argument("--fts5-variant", choices=sorted(QUESTION_VARIANTS), default=DEFAULT_VARIANT,
-                        help=f"FTS5 question formulation (default {DEFAULT_VARIANT}; see fts5.py)")
-    parser.add_argument("--lucene-bm25", type=bm25_pair, action="append", metavar="K1,B",
-                        help="Lucene's BM25 parameters, one row each; repeat for more (default: "
-                             "0.9,0.4, Anserini's, and 1.2,0.75, Lucene's and Elasticsearch's)")
+    parser.add_argument(
+        "--full", action="store_true", help="use every question (overrides --sample)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes for kensaku queries (default 1)"
+    )
+    parser.add_argument(
+        "--fts5-variant",
+        choices=sorted(QUESTION_VARIANTS),
+        default=DEFAULT_VARIANT,
+        help=f"FTS5 question formulation (default {DEFAULT_VARIANT}; see fts5.py)",
+    )
+    parser.add_argument(
+        "--lucene-bm25",
+        type=bm25_pair,
+        action="append",
+        metavar="K1,B",
+        help="Lucene's BM25 parameters, one row each; repeat for more (default: "
+        "0.9,0.4, Anserini's, and 1.2,0.75, Lucene's and Elasticsearch's)",
+    )
     parser.add_argument("--json-out", type=Path, default=DEFAULT_RESULTS / "evaluate.json")
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     set_dirs = require_dirs(args.shared, [f"eval/{s}" for s in args.sets])
     if "kensaku" in args.engines:
@@ -297,8 +389,18 @@ def main(argv: Optional[list[str]] = None) -> None:
     args.lucene_bm25 = args.lucene_bm25 or list(lucene.BM25_SETTINGS)
     rows = []
     for set_dir in set_dirs:
-        rows.extend(evaluate_set(set_dir, engines, args.kinds, sample, args.seed, args.workers,
-                                 args.fts5_variant, args.lucene_bm25))
+        rows.extend(
+            evaluate_set(
+                set_dir,
+                engines,
+                args.kinds,
+                sample,
+                args.seed,
+                args.workers,
+                args.fts5_variant,
+                args.lucene_bm25,
+            )
+        )
     print_table(rows)
     for engine, reason in skipped.items():
         print(f"{engine} skipped: {reason}")
@@ -306,8 +408,14 @@ def main(argv: Optional[list[str]] = None) -> None:
         args.json_out,
         {
             "environment": environment(),
-            "options": {"sample": sample, "seed": args.seed, "kinds": args.kinds, "workers": args.workers,
-                        "fts5_variant": args.fts5_variant, "lucene_bm25": [list(pair) for pair in args.lucene_bm25]},
+            "options": {
+                "sample": sample,
+                "seed": args.seed,
+                "kinds": args.kinds,
+                "workers": args.workers,
+                "fts5_variant": args.fts5_variant,
+                "lucene_bm25": [list(pair) for pair in args.lucene_bm25],
+            },
             "skipped": skipped,
             "results": rows,
         },

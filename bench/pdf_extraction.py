@@ -18,28 +18,38 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from common import DEFAULT_SHARED, format_table, require_dirs
 
 # Phrases each document holds, as a reader reads them: whole only when characters are mapped
 # right and lines, columns and pages come in reading order.
 PROBES = {
-    "jlreq-ruby-rules-ja.pdf": ["ルビの組版処理は，次のような事項を考慮して，その配置位置を決める必要がある．"],
-    "kanpo-2008-seirei149-vertical.pdf": ["第二条第一項の表の青色の灯火の項第三号中",
-                                          "道路交通法施行令の一部を改正する政令"],
+    "jlreq-ruby-rules-ja.pdf": [
+        "ルビの組版処理は，次のような事項を考慮して，その配置位置を決める必要がある．"
+    ],
+    "kanpo-2008-seirei149-vertical.pdf": [
+        "第二条第一項の表の青色の灯火の項第三号中",
+        "道路交通法施行令の一部を改正する政令",
+    ],
     "luatexja-manual-ja.pdf": ["LuaTEX-jaパッケージは，次世代標準TEXであるLuaTEXの上で，"],
     "luatexja-tate-article.pdf": ["酵素（こうそ）とは、生体で起こる化学反応に対して触媒として"],
     "meti-denki-kaishaku-excerpt.pdf": ["ねじ止め端子であること。"],
     "meti-denki-kaishaku-kangxi.pdf": ["検知機構を一つの箱内に収めたもの"],
-    "mext-whitepaper-r6-ch3.pdf": ["米国政府は、ＡＩ分野の研究開発を戦略的に進めるため、2016年に",
-                                   "戦略的な国際連携に関する取組も新たに追加しています"],
+    "mext-whitepaper-r6-ch3.pdf": [
+        "米国政府は、ＡＩ分野の研究開発を戦略的に進めるため、2016年に",
+        "戦略的な国際連携に関する取組も新たに追加しています",
+    ],
     "mext-whitepaper-r6-ch4.pdf": ["ＡＩの多様な研究分野での活用が切り拓く新たな科学"],
-    "miyazawa-haru-to-shura-jo-vertical.pdf": ["わたくしといふ現象は假定された有機交流電燈のひとつの青い照明です",
-                                               "これらは二十二箇月の過去とかんずる方角から"],
+    "miyazawa-haru-to-shura-jo-vertical.pdf": [
+        "わたくしといふ現象は假定された有機交流電燈のひとつの青い照明です",
+        "これらは二十二箇月の過去とかんずる方角から",
+    ],
     "ocr-scan-kogaku-moji-ninshiki.pdf": ["光学文字認識", "活字の文書の画堡"],
-    "ptex-tategumi-paper-ascii.pdf": ["日本語TEXを出版分野で本格的に応用するため,縦組み機能を追加した."],
+    "ptex-tategumi-paper-ascii.pdf": [
+        "日本語TEXを出版分野で本格的に応用するため,縦組み機能を追加した."
+    ],
 }
 JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 BROKEN = re.compile(r"[\u2e80-\u2fdf\ufe10-\ufe1f\ufe30-\ufe4f\u0250-\u03ff]|\(cid:\d+\)")
@@ -74,17 +84,24 @@ def pypdf_pages(path: Path) -> list[str]:
 def pdfminer_pages(path: Path) -> list[str]:
     from pdfminer.high_level import extract_pages
 
-    return ["".join(getattr(element, "get_text", lambda: "")() for element in page)
-            for page in extract_pages(str(path))]
+    return [
+        "".join(getattr(element, "get_text", lambda: "")() for element in page)
+        for page in extract_pages(str(path))
+    ]
 
 
 EXTRACTORS: dict[str, Callable[[Path], list[str]]] = {
-    "kensaku": kensaku_pages, "pypdfium2": pdfium_pages, "pypdf": pypdf_pages,
-    "pdfminer": pdfminer_pages}
+    "kensaku": kensaku_pages,
+    "pypdfium2": pdfium_pages,
+    "pypdf": pypdf_pages,
+    "pdfminer": pdfminer_pages,
+}
 MODULES = {"kensaku": "search", "pypdfium2": "pypdfium2", "pypdf": "pypdf", "pdfminer": "pdfminer"}
 
 
-def best_of(repeat: int, extract: Callable[[Path], list[str]], path: Path) -> tuple[float, list[str]]:
+def best_of(
+    repeat: int, extract: Callable[[Path], list[str]], path: Path
+) -> tuple[float, list[str]]:
     best, pages = float("inf"), []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -99,8 +116,17 @@ def row(name: str, extractor: str, seconds: float, pages: list[str]) -> list:
     probes = PROBES.get(name, [])
     whole = sum(1 for probe in probes if re.sub(r"\s+", "", probe) in flat)
     blocks = text.count("\n") + 1 if extractor == "kensaku" else None
-    return [name, extractor, len(pages), round(seconds, 3), blocks, len(text),
-            len(JAPANESE.findall(text)), len(BROKEN.findall(text)), f"{whole}/{len(probes)}"]
+    return [
+        name,
+        extractor,
+        len(pages),
+        round(seconds, 3),
+        blocks,
+        len(text),
+        len(JAPANESE.findall(text)),
+        len(BROKEN.findall(text)),
+        f"{whole}/{len(probes)}",
+    ]
 
 
 def installed(extractor: str) -> bool:
@@ -122,21 +148,46 @@ def show(formats: Path, spec: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)")
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help="shared data dir (default ../shared)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per file; the best time counts")
-    parser.add_argument("--compare", action="store_true", help="also run pypdfium2, pypdf and pdfminer.six")
-    parser.add_argument("--show", action="append", default=[], metavar="NAME[:PAGE]",
-                        help="print the first 300 characters of kensaku's text of a file (or page)")
+    parser.add_argument(
+        "--compare", action="store_true", help="also run pypdfium2, pypdf and pdfminer.six"
+    )
+    parser.add_argument(
+        "--show",
+        action="append",
+        default=[],
+        metavar="NAME[:PAGE]",
+        help="print the first 300 characters of kensaku's text of a file (or page)",
+    )
     args = parser.parse_args()
     (formats,) = require_dirs(args.shared, ["formats"])
-    extractors = [name for name in EXTRACTORS if name == "kensaku" or (args.compare and installed(name))]
+    extractors = [
+        name for name in EXTRACTORS if name == "kensaku" or (args.compare and installed(name))
+    ]
     rows = []
     for path in sorted(formats.glob("*.pdf")):
         for extractor in extractors:
             seconds, pages = best_of(args.repeat, EXTRACTORS[extractor], path)
             rows.append(row(path.name, extractor, seconds, pages))
-    print(format_table(["file", "extractor", "pages", "seconds", "blocks", "chars", "japanese",
-                        "broken", "phrases"], rows))
+    print(
+        format_table(
+            [
+                "file",
+                "extractor",
+                "pages",
+                "seconds",
+                "blocks",
+                "chars",
+                "japanese",
+                "broken",
+                "phrases",
+            ],
+            rows,
+        )
+    )
     for spec in args.show:
         show(formats, spec)
 

@@ -27,9 +27,9 @@ def _whoosh_build(out: Path, documents):
     """Whoosh's own writer: one add_document per paragraph, one commit."""
     from whoosh.index import create_in
 
+    from search.index.schema import paragraph_fields, schema
     from search.ingest.paragraphs import read_paragraphs
     from search.ingest.reporting import IndexSummary
-    from search.index.schema import paragraph_fields, schema
 
     out.mkdir(parents=True, exist_ok=True)
     writer = create_in(str(out), schema()).writer(limitmb=256)
@@ -72,18 +72,26 @@ def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_m
     else:
         from search.index.build import SEGMENT_LAYOUT  # as search.index builds
 
-        summary = writer.write_index(out, documents, procs=procs, segment_mb=segment_mb,
-                                      **SEGMENT_LAYOUT)
+        summary = writer.write_index(
+            out, documents, procs=procs, segment_mb=segment_mb, **SEGMENT_LAYOUT
+        )
     seconds = time.perf_counter() - started
     index_bytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     from whoosh.index import open_dir
 
-    return {"kind": kind, "documents": summary.documents, "paragraphs": summary.paragraphs,
-            "text_mb": size / 1e6, "seconds": seconds, "mb_per_s": size / 1e6 / seconds,
-            "peak_rss_mb": vmhwm_mb(),
-            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "index_mb": index_bytes / 1e6, "size_ratio": index_bytes / size,
-            "segments": len(open_dir(str(out))._segments())}
+    return {
+        "kind": kind,
+        "documents": summary.documents,
+        "paragraphs": summary.paragraphs,
+        "text_mb": size / 1e6,
+        "seconds": seconds,
+        "mb_per_s": size / 1e6 / seconds,
+        "peak_rss_mb": vmhwm_mb(),
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "index_mb": index_bytes / 1e6,
+        "size_ratio": index_bytes / size,
+        "segments": len(open_dir(str(out))._segments()),
+    }
 
 
 def main() -> None:
@@ -98,25 +106,45 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.child:
-        print(json.dumps(build(args.child, args.docs, args.mb, args.procs, args.out,
-                               args.segment_mb)))
+        print(
+            json.dumps(build(args.child, args.docs, args.mb, args.procs, args.out, args.segment_mb))
+        )
         return
     kinds = [args.only] if args.only else ["segment", "stock"]
     for kind in kinds:  # one build at a time: the machine is shared
         work = Path(tempfile.mkdtemp(prefix=f"segment-speed-{kind}-"))
         try:
             output = subprocess.run(
-                [sys.executable, __file__, "--child", kind, "--out", str(work / "ix"),
-                 "--mb", str(args.mb), "--docs", str(args.docs), "--procs", str(args.procs),
-                 "--segment-mb", str(args.segment_mb)],
-                check=True, capture_output=True, text=True).stdout
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    kind,
+                    "--out",
+                    str(work / "ix"),
+                    "--mb",
+                    str(args.mb),
+                    "--docs",
+                    str(args.docs),
+                    "--procs",
+                    str(args.procs),
+                    "--segment-mb",
+                    str(args.segment_mb),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
         finally:
             shutil.rmtree(work, ignore_errors=True)
         r = json.loads(output.splitlines()[-1])
-        print(f"{r['kind']:8} {r['text_mb']:.1f} MB, {r['paragraphs']} paragraphs: "
-              f"{r['seconds']:.1f} s = {r['mb_per_s']:.2f} MB/s; peak RSS {r['peak_rss_mb']:.0f} MB"
-              f" (largest worker {r['worker_peak_rss_mb']:.0f} MB); index {r['index_mb']:.1f} MB"
-              f" = {r['size_ratio']:.2f}x the text, {r['segments']} segments", flush=True)
+        print(
+            f"{r['kind']:8} {r['text_mb']:.1f} MB, {r['paragraphs']} paragraphs: "
+            f"{r['seconds']:.1f} s = {r['mb_per_s']:.2f} MB/s; peak RSS {r['peak_rss_mb']:.0f} MB"
+            f" (largest worker {r['worker_peak_rss_mb']:.0f} MB); index {r['index_mb']:.1f} MB"
+            f" = {r['size_ratio']:.2f}x the text, {r['segments']} segments",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

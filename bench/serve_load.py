@@ -26,29 +26,54 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from benchmark import KEYWORDS
-from common import (DEFAULT_RESULTS, DEFAULT_SHARED, environment, latency_summary, load_queries,
-                    log, require_dirs, sample_ids, write_json)
+from common import (
+    DEFAULT_RESULTS,
+    DEFAULT_SHARED,
+    environment,
+    latency_summary,
+    load_queries,
+    log,
+    require_dirs,
+    sample_ids,
+    write_json,
+)
 
 SEARCH_KEYS = ["query", "total", "hits", "offset", "limit"]
-HIT_KEYS = {"rank", "score", "source", "title", "paragraph", "line", "text", "snippet",
-            "highlights", "also"}
+HIT_KEYS = {
+    "rank",
+    "score",
+    "source",
+    "title",
+    "paragraph",
+    "line",
+    "text",
+    "snippet",
+    "highlights",
+    "also",
+}
 PHASES = ("quiet", "rebuilding", "after")
 
 
-def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--questions", type=int, default=100, help="JaQuAD questions in the mix")
-    parser.add_argument("--quiet", type=float, default=10.0, help="seconds of load before the rebuild")
+    parser.add_argument(
+        "--quiet", type=float, default=10.0, help="seconds of load before the rebuild"
+    )
     parser.add_argument("--after", type=float, default=5.0, help="seconds of load after its switch")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="the load's bound")
-    parser.add_argument("--work", type=Path, help="where the index is built (default: a temp "
-                                                  "dir); an index there from an earlier run is reused")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="where the index is built (default: a temp "
+        "dir); an index there from an earlier run is reused",
+    )
     parser.add_argument("--json-out", type=Path, default=DEFAULT_RESULTS / "serve_load.json")
     return parser.parse_args(argv)
 
@@ -58,8 +83,19 @@ def kensaku(*args: str, **popen) -> subprocess.Popen:
 
 
 def start_server(docs: Path, index: Path) -> tuple[subprocess.Popen, str, int]:
-    server = kensaku("serve", "--docs", str(docs), "--index", str(index), "--port", "0",
-                     "--refresh", "0", stdout=subprocess.PIPE, text=True)
+    server = kensaku(
+        "serve",
+        "--docs",
+        str(docs),
+        "--index",
+        str(index),
+        "--port",
+        "0",
+        "--refresh",
+        "0",
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = server.stdout.readline()
     if not line.startswith("serving http://127.0.0.1:"):
         server.kill()
@@ -78,7 +114,6 @@ class Client:
         self.connection.request("GET", "/api/search?" + urlencode({"q": query, "limit": 10}))
         response = self.connection.getresponse()
         return response.status, response.read()
-
 
 
 def index_built(host: str, port: int) -> str:
@@ -102,7 +137,7 @@ def answer(status: int, body: bytes) -> tuple:
     hits = result["hits"]
     if [hit["rank"] for hit in hits] != list(range(1, len(hits) + 1)):
         raise ValueError("ranks are not 1..n")
-    if any(not HIT_KEYS <= set(hit) for hit in hits) or result["total"] < len(hits):
+    if any(not set(hit) >= HIT_KEYS for hit in hits) or result["total"] < len(hits):
         raise ValueError("a hit is incomplete, or more hits than the total")
     return result["total"], [(h["source"], h["line"], h["paragraph"]) for h in hits]
 
@@ -149,15 +184,18 @@ class Load:
                 continue
             wall = ended[phase] - self.started[phase]
             count = len(self.seconds[phase])
-            phases[phase] = {"seconds": round(wall, 1), "requests": count,
-                             "requests_per_s": round(count / wall, 1) if wall else 0.0,
-                             **latency_summary(self.seconds[phase]),
-                             "errors": len(self.errors[phase]),
-                             "error_samples": self.errors[phase][:5]}
+            phases[phase] = {
+                "seconds": round(wall, 1),
+                "requests": count,
+                "requests_per_s": round(count / wall, 1) if wall else 0.0,
+                **latency_summary(self.seconds[phase]),
+                "errors": len(self.errors[phase]),
+                "error_samples": self.errors[phase][:5],
+            }
         return phases
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     (corpus,) = require_dirs(args.shared, ["corpus/wikinews"])
     docs = corpus / "docs"
@@ -173,8 +211,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     if not (index / "kensaku.json").exists():  # a --work of an earlier run holds a full build
         log(f"building the wikinews index in {index}")
         started = time.perf_counter()
-        if kensaku("index", "--rebuild", "--docs", str(docs), "--index", str(index),
-                   stdout=subprocess.DEVNULL).wait():
+        if kensaku(
+            "index",
+            "--rebuild",
+            "--docs",
+            str(docs),
+            "--index",
+            str(index),
+            stdout=subprocess.DEVNULL,
+        ).wait():
             raise SystemExit("the first build failed")
         build_seconds = round(time.perf_counter() - started, 1)
 
@@ -183,21 +228,30 @@ def main(argv: Optional[list[str]] = None) -> None:
         client = Client(host, port)
         expected = {query: answer(*client.search(query)) for query in mix}
         built_before = index_built(host, port)
-        log(f"recorded {len(mix)} answers; {args.clients} clients for {args.quiet:.0f} s, "
-            "then during a rebuild")
+        log(
+            f"recorded {len(mix)} answers; {args.clients} clients for {args.quiet:.0f} s, "
+            "then during a rebuild"
+        )
         result = run_load(args, Load(host, port, mix, expected), docs, index, built_before)
     finally:
         server.terminate()
         server.wait(30)
-    result.update(environment=environment(), clients=args.clients, queries=len(mix),
-                  keyword_queries=len(KEYWORDS), questions=len(questions),
-                  first_build_seconds=build_seconds, date=time.strftime("%Y-%m-%d"))
+    result.update(
+        environment=environment(),
+        clients=args.clients,
+        queries=len(mix),
+        keyword_queries=len(KEYWORDS),
+        questions=len(questions),
+        first_build_seconds=build_seconds,
+        date=time.strftime("%Y-%m-%d"),
+    )
     print_result(result)
     write_json(args.json_out, result)
 
 
-def run_load(args: argparse.Namespace, load: Load, docs: Path, index: Path,
-             built_before: str) -> dict[str, Any]:
+def run_load(
+    args: argparse.Namespace, load: Load, docs: Path, index: Path, built_before: str
+) -> dict[str, Any]:
     load.enter("quiet")
     deadline = time.perf_counter() + args.max_seconds
     threads = [threading.Thread(target=load.run_client, args=(n,)) for n in range(args.clients)]
@@ -207,8 +261,9 @@ def run_load(args: argparse.Namespace, load: Load, docs: Path, index: Path,
     time.sleep(args.quiet)
     ended["quiet"] = time.perf_counter()
     load.enter("rebuilding")
-    rebuild = kensaku("index", "--rebuild", "--docs", str(docs), "--index", str(index),
-                      stdout=subprocess.DEVNULL)
+    rebuild = kensaku(
+        "index", "--rebuild", "--docs", str(docs), "--index", str(index), stdout=subprocess.DEVNULL
+    )
     while rebuild.poll() is None and time.perf_counter() < deadline:
         time.sleep(0.1)
     ended["rebuilding"] = time.perf_counter()
@@ -222,22 +277,31 @@ def run_load(args: argparse.Namespace, load: Load, docs: Path, index: Path,
     if rebuild.poll() is None:
         rebuild.kill()
     built_after = index_built(load.host, load.port)
-    return {"phases": load.summary(ended), "rebuild_seconds": round(rebuild_seconds, 1),
-            "rebuild_exit": rebuild.returncode,
-            "switched_to_the_new_index": built_after != built_before}
+    return {
+        "phases": load.summary(ended),
+        "rebuild_seconds": round(rebuild_seconds, 1),
+        "rebuild_exit": rebuild.returncode,
+        "switched_to_the_new_index": built_after != built_before,
+    }
 
 
 def print_result(result: dict[str, Any]) -> None:
-    print(f"{result['clients']} clients, {result['queries']} queries "
-          f"({result['keyword_queries']} keyword, {result['questions']} questions); "
-          f"rebuild {result['rebuild_seconds']} s (exit {result['rebuild_exit']}), "
-          f"served the new index afterwards: {result['switched_to_the_new_index']}")
-    print(f"{'phase':<11} {'seconds':>7} {'requests':>8} {'req/s':>6} {'p50 ms':>7} "
-          f"{'p95 ms':>7} {'errors':>6}")
+    print(
+        f"{result['clients']} clients, {result['queries']} queries "
+        f"({result['keyword_queries']} keyword, {result['questions']} questions); "
+        f"rebuild {result['rebuild_seconds']} s (exit {result['rebuild_exit']}), "
+        f"served the new index afterwards: {result['switched_to_the_new_index']}"
+    )
+    print(
+        f"{'phase':<11} {'seconds':>7} {'requests':>8} {'req/s':>6} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'errors':>6}"
+    )
     for phase, figures in result["phases"].items():
-        print(f"{phase:<11} {figures['seconds']:>7} {figures['requests']:>8} "
-              f"{figures['requests_per_s']:>6} {figures['p50_ms']:>7.1f} {figures['p95_ms']:>7.1f} "
-              f"{figures['errors']:>6}")
+        print(
+            f"{phase:<11} {figures['seconds']:>7} {figures['requests']:>8} "
+            f"{figures['requests_per_s']:>6} {figures['p50_ms']:>7.1f} {figures['p95_ms']:>7.1f} "
+            f"{figures['errors']:>6}"
+        )
         for sample in figures["error_samples"]:
             print(f"    {sample}")
 

@@ -56,8 +56,17 @@ UPDATE = False  # --update: kill incremental updates rather than rebuilds
 
 
 def rebuild_command(docs_dir: Path, index_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "search", "index", *([] if UPDATE else ["--rebuild"]),
-            "--docs", str(docs_dir), "--index", str(index_dir)]
+    return [
+        sys.executable,
+        "-m",
+        "search",
+        "index",
+        *([] if UPDATE else ["--rebuild"]),
+        "--docs",
+        str(docs_dir),
+        "--index",
+        str(index_dir),
+    ]
 
 
 def change_a_document(docs_dir: Path) -> None:
@@ -85,8 +94,9 @@ def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
     before = read_manifest(index_dir)["generation"]
     if UPDATE:
         change_a_document(docs_dir)
-    process = subprocess.Popen(rebuild_command(docs_dir, index_dir),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        rebuild_command(docs_dir, index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if delay is None:
         while process.poll() is None and read_manifest(index_dir)["generation"] == before:
             time.sleep(0.001)
@@ -102,7 +112,9 @@ def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
 def leftovers(index_dir: Path) -> list[str]:
     """Names in the index directory that a clean index does not hold."""
     live = read_manifest(index_dir)["generation"]
-    generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX))
+    generations = sorted(
+        p.name for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX)
+    )
     extra = [n for n in generations if n != live][1:]  # the previous generation may stay
     temporary = [p.name for p in index_dir.iterdir() if p.name.startswith(f".{MANIFEST_NAME}")]
     return extra + temporary
@@ -127,8 +139,15 @@ def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[st
     return failures
 
 
-def _kill_all(kills: int, rng: random.Random, whole: float, docs_dir: Path, index_dir: Path,
-              expected: list, say) -> list[str]:
+def _kill_all(
+    kills: int,
+    rng: random.Random,
+    whole: float,
+    docs_dir: Path,
+    index_dir: Path,
+    expected: list,
+    say,
+) -> list[str]:
     failures, switched = [], 0
     for number in range(1, kills + 1):
         # Every fifth kill, and the last, waits for the manifest switch; the others come at
@@ -142,10 +161,15 @@ def _kill_all(kills: int, rng: random.Random, whole: float, docs_dir: Path, inde
         say(f"kill {number:2d} at {moment}: {outcome}; search {problem or 'same results'}")
         if problem:
             failures.append(f"kill {number} at {moment}: {problem}")
-    partial = [p.name for p in index_dir.iterdir()
-               if p.name.startswith((GENERATION_PREFIX, f".{MANIFEST_NAME}"))]
-    say(f"{switched} of {kills} rebuilds had switched the manifest when they ended; the index "
-        f"directory holds {len(partial)} generations and temporary files")
+    partial = [
+        p.name
+        for p in index_dir.iterdir()
+        if p.name.startswith((GENERATION_PREFIX, f".{MANIFEST_NAME}"))
+    ]
+    say(
+        f"{switched} of {kills} rebuilds had switched the manifest when they ended; the index "
+        f"directory holds {len(partial)} generations and temporary files"
+    )
     return failures
 
 
@@ -155,8 +179,11 @@ def _check(index_dir: Path, expected: list) -> str | None:
         found = fingerprint(index_dir)
     except Exception as error:  # any error at all is the failure being looked for
         return f"failed: {type(error).__name__}: {error}"
-    return None if found == expected else "gave different results: " + json.dumps(
-        found, ensure_ascii=False)[:300]
+    return (
+        None
+        if found == expected
+        else "gave different results: " + json.dumps(found, ensure_ascii=False)[:300]
+    )
 
 
 def main() -> int:

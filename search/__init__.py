@@ -25,10 +25,13 @@ import types as _types
 # whoosh.lang.morph_en compiles a large table of English word endings; whoosh.lang.porter and
 # dmetaphone are English stemming and phonetics; whoosh.util.times, for date fields, imports
 # calendar and locale).
-_UNUSED_BY_WHOOSH = {"urllib.request": ("urlretrieve",), "whoosh.lang.morph_en": ("variations",),
-                     "whoosh.lang.porter": ("stem",),
-                     "whoosh.lang.dmetaphone": ("double_metaphone",),
-                     "whoosh.util.times": ("datetime_to_long", "long_to_datetime")}
+_UNUSED_BY_WHOOSH = {
+    "urllib.request": ("urlretrieve",),
+    "whoosh.lang.morph_en": ("variations",),
+    "whoosh.lang.porter": ("stem",),
+    "whoosh.lang.dmetaphone": ("double_metaphone",),
+    "whoosh.util.times": ("datetime_to_long", "long_to_datetime"),
+}
 
 
 def _import_whoosh_lean() -> None:
@@ -38,8 +41,11 @@ def _import_whoosh_lean() -> None:
     module meanwhile gets the attributes of a private copy of the real one."""
     if "whoosh.query" in _sys.modules:
         return
-    stand_ins = {module: _stand_in(module, functions)
-                 for module, functions in _UNUSED_BY_WHOOSH.items() if module not in _sys.modules}
+    stand_ins = {
+        module: _stand_in(module, functions)
+        for module, functions in _UNUSED_BY_WHOOSH.items()
+        if module not in _sys.modules
+    }
     _sys.modules.update(stand_ins)
     try:
         _importlib.import_module("whoosh.query")
@@ -88,14 +94,33 @@ def _private_copy(module: str) -> _types.ModuleType:
 
 _import_whoosh_lean()
 
-from search.errors import (DocumentsNotFound, IndexBusy, IndexDamaged, IndexNotFound, KensakuError,
-                     NotAnIndex, QuerySyntaxError)
+from search.errors import (
+    DocumentsNotFound,
+    IndexBusy,
+    IndexDamaged,
+    IndexNotFound,
+    KensakuError,
+    NotAnIndex,
+    QuerySyntaxError,
+)
 from search.index.build import IndexSummary, build_index, ensure_index, update_index
 from search.results.hits import Hit, SearchResults
 from search.service.searcher import Searcher, search
 
 __all__ = [
-    "DocumentsNotFound", "Hit", "IndexBusy", "IndexDamaged", "IndexNotFound", "IndexSummary",
-    "KensakuError", "NotAnIndex", "QuerySyntaxError", "SearchResults", "Searcher", "build_index",
-    "ensure_index", "search", "update_index",
+    "DocumentsNotFound",
+    "Hit",
+    "IndexBusy",
+    "IndexDamaged",
+    "IndexNotFound",
+    "IndexSummary",
+    "KensakuError",
+    "NotAnIndex",
+    "QuerySyntaxError",
+    "SearchResults",
+    "Searcher",
+    "build_index",
+    "ensure_index",
+    "search",
+    "update_index",
 ]

@@ -30,8 +30,17 @@ DEFAULT_CONFIG_NAME = "kensaku.toml"
 MODES = ("auto", "keyword", "question")  # as parser.MODES (a test checks), without its imports
 COLORS = ("auto", "always", "never")
 _PATHS = ("docs", "index", "synonyms")
-_KEYS = {"docs": str, "index": str, "limit": int, "mode": str, "color": str, "synonyms": str,
-         "sudachi_synonyms": bool, "include": list, "exclude": list}
+_KEYS = {
+    "docs": str,
+    "index": str,
+    "limit": int,
+    "mode": str,
+    "color": str,
+    "synonyms": str,
+    "sudachi_synonyms": bool,
+    "include": list,
+    "exclude": list,
+}
 _CHOICES = {"mode": MODES, "color": COLORS}
 
 
@@ -80,13 +89,16 @@ def _check(path: Path, key: str, value) -> None:
     if key not in _KEYS:
         raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_KEYS)}")
     kind = _KEYS[key]
-    if (not isinstance(value, kind) or (kind is int and isinstance(value, bool))
-            or (kind is list and not all(isinstance(item, str) for item in value))):
-        raise ConfigError(f"{path}: {key} must be a "
-                          f"{'list of strings' if kind is list else kind.__name__}")
+    if (
+        not isinstance(value, kind)
+        or (kind is int and isinstance(value, bool))
+        or (kind is list and not all(isinstance(item, str) for item in value))
+    ):
+        raise ConfigError(
+            f"{path}: {key} must be a {'list of strings' if kind is list else kind.__name__}"
+        )
     if key in _CHOICES and value not in _CHOICES[key]:
-        raise ConfigError(f"{path}: {key} must be one of {', '.join(_CHOICES[key])}, "
-                          f"not {value!r}")
+        raise ConfigError(f"{path}: {key} must be one of {', '.join(_CHOICES[key])}, not {value!r}")
     if key == "limit" and value < 1:
         raise ConfigError(f"{path}: limit must be 1 or more, not {value}")
     if key in _PATHS and not value:

@@ -39,8 +39,8 @@ def whoosh_writer_index(path: Path, documents, codec=None) -> None:
     Whoosh's W3 format, or with `codec` (kensaku's, search.engine.format.CompactCodec)."""
     from whoosh.index import create_in
 
-    from search.ingest.paragraphs import read_paragraphs
     from search.index.schema import paragraph_fields, schema
+    from search.ingest.paragraphs import read_paragraphs
 
     path.mkdir()
     ix = create_in(str(path), schema())
@@ -73,7 +73,8 @@ def seed_lines(predicate) -> set[tuple[str, int]]:
 def cited(results) -> set[tuple[str, int]]:
     """Every (source, line) the results cite, the places of duplicates included."""
     return {(hit.source, hit.line) for hit in results.hits} | {
-        (place.source, place.line) for hit in results.hits for place in hit.also}
+        (place.source, place.line) for hit in results.hits for place in hit.also
+    }
 
 
 def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
@@ -95,8 +96,10 @@ def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
 
 # A document whose name, title and text are markup: the page must show them as text.
 HOSTILE_NAME = '"><img src=x onerror=document.title=1>.txt'
-HOSTILE_TEXT = ('<script>document.title="pwned"</script>危険な題名\n'
-                '本文に "><img src=x onerror="document.title=\'pwned\'"> を含む危険試験の段落\n')
+HOSTILE_TEXT = (
+    '<script>document.title="pwned"</script>危険な題名\n'
+    '本文に "><img src=x onerror="document.title=\'pwned\'"> を含む危険試験の段落\n'
+)
 SECRET = "門外不出の秘密文書"
 
 
@@ -122,8 +125,9 @@ def served(tmp_path_factory):
     server.stop()
 
 
-def run_in_terminal(args: list[str], env: dict, cwd: Path, columns: int = 80,
-                    timeout: float = 120) -> tuple[int, str]:
+def run_in_terminal(
+    args: list[str], env: dict, cwd: Path, columns: int = 80, timeout: float = 120
+) -> tuple[int, str]:
     """Run `python -m search ARGS` with a pseudo-terminal as stdin, stdout and stderr (so that
     it shows what it shows a person), `columns` wide; its exit status and everything it wrote."""
     import os
@@ -136,9 +140,15 @@ def run_in_terminal(args: list[str], env: dict, cwd: Path, columns: int = 80,
     leader, follower = pty.openpty()
     env = dict(env, COLUMNS=str(columns), LINES="24", TERM="xterm")
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "search", *args], stdin=follower,
-                               stdout=follower, stderr=follower, env=env, cwd=cwd,
-                               close_fds=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=cwd,
+        close_fds=True,
+    )
     os.close(follower)
     output, deadline = b"", time.monotonic() + timeout
     try:
@@ -177,4 +187,5 @@ def kensaku(seed_index, tmp_path, monkeypatch):
 
     def invoke(*args: str, input: str | None = None, env: dict | None = None):
         return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+
     return invoke

@@ -36,9 +36,15 @@ class Server:
 
     def __init__(self, *args: str, cwd: Path | None = None) -> None:
         command = [sys.executable, "-m", "search", "serve", "--port", "0", *args]
-        self.process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         self.stderr_lines: list[str] = []
         threading.Thread(target=self._collect_stderr, daemon=True).start()
         self.url = self._wait_for_url()
@@ -51,8 +57,9 @@ class Server:
 
     def _wait_for_url(self) -> str:
         found: list[str] = []
-        reader = threading.Thread(target=lambda: found.append(self.process.stdout.readline()),
-                                  daemon=True)
+        reader = threading.Thread(
+            target=lambda: found.append(self.process.stdout.readline()), daemon=True
+        )
         reader.start()
         reader.join(START_SECONDS)
         line = found[0] if found else ""
@@ -72,8 +79,9 @@ class Server:
         try:
             connection.request("GET", target, headers=headers or {})
             response = connection.getresponse()
-            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
-                         response.read())
+            return Reply(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            )
         finally:
             connection.close()
 

@@ -4,8 +4,16 @@ import pickle
 
 import pytest
 
-from search.text.analysis import MAX_CHUNK_CHARS, analyze, chunks, fold, fold_with_offsets, pair, pairs
 from search.index.schema import SudachiTokenizer, field_terms
+from search.text.analysis import (
+    MAX_CHUNK_CHARS,
+    analyze,
+    chunks,
+    fold,
+    fold_with_offsets,
+    pair,
+    pairs,
+)
 
 
 def words(text):
@@ -46,8 +54,12 @@ def test_punctuation_leaves_a_gap_in_positions_and_whitespace_does_not():
 def test_offsets_point_into_the_original_text():
     text = "日本、「ピラー２」参加"
     terms = analyze(text).words
-    assert [(t.text, text[t.start:t.end]) for t in terms] == [
-        ("日本", "日本"), ("ピラー", "ピラー"), ("2", "２"), ("参加", "参加")]
+    assert [(t.text, text[t.start : t.end]) for t in terms] == [
+        ("日本", "日本"),
+        ("ピラー", "ピラー"),
+        ("2", "２"),
+        ("参加", "参加"),
+    ]
 
 
 def test_mode_a_parts_are_subwords_of_whole_words():
@@ -60,11 +72,18 @@ def test_mode_a_parts_are_subwords_of_whole_words():
 def test_pairs_join_common_neighbours_but_not_across_punctuation():
     found = pairs(analyze("あの人、あの人は来た").words)
     assert [(t.text, t.start, t.end, t.position) for t in found] == [
-        (pair("あの", "人"), 0, 3, 0), (pair("あの", "人"), 4, 7, 3), (pair("人", "は"), 6, 8, 4),
-        (pair("は", "来る"), 7, 9, 5), (pair("来る", "た"), 8, 10, 6)]
+        (pair("あの", "人"), 0, 3, 0),
+        (pair("あの", "人"), 4, 7, 3),
+        (pair("人", "は"), 6, 8, 4),
+        (pair("は", "来る"), 7, 9, 5),
+        (pair("来る", "た"), 8, 10, 6),
+    ]
     # 防衛 is not a common word: its pairs are left out.
     assert [t.text for t in field_terms("word_pairs", "防衛の一つの問題")] == [
-        pair("の", "1"), pair("1", "つ"), pair("つ", "の")]
+        pair("の", "1"),
+        pair("1", "つ"),
+        pair("つ", "の"),
+    ]
     assert field_terms("subword_pairs", "統合作戦司令部") == []
     assert pair("ab", "c") != pair("a", "bc")
 
@@ -87,12 +106,16 @@ def test_a_text_without_sentence_ends_is_cut_too():
 
 def test_tokenizer_survives_pickling_and_yields_positions_and_characters():
     tokenizer = pickle.loads(pickle.dumps(SudachiTokenizer("subwords")))
-    tokens = [(t.text, t.pos, t.startchar, t.endchar)
-              for t in tokenizer("統合作戦司令部", positions=True, chars=True)]
+    tokens = [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in tokenizer("統合作戦司令部", positions=True, chars=True)
+    ]
     assert tokens == [("統合", 0, 0, 2), ("作戦", 1, 2, 4), ("司令", 2, 4, 6), ("部", 3, 6, 7)]
 
 
-@pytest.mark.parametrize("text", ["ＡＢＣ１２３（テスト）ｶﾀｶﾅ", "Straße ﬃ ㌔ Ⅻ", "か\u3099い é", "統合作戦司令部", ""])
+@pytest.mark.parametrize(
+    "text", ["ＡＢＣ１２３（テスト）ｶﾀｶﾅ", "Straße ﬃ ㌔ Ⅻ", "か\u3099い é", "統合作戦司令部", ""]
+)
 def test_folding_with_offsets_maps_each_folded_character_to_its_source(text):
     folded, starts, ends = fold_with_offsets(text)
     assert folded == fold(text) and len(starts) == len(ends) == len(folded)

@@ -10,14 +10,17 @@ import search
 from search.errors import IndexDamaged, KensakuError
 
 
-@pytest.mark.parametrize("limit, error, message", [
-    (None, TypeError, "limit must be a whole number, not NoneType"),
-    ("10", TypeError, "limit must be a whole number, not str"),
-    (2.5, TypeError, "limit must be a whole number, not float"),
-    (True, TypeError, "limit must be a whole number, not bool"),
-    (0, ValueError, "limit must be 1 or more, not 0"),
-    (-1, ValueError, "limit must be 1 or more, not -1"),
-])
+@pytest.mark.parametrize(
+    "limit, error, message",
+    [
+        (None, TypeError, "limit must be a whole number, not NoneType"),
+        ("10", TypeError, "limit must be a whole number, not str"),
+        (2.5, TypeError, "limit must be a whole number, not float"),
+        (True, TypeError, "limit must be a whole number, not bool"),
+        (0, ValueError, "limit must be 1 or more, not 0"),
+        (-1, ValueError, "limit must be 1 or more, not -1"),
+    ],
+)
 def test_a_limit_that_is_not_a_positive_whole_number(searcher, seed_index, limit, error, message):
     with pytest.raises(error) as raised:
         searcher.search("ピラー2", limit=limit)
@@ -46,28 +49,36 @@ def test_a_closed_searcher(seed_index):
 def test_a_missing_index_is_not_called_damaged(tmp_path):
     (tmp_path / "empty").mkdir()
     for index_dir in (tmp_path / "nowhere", tmp_path / "empty"):
-        for use in (lambda: search.search("ピラー2", index_dir), lambda: search.Searcher(index_dir)):
+        for use in (
+            lambda: search.search("ピラー2", index_dir),
+            lambda: search.Searcher(index_dir),
+        ):
             with pytest.raises(search.IndexNotFound) as raised:
                 use()
             assert not isinstance(raised.value, IndexDamaged)
             assert isinstance(raised.value, KensakuError) and raised.value.exit_code == 1
-            assert str(raised.value) == (f"no index in {index_dir} yet; build one with "
-                                         f"`kensaku index --docs DIR --index {index_dir}`")
+            assert str(raised.value) == (
+                f"no index in {index_dir} yet; build one with "
+                f"`kensaku index --docs DIR --index {index_dir}`"
+            )
 
 
 def test_pages_continue_the_ranking(searcher):
     whole = searcher.search("日米", limit=9)
     pages = [searcher.search("日米", limit=3, offset=offset) for offset in (0, 3, 6)]
-    assert [(h.rank, h.source, h.line) for page in pages for h in page.hits] == \
-        [(h.rank, h.source, h.line) for h in whole.hits]
+    assert [(h.rank, h.source, h.line) for page in pages for h in page.hits] == [
+        (h.rank, h.source, h.line) for h in whole.hits
+    ]
     assert [page.offset for page in pages] == [0, 3, 6]
     assert all(page.more for page in pages) and all(page.total == 52 for page in pages)
     assert searcher.search("ピラー2", limit=10).more is False  # 10 hits: 13 paragraphs, 3 repeats
 
 
 def test_sources_counts_matching_paragraphs_by_document_best_first(searcher):
-    assert searcher.sources("ピラー2") == {"001_2eb2e19b899ffa84.txt": 6,
-                                           "000_9ac1f42681134e70.txt": 7}
+    assert searcher.sources("ピラー2") == {
+        "001_2eb2e19b899ffa84.txt": 6,
+        "000_9ac1f42681134e70.txt": 7,
+    }
     assert sum(searcher.sources("日米").values()) == searcher.search("日米").total
     assert searcher.sources("存在しない語彙ですよ") == {}
 

@@ -12,8 +12,24 @@ from search.cli.main import main
 
 from .conftest import REPO, SEEDS
 
-JSON_HIT_KEYS = ["rank", "score", "source", "title", "paragraph", "line", "page", "column", "section",
-                 "partial", "text", "snippet", "highlights", "snippet_highlights", "also", "path"]
+JSON_HIT_KEYS = [
+    "rank",
+    "score",
+    "source",
+    "title",
+    "paragraph",
+    "line",
+    "page",
+    "column",
+    "section",
+    "partial",
+    "text",
+    "snippet",
+    "highlights",
+    "snippet_highlights",
+    "also",
+    "path",
+]
 
 
 @pytest.fixture
@@ -25,6 +41,7 @@ def run(tmp_path, monkeypatch):
 
     def invoke(*args, env=None):
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
     return invoke
 
 
@@ -34,8 +51,9 @@ def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_pat
     assert "no index in index yet" in result.stderr
     assert "indexed 5 documents, 233 paragraphs" in result.stderr
     # 13 paragraphs, of which 3 repeat others: 10 hits, all shown under the limit of 10.
-    assert result.stdout.startswith("13 paragraphs match ピラー2: 10 hits, repeats cited "
-                                    "together\n")
+    assert result.stdout.startswith(
+        "13 paragraphs match ピラー2: 10 hits, repeats cited together\n"
+    )
     # Documents outside the working directory are cited by their absolute path.
     assert f"\n 1. {SEEDS}/001_2eb2e19b899ffa84.txt:8  ¶8  (" in result.stdout
     assert f"    also at {SEEDS}/001_2eb2e19b899ffa84.txt:21\n" in result.stdout
@@ -64,7 +82,9 @@ def test_json_contract(run):
     for rank, hit in enumerate(data["hits"], start=1):
         assert list(hit) == JSON_HIT_KEYS
         assert hit["rank"] == rank and isinstance(hit["score"], float) and hit["partial"] is False
-        assert hit["highlights"] and all(hit["text"][s:e] == "ピラー2" for s, e in hit["highlights"])
+        assert hit["highlights"] and all(
+            hit["text"][s:e] == "ピラー2" for s, e in hit["highlights"]
+        )
     # The heading ◆日本、「ピラー2」参加の可能性 ranks below the paragraphs it introduces.
     heading = next(hit for hit in data["hits"] if hit["line"] == 6)
     assert (heading["source"], heading["paragraph"]) == ("001_2eb2e19b899ffa84.txt", 6)
@@ -73,8 +93,15 @@ def test_json_contract(run):
     assert heading["title"] == "001_2eb2e19b899ffa84"
     assert heading["highlights"] == heading["snippet_highlights"] == [[5, 9]]
     assert heading["path"] == f"{SEEDS}/001_2eb2e19b899ffa84.txt"
-    assert heading["also"] == [{"source": "001_2eb2e19b899ffa84.txt", "line": 19, "paragraph": 19,
-                                "page": None, "path": f"{SEEDS}/001_2eb2e19b899ffa84.txt"}]
+    assert heading["also"] == [
+        {
+            "source": "001_2eb2e19b899ffa84.txt",
+            "line": 19,
+            "paragraph": 19,
+            "page": None,
+            "path": f"{SEEDS}/001_2eb2e19b899ffa84.txt",
+        }
+    ]
 
 
 def test_index_command_rebuilds_and_summarises(run, tmp_path):
@@ -121,30 +148,33 @@ def test_color_always_never_and_no_color(run):
     assert "\x1b[" not in run("search", "ピラー2").stdout  # auto: not a terminal
 
 
-@pytest.mark.parametrize("args, message", [
-    (["search", ""], "the query is empty"),
-    (["search", "   "], "the query is empty"),
-    (["search", "。、"], "nothing to search for"),
-    (["search", '"ピラー2'], "unbalanced quote"),
-    (["search", "(ピラー2"], "unbalanced parenthesis"),
-    (["search", "ピラー2)"], "unbalanced parenthesis"),
-    (["search", "--docs", "no-such-dir", "ピラー2"], "documents directory not found"),
-    (["index", "--docs", "no-such-dir"], "documents directory not found"),
-    (["search"], "Missing argument"),
-    (["search", "-n", "0", "ピラー2"], "Invalid value"),
-    (["search", "--offset", "-1", "ピラー2"], "Invalid value"),
-    (["search", "--color=sometimes", "ピラー2"], "Invalid value for '--color'"),
-    (["search", "--json", "-l", "ピラー2"], "--json and -l cannot go together"),
-    (["search", "--docs", "", "ピラー2"], "must name a path, not an empty string"),
-    (["search", "--index", "", "ピラー2"], "must name a path, not an empty string"),
-    (["index", "--docs", ""], "must name a path, not an empty string"),
-    (["search", "--bogus", "ピラー2"], "No such option '--bogus'"),
-    (["search", "ピラー2", "--docs"], "Option '--docs' requires an argument."),
-    (["search", "ピラー2", "-n"], "Option '-n' requires an argument."),
-    (["search", "--mode", "fuzzy", "ピラー2"], "Invalid value for '--mode'"),
-    (["--bogus"], "No such option"),
-    (["serch", "ピラー2"], "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", ""], "the query is empty"),
+        (["search", "   "], "the query is empty"),
+        (["search", "。、"], "nothing to search for"),
+        (["search", '"ピラー2'], "unbalanced quote"),
+        (["search", "(ピラー2"], "unbalanced parenthesis"),
+        (["search", "ピラー2)"], "unbalanced parenthesis"),
+        (["search", "--docs", "no-such-dir", "ピラー2"], "documents directory not found"),
+        (["index", "--docs", "no-such-dir"], "documents directory not found"),
+        (["search"], "Missing argument"),
+        (["search", "-n", "0", "ピラー2"], "Invalid value"),
+        (["search", "--offset", "-1", "ピラー2"], "Invalid value"),
+        (["search", "--color=sometimes", "ピラー2"], "Invalid value for '--color'"),
+        (["search", "--json", "-l", "ピラー2"], "--json and -l cannot go together"),
+        (["search", "--docs", "", "ピラー2"], "must name a path, not an empty string"),
+        (["search", "--index", "", "ピラー2"], "must name a path, not an empty string"),
+        (["index", "--docs", ""], "must name a path, not an empty string"),
+        (["search", "--bogus", "ピラー2"], "No such option '--bogus'"),
+        (["search", "ピラー2", "--docs"], "Option '--docs' requires an argument."),
+        (["search", "ピラー2", "-n"], "Option '-n' requires an argument."),
+        (["search", "--mode", "fuzzy", "ピラー2"], "Invalid value for '--mode'"),
+        (["--bogus"], "No such option"),
+        (["serch", "ピラー2"], "No such command"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_code_2(run, args, message):
     result = run(*args)
     assert result.exit_code == 2
@@ -181,8 +211,14 @@ def test_a_damaged_manifest_names_the_rebuild_remedy_and_rebuild_repairs(run, tm
 
 def test_python_dash_m_search_runs_the_cli(tmp_path):
     env = dict(os.environ, KENSAKU_DOCS=str(SEEDS), KENSAKU_INDEX=str(tmp_path / "ix"))
-    completed = subprocess.run([sys.executable, "-m", "search", "search", "--json", "日米2プラス2"],
-                               capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "search", "search", "--json", "日米2プラス2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["total"] == 8
 
@@ -195,18 +231,24 @@ def checkout_environment() -> dict[str, str]:
 
 
 def test_a_search_in_its_own_process_prints_what_the_cli_prints_and_exits_with_its_status(
-        run, tmp_path):
+    run, tmp_path
+):
     """`python -m search search` ends the process at once after a search (see cli.run): the
     output must still be whole and the exit status the search's."""
-    env = dict(checkout_environment(), KENSAKU_DOCS=str(SEEDS),
-               KENSAKU_INDEX=str(tmp_path / "ix"))
+    env = dict(checkout_environment(), KENSAKU_DOCS=str(SEEDS), KENSAKU_INDEX=str(tmp_path / "ix"))
     in_process = run("search", "-n", "200", "--index", str(tmp_path / "ix"), "日本")
-    for args, status, stdout in ((["-n", "200", "日本"], 0, in_process.stdout),
-                                 (["存在しない語彙ですよ"], 1,
-                                  "no paragraph matches 存在しない語彙ですよ\n")):
-        completed = subprocess.run([sys.executable, "-m", "search", "search", *args],
-                                   capture_output=True, text=True, env=env, cwd=tmp_path,
-                                   timeout=120)
+    for args, status, stdout in (
+        (["-n", "200", "日本"], 0, in_process.stdout),
+        (["存在しない語彙ですよ"], 1, "no paragraph matches 存在しない語彙ですよ\n"),
+    ):
+        completed = subprocess.run(
+            [sys.executable, "-m", "search", "search", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert (completed.returncode, completed.stdout, completed.stderr) == (status, stdout, "")
     assert in_process.stdout.count("\n") > 200  # long enough to need flushing
 
@@ -215,24 +257,33 @@ def test_a_search_started_with_its_output_closed_ends_quietly(seed_index, tmp_pa
     """`kensaku search ... >&-`: nothing to print to, no traceback, the search's exit status."""
     completed = subprocess.run(
         [sys.executable, "-m", "search", "search", "--index", str(seed_index), "米国"],
-        stderr=subprocess.PIPE, text=True, env=checkout_environment(), cwd=tmp_path,
-        timeout=120, preexec_fn=lambda: os.close(1))
+        stderr=subprocess.PIPE,
+        text=True,
+        env=checkout_environment(),
+        cwd=tmp_path,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
     assert (completed.returncode, completed.stderr) == (0, "")
 
 
 def test_a_search_imports_neither_the_readers_nor_the_builder_nor_pathspec(tmp_path):
-    code = ("import sys; from search.cli.main import main\n"
-            "try:\n"
-            f"    main(['search', '--docs', {str(SEEDS)!r}, '--index', {str(tmp_path / 'ix')!r},"
-            " 'ピラー2'])\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "print(sorted(name for name in sys.modules if name.startswith(('pathspec', "
-            "'search.ingest.readers.', 'search.ingest.paragraphs', 'search.index.writer'))))")
+    code = (
+        "import sys; from search.cli.main import main\n"
+        "try:\n"
+        f"    main(['search', '--docs', {str(SEEDS)!r}, '--index', {str(tmp_path / 'ix')!r},"
+        " 'ピラー2'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(name for name in sys.modules if name.startswith(('pathspec', "
+        "'search.ingest.readers.', 'search.ingest.paragraphs', 'search.index.writer'))))"
+    )
     command = [sys.executable, "-c", code]
     env = checkout_environment()
-    subprocess.run(command, capture_output=True, check=True, cwd=tmp_path, env=env,
-                   timeout=120)  # builds the index
-    searched = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path,
-                              env=env, timeout=120)
+    subprocess.run(
+        command, capture_output=True, check=True, cwd=tmp_path, env=env, timeout=120
+    )  # builds the index
+    searched = subprocess.run(
+        command, capture_output=True, text=True, check=True, cwd=tmp_path, env=env, timeout=120
+    )
     assert searched.stdout.splitlines()[-1] == "[]"

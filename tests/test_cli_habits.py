@@ -26,6 +26,7 @@ def hits(result) -> list[tuple[str, int]]:
 
 # Query words that start with "-"
 
+
 def test_the_readmes_exclusion_example_works_as_written(kensaku):
     result = kensaku("search", "--json", "-n", "20", "ピラー2", "-韓国")
     assert result.exit_code == 0, result.output
@@ -62,13 +63,16 @@ def test_after_a_double_dash_even_an_option_is_a_query_word(kensaku):
 
 def test_short_options_cluster_and_take_attached_values(kensaku):
     assert kensaku("search", "-n3", "ピラー2").stdout.startswith(
-        "13 paragraphs match ピラー2, showing the best 3\n")
+        "13 paragraphs match ピラー2, showing the best 3\n"
+    )
     result = kensaku("search", "-n", "2", "-c", "ピラー2")
-    assert result.stdout == (f"{SEEDS}/001_2eb2e19b899ffa84.txt:6\n"
-                             f"{SEEDS}/000_9ac1f42681134e70.txt:7\n")
+    assert result.stdout == (
+        f"{SEEDS}/001_2eb2e19b899ffa84.txt:6\n{SEEDS}/000_9ac1f42681134e70.txt:7\n"
+    )
 
 
 # The query on standard input
+
 
 def test_a_query_of_dash_is_read_from_standard_input(kensaku):
     piped = kensaku("search", "--json", "-", input="ピラー2\n")
@@ -87,6 +91,7 @@ def test_an_empty_standard_input_is_an_empty_query(kensaku):
 
 # Exit codes
 
+
 def test_exit_codes_are_greps(kensaku):
     assert kensaku("search", "ピラー2").exit_code == 0
     assert kensaku("search", "存在しない語彙ですよ").exit_code == 1
@@ -104,11 +109,13 @@ def test_bare_kensaku_prints_the_help_without_calling_it_an_error():
     assert result.stdout == ""
     assert result.stderr.startswith("Usage: ")
     assert "Commands:" in result.stderr and "Error" not in result.stderr
-    assert result.stderr.rstrip().endswith("status     What the index holds, and whether it is "
-                                           "up to date.")
+    assert result.stderr.rstrip().endswith(
+        "status     What the index holds, and whether it is up to date."
+    )
 
 
 # A new user, an empty folder
+
 
 def test_a_new_user_in_an_empty_folder_is_told_how_to_name_the_documents(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -118,12 +125,15 @@ def test_a_new_user_in_an_empty_folder_is_told_how_to_name_the_documents(tmp_pat
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, result.output
         assert len(result.stderr.splitlines()) == 1
-    assert "name one with --docs DIR (or KENSAKU_DOCS, or docs in kensaku.toml)" in \
-        CliRunner().invoke(main, ["index"]).stderr
+    assert (
+        "name one with --docs DIR (or KENSAKU_DOCS, or docs in kensaku.toml)"
+        in CliRunner().invoke(main, ["index"]).stderr
+    )
     assert list(tmp_path.iterdir()) == []  # no index built from anywhere
 
 
 # Help
+
 
 @pytest.mark.parametrize("command", ["search", "index", "status", "documents"])
 def test_every_commands_help_has_examples(command):
@@ -137,43 +147,74 @@ def test_every_commands_help_has_examples(command):
 def test_search_help_summarises_the_query_syntax_and_the_exit_codes():
     help_text = CliRunner().invoke(main, ["search", "--help"]).stdout
     flowing = " ".join(help_text.split())
-    for syntax in ("ピラー2 韓国", "ピラー1 OR ピラー2", "ピラー2 -韓国", '"日米 同盟"', "(ピラー1 OR ピラー2)",
-                   "source:001", "日本の首都はどこか。", 'after "--", every', '"-" is read from standard'):
+    for syntax in (
+        "ピラー2 韓国",
+        "ピラー1 OR ピラー2",
+        "ピラー2 -韓国",
+        '"日米 同盟"',
+        "(ピラー1 OR ピラー2)",
+        "source:001",
+        "日本の首都はどこか。",
+        'after "--", every',
+        '"-" is read from standard',
+    ):
         assert syntax in flowing
-    assert "Exit status: 0 hits found, 1 no hit, 2 bad usage or query,\n  130 interrupted" \
-        in help_text
+    assert (
+        "Exit status: 0 hits found, 1 no hit, 2 bad usage or query,\n  130 interrupted" in help_text
+    )
 
 
 def test_the_main_help_names_the_commands_exit_codes_settings_and_completion():
     help_text = CliRunner().invoke(main, ["--help"]).stdout
     assert "Exit status: 0 found" in help_text
     assert "KENSAKU_INDEX" in help_text and "kensaku.toml" in help_text
-    assert '_KENSAKU_COMPLETE=bash_source kensaku' in help_text
+    assert "_KENSAKU_COMPLETE=bash_source kensaku" in help_text
 
 
 # Shell completion, as the README sets it up
 
+
 def complete(env: dict) -> str:
-    done = subprocess.run([str(KENSAKU)], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(KENSAKU)], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-@pytest.mark.parametrize("shell, line", [
-    ("bash", "complete -o nosort -F _kensaku_completion kensaku"),
-    ("zsh", "#compdef kensaku"),
-    ("fish", "complete --no-files --command kensaku"),
-])
+@pytest.mark.parametrize(
+    "shell, line",
+    [
+        ("bash", "complete -o nosort -F _kensaku_completion kensaku"),
+        ("zsh", "#compdef kensaku"),
+        ("fish", "complete --no-files --command kensaku"),
+    ],
+)
 def test_completion_scripts_for_bash_zsh_and_fish(shell, line):
     assert line in complete({"_KENSAKU_COMPLETE": f"{shell}_source"})
 
 
 def test_completion_completes_commands_and_options():
-    assert complete({"_KENSAKU_COMPLETE": "bash_complete", "COMP_WORDS": "kensaku st",
-                     "COMP_CWORD": "1"}) == "plain,status\n"
-    assert complete({"_KENSAKU_COMPLETE": "bash_complete", "COMP_WORDS": "kensaku search --vim",
-                     "COMP_CWORD": "2"}) == "plain,--vimgrep\n"
-    assert complete({"_KENSAKU_COMPLETE": "bash_complete",
-                     "COMP_WORDS": "kensaku search --color ", "COMP_CWORD": "3"}
-                    ).split() == ["plain,auto", "plain,always", "plain,never"]
+    assert (
+        complete(
+            {"_KENSAKU_COMPLETE": "bash_complete", "COMP_WORDS": "kensaku st", "COMP_CWORD": "1"}
+        )
+        == "plain,status\n"
+    )
+    assert (
+        complete(
+            {
+                "_KENSAKU_COMPLETE": "bash_complete",
+                "COMP_WORDS": "kensaku search --vim",
+                "COMP_CWORD": "2",
+            }
+        )
+        == "plain,--vimgrep\n"
+    )
+    assert complete(
+        {
+            "_KENSAKU_COMPLETE": "bash_complete",
+            "COMP_WORDS": "kensaku search --color ",
+            "COMP_CWORD": "3",
+        }
+    ).split() == ["plain,auto", "plain,always", "plain,never"]

@@ -24,6 +24,7 @@ def hit_lines(stdout: str) -> list[str]:
 
 # Paths
 
+
 def test_a_document_below_the_working_directory_is_cited_relative_to_it(kensaku, tmp_path):
     shutil.copytree(SEEDS, tmp_path / "docs")
     result = kensaku("search", "--docs", "docs", "--index", "ix", "ピラー2")
@@ -33,32 +34,40 @@ def test_a_document_below_the_working_directory_is_cited_relative_to_it(kensaku,
     (tmp_path / "sub").mkdir()
     os.chdir(tmp_path / "sub")  # kensaku's fixture restores the working directory
     above = kensaku("search", "--index", "../ix", "-l", "ピラー2")
-    assert above.stdout.splitlines() == [str(tmp_path / "docs" / "001_2eb2e19b899ffa84.txt"),
-                                         str(tmp_path / "docs" / "000_9ac1f42681134e70.txt")]
+    assert above.stdout.splitlines() == [
+        str(tmp_path / "docs" / "001_2eb2e19b899ffa84.txt"),
+        str(tmp_path / "docs" / "000_9ac1f42681134e70.txt"),
+    ]
 
 
 # The header: how many match, which are shown
 
+
 def test_the_header_counts_hits_when_repeats_are_merged(kensaku):
     # 11 paragraphs hold 司令部, two of which repeat others: 9 hits, all shown under the limit.
     assert kensaku("search", "司令部").stdout.startswith(
-        "11 paragraphs match 司令部: 9 hits, repeats cited together\n\n")
+        "11 paragraphs match 司令部: 9 hits, repeats cited together\n\n"
+    )
     assert kensaku("search", "-n", "1000", "ピラー2").stdout.startswith(
-        "13 paragraphs match ピラー2: 10 hits, repeats cited together\n\n")
+        "13 paragraphs match ピラー2: 10 hits, repeats cited together\n\n"
+    )
     assert kensaku("search", "防衛省").stdout.startswith("8 paragraphs match 防衛省\n\n")
     assert kensaku("search", "-n", "9", "ピラー2").stdout.startswith(
-        "13 paragraphs match ピラー2, showing the best 9\n\n")
+        "13 paragraphs match ピラー2, showing the best 9\n\n"
+    )
 
 
 def test_pages_follow_one_another(kensaku):
     def page(offset: int) -> list[tuple[int, str, int]]:
-        data = json.loads(kensaku("search", "--json", "-n", "3", "--offset", str(offset),
-                                  "日米").stdout)
+        data = json.loads(
+            kensaku("search", "--json", "-n", "3", "--offset", str(offset), "日米").stdout
+        )
         return [(hit["rank"], hit["source"], hit["line"]) for hit in data["hits"]]
 
     whole = json.loads(kensaku("search", "--json", "-n", "12", "日米").stdout)
-    assert [(h["rank"], h["source"], h["line"]) for h in whole["hits"]] == \
-        page(0) + page(3) + page(6) + page(9)
+    assert [(h["rank"], h["source"], h["line"]) for h in whole["hits"]] == page(0) + page(3) + page(
+        6
+    ) + page(9)
     second = kensaku("search", "-n", "3", "--offset", "3", "日米")
     assert second.stdout.startswith("52 paragraphs match 日米, showing hits 4–6\n\n")
     assert [line.split(".")[0].strip() for line in hit_lines(second.stdout)] == ["4", "5", "6"]
@@ -70,13 +79,17 @@ def test_the_last_page_says_so_and_a_page_past_the_end_finds_nothing(kensaku):
     assert json.loads(kensaku("search", "--json", "-n", "5", "ピラー2").stdout)["more"] is True
     past = kensaku("search", "--offset", "10", "ピラー2")
     assert (past.exit_code, past.stdout) == (
-        1, "13 paragraphs match ピラー2; none after the first 10 hits\n")
+        1,
+        "13 paragraphs match ピラー2; none after the first 10 hits\n",
+    )
 
 
 def test_a_relaxed_search_says_so_in_the_header_and_the_json(kensaku):
     result = kensaku("search", "ピラー2", "量子暗号")
-    assert result.stdout.startswith("no paragraph has all of ピラー2 量子暗号; 13 paragraphs have "
-                                    "some of its words: 10 hits, repeats cited together\n")
+    assert result.stdout.startswith(
+        "no paragraph has all of ピラー2 量子暗号; 13 paragraphs have "
+        "some of its words: 10 hits, repeats cited together\n"
+    )
     data = json.loads(kensaku("search", "--json", "ピラー2", "量子暗号").stdout)
     assert (data["relaxed"], data["total"]) == (True, 13)
     assert all(hit["partial"] for hit in data["hits"])
@@ -84,6 +97,7 @@ def test_a_relaxed_search_says_so_in_the_header_and_the_json(kensaku):
 
 
 # --vimgrep, -l, -c
+
 
 def test_vimgrep_columns_land_on_the_first_match_in_the_file(kensaku):
     data = json.loads(kensaku("search", "--json", "ピラー2").stdout)
@@ -95,8 +109,9 @@ def test_vimgrep_columns_land_on_the_first_match_in_the_file(kensaku):
         assert (found["path"], int(found["line"])) == (place["path"], place["line"])
         start, end = hit["highlights"][0]
         file_line = open(found["path"], encoding="utf-8").read().split("\n")[place["line"] - 1]
-        assert file_line.encode()[int(found["column"]) - 1:].startswith(
-            hit["text"][start:end].encode())
+        assert file_line.encode()[int(found["column"]) - 1 :].startswith(
+            hit["text"][start:end].encode()
+        )
         assert found["text"] == hit["snippet"]
     # The first ピラー2 of line 8 stands 180 bytes into it, after 「ピラー1」.
     assert lines[0].startswith(f"{SEEDS}/001_2eb2e19b899ffa84.txt:8:180:AUKUS合意は")
@@ -113,7 +128,7 @@ def test_vimgrep_counts_bytes_from_the_start_of_a_long_line_that_was_cut(kensaku
     assert (found["path"], found["line"]) == ("docs/long.txt", "2")
     column = int(found["column"])
     assert column == len((sentence * 400 + "ここに").encode()) + 1
-    assert line.encode()[column - 1:].startswith("特別な語".encode())
+    assert line.encode()[column - 1 :].startswith("特別な語".encode())
     text = kensaku("search", "--docs", "docs", "--index", "ix", "特別な語").stdout
     # Cut at the sentence end before 4,000 characters: the piece starts at character 3,992.
     assert hit_lines(text)[0].startswith(" 1. docs/long.txt:2:3992  ¶3  題名  (")
@@ -121,18 +136,27 @@ def test_vimgrep_counts_bytes_from_the_start_of_a_long_line_that_was_cut(kensaku
 
 def test_files_with_matches_and_counts_best_first(kensaku):
     files = kensaku("search", "-l", "ピラー2")
-    assert (files.exit_code, files.stdout) == (0, f"{SEEDS}/001_2eb2e19b899ffa84.txt\n"
-                                                  f"{SEEDS}/000_9ac1f42681134e70.txt\n")
+    assert (files.exit_code, files.stdout) == (
+        0,
+        f"{SEEDS}/001_2eb2e19b899ffa84.txt\n{SEEDS}/000_9ac1f42681134e70.txt\n",
+    )
     counts = kensaku("search", "--count", "日米").stdout.splitlines()
     assert [line.rsplit(":", 1)[0] for line in counts] == [
-        f"{SEEDS}/{name}.txt" for name in ("004_7af21bdf63ee1157", "001_2eb2e19b899ffa84",
-                                           "003_b53a17d89b495407", "002_5cfbee36016c52e4",
-                                           "000_9ac1f42681134e70")]
+        f"{SEEDS}/{name}.txt"
+        for name in (
+            "004_7af21bdf63ee1157",
+            "001_2eb2e19b899ffa84",
+            "003_b53a17d89b495407",
+            "002_5cfbee36016c52e4",
+            "000_9ac1f42681134e70",
+        )
+    ]
     assert sum(int(line.rsplit(":", 1)[1]) for line in counts) == 52  # the total, repeats too
     assert kensaku("search", "--files-with-matches", "-n", "1", "日米").stdout.count("\n") == 5
 
 
 # What reaches the terminal
+
 
 def test_hit_lines_fit_the_terminal_and_keep_the_score_whole(seed_index):
     env = dict(os.environ, KENSAKU_INDEX=str(seed_index))
@@ -145,8 +169,9 @@ def test_hit_lines_fit_the_terminal_and_keep_the_score_whole(seed_index):
         assert re.search(r"  \(\d+\.\d\d\)$", line), line
     assert " 2. seeds/000_9ac1f42681134e70.txt:156  ¶96  日本…  (11179.91)" in lines
     assert "\x1b[31m\x1b[1mピラー2\x1b[0m" in output  # colour, on a terminal
-    narrow = hit_lines(ANSI.sub("", run_in_terminal(["search", "ピラー2"], env, cwd=REPO,
-                                                    columns=40)[1]))
+    narrow = hit_lines(
+        ANSI.sub("", run_in_terminal(["search", "ピラー2"], env, cwd=REPO, columns=40)[1])
+    )
     assert narrow[0] == " 1. seeds/001_2eb2e19b899ffa84.txt:8  ¶8"  # no room for the score
 
 
@@ -163,8 +188,9 @@ def test_a_snippet_leaves_out_the_paragraphs_indent(kensaku):
 def test_control_characters_of_a_query_and_a_document_are_shown_not_obeyed(kensaku, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "odd.txt").write_text("題名\n\x1b[2J危険な\x07文書\x1b]0;title\x07です。\n",
-                                  encoding="utf-8")
+    (docs / "odd.txt").write_text(
+        "題名\n\x1b[2J危険な\x07文書\x1b]0;title\x07です。\n", encoding="utf-8"
+    )
     for args in (["危険な\x07"], ["--vimgrep", "危険な"], ["-l", "危険な"]):
         result = kensaku("search", "--docs", "docs", "--index", "ix", *args)
         assert result.exit_code == 0, result.output

@@ -13,19 +13,33 @@ import pytest
 from whoosh import query as q
 from whoosh.index import TOC, create_in, open_dir
 
-from search.ingest.discovery import find_documents
-from search.ingest.paragraphs import read_paragraphs
 from search.engine import bm25, matching, postings
 from search.index import codec as compact
-from search.index.writer import Layout, SegmentBuilder
 from search.index.codec import CompactCodec, CompactFormatError, posting_list
 from search.index.schema import paragraph_fields, schema
+from search.index.writer import Layout, SegmentBuilder
+from search.ingest.discovery import find_documents
+from search.ingest.paragraphs import read_paragraphs
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 COPIES = 3  # the seeds thrice (sources renamed), so that frequent terms span several blocks
-QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日米2プラス2", "部", "とうごう",
-           "日本で梅雨がないのは北海道とどこか。", "ピラー2 韓国", "ピラー1 OR ピラー2",
-           "ピラー2 -韓国", "(ピラー1 OR ピラー2) 韓国", '"日米 同盟"', "ー2", "衛技術、サ", "の"]
+QUERIES = [
+    "ピラー2",
+    "統合作戦司令部",
+    "司令",
+    "日米2プラス2",
+    "部",
+    "とうごう",
+    "日本で梅雨がないのは北海道とどこか。",
+    "ピラー2 韓国",
+    "ピラー1 OR ピラー2",
+    "ピラー2 -韓国",
+    "(ピラー1 OR ピラー2) 韓国",
+    '"日米 同盟"',
+    "ー2",
+    "衛技術、サ",
+    "の",
+]
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +90,10 @@ def bulk_ix(tmp_path_factory, fields):
 
 def _search(path: Path, query, limit=None):
     with open_dir(str(path)).searcher() as searcher:
-        return [(hit["source"], hit["paragraph"], hit.score)
-                for hit in searcher.search(query, limit=limit)]
+        return [
+            (hit["source"], hit["paragraph"], hit.score)
+            for hit in searcher.search(query, limit=limit)
+        ]
 
 
 def _queries():
@@ -87,17 +103,25 @@ def _queries():
     everything = lambda field, term: True  # noqa: E731 - every term "exists"
     found = [to_whoosh(parse(text), everything) for text in QUERIES]
     found += [
-        q.Term("words", "司令部"), q.Term("grams", "の"), q.Term("readings", "ニ"),
+        q.Term("words", "司令部"),
+        q.Term("grams", "の"),
+        q.Term("readings", "ニ"),
         q.Term("source", "000_9ac1f42681134e70.txt#1"),
-        q.Phrase("grams", ["日米", "米同", "同盟"]), q.Phrase("words", ["日米", "同盟"]),
+        q.Phrase("grams", ["日米", "米同", "同盟"]),
+        q.Phrase("words", ["日米", "同盟"]),
         q.Phrase("subwords", ["の", "ため"]),
         q.And([q.Term("words", "の"), q.Term("words", "日本")]),
         q.Or([q.Term("words", "韓国"), q.Term("grams", "北海"), q.Term("context", "ニュース")]),
         q.And([q.Term("words", "の"), q.Not(q.Term("words", "日本"))]),
         q.AndNot(q.Term("readings", "ノ"), q.Term("grams", "日本")),
-        q.Or([q.Phrase("words", ["日米", "同盟"]), q.And([q.Term("words", "の"),
-                                                        q.Term("grams", "韓国")])]),
-        q.Prefix("words", "日"), q.Term("words", "存在しない語"),
+        q.Or(
+            [
+                q.Phrase("words", ["日米", "同盟"]),
+                q.And([q.Term("words", "の"), q.Term("grams", "韓国")]),
+            ]
+        ),
+        q.Prefix("words", "日"),
+        q.Term("words", "存在しない語"),
     ]
     return found
 
@@ -159,14 +183,28 @@ def test_terms_and_term_infos_equal_w3s(w3, compact_ix):
         assert _terms(new) == terms
         for field, term in terms:
             a, b = old.term_info(field, term), new.term_info(field, term)
-            assert (a.weight(), a.doc_frequency(), a.min_length(), a.max_length(),
-                    a.max_weight(), a.min_id(), a.max_id()) == \
-                   (b.weight(), b.doc_frequency(), b.min_length(), b.max_length(),
-                    b.max_weight(), b.min_id(), b.max_id()), (field, term)
+            assert (
+                a.weight(),
+                a.doc_frequency(),
+                a.min_length(),
+                a.max_length(),
+                a.max_weight(),
+                a.min_id(),
+                a.max_id(),
+            ) == (
+                b.weight(),
+                b.doc_frequency(),
+                b.min_length(),
+                b.max_length(),
+                b.max_weight(),
+                b.min_id(),
+                b.max_id(),
+            ), (field, term)
         for field, prefix in [("words", "日"), ("grams", "の"), ("source", "0"), ("zzz", "")]:
             if field in old.schema:
-                assert list(new.expand_prefix(field, prefix)) == \
-                    list(old.expand_prefix(field, prefix))
+                assert list(new.expand_prefix(field, prefix)) == list(
+                    old.expand_prefix(field, prefix)
+                )
         assert list(new.lexicon("context")) == list(old.lexicon("context"))
         assert ("words", "存在しない語") not in new and ("words", "日本") in new
 
@@ -223,8 +261,12 @@ def test_matcher_skips_like_w3s(w3, compact_ix):
             b.skip_to(target) if b.is_active() else None
             assert a.is_active() == b.is_active()
             if a.is_active():
-                assert (a.id(), a.weight(), a.value_as("positions"), a.block_max_id()) == \
-                       (b.id(), b.weight(), b.value_as("positions"), b.block_max_id())
+                assert (a.id(), a.weight(), a.value_as("positions"), a.block_max_id()) == (
+                    b.id(),
+                    b.weight(),
+                    b.value_as("positions"),
+                    b.block_max_id(),
+                )
                 assert b.value() == old.schema["words"].format.encode(a.value_as("positions"))
 
 
@@ -246,8 +288,9 @@ def test_postings_round_trip(seed):
         positions += sorted(rnd.sample(range(rnd.choice([n, 100_000, 3_000_000_000])), n))
         values.append(bytes(rnd.randrange(256) for _ in range(rnd.randrange(5))))
     lbs = bytes(rnd.randrange(256) for _ in docs)
-    data, stats = compact.encode_postings(kind, docs, None if kind == compact.EXISTENCE
-                                          else weights, positions, values, lbs)
+    data, stats = compact.encode_postings(
+        kind, docs, None if kind == compact.EXISTENCE else weights, positions, values, lbs
+    )
     info = compact.CompactTermInfo(stats, 0, len(data))
     plist = compact.PostingList(data, info, kind)
     blocks = list(plist.blocks(values=True))
@@ -269,11 +312,16 @@ def test_damaged_files_raise_a_format_error(tmp_path, fields):
         open_dir(str(path)).reader()
     docs = list(range(0, 3000, 7))
     positions = [p * 37 for p in range(len(docs) * 2)]
-    data, stats = compact.encode_postings(compact.POSITIONS, docs, [2] * len(docs), positions,
-                                          None, None)
+    data, stats = compact.encode_postings(
+        compact.POSITIONS, docs, [2] * len(docs), positions, None, None
+    )
     info = compact.CompactTermInfo(stats, 0, len(data))
-    assert [p for b in compact.PostingList(data, info, compact.POSITIONS).blocks(values=True)
-            for ps in b.values for p in ps] == positions
+    assert [
+        p
+        for b in compact.PostingList(data, info, compact.POSITIONS).blocks(values=True)
+        for ps in b.values
+        for p in ps
+    ] == positions
     for damaged in (data[:-9], data[:40] + bytes(30) + data[70:]):
         with pytest.raises(CompactFormatError):
             plist = compact.PostingList(damaged, info, compact.POSITIONS)
@@ -293,11 +341,13 @@ def _fast_path(path: Path):
             tree = to_whoosh(parse(text), lambda field, term: (field, term) in reader)
             found[text] = matching.match(searcher, tree, statistics)
         question = parse("日本で梅雨がないのは北海道とどこか。")
-        found["question"] = bm25.score_any(searcher, question_terms(question),
-                                           statistics=statistics)
+        found["question"] = bm25.score_any(
+            searcher, question_terms(question), statistics=statistics
+        )
         few = postings.Wanted(set(range(0, len(found["question"]) * 3, 41)))
-        found["among"] = bm25.score_any(searcher, question_terms(question), among=few,
-                                        statistics=statistics)
+        found["among"] = bm25.score_any(
+            searcher, question_terms(question), among=few, statistics=statistics
+        )
     return found
 
 
@@ -311,7 +361,12 @@ def _whoosh_scores(path: Path):
     found = {}
     with open_dir(str(path)).searcher(weighting=BM25F()) as searcher:
         reader = searcher.reader()
-        for text in QUERIES + ["日米 -同盟", '"の 日本"', "しない", "日本で梅雨がないのは北海道とどこか。"]:
+        for text in QUERIES + [
+            "日米 -同盟",
+            '"の 日本"',
+            "しない",
+            "日本で梅雨がないのは北海道とどこか。",
+        ]:
             tree = to_whoosh(parse(text), lambda field, term: (field, term) in reader)
             key = "question" if text.endswith("。") else text
             found[key] = {hit.docnum: hit.score for hit in searcher.search(tree, limit=None)}
@@ -339,8 +394,9 @@ def test_block_positions_one_posting_or_all():
     weights = [1 + d % 4 for d in docs]
     positions = [p for w in weights for p in range(w * 5, w * 5 + w * 300, 300)]
     data, stats = compact.encode_postings(compact.POSITIONS, docs, weights, positions, None, None)
-    plist = compact.PostingList(data, compact.CompactTermInfo(stats, 0, len(data)),
-                                compact.POSITIONS)
+    plist = compact.PostingList(
+        data, compact.CompactTermInfo(stats, 0, len(data)), compact.POSITIONS
+    )
     for number in range(plist.nblocks):
         alone = plist.block(number).values
         every = plist.block(number).values
@@ -353,21 +409,35 @@ def test_other_formats_and_float_weights_as_w3(tmp_path):
     and Frequency fields, with weights that are not integers, score as on W3."""
     from whoosh import fields as f
 
-    chosen = f.Schema(boosted=f.TEXT(field_boost=1.5, phrase=True),
-                      chars=f.TEXT(chars=True), counted=f.KEYWORD(scorable=True),
-                      name=f.ID(stored=True))
-    lines = [line for path in sorted(SEEDS.glob("*.txt"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    chosen = f.Schema(
+        boosted=f.TEXT(field_boost=1.5, phrase=True),
+        chars=f.TEXT(chars=True),
+        counted=f.KEYWORD(scorable=True),
+        name=f.ID(stored=True),
+    )
+    lines = [
+        line
+        for path in sorted(SEEDS.glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     built = {}
     for label, codec in (("w3", None), ("compact", CompactCodec())):
         path = tmp_path / label
         path.mkdir()
-        writer = create_in(str(path), chosen).writer(codec=codec) if codec else \
-            create_in(str(path), chosen).writer()
+        writer = (
+            create_in(str(path), chosen).writer(codec=codec)
+            if codec
+            else create_in(str(path), chosen).writer()
+        )
         for number, line in enumerate(lines * 2):
             ascii_words = " ".join(w for w in line.replace("、", " ").split() if w.isascii())
-            writer.add_document(boosted=line, chars=line, name=f"{number}",
-                                counted=" ".join([ascii_words] * (1 + number % 3)) or "none")
+            writer.add_document(
+                boosted=line,
+                chars=line,
+                name=f"{number}",
+                counted=" ".join([ascii_words] * (1 + number % 3)) or "none",
+            )
         writer.commit()
         built[label] = path
     with open_dir(str(built["w3"])).reader() as reader:
@@ -375,17 +445,24 @@ def test_other_formats_and_float_weights_as_w3(tmp_path):
         texts = [t for t in reader.lexicon("boosted")][:40]
     queries = [q.Term("counted", w.decode()) for w in words]
     queries += [q.Term("boosted", t.decode()) for t in texts]
-    queries += [q.Or([q.Term("boosted", a.decode()), q.Term("chars", b.decode())])
-                for a, b in zip(texts, texts[5:])]
+    queries += [
+        q.Or([q.Term("boosted", a.decode()), q.Term("chars", b.decode())])
+        for a, b in zip(texts, texts[5:])
+    ]
     analyzer = chosen["boosted"].analyzer
-    phrases = [words[:3] for words in ([t.text for t in analyzer(line)] for line in lines)
-               if len(words) >= 3][:20]
+    phrases = [
+        words[:3]
+        for words in ([t.text for t in analyzer(line)] for line in lines)
+        if len(words) >= 3
+    ][:20]
     queries += [q.Phrase(field, words) for words in phrases for field in ("boosted", "chars")]
     assert len(queries) > 100
     found = 0
     for query in queries:
-        with open_dir(str(built["w3"])).searcher() as a, \
-                open_dir(str(built["compact"])).searcher() as b:
+        with (
+            open_dir(str(built["w3"])).searcher() as a,
+            open_dir(str(built["compact"])).searcher() as b,
+        ):
             expected = [(h["name"], h.score) for h in a.search(query, limit=None)]
             assert [(h["name"], h.score) for h in b.search(query, limit=None)] == expected
             found += isinstance(query, q.Phrase) and len(expected) > 0
@@ -397,6 +474,7 @@ def test_other_formats_and_float_weights_as_w3(tmp_path):
 
 
 # Stored fields ---------------------------------------------------------------------------------
+
 
 def _stored(path: Path) -> list[dict]:
     with open_dir(str(path)).reader() as reader:
@@ -415,8 +493,9 @@ def test_stored_fields_equal_w3s(request, w3, built, fields):
         hits = searcher.search(q.Term("grams", "司令"), limit=None)
         assert len(hits) > 10
         assert [hit.fields() for hit in hits] == [expected[hit.docnum] for hit in hits]
-        assert [searcher.stored_fields(d) for d in range(len(expected) - 1, -1, -5)] == \
-            expected[::-1][::5]  # read backwards: blocks decoded again
+        assert [searcher.stored_fields(d) for d in range(len(expected) - 1, -1, -5)] == expected[
+            ::-1
+        ][::5]  # read backwards: blocks decoded again
     (column,) = path.glob("*._stored.col")
     data = column.read_bytes()
     assert data[:4] == data[-4:] == compact.STORED_MAGIC
@@ -450,9 +529,19 @@ def test_stored_column_round_trip():
         if rng.random() < 0.1:
             continue  # a document without stored fields
         names = rng.sample(["a", "b", "c", "d", "e", "f", "g", "h", "i"], rng.randrange(0, 5))
-        values[docnum] = {n: rng.choice([None, rng.randrange(-5, 10**12), 1.5, (1, "x"),
-                                         "本文" * rng.randrange(0, 300), "東京" + n])
-                          for n in names}
+        values[docnum] = {
+            n: rng.choice(
+                [
+                    None,
+                    rng.randrange(-5, 10**12),
+                    1.5,
+                    (1, "x"),
+                    "本文" * rng.randrange(0, 300),
+                    "東京" + n,
+                ]
+            )
+            for n in names
+        }
     reader, _ = _column(values, 3100, compact.StoredColumn(block_size=4096))
     assert len(reader._starts) > 10
     expected = [values.get(d) or None for d in range(3100)]
@@ -488,11 +577,13 @@ def test_damaged_stored_fields_raise_a_format_error(tmp_path, fields):
 
     assert read(data)[1] == docs[7]
     first_block_end = reader._offsets[1]
-    for damaged in (data[:-3],  # the trailer cut
-                    data[:first_block_end - 9] + data[-30:],  # a block cut (and the directory)
-                    data[:40] + bytes(40) + data[80:],  # a block's bytes overwritten
-                    data[:first_block_end // 2] + b"\xff" * 5 + data[first_block_end // 2 + 5:],
-                    data[:-14] + b"\x09" + data[-13:]):  # the directory's last offset
+    for damaged in (
+        data[:-3],  # the trailer cut
+        data[: first_block_end - 9] + data[-30:],  # a block cut (and the directory)
+        data[:40] + bytes(40) + data[80:],  # a block's bytes overwritten
+        data[: first_block_end // 2] + b"\xff" * 5 + data[first_block_end // 2 + 5 :],
+        data[:-14] + b"\x09" + data[-13:],
+    ):  # the directory's last offset
         with pytest.raises(CompactFormatError):
             read(damaged)
     # On disk: an index whose stored column lost its end, read through Whoosh's reader.
@@ -517,14 +608,23 @@ def test_sorted_tokens_encode_as_items_do(tmp_path, seed):
     occurrences = []  # (term, doc, position)
     for doc in range(doccount):
         for position in sorted(rng.sample(range(40_000 if doc % 50 == 0 else 300), 30)):
-            occurrences.append((rng.choice(["の", "人"] + [f"t{rng.randrange(400)}"] * 3), doc,
-                                position))
+            occurrences.append(
+                (rng.choice(["の", "人"] + [f"t{rng.randrange(400)}"] * 3), doc, position)
+            )
     occurrences.sort(key=lambda o: o[0])  # stable: by document, then position, within a term
     names = sorted({term for term, _, _ in occurrences})
     rank = {name: i for i, name in enumerate(names)}
-    tokens = compact.SortedTokens(names, *(numpy.array(column, numpy.uint32) for column in (
-        [rank[t] for t, _, _ in occurrences], [d for _, d, _ in occurrences],
-        [p for _, _, p in occurrences])))
+    tokens = compact.SortedTokens(
+        names,
+        *(
+            numpy.array(column, numpy.uint32)
+            for column in (
+                [rank[t] for t, _, _ in occurrences],
+                [d for _, d, _ in occurrences],
+                [p for _, _, p in occurrences],
+            )
+        ),
+    )
     assert max(len({d for t, d, _ in occurrences if t == "の"}), 0) > compact.BLOCK
     items = []
     for name in names:
@@ -537,10 +637,17 @@ def test_sorted_tokens_encode_as_items_do(tmp_path, seed):
     for label, postings in (("items", items), ("tokens", tokens)):
         storage = FileStorage(str(tmp_path / label)).create()
         segment = W3Segment(CompactCodec(), "MAIN")
-        compact.write_postings(storage, segment, [("a", compact.POSITIONS, lengths, postings),
-                                                  ("b", compact.POSITIONS, None, postings)])
-        written.append([(tmp_path / label / (segment.make_filename(ext))).read_bytes()
-                        for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT)])
+        compact.write_postings(
+            storage,
+            segment,
+            [("a", compact.POSITIONS, lengths, postings), ("b", compact.POSITIONS, None, postings)],
+        )
+        written.append(
+            [
+                (tmp_path / label / (segment.make_filename(ext))).read_bytes()
+                for ext in (CompactCodec.TERMS_EXT, CompactCodec.POSTS_EXT)
+            ]
+        )
     assert written[0] == written[1]
 
 
@@ -551,8 +658,9 @@ def _decoded_info(field, term: bytes):
 
 
 def _same_info(a, b) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None
-                                          and (a.stats(), a.extent()) == (b.stats(), b.extent()))
+    return (a is None and b is None) or (
+        a is not None and b is not None and (a.stats(), a.extent()) == (b.stats(), b.extent())
+    )
 
 
 def test_a_lookup_in_an_undecoded_block_gives_the_decoded_blocks_info(compact_ix):
@@ -585,12 +693,17 @@ def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
     long = b"x" * 300
     terms = sorted({long + bytes([c]) for c in range(97, 123)} | {b"a", b"b", long[:254] + b"y"})
     for docnum, term in enumerate(terms):
-        encoded, stats = compact.encode_postings(compact.FREQUENCY, [docnum], [2], None, None,
-                                                 bytes([5]))
+        encoded, stats = compact.encode_postings(
+            compact.FREQUENCY, [docnum], [2], None, None, bytes([5])
+        )
         writer.add(term, encoded, stats)
     writer.close()
-    reader = compact.CompactTermsReader(CompactCodec(), storage.open_file("t.ktm"),
-                                        storage.file_length("t.ktm"), storage.open_file("t.kps"))
+    reader = compact.CompactTermsReader(
+        CompactCodec(),
+        storage.open_file("t.ktm"),
+        storage.file_length("t.ktm"),
+        storage.open_file("t.kps"),
+    )
     field = reader._fields["words"]
     for docnum, term in enumerate(terms):
         _forget(field)

@@ -32,7 +32,9 @@ def write_config(path, text: str):
 def test_every_search_and_index_option_can_come_from_the_file(kensaku, project):
     (project / "rules.txt").write_text("オーカス, AUKUS\n", encoding="utf-8")
     (project / "papers" / "draft.txt").write_text("下書き\nオーカスの下書き。\n", encoding="utf-8")
-    write_config(project / "kensaku.toml", """
+    write_config(
+        project / "kensaku.toml",
+        """
 docs = "papers"
 index = "cache/ix"
 limit = 3
@@ -42,7 +44,8 @@ synonyms = "rules.txt"
 sudachi_synonyms = true
 include = ["*.txt"]
 exclude = ["draft.txt"]
-""")
+""",
+    )
     result = kensaku("search", "オーカス")
     assert result.exit_code == 0, result.output
     assert "no index in cache/ix yet: building it from papers" in result.stderr
@@ -55,8 +58,10 @@ exclude = ["draft.txt"]
 
 
 def test_an_option_wins_over_the_environment_which_wins_over_the_file(kensaku, project):
-    write_config(project / "kensaku.toml", 'docs = "papers"\nindex = "from-file"\nlimit = 3\n'
-                                           'mode = "question"\ncolor = "always"\n')
+    write_config(
+        project / "kensaku.toml",
+        'docs = "papers"\nindex = "from-file"\nlimit = 3\nmode = "question"\ncolor = "always"\n',
+    )
     kensaku("search", "日米")
     assert (project / "from-file" / "kensaku.json").exists()
     kensaku("search", "日米", env={"KENSAKU_INDEX": "from-env"})
@@ -72,16 +77,19 @@ def test_an_option_wins_over_the_environment_which_wins_over_the_file(kensaku, p
     assert json.loads(kensaku("search", "--json", "ピラー2").stdout)["total"] > 13
 
 
-def test_paths_in_the_file_are_relative_to_it_and_may_start_with_home(kensaku, project,
-                                                                       monkeypatch):
+def test_paths_in_the_file_are_relative_to_it_and_may_start_with_home(
+    kensaku, project, monkeypatch
+):
     monkeypatch.setenv("HOME", str(project / "home"))
-    settings = write_config(project / "conf" / "kensaku.toml",
-                            'docs = "../papers"\nindex = "~/indexes/papers"\n')
+    settings = write_config(
+        project / "conf" / "kensaku.toml", 'docs = "../papers"\nindex = "~/indexes/papers"\n'
+    )
     result = kensaku("index", "--config", str(settings))
     assert result.exit_code == 0, result.output
     assert (project / "home" / "indexes" / "papers" / "kensaku.json").exists()
-    assert json.loads(kensaku("status", "--json", env={"KENSAKU_CONFIG": str(settings)})
-                      .stdout)["docs"] == str(project / "papers")
+    assert json.loads(kensaku("status", "--json", env={"KENSAKU_CONFIG": str(settings)}).stdout)[
+        "docs"
+    ] == str(project / "papers")
 
 
 def test_a_global_index_serves_every_folder(kensaku, project, tmp_path):
@@ -95,18 +103,21 @@ def test_a_global_index_serves_every_folder(kensaku, project, tmp_path):
     assert list(elsewhere.iterdir()) == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("limit = 0\n", "limit must be 1 or more, not 0"),
-    ('limit = "3"\n', "limit must be a int"),
-    ("limit = true\n", "limit must be a int"),
-    ('mode = "fuzzy"\n', "mode must be one of auto, keyword, question, not 'fuzzy'"),
-    ('color = "sometimes"\n', "color must be one of auto, always, never, not 'sometimes'"),
-    ('docs = ""\n', "docs must name a path, not an empty string"),
-    ('index = 3\n', "index must be a str"),
-    ('include = "*.md"\n', "include must be a list of strings"),
-    ('offset = 3\n', "unknown setting 'offset'; known: docs, index, limit, mode, color,"),
-    ("limit = \n", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("limit = 0\n", "limit must be 1 or more, not 0"),
+        ('limit = "3"\n', "limit must be a int"),
+        ("limit = true\n", "limit must be a int"),
+        ('mode = "fuzzy"\n', "mode must be one of auto, keyword, question, not 'fuzzy'"),
+        ('color = "sometimes"\n', "color must be one of auto, always, never, not 'sometimes'"),
+        ('docs = ""\n', "docs must name a path, not an empty string"),
+        ("index = 3\n", "index must be a str"),
+        ('include = "*.md"\n', "include must be a list of strings"),
+        ("offset = 3\n", "unknown setting 'offset'; known: docs, index, limit, mode, color,"),
+        ("limit = \n", "is not valid TOML"),
+    ],
+)
 def test_a_bad_setting_is_one_line_and_exit_code_2(kensaku, project, text, message):
     write_config(project / "kensaku.toml", text)
     result = kensaku("search", "ピラー2")

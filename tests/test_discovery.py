@@ -23,31 +23,56 @@ def write(root: Path, files: dict[str, str]) -> None:
 @pytest.fixture
 def folder(tmp_path) -> Path:
     docs = tmp_path / "docs"
-    write(docs, {
-        "report.txt": "報告\n本文。\n", "notes.md": "# メモ\n", "drafts/old.txt": "下書き\n",
-        "build/out.html": "<p>生成物</p>", "keep/kept.txt": "残す\n", "keep/secret.txt": "秘密\n",
-        ".hidden.txt": "隠し\n", ".git/HEAD.txt": "git\n", "node_modules/pkg/README.md": "依存\n",
-        ".venv/lib/site.txt": "venv\n", "env/pyvenv.cfg": "home = /usr\n", "env/lib/x.txt": "venv\n",
-        "image.png": "not text", "sheet.xlsx": "not text",
-        ".gitignore": "build/\n*.log\n", "keep/.kensakuignore": "secret.txt\n",
-    })
+    write(
+        docs,
+        {
+            "report.txt": "報告\n本文。\n",
+            "notes.md": "# メモ\n",
+            "drafts/old.txt": "下書き\n",
+            "build/out.html": "<p>生成物</p>",
+            "keep/kept.txt": "残す\n",
+            "keep/secret.txt": "秘密\n",
+            ".hidden.txt": "隠し\n",
+            ".git/HEAD.txt": "git\n",
+            "node_modules/pkg/README.md": "依存\n",
+            ".venv/lib/site.txt": "venv\n",
+            "env/pyvenv.cfg": "home = /usr\n",
+            "env/lib/x.txt": "venv\n",
+            "image.png": "not text",
+            "sheet.xlsx": "not text",
+            ".gitignore": "build/\n*.log\n",
+            "keep/.kensakuignore": "secret.txt\n",
+        },
+    )
     return docs
 
 
 def test_tool_folders_hidden_files_and_ignore_files_leave_files_out(folder):
     found = scan(folder)
     assert [d.source for d in found.documents] == [
-        "drafts/old.txt", "keep/kept.txt", "notes.md", "report.txt"]
+        "drafts/old.txt",
+        "keep/kept.txt",
+        "notes.md",
+        "report.txt",
+    ]
     assert found.ignored == [
-        (".git/", "hidden"), (".hidden.txt", "hidden"), (".venv/", "hidden"),
-        ("build/", ".gitignore"), ("env/", "virtual environment"),
-        ("keep/secret.txt", "keep/.kensakuignore"), ("node_modules/", "dependencies")]
+        (".git/", "hidden"),
+        (".hidden.txt", "hidden"),
+        (".venv/", "hidden"),
+        ("build/", ".gitignore"),
+        ("env/", "virtual environment"),
+        ("keep/secret.txt", "keep/.kensakuignore"),
+        ("node_modules/", "dependencies"),
+    ]
     assert found.other_formats == ["image.png", "sheet.xlsx"]
 
 
 def test_include_and_exclude_patterns_use_gitignore_syntax(folder):
     assert [d.source for d in scan(folder, Rules(exclude=("drafts/",))).documents] == [
-        "keep/kept.txt", "notes.md", "report.txt"]
+        "keep/kept.txt",
+        "notes.md",
+        "report.txt",
+    ]
     assert [d.source for d in scan(folder, Rules(include=("*.md",))).documents] == ["notes.md"]
     only_keep = scan(folder, Rules(include=("keep/**",)))
     assert [d.source for d in only_keep.documents] == ["keep/kept.txt"]
@@ -55,34 +80,49 @@ def test_include_and_exclude_patterns_use_gitignore_syntax(folder):
 
 
 def test_a_negated_pattern_in_a_deeper_ignore_file_takes_a_file_back(tmp_path):
-    write(tmp_path, {".gitignore": "*.md\n", "sub/.gitignore": "!wanted.md\n",
-                     "sub/wanted.md": "# 要る\n", "sub/other.md": "# 要らない\n"})
+    write(
+        tmp_path,
+        {
+            ".gitignore": "*.md\n",
+            "sub/.gitignore": "!wanted.md\n",
+            "sub/wanted.md": "# 要る\n",
+            "sub/other.md": "# 要らない\n",
+        },
+    )
     assert [d.source for d in scan(tmp_path).documents] == ["sub/wanted.md"]
 
 
 def test_the_summary_counts_what_was_left_out_and_verbose_lists_it(folder, tmp_path):
     (folder / "broken.txt").write_bytes(b"\x00binary")
-    result = CliRunner().invoke(main, ["index", "--docs", str(folder), "--index",
-                                       str(tmp_path / "ix"), "-v"])
+    result = CliRunner().invoke(
+        main, ["index", "--docs", str(folder), "--index", str(tmp_path / "ix"), "-v"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("indexed 4 documents, 5 paragraphs in ")
-    assert lines[0].endswith("; 1 skipped (binary file), 7 ignored by the rules, "
-                             "2 files in other formats (.png, .xlsx)")
+    assert lines[0].endswith(
+        "; 1 skipped (binary file), 7 ignored by the rules, 2 files in other formats (.png, .xlsx)"
+    )
     assert lines[1:] == [
         "skipped broken.txt: it is a binary file (a NUL byte at offset 0)",
-        "ignored .git/ (hidden)", "ignored .hidden.txt (hidden)", "ignored .venv/ (hidden)",
-        "ignored build/ (.gitignore)", "ignored env/ (virtual environment)",
-        "ignored keep/secret.txt (keep/.kensakuignore)", "ignored node_modules/ (dependencies)",
+        "ignored .git/ (hidden)",
+        "ignored .hidden.txt (hidden)",
+        "ignored .venv/ (hidden)",
+        "ignored build/ (.gitignore)",
+        "ignored env/ (virtual environment)",
+        "ignored keep/secret.txt (keep/.kensakuignore)",
+        "ignored node_modules/ (dependencies)",
         "not read image.png (not a format kensaku reads)",
-        "not read sheet.xlsx (not a format kensaku reads)"]
+        "not read sheet.xlsx (not a format kensaku reads)",
+    ]
 
 
 def test_rules_given_once_are_kept_by_later_searches(folder, tmp_path):
     index_dir = tmp_path / "ix"
     runner = CliRunner()
-    result = runner.invoke(main, ["index", "--docs", str(folder), "--index", str(index_dir),
-                                  "--exclude", "drafts/"])
+    result = runner.invoke(
+        main, ["index", "--docs", str(folder), "--index", str(index_dir), "--exclude", "drafts/"]
+    )
     assert result.exit_code == 0 and "indexed 3 documents" in result.stdout
     # A search without the option neither re-indexes drafts/ nor finds it (exit status 1).
     result = runner.invoke(main, ["search", "--index", str(index_dir), "下書き"])
@@ -96,8 +136,10 @@ def test_rules_given_once_are_kept_by_later_searches(folder, tmp_path):
 def test_rules_can_come_from_the_config_file(folder, tmp_path):
     config = tmp_path / "kensaku.toml"
     config.write_text('exclude = ["drafts/", "notes.md"]\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["index", "--docs", str(folder), "--index",
-                                       str(tmp_path / "ix"), "--config", str(config)])
+    result = CliRunner().invoke(
+        main,
+        ["index", "--docs", str(folder), "--index", str(tmp_path / "ix"), "--config", str(config)],
+    )
     assert "indexed 2 documents" in result.stdout
 
 
@@ -108,8 +150,10 @@ def test_a_folder_with_nothing_to_index_is_an_empty_index_that_finds_nothing(tmp
     runner = CliRunner()
     result = runner.invoke(main, ["index", "--docs", str(docs), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 0
-    assert result.stdout == ("no document to index; 1 skipped (binary file), 1 ignored by the "
-                             "rules, 1 file in other formats (.png): the index is empty\n")
+    assert result.stdout == (
+        "no document to index; 1 skipped (binary file), 1 ignored by the "
+        "rules, 1 file in other formats (.png): the index is empty\n"
+    )
     result = runner.invoke(main, ["search", "--index", str(tmp_path / "ix"), "日本"])
     assert (result.exit_code, result.stdout) == (1, "no paragraph matches 日本\n")
     assert search.search("日本", tmp_path / "ix").total == 0
@@ -119,8 +163,9 @@ def test_a_folder_with_nothing_to_index_is_an_empty_index_that_finds_nothing(tmp
 
 def test_an_empty_folder_searched_first_builds_an_empty_index(tmp_path):
     (tmp_path / "docs").mkdir()
-    result = CliRunner().invoke(main, ["search", "--docs", str(tmp_path / "docs"), "--index",
-                                       str(tmp_path / "ix"), "日本"])
+    result = CliRunner().invoke(
+        main, ["search", "--docs", str(tmp_path / "docs"), "--index", str(tmp_path / "ix"), "日本"]
+    )
     assert result.exit_code == 1, result.output  # no hit
     assert result.stdout == "no paragraph matches 日本\n"
     assert "no document to index: the index is empty" in result.stderr

@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 
 import search
@@ -21,8 +20,9 @@ from search.ingest.readers.base import UnreadableDocument
 from .conftest import REPO
 
 FORMATS = REPO.parent / "shared" / "formats"
-needs_formats = pytest.mark.skipif(not FORMATS.is_dir(),
-                                   reason=f"{FORMATS} (the real format samples) is absent")
+needs_formats = pytest.mark.skipif(
+    not FORMATS.is_dir(), reason=f"{FORMATS} (the real format samples) is absent"
+)
 
 
 def blocks_of(data: bytes, name: str) -> list[tuple[int, str]]:
@@ -49,14 +49,20 @@ def test_html_paragraphs_come_from_block_elements_with_their_lines():
     extracted = read(HTML.encode("cp932"), "page.html")
     assert extracted.title == "防衛白書の要約"
     assert [(block.line, block.text) for block in extracted.blocks] == [
-        (5, "第一章　概要"), (6, "日米同盟は抑止力の要である。"), (8, "統合作戦司令部を新設する。"),
-        (8, "二行目は別の段落。"), (9, "項目その一"), (9, "項目その二"), (10, "表の左"),
-        (10, "表の右")]
+        (5, "第一章　概要"),
+        (6, "日米同盟は抑止力の要である。"),
+        (8, "統合作戦司令部を新設する。"),
+        (8, "二行目は別の段落。"),
+        (9, "項目その一"),
+        (9, "項目その二"),
+        (10, "表の左"),
+        (10, "表の右"),
+    ]
     assert extracted.blocks[0].heading and not extracted.blocks[1].heading
 
 
 def test_html_without_a_title_takes_its_first_heading():
-    data = "<p>前書き</p><h2>本当の見出し</h2><p>本文。</p>".encode("utf-8")
+    data = "<p>前書き</p><h2>本当の見出し</h2><p>本文。</p>".encode()
     assert read(data, "a.htm").title == "本当の見出し"
 
 
@@ -111,8 +117,14 @@ def test_markdown_blocks_are_separated_by_blank_lines_and_keep_no_markup():
     extracted = read(MARKDOWN.encode("utf-8"), "minutes.md")
     assert extracted.title == "議事録"
     assert [(block.line, block.text) for block in extracted.blocks] == [
-        (4, "第3回 定例会議"), (6, "出席者は五名で、資料を確認した。"), (9, "予算案を承認"),
-        (10, "次回は 来月 開催"), (12, "項目 担当"), (14, "調達 佐藤"), (19, 'print("コード")')]
+        (4, "第3回 定例会議"),
+        (6, "出席者は五名で、資料を確認した。"),
+        (9, "予算案を承認"),
+        (10, "次回は 来月 開催"),
+        (12, "項目 担当"),
+        (14, "調達 佐藤"),
+        (19, 'print("コード")'),
+    ]
 
 
 @needs_formats
@@ -123,6 +135,7 @@ def test_real_markdown_takes_its_first_heading_as_title():
 
 
 # Word
+
 
 def make_docx() -> bytes:
     import docx
@@ -145,8 +158,12 @@ def test_word_paragraphs_headings_and_table_rows_in_order():
     extracted = read(make_docx(), "plan.docx")
     assert extracted.title == "調達計画"
     assert [(block.line, block.text, block.heading) for block in extracted.blocks] == [
-        (1, "調達計画", True), (2, "本年度の調達は前年並みとする。", False),
-        (3, "品目 数量", False), (4, "弾薬 百箱", False), (5, "以上。", False)]
+        (1, "調達計画", True),
+        (2, "本年度の調達は前年並みとする。", False),
+        (3, "品目 数量", False),
+        (4, "弾薬 百箱", False),
+        (5, "以上。", False),
+    ]
 
 
 @needs_formats
@@ -154,42 +171,63 @@ def test_real_word_tables_are_read_and_field_codes_are_not():
     extracted = read((FORMATS / "gif-461-moji-kankyo-guidebook.docx").read_bytes(), "g.docx")
     texts = [block.text for block in extracted.blocks]
     assert extracted.title == "文字環境導入実践ガイドブック"
-    assert "2023年1月12日 P7 漢字等１文字当たりのバイトを１～４の可変長に変更" in texts  # a table row
+    assert (
+        "2023年1月12日 P7 漢字等１文字当たりのバイトを１～４の可変長に変更" in texts
+    )  # a table row
     assert not any("PAGEREF" in text or "TOC \\" in text for text in texts)
 
 
 # EPUB
 
+
 def make_epub(chapters: dict[str, str], title: str = "試験の本") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:
         book.writestr("mimetype", "application/epub+zip")
-        book.writestr("META-INF/container.xml", """<?xml version="1.0"?>
+        book.writestr(
+            "META-INF/container.xml",
+            """<?xml version="1.0"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
 <rootfiles><rootfile full-path="OEBPS/package.opf" media-type="application/oebps-package+xml"/>
-</rootfiles></container>""")
-        items = "".join(f'<item id="c{n}" href="{name}" media-type="application/xhtml+xml"/>'
-                        for n, name in enumerate(chapters))
+</rootfiles></container>""",
+        )
+        items = "".join(
+            f'<item id="c{n}" href="{name}" media-type="application/xhtml+xml"/>'
+            for n, name in enumerate(chapters)
+        )
         spine = "".join(f'<itemref idref="c{n}"/>' for n in reversed(range(len(chapters))))
-        book.writestr("OEBPS/package.opf", f"""<?xml version="1.0"?>
+        book.writestr(
+            "OEBPS/package.opf",
+            f"""<?xml version="1.0"?>
 <package xmlns="http://www.idpf.org/2007/opf" version="3.0">
 <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title></metadata>
-<manifest>{items}</manifest><spine>{spine}</spine></package>""")
+<manifest>{items}</manifest><spine>{spine}</spine></package>""",
+        )
         for name, body in chapters.items():
-            book.writestr(f"OEBPS/{name}", f"""<?xml version="1.0" encoding="UTF-8"?>
+            book.writestr(
+                f"OEBPS/{name}",
+                f"""<?xml version="1.0" encoding="UTF-8"?>
 <html xmlns="http://www.w3.org/1999/xhtml"><head><title>本</title></head>
-<body>{body}</body></html>""")
+<body>{body}</body></html>""",
+            )
     return out.getvalue()
 
 
 def test_epub_chapters_follow_the_spine_with_their_titles():
-    data = make_epub({"a.xhtml": "<h1>後の章</h1><p>二番目に読む。</p>",
-                      "b.xhtml": "<h1>前の章</h1><p><ruby>草枕<rt>くさまくら</rt></ruby>を読む。</p>"})
+    data = make_epub(
+        {
+            "a.xhtml": "<h1>後の章</h1><p>二番目に読む。</p>",
+            "b.xhtml": "<h1>前の章</h1><p><ruby>草枕<rt>くさまくら</rt></ruby>を読む。</p>",
+        }
+    )
     extracted = read(data, "book.epub")
     assert extracted.title == "試験の本"
     assert [(block.section, block.line, block.text) for block in extracted.blocks] == [
-        ("前の章", 3, "前の章"), ("前の章", 3, "草枕を読む。"),
-        ("後の章", 3, "後の章"), ("後の章", 3, "二番目に読む。")]
+        ("前の章", 3, "前の章"),
+        ("前の章", 3, "草枕を読む。"),
+        ("後の章", 3, "後の章"),
+        ("後の章", 3, "二番目に読む。"),
+    ]
 
 
 def test_a_broken_epub_is_unreadable_with_a_reason():
@@ -208,6 +246,7 @@ def test_real_vertical_epub_reads_its_chapters_in_order():
 
 # Through the index: citations and sections
 
+
 def test_sections_and_titles_reach_the_hits(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -215,11 +254,16 @@ def test_sections_and_titles_reach_the_hits(tmp_path):
     (docs / "page.html").write_bytes(HTML.encode("cp932"))
     (docs / "plan.docx").write_bytes(make_docx())
     search.build_index(docs, tmp_path / "ix")
-    hits = {hit.source: hit for hit in search.search("予算案 OR 抑止力 OR 弾薬", tmp_path / "ix").hits}
-    assert {source: (hit.title, hit.section, hit.line, hit.page) for source, hit in hits.items()} == {
+    hits = {
+        hit.source: hit for hit in search.search("予算案 OR 抑止力 OR 弾薬", tmp_path / "ix").hits
+    }
+    assert {
+        source: (hit.title, hit.section, hit.line, hit.page) for source, hit in hits.items()
+    } == {
         "minutes.md": ("議事録", "第3回 定例会議", 9, None),
         "page.html": ("防衛白書の要約", "第一章　概要", 6, None),
-        "plan.docx": ("調達計画", "調達計画", 4, None)}
+        "plan.docx": ("調達計画", "調達計画", 4, None),
+    }
     nothing = search.search("検索されない", tmp_path / "ix")
     assert nothing.total == 0  # script and HTML comments are not text
 
@@ -234,24 +278,31 @@ def formats_index(tmp_path_factory) -> Path:
     return index_dir
 
 
-@pytest.mark.parametrize("query, source, page", [
-    ("頗る理論", "aozora-chuki-kinyurei.sjis.html", None),
-    ("智に働けば角が立つ", "kusamakura-vertical.epub", None),
-    ("文字環境導入実践ガイドブック", "gif-461-moji-kankyo-guidebook.docx", None),
-    ("青色の灯火", "kanpo-2008-seirei149-vertical.pdf", 1),
-    ("一つの箱", "meti-denki-kaishaku-kangxi.pdf", 1),
-    ("わたくしといふ現象", "miyazawa-haru-to-shura-jo-vertical.pdf", 1),
-    ("国家ＡＩ研究開発戦略", "mext-whitepaper-r6-ch3.pdf", 2),
-])
+@pytest.mark.parametrize(
+    "query, source, page",
+    [
+        ("頗る理論", "aozora-chuki-kinyurei.sjis.html", None),
+        ("智に働けば角が立つ", "kusamakura-vertical.epub", None),
+        ("文字環境導入実践ガイドブック", "gif-461-moji-kankyo-guidebook.docx", None),
+        ("青色の灯火", "kanpo-2008-seirei149-vertical.pdf", 1),
+        ("一つの箱", "meti-denki-kaishaku-kangxi.pdf", 1),
+        ("わたくしといふ現象", "miyazawa-haru-to-shura-jo-vertical.pdf", 1),
+        ("国家ＡＩ研究開発戦略", "mext-whitepaper-r6-ch3.pdf", 2),
+    ],
+)
 def test_each_real_format_is_found_and_cited(formats_index, query, source, page):
-    hits = [hit for hit in search.search(query, formats_index, limit=50).hits if hit.source == source]
+    hits = [
+        hit for hit in search.search(query, formats_index, limit=50).hits if hit.source == source
+    ]
     assert hits, query
     assert hits[0].page == page
     assert hits[0].highlights and query in hits[0].text.replace("⼀", "一")
 
 
 def test_a_pdf_hit_is_cited_by_page_in_the_terminal(formats_index):
-    result = CliRunner().invoke(main, ["search", "--index", str(formats_index), "わたくしといふ現象"])
+    result = CliRunner().invoke(
+        main, ["search", "--index", str(formats_index), "わたくしといふ現象"]
+    )
     assert result.exit_code == 0
     pdf = (FORMATS / "miyazawa-haru-to-shura-jo-vertical.pdf").resolve()
     assert f" 1. {pdf} p.1  ¶2" in result.stdout  # the path as it opens from here
@@ -269,7 +320,9 @@ def test_a_pdf_without_a_text_layer_is_skipped_saying_so(tmp_path):
     scan.save()
     (docs / "scan.PDF").write_bytes(out.getvalue())
     (docs / "note.txt").write_text("メモ\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["index", "--docs", str(docs), "--index", str(tmp_path / "ix")])
+    result = CliRunner().invoke(
+        main, ["index", "--docs", str(docs), "--index", str(tmp_path / "ix")]
+    )
     assert result.stderr == "kensaku: skipped scan.PDF: it has no text layer (a scanned image?)\n"
     assert "indexed 1 document, 1 paragraph" in result.stdout
     assert result.stdout.rstrip().endswith("; 1 skipped (no text layer)")
@@ -277,12 +330,18 @@ def test_a_pdf_without_a_text_layer_is_skipped_saying_so(tmp_path):
 
 # Titles of text files
 
-@pytest.mark.parametrize("first_line, title", [
-    ("日米防衛協力の現状", "日米防衛協力の現状"),
-    ("米国と日本の軍事協力が前例のないレベルに格上げされる見通しだ。", "report"),
-    ("x" * 81, "report"),
-])
-def test_a_text_files_first_line_is_its_title_only_when_it_reads_as_one(tmp_path, first_line, title):
+
+@pytest.mark.parametrize(
+    "first_line, title",
+    [
+        ("日米防衛協力の現状", "日米防衛協力の現状"),
+        ("米国と日本の軍事協力が前例のないレベルに格上げされる見通しだ。", "report"),
+        ("x" * 81, "report"),
+    ],
+)
+def test_a_text_files_first_line_is_its_title_only_when_it_reads_as_one(
+    tmp_path, first_line, title
+):
     path = tmp_path / "report.txt"
     path.write_text(f"{first_line}\n本文。\n", encoding="utf-8")
     document = DocumentFile(path, "report.txt", path.stat().st_size, 0)
@@ -304,8 +363,9 @@ def test_kangxi_radicals_and_vertical_forms_match_as_the_words_a_reader_types(tm
     ix = tmp_path / "ix"
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "a.txt").write_text("検知機構を⼀つの箱内に収めた。\n酵素︵こうそ︶とは︑生体で起こる反応。\n",
-                                encoding="utf-8")
+    (docs / "a.txt").write_text(
+        "検知機構を⼀つの箱内に収めた。\n酵素︵こうそ︶とは︑生体で起こる反応。\n", encoding="utf-8"
+    )
     search.build_index(docs, ix)
     box = search.search("一つの箱", ix).hits[0]
     assert (box.line, box.score > 10_000) == (1, True)  # the whole-word tier, not a substring

@@ -39,8 +39,8 @@ def write_hostile_corpus(docs: Path) -> None:
     (docs / "shift_jis.txt").write_bytes(f"帳簿\n{SHIFT_JIS_LINE}\r\n".encode("cp932"))
     (docs / "euc_jp.txt").write_bytes(f"日誌\n{EUC_JP_LINE}\n".encode("euc_jp"))
     (docs / "utf16.txt").write_bytes(f"市場\n{UTF16_LINE}\n".encode("utf-16"))
-    (docs / "bom.txt").write_bytes(codecs.BOM_UTF8 + f"丹頂\n{BOM_LINE}\n".encode("utf-8"))
-    (docs / "invalid.txt").write_bytes("壊れた文書です。".encode("utf-8") * 5 + b"\xff\xc0\x80\n")
+    (docs / "bom.txt").write_bytes(codecs.BOM_UTF8 + f"丹頂\n{BOM_LINE}\n".encode())
+    (docs / "invalid.txt").write_bytes("壊れた文書です。".encode() * 5 + b"\xff\xc0\x80\n")
     (docs / "loop.txt").symlink_to("loop.txt")
     (docs / "dangling.txt").symlink_to("nowhere/at/all.txt")
     os.mkfifo(docs / "fifo.txt")
@@ -82,31 +82,38 @@ def test_the_hostile_corpus_is_indexed_with_one_warning_per_skipped_file(hostile
     assert sorted(w.split(":")[1].split()[-1] for w in skipped) == sorted(SKIPPED)
     # A file with a few bad bytes is indexed, with one warning naming the file, line and count.
     assert set(warnings) - set(skipped) == {
-        "kensaku: invalid.txt: 3 bytes not valid in UTF-8 replaced with U+FFFD (the first on line 1)"}
+        "kensaku: invalid.txt: 3 bytes not valid in UTF-8 replaced with U+FFFD (the first on line 1)"
+    }
     assert f"{len(SKIPPED)} skipped" in result.stdout
     assert "indexed 13 documents" in result.stdout  # the 5 seeds and the 8 readable hostile ones
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("binary.txt", "binary file (a NUL byte at offset 8)"),
-    ("loop.txt", "Too many levels of symbolic links"),
-    ("dangling.txt", "No such file or directory"),
-    ("fifo.txt", "not a regular file"),
-    ("proc-mem.txt", "cannot read it"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("binary.txt", "binary file (a NUL byte at offset 8)"),
+        ("loop.txt", "Too many levels of symbolic links"),
+        ("dangling.txt", "No such file or directory"),
+        ("fifo.txt", "not a regular file"),
+        ("proc-mem.txt", "cannot read it"),
+    ],
+)
 def test_each_skipped_file_is_named_with_its_reason(hostile, name, reason):
     warning = next(w for w in hostile[2].stderr.splitlines() if f" {name}:" in w)
     assert reason in warning
 
 
-@pytest.mark.parametrize("query, source, line, text", [
-    ("相模原", "shift_jis.txt", 2, SHIFT_JIS_LINE),
-    ("北前船", "euc_jp.txt", 2, EUC_JP_LINE),
-    ("島らっきょう", "utf16.txt", 2, UTF16_LINE),
-    ("丹頂鶴", "bom.txt", 2, BOM_LINE),
-    ("拡張子", "folder.txt/inner.txt", 2, INNER_LINE),
-    ("ピラー2", "001_2eb2e19b899ffa84.txt", 6, "◆日本、「ピラー2」参加の可能性"),
-])
+@pytest.mark.parametrize(
+    "query, source, line, text",
+    [
+        ("相模原", "shift_jis.txt", 2, SHIFT_JIS_LINE),
+        ("北前船", "euc_jp.txt", 2, EUC_JP_LINE),
+        ("島らっきょう", "utf16.txt", 2, UTF16_LINE),
+        ("丹頂鶴", "bom.txt", 2, BOM_LINE),
+        ("拡張子", "folder.txt/inner.txt", 2, INNER_LINE),
+        ("ピラー2", "001_2eb2e19b899ffa84.txt", 6, "◆日本、「ピラー2」参加の可能性"),
+    ],
+)
 def test_readable_files_are_decoded_and_found(hostile, query, source, line, text):
     results = search.search(query, hostile[1], limit=20)
     hit = next(h for h in results.hits if h.source == source and h.line == line)
@@ -129,23 +136,32 @@ def test_the_manifest_records_every_listed_document(hostile):
     assert not any(name.startswith("sub/up/") for name in files)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 file anyway; "
-                    "the read-error path is covered by proc-mem.txt, whose read fails for root too")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root reads a chmod 000 file anyway; "
+    "the read-error path is covered by proc-mem.txt, whose read fails for root too",
+)
 def test_an_unreadable_file_is_skipped_with_a_warning(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     locked = docs / "locked.txt"
     locked.write_text("秘密\n", encoding="utf-8")
     locked.chmod(0)
-    result = CliRunner().invoke(main, ["index", "--docs", str(docs), "--index", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        main, ["index", "--docs", str(docs), "--index", str(tmp_path / "i")]
+    )
     assert result.exit_code == 0
     assert "kensaku: skipped locked.txt: cannot read it: Permission denied" in result.stderr
     assert "indexed 5 documents" in result.stdout
 
 
-FIVE_MEGABYTES = pytest.param(5_000_000, marks=pytest.mark.skipif(
-    not os.environ.get("KENSAKU_SLOW_TESTS"), reason="about a minute to index and to search; "
-    "set KENSAKU_SLOW_TESTS=1 to run it"))
+FIVE_MEGABYTES = pytest.param(
+    5_000_000,
+    marks=pytest.mark.skipif(
+        not os.environ.get("KENSAKU_SLOW_TESTS"),
+        reason="about a minute to index and to search; set KENSAKU_SLOW_TESTS=1 to run it",
+    ),
+)
 
 
 @pytest.mark.parametrize("size", [200_000, FIVE_MEGABYTES])
@@ -165,7 +181,7 @@ def test_a_long_single_line_is_cut_into_paragraphs_at_sentence_ends(tmp_path, si
     pieces = -(-len(line) // (MAX_PARAGRAPH_CHARS - len(sentence)))
     assert (summary.documents, summary.paragraphs) == (1, pieces)
     assert (hit.line, hit.paragraph) == (1, pieces)
-    assert line[hit.column - 1:] == hit.text and hit.text.startswith(sentence)
+    assert line[hit.column - 1 :] == hit.text and hit.text.startswith(sentence)
     assert len(hit.text) <= MAX_PARAGRAPH_CHARS
     assert [hit.text[start:end] for start, end in hit.highlights] == ["灯台守"]
     print(f"{size:,}-byte line: indexed in {indexed:.1f} s, searched in {searched:.1f} s")
@@ -173,11 +189,16 @@ def test_a_long_single_line_is_cut_into_paragraphs_at_sentence_ends(tmp_path, si
 
 # Encoding detection
 
-JAPANESE = st.text(st.sampled_from(
-    "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
-    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー"
-    "日本語文書検索防衛協力同盟司令部作戦統合東京大阪北海道沖縄昭和平成令和年月日時分秒"
-    "、。「」（）・！？　0123456789abcABC \n"), min_size=4, max_size=200)
+JAPANESE = st.text(
+    st.sampled_from(
+        "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
+        "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー"
+        "日本語文書検索防衛協力同盟司令部作戦統合東京大阪北海道沖縄昭和平成令和年月日時分秒"
+        "、。「」（）・！？　0123456789abcABC \n"
+    ),
+    min_size=4,
+    max_size=200,
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -19,11 +19,16 @@ import pytest
 from click.testing import CliRunner
 
 import search
-from search.index import build as index_module
 from search.cli.main import main
 from search.errors import IndexBusy, IndexDamaged
-from search.index.build import (GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME, read_manifest,
-                          translate_damage)
+from search.index import build as index_module
+from search.index.build import (
+    GENERATION_PREFIX,
+    LOCK_NAME,
+    MANIFEST_NAME,
+    read_manifest,
+    translate_damage,
+)
 
 from .conftest import REPO, SEEDS, run_in_terminal
 
@@ -31,7 +36,9 @@ QUERIES = ("ピラー2", "日米", "司令部 OR 韓国")
 
 
 def load_kill_script():
-    spec = importlib.util.spec_from_file_location("kill_rebuilds", REPO / "scripts" / "kill_rebuilds.py")
+    spec = importlib.util.spec_from_file_location(
+        "kill_rebuilds", REPO / "scripts" / "kill_rebuilds.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -39,10 +46,11 @@ def load_kill_script():
 
 def found(index_dir: Path) -> list:
     """Totals and citations of a few queries, read as the CLI reads them (damage translated)."""
-    with translate_damage(index_dir):
-        with search.Searcher(index_dir) as searcher:
-            return [(r.total, [(h.source, h.line) for h in r.hits])
-                    for r in (searcher.search(q, limit=20) for q in QUERIES)]
+    with translate_damage(index_dir), search.Searcher(index_dir) as searcher:
+        return [
+            (r.total, [(h.source, h.line) for h in r.hits])
+            for r in (searcher.search(q, limit=20) for q in QUERIES)
+        ]
 
 
 def live_generation(index_dir: Path) -> Path:
@@ -71,25 +79,45 @@ def built(small_docs, tmp_path) -> Path:
 
 
 def rebuild_process(docs: Path, index_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "search", "index", "--rebuild", "--docs",
-                             str(docs), "--index", str(index_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            "--rebuild",
+            "--docs",
+            str(docs),
+            "--index",
+            str(index_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 # Atomic rebuilds
 
+
 def test_three_rebuilds_killed_at_random_moments_leave_the_same_results(small_docs, tmp_path):
     script = load_kill_script()
     messages = []
-    failures = script.run(kills=3, seed=random.randrange(10**6), docs_dir=small_docs,
-                          work=tmp_path, say=messages.append)
+    failures = script.run(
+        kills=3,
+        seed=random.randrange(10**6),
+        docs_dir=small_docs,
+        work=tmp_path,
+        say=messages.append,
+    )
     assert failures == [], "\n".join(messages)
     kills = [m for m in messages if m.startswith("kill ")]
     assert len(kills) == 3
     assert kills[-1].startswith("kill  3 at the switch: ") and "manifest switched" in kills[-1]
 
 
-def test_a_killed_builds_left_overs_never_confuse_a_reader_and_the_next_build_removes_them(built, small_docs):
+def test_a_killed_builds_left_overs_never_confuse_a_reader_and_the_next_build_removes_them(
+    built, small_docs
+):
     expected = found(built)
     partial = built / f"{GENERATION_PREFIX}ffffffffffffffff-1"
     partial.mkdir()
@@ -118,15 +146,19 @@ def test_a_killed_first_build_does_not_make_the_directory_look_foreign(small_doc
 def test_a_manifest_naming_a_path_outside_the_index_is_damage(built):
     manifest = (built / MANIFEST_NAME).read_text(encoding="utf-8")
     live = read_manifest(built)["generation"]
-    (built / MANIFEST_NAME).write_text(manifest.replace(live, "gen-x/../../elsewhere"),
-                                       encoding="utf-8")
+    (built / MANIFEST_NAME).write_text(
+        manifest.replace(live, "gen-x/../../elsewhere"), encoding="utf-8"
+    )
     with pytest.raises(IndexDamaged, match="manifest is unreadable"):
         search.Searcher(built)
 
 
 # Readers and writers at the same time
 
-def test_a_searcher_opened_on_a_generation_keeps_working_while_two_more_are_built(built, small_docs):
+
+def test_a_searcher_opened_on_a_generation_keeps_working_while_two_more_are_built(
+    built, small_docs
+):
     expected = found(built)
     first = live_generation(built).name
     with search.Searcher(built) as searcher:
@@ -163,13 +195,18 @@ with _writer_lock(Path(sys.argv[1])):
 
 
 def hold_writer_lock(index_dir: Path, seconds: float) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(index_dir), str(seconds)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(index_dir), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline() == "locked\n"
     return holder
 
 
-def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(built, small_docs, monkeypatch):
+def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(
+    built, small_docs, monkeypatch
+):
     monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 0.3)
     expected, live = found(built), live_generation(built).name
     holder = hold_writer_lock(built, 30)
@@ -178,7 +215,9 @@ def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(built, sma
         with pytest.raises(IndexBusy, match="another kensaku process is writing the index"):
             search.build_index(small_docs, built)
         assert time.monotonic() - started < 5
-        result = CliRunner().invoke(main, ["index", "--docs", str(small_docs), "--index", str(built)])
+        result = CliRunner().invoke(
+            main, ["index", "--docs", str(small_docs), "--index", str(built)]
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -187,21 +226,27 @@ def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(built, sma
         f"kensaku: another kensaku process is writing the index in {built}: waiting for it to "
         "finish (up to 0.3 s)",
         f"Error: another kensaku process is writing the index in {built}; try again when it is "
-        "done"]
+        "done",
+    ]
     assert live_generation(built).name == live and found(built) == expected
 
 
 def test_a_second_writer_says_at_once_that_it_waits_then_proceeds(built, small_docs):
     holder = hold_writer_lock(built, 30)
-    writer = subprocess.Popen([sys.executable, "-m", "search", "index", "--docs", str(small_docs),
-                               "--index", str(built)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "search", "index", "--docs", str(small_docs), "--index", str(built)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([writer.stderr], [], [], 20)
         assert ready, "nothing said while waiting"
-        assert writer.stderr.readline() == (f"kensaku: another kensaku process is writing the "
-                                            f"index in {built}: waiting for it to finish (up to "
-                                            "30 s)\n")
+        assert writer.stderr.readline() == (
+            f"kensaku: another kensaku process is writing the "
+            f"index in {built}: waiting for it to finish (up to "
+            "30 s)\n"
+        )
         assert writer.poll() is None  # still waiting
     finally:
         holder.kill()
@@ -230,6 +275,7 @@ def test_two_rebuilds_at_once_both_succeed_in_turn(built, small_docs):
 
 
 # Damage
+
 
 def segment_file(index_dir: Path) -> Path:
     """The biggest file of a segment: its postings (or the whole compound segment)."""
@@ -266,20 +312,29 @@ def delete_live_generation(index_dir: Path) -> None:
     shutil.rmtree(live_generation(index_dir))
 
 
-DAMAGE = [truncate_segment, delete_segment, garbage_toc, truncate_toc, garbage_manifest,
-          delete_live_generation]
+DAMAGE = [
+    truncate_segment,
+    delete_segment,
+    garbage_toc,
+    truncate_toc,
+    garbage_manifest,
+    delete_live_generation,
+]
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
-def test_damage_is_one_line_naming_the_rebuild_and_the_rebuild_repairs_it(built, small_docs, damage):
+def test_damage_is_one_line_naming_the_rebuild_and_the_rebuild_repairs_it(
+    built, small_docs, damage
+):
     expected = found(built)
     damage(built)
     with pytest.raises(IndexDamaged) as raised:
         found(built)
     message = str(raised.value)
     assert "kensaku index --rebuild" in message and "\n" not in message
-    result = CliRunner().invoke(main, ["index", "--rebuild", "--docs", str(small_docs),
-                                       "--index", str(built)])
+    result = CliRunner().invoke(
+        main, ["index", "--rebuild", "--docs", str(small_docs), "--index", str(built)]
+    )
     assert result.exit_code == 0, result.output
     assert found(built) == expected
 
@@ -287,7 +342,9 @@ def test_damage_is_one_line_naming_the_rebuild_and_the_rebuild_repairs_it(built,
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
 def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, damage):
     damage(built)
-    result = CliRunner().invoke(main, ["search", "日米", "--docs", str(small_docs), "--index", str(built)])
+    result = CliRunner().invoke(
+        main, ["search", "日米", "--docs", str(small_docs), "--index", str(built)]
+    )
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ") and "kensaku index --rebuild" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -295,7 +352,8 @@ def test_the_cli_reports_damage_in_one_line_with_exit_code_1(built, small_docs, 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__)
 def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_date(
-        built, small_docs, damage):
+    built, small_docs, damage
+):
     expected = found(built)
     damage(built)
     result = CliRunner().invoke(main, ["index", "--docs", str(small_docs), "--index", str(built)])
@@ -317,9 +375,23 @@ def test_ctrl_c_during_a_rebuild_exits_130_and_leaves_the_index_as_it_was(tmp_pa
     index_dir = tmp_path / "index"
     search.build_index(docs, index_dir)
     expected, live = found(index_dir), generations(index_dir)
-    rebuild = subprocess.Popen([sys.executable, "-m", "search", "index", "--rebuild", "--docs",
-                                str(docs), "--index", str(index_dir)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    rebuild = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            "--rebuild",
+            "--docs",
+            str(docs),
+            "--index",
+            str(index_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while generations(index_dir) == live and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -362,6 +434,7 @@ def test_damage_at_any_point_of_the_files_is_index_damaged_or_a_result(built):
 
 # Trust
 
+
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -369,12 +442,16 @@ def mode(path: Path) -> int:
 def test_the_index_is_readable_by_its_owner_only(built, small_docs):
     search.build_index(small_docs, built)  # two generations
     assert mode(built) == 0o700
-    inside = [Path(folder, name) for generation in generations(built)
-              for folder, folders, files in os.walk(built / generation)
-              for name in [".", *folders, *files]]
+    inside = [
+        Path(folder, name)
+        for generation in generations(built)
+        for folder, folders, files in os.walk(built / generation)
+        for name in [".", *folders, *files]
+    ]
     assert len(inside) > 6
     assert {str(p): mode(p) for p in inside} == {
-        str(p): 0o700 if p.is_dir() else 0o600 for p in inside}
+        str(p): 0o700 if p.is_dir() else 0o600 for p in inside
+    }
     assert mode(built / MANIFEST_NAME) == 0o600
     assert mode(built / LOCK_NAME) == 0o600
 
@@ -389,14 +466,16 @@ def test_an_existing_open_index_directory_is_closed_to_others(small_docs, tmp_pa
 
 
 def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wait(
-        built, small_docs, monkeypatch):
+    built, small_docs, monkeypatch
+):
     monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 2.0)
     (small_docs / "new.txt").write_text("新しい文書\n日米の協議\n", encoding="utf-8")
     holder = hold_writer_lock(built, 30)
     try:
         started = time.monotonic()
-        result = CliRunner().invoke(main, ["search", "日米", "--docs", str(small_docs),
-                                           "--index", str(built)])
+        result = CliRunner().invoke(
+            main, ["search", "日米", "--docs", str(small_docs), "--index", str(built)]
+        )
         waited = time.monotonic() - started
     finally:
         holder.kill()
@@ -407,23 +486,31 @@ def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wai
 
 # Progress on a terminal
 
-def test_the_progress_line_says_finishing_after_the_last_document_and_is_erased(small_docs,
-                                                                                 tmp_path):
-    status, output = run_in_terminal(["index", "--docs", str(small_docs), "--index",
-                                      str(tmp_path / "ix")], dict(os.environ), cwd=tmp_path)
+
+def test_the_progress_line_says_finishing_after_the_last_document_and_is_erased(
+    small_docs, tmp_path
+):
+    status, output = run_in_terminal(
+        ["index", "--docs", str(small_docs), "--index", str(tmp_path / "ix")],
+        dict(os.environ),
+        cwd=tmp_path,
+    )
     assert status == 0, output
     drawn = [piece for piece in output.split("\r") if piece.startswith("indexing ")]
     assert drawn[-1] == "indexing 2/2 documents 100%  finishing: writing the index…\x1b[K"
     assert all(piece.startswith("indexing 1/2 documents  50%  ") for piece in drawn[:-1])
-    assert output.endswith("\r\x1b[Kindexed 2 documents, 143 paragraphs in "
-                           f"{output.rsplit(' in ', 1)[1]}")
+    assert output.endswith(
+        f"\r\x1b[Kindexed 2 documents, 143 paragraphs in {output.rsplit(' in ', 1)[1]}"
+    )
 
 
 def test_the_time_left_comes_from_the_pace_since_the_start():
     from search.cli.progress import ProgressLine
 
     assert ProgressLine.describe(95, 100, "a.txt", 190.0) == (
-        "indexing 95/100 documents  95%  3:10 elapsed, about 0:10 left  a.txt")
+        "indexing 95/100 documents  95%  3:10 elapsed, about 0:10 left  a.txt"
+    )
     assert ProgressLine.describe(1, 4000, "b.txt", 3.6) == (
-        "indexing 1/4,000 documents   0%  0:04 elapsed, about 3:59:56 left  b.txt")
+        "indexing 1/4,000 documents   0%  0:04 elapsed, about 3:59:56 left  b.txt"
+    )
     assert ProgressLine.describe(3, 100, "c.txt", 0.5) == "indexing 3/100 documents   3%  c.txt"

@@ -31,8 +31,10 @@ def _imports(path: Path) -> set[str]:
 
 def _graph() -> dict[str, set[str]]:
     modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: {target for target in _imports(path) if target in modules and target != name}
-            for name, path in modules.items()}
+    return {
+        name: {target for target in _imports(path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -40,7 +42,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node: str) -> list[str] | None:
         if node in stack:
-            return stack[stack.index(node):] + [node]
+            return stack[stack.index(node) :] + [node]
         if node in done:
             return None
         stack.append(node)
@@ -69,15 +71,27 @@ def test_no_module_imports_itself_through_others():
 def test_the_build_side_does_not_import_the_query_side():
     graph = _graph()
     build = ("search.index", "search.ingest", "search.text")
-    query_side = ("search.query", "search.engine", "search.ranking", "search.results",
-                  "search.service")
-    assert {(module, target) for module in graph if module.startswith(build)
-            for target in graph[module] if target.startswith(query_side)} == set()
+    query_side = (
+        "search.query",
+        "search.engine",
+        "search.ranking",
+        "search.results",
+        "search.service",
+    )
+    assert {
+        (module, target)
+        for module in graph
+        if module.startswith(build)
+        for target in graph[module]
+        if target.startswith(query_side)
+    } == set()
 
 
 def test_every_module_imports_alone():
     modules = sorted(name for name in _graph() if name != "search.__main__")
     script = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)"
     for name in modules:
-        result = subprocess.run([sys.executable, "-c", script, name], capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script, name], capture_output=True, text=True
+        )
         assert result.returncode == 0, f"{name}: {result.stderr.strip().splitlines()[-1:]}"

@@ -9,26 +9,46 @@ from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 import search
-from search.text.analysis import fold
+from search.engine.matching import match
 from search.index import writer
-from search.ingest.discovery import find_documents
 from search.index.build import open_index
 from search.index.codec import CompactCodec
-from search.engine.matching import match
+from search.index.schema import CHARS, PARAGRAPH_TEXT
+from search.ingest.discovery import find_documents
 from search.query.parser import parse
 from search.query.plan import GRAM_BOOST, to_whoosh
-from search.index.schema import CHARS, PARAGRAPH_TEXT
+from search.text.analysis import fold
 
 from .conftest import SEEDS, cited, index_of, seed_lines, updated_index, whoosh_writer_index
 
 # Words, sub-words, substrings, readings, synonyms' shapes: phrases of every tier, AND, OR, NOT,
 # source filters, one character (its term in chars), punctuation inside a phrase.
-QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日本", "とうごう", "日米2プラス2", "Pillar-II", "AI",
-           '"日米 同盟"', "(日本 OR 米国) 防衛", "日本 -東京", "NOT 日本", "source:0*", "日本 source:0*",
-           "ー2", "米", "東京、大学", "防衛、協力", "日米同盟 OR 統合作戦司令部 OR ピラー2"]
+QUERIES = [
+    "ピラー2",
+    "統合作戦司令部",
+    "司令",
+    "日本",
+    "とうごう",
+    "日米2プラス2",
+    "Pillar-II",
+    "AI",
+    '"日米 同盟"',
+    "(日本 OR 米国) 防衛",
+    "日本 -東京",
+    "NOT 日本",
+    "source:0*",
+    "日本 source:0*",
+    "ー2",
+    "米",
+    "東京、大学",
+    "防衛、協力",
+    "日米同盟 OR 統合作戦司令部 OR ピラー2",
+]
 
 
-def both_scores(index_dir, text: str, opener=open_index) -> tuple[dict[int, float], dict[int, float]]:
+def both_scores(
+    index_dir, text: str, opener=open_index
+) -> tuple[dict[int, float], dict[int, float]]:
     """(Whoosh's scores, ours) for the keyword query `text` on the index `opener` opens."""
     with opener(index_dir).searcher(weighting=BM25F()) as searcher:
         reader = searcher.reader()
@@ -46,12 +66,15 @@ def test_same_matches_and_scores_as_whoosh(seed_index, text):
 
 @pytest.mark.parametrize("text", ["日本の", "することが", "発表した", "日本と", "ている"])
 def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_by_side(
-        seed_index, text):
+    seed_index, text
+):
     phrase = parse(text, "keyword")
     words_tier, subwords_tier = to_whoosh(phrase).subqueries[:2]
     with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
-        for field, terms, tier in (("words", phrase.words, words_tier),
-                                   ("subwords", phrase.subwords, subwords_tier)):
+        for field, terms, tier in (
+            ("words", phrase.words, words_tier),
+            ("subwords", phrase.subwords, subwords_tier),
+        ):
             assert tier.child.fieldname == field.removesuffix("s") + "_pairs"
             side_by_side = searcher.search(q.Phrase(field, list(terms)), limit=None)
             assert match(searcher, tier).keys() == {docnum for _, docnum in side_by_side.top_n}
@@ -85,11 +108,16 @@ def test_one_character_is_one_term_of_chars_scored_as_whoosh_does(seed_index, ch
     assert got.keys() == expected.keys() and len(got) > 50
     assert max(abs(got[d] - expected[d]) for d in got) < 1e-9
     with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
-        substring_tier = next(part for part in to_whoosh(parse(char, "keyword")).subqueries
-                              if part.child == q.Term(CHARS, char, boost=GRAM_BOOST))
+        substring_tier = next(
+            part
+            for part in to_whoosh(parse(char, "keyword")).subqueries
+            if part.child == q.Term(CHARS, char, boost=GRAM_BOOST)
+        )
         holders = match(searcher, substring_tier).keys()
-        texts = {docnum: fields[PARAGRAPH_TEXT] for docnum, fields
-                 in enumerate(searcher.reader().all_stored_fields())}
+        texts = {
+            docnum: fields[PARAGRAPH_TEXT]
+            for docnum, fields in enumerate(searcher.reader().all_stored_fields())
+        }
     assert holders == {docnum for docnum, text in texts.items() if char in fold(text)}
 
 
@@ -100,7 +128,9 @@ def test_queries_compared_are_not_empty(seed_index):
 
 
 def test_a_phrase_needs_its_words_in_order_and_adjacent(tmp_path):
-    index_dir = index_of(tmp_path, "a.txt", "ピラー2の協力。\n\nピラー、2の話。\n\n2とピラーの順。\n")
+    index_dir = index_of(
+        tmp_path, "a.txt", "ピラー2の協力。\n\nピラー、2の話。\n\n2とピラーの順。\n"
+    )
     with search.Searcher(index_dir) as searcher:
         assert [h.line for h in searcher.search("ピラー2", mode="keyword").hits] == [1]
         # Punctuation in the query lets the words stand one gap apart, as in the text.
@@ -111,7 +141,8 @@ def test_not_excludes_every_paragraph_with_any_unwanted_word(searcher):
     # Whoosh's own AndNot let one paragraph mentioning 米軍 through (docnum 183 of the seeds).
     results = searcher.search("自衛隊 NOT (米軍 OR 米国)", limit=100, mode="keyword")
     assert cited(results) == seed_lines(
-        lambda line: "自衛隊" in line and "米軍" not in line and "米国" not in line)
+        lambda line: "自衛隊" in line and "米軍" not in line and "米国" not in line
+    )
     assert results.total == len(results.hits) + sum(len(h.also) for h in results.hits)
 
 

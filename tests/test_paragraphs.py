@@ -2,9 +2,9 @@
 
 import pytest
 
+from search.errors import DocumentsNotFound
 from search.ingest.discovery import find_documents
 from search.ingest.paragraphs import read_paragraphs
-from search.errors import DocumentsNotFound
 
 from .conftest import SEEDS
 
@@ -15,7 +15,13 @@ def test_every_file_in_a_format_kensaku_reads_is_a_document(tmp_path):
         (tmp_path / name).write_text("a\n", encoding="utf-8")
     (tmp_path / "sheet.xlsx").write_text("not a document\n", encoding="utf-8")
     assert [d.source for d in find_documents(tmp_path)] == [
-        "NESTED.TXT", "b.txt", "book.epub", "notes.md", "page.HTM", "sub/a.txt"]
+        "NESTED.TXT",
+        "b.txt",
+        "book.epub",
+        "notes.md",
+        "page.HTM",
+        "sub/a.txt",
+    ]
 
 
 def test_the_seeds_are_five_documents():
@@ -24,10 +30,15 @@ def test_the_seeds_are_five_documents():
 
 
 def test_each_non_blank_line_is_a_paragraph_with_title_number_and_line(tmp_path):
-    (tmp_path / "doc.txt").write_text("\n  題名  \n\n本文の一段落目。\r\n　\n二段落目\n", encoding="utf-8")
+    (tmp_path / "doc.txt").write_text(
+        "\n  題名  \n\n本文の一段落目。\r\n　\n二段落目\n", encoding="utf-8"
+    )
     paragraphs = list(read_paragraphs(find_documents(tmp_path)[0]))
     assert [(p.paragraph, p.line, p.text) for p in paragraphs] == [
-        (1, 2, "  題名  "), (2, 4, "本文の一段落目。"), (3, 6, "二段落目")]
+        (1, 2, "  題名  "),
+        (2, 4, "本文の一段落目。"),
+        (3, 6, "二段落目"),
+    ]
     assert {p.title for p in paragraphs} == {"題名"}
     assert {p.source for p in paragraphs} == {"doc.txt"}
 

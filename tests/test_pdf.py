@@ -19,7 +19,9 @@ PITCH = 17  # the distance from one baseline to the next
 LEFT, TOP = 72, 760
 
 
-def draw_pdf(pages: list[list[tuple]], title: str | None = None, encrypt: str | None = None) -> bytes:
+def draw_pdf(
+    pages: list[list[tuple]], title: str | None = None, encrypt: str | None = None
+) -> bytes:
     """A PDF of A4 pages, each drawn as its list of (x, y, text[, size[, font]]) strings, in order."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -32,7 +34,7 @@ def draw_pdf(pages: list[list[tuple]], title: str | None = None, encrypt: str | 
         pdf.setTitle(title)
     for strings in pages:
         for x, y, text, *style in strings:
-            size, font = (style + [SIZE, MINCHO][len(style):])[:2]
+            size, font = (style + [SIZE, MINCHO][len(style) :])[:2]
             pdf.setFont(font, size)
             pdf.drawString(x, y, text)
         pdf.showPage()
@@ -41,43 +43,53 @@ def draw_pdf(pages: list[list[tuple]], title: str | None = None, encrypt: str | 
 
 
 def lines_of(text: str, per_line: int) -> list[str]:
-    return [text[start:start + per_line] for start in range(0, len(text), per_line)]
+    return [text[start : start + per_line] for start in range(0, len(text), per_line)]
 
 
 def paragraph(lines: list[str], first_baseline: float, indent: float = 0.0, x: float = LEFT):
     """The strings of a paragraph set line under line, its first line indented by `indent`."""
-    return [(x + (indent if number == 0 else 0), first_baseline - number * PITCH, line)
-            for number, line in enumerate(lines)]
+    return [
+        (x + (indent if number == 0 else 0), first_baseline - number * PITCH, line)
+        for number, line in enumerate(lines)
+    ]
 
 
 # --- drawn PDFs -------------------------------------------------------------------------------
 
-FIRST = ("全文検索エンジンは文書を段落ごとに分けて索引を作る。索引には段落の位置と題名が記録され、"
-         "検索結果はその位置を引用して示される。")
+FIRST = (
+    "全文検索エンジンは文書を段落ごとに分けて索引を作る。索引には段落の位置と題名が記録され、"
+    "検索結果はその位置を引用して示される。"
+)
 SECOND = "二つ目の段落は字下げで始まる。行の途中で終わった前の行が段落の終わりを示す。"
 
 
 def test_a_page_of_two_paragraphs_gives_two_blocks_with_their_lines():
     first_lines = lines_of(FIRST, 24)
     second_lines = [SECOND[:23]] + lines_of(SECOND[23:], 24)
-    strings = (paragraph(first_lines, TOP)
-               + paragraph(second_lines, TOP - len(first_lines) * PITCH, indent=SIZE))
+    strings = paragraph(first_lines, TOP) + paragraph(
+        second_lines, TOP - len(first_lines) * PITCH, indent=SIZE
+    )
     assert first_lines[0].endswith("作") and first_lines[1].startswith("る。")  # a word broken
 
     extracted = read_pdf(draw_pdf([strings]))
 
-    assert extracted.blocks == [Block(FIRST, line=1, page=1),
-                                Block(SECOND, line=len(first_lines) + 1, page=1)]
+    assert extracted.blocks == [
+        Block(FIRST, line=1, page=1),
+        Block(SECOND, line=len(first_lines) + 1, page=1),
+    ]
 
 
 def test_latin_lines_join_with_one_space_and_a_hyphenated_word_joins():
-    strings = [(LEFT, TOP, "Kensaku reads the text layer of PDF files and hyph-", SIZE, "Helvetica"),
-               (LEFT, TOP - PITCH, "enated words come out whole.", SIZE, "Helvetica")]
+    strings = [
+        (LEFT, TOP, "Kensaku reads the text layer of PDF files and hyph-", SIZE, "Helvetica"),
+        (LEFT, TOP - PITCH, "enated words come out whole.", SIZE, "Helvetica"),
+    ]
 
     extracted = read_pdf(draw_pdf([strings]))
 
     assert [block.text for block in extracted.blocks] == [
-        "Kensaku reads the text layer of PDF files and hyphenated words come out whole."]
+        "Kensaku reads the text layer of PDF files and hyphenated words come out whole."
+    ]
 
 
 def test_two_columns_drawn_row_by_row_are_read_one_column_after_the_other():
@@ -115,20 +127,29 @@ def test_a_vertical_page_drawn_one_glyph_at_a_time_reads_its_columns_right_to_le
 
 def test_headers_footers_and_page_numbers_repeated_on_every_page_are_not_blocks():
     bodies = ["索引は段落ごとに作られる。", "検索は索引を引く。", "結果は引用とともに示される。"]
-    pages = [[(LEFT, 800, "全文検索エンジンの技術報告"),
-              (LEFT, TOP, body),
-              (LEFT, 60, f"技術報告 第{number}版"),
-              (290, 40, str(number))] for number, body in enumerate(bodies, 1)]
+    pages = [
+        [
+            (LEFT, 800, "全文検索エンジンの技術報告"),
+            (LEFT, TOP, body),
+            (LEFT, 60, f"技術報告 第{number}版"),
+            (290, 40, str(number)),
+        ]
+        for number, body in enumerate(bodies, 1)
+    ]
 
     extracted = read_pdf(draw_pdf(pages))
 
     assert [(block.text, block.page, block.line) for block in extracted.blocks] == [
-        (body, number, 1) for number, body in enumerate(bodies, 1)]
+        (body, number, 1) for number, body in enumerate(bodies, 1)
+    ]
 
 
 def test_ruby_over_a_word_is_dropped_and_the_word_reads_whole():
-    strings = [(LEFT, TOP, "漢字の読みがなは本文に入らない。"),
-               (LEFT + 1, TOP + SIZE + 0.5, "かん", SIZE / 2), (LEFT + SIZE + 1, TOP + SIZE + 0.5, "じ", SIZE / 2)]
+    strings = [
+        (LEFT, TOP, "漢字の読みがなは本文に入らない。"),
+        (LEFT + 1, TOP + SIZE + 0.5, "かん", SIZE / 2),
+        (LEFT + SIZE + 1, TOP + SIZE + 0.5, "じ", SIZE / 2),
+    ]
 
     extracted = read_pdf(draw_pdf([strings]))
 
@@ -144,8 +165,11 @@ def test_kangxi_radicals_and_vertical_punctuation_become_ordinary_characters():
 
 
 def test_the_title_is_the_metadata_title_else_the_largest_heading_of_the_first_page():
-    strings = [(LEFT, 800, "技術報告 2024", 9), (LEFT, TOP, "全文検索の手引き", 20),
-               (LEFT, TOP - 40, "本文は見出しより小さい文字で組まれる。")]
+    strings = [
+        (LEFT, 800, "技術報告 2024", 9),
+        (LEFT, TOP, "全文検索の手引き", 20),
+        (LEFT, TOP - 40, "本文は見出しより小さい文字で組まれる。"),
+    ]
 
     with_metadata = read_pdf(draw_pdf([strings], title="検索の手引き 第2版"))
     file_name_as_title = read_pdf(draw_pdf([strings], title="report-final.docx"))
@@ -168,12 +192,15 @@ def test_a_page_without_text_is_unreadable_for_want_of_a_text_layer():
         read_pdf(out.getvalue())
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "not a PDF"),
-    (b"PK\x03\x04 a zip archive, not a PDF", "not a PDF"),
-    ("全文検索".encode(), "not a PDF"),
-    (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%%EOF", "broken"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "not a PDF"),
+        (b"PK\x03\x04 a zip archive, not a PDF", "not a PDF"),
+        ("全文検索".encode(), "not a PDF"),
+        (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%%EOF", "broken"),
+    ],
+)
 def test_bytes_that_are_no_readable_pdf_are_unreadable_with_the_reason(data, reason):
     with pytest.raises(UnreadableDocument, match=reason):
         read_pdf(data)
@@ -192,6 +219,7 @@ def test_a_password_protected_pdf_is_unreadable_as_encrypted():
 
 
 # --- real documents ---------------------------------------------------------------------------
+
 
 def real(name: str):
     path = FORMATS / name
@@ -219,9 +247,11 @@ JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
 
 def test_mext_two_column_page_keeps_a_sentence_whole_across_line_breaks():
     mext = real("mext-whitepaper-r6-ch3.pdf")
-    sentence = ("米国政府は、ＡＩ分野の研究開発を戦略的に進めるため、2016年に「国家ＡＩ研究開発戦略"
-                "（National AI R&D Strategic Plan）」を策定し、ＡＩ研究への長期的な投資、人間とＡＩの協調、"
-                "倫理的・法的・社会的影響の理解等に重点的に取り組む方針を示しました。")
+    sentence = (
+        "米国政府は、ＡＩ分野の研究開発を戦略的に進めるため、2016年に「国家ＡＩ研究開発戦略"
+        "（National AI R&D Strategic Plan）」を策定し、ＡＩ研究への長期的な投資、人間とＡＩの協調、"
+        "倫理的・法的・社会的影響の理解等に重点的に取り組む方針を示しました。"
+    )
 
     holding = [block for block in mext.blocks if sentence in block.text]
 
@@ -231,9 +261,15 @@ def test_mext_two_column_page_keeps_a_sentence_whole_across_line_breaks():
 def test_mext_running_heads_side_tabs_and_page_numbers_are_not_blocks():
     mext = real("mext-whitepaper-r6-ch3.pdf")
 
-    heads = [block for block in mext.blocks
-             if ("ＡＩがもたらす科学技術・イノベーションの変革" in block.text
-                 or block.text.startswith("第３章")) and (block.page, block.heading) != (1, True)]
+    heads = [
+        block
+        for block in mext.blocks
+        if (
+            "ＡＩがもたらす科学技術・イノベーションの変革" in block.text
+            or block.text.startswith("第３章")
+        )
+        and (block.page, block.heading) != (1, True)
+    ]
     # The white paper's chapter 3 is printed from page 24 on.
     page_numbers = [block for block in mext.blocks if block.text == str(23 + block.page)]
 
@@ -251,8 +287,10 @@ def test_kangxi_radical_in_a_tounicode_map_reads_as_the_ideograph():
 def test_vertical_punctuation_of_a_tate_article_reads_as_ordinary_punctuation():
     tate = real("luatexja-tate-article.pdf")
 
-    assert any(text.startswith("酵素（こうそ）とは、生体で起こる化学反応に対して触媒として")
-               for text in texts(tate, page=1))
+    assert any(
+        text.startswith("酵素（こうそ）とは、生体で起こる化学反応に対して触媒として")
+        for text in texts(tate, page=1)
+    )
     assert not re.search("[\ufe10-\ufe19\ufe30-\ufe4f]", "".join(texts(tate)))
 
 

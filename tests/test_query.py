@@ -46,19 +46,22 @@ def test_punctuation_inside_a_query_is_dropped_but_words_remain():
     assert parse("ピラー2 -").text == "ピラー2"
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("", "empty"),
-    ("   　", "empty"),
-    ("。、！", "nothing to search for"),
-    ('"ピラー2', "unbalanced quote"),
-    ("(ピラー2", "unbalanced parenthesis"),
-    ("ピラー2)", "unbalanced parenthesis"),
-    ("()", "empty parentheses"),
-    ("ピラー2 OR", "OR needs a term"),
-    ("- 。", "nothing to search for"),
-    ("NOT", "NOT needs a term"),
-    ("source:", "source: needs"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("", "empty"),
+        ("   　", "empty"),
+        ("。、！", "nothing to search for"),
+        ('"ピラー2', "unbalanced quote"),
+        ("(ピラー2", "unbalanced parenthesis"),
+        ("ピラー2)", "unbalanced parenthesis"),
+        ("()", "empty parentheses"),
+        ("ピラー2 OR", "OR needs a term"),
+        ("- 。", "nothing to search for"),
+        ("NOT", "NOT needs a term"),
+        ("source:", "source: needs"),
+    ],
+)
 def test_bad_queries_raise_a_one_line_error(query, reason):
     with pytest.raises(QuerySyntaxError, match=reason) as caught:
         parse(query)

@@ -7,9 +7,9 @@ import pytest
 from whoosh.scoring import BM25F
 
 import search
-from search.index.build import open_index
 from search.engine import bm25
 from search.engine.bm25 import score_any
+from search.index.build import open_index
 from search.query.parser import parse
 from search.query.plan import question_terms, to_whoosh
 from search.query.tree import Question
@@ -17,8 +17,12 @@ from search.ranking.rerank import Asked, QuestionWord, answer_score, asked, sign
 
 from .conftest import index_of, updated_index
 
-QUESTIONS = ["統合作戦司令部はいつ発足したか？", "ピラー2とは何か？", "日米2プラス2はどこで開かれたか？",
-             "オーストラリアに原子力潜水艦を提供するのは誰か？"]
+QUESTIONS = [
+    "統合作戦司令部はいつ発足したか？",
+    "ピラー2とは何か？",
+    "日米2プラス2はどこで開かれたか？",
+    "オーストラリアに原子力潜水艦を提供するのは誰か？",
+]
 
 
 def whoosh_scores(index_dir, question: str) -> dict[int, float]:
@@ -60,8 +64,10 @@ def test_a_question_counts_every_paragraph_holding_any_of_its_words(searcher, se
 
 
 def two_words(weight_a: float = 1.0, weight_b: float = 1.0, bigrams=frozenset({"長女"})) -> Asked:
-    return Asked((QuestionWord(frozenset({"長女"}), weight_a), QuestionWord(frozenset({"名"}), weight_b)),
-                 frozenset(bigrams))
+    return Asked(
+        (QuestionWord(frozenset({"長女"}), weight_a), QuestionWord(frozenset({"名"}), weight_b)),
+        frozenset(bigrams),
+    )
 
 
 def test_a_word_in_the_title_counts_as_covered():
@@ -73,8 +79,12 @@ def test_a_word_in_the_title_counts_as_covered():
 
 def test_rare_words_weigh_more_than_common_ones():
     equal, skewed = two_words(bigrams=()), two_words(weight_a=5.0, weight_b=0.5, bigrams=())
-    assert answer_score(1.0, "長女がいた。", "", equal) == answer_score(1.0, "名がある。", "", equal)
-    assert answer_score(1.0, "長女がいた。", "", skewed) > answer_score(1.0, "名がある。", "", skewed)
+    assert answer_score(1.0, "長女がいた。", "", equal) == answer_score(
+        1.0, "名がある。", "", equal
+    )
+    assert answer_score(1.0, "長女がいた。", "", skewed) > answer_score(
+        1.0, "名がある。", "", skewed
+    )
 
 
 def test_words_together_in_one_sentence_beat_words_apart():
@@ -86,22 +96,31 @@ def test_words_together_in_one_sentence_beat_words_apart():
 
 def test_a_heading_ranks_below_a_sentence_with_the_same_words():
     question = two_words()
-    assert answer_score(1.0, "長女の名", "", question) < answer_score(0.8, "長女の名はマリア。", "", question)
+    assert answer_score(1.0, "長女の名", "", question) < answer_score(
+        0.8, "長女の名はマリア。", "", question
+    )
 
 
 def test_question_words_are_weighted_by_rarity_in_the_index():
-    question = asked("長女の名は？", [("長女", "長女"), ("名", "名")],
-                     {"長女": 1, "名": 90}.__getitem__, doc_count=100)
+    question = asked(
+        "長女の名は？",
+        [("長女", "長女"), ("名", "名")],
+        {"長女": 1, "名": 90}.__getitem__,
+        doc_count=100,
+    )
     rare, common = question.words
     assert rare.weight > 3 * common.weight
     assert question.bigrams == frozenset({"長女"})  # bigrams with kana or punctuation say little
 
 
 def test_the_answer_paragraph_outranks_the_articles_heading(tmp_path):
-    ix = index_of(tmp_path, "laos.txt",
-                  "ラオス\n"
-                  "ラオスは東南アジアの国である。\n"
-                  "国家主席にはチュンマリー・サイニャソーンが選出され、首相にはブアソーンが選ばれた。\n")
+    ix = index_of(
+        tmp_path,
+        "laos.txt",
+        "ラオス\n"
+        "ラオスは東南アジアの国である。\n"
+        "国家主席にはチュンマリー・サイニャソーンが選出され、首相にはブアソーンが選ばれた。\n",
+    )
     hits = search.search("ラオスの国家主席は誰か？", ix).hits
     assert [h.line for h in hits][0] == 3
     assert hits[-1].line == 1
@@ -145,22 +164,33 @@ def test_a_lead_paragraph_is_no_title_that_lifts_its_whole_article(searcher):
     """Seed 001 opens with its lead paragraph, not a title: it once became the title, and the
     title's words lifted every paragraph of 001, question words or not, above the answer."""
     hits = searcher.search("在日米軍の運用権限はどう変わる？", limit=10).hits
-    defining = next(hit for hit in hits if (hit.source, hit.line) == ("001_2eb2e19b899ffa84.txt", 1))
+    defining = next(
+        hit for hit in hits if (hit.source, hit.line) == ("001_2eb2e19b899ffa84.txt", 1)
+    )
     assert defining.rank <= 3
     holds_a_word = [any(word in hit.text for word in ("在日米軍", "運用", "権限")) for hit in hits]
     assert holds_a_word[:4] == [True] * 4
 
 
 @pytest.mark.parametrize("updated", [False, True])
-def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(seed_index, docs_copy, tmp_path,
-                                                           updated):
+def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(
+    seed_index, docs_copy, tmp_path, updated
+):
     """A question's terms are scored in bulk (numpy, an array by docnum); adding
     into a dict a block at a time (the path with `into`) gives the very same floats, for terms
     of one posting, of one block and of several (の: over 128 paragraphs), deletions included."""
-    index_dir = (updated_index(docs_copy, tmp_path, "統合作戦司令部の発足は来年。") if updated
-                 else seed_index)
-    terms = [("words", "の", 1.0), ("grams", "日米", 1.5), ("words", "日本", 2.0),
-             ("words", "統合作戦司令部", 1.0), ("readings", "トウゴウ", 0.5)]
+    index_dir = (
+        updated_index(docs_copy, tmp_path, "統合作戦司令部の発足は来年。")
+        if updated
+        else seed_index
+    )
+    terms = [
+        ("words", "の", 1.0),
+        ("grams", "日米", 1.5),
+        ("words", "日本", 2.0),
+        ("words", "統合作戦司令部", 1.0),
+        ("readings", "トウゴウ", 0.5),
+    ]
     with open_index(index_dir).searcher(weighting=BM25F()) as searcher:
         bulk = bm25._as_dict(bm25.score_dense(bm25.Statistics(searcher), terms))
         by_blocks = score_any(searcher, terms, into={})

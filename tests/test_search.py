@@ -11,7 +11,8 @@ from search.errors import QuerySyntaxError
 from .conftest import cited, index_of, seed_lines
 
 PILLAR_TWO = {("000_9ac1f42681134e70.txt", 156)} | {
-    ("001_2eb2e19b899ffa84.txt", line) for line in (6, 7, 8, 19, 20, 21)}
+    ("001_2eb2e19b899ffa84.txt", line) for line in (6, 7, 8, 19, 20, 21)
+}
 # Pillar-II and Pillar2 are ピラー2 spelled in Latin letters: the same words, found too.
 PILLAR_LATIN = {("000_9ac1f42681134e70.txt", line) for line in (12, 16, 18, 22, 24, 115)}
 
@@ -31,7 +32,9 @@ def test_pillar_two_finds_exactly_the_paragraphs_that_say_it_in_either_script(se
 
 
 def test_full_width_digits_match_and_pillar_with_a_two_elsewhere_does_not(tmp_path):
-    ix = index_of(tmp_path, "a.txt", "題\n日本は「ピラー２」に参加する。\nピラーの数は2本。\nピラー、2\n")
+    ix = index_of(
+        tmp_path, "a.txt", "題\n日本は「ピラー２」に参加する。\nピラーの数は2本。\nピラー、2\n"
+    )
     results = search.search("ピラー2", ix)
     assert cited(results) == {("a.txt", 2)}
     assert results.hits[0].highlights == [(4, 8)]
@@ -53,8 +56,11 @@ def test_citation_of_a_known_hit(searcher):
 
 
 def test_highlight_offsets_of_pillar_two_in_its_paragraph(searcher):
-    hit = next(h for h in searcher.search("ピラー2", limit=50).hits
-               if (h.source, h.line) == ("001_2eb2e19b899ffa84.txt", 8))
+    hit = next(
+        h
+        for h in searcher.search("ピラー2", limit=50).hits
+        if (h.source, h.line) == ("001_2eb2e19b899ffa84.txt", 8)
+    )
     expected = [(m.start(), m.end()) for m in re.finditer("ピラー2", hit.text)]
     assert len(expected) == 4
     assert hit.highlights == expected
@@ -80,14 +86,22 @@ def test_whole_word_matches_rank_above_sub_word_matches(searcher):
 
 def test_spaces_mean_and(searcher):
     results = searcher.search("ピラー2 韓国", limit=50)
-    expected = seed_lines(lambda line: ("ピラー2" in line or "Pillar-II" in line) and "韓国" in line)
+    expected = seed_lines(
+        lambda line: ("ピラー2" in line or "Pillar-II" in line) and "韓国" in line
+    )
     both = [hit for hit in results.hits if not hit.partial]
-    assert expected and {(h.source, h.line) for h in both} | {
-        (place.source, place.line) for h in both for place in h.also} == expected
+    assert (
+        expected
+        and {(h.source, h.line) for h in both}
+        | {(place.source, place.line) for h in both for place in h.also}
+        == expected
+    )
     assert results.total == len(expected)
     # Fewer than the limit hold both: those holding either follow (soft AND), marked partial.
-    either = seed_lines(lambda line: any(word in line for word in ("ピラー2", "Pillar-II", "Pillar2", "韓国")))
-    assert results.hits[:len(both)] == both and len(results.hits) > len(both)
+    either = seed_lines(
+        lambda line: any(word in line for word in ("ピラー2", "Pillar-II", "Pillar2", "韓国"))
+    )
+    assert results.hits[: len(both)] == both and len(results.hits) > len(both)
     assert cited(results) <= either
 
 
@@ -103,8 +117,9 @@ def test_or_not_and_minus(searcher):
 def test_quoted_phrase_and_parentheses(searcher):
     assert cited(searcher.search('"ピラー 2"', limit=50)) == PILLAR_TWO | PILLAR_LATIN
     grouped = cited(searcher.search("(ピラー1 OR ピラー2) 韓国", limit=50))
-    assert grouped == seed_lines(lambda line: ("ピラー1" in line or "ピラー2" in line)
-                                 and "韓国" in line)
+    assert grouped == seed_lines(
+        lambda line: ("ピラー1" in line or "ピラー2" in line) and "韓国" in line
+    )
 
 
 def test_source_filter(searcher):
@@ -121,7 +136,9 @@ def test_total_counts_all_matches_beyond_the_limit(searcher):
 
 
 def test_normalized_forms_find_variants(tmp_path):
-    index = index_of(tmp_path, "v.txt", "題\nＡＩの研究。\nコンピュータを使う。\n三つの柱。\n対策を講じた。\n")
+    index = index_of(
+        tmp_path, "v.txt", "題\nＡＩの研究。\nコンピュータを使う。\n三つの柱。\n対策を講じた。\n"
+    )
     assert cited(search.search("AI", index)) == {("v.txt", 2)}
     assert cited(search.search("コンピューター", index)) == {("v.txt", 3)}
     assert cited(search.search("3", index)) == {("v.txt", 4)}
@@ -129,8 +146,7 @@ def test_normalized_forms_find_variants(tmp_path):
 
 
 def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
-    hit = next(h for h in searcher.search("統合作戦司令部", limit=50).hits
-               if len(h.text) > 200)
+    hit = next(h for h in searcher.search("統合作戦司令部", limit=50).hits if len(h.text) > 200)
     assert len(hit.snippet) < len(hit.text)
     for start, end in hit.snippet_highlights:
         assert hit.snippet[start:end] == "統合作戦司令部"
@@ -153,28 +169,34 @@ def test_importing_skips_modules_whoosh_never_uses_yet_they_still_work():
     import subprocess
     import sys
 
-    code = ("import sys, search; print([name in sys.modules for name in ('urllib.request', "
-            "'whoosh.lang.morph_en', 'http.client', 'whoosh.lang.porter', "
-            "'whoosh.lang.dmetaphone', 'whoosh.util.times', 'calendar')]); "
-            "from whoosh.query.terms import variations; print('rendering' in variations('render')); "
-            "from whoosh.analysis.morph import stem, double_metaphone; "
-            "print(stem('rendering'), double_metaphone('Smith')); "
-            "import datetime, whoosh.fields; "
-            "print(whoosh.fields.long_to_datetime(whoosh.fields.datetime_to_long("
-            "datetime.datetime(2026, 11, 24, 21, 30)))); "
-            "import urllib.request, whoosh.lang.morph_en, whoosh.util.times; "
-            "print(callable(urllib.request.urlopen), callable(whoosh.util.times.floor))")
+    code = (
+        "import sys, search; print([name in sys.modules for name in ('urllib.request', "
+        "'whoosh.lang.morph_en', 'http.client', 'whoosh.lang.porter', "
+        "'whoosh.lang.dmetaphone', 'whoosh.util.times', 'calendar')]); "
+        "from whoosh.query.terms import variations; print('rendering' in variations('render')); "
+        "from whoosh.analysis.morph import stem, double_metaphone; "
+        "print(stem('rendering'), double_metaphone('Smith')); "
+        "import datetime, whoosh.fields; "
+        "print(whoosh.fields.long_to_datetime(whoosh.fields.datetime_to_long("
+        "datetime.datetime(2026, 11, 24, 21, 30)))); "
+        "import urllib.request, whoosh.lang.morph_en, whoosh.util.times; "
+        "print(callable(urllib.request.urlopen), callable(whoosh.util.times.floor))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split("\n")[:5] == ["[False, False, False, False, False, False, False]",
-                                            "True", "render ('SM0', 'XMT')",
-                                            "2026-11-24 21:30:00", "True True"]
+    assert done.stdout.split("\n")[:5] == [
+        "[False, False, False, False, False, False, False]",
+        "True",
+        "render ('SM0', 'XMT')",
+        "2026-11-24 21:30:00",
+        "True True",
+    ]
 
 
 def test_a_thread_importing_urllib_while_search_is_imported_gets_the_real_thing():
     import subprocess
     import sys
 
-    code = '''
+    code = """
 import sys, threading, time
 result = []
 def other():
@@ -187,7 +209,7 @@ thread.start()
 import search
 thread.join()
 print(result)
-'''
+"""
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['http://example.com']"
 
@@ -195,16 +217,27 @@ print(result)
 def test_threads_sharing_a_searcher_get_the_results_one_thread_gets(seed_index):
     import threading
 
-    queries = ["日本", "統合作戦司令部", "ピラー2", "日本 -東京", "防衛 OR 協力", "米国",
-               "日本で梅雨がないのは北海道とどこか。"]
+    queries = [
+        "日本",
+        "統合作戦司令部",
+        "ピラー2",
+        "日本 -東京",
+        "防衛 OR 協力",
+        "米国",
+        "日本で梅雨がないのは北海道とどこか。",
+    ]
     with search.Searcher(seed_index) as shared:
-        expected = {q: [(h.source, h.line, h.score) for h in shared.search(q).hits] for q in queries}
+        expected = {
+            q: [(h.source, h.line, h.score) for h in shared.search(q).hits] for q in queries
+        }
         wrong = []
 
         def run(start: int) -> None:
             for i in range(28):
                 query = queries[(start + i) % len(queries)]
-                if [(h.source, h.line, h.score) for h in shared.search(query).hits] != expected[query]:
+                if [(h.source, h.line, h.score) for h in shared.search(query).hits] != expected[
+                    query
+                ]:
                     wrong.append(query)
 
         threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
@@ -216,8 +249,12 @@ def test_threads_sharing_a_searcher_get_the_results_one_thread_gets(seed_index):
 
 
 def test_a_phrase_ranks_by_how_often_it_occurs_not_by_its_words_apart(tmp_path):
-    ix = index_of(tmp_path, "a.txt", "題\nあの人が来た。\nあの人と人と人と人と人と人。\n"
-                                    "あの人もあの人も来た。\nあの店の人。\nあの、人\n")
+    ix = index_of(
+        tmp_path,
+        "a.txt",
+        "題\nあの人が来た。\nあの人と人と人と人と人と人。\n"
+        "あの人もあの人も来た。\nあの店の人。\nあの、人\n",
+    )
     results = search.search("あの人", ix)
     assert [hit.line for hit in results.hits] == [4, 2, 3]
 

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from search.server.api_schema import DocumentBody, SearchBody, StatusBody
 from search.cli.main import main
 from search.index.build import FORMAT_VERSION
+from search.server.api_schema import DocumentBody, SearchBody, StatusBody
 
 from .conftest import HOSTILE_NAME, SECRET, SEEDS
 
@@ -18,8 +18,9 @@ PILLAR_DOC = "001_2eb2e19b899ffa84.txt"
 
 
 def cli(served, *args):
-    return CliRunner().invoke(main, [*args, "--index", str(served.index), "--docs",
-                                     str(served.docs)])
+    return CliRunner().invoke(
+        main, [*args, "--index", str(served.index), "--docs", str(served.docs)]
+    )
 
 
 def test_search_answers_exactly_the_json_contract_plus_paging(served):
@@ -33,7 +34,11 @@ def test_search_answers_exactly_the_json_contract_plus_paging(served):
         for place in hit["also"]:
             del place["path"]
     assert {key: body[key] for key in ("query", "total", "relaxed", "more", "hits")} == printed
-    assert (body["total"], body["hits"][0]["source"], body["hits"][0]["line"]) == (13, PILLAR_DOC, 8)
+    assert (body["total"], body["hits"][0]["source"], body["hits"][0]["line"]) == (
+        13,
+        PILLAR_DOC,
+        8,
+    )
     SearchBody.model_validate(body)  # the OpenAPI description says what is sent
 
 
@@ -52,17 +57,20 @@ def test_a_bad_query_is_400_with_the_clis_one_line_message(served):
     assert reply.json()["error"].startswith("unbalanced quote")
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"q": "ピラー2", "limit": 0}, "limit: Input should be greater than or equal to 1"),
-    ({"q": "ピラー2", "limit": 101}, "limit: Input should be less than or equal to 100"),
-    ({"q": "ピラー2", "limit": "ten"}, "limit: Input should be a valid integer"),
-    ({"q": "ピラー2", "offset": -1}, "offset: Input should be greater than or equal to 0"),
-    ({"q": "ピラー2", "offset": 995, "limit": 10}, "offset + limit must be at most 1,000"),
-    ({"q": "語" * 1001}, "the query is too long: 1,001 characters, at most 1,000"),
-    ({"q": "   "}, "the query is empty"),
-    ({"limit": 3}, "q: Field required"),
-    ({"q": "ピラー2", "mode": "fuzzy"}, "unknown query mode 'fuzzy'"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"q": "ピラー2", "limit": 0}, "limit: Input should be greater than or equal to 1"),
+        ({"q": "ピラー2", "limit": 101}, "limit: Input should be less than or equal to 100"),
+        ({"q": "ピラー2", "limit": "ten"}, "limit: Input should be a valid integer"),
+        ({"q": "ピラー2", "offset": -1}, "offset: Input should be greater than or equal to 0"),
+        ({"q": "ピラー2", "offset": 995, "limit": 10}, "offset + limit must be at most 1,000"),
+        ({"q": "語" * 1001}, "the query is too long: 1,001 characters, at most 1,000"),
+        ({"q": "   "}, "the query is empty"),
+        ({"limit": 3}, "q: Field required"),
+        ({"q": "ピラー2", "mode": "fuzzy"}, "unknown query mode 'fuzzy'"),
+    ],
+)
 def test_parameters_out_of_bounds_are_400_with_one_line(served, params, message):
     reply = served.search(**params)
     assert reply.status == 400
@@ -97,20 +105,23 @@ def test_a_document_whose_name_needs_escaping_is_found_by_its_encoded_name(serve
     assert reply.status == 200 and reply.json()["source"] == HOSTILE_NAME
 
 
-@pytest.mark.parametrize("path", [
-    "/documents/../../etc/passwd",
-    "/api/documents/../outside/secret.txt",
-    "/documents/..%2foutside%2fsecret.txt",
-    "/documents/%2e%2e/outside/secret.txt",
-    "/documents/%252e%252e%252foutside%252fsecret.txt",
-    "/documents//etc/passwd",
-    "/documents/%2Fetc%2Fpasswd",
-    "/api/documents/outside-link/secret.txt",
-    "/documents/outside-link/secret.txt",
-    f"/documents/{PILLAR_DOC}%00",
-    f"/documents/./{PILLAR_DOC}",
-    "/documents/no-such-document.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/documents/../../etc/passwd",
+        "/api/documents/../outside/secret.txt",
+        "/documents/..%2foutside%2fsecret.txt",
+        "/documents/%2e%2e/outside/secret.txt",
+        "/documents/%252e%252e%252foutside%252fsecret.txt",
+        "/documents//etc/passwd",
+        "/documents/%2Fetc%2Fpasswd",
+        "/api/documents/outside-link/secret.txt",
+        "/documents/outside-link/secret.txt",
+        f"/documents/{PILLAR_DOC}%00",
+        f"/documents/./{PILLAR_DOC}",
+        "/documents/no-such-document.txt",
+    ],
+)
 def test_only_documents_in_the_index_are_shown(served, path):
     reply = served.get(path)
     assert reply.status == 404
@@ -140,8 +151,17 @@ def test_openapi_describes_the_api(served):
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=ピラー2", "/api/search?q=ピラー2", "/nowhere",
-                                  "/api/search?q=%22", f"/documents/{PILLAR_DOC}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?q=ピラー2",
+        "/api/search?q=ピラー2",
+        "/nowhere",
+        "/api/search?q=%22",
+        f"/documents/{PILLAR_DOC}",
+    ],
+)
 def test_every_response_forbids_scripts_framing_and_sniffing(served, path):
     reply = served.get(quote(path, safe="/?=%"))
     policy = reply.headers["content-security-policy"]
@@ -167,7 +187,10 @@ def test_the_page_is_served_as_html_that_needs_no_script(served):
     hits = html.split('<li class="hit">')[1:]
     assert len(hits) == 10 and all("<mark>" in hit for hit in hits)
     assert "◆日本、「<mark>ピラー2</mark>」参加の可能性" in html
-    assert f'href="/documents/{PILLAR_DOC}?paragraph=8&amp;q=%E3%83%94%E3%83%A9%E3%83%BC2#p8"' in hits[0]
+    assert (
+        f'href="/documents/{PILLAR_DOC}?paragraph=8&amp;q=%E3%83%94%E3%83%A9%E3%83%BC2#p8"'
+        in hits[0]
+    )
     assert f">{PILLAR_DOC}:19</a>" in html  # also at
     assert 'rel="next"' not in html  # 13 paragraphs: 10 hits, 3 of them also elsewhere
     second = served.get("/", {"q": "日本", "offset": 10}).text
@@ -186,7 +209,7 @@ def test_the_page_shows_errors_and_the_question_notice(served):
 
 def test_document_text_titles_names_and_queries_are_escaped(served):
     query = '危険試験 "><b>'
-    html = served.get("/", {"q": '危険試験'}).text + served.get("/", {"q": query}).text
+    html = served.get("/", {"q": "危険試験"}).text + served.get("/", {"q": query}).text
     html += served.get(f"/documents/{quote(HOSTILE_NAME)}", {"paragraph": 2, "q": query}).text
     for raw in ("<script>document", "<img src=x", "<b>"):
         assert raw not in html

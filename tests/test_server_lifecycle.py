@@ -29,8 +29,9 @@ def library(tmp_path_factory):
     docs.mkdir()
     (docs / "a.txt").write_text("春の海\n春の海ひねもすのたりのたりかな\n", encoding="utf-8")
     (docs / "b.txt").write_text("古池\n古池や蛙飛びこむ水の音\n", encoding="utf-8")
-    server = Server("--docs", str(docs), "--index", str(root / "index"),
-                    "--refresh", REFRESH_SECONDS)
+    server = Server(
+        "--docs", str(docs), "--index", str(root / "index"), "--refresh", REFRESH_SECONDS
+    )
     server.docs, server.index = docs, root / "index"
     yield server
     server.stop()
@@ -100,12 +101,27 @@ def test_a_damaged_index_is_a_one_line_503_until_it_is_rebuilt(library):
 
 
 def test_a_busy_port_is_a_one_line_error(library):
-    result = subprocess.run([sys.executable, "-m", "search", "serve", "--index",
-                             str(library.index), "--refresh", "0", "--port", str(library.port)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "serve",
+            "--index",
+            str(library.index),
+            "--refresh",
+            "0",
+            "--port",
+            str(library.port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        f"Error: cannot listen on 127.0.0.1:{library.port}: Address already in use")
+        f"Error: cannot listen on 127.0.0.1:{library.port}: Address already in use"
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -120,8 +136,15 @@ def test_ctrl_c_and_sigterm_stop_it_cleanly(library, sig):
 
 def test_kensaku_search_does_not_import_the_web_stack():
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, search.cli; print(json.dumps(sorted(m for m in "
-         "sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn', 'jinja2', "
-         "'pydantic'))))".replace("import sys", "import json, sys")],
-        capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, search.cli; print(json.dumps(sorted(m for m in "
+            "sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn', 'jinja2', "
+            "'pydantic'))))".replace("import sys", "import json, sys"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(loaded.stdout) == []

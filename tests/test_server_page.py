@@ -23,15 +23,23 @@ WAIT_SECONDS = 20
 @pytest.fixture(scope="module")
 def browser():
     if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("no chromium and chromedriver on PATH: `apt-get install chromium "
-                    "chromium-driver` (.ci/run installs them where it can)")
+        pytest.skip(
+            "no chromium and chromedriver on PATH: `apt-get install chromium "
+            "chromium-driver` (.ci/run installs them where it can)"
+        )
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium: pip install '.[test]'")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--lang=ja", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--lang=ja",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
@@ -48,6 +56,7 @@ def page(browser, served):
     def open_path(path: str = "/"):
         browser.get(served.url.rstrip("/") + path)
         return browser
+
     return open_path
 
 
@@ -64,7 +73,8 @@ def wait_for(browser, css: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(browser, WAIT_SECONDS).until(
-        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
 
 
 def css(browser, selector: str):
@@ -112,7 +122,9 @@ def test_a_citation_opens_the_document_scrolled_to_its_paragraph(page):
     assert [mark.text for mark in css(browser, "li.chosen mark")] == ["日本関連"]
     in_view = browser.execute_script(
         "const r = arguments[0].getBoundingClientRect();"
-        "return r.top >= 0 && r.bottom <= window.innerHeight;", chosen)
+        "return r.top >= 0 && r.bottom <= window.innerHeight;",
+        chosen,
+    )
     assert in_view and browser.execute_script("return window.scrollY") > 0
     screenshot(browser, "document-desktop")
     browser.find_element("css selector", ".back a").click()
@@ -155,17 +167,23 @@ def test_markup_in_documents_and_queries_is_shown_as_text(page):
     assert browser.title.startswith("<script>") and not css(browser, "main img, main script")
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=" + quote("ピラー2"),
-                                  "/documents/001_2eb2e19b899ffa84.txt?paragraph=8#p8"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?q=" + quote("ピラー2"), "/documents/001_2eb2e19b899ffa84.txt?paragraph=8#p8"]
+)
 def test_pages_fit_a_phone_screen(page, browser, path):
     browser.set_window_size(*PHONE)
     page(path)
     wait_for(browser, "main")
     widths = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
     assert widths[0] <= widths[1]
-    assert browser.execute_script(
-        "return parseFloat(getComputedStyle(document.querySelector('main')).fontSize)") >= 16
+    assert (
+        browser.execute_script(
+            "return parseFloat(getComputedStyle(document.querySelector('main')).fontSize)"
+        )
+        >= 16
+    )
     name = {"/": "front"}.get(path, "results" if "q=" in path else "document")
     screenshot(browser, f"{name}-phone")
 
@@ -182,10 +200,11 @@ def test_the_keyboard_reaches_the_search_box_with_a_visible_focus(page, browser)
     focused = browser.switch_to.active_element
     assert focused.get_attribute("id") == "q"
     assert browser.execute_script(
-        "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth]",
-        focused) == ["solid", "3px"]
-    labels = browser.execute_script("return [...document.querySelectorAll('input, select')]"
-                                    ".map(e => e.labels.length)")
+        "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth]", focused
+    ) == ["solid", "3px"]
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('input, select')].map(e => e.labels.length)"
+    )
     assert labels == [1, 1]
 
 
@@ -216,11 +235,17 @@ return [...document.querySelectorAll(arguments[0])].map(
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_contrasts_with_its_background(page, browser, scheme):
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
-        "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
     selectors = "main p, main a, mark, .cite, .hit-title, .also, label, button, .brand-ja, footer p"
     pairs = []
-    for path in ("/?q=" + quote("ピラー2"), "/?q=%22", "/documents/001_2eb2e19b899ffa84.txt?paragraph=6"):
+    for path in (
+        "/?q=" + quote("ピラー2"),
+        "/?q=%22",
+        "/documents/001_2eb2e19b899ffa84.txt?paragraph=6",
+    ):
         page(path)
         wait_for(browser, "main")
         pairs += browser.execute_script(COLOURS, selectors)

@@ -14,8 +14,13 @@ from search.index.build import FORMAT_VERSION, read_manifest
 
 from .conftest import SEEDS
 
-SEED_NAMES = ["000_9ac1f42681134e70", "001_2eb2e19b899ffa84", "002_5cfbee36016c52e4",
-              "003_b53a17d89b495407", "004_7af21bdf63ee1157"]
+SEED_NAMES = [
+    "000_9ac1f42681134e70",
+    "001_2eb2e19b899ffa84",
+    "002_5cfbee36016c52e4",
+    "003_b53a17d89b495407",
+    "004_7af21bdf63ee1157",
+]
 
 
 @pytest.fixture
@@ -42,15 +47,18 @@ def test_status_tells_what_the_index_holds(kensaku, folder, tmp_path):
         f"documents  {folder}",
         "           5 documents, 233 paragraphs; 1 skipped (binary file), 1 ignored by the "
         "rules, 1 file in other formats (.png)",
-        "rules      exclude *.tmp"]
+        "rules      exclude *.tmp",
+    ]
     today = datetime.now().strftime("%Y-%m-%d")
     assert lines[4].startswith(f"built      {today} ") and lines[4].endswith(" (just now)")
     assert lines[5].startswith(f"updated    {today} ")
     assert lines[6:] == ["state      up to date"]
     verbose = kensaku("status", "--index", "ix", "-v").stdout.splitlines()
-    assert verbose[7:] == ["skipped broken.txt: it is a binary file (a NUL byte at offset 0)",
-                           "ignored node_modules/ (dependencies)",
-                           "not read picture.png (not a format kensaku reads)"]
+    assert verbose[7:] == [
+        "skipped broken.txt: it is a binary file (a NUL byte at offset 0)",
+        "ignored node_modules/ (dependencies)",
+        "not read picture.png (not a format kensaku reads)",
+    ]
 
 
 def test_status_says_what_changed_since_and_the_update_keeps_the_build_time(kensaku, folder):
@@ -59,8 +67,10 @@ def test_status_says_what_changed_since_and_the_update_keeps_the_build_time(kens
     (folder / "new.txt").write_text("新しい\n文書です。\n", encoding="utf-8")
     (folder / "000_9ac1f42681134e70.txt").unlink()
     result = kensaku("status", "--index", "ix", "-v")
-    assert "state      1 added, 1 removed since: `kensaku index` (or the next search) updates it" \
+    assert (
+        "state      1 added, 1 removed since: `kensaku index` (or the next search) updates it"
         in result.stdout
+    )
     assert result.stdout.endswith("added new.txt\nremoved 000_9ac1f42681134e70.txt\n")
     kensaku("index", "--index", "ix")
     data = json.loads(kensaku("status", "--index", "ix", "--json").stdout)
@@ -72,10 +82,26 @@ def test_status_says_what_changed_since_and_the_update_keeps_the_build_time(kens
 def test_status_as_json(kensaku, folder):
     kensaku("index", "--docs", "docs", "--index", "ix")
     data = json.loads(kensaku("status", "--json", "--index", "ix").stdout)
-    assert list(data) == ["index", "docs", "format", "documents", "paragraphs", "skipped",
-                          "rules", "size", "built", "updated", "problem", "docs_found",
-                          "up_to_date", "added", "changed", "removed", "ignored",
-                          "other_formats"]
+    assert list(data) == [
+        "index",
+        "docs",
+        "format",
+        "documents",
+        "paragraphs",
+        "skipped",
+        "rules",
+        "size",
+        "built",
+        "updated",
+        "problem",
+        "docs_found",
+        "up_to_date",
+        "added",
+        "changed",
+        "removed",
+        "ignored",
+        "other_formats",
+    ]
     assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), FORMAT_VERSION)
     assert (data["documents"], data["paragraphs"], data["problem"]) == (5, 233, None)
     assert data["skipped"] == {"broken.txt": "it is a binary file (a NUL byte at offset 0)"}
@@ -91,8 +117,9 @@ def test_status_of_a_damaged_index_says_how_to_repair_it_and_exits_1(kensaku, fo
     biggest.write_bytes(biggest.read_bytes()[:100])
     result = kensaku("status", "--index", "ix")
     assert result.exit_code == 1
-    assert (f"state      damaged ({live.name}/{biggest.name} holds 100 bytes of the "
-            in result.stdout)
+    assert (
+        f"state      damaged ({live.name}/{biggest.name} holds 100 bytes of the " in result.stdout
+    )
     assert result.stdout.rstrip().endswith("`kensaku index --rebuild --index ix` repairs it")
 
 
@@ -100,8 +127,10 @@ def test_status_and_documents_without_an_index(kensaku):
     for command in ("status", "documents"):
         result = kensaku(command, "--index", "nowhere")
         assert result.exit_code == 1
-        assert result.stderr == ("Error: no index in nowhere yet; build one with "
-                                 "`kensaku index --docs DIR --index nowhere`\n")
+        assert result.stderr == (
+            "Error: no index in nowhere yet; build one with "
+            "`kensaku index --docs DIR --index nowhere`\n"
+        )
 
 
 def test_status_when_the_documents_folder_has_gone(kensaku, folder):
@@ -110,7 +139,8 @@ def test_status_when_the_documents_folder_has_gone(kensaku, folder):
     result = kensaku("status", "--index", "ix")
     assert result.exit_code == 0
     assert result.stdout.endswith(
-        "state      the documents folder is gone: searches use the index as it is\n")
+        "state      the documents folder is gone: searches use the index as it is\n"
+    )
 
 
 def test_documents_lists_what_the_index_holds(kensaku):
@@ -123,7 +153,9 @@ def test_documents_lists_what_the_index_holds(kensaku):
     assert long[1].endswith(f"  {SEEDS}/001_2eb2e19b899ffa84.txt")  # titled by its name only
     data = json.loads(kensaku("documents", "--json").stdout)
     assert [(d["source"], d["paragraphs"]) for d in data][:2] == [
-        ("000_9ac1f42681134e70.txt", 115), ("001_2eb2e19b899ffa84.txt", 28)]
+        ("000_9ac1f42681134e70.txt", 115),
+        ("001_2eb2e19b899ffa84.txt", 28),
+    ]
     assert sum(d["paragraphs"] for d in data) == 233
     assert data[0]["path"] == f"{SEEDS}/000_9ac1f42681134e70.txt"
     assert data[0]["size"] == (SEEDS / "000_9ac1f42681134e70.txt").stat().st_size
@@ -135,6 +167,9 @@ def test_documents_leaves_out_the_skipped_and_counts_only_live_paragraphs(kensak
     kensaku("index", "--index", "ix")  # an update: the old paragraphs are deleted, not gone
     data = json.loads(kensaku("documents", "--index", "ix", "--json").stdout)
     assert [(d["source"], d["paragraphs"]) for d in data] == [
-        ("000_9ac1f42681134e70.txt", 2), ("001_2eb2e19b899ffa84.txt", 28),
-        ("002_5cfbee36016c52e4.txt", 23), ("003_b53a17d89b495407.txt", 22),
-        ("004_7af21bdf63ee1157.txt", 45)]
+        ("000_9ac1f42681134e70.txt", 2),
+        ("001_2eb2e19b899ffa84.txt", 28),
+        ("002_5cfbee36016c52e4.txt", 23),
+        ("003_b53a17d89b495407.txt", 22),
+        ("004_7af21bdf63ee1157.txt", 45),
+    ]

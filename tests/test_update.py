@@ -26,7 +26,8 @@ def run(*args):
 def test_an_unchanged_collection_is_up_to_date(docs_copy, tmp_path):
     index = str(tmp_path / "ix")
     assert run("index", "--docs", str(docs_copy), "--index", index).stdout.startswith(
-        "indexed 5 documents, 233 paragraphs in ")
+        "indexed 5 documents, 233 paragraphs in "
+    )
     again = run("index", "--docs", str(docs_copy), "--index", index)
     assert again.stdout == "the index is up to date: 5 documents, 233 paragraphs in all\n"
 
@@ -41,19 +42,23 @@ def test_only_changed_files_are_indexed_and_the_summary_names_them(docs_copy, tm
     result = run("index", "--docs", str(docs_copy), "--index", str(index))
     assert result.exit_code == 0
     assert result.stdout.startswith("updated the index in ")
-    assert ("added new.txt; changed 004_7af21bdf63ee1157.txt; removed 003_b53a17d89b495407.txt "
-            "(48 paragraphs indexed); 5 documents, 214 paragraphs in all") in result.stdout
+    assert (
+        "added new.txt; changed 004_7af21bdf63ee1157.txt; removed 003_b53a17d89b495407.txt "
+        "(48 paragraphs indexed); 5 documents, 214 paragraphs in all"
+    ) in result.stdout
     assert cited(search.search("ピラー3", index)) == {("new.txt", 2)}
     assert cited(search.search("追記", index)) == {("004_7af21bdf63ee1157.txt", 90)}
-    assert not any(h.source.startswith("003_")
-                   for h in search.search("日本", index, limit=300).hits)
+    assert not any(
+        h.source.startswith("003_") for h in search.search("日本", index, limit=300).hits
+    )
     assert search.search("統合作戦司令部", index).total == 3  # 004 re-indexed, not doubled
 
 
 def test_the_updated_index_equals_a_rebuilt_one(docs_copy, tmp_path):
     search.build_index(docs_copy, tmp_path / "updated")
-    (docs_copy / "001_2eb2e19b899ffa84.txt").write_text("差し替え\n日米の新しい協力。\n",
-                                                         encoding="utf-8")
+    (docs_copy / "001_2eb2e19b899ffa84.txt").write_text(
+        "差し替え\n日米の新しい協力。\n", encoding="utf-8"
+    )
     search.update_index(docs_copy, tmp_path / "updated")
     search.build_index(docs_copy, tmp_path / "rebuilt")
     for query in ("日米", "ピラー2", "協力", "日本で梅雨がないのは北海道とどこか。"):
@@ -97,14 +102,17 @@ def test_an_index_built_by_another_version_is_rebuilt_before_a_search(docs_copy,
     manifest_path = index_of_another_version(docs_copy, index)
     result = CliRunner().invoke(main, ["search", "統合作戦司令部", "--index", str(index)])
     assert result.exit_code == 0
-    assert (f"the index in {index} was built by another version of kensaku: rebuilding it from "
-            f"{docs_copy.resolve()}") in result.stderr
+    assert (
+        f"the index in {index} was built by another version of kensaku: rebuilding it from "
+        f"{docs_copy.resolve()}"
+    ) in result.stderr
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
     assert json.loads(manifest_path.read_text(encoding="utf-8"))["format"] == FORMAT_VERSION
 
 
 def test_kensaku_index_rebuilds_an_index_of_another_version_from_the_folder_it_was_built_from(
-        docs_copy, tmp_path, monkeypatch):
+    docs_copy, tmp_path, monkeypatch
+):
     """Without --docs, the folder the manifest names, not the default ./seeds."""
     index = tmp_path / "ix"
     manifest_path = index_of_another_version(docs_copy, index)
@@ -121,6 +129,7 @@ def test_kensaku_index_rebuilds_an_index_of_another_version_from_the_folder_it_w
 
 # Segments and stamps ---------------------------------------------------------------------------
 
+
 def segment_ids(index_dir) -> set[str]:
     """The segments the live generation's table of contents names."""
     from whoosh.index import TOC
@@ -134,8 +143,11 @@ def segment_ids(index_dir) -> set[str]:
 def segment_files(index_dir) -> set[str]:
     """The segments whose files lie in the live generation's directory (MAIN_<id>.<part>)."""
     generation = index_dir / read_manifest(index_dir)["generation"]
-    return {path.name.split(".")[0] for path in generation.iterdir()
-            if path.name.startswith("MAIN_") and "." in path.name}
+    return {
+        path.name.split(".")[0]
+        for path in generation.iterdir()
+        if path.name.startswith("MAIN_") and "." in path.name
+    }
 
 
 def generation_of(index_dir) -> str:
@@ -177,14 +189,16 @@ def test_an_update_drops_a_segment_once_its_every_document_is_replaced(docs_copy
 
 
 def test_a_search_after_every_document_is_touched_indexes_nothing_and_says_nothing(
-        docs_copy, tmp_path):
+    docs_copy, tmp_path
+):
     index = tmp_path / "ix"
     search.build_index(docs_copy, index)
     before = read_manifest(index)
     for path in docs_copy.glob("*.txt"):
         os.utime(path, ns=(time.time_ns(),) * 2)
-    result = CliRunner().invoke(main, ["search", "--docs", str(docs_copy), "--index", str(index),
-                                       "統合作戦司令部"])
+    result = CliRunner().invoke(
+        main, ["search", "--docs", str(docs_copy), "--index", str(index), "統合作戦司令部"]
+    )
     assert result.exit_code == 0
     assert result.stderr == ""
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
@@ -192,8 +206,10 @@ def test_a_search_after_every_document_is_touched_indexes_nothing_and_says_nothi
     assert after["generation"] == before["generation"]
     assert after["updated"] == before["updated"]
     assert after["digests"] == before["digests"]
-    assert after["files"] == {path.name: [path.stat().st_size, path.stat().st_mtime_ns]
-                              for path in docs_copy.glob("*.txt")}
+    assert after["files"] == {
+        path.name: [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in docs_copy.glob("*.txt")
+    }
     assert after["files"] != before["files"]
 
 
@@ -228,7 +244,8 @@ def test_a_changed_byte_of_the_same_size_with_a_new_time_is_indexed_again(docs_c
 
 
 def test_a_manifest_without_digests_counts_a_touched_file_as_changed_then_records_them(
-        docs_copy, tmp_path):
+    docs_copy, tmp_path
+):
     index = tmp_path / "ix"
     search.build_index(docs_copy, index)
     manifest = json.loads((index / "kensaku.json").read_text(encoding="utf-8"))
@@ -247,9 +264,11 @@ def test_the_manifest_records_the_digest_of_every_document_read(docs_copy, tmp_p
     (docs_copy / "broken.txt").write_bytes(b"\x00binary")
     search.build_index(docs_copy, index)
     digests = read_manifest(index)["digests"]
-    assert digests == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-                       for path in docs_copy.glob("*.txt")}
+    assert digests == {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in docs_copy.glob("*.txt")
+    }
     os.utime(docs_copy / "broken.txt", ns=(time.time_ns(),) * 2)
     again = run("index", "--docs", str(docs_copy), "--index", str(index))
-    assert again.stdout == ("the index is up to date: 5 documents, 233 paragraphs in all; "
-                            "1 skipped (binary file)\n")
+    assert again.stdout == (
+        "the index is up to date: 5 documents, 233 paragraphs in all; 1 skipped (binary file)\n"
+    )

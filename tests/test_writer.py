@@ -9,16 +9,29 @@ from pathlib import Path
 import pytest
 
 from search.index import writer
+from search.index.schema import paragraph_fields, schema
 from search.ingest.discovery import find_documents
 from search.ingest.paragraphs import read_paragraphs
-from search.index.schema import paragraph_fields, schema
 
 from .conftest import whoosh_writer_index
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-QUERIES = ["ピラー2", "統合作戦司令部", "司令", "日米2プラス2", "部", "とうごう",
-           "日本で梅雨がないのは北海道とどこか。", "ピラー2 韓国", "ピラー1 OR ピラー2",
-           "ピラー2 -韓国", "(ピラー1 OR ピラー2) 韓国", '"日米 同盟"', "ー2", "衛技術、サ"]
+QUERIES = [
+    "ピラー2",
+    "統合作戦司令部",
+    "司令",
+    "日米2プラス2",
+    "部",
+    "とうごう",
+    "日本で梅雨がないのは北海道とどこか。",
+    "ピラー2 韓国",
+    "ピラー1 OR ピラー2",
+    "ピラー2 -韓国",
+    "(ピラー1 OR ピラー2) 韓国",
+    '"日米 同盟"',
+    "ー2",
+    "衛技術、サ",
+]
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +82,14 @@ def _documents(path):
     with ix.searcher() as searcher:
         reader = searcher.reader()
         same_text = reader.column_reader("same_text")
-        return {_key(stored): (stored, same_text[docnum],
-                               {n: reader.doc_field_length(docnum, n) for n in lengths})
-                for docnum, stored in reader.iter_docs()}
+        return {
+            _key(stored): (
+                stored,
+                same_text[docnum],
+                {n: reader.doc_field_length(docnum, n) for n in lengths},
+            )
+            for docnum, stored in reader.iter_docs()
+        }
 
 
 def _statistics(path):
@@ -79,8 +97,11 @@ def _statistics(path):
     with ix.searcher() as searcher:
         reader = searcher.reader()
         names = [n for n in ix.schema.names() if ix.schema[n].scorable]
-        return (reader.doc_count(), {n: reader.field_length(n) for n in names},
-                {n: sorted(reader.lexicon(n)) for n in reader.indexed_field_names()})
+        return (
+            reader.doc_count(),
+            {n: reader.field_length(n) for n in names},
+            {n: sorted(reader.lexicon(n)) for n in reader.indexed_field_names()},
+        )
 
 
 def _assert_same(stock, mine):
@@ -105,7 +126,7 @@ def _segment_files(path):
     [seg] = ix._segments()
     storage = seg.open_compound_file(ix.storage)
     prefix = seg.segment_id()
-    return {name[len(prefix):]: bytes(storage.open_file(name).read()) for name in storage.list()}
+    return {name[len(prefix) :]: bytes(storage.open_file(name).read()) for name in storage.list()}
 
 
 def test_writes_the_bytes_whoosh_writes_with_the_codec(tmp_path, documents):
@@ -137,8 +158,13 @@ def _stock_segments(path, documents, counts):
 
 def test_many_segments_in_two_workers(tmp_path, documents):
     progress = []
-    summary = writer.write_index(tmp_path / "ix", documents, procs=2, max_tokens=6000,
-                                  progress=lambda done, total, doc: progress.append(done))
+    summary = writer.write_index(
+        tmp_path / "ix",
+        documents,
+        procs=2,
+        max_tokens=6000,
+        progress=lambda done, total, doc: progress.append(done),
+    )
     assert (summary.documents, summary.paragraphs) == (5, 233)
     assert progress == [1, 2, 3, 4, 5]
     counts = [s.doc_count_all() for s in _open(tmp_path / "ix")._segments()]
@@ -155,8 +181,9 @@ def test_unreadable_document_is_skipped_with_warning(tmp_path, documents):
     shutil.copytree(SEEDS, docs_dir)
     (docs_dir / "bad.txt").write_bytes(b"\x00\x01binary")
     warnings = []
-    summary = writer.write_index(tmp_path / "ix", find_documents(docs_dir), procs=2,
-                                  warn=warnings.append)
+    summary = writer.write_index(
+        tmp_path / "ix", find_documents(docs_dir), procs=2, warn=warnings.append
+    )
     assert summary.skipped == {"bad.txt": "it is a binary file (a NUL byte at offset 0)"}
     assert len(warnings) == 1 and "bad.txt" in warnings[0]
     assert summary.documents == 5 and _open(tmp_path / "ix").doc_count() == 233
@@ -178,14 +205,18 @@ _analyze = None
 @pytest.mark.parametrize("procs", [1, 2])
 def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
     import search.text.analysis
+
     global _analyze
     _analyze = search.text.analysis.analyze
     monkeypatch.setattr(search.text.analysis, "analyze", _explode)  # inherited by forked workers
     with pytest.raises(Boom):
         writer.write_index(tmp_path / "ix", documents, procs=procs)
     # Nothing half-written is left behind, and the index holds no document.
-    assert not [p for p in (tmp_path / "ix").iterdir()
-                if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK"]
+    assert not [
+        p
+        for p in (tmp_path / "ix").iterdir()
+        if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK"
+    ]
     assert _open(tmp_path / "ix").doc_count() == 0
 
 
@@ -193,6 +224,7 @@ def test_dead_worker_is_an_error(tmp_path, documents, monkeypatch):
     import os
 
     import search.text.analysis
+
     monkeypatch.setattr(search.text.analysis, "analyze", lambda text: os._exit(3))
     with pytest.raises(writer.IndexWorkerError, match="exit code 3"):
         writer.write_index(tmp_path / "ix", documents, procs=2)
@@ -233,11 +265,18 @@ def test_grams_made_in_bulk_are_analysis_grams():
     for doc, text in enumerate(texts):
         assert tokens.add(doc, fold(text)) == len(grams(fold(text)))
     built = tokens.sorted()
-    got = [(built.names[t], d, p) for t, d, p in zip(built.terms.tolist(), built.docs.tolist(),
-                                                      built.positions.tolist())]
-    expected = sorted(((gram, doc, at) for doc, text in enumerate(texts)
-                       for at, gram in enumerate(grams(fold(text)))),
-                      key=lambda token: token[0].encode("utf-8"))
+    got = [
+        (built.names[t], d, p)
+        for t, d, p in zip(built.terms.tolist(), built.docs.tolist(), built.positions.tolist())
+    ]
+    expected = sorted(
+        (
+            (gram, doc, at)
+            for doc, text in enumerate(texts)
+            for at, gram in enumerate(grams(fold(text)))
+        ),
+        key=lambda token: token[0].encode("utf-8"),
+    )
     assert got == expected
     assert built.names == sorted(set(built.names), key=lambda name: name.encode("utf-8"))
     assert ("部", 7, 0) in got and ("部", 0, 6) in got and ("a\0", 4, 0) in got
@@ -257,9 +296,15 @@ def test_chars_counted_in_bulk_are_each_texts_characters():
         assert chars.add(doc, fold(text)) == len(fold(text))
     got = list(chars.sorted())
     counted = [Counter(fold(text)) for text in texts]
-    expected = [(char, [doc for doc, found in enumerate(counted) if char in found],
-                 [found[char] for found in counted if char in found], None)
-                for char in sorted(set("".join(map(fold, texts))))]
+    expected = [
+        (
+            char,
+            [doc for doc, found in enumerate(counted) if char in found],
+            [found[char] for found in counted if char in found],
+            None,
+        )
+        for char in sorted(set("".join(map(fold, texts))))
+    ]
     assert got == expected
     assert ("部", [0], [2], None) in got and ("a", [4, 6], [1, 2], None) in got
 

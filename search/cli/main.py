@@ -16,12 +16,17 @@ from pathlib import Path
 
 import click
 
-from search.config import COLORS, MODES, Config, first_given, load_config
-from search.ingest.discovery import Rules
-from search.errors import DocumentsNotFound, KensakuError
-from search.index.build import (DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, MANIFEST_NAME, IndexSummary,
-                    recorded_docs_dir)
 from search.cli.output import counted
+from search.config import COLORS, MODES, Config, first_given, load_config
+from search.errors import DocumentsNotFound, KensakuError
+from search.index.build import (
+    DEFAULT_DOCS_DIR,
+    DEFAULT_INDEX_DIR,
+    MANIFEST_NAME,
+    IndexSummary,
+    recorded_docs_dir,
+)
+from search.ingest.discovery import Rules
 
 EXIT_NO_HIT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -71,9 +76,12 @@ class _QueryCommand(click.Command):
 
 def words_after_options(args: list[str], params, ctx: click.Context | None = None) -> list[str]:
     """`args` reordered as options, "--", query words, so that Click takes no word for an option."""
-    takes_value = {name: not (param.is_flag or param.count)
-                   for param in params if isinstance(param, click.Option)
-                   for name in (*param.opts, *param.secondary_opts)}
+    takes_value = {
+        name: not (param.is_flag or param.count)
+        for param in params
+        if isinstance(param, click.Option)
+        for name in (*param.opts, *param.secondary_opts)
+    }
     options, words = [], []
     tokens = iter(args)
     for token in tokens:
@@ -123,31 +131,53 @@ class _PathText(click.Path):
 
 
 docs_option = click.option(
-    "--docs", "docs_dir", type=_PathText(path_type=Path), envvar="KENSAKU_DOCS",
+    "--docs",
+    "docs_dir",
+    type=_PathText(path_type=Path),
+    envvar="KENSAKU_DOCS",
     help="Documents folder: every .txt, .md, .html, .pdf, .docx and .epub file under it  "
-         "[env KENSAKU_DOCS; config docs; default: the one the index was built from, "
-         "else ./seeds]")
+    "[env KENSAKU_DOCS; config docs; default: the one the index was built from, "
+    "else ./seeds]",
+)
 include_option = click.option(
-    "--include", multiple=True, metavar="GLOB",
-    help="Index only files matching GLOB (.gitignore syntax: *.pdf, reports/); repeatable.")
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Index only files matching GLOB (.gitignore syntax: *.pdf, reports/); repeatable.",
+)
 exclude_option = click.option(
-    "--exclude", multiple=True, metavar="GLOB",
-    help="Leave out files and folders matching GLOB (.gitignore syntax); repeatable.")
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files and folders matching GLOB (.gitignore syntax); repeatable.",
+)
 config_option = click.option(
-    "--config", "config_file", type=_PathText(path_type=Path, dir_okay=False),
-    envvar="KENSAKU_CONFIG", help="Settings file  [env KENSAKU_CONFIG; default ./kensaku.toml "
-                                  "when present]")
+    "--config",
+    "config_file",
+    type=_PathText(path_type=Path, dir_okay=False),
+    envvar="KENSAKU_CONFIG",
+    help="Settings file  [env KENSAKU_CONFIG; default ./kensaku.toml when present]",
+)
 index_option = click.option(
-    "--index", "index_dir", type=_PathText(path_type=Path), envvar="KENSAKU_INDEX",
-    help="Index directory  [env KENSAKU_INDEX; config index; default ./index]")
+    "--index",
+    "index_dir",
+    type=_PathText(path_type=Path),
+    envvar="KENSAKU_INDEX",
+    help="Index directory  [env KENSAKU_INDEX; config index; default ./index]",
+)
 synonyms_option = click.option(
-    "--synonyms", "synonyms_file", type=_PathText(path_type=Path, dir_okay=False),
+    "--synonyms",
+    "synonyms_file",
+    type=_PathText(path_type=Path, dir_okay=False),
     envvar="KENSAKU_SYNONYMS",
-    help="A synonyms file in Solr format  [env KENSAKU_SYNONYMS; config synonyms]")
+    help="A synonyms file in Solr format  [env KENSAKU_SYNONYMS; config synonyms]",
+)
 sudachi_synonyms_option = click.option(
-    "--sudachi-synonyms/--no-sudachi-synonyms", default=None,
+    "--sudachi-synonyms/--no-sudachi-synonyms",
+    default=None,
     help="Also find words of the same Sudachi synonym group (米国 finds アメリカ)  "
-         "[config sudachi_synonyms]")
+    "[config sudachi_synonyms]",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
@@ -188,11 +218,21 @@ def main() -> None:
 @include_option
 @exclude_option
 @config_option
-@click.option("-v", "--verbose", is_flag=True,
-              help="List the files skipped, left out by the rules, or in other formats.")
-def index_command(docs_dir: Path | None, index_dir: Path | None, rebuild: bool,
-                  include: tuple[str, ...], exclude: tuple[str, ...], config_file: Path | None,
-                  verbose: bool) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List the files skipped, left out by the rules, or in other formats.",
+)
+def index_command(
+    docs_dir: Path | None,
+    index_dir: Path | None,
+    rebuild: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
+    verbose: bool,
+) -> None:
     """Build the index of the documents, or bring it up to date: only files added, changed or
     removed since it was built are indexed again. A damaged index is built anew.
 
@@ -214,7 +254,8 @@ def index_command(docs_dir: Path | None, index_dir: Path | None, rebuild: bool,
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
     summary = _with_progress(
-        lambda progress: build(docs_dir, index_dir, progress, _warn, rules=rules))
+        lambda progress: build(docs_dir, index_dir, progress, _warn, rules=rules)
+    )
     click.echo(_summary_line(summary))
     if verbose:
         for line in _file_list(summary):
@@ -224,11 +265,16 @@ def index_command(docs_dir: Path | None, index_dir: Path | None, rebuild: bool,
 def _documents_folder(docs_dir: Path | None, index_dir: Path) -> Path | None:
     """`docs_dir`; None when it is not given but known (the index's, or ./seeds). Refuses to go
     on with no folder at all, saying how to name one."""
-    if (docs_dir is None and not (index_dir / MANIFEST_NAME).exists()
-            and not DEFAULT_DOCS_DIR.is_dir()):
-        raise DocumentsNotFound(f"no index in {index_dir} yet, and no documents folder to build "
-                                "it from: name one with --docs DIR (or KENSAKU_DOCS, or docs in "
-                                "kensaku.toml)")
+    if (
+        docs_dir is None
+        and not (index_dir / MANIFEST_NAME).exists()
+        and not DEFAULT_DOCS_DIR.is_dir()
+    ):
+        raise DocumentsNotFound(
+            f"no index in {index_dir} yet, and no documents folder to build "
+            "it from: name one with --docs DIR (or KENSAKU_DOCS, or docs in "
+            "kensaku.toml)"
+        )
     return docs_dir
 
 
@@ -238,41 +284,83 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
     return Rules(include, exclude) if include or exclude else None
 
 
-@main.command("search", cls=_QueryCommand,
-              short_help="Search the documents, indexing them first when needed.")
+@main.command(
+    "search", cls=_QueryCommand, short_help="Search the documents, indexing them first when needed."
+)
 @click.argument("query", nargs=-1, required=True)
 @docs_option
 @index_option
-@click.option("-n", "--limit", type=click.IntRange(min=1), default=None,
-              help="How many hits to show  [config limit; default 10]")
-@click.option("--offset", type=click.IntRange(min=0), default=0,
-              help="Skip the first N hits: --offset 10 shows the second page of 10.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many hits to show  [config limit; default 10]",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Skip the first N hits: --offset 10 shows the second page of 10.",
+)
 @json_option
-@click.option("--vimgrep", is_flag=True,
-              help="Print path:line:column:snippet, a line a place, for an editor's quickfix "
-                   "list (vim -q, VS Code, Emacs grep-mode).")
-@click.option("-l", "--files-with-matches", is_flag=True,
-              help="Print only the path of each document with a match, best first.")
-@click.option("-c", "--count", is_flag=True,
-              help="Print path:count for each document with a match, best first.")
-@click.option("--color", type=click.Choice(COLORS), default=None,
-              help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always "
-                   "(for less -R), never  [config color]")
-@click.option("--mode", type=click.Choice(MODES), default=None,
-              help="keyword: the query syntax; question: any content word, ranked by BM25; "
-                   "auto (default): question for sentences, keyword otherwise  [config mode]")
+@click.option(
+    "--vimgrep",
+    is_flag=True,
+    help="Print path:line:column:snippet, a line a place, for an editor's quickfix "
+    "list (vim -q, VS Code, Emacs grep-mode).",
+)
+@click.option(
+    "-l",
+    "--files-with-matches",
+    is_flag=True,
+    help="Print only the path of each document with a match, best first.",
+)
+@click.option(
+    "-c",
+    "--count",
+    is_flag=True,
+    help="Print path:count for each document with a match, best first.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(COLORS),
+    default=None,
+    help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always "
+    "(for less -R), never  [config color]",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default=None,
+    help="keyword: the query syntax; question: any content word, ranked by BM25; "
+    "auto (default): question for sentences, keyword otherwise  [config mode]",
+)
 @synonyms_option
 @sudachi_synonyms_option
 @include_option
 @exclude_option
 @config_option
 @click.pass_context
-def search_command(ctx: click.Context, query: tuple[str, ...], docs_dir: Path | None,
-                   index_dir: Path | None, limit: int | None, offset: int, as_json: bool,
-                   vimgrep: bool, files_with_matches: bool, count: bool, color: str | None,
-                   mode: str | None, synonyms_file: Path | None, sudachi_synonyms: bool | None,
-                   include: tuple[str, ...], exclude: tuple[str, ...],
-                   config_file: Path | None) -> None:
+def search_command(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    docs_dir: Path | None,
+    index_dir: Path | None,
+    limit: int | None,
+    offset: int,
+    as_json: bool,
+    vimgrep: bool,
+    files_with_matches: bool,
+    count: bool,
+    color: str | None,
+    mode: str | None,
+    synonyms_file: Path | None,
+    sudachi_synonyms: bool | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
+) -> None:
     """Search the documents for QUERY; build or refresh the index first when needed.
 
     \b
@@ -307,21 +395,34 @@ def search_command(ctx: click.Context, query: tuple[str, ...], docs_dir: Path | 
     from search.service.searcher import DEFAULT_LIMIT
 
     config = load_config(config_file)
-    chosen = [flag for flag, wanted in (("--json", as_json), ("--vimgrep", vimgrep),
-                                        ("-l", files_with_matches), ("-c", count)) if wanted]
+    chosen = [
+        flag
+        for flag, wanted in (
+            ("--json", as_json),
+            ("--vimgrep", vimgrep),
+            ("-l", files_with_matches),
+            ("-c", count),
+        )
+        if wanted
+    ]
     if len(chosen) > 1:
-        raise click.UsageError(f"{' and '.join(chosen)} cannot go together: choose one output",
-                               ctx)
+        raise click.UsageError(f"{' and '.join(chosen)} cannot go together: choose one output", ctx)
     text = _query_text(query)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
     _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
     use_color = _use_color(first_given(color, config.color, "auto"))
     found = _search_and_print(
-        text, index_dir, limit=first_given(limit, config.limit, DEFAULT_LIMIT), offset=offset,
-        mode=first_given(mode, config.mode, "auto"), output=chosen[0] if chosen else None,
-        color=use_color, synonyms_file=first_given(synonyms_file, config.synonyms),
-        sudachi_synonyms=first_given(sudachi_synonyms, config.sudachi_synonyms, False))
+        text,
+        index_dir,
+        limit=first_given(limit, config.limit, DEFAULT_LIMIT),
+        offset=offset,
+        mode=first_given(mode, config.mode, "auto"),
+        output=chosen[0] if chosen else None,
+        color=use_color,
+        synonyms_file=first_given(synonyms_file, config.synonyms),
+        sudachi_synonyms=first_given(sudachi_synonyms, config.sudachi_synonyms, False),
+    )
     code = 0 if found else EXIT_NO_HIT
     if _OWN_PROCESS and _nothing_left_to_finish():
         _exit_at_once(code)
@@ -341,14 +442,23 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
     from search.index.build import ensure_index
 
     summary = _with_progress(
-        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules))
+        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules)
+    )
     if summary is not None:
         _warn(_summary_line(summary))
 
 
-def _search_and_print(text: str, index_dir: Path, limit: int, offset: int, mode: str,
-                      output: str | None, color: bool, synonyms_file: Path | None,
-                      sudachi_synonyms: bool) -> bool:
+def _search_and_print(
+    text: str,
+    index_dir: Path,
+    limit: int,
+    offset: int,
+    mode: str,
+    output: str | None,
+    color: bool,
+    synonyms_file: Path | None,
+    sudachi_synonyms: bool,
+) -> bool:
     """Run the query and print the results as `output` (--json, --vimgrep, -l, -c; None for
     text); whether anything was found."""
     from search.cli import output as out
@@ -391,20 +501,32 @@ def _is_terminal(stream) -> bool:
 def _use_color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
-    return (_is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
-            and os.environ.get("TERM") != "dumb")
+    return (
+        _is_terminal(sys.stdout)
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
 
 
 @main.command("status", short_help="What the index holds, and whether it is up to date.")
 @index_option
 @config_option
 @json_option
-@click.option("-v", "--verbose", is_flag=True,
-              help="List the files skipped, left out by the rules, or in other formats, and "
-                   "those changed since the index was built.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List the files skipped, left out by the rules, or in other formats, and "
+    "those changed since the index was built.",
+)
 @click.pass_context
-def status_command(ctx: click.Context, index_dir: Path | None, config_file: Path | None,
-                   as_json: bool, verbose: bool) -> None:
+def status_command(
+    ctx: click.Context,
+    index_dir: Path | None,
+    config_file: Path | None,
+    as_json: bool,
+    verbose: bool,
+) -> None:
     """Show what the index holds and how it stands: its documents folder, documents and
     paragraphs, the files it skipped and why, its size on disk, when it was built and updated,
     and whether the documents changed since. Exit status 1 when the index is damaged.
@@ -433,16 +555,20 @@ def status_command(ctx: click.Context, index_dir: Path | None, config_file: Path
 def _status_lines(status, verbose: bool) -> list[str]:
     from search.cli.terminal import printable
 
-    left_out = IndexSummary(skipped=status.skipped, ignored=status.ignored,
-                            other_formats=status.other_formats)
-    lines = [f"index      {status.index_dir} ({_size(status.size)} on disk, format "
-             f"{status.format})",
-             f"documents  {status.docs_dir}",
-             f"           {counted(status.documents, 'document')}, "
-             f"{counted(status.paragraphs, 'paragraph')}{_left_out(left_out)}"]
-    rules = "; ".join(f"{kind} {' '.join(patterns)}" for kind, patterns in
-                      (("include", status.rules.include), ("exclude", status.rules.exclude))
-                      if patterns)
+    left_out = IndexSummary(
+        skipped=status.skipped, ignored=status.ignored, other_formats=status.other_formats
+    )
+    lines = [
+        f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
+        f"documents  {status.docs_dir}",
+        f"           {counted(status.documents, 'document')}, "
+        f"{counted(status.paragraphs, 'paragraph')}{_left_out(left_out)}",
+    ]
+    rules = "; ".join(
+        f"{kind} {' '.join(patterns)}"
+        for kind, patterns in (("include", status.rules.include), ("exclude", status.rules.exclude))
+        if patterns
+    )
     if rules:
         lines.append(f"rules      {rules}")
     for label, moment in (("built", status.built), ("updated", status.updated)):
@@ -451,23 +577,36 @@ def _status_lines(status, verbose: bool) -> list[str]:
     lines.append(f"state      {_state(status)}")
     if verbose:
         lines += _file_list(left_out) + [
-            f"{label} {source}" for label, sources in
-            (("added", status.added), ("changed", status.changed), ("removed", status.removed))
-            for source in sources]
+            f"{label} {source}"
+            for label, sources in (
+                ("added", status.added),
+                ("changed", status.changed),
+                ("removed", status.removed),
+            )
+            for source in sources
+        ]
     return [printable(line) for line in lines]
 
 
 def _state(status) -> str:
     if status.problem:
-        return (f"damaged ({status.problem}): `kensaku index --rebuild --index "
-                f"{status.index_dir}` repairs it")
+        return (
+            f"damaged ({status.problem}): `kensaku index --rebuild --index "
+            f"{status.index_dir}` repairs it"
+        )
     if not status.docs_found:
         return "the documents folder is gone: searches use the index as it is"
     if status.up_to_date:
         return "up to date"
-    changes = ", ".join(f"{len(sources)} {label}" for label, sources in
-                        (("added", status.added), ("changed", status.changed),
-                         ("removed", status.removed)) if sources)
+    changes = ", ".join(
+        f"{len(sources)} {label}"
+        for label, sources in (
+            ("added", status.added),
+            ("changed", status.changed),
+            ("removed", status.removed),
+        )
+        if sources
+    )
     return f"{changes} since: `kensaku index` (or the next search) updates it"
 
 
@@ -491,10 +630,16 @@ def _ago(moment: datetime) -> str:
 @index_option
 @config_option
 @json_option
-@click.option("-l", "--long", "long_format", is_flag=True,
-              help="Also each document's paragraphs, size, modification time and title.")
-def documents_command(index_dir: Path | None, config_file: Path | None, as_json: bool,
-                      long_format: bool) -> None:
+@click.option(
+    "-l",
+    "--long",
+    "long_format",
+    is_flag=True,
+    help="Also each document's paragraphs, size, modification time and title.",
+)
+def documents_command(
+    index_dir: Path | None, config_file: Path | None, as_json: bool, long_format: bool
+) -> None:
     """List the documents the index holds, by path (as you can open it from here).
 
     \b
@@ -507,51 +652,90 @@ def documents_command(index_dir: Path | None, config_file: Path | None, as_json:
     import json
 
     from search.cli import output as out
+    from search.cli.terminal import printable
     from search.index.build import read_manifest
     from search.service.status import indexed_documents
-    from search.cli.terminal import printable
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     documents = indexed_documents(index_dir)
     path_of = out.path_maker(Path(read_manifest(index_dir)["docs_dir"]))
     if as_json:
-        click.echo(json.dumps([{**document.to_dict(), "path": path_of(document.source)}
-                               for document in documents], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {**document.to_dict(), "path": path_of(document.source)}
+                    for document in documents
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for document in documents:
         path = printable(path_of(document.source))
         if not long_format:
             click.echo(path)
             continue
-        title = "" if out.is_file_name(document.title, document.source) else \
-            f"  {printable(document.title)}"
-        click.echo(f"{document.paragraphs:>7,} ¶  {_size(document.size):>9}  "
-                   f"{document.modified:%Y-%m-%d %H:%M}  {path}{title}")
+        title = (
+            ""
+            if out.is_file_name(document.title, document.source)
+            else f"  {printable(document.title)}"
+        )
+        click.echo(
+            f"{document.paragraphs:>7,} ¶  {_size(document.size):>9}  "
+            f"{document.modified:%Y-%m-%d %H:%M}  {path}{title}"
+        )
 
 
 @main.command("serve")
 @docs_option
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; another machine can reach only a public one.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="Port to listen on (0: any free port).")
-@click.option("--refresh", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="Every this many seconds, update the index if the documents changed (0: never).")
-@click.option("--cors-origin", "cors_origins", multiple=True,
-              help="An origin (https://portal.example) whose pages may call the API; repeatable. "
-                   "None by default.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; another machine can reach only a public one.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Every this many seconds, update the index if the documents changed (0: never).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin (https://portal.example) whose pages may call the API; repeatable. "
+    "None by default.",
+)
 @synonyms_option
 @sudachi_synonyms_option
 @include_option
 @exclude_option
 @config_option
-def serve_command(docs_dir: Path | None, index_dir: Path | None, host: str, port: int,
-                  refresh: float,
-                  cors_origins: tuple[str, ...], synonyms_file: Path | None,
-                  sudachi_synonyms: bool | None, include: tuple[str, ...],
-                  exclude: tuple[str, ...], config_file: Path | None) -> None:
+def serve_command(
+    docs_dir: Path | None,
+    index_dir: Path | None,
+    host: str,
+    port: int,
+    refresh: float,
+    cors_origins: tuple[str, ...],
+    synonyms_file: Path | None,
+    sudachi_synonyms: bool | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
+) -> None:
     """Serve a search page and a JSON API over HTTP until Ctrl-C.
 
     Builds or refreshes the index first when needed, then answers from it, following rebuilds
@@ -563,10 +747,19 @@ def serve_command(docs_dir: Path | None, index_dir: Path | None, host: str, port
     _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
     from search.server.app import serve  # FastAPI and uvicorn: only this command needs them
 
-    serve(index_dir, docs_dir, host, port, refresh, first_given(synonyms_file, config.synonyms),
-          first_given(sudachi_synonyms, config.sudachi_synonyms, False),
-          first_given(config.mode, "auto"), cors_origins, say=_warn,
-          announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"))
+    serve(
+        index_dir,
+        docs_dir,
+        host,
+        port,
+        refresh,
+        first_given(synonyms_file, config.synonyms),
+        first_given(sudachi_synonyms, config.sudachi_synonyms, False),
+        first_given(config.mode, "auto"),
+        cors_origins,
+        say=_warn,
+        announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
+    )
 
 
 def run() -> None:
@@ -581,8 +774,9 @@ def _nothing_left_to_finish() -> bool:
     """Whether this process has nothing to do at exit but free memory: no other thread running,
     and no build (whose multiprocessing registers an exit handler) run in it."""
     threading = sys.modules.get("threading")
-    return ((threading is None or threading.active_count() == 1)
-            and "multiprocessing" not in sys.modules)
+    return (
+        threading is None or threading.active_count() == 1
+    ) and "multiprocessing" not in sys.modules
 
 
 def _exit_at_once(code: int) -> None:
@@ -614,17 +808,29 @@ def _summary_line(summary: IndexSummary) -> str:
     if not summary.incremental:
         if not summary.documents:
             return f"no document to index{skipped}: the index is empty"
-        return (f"indexed {counted(summary.documents, 'document')}, "
-                f"{counted(summary.paragraphs, 'paragraph')} in {summary.seconds:.1f} s{skipped}")
-    in_all = (f"{counted(summary.total_documents, 'document')}, "
-              f"{counted(summary.total_paragraphs, 'paragraph')} in all{skipped}")
-    changes = [_sources(label, sources) for label, sources in
-               (("added", summary.added), ("changed", summary.changed),
-                ("removed", summary.removed)) if sources]
+        return (
+            f"indexed {counted(summary.documents, 'document')}, "
+            f"{counted(summary.paragraphs, 'paragraph')} in {summary.seconds:.1f} s{skipped}"
+        )
+    in_all = (
+        f"{counted(summary.total_documents, 'document')}, "
+        f"{counted(summary.total_paragraphs, 'paragraph')} in all{skipped}"
+    )
+    changes = [
+        _sources(label, sources)
+        for label, sources in (
+            ("added", summary.added),
+            ("changed", summary.changed),
+            ("removed", summary.removed),
+        )
+        if sources
+    ]
     if not changes:
         return f"the index is up to date: {in_all}"
-    return (f"updated the index in {summary.seconds:.1f} s: {'; '.join(changes)} "
-            f"({counted(summary.paragraphs, 'paragraph')} indexed); {in_all}")
+    return (
+        f"updated the index in {summary.seconds:.1f} s: {'; '.join(changes)} "
+        f"({counted(summary.paragraphs, 'paragraph')} indexed); {in_all}"
+    )
 
 
 def _left_out(summary: IndexSummary) -> str:
@@ -644,16 +850,22 @@ def _left_out(summary: IndexSummary) -> str:
 def _short_reason(why: str) -> str:
     """The gist of a skipped file's reason: "it is a binary file (…)" → "binary file"."""
     gist = why.split(" (")[0].split(":")[0]
-    for lead, instead in (("it is not ", "not "), ("it is a ", ""), ("it is an ", ""),
-                          ("it is ", ""), ("it has ", ""), ("it ", "")):
+    for lead, instead in (
+        ("it is not ", "not "),
+        ("it is a ", ""),
+        ("it is an ", ""),
+        ("it is ", ""),
+        ("it has ", ""),
+        ("it ", ""),
+    ):
         if gist.startswith(lead):
-            return instead + gist[len(lead):]
+            return instead + gist[len(lead) :]
     return gist
 
 
 def _suffix(source: str) -> str:
     name = source.rpartition("/")[2]
-    return name[name.rfind("."):].lower() if "." in name[1:] else "no extension"
+    return name[name.rfind(".") :].lower() if "." in name[1:] else "no extension"
 
 
 def _tally(items) -> str:
@@ -666,14 +878,17 @@ def _tally(items) -> str:
 
 def _file_list(summary: IndexSummary) -> list[str]:
     """One line a file not indexed, for `kensaku index -v`."""
-    return ([f"skipped {source}: {why}" for source, why in summary.skipped.items()]
-            + [f"ignored {source} ({why})" for source, why in summary.ignored]
-            + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats])
+    return (
+        [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
+        + [f"ignored {source} ({why})" for source, why in summary.ignored]
+        + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
+    )
 
 
 def _sources(label: str, sources: list[str], named: int = 3) -> str:
-    names = ", ".join(sources[:named]) + (f" and {len(sources) - named} more"
-                                           if len(sources) > named else "")
+    names = ", ".join(sources[:named]) + (
+        f" and {len(sources) - named} more" if len(sources) > named else ""
+    )
     return f"{label} {names}"
 
 

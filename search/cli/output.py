@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -48,6 +49,7 @@ def path_maker(docs_dir: Path | None, cwd: Path | None = None) -> PathOf:
             return str(path.relative_to(here))
         except ValueError:
             return str(path)
+
     return path_of
 
 
@@ -68,8 +70,10 @@ def header(results: SearchResults) -> str:
         return f"no paragraph matches {query}"
     matching = counted(results.total, "paragraph")
     if results.relaxed:
-        lead = (f"no paragraph has all of {query}; {matching} "
-                f"{'has' if results.total == 1 else 'have'} some of its words")
+        lead = (
+            f"no paragraph has all of {query}; {matching} "
+            f"{'has' if results.total == 1 else 'have'} some of its words"
+        )
     else:
         lead = f"{matching} {'matches' if results.total == 1 else 'match'} {query}"
     shown = len(results.hits)
@@ -80,7 +84,11 @@ def header(results: SearchResults) -> str:
         if not shown:
             return f"{lead}; none after the first {results.offset} hits"
         first, last = results.offset + 1, results.offset + shown
-        return f"{lead}, showing hits {first}–{last}" if last > first else f"{lead}, showing hit {first}"
+        return (
+            f"{lead}, showing hits {first}–{last}"
+            if last > first
+            else f"{lead}, showing hit {first}"
+        )
     if results.more:
         return f"{lead}, showing the best {shown}"
     if shown < results.total:
@@ -115,8 +123,10 @@ def _hit_line(hit: Hit, path_of: PathOf, color: bool, width: int | None) -> str:
     if title:
         title_room = TITLE_CHARS if room is None else room - used - cells(score) - 2
         title = f"  {fit(title, title_room)}" if title_room >= _MIN_TITLE_CELLS else ""
-    return (f"{rank}{_style(citation, color, fg='cyan')}{paragraph}{title}{score}"
-            f"{_style(partial, color, fg='yellow')}")
+    return (
+        f"{rank}{_style(citation, color, fg='cyan')}{paragraph}{title}{score}"
+        f"{_style(partial, color, fg='yellow')}"
+    )
 
 
 def is_file_name(title: str, source: str) -> bool:
@@ -125,8 +135,9 @@ def is_file_name(title: str, source: str) -> bool:
     return title in (name, name.rpartition(".")[0])
 
 
-def vimgrep(results: SearchResults, path_of: PathOf, line_before: Callable[[Hit], str],
-            color: bool) -> Iterator[str]:
+def vimgrep(
+    results: SearchResults, path_of: PathOf, line_before: Callable[[Hit], str], color: bool
+) -> Iterator[str]:
     """`path:line:column:snippet` for each hit and each of its repeats."""
     for hit in results.hits:
         snippet = _highlighted(printable(hit.snippet), hit.snippet_highlights, color)
@@ -142,7 +153,7 @@ def _bytes_before_match(hit: Hit) -> int:
     written; 0 (the paragraph's start) for formats whose text is not the file's."""
     if not hit.highlights or not hit.source.lower().endswith(_LINE_FORMATS):
         return 0
-    return len(hit.text[:hit.highlights[0][0]].encode("utf-8"))
+    return len(hit.text[: hit.highlights[0][0]].encode("utf-8"))
 
 
 def files(by_source: dict[str, int], path_of: PathOf, color: bool) -> Iterator[str]:

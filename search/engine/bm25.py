@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from math import log
-from typing import Iterable, Iterator, Sequence
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
 from search.engine.postings import TermIndex, Wanted
+from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
@@ -44,7 +44,7 @@ class Statistics:
 
     def __init__(self, searcher: Searcher, terms: TermIndex | None = None) -> None:
         weighting: BM25F = searcher.weighting
-        if weighting._field_B:  # noqa: SLF001 - per-field B is not supported here
+        if weighting._field_B:
             raise ValueError("BM25F scores here take one B for all fields")
         self.b, self.k1 = weighting.B, weighting.K1
         self.searcher = searcher
@@ -70,7 +70,8 @@ class Statistics:
 
             lengths, norm_of = self.norms(segment, field)
             found = self._norm_arrays[key] = numpy.array(norm_of)[
-                numpy.frombuffer(lengths, numpy.uint8)]
+                numpy.frombuffer(lengths, numpy.uint8)
+            ]
         return found
 
     def deleted_array(self):
@@ -78,9 +79,14 @@ class Statistics:
         if self._deleted is None:
             import numpy
 
-            self._deleted = numpy.array([docnum + segment.offset
-                                         for segment in self.terms.segments
-                                         for docnum in segment.deleted], dtype=numpy.int64)
+            self._deleted = numpy.array(
+                [
+                    docnum + segment.offset
+                    for segment in self.terms.segments
+                    for docnum in segment.deleted
+                ],
+                dtype=numpy.int64,
+            )
         return self._deleted
 
     def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
@@ -90,14 +96,20 @@ class Statistics:
         if norm_of is None:
             b, k1 = self.b, self.k1
             average = self.searcher.avg_field_length(field) or 1
-            norm_of = self._norms[field] = [k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average)
-                                            for i in range(256)]
+            norm_of = self._norms[field] = [
+                k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)
+            ]
         return length_bytes(segment.reader, field), norm_of
 
 
-def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted | None = None,
-              into: dict[int, float] | None = None, bonus: float = 0.0,
-              statistics: Statistics | None = None) -> dict[int, float]:
+def score_any(
+    searcher: Searcher,
+    terms: Iterable[WeightedTerm],
+    among: Wanted | None = None,
+    into: dict[int, float] | None = None,
+    bonus: float = 0.0,
+    statistics: Statistics | None = None,
+) -> dict[int, float]:
     """docnum -> the BM25F score of every live paragraph holding any of `terms`, summed over the
     terms exactly as Whoosh's Or of Term queries would with `searcher`, which weighs by BM25F.
 
@@ -142,13 +154,15 @@ def score_any(searcher: Searcher, terms: Iterable[WeightedTerm], among: Wanted |
             for docnum, weight in postings:
                 if docnum not in gone and (among is None or docnum + offset in among):
                     key = docnum + offset
-                    scores[key] = (get(key, 0.0) + bonus
-                                   + scale * weight / (weight + norm_of[lengths[docnum]]))
+                    scores[key] = (
+                        get(key, 0.0) + bonus + scale * weight / (weight + norm_of[lengths[docnum]])
+                    )
     return scores
 
 
-def _posted_terms(statistics: Statistics, terms: Iterable[WeightedTerm]
-                  ) -> Iterator[tuple[str, str, float, list[Posted]]]:
+def _posted_terms(
+    statistics: Statistics, terms: Iterable[WeightedTerm]
+) -> Iterator[tuple[str, str, float, list[Posted]]]:
     """(field, term, scale, its postings in each segment holding it) of each term, in order (no
     postings for a term the index does not hold)."""
     for field, term, boost in terms:
@@ -157,8 +171,9 @@ def _posted_terms(statistics: Statistics, terms: Iterable[WeightedTerm]
         yield field, term, scale, posted_in
 
 
-def _each_posted(statistics: Statistics, terms: Iterable[WeightedTerm]
-                 ) -> Iterator[tuple[str, str, float, Posted]]:
+def _each_posted(
+    statistics: Statistics, terms: Iterable[WeightedTerm]
+) -> Iterator[tuple[str, str, float, Posted]]:
     """(field, term, scale, posted) of each term in each segment holding it, term by term."""
     for field, term, scale, posted_in in _posted_terms(statistics, terms):
         for posted in posted_in:
@@ -175,8 +190,9 @@ def _postings_of(statistics: Statistics, terms: list[WeightedTerm]) -> int:
     return sum(statistics.terms.doc_frequency(field, term) for field, term, _ in terms)
 
 
-def score_dense(statistics: Statistics, terms: Sequence[WeightedTerm],
-                bonuses: Sequence[float] = ()):
+def score_dense(
+    statistics: Statistics, terms: Sequence[WeightedTerm], bonuses: Sequence[float] = ()
+):
     """`score_any` of live paragraphs with nothing to skip (a question's terms, the OR of a
     one-word keyword query), as a numpy array by docnum over the whole index (0 where none of
     `terms` is held, and for deleted paragraphs): each term's postings in a segment decoded at
@@ -185,13 +201,14 @@ def score_dense(statistics: Statistics, terms: Sequence[WeightedTerm],
     import numpy
 
     summed = numpy.zeros(statistics.doc_count)
-    for (field, _, scale, posted_in), bonus in zip(_posted_terms(statistics, terms),
-                                                  bonuses or repeat(0.0)):
+    for (field, _, scale, posted_in), bonus in zip(
+        _posted_terms(statistics, terms), bonuses or repeat(0.0)
+    ):
         for posted in posted_in:
             segment = posted.segment
             norm = statistics.norm_array(segment, field)
             docnums, weights = posting_arrays(posted, field)
-            in_segment = summed[segment.offset:segment.offset + len(norm)]
+            in_segment = summed[segment.offset : segment.offset + len(norm)]
             scored = scale * weights / (weights + norm[docnums])
             if bonus:  # (sum + bonus) + score, as score_any adds it
                 in_segment[docnums] = in_segment[docnums] + bonus + scored
@@ -209,8 +226,9 @@ def _as_dict(summed) -> dict[int, float]:
     return dict(zip(held.tolist(), summed[held].tolist()))
 
 
-def _looked_up(docnums: Sequence[int], weights: Sequence[float],
-               wanted: list[int]) -> Iterator[tuple[int, float]]:
+def _looked_up(
+    docnums: Sequence[int], weights: Sequence[float], wanted: list[int]
+) -> Iterator[tuple[int, float]]:
     """(docnum, weight) of the block's postings of `wanted` docnums (both ascending)."""
     start = bisect_left(wanted, docnums[0])
     end = bisect_right(wanted, docnums[-1], start)

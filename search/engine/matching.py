@@ -18,15 +18,15 @@ it sees fit; the bonuses of what a NOT excludes are never counted.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from whoosh import query as q
 from whoosh.searching import Searcher
 
 from search.engine.bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
-from search.index.codec import OpenSegment, Posted, blocks
-from search.engine.postings import Wanted
 from search.engine.nodes import Bonus, Bounded
+from search.engine.postings import Wanted
+from search.index.codec import OpenSegment, Posted, blocks
 from search.index.schema import PARAGRAPH_TEXT
 
 Scores = dict[int, float]  # docnum -> score
@@ -38,8 +38,12 @@ _DENSE = 4
 Narrow = Callable[[dict[int, dict], list[str]], dict[int, dict]]
 
 
-def match(searcher: Searcher, query: q.Query, statistics: Statistics | None = None,
-          phrases: dict | None = None) -> Scores:
+def match(
+    searcher: Searcher,
+    query: q.Query,
+    statistics: Statistics | None = None,
+    phrases: dict | None = None,
+) -> Scores:
     """docnum -> score of every live paragraph that `query` (a tree from query.to_whoosh)
     matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
     searcher's index, when given, saves looking them up again. `phrases`, a dict shared by the
@@ -80,8 +84,9 @@ def _plain_or(query: q.Query) -> bool:
     return type(query) is q.Or and query.boost == 1.0 and not query.minmatch and query.scale is None
 
 
-def tiers(searcher: Searcher, query: q.Query, docnums: Iterable[int],
-          statistics: Statistics | None = None) -> Scores:
+def tiers(
+    searcher: Searcher, query: q.Query, docnums: Iterable[int], statistics: Statistics | None = None
+) -> Scores:
     """docnum -> the part of `match`'s score that is tier bonus, for some of the paragraphs
     `query` matches: the bonuses of the tiers their phrases matched in (0 for a paragraph matched
     by readings or synonyms only). Each tier is evaluated among those paragraphs only."""
@@ -106,8 +111,9 @@ def _bonuses(query: q.Query) -> Iterator[Bonus]:
 
 
 class _Evaluation:
-    def __init__(self, searcher: Searcher, statistics: Statistics,
-                 phrases: dict | None = None) -> None:
+    def __init__(
+        self, searcher: Searcher, statistics: Statistics, phrases: dict | None = None
+    ) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.statistics = statistics
@@ -130,8 +136,14 @@ class _Evaluation:
         if kind is Bonus:
             self.add(query.child, table, among, bonus + query.bonus)
         elif kind is q.Term:
-            score_any(self.searcher, [(query.fieldname, query.text, query.boost)], among,
-                      into=table, bonus=bonus, statistics=self.statistics)
+            score_any(
+                self.searcher,
+                [(query.fieldname, query.text, query.boost)],
+                among,
+                into=table,
+                bonus=bonus,
+                statistics=self.statistics,
+            )
         elif _plain_or(query):
             if bonus:  # added once for a paragraph, whichever children match it
                 _add(table, self.scores(query, among), bonus)
@@ -144,12 +156,16 @@ class _Evaluation:
     def evaluate(self, query: q.Query, among: Among) -> Scores:
         kind = type(query)
         if kind is q.Phrase:
-            return self.remembered_phrase(query.fieldname, tuple(query.words), query.slop,
-                                          query.boost, among)
+            return self.remembered_phrase(
+                query.fieldname, tuple(query.words), query.slop, query.boost, among
+            )
         if kind is Bounded:
             stored = self.searcher.stored_fields
-            return {docnum: score for docnum, score in self.scores(query.child, among).items()
-                    if query.admits(stored(docnum)[PARAGRAPH_TEXT])}
+            return {
+                docnum: score
+                for docnum, score in self.scores(query.child, among).items()
+                if query.admits(stored(docnum)[PARAGRAPH_TEXT])
+            }
         if kind is q.And and query.boost == 1.0:
             return self.all_of(query.subqueries, among)
         if kind is q.AndNot and query.boost == 1.0:
@@ -171,18 +187,25 @@ class _Evaluation:
 
     def whoosh(self, query: q.Query, among: Among) -> Scores:
         """What Whoosh's own matchers make of `query`."""
-        return {docnum: score for score, docnum in self.searcher.search(query, limit=None).top_n
-                if among is None or docnum in among}
+        return {
+            docnum: score
+            for score, docnum in self.searcher.search(query, limit=None).top_n
+            if among is None or docnum in among
+        }
 
-    def remembered_phrase(self, field: str, words: tuple[str, ...], slop: int, boost: float,
-                          among: Among) -> Scores:
+    def remembered_phrase(
+        self, field: str, words: tuple[str, ...], slop: int, boost: float, among: Among
+    ) -> Scores:
         """`phrase`, from `phrases` when it was matched in all the index before (the result is
         shared: not to be changed)."""
         key = (field, words, slop, boost)
         found = self.phrases.get(key)
         if found is not None:
-            return found if among is None else {docnum: score for docnum, score in found.items()
-                                                if docnum in among}
+            return (
+                found
+                if among is None
+                else {docnum: score for docnum, score in found.items() if docnum in among}
+            )
         found = self.phrase(field, list(words), slop, boost, among)
         if among is None:
             self.phrases[key] = found
@@ -195,8 +218,10 @@ class _Evaluation:
         if not words or any((field, word) not in self.terms for word in words):
             return {}
         scales = {word: self.statistics.scale(field, word, 1.0) for word in words}
-        in_segment = {word: {posted.segment.offset: posted for posted in self.terms.posted(field, word)}
-                      for word in scales}
+        in_segment = {
+            word: {posted.segment.offset: posted for posted in self.terms.posted(field, word)}
+            for word in scales
+        }
         scores: Scores = {}
         for segment in self.terms.segments:
             posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
@@ -209,8 +234,11 @@ class _Evaluation:
                 found = _together(posted, field, segment, wanted, _adjacent(words))
             else:
                 found = _together(posted, field, segment, wanted)
-                found = {docnum: postings for docnum, postings in found.items() if _in_order(
-                    (postings[word][1] for word in words), slop)}
+                found = {
+                    docnum: postings
+                    for docnum, postings in found.items()
+                    if _in_order((postings[word][1] for word in words), slop)
+                }
             if not found:
                 continue
             lengths, norm_of = self.statistics.norms(segment, field)
@@ -253,6 +281,7 @@ def _adjacent(words: list[str]) -> Narrow:
 
     return narrow
 
+
 def _pair_adjacent(first: str, second: str) -> Narrow:
     """`_adjacent` for a phrase of two different words, read together: the usual case (the
     bigrams of a three-character substring), and a quicker test."""
@@ -272,8 +301,13 @@ def _pair_adjacent(first: str, second: str) -> Narrow:
     return narrow
 
 
-def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wanted: list[int] | None,
-              narrow: Narrow | None = None) -> dict[int, dict]:
+def _together(
+    posted: dict[str, Posted],
+    field: str,
+    segment: OpenSegment,
+    wanted: list[int] | None,
+    narrow: Narrow | None = None,
+) -> dict[int, dict]:
     """docnum -> {word: (weight, positions)} of the live documents of one segment (those of `wanted`,
     if given) holding every word of `posted` (word -> its postings in the segment); the rarest
     word is read first, then only the blocks of the others that may hold one of the documents
@@ -296,8 +330,9 @@ def _together(posted: dict[str, Posted], field: str, segment: OpenSegment, wante
         kept = {}
         at = 0
         get = found.get
-        for docnums, weights, values in blocks(posted[word], field, word, values=True,
-                                               among=candidates):
+        for docnums, weights, values in blocks(
+            posted[word], field, word, values=True, among=candidates
+        ):
             at = bisect_left(candidates, docnums[0], at)  # past those in skipped blocks
             end = bisect_right(candidates, docnums[-1], at)
             if (end - at) * _DENSE < len(docnums):  # a few candidates: look each one up

@@ -20,7 +20,10 @@ class _Setting(WrappingQuery):
         self.setting = setting
 
     def __eq__(self, other):
-        return type(other) is type(self) and (self.child, self.setting) == (other.child, other.setting)
+        return type(other) is type(self) and (self.child, self.setting) == (
+            other.child,
+            other.setting,
+        )
 
     def __hash__(self):
         return hash(self.child) ^ hash(self.setting)
@@ -91,6 +94,9 @@ class Bounded(_Setting):
         if isinstance(inner, matching.NullMatcherClass):
             return inner
         # A second matcher to list the matches: Whoosh's leaf matchers cannot be copied.
-        admitted = {docnum for docnum in self.child.matcher(searcher, context).all_ids()
-                    if self.admits(searcher.stored_fields(docnum)[PARAGRAPH_TEXT])}
+        admitted = {
+            docnum
+            for docnum in self.child.matcher(searcher, context).all_ids()
+            if self.admits(searcher.stored_fields(docnum)[PARAGRAPH_TEXT])
+        }
         return matching.FilterMatcher(inner, admitted)

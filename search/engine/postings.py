@@ -24,8 +24,10 @@ class TermIndex:
     _POSTED_LIMIT terms: the index a reader has open does not change)."""
 
     def __init__(self, reader) -> None:
-        self.segments = [OpenSegment(segment, offset, deleted(segment))
-                         for segment, offset in reader.leaf_readers()]
+        self.segments = [
+            OpenSegment(segment, offset, deleted(segment))
+            for segment, offset in reader.leaf_readers()
+        ]
         self._posted: dict[tuple[str, str], list[Posted]] = {}
 
     def posted(self, field: str, term: str) -> list[Posted]:
@@ -72,7 +74,9 @@ class Wanted:
             offset = segment.offset
             start = bisect_left(self._ordered, offset)
             end = bisect_left(self._ordered, offset + segment.reader.doc_count_all())
-            found = self._in_segment[offset] = [docnum - offset for docnum in self._ordered[start:end]]
+            found = self._in_segment[offset] = [
+                docnum - offset for docnum in self._ordered[start:end]
+            ]
         return found
 
 
@@ -89,5 +93,3 @@ def live_docnums(terms: TermIndex, field: str, term: str) -> list[int]:
 def deleted(reader) -> frozenset[int]:
     """The segment's deleted documents (their postings stay until the segment is rewritten)."""
     return frozenset(reader._perdoc.deleted_docs()) if reader.has_deletions() else frozenset()
-
-

@@ -26,14 +26,21 @@ import shutil
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
-from search.ingest.discovery import DocumentFile, Found, Rules, scan
-from search.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexOutdated, KensakuError, NotAnIndex
-from search.ingest.reporting import IndexSummary, Progress, Warn
+from search.errors import (
+    IndexBusy,
+    IndexDamaged,
+    IndexNotFound,
+    IndexOutdated,
+    KensakuError,
+    NotAnIndex,
+)
 from search.index.schema import WORDS
+from search.ingest.discovery import DocumentFile, Found, Rules, scan
+from search.ingest.reporting import IndexSummary, Progress, Warn
 
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
@@ -54,9 +61,19 @@ _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
 # The manifest being written by a build (left behind when the build was killed).
 _TEMPORARY_MANIFEST = re.compile(rf"\.{re.escape(MANIFEST_NAME)}\.[0-9a-f-]+\.tmp")
 # What reading a damaged Whoosh index raises: its own errors are added in translate_damage.
-_READ_ERRORS = (OSError, EOFError, ValueError, LookupError, TypeError, AttributeError,
-                struct.error, pickle.UnpicklingError, zlib.error)
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    struct.error,
+    pickle.UnpicklingError,
+    zlib.error,
+)
 _DESCRIBE_CHARS = 160
+
 
 def read_manifest(index_dir: Path) -> dict | None:
     """The manifest of the index in `index_dir`, or None when there is no index there yet."""
@@ -77,8 +94,11 @@ def read_manifest(index_dir: Path) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         raise IndexDamaged(_damaged(index_dir, "its manifest is unreadable")) from None
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexOutdated(_damaged(index_dir, "it was built by another version of kensaku"),
-                            manifest["docs_dir"], manifest.get("rules"))
+        raise IndexOutdated(
+            _damaged(index_dir, "it was built by another version of kensaku"),
+            manifest["docs_dir"],
+            manifest.get("rules"),
+        )
     return manifest
 
 
@@ -92,8 +112,10 @@ def existing_manifest(index_dir: Path) -> dict:
     """The manifest of the index in `index_dir`; raises IndexNotFound when there is none."""
     manifest = read_manifest(index_dir)
     if manifest is None:
-        raise IndexNotFound(f"no index in {index_dir} yet; build one with "
-                            f"`kensaku index --docs DIR --index {index_dir}`")
+        raise IndexNotFound(
+            f"no index in {index_dir} yet; build one with "
+            f"`kensaku index --docs DIR --index {index_dir}`"
+        )
     return manifest
 
 
@@ -115,26 +137,38 @@ def recorded_rules(manifest: dict | None) -> Rules:
 
 def _is_generation_name(name) -> bool:
     """Whether `name` is a generation directory's name, and nothing that leads elsewhere."""
-    return (isinstance(name, str) and name.startswith(GENERATION_PREFIX)
-            and "/" not in name and os.sep not in name and "\0" not in name)
+    return (
+        isinstance(name, str)
+        and name.startswith(GENERATION_PREFIX)
+        and "/" not in name
+        and os.sep not in name
+        and "\0" not in name
+    )
 
 
 def _refuse_foreign_directory(index_dir: Path) -> None:
     foreign = [p.name for p in index_dir.iterdir() if not _is_ours(p.name)]
     if foreign:
-        raise NotAnIndex(f"{index_dir} is not a kensaku index (it holds {foreign[0]!r} and "
-                         "perhaps more); choose an empty or new directory for --index")
+        raise NotAnIndex(
+            f"{index_dir} is not a kensaku index (it holds {foreign[0]!r} and "
+            "perhaps more); choose an empty or new directory for --index"
+        )
 
 
 def _is_ours(name: str) -> bool:
     """Whether an index directory may hold `name`: kensaku's files, left-overs of killed builds."""
-    return (name in _HARMLESS_NAMES or name.startswith(GENERATION_PREFIX)
-            or _TEMPORARY_MANIFEST.fullmatch(name) is not None)
+    return (
+        name in _HARMLESS_NAMES
+        or name.startswith(GENERATION_PREFIX)
+        or _TEMPORARY_MANIFEST.fullmatch(name) is not None
+    )
 
 
 def _damaged(index_dir: Path, reason: str) -> str:
-    return (f"the index in {index_dir} cannot be read ({reason}); "
-            f"run `kensaku index --rebuild --index {index_dir}` to rebuild it")
+    return (
+        f"the index in {index_dir} cannot be read ({reason}); "
+        f"run `kensaku index --rebuild --index {index_dir}` to rebuild it"
+    )
 
 
 def open_index(index_dir: Path):
@@ -192,7 +226,7 @@ def generation_problem(index_dir: Path, manifest: dict) -> str | None:
     if not path.is_dir():
         return f"its live generation {manifest['generation']} is missing"
     sizes = manifest.get("sizes")
-    for name, size in (sizes.items() if isinstance(sizes, dict) else ()):
+    for name, size in sizes.items() if isinstance(sizes, dict) else ():
         try:
             actual = (path / name).stat().st_size
         except OSError:
@@ -215,19 +249,22 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def stamps_current(manifest: dict, docs_dir: Path, documents: list[DocumentFile],
-                   rules: Rules | None = None) -> bool:
+def stamps_current(
+    manifest: dict, docs_dir: Path, documents: list[DocumentFile], rules: Rules | None = None
+) -> bool:
     """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: whatever
     rules) and from `documents` as they stand, each with the stamp it has now: the cheap check,
     which hashes nothing."""
-    return (_same_origin(manifest, docs_dir, rules)
-            and manifest["files"] == {d.source: d.stamp for d in documents})
+    return _same_origin(manifest, docs_dir, rules) and manifest["files"] == {
+        d.source: d.stamp for d in documents
+    }
 
 
 def _same_origin(manifest: dict, docs_dir: Path, rules: Rules | None) -> bool:
     """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: any)."""
-    return (manifest["docs_dir"] == str(Path(docs_dir).resolve())
-            and (rules is None or recorded_rules(manifest) == rules))
+    return manifest["docs_dir"] == str(Path(docs_dir).resolve()) and (
+        rules is None or recorded_rules(manifest) == rules
+    )
 
 
 @dataclass
@@ -251,13 +288,16 @@ def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
     stamp changed is hashed, and is changed unless its digest is the one recorded."""
     before = manifest["files"]
     digests = recorded_digests(manifest)
-    changes = Changes(added=[d for d in documents if d.source not in before],
-                      removed=sorted(set(before) - {d.source for d in documents}))
+    changes = Changes(
+        added=[d for d in documents if d.source not in before],
+        removed=sorted(set(before) - {d.source for d in documents}),
+    )
     for document in documents:
         if document.source in before and before[document.source] != document.stamp:
             recorded = digests.get(document.source)
-            same = (recorded is not None
-                    and _digest(document.path, tuple(document.stamp)) == recorded)
+            same = (
+                recorded is not None and _digest(document.path, tuple(document.stamp)) == recorded
+            )
             (changes.restamped if same else changes.changed).append(document)
     return changes
 
@@ -266,7 +306,9 @@ def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
 def _digest(path: str, stamp: tuple) -> str | None:
     """documents.file_digest of the file at `path` while its stamp is `stamp`: a file is hashed
     once per stamp, though a search that finds it changed checks it again under the lock."""
-    from search.ingest.paragraphs import file_digest  # the readers: not a search's imports, unless it hashes
+    from search.ingest.paragraphs import (
+        file_digest,
+    )  # the readers: not a search's imports, unless it hashes
 
     return file_digest(path)
 
@@ -277,8 +319,13 @@ def recorded_digests(manifest: dict) -> dict[str, str]:
     return digests if isinstance(digests, dict) else {}
 
 
-def record_new_stamps(index_dir: Path, manifest: dict, docs_dir: Path,
-                      documents: list[DocumentFile], rules: Rules | None = None) -> bool:
+def record_new_stamps(
+    index_dir: Path,
+    manifest: dict,
+    docs_dir: Path,
+    documents: list[DocumentFile],
+    rules: Rules | None = None,
+) -> bool:
     """Whether `documents` hold what the index of `manifest` holds, some of them with new stamps
     only (a folder copied anew, a file touched); if so, their new stamps are recorded, so that
     the next check is the cheap one again. False when an update is needed.
@@ -291,10 +338,9 @@ def record_new_stamps(index_dir: Path, manifest: dict, docs_dir: Path,
         return False
     if changes_since(manifest, documents).documents_changed:
         return False
-    with contextlib.suppress(IndexBusy, OSError):
-        with _writer_lock(Path(index_dir), wait=0):
-            if _readable_manifest(Path(index_dir)) == manifest:
-                _restamp(Path(index_dir), manifest, documents)
+    with contextlib.suppress(IndexBusy, OSError), _writer_lock(Path(index_dir), wait=0):
+        if _readable_manifest(Path(index_dir)) == manifest:
+            _restamp(Path(index_dir), manifest, documents)
     return True
 
 
@@ -304,22 +350,40 @@ def _restamp(index_dir: Path, manifest: dict, documents: list[DocumentFile]) -> 
     replace_manifest(index_dir, {**manifest, "files": {d.source: d.stamp for d in documents}})
 
 
-def build_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
-                warn: Warn | None = None, rules: Rules | None = None) -> IndexSummary:
+def build_index(
+    docs_dir: Path,
+    index_dir: Path,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    rules: Rules | None = None,
+) -> IndexSummary:
     """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
     files (by default those the index was built with: see discovery)."""
     rules = _rules_for(index_dir, rules)
-    return _build(Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
-                  warn)
+    return _build(
+        Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress, warn
+    )
 
 
-def update_index(docs_dir: Path, index_dir: Path, progress: Progress | None = None,
-                 warn: Warn | None = None, rules: Rules | None = None) -> IndexSummary:
+def update_index(
+    docs_dir: Path,
+    index_dir: Path,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    rules: Rules | None = None,
+) -> IndexSummary:
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed; a new or unreadable index is built anew."""
     rules = _rules_for(index_dir, rules)
-    return _build(Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
-                  warn, incremental=True)
+    return _build(
+        Path(docs_dir),
+        Path(index_dir),
+        scan(docs_dir, rules, warn),
+        rules,
+        progress,
+        warn,
+        incremental=True,
+    )
 
 
 def _rules_for(index_dir: Path, rules: Rules | None) -> Rules:
@@ -332,9 +396,14 @@ def _rules_for(index_dir: Path, rules: Rules | None) -> Rules:
         return Rules()
 
 
-def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = None,
-                 progress: Progress | None = None, warn: Warn | None = None,
-                 rules: Rules | None = None) -> IndexSummary | None:
+def ensure_index(
+    docs_dir: Path | None,
+    index_dir: Path,
+    notify: Warn | None = None,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    rules: Rules | None = None,
+) -> IndexSummary | None:
     """Build the index when it is missing or was built by another version of kensaku, and
     update it when the documents changed since.
 
@@ -348,11 +417,21 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
     except IndexOutdated as outdated:
         docs_dir = Path(docs_dir or outdated.docs_dir)
         rules = rules or Rules.from_json(outdated.rules)
-        _say(notify, f"the index in {index_dir} was built by another version of kensaku: "
-                     f"rebuilding it from {docs_dir}")
+        _say(
+            notify,
+            f"the index in {index_dir} was built by another version of kensaku: "
+            f"rebuilding it from {docs_dir}",
+        )
         # incremental: a process that waited for the lock finds the index rebuilt meanwhile.
-        return _build(docs_dir, Path(index_dir), scan(docs_dir, rules, warn), rules, progress,
-                      warn, incremental=True)
+        return _build(
+            docs_dir,
+            Path(index_dir),
+            scan(docs_dir, rules, warn),
+            rules,
+            progress,
+            warn,
+            incremental=True,
+        )
     if docs_dir is None:
         docs_dir = Path(manifest["docs_dir"]) if manifest else DEFAULT_DOCS_DIR
         if manifest and not docs_dir.is_dir():
@@ -362,15 +441,24 @@ def ensure_index(docs_dir: Path | None, index_dir: Path, notify: Warn | None = N
     found = scan(docs_dir, rules, warn)
     if manifest is None:
         _say(notify, f"no index in {index_dir} yet: building it from {docs_dir}")
-    elif (stamps_current(manifest, docs_dir, found.documents, rules)
-          or record_new_stamps(index_dir, manifest, docs_dir, found.documents, rules)):
+    elif stamps_current(manifest, docs_dir, found.documents, rules) or record_new_stamps(
+        index_dir, manifest, docs_dir, found.documents, rules
+    ):
         return None  # current, or only files' stamps changed (recorded quietly)
     else:
         _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
     try:
         # With an index to search, do not wait for another writer: search what is there.
-        return _build(Path(docs_dir), Path(index_dir), found, rules, progress, warn,
-                      lock_wait=0 if manifest else None, incremental=True)
+        return _build(
+            Path(docs_dir),
+            Path(index_dir),
+            found,
+            rules,
+            progress,
+            warn,
+            lock_wait=0 if manifest else None,
+            incremental=True,
+        )
     except IndexBusy:
         if manifest is None:
             raise
@@ -383,9 +471,16 @@ def _say(notify: Warn | None, message: str) -> None:
         notify(message)
 
 
-def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
-           progress: Progress | None, warn: Warn | None,
-           lock_wait: float | None = None, incremental: bool = False) -> IndexSummary:
+def _build(
+    docs_dir: Path,
+    index_dir: Path,
+    found: Found,
+    rules: Rules,
+    progress: Progress | None,
+    warn: Warn | None,
+    lock_wait: float | None = None,
+    incremental: bool = False,
+) -> IndexSummary:
     """Write a new generation and make it live; `lock_wait` as for `_writer_lock`.
 
     `incremental` starts the new generation from the live one (hard links to its immutable
@@ -411,8 +506,15 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
         path = index_dir / generation
         try:
             if changes is not None:
-                summary = _update_generation(index_dir / previous["generation"], path, previous,
-                                             changes, documents, progress, warn)
+                summary = _update_generation(
+                    index_dir / previous["generation"],
+                    path,
+                    previous,
+                    changes,
+                    documents,
+                    progress,
+                    warn,
+                )
             else:
                 summary = _write_generation(path, documents, progress, warn)
             summary.total_paragraphs = _record_synonym_groups(path)
@@ -423,8 +525,7 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
             # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
             shutil.rmtree(path, ignore_errors=True)
             raise
-        _write_manifest(index_dir, generation, docs_dir, documents, rules, summary, sizes,
-                        previous)
+        _write_manifest(index_dir, generation, docs_dir, documents, rules, summary, sizes, previous)
         # The previous generation stays: a search that opened it may still be reading it.
         _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
         summary.seconds = time.perf_counter() - started
@@ -433,9 +534,14 @@ def _build(docs_dir: Path, index_dir: Path, found: Found, rules: Rules,
 
 def _up_to_date(manifest: dict, found: Found) -> IndexSummary:
     """The summary of an update that had nothing to index."""
-    return IndexSummary(incremental=True, total_documents=manifest["documents"],
-                        total_paragraphs=manifest["paragraphs"], skipped=manifest["skipped"],
-                        ignored=found.ignored, other_formats=found.other_formats)
+    return IndexSummary(
+        incremental=True,
+        total_documents=manifest["documents"],
+        total_paragraphs=manifest["paragraphs"],
+        skipped=manifest["skipped"],
+        ignored=found.ignored,
+        other_formats=found.other_formats,
+    )
 
 
 def _readable_manifest(index_dir: Path) -> dict | None:
@@ -457,28 +563,45 @@ def _intact_manifest(index_dir: Path, warn: Warn | None) -> dict | None:
     return manifest
 
 
-def _update_generation(live: Path, path: Path, previous: dict, changes: Changes,
-                       documents: list[DocumentFile], progress: Progress | None,
-                       warn: Warn | None) -> IndexSummary:
+def _update_generation(
+    live: Path,
+    path: Path,
+    previous: dict,
+    changes: Changes,
+    documents: list[DocumentFile],
+    progress: Progress | None,
+    warn: Warn | None,
+) -> IndexSummary:
     """A new generation `path`: the live one with the `changes` made (documents added and
     changed indexed, those changed and removed deleted). Its summary's digests are those of
     every document, kept from `previous` for those not read again."""
     from search.index.writer import add_to_index
 
     _link_generation(live, path)
-    summary = add_to_index(path, changes.added + changes.changed, procs=_build_processes(),
-                           progress=progress, warn=warn, delete_sources=changes.removed,
-                           **SEGMENT_LAYOUT)
+    summary = add_to_index(
+        path,
+        changes.added + changes.changed,
+        procs=_build_processes(),
+        progress=progress,
+        warn=warn,
+        delete_sources=changes.removed,
+        **SEGMENT_LAYOUT,
+    )
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
     summary.changed = [d.source for d in changes.changed]
     summary.removed = changes.removed
     kept = {d.source for d in documents} - set(summary.added + summary.changed)
-    still_skipped = {source: why for source, why in previous["skipped"].items()
-                     if source in kept}
+    still_skipped = {source: why for source, why in previous["skipped"].items() if source in kept}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
-    summary.digests = {**{source: digest for source, digest in recorded_digests(previous).items()
-                          if source in kept}, **summary.digests}
+    summary.digests = {
+        **{
+            source: digest
+            for source, digest in recorded_digests(previous).items()
+            if source in kept
+        },
+        **summary.digests,
+    }
     return summary
 
 
@@ -556,18 +679,27 @@ def _build_processes() -> int:
     return min(MAX_BUILD_PROCESSES, os.cpu_count() or 1)
 
 
-def _write_generation(path: Path, documents: list[DocumentFile], progress: Progress | None,
-                      warn: Warn | None) -> IndexSummary:
+def _write_generation(
+    path: Path, documents: list[DocumentFile], progress: Progress | None, warn: Warn | None
+) -> IndexSummary:
     from search.index.writer import write_index
 
     path.mkdir(mode=0o700)
-    return write_index(path, documents, procs=_build_processes(), progress=progress, warn=warn,
-                       **SEGMENT_LAYOUT)
+    return write_index(
+        path, documents, procs=_build_processes(), progress=progress, warn=warn, **SEGMENT_LAYOUT
+    )
 
 
-def _write_manifest(index_dir: Path, generation: str, docs_dir: Path,
-                    documents: list[DocumentFile], rules: Rules, summary: IndexSummary,
-                    sizes: dict[str, int], previous: dict | None) -> None:
+def _write_manifest(
+    index_dir: Path,
+    generation: str,
+    docs_dir: Path,
+    documents: list[DocumentFile],
+    rules: Rules,
+    summary: IndexSummary,
+    sizes: dict[str, int],
+    previous: dict | None,
+) -> None:
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest = {
         "format": FORMAT_VERSION,
@@ -622,8 +754,9 @@ def _remove_generations(index_dir: Path, keep: set) -> None:
 
 
 @contextlib.contextmanager
-def _writer_lock(index_dir: Path, wait: float | None = None,
-                 notify: Warn | None = None) -> Iterator[None]:
+def _writer_lock(
+    index_dir: Path, wait: float | None = None, notify: Warn | None = None
+) -> Iterator[None]:
     """Hold the index's writer lock, waiting at most `wait` seconds (default LOCK_WAIT_SECONDS)
     for another writer, and telling `notify` at once when it waits. The lock is an flock, so a
     killed writer releases it."""
@@ -638,11 +771,16 @@ def _writer_lock(index_dir: Path, wait: float | None = None,
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise IndexBusy(f"another kensaku process is writing the index in "
-                                    f"{index_dir}; try again when it is done") from None
+                    raise IndexBusy(
+                        f"another kensaku process is writing the index in "
+                        f"{index_dir}; try again when it is done"
+                    ) from None
                 if not waiting:
-                    _say(notify, f"another kensaku process is writing the index in {index_dir}: "
-                                 f"waiting for it to finish (up to {wait:g} s)")
+                    _say(
+                        notify,
+                        f"another kensaku process is writing the index in {index_dir}: "
+                        f"waiting for it to finish (up to {wait:g} s)",
+                    )
                     waiting = True
                 time.sleep(0.1)
         yield

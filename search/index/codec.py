@@ -94,15 +94,21 @@ import weakref
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, islice
-from collections.abc import Sequence
 from operator import gt, sub
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from whoosh import columns, formats
 from whoosh.codec import base
-from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3PerDocWriter,
-                                  W3Segment, _lenfield)
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3PerDocReader,
+    W3PerDocWriter,
+    W3Segment,
+    _lenfield,
+)
 from whoosh.matching import LeafMatcher, ReadTooFar
 from whoosh.reading import TermInfo, TermNotFound
 from whoosh.system import pack_uint
@@ -137,6 +143,7 @@ class CompactFormatError(ValueError):
 
 # Packed arrays -------------------------------------------------------------------------------
 
+
 def _unsigned_code(high: int) -> str:
     if high < 0x100:
         return "B"
@@ -146,11 +153,11 @@ def _unsigned_code(high: int) -> str:
 
 
 def _signed_code(low: int, high: int) -> str:
-    if -0x80 <= low and high < 0x80:
+    if low >= -0x80 and high < 0x80:
         return "b"
-    if -0x8000 <= low and high < 0x8000:
+    if low >= -0x8000 and high < 0x8000:
         return "h"
-    return "i" if -0x80000000 <= low and high < 0x80000000 else "q"
+    return "i" if low >= -0x80000000 and high < 0x80000000 else "q"
 
 
 def _planes(items: array) -> bytes:
@@ -203,7 +210,7 @@ def unpack(data, at: int, count: int) -> tuple[array, int]:
     if width > 1:
         planes = bytearray(count * width)
         for i in range(width):
-            planes[i::width] = chunk[i * count:(i + 1) * count]
+            planes[i::width] = chunk[i * count : (i + 1) * count]
         chunk = planes
     items.frombytes(chunk)
     if _BIG_ENDIAN and width > 1:
@@ -217,6 +224,7 @@ def _integral(weights: Iterable[float]) -> list:
 
 
 # Posting lists: writing ----------------------------------------------------------------------
+
 
 class TermStats(NamedTuple):
     """What the terms dictionary keeps of a term, besides its postings' size."""
@@ -236,8 +244,11 @@ def field_kind(fieldobj) -> int:
     fmt = fieldobj.format
     if fmt is None or fmt.field_boost != 1.0:
         return VALUES
-    kind = {formats.Positions: POSITIONS, formats.Frequency: FREQUENCY,
-            formats.Existence: EXISTENCE}.get(type(fmt), VALUES)
+    kind = {
+        formats.Positions: POSITIONS,
+        formats.Frequency: FREQUENCY,
+        formats.Existence: EXISTENCE,
+    }.get(type(fmt), VALUES)
     return kind
 
 
@@ -250,8 +261,9 @@ def _compress(body: bytes, level: int) -> tuple[int, bytes]:
     return 0, body
 
 
-def _block(kind: int, docs, base: int, weights, positions, values, level: int,
-           single: bool) -> bytes:
+def _block(
+    kind: int, docs, base: int, weights, positions, values, level: int, single: bool
+) -> bytes:
     """One block: flag byte and body (see the module's docstring)."""
     if single and kind == POSITIONS and len(positions) == 1 and positions[0] < _SMALL:
         return _single_position(positions[0])  # a term found once (most terms)
@@ -291,9 +303,15 @@ def _single_position(position: int) -> bytes:
     return b"\0" + pack_ints([position], signed=True)
 
 
-def encode_postings(kind: int, docnums: Sequence[int], weights: Sequence[float] | None,
-                    positions: Sequence[int] | None, values: Sequence[bytes] | None,
-                    lengthbytes: bytes | None, level: int = 3) -> tuple[bytes, TermStats]:
+def encode_postings(
+    kind: int,
+    docnums: Sequence[int],
+    weights: Sequence[float] | None,
+    positions: Sequence[int] | None,
+    values: Sequence[bytes] | None,
+    lengthbytes: bytes | None,
+    level: int = 3,
+) -> tuple[bytes, TermStats]:
     """One term's posting list and its stats. `docnums` ascending; `weights` (None: all 1;
     integral ones as ints) one per posting; `positions` (a positional kind) each document's
     positions ascending, run together; `values` (VALUES kind) one bytes per posting;
@@ -325,7 +343,7 @@ def encode_postings(kind: int, docnums: Sequence[int], weights: Sequence[float] 
         bpositions = bvalues = None
         if kind == POSITIONS:
             n = (end - start) if bweights is None else sum(bweights)
-            bpositions = positions[pos_at:pos_at + n]
+            bpositions = positions[pos_at : pos_at + n]
             pos_at += n
         elif kind == VALUES:
             bvalues = values[start:end]
@@ -340,6 +358,7 @@ def encode_postings(kind: int, docnums: Sequence[int], weights: Sequence[float] 
 
 
 # Terms dictionary: writing --------------------------------------------------------------------
+
 
 class _Out:
     """A buffered output file that knows its offset."""
@@ -418,9 +437,16 @@ class TermsWriter:
         columns = list(zip(*(s for _, s, _ in pending)))
         body = [pack_ints(prefixes), pack_ints(list(map(len, suffixes))), b"".join(suffixes)]
         df, weight, maxw, minlb, maxlb, minid, maxid = columns
-        body += [pack_ints(df), pack_numbers(weight), pack_numbers(maxw), bytes(minlb),
-                 bytes(maxlb), pack_ints(minid), pack_ints(list(map(sub, maxid, minid))),
-                 pack_ints([size for _, _, size in pending])]
+        body += [
+            pack_ints(df),
+            pack_numbers(weight),
+            pack_numbers(maxw),
+            bytes(minlb),
+            bytes(maxlb),
+            pack_ints(minid),
+            pack_ints(list(map(sub, maxid, minid))),
+            pack_ints([size for _, _, size in pending]),
+        ]
         flags, data = _compress(b"".join(body), self.level)
         self.firsts.append(terms[0])
         self.offsets.append(self.terms.write(bytes((flags, len(pending))) + data))
@@ -433,9 +459,15 @@ class TermsWriter:
         if self.offsets:
             name = self.field.encode("utf-8")
             self.directory.append(
-                _U16.pack(len(name)) + name + bytes((self.kind,)) + _U32.pack(len(self.offsets))
-                + pack_ints(list(map(len, self.firsts))) + b"".join(self.firsts)
-                + pack_ints(self.offsets + [self.terms.offset]) + pack_ints(self.bases))
+                _U16.pack(len(name))
+                + name
+                + bytes((self.kind,))
+                + _U32.pack(len(self.offsets))
+                + pack_ints(list(map(len, self.firsts)))
+                + b"".join(self.firsts)
+                + pack_ints(self.offsets + [self.terms.offset])
+                + pack_ints(self.bases)
+            )
         self.field = None
 
     def close(self) -> None:
@@ -464,8 +496,11 @@ def write_postings(storage, segment, fields: Iterable[FieldPostings], level: int
     the field's length byte per docnum of the segment (None for an unscored field), `items`
     (term, docnums, weights, positions[, values]) in term order, arrays of ints (weights None:
     all 1; positions: see `encode_postings`), or for a positional field its SortedTokens."""
-    writer = TermsWriter(segment.create_file(storage, CompactCodec.TERMS_EXT),
-                         segment.create_file(storage, CompactCodec.POSTS_EXT), level)
+    writer = TermsWriter(
+        segment.create_file(storage, CompactCodec.TERMS_EXT),
+        segment.create_file(storage, CompactCodec.POSTS_EXT),
+        level,
+    )
     for name, kind, lengths, items in fields:
         writer.start_field(name, kind)
         if isinstance(items, SortedTokens):
@@ -493,16 +528,17 @@ class SortedTokens(NamedTuple):
     term's occurrences by document, then position."""
 
     names: list[str]
-    terms: "numpy.ndarray"
-    docs: "numpy.ndarray"
-    positions: "numpy.ndarray"
+    terms: numpy.ndarray
+    docs: numpy.ndarray
+    positions: numpy.ndarray
 
 
 _TERMS_A_BATCH = 4096
 
 
-def _write_sorted(writer: TermsWriter, tokens: SortedTokens, lengths: bytes | None,
-                  level: int) -> None:
+def _write_sorted(
+    writer: TermsWriter, tokens: SortedTokens, lengths: bytes | None, level: int
+) -> None:
     """Encode and add a positional field's terms in bulk: what encode_postings gives, term by
     term, with the postings, the deltas, the stats and the packed arrays' types computed for all
     the terms at once by numpy; a term of more than one block goes through encode_postings."""
@@ -511,8 +547,9 @@ def _write_sorted(writer: TermsWriter, tokens: SortedTokens, lengths: bytes | No
     table = _PostingsTable(tokens, lengths)
     names = tokens.names
     for first in range(0, len(names), _TERMS_A_BATCH):
-        for name, data, stats in table.encoded(first, min(first + _TERMS_A_BATCH, len(names)),
-                                               level):
+        for name, data, stats in table.encoded(
+            first, min(first + _TERMS_A_BATCH, len(names)), level
+        ):
             writer.add(name.encode("utf-8"), data, stats)
 
 
@@ -557,55 +594,74 @@ class _PostingsTable:
         position_deltas[token_starts] = positions[token_starts]
         self.doc_code = _unsigned_codes(numpy.maximum.reduceat(doc_deltas, term_starts))
         self.weight_code = _unsigned_codes(self.max_weight)
-        self.position_code = _signed_codes(numpy.minimum.reduceat(position_deltas, token_starts),
-                                           numpy.maximum.reduceat(position_deltas, token_starts))
+        self.position_code = _signed_codes(
+            numpy.minimum.reduceat(position_deltas, token_starts),
+            numpy.maximum.reduceat(position_deltas, token_starts),
+        )
         self.doc_bytes = _byte_columns(doc_deltas, "<u4")
         self.weight_bytes = _byte_columns(self.weights, "<u4")
         self.position_bytes = _byte_columns(position_deltas, "<i4")
 
     def encoded(self, first: int, last: int, level: int):
         """(term, postings bytes, TermStats) of the terms first..last-1."""
-        term_at = self.term_at[first:last + 1].tolist()
-        token_at = self.token_at[first:last + 1].tolist()
+        term_at = self.term_at[first : last + 1].tolist()
+        token_at = self.token_at[first : last + 1].tolist()
         first_docs = self.docs[term_at[:-1]].tolist()
         last_docs = self.docs[[at - 1 for at in term_at[1:]]].tolist()
         first_positions = self.positions[token_at[:-1]].tolist()
-        columns = zip(self.names[first:last], self.max_weight[first:last].tolist(),
-                      self.min_length[first:last].tolist(), self.max_length[first:last].tolist(),
-                      self.doc_code[first:last], self.weight_code[first:last],
-                      self.position_code[first:last])
-        for i, (name, max_weight, min_length, max_length, doc_code, weight_code,
-                position_code) in enumerate(columns):
+        columns = zip(
+            self.names[first:last],
+            self.max_weight[first:last].tolist(),
+            self.min_length[first:last].tolist(),
+            self.max_length[first:last].tolist(),
+            self.doc_code[first:last],
+            self.weight_code[first:last],
+            self.position_code[first:last],
+        )
+        for i, (
+            name,
+            max_weight,
+            min_length,
+            max_length,
+            doc_code,
+            weight_code,
+            position_code,
+        ) in enumerate(columns):
             a, b = term_at[i], term_at[i + 1]
             ta, tb = token_at[i], token_at[i + 1]
-            stats = TermStats(b - a, tb - ta, max_weight, min_length, max_length, first_docs[i],
-                              last_docs[i])
+            stats = TermStats(
+                b - a, tb - ta, max_weight, min_length, max_length, first_docs[i], last_docs[i]
+            )
             if b - a > BLOCK:
                 data = self._in_blocks(a, b, ta, tb, max_weight, level)
             elif tb - ta == 1 and first_positions[i] < _SMALL:
                 data = _single_position(first_positions[i])
             else:
-                data = self._one_block(a, b, ta, tb, max_weight, doc_code, weight_code,
-                                       position_code, level)
+                data = self._one_block(
+                    a, b, ta, tb, max_weight, doc_code, weight_code, position_code, level
+                )
             yield name, data, stats
 
-    def _one_block(self, a, b, ta, tb, max_weight, doc_code, weight_code, position_code,
-                   level) -> bytes:
+    def _one_block(
+        self, a, b, ta, tb, max_weight, doc_code, weight_code, position_code, level
+    ) -> bytes:
         tail = _packed_columns(self.position_bytes, ta, tb, position_code)
         if b - a == 1:  # the term info holds the one posting's docnum and weight
             return _assemble(0, b"", tail, level)
         head = _packed_columns(self.doc_bytes, a, b, doc_code)
         if max_weight == 1:
             return _assemble(_ONES, head, tail, level)
-        return _assemble(0, head + _packed_columns(self.weight_bytes, a, b, weight_code), tail,
-                         level)
+        return _assemble(
+            0, head + _packed_columns(self.weight_bytes, a, b, weight_code), tail, level
+        )
 
     def _in_blocks(self, a, b, ta, tb, max_weight, level) -> bytes:
         docs = self.docs[a:b].tolist()
         weights = None if max_weight == 1 else self.weights[a:b].tolist()
         lengths = None if self.lengths is None else bytes(map(self.lengths.__getitem__, docs))
-        return encode_postings(POSITIONS, docs, weights, self.positions[ta:tb].tolist(), None,
-                               lengths, level)[0]
+        return encode_postings(
+            POSITIONS, docs, weights, self.positions[ta:tb].tolist(), None, lengths, level
+        )[0]
 
 
 def _unsigned_codes(highs) -> list[str]:
@@ -619,8 +675,9 @@ def _signed_codes(lows, highs) -> list[str]:
     """pack_ints' typecode of each signed array, given its smallest and largest items."""
     import numpy
 
-    return numpy.select([(lows >= -0x80) & (highs < 0x80), (lows >= -0x8000) & (highs < 0x8000)],
-                        ["b", "h"], "i").tolist()
+    return numpy.select(
+        [(lows >= -0x80) & (highs < 0x80), (lows >= -0x8000) & (highs < 0x8000)], ["b", "h"], "i"
+    ).tolist()
 
 
 def _byte_columns(values, dtype: str):
@@ -634,17 +691,19 @@ _WIDTHS = {"B": 1, "H": 2, "I": 4, "b": 1, "h": 2, "i": 4}
 def _packed_columns(rows, start: int, end: int, code: str) -> bytes:
     """What pack_ints gives for the values of rows start..end-1 packed as `code`: the tag, then
     their byte planes."""
-    return code.encode("ascii") + rows[start:end, :_WIDTHS[code]].T.tobytes()
+    return code.encode("ascii") + rows[start:end, : _WIDTHS[code]].T.tobytes()
 
 
 class CompactFieldWriter(base.FieldWriter):
     """Whoosh's field-writer interface (SegmentWriter's path): a term's postings are gathered
     one by one, then encoded as `write_postings` does."""
 
-    def __init__(self, codec: "CompactCodec", storage, segment) -> None:
-        self._writer = TermsWriter(segment.create_file(storage, codec.TERMS_EXT),
-                                   segment.create_file(storage, codec.POSTS_EXT),
-                                   codec._compression)
+    def __init__(self, codec: CompactCodec, storage, segment) -> None:
+        self._writer = TermsWriter(
+            segment.create_file(storage, codec.TERMS_EXT),
+            segment.create_file(storage, codec.POSTS_EXT),
+            codec._compression,
+        )
         self._level = codec._compression
         self.is_closed = False
 
@@ -671,8 +730,15 @@ class CompactFieldWriter(base.FieldWriter):
         weights = _integral(array("f", self._weights))  # W3 keeps weights as float32
         if self._kind == POSITIONS and sum(weights) != len(self._positions):
             raise ValueError("a Positions posting whose weight is not its frequency")
-        data, stats = encode_postings(self._kind, self._docs, weights, self._positions,
-                                      self._values, bytes(self._lengths), self._level)
+        data, stats = encode_postings(
+            self._kind,
+            self._docs,
+            weights,
+            self._positions,
+            self._values,
+            bytes(self._lengths),
+            self._level,
+        )
         self._writer.add(self._term, data, stats)
 
     def finish_field(self) -> None:
@@ -685,13 +751,22 @@ class CompactFieldWriter(base.FieldWriter):
 
 # Posting lists: reading ----------------------------------------------------------------------
 
+
 class CompactTermInfo(TermInfo):
     """A term's info: Whoosh's statistics, and where its postings are."""
 
     def __init__(self, stats: TermStats, offset: int, length: int) -> None:
         df, weight, maxw, minlb, maxlb, minid, maxid = stats
-        TermInfo.__init__(self, float(weight), df, byte_to_length(minlb), byte_to_length(maxlb),
-                          float(maxw), minid, maxid)
+        TermInfo.__init__(
+            self,
+            float(weight),
+            df,
+            byte_to_length(minlb),
+            byte_to_length(maxlb),
+            float(maxw),
+            minid,
+            maxid,
+        )
         self._offset = offset
         self._length = length
 
@@ -702,8 +777,15 @@ class CompactTermInfo(TermInfo):
         return False
 
     def stats(self) -> TermStats:
-        return TermStats(self._df, self._weight, self._maxweight, length_to_byte(self._minlength),
-                         length_to_byte(self._maxlength), self._minid, self._maxid)
+        return TermStats(
+            self._df,
+            self._weight,
+            self._maxweight,
+            length_to_byte(self._minlength),
+            length_to_byte(self._maxlength),
+            self._minid,
+            self._maxid,
+        )
 
 
 class BlockPositions(Sequence):
@@ -713,7 +795,7 @@ class BlockPositions(Sequence):
     block's positions at once, and each posting's list is sliced out only when asked for (a
     phrase reading a block through keeps only its candidates)."""
 
-    __slots__ = ("_body", "_at", "_weights", "_deltas", "_every", "_starts")
+    __slots__ = ("_at", "_body", "_deltas", "_every", "_starts", "_weights")
 
     def __init__(self, body: bytes, at: int, weights: Sequence[int]) -> None:
         self._body = body
@@ -751,11 +833,12 @@ class BlockPositions(Sequence):
             i += len(self._weights)
         if self._every is not None or self._deltas is not None:  # asked again: decode them all
             every, starts = self._decoded()
-            return every[starts[i]:starts[i + 1]]
+            return every[starts[i] : starts[i + 1]]
         deltas = self._unpacked()
         start = sum(self._weights[:i])
-        found = list(accumulate(deltas[start:start + self._weights[i]],
-                                initial=sum(deltas[:start])))
+        found = list(
+            accumulate(deltas[start : start + self._weights[i]], initial=sum(deltas[:start]))
+        )
         del found[0]
         return found
 
@@ -793,7 +876,7 @@ class PostingList:
             self.lasts, at = unpack(data, 0, nblocks)
             sizes, at = unpack(data, at, nblocks)
             self.max_weights, at = unpack(data, at, nblocks)
-            self.min_lengths = data[at:at + nblocks]
+            self.min_lengths = data[at : at + nblocks]
             self.starts = list(accumulate(sizes, initial=at + nblocks))
             if self.starts[-1] != len(data):
                 raise CompactFormatError("a posting list's blocks do not fill it")
@@ -808,20 +891,28 @@ class PostingList:
 
         if self.count == 1:
             info = self.info
-            return (numpy.array([info.min_id()], numpy.int64),
-                    numpy.array([info.weight()], numpy.float64))
+            return (
+                numpy.array([info.min_id()], numpy.int64),
+                numpy.array([info.weight()], numpy.float64),
+            )
         data = self.data
         deltas, weights = [], []
         for i in range(self.nblocks):
             n = self.block_count(i)
-            flags, block_deltas, block_weights, _ = _head(data, self.starts[i],
-                                                          self.starts[i + 1], n)
+            flags, block_deltas, block_weights, _ = _head(
+                data, self.starts[i], self.starts[i + 1], n
+            )
             deltas.append(numpy.frombuffer(block_deltas, block_deltas.typecode))
-            weights.append(numpy.ones(n) if flags & _ONES else
-                           numpy.frombuffer(block_weights, block_weights.typecode))
+            weights.append(
+                numpy.ones(n)
+                if flags & _ONES
+                else numpy.frombuffer(block_weights, block_weights.typecode)
+            )
         # A block's first delta is from the block before's last docnum: one running sum.
-        return (numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
-                numpy.concatenate(weights).astype(numpy.float64))
+        return (
+            numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
+            numpy.concatenate(weights).astype(numpy.float64),
+        )
 
     def block(self, i: int, values: bool = True) -> Block:
         """Decode block `i` (its positions or values only with `values`; positions lazily)."""
@@ -874,9 +965,9 @@ def _head(data, start: int, end: int, count: int) -> tuple[int, array, Sequence,
     if flags & _HEAD_ZLIB:
         (size,) = _U16.unpack_from(data, start + 1)
         tail = start + 3 + size
-        head = _decompress(data[start + 3:tail])
+        head = _decompress(data[start + 3 : tail])
     else:
-        head = data[start + 1:end]
+        head = data[start + 1 : end]
     deltas, at = unpack(head, 0, count)
     if flags & _ONES:
         weights = (1,) * count
@@ -897,20 +988,22 @@ def _decompress(data: bytes) -> bytes:
 def posting_list(reader, fieldname: str, info: CompactTermInfo) -> PostingList:
     """The block reader of a term of an open segment (a Whoosh SegmentReader of a segment
     written with CompactCodec) given its info, as `reader._terms.term_info` returns it."""
-    return reader._terms.posting_list(fieldname, info)  # noqa: SLF001
+    return reader._terms.posting_list(fieldname, info)
 
 
-def blocks(posted, field: str, term: str, values: bool = False,
-           among: Sequence[int] | None = None) -> Iterator[Block]:
+def blocks(
+    posted, field: str, term: str, values: bool = False, among: Sequence[int] | None = None
+) -> Iterator[Block]:
     """A term's postings in one segment a block at a time (see `PostingList.blocks`): `posted`
     is a `Posted` (the segment's reader, the term's info there)."""
-    return posted.segment.reader._terms.posting_list(field, posted.info).blocks(  # noqa: SLF001
-        among=among, values=values)
+    return posted.segment.reader._terms.posting_list(field, posted.info).blocks(
+        among=among, values=values
+    )
 
 
 def posting_arrays(posted, field: str):
     """A term's docnums and weights in one segment as numpy arrays (`PostingList.arrays`)."""
-    return posted.segment.reader._terms.posting_list(field, posted.info).arrays()  # noqa: SLF001
+    return posted.segment.reader._terms.posting_list(field, posted.info).arrays()
 
 
 class CompactMatcher(LeafMatcher):
@@ -1006,7 +1099,7 @@ class CompactMatcher(LeafMatcher):
     def all_ids(self) -> Iterator[int]:
         while self.is_active():
             block = self._block or self._load()
-            yield from block.docnums[self._i:]
+            yield from block.docnums[self._i :]
             self._next_block()
 
     def block_min_id(self) -> int:
@@ -1028,6 +1121,7 @@ class CompactMatcher(LeafMatcher):
 
 # Terms dictionary: reading ---------------------------------------------------------------------
 
+
 class _Firsts(Sequence):
     """The first terms of a field's blocks, sliced out of one bytes object when asked for."""
 
@@ -1039,7 +1133,7 @@ class _Firsts(Sequence):
         return len(self.ends) - 1
 
     def __getitem__(self, i: int) -> bytes:
-        return self.blob[self.ends[i]:self.ends[i + 1]]
+        return self.blob[self.ends[i] : self.ends[i + 1]]
 
 
 class _TermBlock(NamedTuple):
@@ -1052,15 +1146,18 @@ class _TermBlock(NamedTuple):
 
     def stats(self, i: int) -> TermStats:
         df, weight, maxw, minlb, maxlb, minid, span = self.columns
-        return TermStats(df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i])
+        return TermStats(
+            df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i]
+        )
 
 
 _PREFIX_CAP = 255  # shared prefixes are stored up to this length (see _common_prefix)
 _ITEM_SIZES = {code: array(code).itemsize for code in "BHIQbhiqfd"}
 
 
-def _front_coded_index(body: bytes, at: int, prefixes: Sequence[int],
-                       suffix_lengths: Sequence[int], term: bytes) -> int | None:
+def _front_coded_index(
+    body: bytes, at: int, prefixes: Sequence[int], suffix_lengths: Sequence[int], term: bytes
+) -> int | None:
     """The index of `term` among a block's front-coded terms (their suffixes from `at` in
     `body`), or None. Only the length `same` of what the last term read shares with `term`
     is kept: a term sharing more with the one before it than `same` is still below `term`,
@@ -1068,7 +1165,7 @@ def _front_coded_index(body: bytes, at: int, prefixes: Sequence[int],
     same = 0
     for i, (shared, size) in enumerate(zip(prefixes, suffix_lengths)):
         if shared == same:
-            suffix = body[at:at + size]
+            suffix = body[at : at + size]
             rest = term[same:]
             if suffix == rest:
                 return i
@@ -1094,7 +1191,7 @@ def _packed_item(data: bytes, at: int, count: int, i: int):
     except (KeyError, IndexError):
         raise CompactFormatError("a packed array has no valid type") from None
     start = at + 1 + i
-    planes = data[start:start + (width - 1) * count + 1:count]  # the item's byte in each plane
+    planes = data[start : start + (width - 1) * count + 1 : count]  # the item's byte in each plane
     if len(planes) != width:
         raise CompactFormatError("a packed array runs past the end of its block")
     item = array(code, planes)
@@ -1142,18 +1239,21 @@ class _FieldTerms:
         terms = []
         last = b""
         for p, size in zip(prefixes, suffix_lengths):
-            last = last[:p] + body[at:at + size]
+            last = last[:p] + body[at : at + size]
             at += size
             terms.append(last)
         df, at = unpack(body, at, n)
         weight, at = unpack(body, at, n)
         maxw, at = unpack(body, at, n)
-        minlb, maxlb = body[at:at + n], body[at + n:at + 2 * n]
+        minlb, maxlb = body[at : at + n], body[at + n : at + 2 * n]
         minid, at = unpack(body, at + 2 * n, n)
         span, at = unpack(body, at, n)
         sizes, at = unpack(body, at, n)
-        return _TermBlock(terms, (df, weight, maxw, minlb, maxlb, minid, span),
-                          list(accumulate(sizes, initial=self.bases[b])))
+        return _TermBlock(
+            terms,
+            (df, weight, maxw, minlb, maxlb, minid, span),
+            list(accumulate(sizes, initial=self.bases[b])),
+        )
 
     def find(self, term: bytes) -> CompactTermInfo | None:
         b = bisect_right(self.firsts, term) - 1
@@ -1190,8 +1290,9 @@ class _FieldTerms:
         span, at = _packed_item(body, at, n, i)
         sizes, _ = unpack(body, at, n)
         start = self.bases[b] + sum(sizes[:i])
-        return CompactTermInfo(TermStats(df, weight, maxw, minlb, maxlb, minid, minid + span),
-                               start, sizes[i])
+        return CompactTermInfo(
+            TermStats(df, weight, maxw, minlb, maxlb, minid, minid + span), start, sizes[i]
+        )
 
     @staticmethod
     def _info(block: _TermBlock, i: int) -> CompactTermInfo:
@@ -1211,7 +1312,7 @@ class _FieldTerms:
 class CompactTermsReader(base.TermsReader):
     """Whoosh's terms-reader interface on `.ktm` and `.kps`."""
 
-    def __init__(self, codec: "CompactCodec", tfile, tlength: int, postfile) -> None:
+    def __init__(self, codec: CompactCodec, tfile, tlength: int, postfile) -> None:
         self._codec = codec
         self._tfile = tfile
         self._postfile = postfile
@@ -1232,13 +1333,13 @@ class CompactTermsReader(base.TermsReader):
         pos = 0
         while pos < len(data):
             (namelen,) = _U16.unpack_from(data, pos)
-            name = data[pos + 2:pos + 2 + namelen].decode("utf-8")
+            name = data[pos + 2 : pos + 2 + namelen].decode("utf-8")
             kind = data[pos + 2 + namelen]
             pos += 3 + namelen
             (n,) = _U32.unpack_from(data, pos)
             lengths, pos = unpack(data, pos + 4, n)
             ends = list(accumulate(lengths, initial=0))
-            blob = data[pos:pos + ends[-1]]
+            blob = data[pos : pos + ends[-1]]
             offsets, pos = unpack(data, pos + ends[-1], n + 1)
             bases, pos = unpack(data, pos, n)
             fields[name] = _FieldTerms(name, kind, _Firsts(blob, ends), offsets, bases, tfile)
@@ -1277,7 +1378,7 @@ class CompactTermsReader(base.TermsReader):
 
     def items_from(self, fieldname, prefix):
         names = sorted(self._fields)
-        for name in names[bisect_left(names, fieldname):]:
+        for name in names[bisect_left(names, fieldname) :]:
             start = prefix if name == fieldname else b""
             for term, info in self._fields[name].items_from(start):
                 yield (name, term), info
@@ -1300,8 +1401,9 @@ class CompactTermsReader(base.TermsReader):
 
     def matcher(self, fieldname, tbytes, format_, scorer=None) -> CompactMatcher:
         info = self.term_info(fieldname, tbytes)
-        return CompactMatcher(self.posting_list(fieldname, info), format_,
-                              term=(fieldname, tbytes), scorer=scorer)
+        return CompactMatcher(
+            self.posting_list(fieldname, info), format_, term=(fieldname, tbytes), scorer=scorer
+        )
 
     def close(self) -> None:
         self._tfile.close()
@@ -1349,6 +1451,7 @@ class CompactCursor(base.FieldCursor):
 
 # Stored fields ---------------------------------------------------------------------------------
 
+
 class StoredColumn(columns.Column):
     """The `_stored` column: every document's stored fields (a dict), documents pickled and
     deflated together in blocks of consecutive docnums (see the module's docstring). W3's
@@ -1360,10 +1463,10 @@ class StoredColumn(columns.Column):
         self._block_size = block_size
         self._level = level
 
-    def writer(self, dbfile) -> "StoredColumn.Writer":
+    def writer(self, dbfile) -> StoredColumn.Writer:
         return self.Writer(dbfile, self._block_size, self._level)
 
-    def reader(self, dbfile, basepos, length, doccount) -> "StoredColumn.Reader":
+    def reader(self, dbfile, basepos, length, doccount) -> StoredColumn.Reader:
         return self.Reader(dbfile, basepos, length, doccount)
 
     def default_value(self, reverse=False):
@@ -1424,11 +1527,13 @@ class StoredColumn(columns.Column):
             # source, title and section are its neighbours'), whoever made the dicts.
             canon: dict = {}
             same = canon.setdefault
-            shapes = tuple(tuple(same(n, n) if type(n) is str else n for n in names)
-                           for names in self._shapes)
-            rows = [None if row is None else
-                    tuple(same(v, v) if type(v) is str else v for v in row)
-                    for row in self._rows]
+            shapes = tuple(
+                tuple(same(n, n) if type(n) is str else n for n in names) for names in self._shapes
+            )
+            rows = [
+                None if row is None else tuple(same(v, v) if type(v) is str else v for v in row)
+                for row in self._rows
+            ]
             raw = pickle.dumps((shapes, bytes(self._kinds), rows), STORED_PICKLE)
             deflate = zlib.compressobj(self._level, zlib.DEFLATED, -15)
             block = deflate.compress(raw) + deflate.flush()
@@ -1440,8 +1545,10 @@ class StoredColumn(columns.Column):
         def finish(self, doccount: int) -> None:
             self._write_block()  # documents past the last one added have no stored fields
             directory = pack_ints(self._starts) + pack_ints(self._offsets)
-            self._dbfile.write(directory + _STORED_TRAILER.pack(
-                len(self._starts) - 1, len(directory), STORED_MAGIC))
+            self._dbfile.write(
+                directory
+                + _STORED_TRAILER.pack(len(self._starts) - 1, len(directory), STORED_MAGIC)
+            )
 
     class Reader(columns.ColumnReader):
         """A document's stored dict (None: it has none), from its block, decoded once: the
@@ -1456,15 +1563,23 @@ class StoredColumn(columns.Column):
             trailer = dbfile.get(basepos + length - _STORED_TRAILER.size, _STORED_TRAILER.size)
             n, size, magic = _STORED_TRAILER.unpack(trailer)
             at = length - _STORED_TRAILER.size - size
-            if magic != STORED_MAGIC or at < len(STORED_MAGIC) \
-                    or dbfile.get(basepos, len(STORED_MAGIC)) != STORED_MAGIC:
+            if (
+                magic != STORED_MAGIC
+                or at < len(STORED_MAGIC)
+                or dbfile.get(basepos, len(STORED_MAGIC)) != STORED_MAGIC
+            ):
                 raise CompactFormatError("the stored fields have no KSs1 header or trailer")
             directory = dbfile.get(basepos + at, size)
             self._starts, end = unpack(directory, 0, n + 1)
             self._offsets, end = unpack(directory, end, n + 1)
-            if end != size or self._offsets[0] != len(STORED_MAGIC) or self._offsets[-1] != at \
-                    or self._starts[0] != 0 or any(map(gt, self._starts, self._starts[1:])) \
-                    or any(map(gt, self._offsets, self._offsets[1:])):
+            if (
+                end != size
+                or self._offsets[0] != len(STORED_MAGIC)
+                or self._offsets[-1] != at
+                or self._starts[0] != 0
+                or any(map(gt, self._starts, self._starts[1:]))
+                or any(map(gt, self._offsets, self._offsets[1:]))
+            ):
                 raise CompactFormatError("the stored fields' directory is damaged")
 
         def __repr__(self) -> str:
@@ -1487,8 +1602,9 @@ class StoredColumn(columns.Column):
             try:
                 shapes, kinds, rows = pickle.loads(zlib.decompress(data, -15))
             except Exception as error:  # zlib.error, any unpickling error
-                raise CompactFormatError(f"a stored-fields block does not decode: "
-                                         f"{type(error).__name__}: {error}") from None
+                raise CompactFormatError(
+                    f"a stored-fields block does not decode: {type(error).__name__}: {error}"
+                ) from None
             count = self._starts[b + 1] - self._starts[b]
             if len(kinds) != count or len(rows) != count or (kinds and max(kinds) >= len(shapes)):
                 raise CompactFormatError("a stored-fields block does not hold its documents")
@@ -1527,6 +1643,7 @@ class CompactPerDocReader(W3PerDocReader):
 
 # The codec -------------------------------------------------------------------------------------
 
+
 class CompactCodec(W3Codec):
     """W3's per-document side (columns, length bytes, deletions) with this module's terms
     dictionary, postings and stored fields. Pickled into the TOC with each segment: it holds
@@ -1539,8 +1656,11 @@ class CompactCodec(W3Codec):
         W3Codec.__init__(self, blocklimit=BLOCK, compression=compression, inlinelimit=1)
 
     def __getstate__(self) -> dict:
-        return {"_blocklimit": self._blocklimit, "_compression": self._compression,
-                "_inlinelimit": self._inlinelimit}
+        return {
+            "_blocklimit": self._blocklimit,
+            "_compression": self._compression,
+            "_inlinelimit": self._inlinelimit,
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -1566,6 +1686,7 @@ class CompactCodec(W3Codec):
 
 # Segments of an open index -------------------------------------------------------------------
 
+
 class OpenSegment(NamedTuple):
     """One segment of an open index: its reader, its first document's index-wide docnum, and its
     deleted documents (their postings stay until the segment is rewritten)."""
@@ -1582,7 +1703,7 @@ class Posted(NamedTuple):
     info: object
 
 
-_lengths: "weakref.WeakKeyDictionary[object, dict[str, bytes]]" = weakref.WeakKeyDictionary()
+_lengths: weakref.WeakKeyDictionary[object, dict[str, bytes]] = weakref.WeakKeyDictionary()
 
 
 def length_bytes(reader, field: str) -> bytes:
@@ -1596,7 +1717,7 @@ def length_bytes(reader, field: str) -> bytes:
 
 def _read_length_bytes(reader, field: str) -> bytes:
     doc_count = reader.doc_count_all()
-    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)  # noqa: SLF001
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return bytes(doc_count)
     stored = min(column._count, doc_count)  # documents past it have the default, 0

@@ -25,13 +25,29 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.columns import FixedBytesColumn
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from search.text.analysis import DUPLICATE_KEY_CHARS, Term, analyze_cached, duplicate_key, fold, grams, pairs
+from search.text.analysis import (
+    DUPLICATE_KEY_CHARS,
+    Term,
+    analyze_cached,
+    duplicate_key,
+    fold,
+    grams,
+    pairs,
+)
 
 if TYPE_CHECKING:  # a search reads no document
     from search.ingest.paragraphs import Paragraph
 
 SOURCE, TITLE, PARAGRAPH, LINE, PAGE, COLUMN, SECTION, PARAGRAPH_TEXT = (
-    "source", "title", "paragraph", "line", "page", "column", "section", "text")
+    "source",
+    "title",
+    "paragraph",
+    "line",
+    "page",
+    "column",
+    "section",
+    "text",
+)
 SAME_TEXT = "same_text"
 CONTEXT = "context"
 WORDS, SUBWORDS, READINGS = "words", "subwords", "readings"
@@ -69,15 +85,26 @@ class SudachiTokenizer(Tokenizer):
             raise ValueError(f"unknown granularity: {granularity}")
         self.granularity = granularity
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         for term in field_terms(self.granularity, value):
             token.text = term.text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = value[term.start:term.end]
+                token.original = value[term.start : term.end]
             if positions:
                 token.pos = start_pos + term.position
             if chars:
@@ -89,19 +116,38 @@ class SudachiTokenizer(Tokenizer):
 def schema() -> Schema:
     """The Whoosh schema: one document per paragraph."""
     terms = {name: TEXT(analyzer=SudachiTokenizer(name), phrase=name != CHARS) for name in FIELDS}
-    return Schema(**{SOURCE: ID(stored=True), TITLE: STORED(), PARAGRAPH: STORED(),
-                     LINE: STORED(), PAGE: STORED(), COLUMN: STORED(), SECTION: STORED(),
-                     PARAGRAPH_TEXT: STORED(), SAME_TEXT: ID(sortable=FixedBytesColumn(DUPLICATE_KEY_CHARS)),
-                     CONTEXT: TEXT(analyzer=SudachiTokenizer(WORDS))},
-                  **terms)
+    return Schema(
+        **{
+            SOURCE: ID(stored=True),
+            TITLE: STORED(),
+            PARAGRAPH: STORED(),
+            LINE: STORED(),
+            PAGE: STORED(),
+            COLUMN: STORED(),
+            SECTION: STORED(),
+            PARAGRAPH_TEXT: STORED(),
+            SAME_TEXT: ID(sortable=FixedBytesColumn(DUPLICATE_KEY_CHARS)),
+            CONTEXT: TEXT(analyzer=SudachiTokenizer(WORDS)),
+        },
+        **terms,
+    )
 
 
 def paragraph_fields(paragraph: Paragraph) -> dict:
     """The fields of the index document for one paragraph."""
     fields = dict.fromkeys(FIELDS, paragraph.text)
-    fields.update({SOURCE: paragraph.source, TITLE: paragraph.title,
-                   PARAGRAPH: paragraph.paragraph, LINE: paragraph.line, PAGE: paragraph.page,
-                   COLUMN: paragraph.column, SECTION: paragraph.section,
-                   PARAGRAPH_TEXT: paragraph.text, SAME_TEXT: duplicate_key(paragraph.text),
-                   CONTEXT: " ".join(filter(None, (paragraph.title, paragraph.section)))})
+    fields.update(
+        {
+            SOURCE: paragraph.source,
+            TITLE: paragraph.title,
+            PARAGRAPH: paragraph.paragraph,
+            LINE: paragraph.line,
+            PAGE: paragraph.page,
+            COLUMN: paragraph.column,
+            SECTION: paragraph.section,
+            PARAGRAPH_TEXT: paragraph.text,
+            SAME_TEXT: duplicate_key(paragraph.text),
+            CONTEXT: " ".join(filter(None, (paragraph.title, paragraph.section))),
+        }
+    )
     return fields

@@ -43,21 +43,36 @@ import queue
 import traceback
 from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
 
-from search.text.analysis import fold
+from search.index.codec import (
+    EXISTENCE,
+    FREQUENCY,
+    POSITIONS,
+    STORED_COLUMN,
+    CompactCodec,
+    SortedTokens,
+    write_postings,
+)
+from search.index.schema import (
+    CHARS,
+    GRAMS,
+    SOURCE,
+    SudachiTokenizer,
+    field_terms,
+    paragraph_fields,
+    schema,
+)
 from search.ingest.paragraphs import UnreadableDocument, read_document
 from search.ingest.reporting import IndexSummary, Progress, Warn
-from search.index.schema import CHARS, GRAMS, SOURCE, SudachiTokenizer, field_terms, paragraph_fields, schema
-from search.index.codec import (EXISTENCE, FREQUENCY, POSITIONS, STORED_COLUMN, CompactCodec, SortedTokens,
-                     write_postings)
+from search.text.analysis import fold
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
@@ -81,6 +96,7 @@ class IndexWorkerError(RuntimeError):
 
 # Field plans -------------------------------------------------------------------------------
 
+
 class _FieldPlan:
     """What writing one schema field takes: its postings (the positions of one of the schema's
     term fields, or an ID's whole value as its one term), its length, its stored value and its
@@ -102,8 +118,11 @@ def _granularity(name: str, fieldobj) -> str | None:
     fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
     plain = fmt.field_boost == 1.0 and not fieldobj.vector and not fieldobj.separate_spelling()
     # Exact type checks: a subclass may encode differently.
-    if plain and type(analyzer) is SudachiTokenizer and type(fmt) is (
-            formats.Frequency if analyzer.granularity == CHARS else formats.Positions):
+    if (
+        plain
+        and type(analyzer) is SudachiTokenizer
+        and type(fmt) is (formats.Frequency if analyzer.granularity == CHARS else formats.Positions)
+    ):
         return analyzer.granularity
     if plain and type(fmt) is formats.Existence and type(analyzer) is IDTokenizer:
         return None
@@ -116,6 +135,7 @@ def _plans(schema) -> dict[str, _FieldPlan]:
 
 # One segment in memory -----------------------------------------------------------------------
 
+
 def _segment_id() -> str:
     # Whoosh's random_name uses the `random` module, whose state forked workers share.
     from whoosh.util import IDCHARS
@@ -127,8 +147,9 @@ def _segment_id() -> str:
 class SegmentBuilder:
     """Collects documents in memory and writes them as one segment (`finish`)."""
 
-    def __init__(self, storage, schema, plans=None, indexname: str = "MAIN",
-                 layout: Layout | None = None) -> None:
+    def __init__(
+        self, storage, schema, plans=None, indexname: str = "MAIN", layout: Layout | None = None
+    ) -> None:
         from whoosh.codec.whoosh3 import W3Segment
 
         self.storage = storage
@@ -139,10 +160,12 @@ class SegmentBuilder:
         self.doccount = 0
         self.token_count = 0
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
-        self.postings = {name: _postings_of(plan) for name, plan in self.plans.items()
-                         if plan.indexed}
-        self.lengths = {name: bytearray() for name, plan in self.plans.items()
-                        if plan.indexed and plan.scorable}
+        self.postings = {
+            name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
+        }
+        self.lengths = {
+            name: bytearray() for name, plan in self.plans.items() if plan.indexed and plan.scorable
+        }
         self.totals: dict[str, int] = {}
         self._files = []
         self._columns = {}
@@ -267,8 +290,11 @@ class SegmentBuilder:
 
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
-        fields = (_field_postings(name, post, lengthbytes.get(name))
-                  for name, post in sorted(self.postings.items()) if post)
+        fields = (
+            _field_postings(name, post, lengthbytes.get(name))
+            for name, post in sorted(self.postings.items())
+            if post
+        )
         write_postings(self.storage, segment, fields)
         self.postings = {}
         if self.layout.compound:
@@ -323,15 +349,17 @@ class _Tokens:
         names = sorted(self.numbers)
         rank = numpy.empty(len(names), numpy.uint32)
         rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
-            numpy.arange(len(names), dtype=numpy.uint32))
+            numpy.arange(len(names), dtype=numpy.uint32)
+        )
         keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
         del rank
         self.numbers = self.terms = None
         # Stable: each term's tokens keep their order, by document, then position.
         order = numpy.argsort(keys, kind="stable")
         keys = keys[order]
-        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32),
-                            numpy.frombuffer(self.counts, numpy.uint32))[order]
+        docs = numpy.repeat(
+            numpy.frombuffer(self.docs, numpy.uint32), numpy.frombuffer(self.counts, numpy.uint32)
+        )[order]
         self.docs = self.counts = None
         positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
         self.positions = None
@@ -391,8 +419,12 @@ class _Chars(_FoldedTexts):
         starts = numpy.flatnonzero(first)
         ends = numpy.append(starts[1:], len(chars))
         for start, end in zip(starts.tolist(), ends.tolist()):
-            yield (chr(chars[start]), docs[start:end].tolist(), frequencies[start:end].tolist(),
-                   None)
+            yield (
+                chr(chars[start]),
+                docs[start:end].tolist(),
+                frequencies[start:end].tolist(),
+                None,
+            )
 
 
 class _Grams(_FoldedTexts):
@@ -456,6 +488,7 @@ def _length_byte(length: int) -> int:
 
 # Chunks of documents -> segments -------------------------------------------------------------
 
+
 class _ChunkIndexer:
     """Indexes documents into segments of at most `max_tokens` terms (a term each time it occurs)."""
 
@@ -471,8 +504,9 @@ class _ChunkIndexer:
     def add_paragraphs(self, paragraphs) -> None:
         for paragraph in paragraphs:
             if self.builder is None:
-                self.builder = SegmentBuilder(self.storage, self.schema, self.plans,
-                                              layout=self.layout)
+                self.builder = SegmentBuilder(
+                    self.storage, self.schema, self.plans, layout=self.layout
+                )
             self.builder.add_document(paragraph_fields(paragraph))
             if self.builder.token_count >= self.max_tokens:
                 self.flush()
@@ -548,8 +582,10 @@ def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[i
 
 # Worker processes ----------------------------------------------------------------------------
 
-def _worker(worker: int, path: str, indexname: str, layout: Layout, max_tokens: int,
-            tasks, results) -> None:
+
+def _worker(
+    worker: int, path: str, indexname: str, layout: Layout, max_tokens: int, tasks, results
+) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -568,8 +604,9 @@ def _worker(worker: int, path: str, indexname: str, layout: Layout, max_tokens: 
             if task is None:
                 break
             number, documents = task
-            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
-                                                      max_tokens, report)
+            segments, done, paragraphs = _index_chunk(
+                storage, schema, documents, layout, max_tokens, report
+            )
             results.put(("chunk", worker, (number, segments, done, paragraphs)))
         results.put(("exit", worker, None))
     except BaseException as error:
@@ -598,9 +635,19 @@ def _raise_worker_error(pickled, text: str):
     raise cause
 
 
-def _build_segments(path: Path, indexname: str, documents: list, procs: int,
-                    progress: Progress | None, warn: Warn | None, summary, layout: Layout,
-                    segment_mb: float, max_tokens: int, start_method: str | None):
+def _build_segments(
+    path: Path,
+    indexname: str,
+    documents: list,
+    procs: int,
+    progress: Progress | None,
+    warn: Warn | None,
+    summary,
+    layout: Layout,
+    segment_mb: float,
+    max_tokens: int,
+    start_method: str | None,
+):
     """Index `documents` into new segments in `path`; returns them in document order."""
     chunks = _chunks(documents, procs, segment_mb)
     total = len(documents)
@@ -634,8 +681,18 @@ def _build_segments(path: Path, indexname: str, documents: list, procs: int,
     if procs <= 1:
         _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk)
     else:
-        _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report,
-                          on_chunk, start_method, by_chunk)
+        _build_in_workers(
+            path,
+            indexname,
+            chunks,
+            procs,
+            layout,
+            max_tokens,
+            on_report,
+            on_chunk,
+            start_method,
+            by_chunk,
+        )
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
 
 
@@ -650,8 +707,9 @@ def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on
     gc.disable()
     try:
         for number, documents in enumerate(chunks):
-            segments, done, paragraphs = _index_chunk(storage, schema, documents, layout,
-                                                      max_tokens, on_report)
+            segments, done, paragraphs = _index_chunk(
+                storage, schema, documents, layout, max_tokens, on_report
+            )
             written += segments
             on_chunk(number, segments, done, paragraphs)
     except BaseException:
@@ -662,8 +720,9 @@ def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on
             gc.enable()
 
 
-def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_report, on_chunk,
-                      start_method, by_chunk):
+def _build_in_workers(
+    path, indexname, chunks, procs, layout, max_tokens, on_report, on_chunk, start_method, by_chunk
+):
     import multiprocessing
 
     from whoosh.filedb.filestore import FileStorage
@@ -679,10 +738,14 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_rep
     count = min(procs, len(chunks))
     for _ in range(count):
         tasks.put(None)
-    workers = [context.Process(target=_worker, daemon=True,
-                               args=(n, str(path), indexname, layout, max_tokens, tasks,
-                                     results))
-               for n in range(count)]
+    workers = [
+        context.Process(
+            target=_worker,
+            daemon=True,
+            args=(n, str(path), indexname, layout, max_tokens, tasks, results),
+        )
+        for n in range(count)
+    ]
     running = set(range(count))
     try:
         for process in workers:
@@ -698,8 +761,10 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_rep
                     message = results.get(timeout=2.0)
                 except queue.Empty:
                     n = dead[0]
-                    raise IndexWorkerError(f"indexing worker {n} died (exit code "
-                                           f"{workers[n].exitcode}) before it finished") from None
+                    raise IndexWorkerError(
+                        f"indexing worker {n} died (exit code "
+                        f"{workers[n].exitcode}) before it finished"
+                    ) from None
             kind, worker, payload = message
             if kind == "exit":
                 running.discard(worker)
@@ -718,8 +783,9 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_rep
         for process in workers:
             if process.pid is not None:
                 process.join(5)
-        _remove_segments(FileStorage(str(path)),
-                         [s for segments in by_chunk.values() for s in segments])
+        _remove_segments(
+            FileStorage(str(path)), [s for segments in by_chunk.values() for s in segments]
+        )
         raise
     finally:
         tasks.close()
@@ -730,11 +796,19 @@ def _build_in_workers(path, indexname, chunks, procs, layout, max_tokens, on_rep
 
 # Public API ----------------------------------------------------------------------------------
 
-def write_index(path: Path, documents: Iterable, procs: int = 2,
-                progress: Progress | None = None, warn: Warn | None = None, *,
-                segment_mb: float = DEFAULT_SEGMENT_MB,
-                max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
-                start_method: str | None = None):
+
+def write_index(
+    path: Path,
+    documents: Iterable,
+    procs: int = 2,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    *,
+    segment_mb: float = DEFAULT_SEGMENT_MB,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    compound: bool = True,
+    start_method: str | None = None,
+):
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
 
@@ -748,17 +822,36 @@ def write_index(path: Path, documents: Iterable, procs: int = 2,
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
     summary = IndexSummary()
-    _append(ix, list(documents), procs, progress, warn, summary, (), Layout(compound),
-            segment_mb, max_tokens, start_method)
+    _append(
+        ix,
+        list(documents),
+        procs,
+        progress,
+        warn,
+        summary,
+        (),
+        Layout(compound),
+        segment_mb,
+        max_tokens,
+        start_method,
+    )
     return summary
 
 
-def add_to_index(path: Path, documents: Iterable, procs: int = 2,
-                 progress: Progress | None = None, warn: Warn | None = None, *,
-                 replace: bool = True, delete_sources: Iterable[str] = (),
-                 segment_mb: float = DEFAULT_SEGMENT_MB,
-                 max_tokens: int = DEFAULT_MAX_TOKENS, compound: bool = True,
-                 start_method: str | None = None):
+def add_to_index(
+    path: Path,
+    documents: Iterable,
+    procs: int = 2,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+    *,
+    replace: bool = True,
+    delete_sources: Iterable[str] = (),
+    segment_mb: float = DEFAULT_SEGMENT_MB,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    compound: bool = True,
+    start_method: str | None = None,
+):
     """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
     segments. With `replace`, paragraphs already indexed from a document of the same source are
     deleted; so are those of every source in `delete_sources` (documents that went away). The
@@ -772,13 +865,35 @@ def add_to_index(path: Path, documents: Iterable, procs: int = 2,
     if replace:
         delete.update(d.source for d in documents)
     summary = IndexSummary()
-    _append(ix, documents, procs, progress, warn, summary, delete, Layout(compound),
-            segment_mb, max_tokens, start_method)
+    _append(
+        ix,
+        documents,
+        procs,
+        progress,
+        warn,
+        summary,
+        delete,
+        Layout(compound),
+        segment_mb,
+        max_tokens,
+        start_method,
+    )
     return summary
 
 
-def _append(ix, documents, procs, progress, warn, summary, delete, layout, segment_mb,
-            max_tokens, start_method) -> None:
+def _append(
+    ix,
+    documents,
+    procs,
+    progress,
+    warn,
+    summary,
+    delete,
+    layout,
+    segment_mb,
+    max_tokens,
+    start_method,
+) -> None:
     from whoosh.index import TOC, LockError, clean_files
 
     lock = ix.lock("WRITELOCK")
@@ -787,9 +902,19 @@ def _append(ix, documents, procs, progress, warn, summary, delete, layout, segme
     try:
         storage = ix.storage
         try:
-            segments = _build_segments(Path(storage.folder), ix.indexname, documents, procs,
-                                       progress, warn, summary, layout, segment_mb,
-                                       max_tokens, start_method)
+            segments = _build_segments(
+                Path(storage.folder),
+                ix.indexname,
+                documents,
+                procs,
+                progress,
+                warn,
+                summary,
+                layout,
+                segment_mb,
+                max_tokens,
+                start_method,
+            )
         except BaseException:
             # Remove what killed workers left half-written (we hold the lock: no other writer).
             toc = TOC.read(storage, ix.indexname)

@@ -12,10 +12,10 @@ none of them matches. Patterns use .gitignore's syntax (`*.pdf`, `drafts/`, `/to
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Sequence
 
 from search.errors import DocumentsNotFound
 from search.ingest.readers import SUFFIXES
@@ -23,9 +23,13 @@ from search.ingest.reporting import Warn
 
 IGNORE_FILES = (".gitignore", ".kensakuignore")
 # Folders that hold tools, not documents, whatever their owner's ignore files say.
-SKIPPED_FOLDERS = {"node_modules": "dependencies", "__pycache__": "Python cache",
-                   "site-packages": "Python packages", "CVS": "version control",
-                   "_darcs": "version control"}
+SKIPPED_FOLDERS = {
+    "node_modules": "dependencies",
+    "__pycache__": "Python cache",
+    "site-packages": "Python packages",
+    "CVS": "version control",
+    "_darcs": "version control",
+}
 _VIRTUAL_ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
 
 
@@ -56,7 +60,7 @@ class Rules:
         return {"include": list(self.include), "exclude": list(self.exclude)}
 
     @classmethod
-    def from_json(cls, value: dict | None) -> "Rules":
+    def from_json(cls, value: dict | None) -> Rules:
         value = value or {}
         return cls(tuple(value.get("include", ())), tuple(value.get("exclude", ())))
 
@@ -71,14 +75,14 @@ class Found:
     other_formats: list[str] = field(default_factory=list)
 
 
-def find_documents(docs_dir: Path, rules: Rules | None = None,
-                   warn: Warn | None = None) -> list[DocumentFile]:
+def find_documents(
+    docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None
+) -> list[DocumentFile]:
     """The documents under `docs_dir`, sorted by source path."""
     return scan(docs_dir, rules, warn).documents
 
 
-def scan(docs_dir: Path, rules: Rules | None = None,
-         warn: Warn | None = None) -> Found:
+def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -> Found:
     """The documents under `docs_dir` and what was left out.
 
     A document name that cannot be examined (a broken symlink, a symlink loop) is still listed,
@@ -103,9 +107,11 @@ def scan(docs_dir: Path, rules: Rules | None = None,
         prefix = "" if relative == os.curdir else relative.replace(os.sep, "/") + "/"
         specs = ignore_specs.pop(prefix, []) + _ignore_specs(folder, prefix, files)
         subfolders.sort()
-        subfolders[:] = [name for name in subfolders
-                         if not _left_out_folder(folder, name, prefix + name + "/", specs,
-                                                 patterns, found)]
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not _left_out_folder(folder, name, prefix + name + "/", specs, patterns, found)
+        ]
         for name in subfolders:
             ignore_specs[prefix + name + "/"] = specs
         base = folder if folder.endswith(os.sep) else folder + os.sep
@@ -116,17 +122,24 @@ def scan(docs_dir: Path, rules: Rules | None = None,
     return found
 
 
-def _left_out_folder(folder: str, name: str, source: str, specs: list, patterns: "_Patterns",
-                     found: Found) -> bool:
-    why = (_hidden(name) or SKIPPED_FOLDERS.get(name) or _virtual_environment(folder, name)
-           or _ignored_by(specs, source) or patterns.excludes(source))
+def _left_out_folder(
+    folder: str, name: str, source: str, specs: list, patterns: _Patterns, found: Found
+) -> bool:
+    why = (
+        _hidden(name)
+        or SKIPPED_FOLDERS.get(name)
+        or _virtual_environment(folder, name)
+        or _ignored_by(specs, source)
+        or patterns.excludes(source)
+    )
     if why:
         found.ignored.append((source, why))
     return bool(why)
 
 
-def _take_file(base: str, name: str, source: str, specs: list, patterns: "_Patterns",
-               found: Found) -> None:
+def _take_file(
+    base: str, name: str, source: str, specs: list, patterns: _Patterns, found: Found
+) -> None:
     """File `name` of the folder `base` (which ends in a separator): a document, a file left
     out, or one in another format."""
     if not name.lower().endswith(SUFFIXES):
@@ -176,7 +189,7 @@ def _ignored_by(specs: list, source: str) -> str | None:
     """The ignore file that leaves `source` out, the deepest that has a say deciding."""
     verdict = None
     for prefix, name, spec in specs:
-        result = spec.check_file(source[len(prefix):])
+        result = spec.check_file(source[len(prefix) :])
         if result.include is not None:
             verdict = f"{prefix}{name}" if result.include else None
     return verdict
@@ -193,8 +206,11 @@ class _Patterns:
         """Why the rules leave `source` out (a folder's ends in `/`), or None."""
         if self.exclude is not None and self.exclude.match_file(source):
             return "--exclude"
-        if (self.include is not None and not source.endswith("/")
-                and not self.include.match_file(source)):
+        if (
+            self.include is not None
+            and not source.endswith("/")
+            and not self.include.match_file(source)
+        ):
             return "not matched by --include"
         return None
 

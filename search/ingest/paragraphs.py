@@ -20,8 +20,9 @@ import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from search.ingest.discovery import DocumentFile
 from search.ingest.readers import read
@@ -36,8 +37,17 @@ MAX_TITLE_CHARS = 80
 _TITLE_ENDS = ("。", "．", "｡")
 _SOFT_BREAKS = " 　、，,"
 
-__all__ = ["Paragraph", "ReadDocument", "UnreadableDocument", "content_digest", "file_digest",
-           "read_document", "read_paragraphs", "read_bytes", "reads_as_title"]
+__all__ = [
+    "Paragraph",
+    "ReadDocument",
+    "UnreadableDocument",
+    "content_digest",
+    "file_digest",
+    "read_bytes",
+    "read_document",
+    "read_paragraphs",
+    "reads_as_title",
+]
 
 
 @dataclass(frozen=True)
@@ -98,8 +108,11 @@ def title_of(blocks: list[Block], source: str) -> str:
 def reads_as_title(text: str) -> bool:
     """Whether a line reads as a title: short, and no sentence of its own."""
     text = text.strip()
-    return (0 < len(text) <= MAX_TITLE_CHARS and not any(end in text for end in _TITLE_ENDS)
-            and not text.endswith("."))
+    return (
+        0 < len(text) <= MAX_TITLE_CHARS
+        and not any(end in text for end in _TITLE_ENDS)
+        and not text.endswith(".")
+    )
 
 
 def _paragraphs(source: str, title: str, blocks: list[Block]) -> Iterator[Paragraph]:
@@ -110,8 +123,16 @@ def _paragraphs(source: str, title: str, blocks: list[Block]) -> Iterator[Paragr
             section = block.text
         for column, text in cut_long(block.text):
             number += 1
-            yield Paragraph(source, title, number, block.line, text, block.page, column,
-                            block.section or section)
+            yield Paragraph(
+                source,
+                title,
+                number,
+                block.line,
+                text,
+                block.page,
+                column,
+                block.section or section,
+            )
 
 
 def cut_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> Iterator[tuple[int, str]]:

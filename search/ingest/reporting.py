@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # progress(documents done, documents in all, the document just done: a discovery.DocumentFile)
 Progress = Callable[[int, int, Any], None]

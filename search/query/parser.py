@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 
-from search.text.analysis import analyze, counters_after_numbers, fold, runs
 from search.errors import QuerySyntaxError
 from search.query.tree import And, Node, Not, Or, Phrase, Question, SourceFilter, Synonyms
+from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
 MODES = ("auto", "keyword", "question")
 _OPERATORS = {"AND", "OR", "NOT"}
@@ -33,11 +33,13 @@ MAX_TERMS = 64  # phrases in a keyword query; words of a question beyond it are 
 _SOURCE_PREFIX = "source:"
 _SPECIAL = '()"'
 _QUESTION_END = re.compile(r"([?？。]|は|とは|って)\s*$")
-_QUESTION_WORDS = re.compile(r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)")
+_QUESTION_WORDS = re.compile(
+    r"(何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|なぜ|幾つ|いくつ|いくら)"
+)
 
 
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
-_OPERATOR_SYNTAX = re.compile(r'(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:')
+_OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
 
 
 def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Node:
@@ -54,8 +56,9 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
     if node is None:
         node = _Parser(list(_lex(text))).parse()
     if node is None:
-        raise QuerySyntaxError(f"nothing to search for in {text!r}: it has no words, only "
-                               "punctuation or operators")
+        raise QuerySyntaxError(
+            f"nothing to search for in {text!r}: it has no words, only punctuation or operators"
+        )
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     return expand(node, synonyms) if synonyms else node
@@ -72,8 +75,9 @@ def without_format_characters(text: str) -> str:
 
 def _check_size_and_encoding(text: str) -> None:
     if len(text) > MAX_QUERY_CHARS:
-        raise QuerySyntaxError(f"the query is too long: {len(text):,} characters, at most "
-                               f"{MAX_QUERY_CHARS:,}")
+        raise QuerySyntaxError(
+            f"the query is too long: {len(text):,} characters, at most {MAX_QUERY_CHARS:,}"
+        )
     if any("\ud800" <= char <= "\udfff" for char in text):
         raise QuerySyntaxError("the query holds bytes that are not UTF-8 text")
 
@@ -107,7 +111,7 @@ def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
     for phrase in phrases:
         content = analyze(phrase.text, content_only=True)
         for word in content.words:
-            surface = phrase.text[word.start:word.end]
+            surface = phrase.text[word.start : word.end]
             if _means_something_alone(surface):
                 found = make_phrase(surface)
                 if found is not None:
@@ -120,8 +124,11 @@ def _means_something_alone(surface: str) -> bool:
     """Not a single character (a kana, a letter, a symbol, or 人 of あの人: in every other
     paragraph), not a number, not punctuation."""
     folded = fold(surface)
-    return len(folded) > 1 and not folded.isdigit() and any(
-        unicodedata.category(char)[0] in "LN" for char in folded)
+    return (
+        len(folded) > 1
+        and not folded.isdigit()
+        and any(unicodedata.category(char)[0] in "LN" for char in folded)
+    )
 
 
 def looks_like_question(text: str) -> bool:
@@ -147,17 +154,22 @@ def _question(text: str) -> Question | None:
     for word in content.words:
         if _QUESTION_WORDS.fullmatch(text, word.start, word.end):  # どう, いつ: what is asked
             continue
-        parts = tuple(p.text for p in content.subwords
-                      if word.start <= p.start < word.end) or (word.text,)
-        seen.setdefault(word.text, Phrase(text[word.start:word.end], (word.text,), parts,
-                                          substring=False))
+        parts = tuple(p.text for p in content.subwords if word.start <= p.start < word.end) or (
+            word.text,
+        )
+        seen.setdefault(
+            word.text, Phrase(text[word.start : word.end], (word.text,), parts, substring=False)
+        )
     if not seen:
         return None
     after_numbers = counters_after_numbers(text)
     # A counter only where every occurrence follows a number: 日 in 四月一日は何の日 stays a word.
     elsewhere = {word.text for word in content.words if word.start not in after_numbers}
-    counters = frozenset(word.text for word in content.words
-                         if word.start in after_numbers and word.text not in elsewhere)
+    counters = frozenset(
+        word.text
+        for word in content.words
+        if word.start in after_numbers and word.text not in elsewhere
+    )
     return Question(tuple(seen.values())[:MAX_TERMS], counters)
 
 
@@ -179,8 +191,9 @@ def _leaves_out_letters(text: str, words) -> bool:
     covered = set()
     for word in words:
         covered.update(range(word.start, word.end))
-    return any(unicodedata.category(char)[0] in "LN"
-               for at, char in enumerate(text) if at not in covered)
+    return any(
+        unicodedata.category(char)[0] in "LN" for at, char in enumerate(text) if at not in covered
+    )
 
 
 def _texts(terms) -> tuple[str, ...]:
@@ -191,8 +204,11 @@ def expand(node: Node, synonyms: Synonyms) -> Node:
     """The tree with each phrase carrying its synonyms as alternatives."""
     if isinstance(node, Phrase):
         alternatives = tuple(synonyms(node))
-        return Phrase(node.text, node.words, node.subwords, alternatives, slop=node.slop) \
-            if alternatives else node
+        return (
+            Phrase(node.text, node.words, node.subwords, alternatives, slop=node.slop)
+            if alternatives
+            else node
+        )
     if isinstance(node, (And, Or)):
         return type(node)(tuple(expand(child, synonyms) for child in node.children))
     if isinstance(node, Not):
@@ -213,8 +229,8 @@ def _lex(text: str) -> Iterator[tuple[str, str]]:
         elif char == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise QuerySyntaxError("unbalanced quote: a phrase opened with \" is not closed")
-            yield "PHRASE", text[i + 1:end]
+                raise QuerySyntaxError('unbalanced quote: a phrase opened with " is not closed')
+            yield "PHRASE", text[i + 1 : end]
             i = end + 1
         elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] not in ")-":
             yield "MINUS", char
@@ -231,7 +247,7 @@ def _word_token(word: str) -> tuple[str, str]:
     if word in _OPERATORS:
         return word, word
     if word.startswith(_SOURCE_PREFIX):
-        pattern = word[len(_SOURCE_PREFIX):]
+        pattern = word[len(_SOURCE_PREFIX) :]
         if not pattern:
             raise QuerySyntaxError("source: needs a file name or pattern, as in source:001*")
         return "SOURCE", pattern
@@ -249,7 +265,9 @@ class _Parser:
     def _nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise QuerySyntaxError(f"the query nests parentheses or NOTs more than {MAX_DEPTH} deep")
+            raise QuerySyntaxError(
+                f"the query nests parentheses or NOTs more than {MAX_DEPTH} deep"
+            )
 
     def parse(self) -> Node | None:
         node = self._or()

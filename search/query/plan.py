@@ -14,15 +14,24 @@ one by one. A question is the OR of its words' terms, scored by BM25F.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from whoosh import query as q
 
 from search.engine.nodes import Bonus, Bounded
-from search.text.analysis import bigrams, fold, pair, paired
-from search.text.word_bounds import latin_class
+from search.index.schema import (
+    CHARS,
+    CONTEXT,
+    GRAMS,
+    PAIR_FIELD,
+    READINGS,
+    SOURCE,
+    SUBWORDS,
+    WORDS,
+)
 from search.query.tree import Node, Not, Or, Phrase, Question, SourceFilter
-from search.index.schema import CHARS, CONTEXT, GRAMS, PAIR_FIELD, PARAGRAPH_TEXT, READINGS, SOURCE, SUBWORDS, WORDS
+from search.text.analysis import bigrams, pair, paired
+from search.text.word_bounds import latin_class
 
 WORD_BOOST = 2.0
 # Added once per matching field of a phrase, so that whole words outrank sub-words, sub-words
@@ -40,7 +49,9 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None):
     if isinstance(node, Phrase):
         return _phrase_query(node, lexicon)
     if isinstance(node, Question):
-        return q.Or([q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)])
+        return q.Or(
+            [q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)]
+        )
     if isinstance(node, SourceFilter):
         matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
         return q.ConstantScoreQuery(matcher(SOURCE, node.pattern), 0.0)
@@ -59,16 +70,21 @@ def untiered(phrase: Phrase, lexicon: Lexicon | None = None):
     return _phrase_query(phrase, lexicon, tiers={})
 
 
-def _phrase_query(phrase: Phrase, lexicon: Lexicon | None, literal: bool = True,
-                  tiers: dict[str, float] = TIER_BONUS):
+def _phrase_query(
+    phrase: Phrase,
+    lexicon: Lexicon | None,
+    literal: bool = True,
+    tiers: dict[str, float] = TIER_BONUS,
+):
     tier = tiers if literal else {}
     boost = 1.0 if literal else EXPANSION_BOOST
     parts = [
-        _tiered(_sequence(WORDS, phrase.words, WORD_BOOST * boost, phrase.slop),
-                tier.get(WORDS)),
+        _tiered(_sequence(WORDS, phrase.words, WORD_BOOST * boost, phrase.slop), tier.get(WORDS)),
         _tiered(_sequence(SUBWORDS, phrase.subwords, boost, phrase.slop), tier.get(SUBWORDS)),
-        _tiered(_bounded(_gram_query(phrase.folded, GRAM_BOOST * boost), phrase.folded.strip()),
-                tier.get(GRAMS)),
+        _tiered(
+            _bounded(_gram_query(phrase.folded, GRAM_BOOST * boost), phrase.folded.strip()),
+            tier.get(GRAMS),
+        ),
     ]
     reading = _reading_query(phrase.kana, lexicon) if phrase.kana and lexicon else None
     if reading is not None:
@@ -126,8 +142,11 @@ def _reading_query(kana: str, lexicon: Lexicon):
     pieces = fewest_known_pieces(kana, lambda piece: lexicon(READINGS, piece))
     if not pieces:
         return None
-    return _sequence(READINGS, tuple(pieces), READING_BOOST) if len(pieces) > 1 else \
-        q.Term(READINGS, pieces[0], boost=READING_BOOST)
+    return (
+        _sequence(READINGS, tuple(pieces), READING_BOOST)
+        if len(pieces) > 1
+        else q.Term(READINGS, pieces[0], boost=READING_BOOST)
+    )
 
 
 def fewest_known_pieces(text: str, known: Callable[[str], bool]) -> list[str] | None:

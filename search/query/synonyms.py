@@ -10,15 +10,14 @@ Expansions are alternatives of the phrase they expand, ranked below every litera
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from search.text.analysis import synonym_group_ids
 from search.errors import KensakuError
 from search.query.parser import make_phrase
 from search.query.tree import Phrase
+from search.text.analysis import synonym_group_ids
 from search.text.synonym_groups import read_synonym_groups
-
 
 
 class SynonymsFileError(KensakuError):
@@ -37,7 +36,7 @@ class SynonymTable:
         self._expansions: dict[tuple[str, ...], list[str]] = {}
 
     @classmethod
-    def read(cls, path: Path) -> "SynonymTable":
+    def read(cls, path: Path) -> SynonymTable:
         try:
             text = Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
@@ -78,7 +77,7 @@ class SudachiSynonyms:
         self._groups = groups
 
     @classmethod
-    def of_index(cls, generation_dir: Path) -> "SudachiSynonyms":
+    def of_index(cls, generation_dir: Path) -> SudachiSynonyms:
         return cls(read_synonym_groups(generation_dir))
 
     def expansions(self, phrase: Phrase) -> list[str]:
@@ -86,16 +85,19 @@ class SudachiSynonyms:
             return []
         found: list[str] = []
         for group in synonym_group_ids(phrase.text):
-            found += [w for w in self._groups.get(group, ()) if w != phrase.words[0]
-                      and w not in found]
+            found += [
+                w for w in self._groups.get(group, ()) if w != phrase.words[0] and w not in found
+            ]
         return found
 
 
 def expander(*sources) -> Callable[[Phrase], list[Phrase]]:
     """One function giving a phrase's alternatives from every source."""
+
     def alternatives(phrase: Phrase) -> list[Phrase]:
         texts: list[str] = []
         for source in sources:
             texts += [t for t in source.expansions(phrase) if t not in texts]
         return [alt for alt in (make_phrase(t) for t in texts) if isinstance(alt, Phrase)]
+
     return alternatives

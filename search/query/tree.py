@@ -9,8 +9,9 @@ whose words may match.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Union
+from typing import Union
 
 from search.text.analysis import fold, to_katakana
 
@@ -24,7 +25,7 @@ class Phrase:
     text: str
     words: tuple[str, ...]
     subwords: tuple[str, ...]
-    alternatives: tuple["Phrase", ...] = field(default=(), compare=False)
+    alternatives: tuple[Phrase, ...] = field(default=(), compare=False)
     substring: bool = field(default=True, compare=False)  # also match as a substring (grams)
     # How far apart neighbouring terms may stand: 2 where the query had punctuation between them,
     # which leaves a gap of one position in the index too.
@@ -69,6 +70,8 @@ class Question:
     # in 1945年8月14日 the numbers say which date, and 年, 月 and 日 stand in a third of all
     # paragraphs (three posting lists each, a third of a long question's time).
     counters: frozenset[str] = frozenset()
+
+
 Node = Union[Phrase, SourceFilter, And, Or, Not, Question]
 Synonyms = Callable[[Phrase], "list[Phrase]"]
 

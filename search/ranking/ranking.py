@@ -14,24 +14,24 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 from __future__ import annotations
 
 import heapq
-from itertools import compress
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, NamedTuple
+from itertools import compress
+from typing import NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
+from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import relaxed_words, soft_parts
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question, phrases
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
-from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
 
 KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
 
 KEYWORD_POOL = 50  # of how many of them those are chosen, content before headings and citations
-
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,6 @@ class KeywordCandidates:
     paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
 
 
-
 class _Some(NamedTuple):
     """Paragraphs holding some of a keyword query (soft AND), and what was looked for."""
 
@@ -54,7 +53,6 @@ class _Some(NamedTuple):
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
     held: dict[int, float]  # docnum -> the weighted share of the parts it holds
     scores: dict[int, float]  # docnum -> BM25F for the parts, without tier bonuses
-
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class _Held:
     scores: object
 
     @classmethod
-    def of(cls, summed) -> "_Held":
+    def of(cls, summed) -> _Held:
         """Those of an array of scores by docnum (bm25.score_dense) that are not 0."""
         import numpy
 
@@ -100,16 +98,21 @@ class Ranking:
         scores = self._match(self._whoosh(tree))
         return scores or self._holding_some_of(tree, text, scores).scores
 
-    def keyword_ranking(self, tree, limit: int, text: str
-                      ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
+    def keyword_ranking(
+        self, tree, limit: int, text: str
+    ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
         """(score, docnum, partial) of the hits, best first; how many paragraphs match (all the
         words, or when none does, some); whether none does; and the words a failed phrase was
         relaxed into."""
         found = self.keyword_candidates(tree, limit, text)
         with self._damage():
             ranked = rank_keywords(found.candidates, found.paragraph, found.question)
-        return ([(score, c.docnum, c.partial) for score, c in ranked], found.total,
-                found.relaxed, found.relaxed_into)
+        return (
+            [(score, c.docnum, c.partial) for score, c in ranked],
+            found.total,
+            found.relaxed,
+            found.relaxed_into,
+        )
 
     def keyword_candidates(self, tree, limit: int, text: str) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
@@ -128,9 +131,14 @@ class Ranking:
             some = self._holding_some_of(tree, text, dict(scores.items()), matched)
             candidates += self._partial(some, depth, paragraph)
         question = self._asked_keywords(text, some.parts or tuple(phrases(tree)))
-        return KeywordCandidates(candidates, len(scores) or len(some.scores),
-                                 not scores and bool(candidates), some.relaxed_into, question,
-                                 paragraph)
+        return KeywordCandidates(
+            candidates,
+            len(scores) or len(some.scores),
+            not scores and bool(candidates),
+            some.relaxed_into,
+            question,
+            paragraph,
+        )
 
     def _best_matches(self, query, wanted: int, phrases: dict):
         """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
@@ -161,8 +169,9 @@ class Ranking:
         with self._damage():
             return tiers(self._searcher, query, docnums, self._statistics)
 
-    def _holding_some_of(self, tree, text: str, whole: dict[int, float],
-                         phrases: dict | None = None) -> "_Some":
+    def _holding_some_of(
+        self, tree, text: str, whole: dict[int, float], phrases: dict | None = None
+    ) -> _Some:
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
         syntax but not all of it (those of `whole`); where none holds all or any, those holding
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
@@ -175,19 +184,24 @@ class Ranking:
             held, scores = self._holding_some(parts, whole, phrases)
         return _Some(parts, relaxed_into, held, scores)
 
-    def _partial(self, some: "_Some", depth: int,
-                 paragraph: Callable[[int], tuple[str, str]]) -> list[Candidate]:
+    def _partial(
+        self, some: _Some, depth: int, paragraph: Callable[[int], tuple[str, str]]
+    ) -> list[Candidate]:
         """The best `depth` distinct paragraphs holding some of the query, by the share of its
         parts they hold, then by BM25F."""
         # By the share held, then by score (scores stay far below a millionth of a share's step).
         order = {docnum: share * 1e6 + some.scores[docnum] for docnum, share in some.held.items()}
-        best = self._content_first(self._best_distinct(order, max(depth, KEYWORD_POOL)), depth,
-                                   paragraph)
-        return [Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
-                for _, docnum in best]
+        best = self._content_first(
+            self._best_distinct(order, max(depth, KEYWORD_POOL)), depth, paragraph
+        )
+        return [
+            Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
+            for _, docnum in best
+        ]
 
-    def _holding_some(self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
-                      ) -> tuple[dict[int, float], dict[int, float]]:
+    def _holding_some(
+        self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
+    ) -> tuple[dict[int, float], dict[int, float]]:
         """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
         docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
         document's title counting as held (a paragraph of the article 梅雨 need not say 梅雨);
@@ -210,8 +224,9 @@ class Ranking:
         total_weight = sum(weights) or 1.0
         return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
 
-    def _content_first(self, pool: list[tuple[float, int]], depth: int,
-                       paragraph: Callable[[int], tuple[str, str]]) -> list[tuple[float, int]]:
+    def _content_first(
+        self, pool: list[tuple[float, int]], depth: int, paragraph: Callable[[int], tuple[str, str]]
+    ) -> list[tuple[float, int]]:
         with self._damage():
             return content_first(pool, lambda docnum: paragraph(docnum)[0], depth)
 
@@ -224,6 +239,7 @@ class Ranking:
             if found is None:
                 found = read[docnum] = self.text_and_title(docnum)
             return found
+
         return paragraph
 
     def _in_titles(self, part: Phrase, phrases: dict) -> set[int]:
@@ -238,26 +254,41 @@ class Ranking:
         """What the reranker knows of a keyword query: its phrases, weighted by the rarest word
         in each (a phrase is at most as common as that)."""
         with self._damage():
-            frequencies = {_normalized(part): min((self._statistics.terms.doc_frequency(field, term)
-                                                   for field, words in ((WORDS, part.words),
-                                                                        (SUBWORDS, part.subwords))
-                                                   for term in words), default=1)
-                           for part in parts}
+            frequencies = {
+                _normalized(part): min(
+                    (
+                        self._statistics.terms.doc_frequency(field, term)
+                        for field, words in ((WORDS, part.words), (SUBWORDS, part.subwords))
+                        for term in words
+                    ),
+                    default=1,
+                )
+                for part in parts
+            }
             doc_count = self._reader.doc_count_all()
-        return asked(text, [(part.text, _normalized(part)) for part in parts],
-                     frequencies.__getitem__, doc_count, keywords=True)
+        return asked(
+            text,
+            [(part.text, _normalized(part)) for part in parts],
+            frequencies.__getitem__,
+            doc_count,
+            keywords=True,
+        )
 
-    def question_ranking(self, tree: Question, limit: int, text: str) -> tuple[list[tuple[float, int]], int]:
+    def question_ranking(
+        self, tree: Question, limit: int, text: str
+    ) -> tuple[list[tuple[float, int]], int]:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
         best, total, by_title = self.question_candidates(tree, max(limit, RERANK_DEPTH))
         question = self.asked(tree, text)
         with self._damage():
             paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
-        return rerank(best, paragraphs.__getitem__, question,
-                      lambda docnum: docnum not in by_title), total
+        return rerank(
+            best, paragraphs.__getitem__, question, lambda docnum: docnum not in by_title
+        ), total
 
-    def question_candidates(self, tree: Question, depth: int
-                             ) -> tuple[list[tuple[float, int]], int, set[int]]:
+    def question_candidates(
+        self, tree: Question, depth: int
+    ) -> tuple[list[tuple[float, int]], int, set[int]]:
         """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
         paragraphs match by their document's title alone, holding none of the question's words
         (or sub-words) as the index found them (変わった holds 変わる)."""
@@ -267,14 +298,17 @@ class Ranking:
                 return self._question_candidates_in_bulk(terms, depth)
             return self._question_candidates_by_dict(terms, depth)
 
-    def _question_candidates_by_dict(self, terms: list, depth: int
-                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+    def _question_candidates_by_dict(
+        self, terms: list, depth: int
+    ) -> tuple[list[tuple[float, int]], int, set[int]]:
         """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
         few postings, in a process that has not imported numpy."""
-        scores = score_any(self._searcher, [t for t in terms if t[0] != CONTEXT],
-                           statistics=self._statistics)
-        titles = score_any(self._searcher, [t for t in terms if t[0] == CONTEXT],
-                           statistics=self._statistics)
+        scores = score_any(
+            self._searcher, [t for t in terms if t[0] != CONTEXT], statistics=self._statistics
+        )
+        titles = score_any(
+            self._searcher, [t for t in terms if t[0] == CONTEXT], statistics=self._statistics
+        )
         by_title = set()
         for docnum, score in titles.items():
             if docnum in scores:
@@ -284,8 +318,9 @@ class Ranking:
                 by_title.add(docnum)
         return self._best_distinct(scores, depth), len(scores), by_title
 
-    def _question_candidates_in_bulk(self, terms: list, depth: int
-                                     ) -> tuple[list[tuple[float, int]], int, set[int]]:
+    def _question_candidates_in_bulk(
+        self, terms: list, depth: int
+    ) -> tuple[list[tuple[float, int]], int, set[int]]:
         """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
         are the dict's, to the bit, and only the best become (score, docnum) pairs."""
         import numpy
@@ -319,11 +354,17 @@ class Ranking:
 
     def asked(self, tree: Question, text: str) -> Asked:
         with self._damage():
-            frequencies = {word.words[0]: self._statistics.terms.doc_frequency(WORDS, word.words[0])
-                           for word in tree.words}
+            frequencies = {
+                word.words[0]: self._statistics.terms.doc_frequency(WORDS, word.words[0])
+                for word in tree.words
+            }
             doc_count = self._reader.doc_count_all()
-        return asked(text, [(word.text, word.words[0]) for word in tree.words],
-                     frequencies.__getitem__, doc_count)
+        return asked(
+            text,
+            [(word.text, word.words[0]) for word in tree.words],
+            frequencies.__getitem__,
+            doc_count,
+        )
 
     def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
         """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
@@ -336,8 +377,9 @@ class Ranking:
             best = self._distinct(scores, scores, wanted)
         return best
 
-    def _distinct(self, docnums: Iterable[int], scores: dict[int, float],
-                  wanted: int) -> list[tuple[float, int]]:
+    def _distinct(
+        self, docnums: Iterable[int], scores: dict[int, float], wanted: int
+    ) -> list[tuple[float, int]]:
         seen, distinct = set(), []
         for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
             key = self._same_text[docnum]
@@ -361,4 +403,3 @@ class Ranking:
 def _normalized(phrase: Phrase) -> str:
     """A phrase's words run together, as the reranker looks for them in a paragraph's text."""
     return "".join(phrase.words) or phrase.folded
-

@@ -24,8 +24,8 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable
 
 from search.text.analysis import bigrams, fold
 from search.text.sentences import has_sentence_end, split_sentences
@@ -34,8 +34,10 @@ NEAR_CHARS = 12  # two question words this close in a paragraph count as used to
 HEADING_CHARS = 40  # a paragraph this short without a sentence end is a heading
 # A citation: a quoted title, after a short source and date at most (47 NEWS『…』。,
 # ウィキニュース、2005年11月14日"…"。), or a source and its date (朝日新聞社、2010年3月27日。).
-_CITATION = re.compile(r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$'
-                       r"|^[^。]{1,40}、\s*\d{4}年\d{1,2}月\d{1,2}日\s*(?:[（(][^）)]{0,20}[）)])?[。.]?$")
+_CITATION = re.compile(
+    r'^[^『"“]{0,40}[『"“][^『』"“”]{1,120}[』"”][。.]?$'
+    r"|^[^。]{1,40}、\s*\d{4}年\d{1,2}月\d{1,2}日\s*(?:[（(][^）)]{0,20}[）)])?[。.]?$"
+)
 # Bigrams with kana or punctuation say little about what a question asks.
 _WEAK_BIGRAM = re.compile(r"[\u3040-\u309f、。？！?!「」・（）()\s]")
 # What a 「XとはYか」 question asks to define: X, before とは or って at the start.
@@ -68,15 +70,23 @@ class Asked:
         return sum(word.weight for word in self.words) or 1.0
 
 
-def asked(question: str, words: Iterable[tuple[str, str]],
-          doc_frequency: Callable[[str], int], doc_count: int, keywords: bool = False) -> Asked:
+def asked(
+    question: str,
+    words: Iterable[tuple[str, str]],
+    doc_frequency: Callable[[str], int],
+    doc_count: int,
+    keywords: bool = False,
+) -> Asked:
     """The question's words as (surface, normalized form) pairs, weighted by their rarity in the
     index (`doc_frequency` of the normalized form), its character bigrams without kana or
     punctuation, and what it asks to define. `keywords`: the words are a keyword query's, any of
     which a paragraph may define."""
     weighted = tuple(
-        QuestionWord(frozenset({fold(surface), normalized}), idf(doc_frequency(normalized), doc_count))
-        for surface, normalized in words)
+        QuestionWord(
+            frozenset({fold(surface), normalized}), idf(doc_frequency(normalized), doc_count)
+        )
+        for surface, normalized in words
+    )
     folded = fold(question)
     strong = frozenset(bigram for bigram in bigrams(folded) if not _WEAK_BIGRAM.search(bigram))
     if keywords:
@@ -117,11 +127,23 @@ class Weights:
 
 # Fitted by bench/fit_rerank.py; dividing by `plain` favours rare words over common ones.
 QUESTION = Weights(
-    log={"share": (0.5, 0.0), "covered": (1.5, 0.05), "plain": (-0.75, 0.05), "sentence": (2.25, 0.2)},
-    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2, "defines": 1.0})
+    log={
+        "share": (0.5, 0.0),
+        "covered": (1.5, 0.05),
+        "plain": (-0.75, 0.05),
+        "sentence": (2.25, 0.2),
+    },
+    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 1.0, "heading": -1.2, "defines": 1.0},
+)
 KEYWORDS = Weights(
-    log={"share": (0.5, 0.0), "covered": (2.0, 0.05), "plain": (-0.75, 0.05), "sentence": (1.75, 0.2)},
-    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 0.5, "heading": -1.2, "defines": 0.5})
+    log={
+        "share": (0.5, 0.0),
+        "covered": (2.0, 0.05),
+        "plain": (-0.75, 0.05),
+        "sentence": (1.75, 0.2),
+    },
+    linear={"sentence_bigrams": 0.75, "bigrams": 0.5, "near": 0.5, "heading": -1.2, "defines": 0.5},
+)
 
 
 def signals(share: float, text: str, title: str, question: Asked) -> Signals:
@@ -134,25 +156,31 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
         share=share,
         covered=_weight(question, (a or b for a, b in zip(in_text, in_title))),
         plain=sum(in_text) / len(in_text) if in_text else 0.0,
-        sentence=max(_weight(question, (t or _found(w, s) for w, t in zip(question.words, in_title)))
-                     for s in sentences),
+        sentence=max(
+            _weight(question, (t or _found(w, s) for w, t in zip(question.words, in_title)))
+            for s in sentences
+        ),
         sentence_bigrams=max(_bigram_share(question, s) for s in sentences),
         bigrams=_bigram_share(question, folded),
         near=_near_share(question, folded),
         heading=float(is_heading(text)),
-        defines=float(any(_defines(spellings, folded) for spellings in question.defined)))
+        defines=float(any(_defines(spellings, folded) for spellings in question.defined)),
+    )
 
 
 def combine(found: Signals, weights: Weights = QUESTION) -> float:
     """The answer score of a paragraph's signals (a product of powers and exponentials)."""
-    log_score = sum(weight * math.log(max(getattr(found, name), 0.0) + offset or 1e-9)
-                    for name, (weight, offset) in weights.log.items())
+    log_score = sum(
+        weight * math.log(max(getattr(found, name), 0.0) + offset or 1e-9)
+        for name, (weight, offset) in weights.log.items()
+    )
     log_score += sum(weight * getattr(found, name) for name, weight in weights.linear.items())
     return math.exp(log_score)
 
 
-def answer_score(share: float, text: str, title: str, question: Asked,
-                 weights: Weights = QUESTION) -> float:
+def answer_score(
+    share: float, text: str, title: str, question: Asked, weights: Weights = QUESTION
+) -> float:
     """BM25F's `share` of the best score, times how well the paragraph covers the question."""
     return combine(signals(share, text, title, question), weights)
 
@@ -218,9 +246,13 @@ def _places(word: QuestionWord, text: str) -> list[int]:
     return sorted(places)
 
 
-def rerank(ranked: list[tuple[float, int]], paragraph: Callable[[int], tuple[str, str]],
-           question: Asked, holds: Callable[[int], bool] | None = None,
-           weights: Weights = QUESTION) -> list[tuple[float, int]]:
+def rerank(
+    ranked: list[tuple[float, int]],
+    paragraph: Callable[[int], tuple[str, str]],
+    question: Asked,
+    holds: Callable[[int], bool] | None = None,
+    weights: Weights = QUESTION,
+) -> list[tuple[float, int]]:
     """(score, docnum) pairs reordered by `answer_score`; `paragraph` gives a docnum's
     (text, title), `holds` whether its text holds one of the question's words (by default,
     whether one is spelled in it)."""
@@ -229,12 +261,17 @@ def rerank(ranked: list[tuple[float, int]], paragraph: Callable[[int], tuple[str
     top = ranked[0][0] or 1.0
     found = [signals(score / top, *paragraph(docnum), question) for score, docnum in ranked]
     held = [holds(docnum) if holds else one.plain > 0 for (_, docnum), one in zip(ranked, found)]
-    return [(score, docnum) for (_, docnum), score in
-            question_order(ranked, [combine(one, weights) for one in found], held)]
+    return [
+        (score, docnum)
+        for (_, docnum), score in question_order(
+            ranked, [combine(one, weights) for one in found], held
+        )
+    ]
 
 
-def question_order(ranked: list[tuple[float, int]], values: list[float],
-                   held: list[bool]) -> list[tuple[tuple[float, int], float]]:
+def question_order(
+    ranked: list[tuple[float, int]], values: list[float], held: list[bool]
+) -> list[tuple[tuple[float, int], float]]:
     """(BM25F's (score, docnum), answer score) best first: by answer score, but a paragraph
     holding none of the question's words (`held`; lifted by its title alone) after all the
     others."""
@@ -255,21 +292,28 @@ class Candidate:
     covered: float = 1.0
 
 
-def rank_keywords(candidates: list[Candidate], paragraph: Callable[[int], tuple[str, str]],
-                  question: Asked, weights: Weights = KEYWORDS) -> list[tuple[float, Candidate]]:
+def rank_keywords(
+    candidates: list[Candidate],
+    paragraph: Callable[[int], tuple[str, str]],
+    question: Asked,
+    weights: Weights = KEYWORDS,
+) -> list[tuple[float, Candidate]]:
     """Keyword matches best first, each with its final score (see `keyword_order`)."""
     found = keyword_signals(candidates, paragraph, question)
     return keyword_order(candidates, [combine(one, weights) for one in found])
 
 
-def keyword_signals(candidates: list[Candidate], paragraph: Callable[[int], tuple[str, str]],
-                    question: Asked) -> list[Signals]:
+def keyword_signals(
+    candidates: list[Candidate], paragraph: Callable[[int], tuple[str, str]], question: Asked
+) -> list[Signals]:
     """The answer signals of each candidate, BM25F's share taken within its group (those holding
     all the query, those holding some) and without tier bonuses, the share of the query held as
     the index found it."""
     tops = {}
     for candidate in candidates:
-        tops[candidate.partial] = max(tops.get(candidate.partial, 0.0), candidate.score - candidate.tier)
+        tops[candidate.partial] = max(
+            tops.get(candidate.partial, 0.0), candidate.score - candidate.tier
+        )
     found = []
     for c in candidates:
         one = signals((c.score - c.tier) / (tops[c.partial] or 1.0), *paragraph(c.docnum), question)
@@ -279,7 +323,9 @@ def keyword_signals(candidates: list[Candidate], paragraph: Callable[[int], tupl
     return found
 
 
-def keyword_order(candidates: list[Candidate], values: list[float]) -> list[tuple[float, Candidate]]:
+def keyword_order(
+    candidates: list[Candidate], values: list[float]
+) -> list[tuple[float, Candidate]]:
     """(final score, candidate) best first: paragraphs holding all the parts by tier, then answer
     score (`values`); then those holding some by answer score, in which the weighted share of the
     parts they hold (or their title holds) counts most. The final score is that order: the tier

@@ -8,10 +8,10 @@ in 。！？ or !?) around the matches, fragments joined with …
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from search.text.analysis import Term, analyze_cached, fold_with_offsets
 from search.query.tree import Phrase
+from search.text.analysis import Term, analyze_cached, fold_with_offsets
 from search.text.sentences import sentence_spans
 
 Span = tuple[int, int]
@@ -45,11 +45,15 @@ def _find_runs(terms: Sequence[Term], wanted: Sequence[str], slop: int = 1) -> l
     size = len(wanted)
     texts = [term.text for term in terms]
     wanted = list(wanted)
-    return [(terms[i].start, terms[i + size - 1].end)
-            for i in range(len(texts) - size + 1)
-            if texts[i] == wanted[0] and texts[i:i + size] == wanted
-            and all(0 < terms[j + 1].position - terms[j].position <= slop
-                    for j in range(i, i + size - 1))]
+    return [
+        (terms[i].start, terms[i + size - 1].end)
+        for i in range(len(texts) - size + 1)
+        if texts[i] == wanted[0]
+        and texts[i : i + size] == wanted
+        and all(
+            0 < terms[j + 1].position - terms[j].position <= slop for j in range(i, i + size - 1)
+        )
+    ]
 
 
 def _find_substrings(folded: tuple[str, list[int], list[int]], needle: str) -> list[Span]:
@@ -106,8 +110,9 @@ def snippet(text: str, spans: Sequence[Span], width: int = SNIPPET_CHARS) -> tup
             length += len(ELLIPSIS)
         for span_start, span_end in spans:
             if span_start < end and span_end > start:
-                snippet_spans.append((length + max(span_start, start) - start,
-                                      length + min(span_end, end) - start))
+                snippet_spans.append(
+                    (length + max(span_start, start) - start, length + min(span_end, end) - start)
+                )
         pieces.append(text[start:end])
         length += end - start
         previous_end = end

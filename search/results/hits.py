@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from search.results.highlight import Span, match_spans, snippet
 from search.query.tree import Phrase
+from search.results.highlight import Span, match_spans, snippet
 
 
 @dataclass(frozen=True, order=True)
@@ -68,13 +68,23 @@ class Hit:
 
     def to_dict(self) -> dict:
         """The JSON form: exactly the fields of the `--json` contract."""
-        return {"rank": self.rank, "score": round(self.score, 4), "source": self.source,
-                "title": self.title, "paragraph": self.paragraph, "line": self.line,
-                "page": self.page, "column": self.column, "section": self.section,
-                "partial": self.partial, "text": self.text, "snippet": self.snippet,
-                "highlights": [list(span) for span in self.highlights],
-                "snippet_highlights": [list(span) for span in self.snippet_highlights],
-                "also": [vars(place) for place in self.also]}
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source": self.source,
+            "title": self.title,
+            "paragraph": self.paragraph,
+            "line": self.line,
+            "page": self.page,
+            "column": self.column,
+            "section": self.section,
+            "partial": self.partial,
+            "text": self.text,
+            "snippet": self.snippet,
+            "highlights": [list(span) for span in self.highlights],
+            "snippet_highlights": [list(span) for span in self.snippet_highlights],
+            "also": [vars(place) for place in self.also],
+        }
 
 
 @dataclass
@@ -94,5 +104,10 @@ class SearchResults:
 
     def to_dict(self) -> dict:
         """The JSON form: exactly the fields of the `--json` contract."""
-        return {"query": self.query, "total": self.total, "relaxed": self.relaxed,
-                "more": self.more, "hits": [hit.to_dict() for hit in self.hits]}
+        return {
+            "query": self.query,
+            "total": self.total,
+            "relaxed": self.relaxed,
+            "more": self.more,
+            "hits": [hit.to_dict() for hit in self.hits],
+        }

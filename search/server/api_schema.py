@@ -6,8 +6,6 @@ contract); these models describe them, and the tests check real responses agains
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import BaseModel, ConfigDict
 
 
@@ -21,7 +19,7 @@ class PlaceBody(_Body):
     source: str
     line: int
     paragraph: int
-    page: Optional[int] = None
+    page: int | None = None
 
 
 class HitBody(_Body):
@@ -31,10 +29,10 @@ class HitBody(_Body):
     title: str
     paragraph: int
     line: int
-    page: Optional[int] = None
+    page: int | None = None
     # Where a cut line's paragraph starts, and the heading it stands under.
     column: int
-    section: Optional[str] = None
+    section: str | None = None
     # True for a hit holding only some of the query's words (soft AND).
     partial: bool
     text: str
@@ -59,7 +57,7 @@ class SearchBody(_Body):
 class ParagraphBody(_Body):
     paragraph: int
     line: int
-    page: Optional[int] = None
+    page: int | None = None
     text: str
 
 
@@ -79,4 +77,3 @@ class StatusBody(_Body):
 
 class ErrorBody(_Body):
     error: str
-

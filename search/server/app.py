@@ -21,8 +21,8 @@ import ipaddress
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,19 +33,30 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from search.server.api_schema import DocumentBody, ErrorBody, SearchBody, StatusBody
-from search.ingest.paragraphs import Paragraph
 from search.errors import IndexBusy, KensakuError, QuerySyntaxError
-from search.service.live import LiveIndex
-from search.server.pages import MAX_DEPTH, MODE_LABELS, PAGE_SIZE, Links, ResultsView, marked, page_limit
+from search.ingest.paragraphs import Paragraph
 from search.query.parser import MODES
-from search.service.refresh import Refresher
 from search.results.hits import SearchResults
+from search.server.api_schema import DocumentBody, ErrorBody, SearchBody, StatusBody
+from search.server.pages import (
+    MAX_DEPTH,
+    MODE_LABELS,
+    PAGE_SIZE,
+    Links,
+    ResultsView,
+    marked,
+    page_limit,
+)
+from search.service.live import LiveIndex
+from search.service.refresh import Refresher
 
 MAX_LIMIT = 100  # hits in one API response
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; "
-                                 b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self'; "
+        b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -79,8 +90,10 @@ class Service:
     def search(self, query: str, limit: int, offset: int, mode: str) -> SearchResults:
         """The hits ranked offset + 1 to offset + limit, and the total."""
         if offset + limit > MAX_DEPTH:
-            raise BadRequest(f"only the best {MAX_DEPTH:,} hits can be paged through: "
-                             f"offset + limit must be at most {MAX_DEPTH:,}")
+            raise BadRequest(
+                f"only the best {MAX_DEPTH:,} hits can be paged through: "
+                f"offset + limit must be at most {MAX_DEPTH:,}"
+            )
         with self.live.searcher() as searcher:
             return searcher.search(query, limit, mode, offset)
 
@@ -102,16 +115,24 @@ class Service:
         return marked(text, spans)
 
     def status(self) -> dict:
-        return {**self.live.status(),
-                "updating": bool(self.refresher and self.refresher.updating)}
+        return {**self.live.status(), "updating": bool(self.refresher and self.refresher.updating)}
 
 
-def create_app(service: Service, cors_origins: tuple[str, ...] = (),
-               allowed_hosts: list[str] | None = None, say: Say = log.warning):
+def create_app(
+    service: Service,
+    cors_origins: tuple[str, ...] = (),
+    allowed_hosts: list[str] | None = None,
+    say: Say = log.warning,
+):
     """The ASGI application. `allowed_hosts`: the Host header values it answers (None: any);
     `cors_origins`: the origins whose pages may call the API (none by default)."""
-    app = FastAPI(title="kensaku", summary="Japanese full-text search over a folder of documents",
-                  version=_version(), docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="kensaku",
+        summary="Japanese full-text search over a folder of documents",
+        version=_version(),
+        docs_url=None,
+        redoc_url=None,
+    )
     templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
     app.mount("/static", StaticFiles(packages=[("search.server", "static")]), name="static")
     if cors_origins:
@@ -140,8 +161,9 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
-def _render(templates: Jinja2Templates, request: Request, name: str, status_code: int = 200,
-            **context) -> HTMLResponse:
+def _render(
+    templates: Jinja2Templates, request: Request, name: str, status_code: int = 200, **context
+) -> HTMLResponse:
     """The page `name`; the search form in its header is empty unless `context` fills it."""
     context = {"query": "", "mode": "auto", "modes": MODE_LABELS, **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
@@ -154,8 +176,9 @@ def _add_error_handlers(app: FastAPI, templates: Jinja2Templates, say: Say) -> N
         path = request.url.path
         if path.startswith("/api/") or path == "/openapi.json":
             return JSONResponse({"error": message}, status_code=status_code)
-        return _render(templates, request, "error.html", status_code, message=message,
-                       code=status_code)
+        return _render(
+            templates, request, "error.html", status_code, message=message, code=status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameter(request: Request, error: RequestValidationError) -> Response:
@@ -163,8 +186,11 @@ def _add_error_handlers(app: FastAPI, templates: Jinja2Templates, say: Say) -> N
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        return respond(request, error.status_code,
-                       "not found" if error.status_code == 404 else str(error.detail))
+        return respond(
+            request,
+            error.status_code,
+            "not found" if error.status_code == 404 else str(error.detail),
+        )
 
     @app.exception_handler(KensakuError)
     async def library_error(request: Request, error: KensakuError) -> Response:
@@ -200,28 +226,50 @@ def _validation_message(error: RequestValidationError) -> str:
 
 
 def _add_api(app: FastAPI, service: Service) -> None:
-    @app.get("/api/search", tags=["search"], response_model=SearchBody,
-             responses={400: {"model": ErrorBody}})
-    def api_search(q: str = Query(description="the query, in the syntax of `kensaku search`"),
-                   limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT),
-                   offset: int = Query(0, ge=0, lt=MAX_DEPTH),
-                   mode: str = Query(service.default_mode, description=" | ".join(MODES))):
+    @app.get(
+        "/api/search",
+        tags=["search"],
+        response_model=SearchBody,
+        responses={400: {"model": ErrorBody}},
+    )
+    def api_search(
+        q: str = Query(description="the query, in the syntax of `kensaku search`"),
+        limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT),
+        offset: int = Query(0, ge=0, lt=MAX_DEPTH),
+        mode: str = Query(service.default_mode, description=" | ".join(MODES)),
+    ):
         """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints,
         and the paging asked for."""
         body = service.search(q, limit, offset, mode).to_dict()
         body.update(offset=offset, limit=limit)
         return JSONResponse(body)
 
-    @app.get("/api/documents/{source:path}", tags=["documents"], response_model=DocumentBody,
-             responses={404: {"model": ErrorBody}})
+    @app.get(
+        "/api/documents/{source:path}",
+        tags=["documents"],
+        response_model=DocumentBody,
+        responses={404: {"model": ErrorBody}},
+    )
     def api_document(source: str):
         """The paragraphs the index holds of the document `source` (its path in the documents
         folder), each with its citation."""
         paragraphs = service.document(source)
-        return JSONResponse({"source": source, "title": paragraphs[0].title, "paragraphs": [
-            # getattr: Paragraph gains `page` with the format readers (issue 11).
-            {"paragraph": p.paragraph, "line": p.line, "page": getattr(p, "page", None),
-             "text": p.text} for p in paragraphs]})
+        return JSONResponse(
+            {
+                "source": source,
+                "title": paragraphs[0].title,
+                "paragraphs": [
+                    # getattr: Paragraph gains `page` with the format readers (issue 11).
+                    {
+                        "paragraph": p.paragraph,
+                        "line": p.line,
+                        "page": getattr(p, "page", None),
+                        "text": p.text,
+                    }
+                    for p in paragraphs
+                ],
+            }
+        )
 
     @app.get("/api/status", tags=["index"], response_model=StatusBody)
     def api_status():
@@ -234,8 +282,9 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     default_mode = service.default_mode
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def search_page(request: Request, q: str = "", mode: str = default_mode,
-                    offset: int = Query(0, ge=0)):
+    def search_page(
+        request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
+    ):
         form = {"query": q, "mode": mode}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
@@ -244,19 +293,33 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
         except (QuerySyntaxError, BadRequest) as error:
             return _render(templates, request, "search.html", 400, error=str(error), **form)
         links = Links(q, mode, default_mode)
-        return _render(templates, request, "search.html",
-                       results=ResultsView(results, offset, links), **form)
+        return _render(
+            templates, request, "search.html", results=ResultsView(results, offset, links), **form
+        )
 
     @app.get("/documents/{source:path}", response_class=HTMLResponse, include_in_schema=False)
-    def document_page(request: Request, source: str, paragraph: Optional[int] = None,
-                      q: str = "", mode: str = default_mode):
+    def document_page(
+        request: Request,
+        source: str,
+        paragraph: int | None = None,
+        q: str = "",
+        mode: str = default_mode,
+    ):
         paragraphs = service.document(source)
         chosen = next((p for p in paragraphs if p.paragraph == paragraph), None)
-        return _render(templates, request, "document.html", source=source,
-                       title=paragraphs[0].title, paragraphs=paragraphs, chosen=paragraph,
-                       chosen_text=chosen and service.marked_paragraph(q, mode, chosen.text),
-                       query=q, mode=mode,
-                       back=Links(q, mode, default_mode).results() if q else None)
+        return _render(
+            templates,
+            request,
+            "document.html",
+            source=source,
+            title=paragraphs[0].title,
+            paragraphs=paragraphs,
+            chosen=paragraph,
+            chosen_text=chosen and service.marked_paragraph(q, mode, chosen.text),
+            query=q,
+            mode=mode,
+            back=Links(q, mode, default_mode).results() if q else None,
+        )
 
 
 def _version() -> str:
@@ -294,9 +357,19 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def serve(index_dir: Path, docs_dir: Path | None, host: str, port: int, refresh: float,
-          synonyms_file: Path | None, sudachi_synonyms: bool, default_mode: str,
-          cors_origins: tuple[str, ...], say: Say, announce: Say) -> None:
+def serve(
+    index_dir: Path,
+    docs_dir: Path | None,
+    host: str,
+    port: int,
+    refresh: float,
+    synonyms_file: Path | None,
+    sudachi_synonyms: bool,
+    default_mode: str,
+    cors_origins: tuple[str, ...],
+    say: Say,
+    announce: Say,
+) -> None:
     """Serve the index until Ctrl-C (SIGINT) or SIGTERM. `announce` hears the URL once the
     server listens; `say` hears what the server does to the index and what goes wrong."""
     import uvicorn
@@ -304,10 +377,17 @@ def serve(index_dir: Path, docs_dir: Path | None, host: str, port: int, refresh:
     sock = listen(host, port)
     live = LiveIndex(index_dir, synonyms_file, sudachi_synonyms)
     refresher = Refresher(docs_dir, index_dir, refresh, say) if refresh > 0 else None
-    app = create_app(Service(live, refresher, default_mode), cors_origins,
-                     LOOPBACK_NAMES if is_loopback(host) else None, say)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="off", server_header=False))
+    app = create_app(
+        Service(live, refresher, default_mode),
+        cors_origins,
+        LOOPBACK_NAMES if is_loopback(host) else None,
+        say,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", server_header=False
+        )
+    )
     # uvicorn stops gracefully on either signal, then raises it again: end quietly then.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

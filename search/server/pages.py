@@ -27,12 +27,17 @@ class Links:
 
     def results(self, offset: int = 0) -> str:
         """The search page of the hits from `offset` on."""
-        return "/?" + urlencode({"q": self.query, **self._mode(), **({"offset": offset} if offset else {})})
+        return "/?" + urlencode(
+            {"q": self.query, **self._mode(), **({"offset": offset} if offset else {})}
+        )
 
     def document(self, source: str, paragraph: int) -> str:
         """The document view of `source`, scrolled to `paragraph` and highlighting it."""
-        parameters = {"paragraph": paragraph, **({"q": self.query} if self.query else {}),
-                      **self._mode()}
+        parameters = {
+            "paragraph": paragraph,
+            **({"q": self.query} if self.query else {}),
+            **self._mode(),
+        }
         return f"/documents/{quote(source, safe='/')}?{urlencode(parameters)}#p{paragraph}"
 
     def _mode(self) -> dict:

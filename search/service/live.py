@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from search.errors import IndexBusy, IndexDamaged
 from search.index.build import MANIFEST_NAME, manifest_summary, read_manifest
@@ -44,8 +44,9 @@ class LiveIndex:
     Use `with live.searcher() as searcher:` for each request; threads may do so at once.
     """
 
-    def __init__(self, index_dir: Path, synonyms_file: Path | None = None,
-                 sudachi_synonyms: bool = False) -> None:
+    def __init__(
+        self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
+    ) -> None:
         self.index_dir = Path(index_dir)
         self._searcher_options = (synonyms_file, sudachi_synonyms)
         self._lock = threading.Lock()
@@ -120,8 +121,9 @@ class LiveIndex:
     def _manifest(self) -> dict:
         manifest = read_manifest(self.index_dir)
         if manifest is None:
-            raise IndexDamaged(f"no index in {self.index_dir}; "
-                               f"run `kensaku index --index {self.index_dir}`")
+            raise IndexDamaged(
+                f"no index in {self.index_dir}; run `kensaku index --index {self.index_dir}`"
+            )
         return manifest
 
     def _stamp(self) -> _Stamp | None:

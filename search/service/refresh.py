@@ -14,20 +14,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from search.ingest.discovery import scan
 from search.errors import KensakuError
 from search.index.build import read_manifest, record_new_stamps, recorded_rules, stamps_current
+from search.ingest.discovery import scan
 
 
 class Refresher:
     """Updates the index in `index_dir` when the documents in `docs_dir` change (`docs_dir`
     None: the directory the index was built from). `say` hears what it did, one line at a time."""
 
-    def __init__(self, docs_dir: Path | None, index_dir: Path, interval: float,
-                 say: Callable[[str], None]) -> None:
+    def __init__(
+        self, docs_dir: Path | None, index_dir: Path, interval: float, say: Callable[[str], None]
+    ) -> None:
         self.docs_dir = docs_dir
         self.index_dir = Path(index_dir)
         self.interval = interval
@@ -74,21 +75,34 @@ class Refresher:
             return None
         rules = recorded_rules(manifest)
         documents = scan(docs_dir, rules).documents
-        if (stamps_current(manifest, docs_dir, documents, rules)
-                or record_new_stamps(self.index_dir, manifest, docs_dir, documents, rules)):
+        if stamps_current(manifest, docs_dir, documents, rules) or record_new_stamps(
+            self.index_dir, manifest, docs_dir, documents, rules
+        ):
             return None
         return docs_dir
 
     def _update(self, docs_dir: Path) -> None:
-        command = [sys.executable, "-m", "search", "index", "--docs", str(docs_dir),
-                   "--index", str(self.index_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            "--docs",
+            str(docs_dir),
+            "--index",
+            str(self.index_dir),
+        ]
         with self._child_lock:
             if self._stopping.is_set():
                 return
             self._say(f"documents in {docs_dir} changed: updating the index")
-            self._child = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                           text=True)
+            self._child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         try:
             output, errors = self._child.communicate()
         finally:

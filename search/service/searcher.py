@@ -17,14 +17,24 @@ from typing import TYPE_CHECKING
 
 from search.engine.bm25 import Statistics
 from search.engine.postings import TermIndex, live_docnums
-from search.results.highlight import Span, match_spans
 from search.index.build import DEFAULT_INDEX_DIR, open_live_index, translate_damage
+from search.index.schema import (
+    COLUMN,
+    LINE,
+    PAGE,
+    PARAGRAPH,
+    PARAGRAPH_TEXT,
+    SAME_TEXT,
+    SECTION,
+    SOURCE,
+    TITLE,
+)
 from search.query.parser import parse, without_format_characters
+from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 from search.query.tree import Phrase, Question, Synonyms, phrases
 from search.ranking.ranking import Ranking
+from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
-from search.index.schema import COLUMN, LINE, PAGE, PARAGRAPH, PARAGRAPH_TEXT, SAME_TEXT, SECTION, SOURCE, TITLE
-from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 
 if TYPE_CHECKING:
     from search.ingest.paragraphs import Paragraph
@@ -35,8 +45,9 @@ DEFAULT_LIMIT = 10
 class Searcher:
     """An open index answering queries; use as a context manager or call `close()`."""
 
-    def __init__(self, index_dir: Path, synonyms_file: Path | None = None,
-                 sudachi_synonyms: bool = False) -> None:
+    def __init__(
+        self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
+    ) -> None:
         from whoosh.scoring import BM25F
 
         self._damage = lambda: translate_damage(index_dir)
@@ -54,8 +65,11 @@ class Searcher:
             # looked up in each segment, idf, average lengths) holds for every query.
             self._statistics = Statistics(self._searcher)
             # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
-            self.ranking = None if self._empty else Ranking(self._searcher, self._statistics,
-                                                            self._damage, self._same_text)
+            self.ranking = (
+                None
+                if self._empty
+                else Ranking(self._searcher, self._statistics, self._damage, self._same_text)
+            )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
@@ -66,8 +80,9 @@ class Searcher:
             sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
         return expander(*sources) if sources else None
 
-    def search(self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto",
-               offset: int = 0) -> SearchResults:
+    def search(
+        self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto", offset: int = 0
+    ) -> SearchResults:
         """The best `limit` paragraphs for `query` after the first `offset`, and how many match
         in all.
 
@@ -105,11 +120,17 @@ class Searcher:
         with self._lock:
             self._check_open()
             with self._damage():
-                pieces = [self._searcher.stored_fields(docnum) for docnum in
-                          live_docnums(self._statistics.terms, SOURCE, hit.source)]
-        return "".join(piece[PARAGRAPH_TEXT] for piece in pieces
-                       if piece[LINE] == hit.line and piece.get(PAGE) == hit.page
-                       and piece[PARAGRAPH] < hit.paragraph)
+                pieces = [
+                    self._searcher.stored_fields(docnum)
+                    for docnum in live_docnums(self._statistics.terms, SOURCE, hit.source)
+                ]
+        return "".join(
+            piece[PARAGRAPH_TEXT]
+            for piece in pieces
+            if piece[LINE] == hit.line
+            and piece.get(PAGE) == hit.page
+            and piece[PARAGRAPH] < hit.paragraph
+        )
 
     def _check_open(self) -> None:
         if self._closed:
@@ -125,33 +146,66 @@ class Searcher:
         wanted = offset + limit + 1
         if isinstance(tree, Question):
             ranked, total = self.ranking.question_ranking(tree, wanted, query)
-            found, relaxed, relaxed_into = [(score, docnum, False) for score, docnum in ranked], False, ()
+            found, relaxed, relaxed_into = (
+                [(score, docnum, False) for score, docnum in ranked],
+                False,
+                (),
+            )
         else:
             found, total, relaxed, relaxed_into = self.ranking.keyword_ranking(tree, wanted, query)
         phrases_wanted = tuple(phrases(tree)) + relaxed_into
-        hits = [self._hit(rank, score, docnum, phrases_wanted, statistics.terms, partial)
-                for rank, (score, docnum, partial) in enumerate(found[offset:offset + limit],
-                                                                start=offset + 1)]
-        return SearchResults(query, total, hits, relaxed=relaxed, offset=offset,
-                             more=len(found) > offset + limit, docs_dir=self.docs_dir)
+        hits = [
+            self._hit(rank, score, docnum, phrases_wanted, statistics.terms, partial)
+            for rank, (score, docnum, partial) in enumerate(
+                found[offset : offset + limit], start=offset + 1
+            )
+        ]
+        return SearchResults(
+            query,
+            total,
+            hits,
+            relaxed=relaxed,
+            offset=offset,
+            more=len(found) > offset + limit,
+            docs_dir=self.docs_dir,
+        )
 
-
-    def _hit(self, rank: int, score: float, docnum: int, wanted: tuple[Phrase, ...],
-             terms: TermIndex, partial: bool = False) -> Hit:
+    def _hit(
+        self,
+        rank: int,
+        score: float,
+        docnum: int,
+        wanted: tuple[Phrase, ...],
+        terms: TermIndex,
+        partial: bool = False,
+    ) -> Hit:
         with self._damage():
             stored = self._searcher.stored_fields(docnum)
             also = self._also(docnum, terms)
-        return Hit(rank=rank, score=score, source=stored[SOURCE], title=stored[TITLE],
-                   paragraph=stored[PARAGRAPH], line=stored[LINE], text=stored[PARAGRAPH_TEXT],
-                   also=also, page=stored.get(PAGE), column=stored.get(COLUMN, 1),
-                   section=stored.get(SECTION), partial=partial, phrases=wanted)
+        return Hit(
+            rank=rank,
+            score=score,
+            source=stored[SOURCE],
+            title=stored[TITLE],
+            paragraph=stored[PARAGRAPH],
+            line=stored[LINE],
+            text=stored[PARAGRAPH_TEXT],
+            also=also,
+            page=stored.get(PAGE),
+            column=stored.get(COLUMN, 1),
+            section=stored.get(SECTION),
+            partial=partial,
+            phrases=wanted,
+        )
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
         key = self._same_text[docnum]
-        others = [self._searcher.stored_fields(other)
-                  for other in live_docnums(terms, SAME_TEXT, key) if other != docnum]
-        return sorted(Place(o[SOURCE], o[LINE], o[PARAGRAPH], o.get(PAGE))
-                      for o in others)
+        others = [
+            self._searcher.stored_fields(other)
+            for other in live_docnums(terms, SAME_TEXT, key)
+            if other != docnum
+        ]
+        return sorted(Place(o[SOURCE], o[LINE], o[PARAGRAPH], o.get(PAGE)) for o in others)
 
     def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
         """Where `query` matches in `text`, as a hit's highlights mark it; raises
@@ -162,30 +216,42 @@ class Searcher:
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs the index holds of the document `source`, in order; none for a source
         it does not hold (nothing is read from the documents directory)."""
-        from search.ingest.paragraphs import Paragraph  # the server's document page: not a search's import
+        from search.ingest.paragraphs import (
+            Paragraph,
+        )  # the server's document page: not a search's import
 
         with self._lock, self._damage():
-            stored = [self._searcher.stored_fields(docnum)
-                      for docnum in live_docnums(self._statistics.terms, SOURCE, source)]
+            stored = [
+                self._searcher.stored_fields(docnum)
+                for docnum in live_docnums(self._statistics.terms, SOURCE, source)
+            ]
         names = {field.name for field in dataclasses.fields(Paragraph)}
-        paragraphs = [Paragraph(**{name: value for name, value in fields.items() if name in names})
-                      for fields in stored]
+        paragraphs = [
+            Paragraph(**{name: value for name, value in fields.items() if name in names})
+            for fields in stored
+        ]
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
     def close(self) -> None:
         self._closed = True
         self._searcher.close()
 
-    def __enter__(self) -> "Searcher":
+    def __enter__(self) -> Searcher:
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
 
 
-def search(query: str, index_dir: Path = DEFAULT_INDEX_DIR, limit: int = DEFAULT_LIMIT,
-           mode: str = "auto", synonyms_file: Path | None = None,
-           sudachi_synonyms: bool = False, offset: int = 0) -> SearchResults:
+def search(
+    query: str,
+    index_dir: Path = DEFAULT_INDEX_DIR,
+    limit: int = DEFAULT_LIMIT,
+    mode: str = "auto",
+    synonyms_file: Path | None = None,
+    sudachi_synonyms: bool = False,
+    offset: int = 0,
+) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
     _check_page(limit, offset)  # before opening the index
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:

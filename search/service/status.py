@@ -15,11 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from search.ingest.discovery import Rules, scan
 from search.errors import DocumentsNotFound
-from search.index.build import (FORMAT_VERSION, changes_since, existing_manifest, generation_problem,
-                    open_index, recorded_rules, translate_damage)
+from search.index.build import (
+    FORMAT_VERSION,
+    changes_since,
+    existing_manifest,
+    generation_problem,
+    open_index,
+    recorded_rules,
+    translate_damage,
+)
 from search.index.schema import SOURCE, TITLE
+from search.ingest.discovery import Rules, scan
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # as the manifest records times
 
@@ -57,14 +64,26 @@ class IndexStatus:
 
     def to_dict(self) -> dict:
         """The JSON form of `kensaku status --json`."""
-        return {"index": str(self.index_dir), "docs": str(self.docs_dir), "format": self.format,
-                "documents": self.documents, "paragraphs": self.paragraphs,
-                "skipped": self.skipped, "rules": self.rules.to_json(), "size": self.size,
-                "built": _iso(self.built), "updated": _iso(self.updated),
-                "problem": self.problem, "docs_found": self.docs_found,
-                "up_to_date": self.up_to_date, "added": self.added, "changed": self.changed,
-                "removed": self.removed, "ignored": [list(pair) for pair in self.ignored],
-                "other_formats": self.other_formats}
+        return {
+            "index": str(self.index_dir),
+            "docs": str(self.docs_dir),
+            "format": self.format,
+            "documents": self.documents,
+            "paragraphs": self.paragraphs,
+            "skipped": self.skipped,
+            "rules": self.rules.to_json(),
+            "size": self.size,
+            "built": _iso(self.built),
+            "updated": _iso(self.updated),
+            "problem": self.problem,
+            "docs_found": self.docs_found,
+            "up_to_date": self.up_to_date,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "ignored": [list(pair) for pair in self.ignored],
+            "other_formats": self.other_formats,
+        }
 
 
 @dataclass(frozen=True)
@@ -79,8 +98,13 @@ class IndexedDocument:
     modified: datetime
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "paragraphs": self.paragraphs, "title": self.title,
-                "size": self.size, "modified": _iso(self.modified)}
+        return {
+            "source": self.source,
+            "paragraphs": self.paragraphs,
+            "title": self.title,
+            "size": self.size,
+            "modified": _iso(self.modified),
+        }
 
 
 def index_status(index_dir: Path) -> IndexStatus:
@@ -89,12 +113,18 @@ def index_status(index_dir: Path) -> IndexStatus:
     index_dir = Path(index_dir)
     manifest = existing_manifest(index_dir)
     status = IndexStatus(
-        index_dir=index_dir, docs_dir=Path(manifest["docs_dir"]), format=FORMAT_VERSION,
-        documents=manifest["documents"], paragraphs=manifest["paragraphs"],
-        skipped=dict(manifest["skipped"]), rules=recorded_rules(manifest),
-        size=_disk_size(index_dir), built=_time(manifest.get("built")),
+        index_dir=index_dir,
+        docs_dir=Path(manifest["docs_dir"]),
+        format=FORMAT_VERSION,
+        documents=manifest["documents"],
+        paragraphs=manifest["paragraphs"],
+        skipped=dict(manifest["skipped"]),
+        rules=recorded_rules(manifest),
+        size=_disk_size(index_dir),
+        built=_time(manifest.get("built")),
         updated=_time(manifest.get("updated") or manifest.get("built")),
-        problem=generation_problem(index_dir, manifest))
+        problem=generation_problem(index_dir, manifest),
+    )
     try:
         found = scan(status.docs_dir, status.rules)
     except DocumentsNotFound:
@@ -116,16 +146,22 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     manifest = existing_manifest(index_dir)
     skipped = manifest["skipped"]
     listed = []
-    with translate_damage(index_dir):
-        with open_index(index_dir).searcher() as searcher:
-            terms = TermIndex(searcher.reader())
-            for source, (size, mtime_ns) in sorted(manifest["files"].items()):
-                if source in skipped:
-                    continue
-                docnums = live_docnums(terms, SOURCE, source)
-                title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
-                listed.append(IndexedDocument(source, len(docnums), title, size,
-                                              datetime.fromtimestamp(mtime_ns / 1e9).astimezone()))
+    with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
+        terms = TermIndex(searcher.reader())
+        for source, (size, mtime_ns) in sorted(manifest["files"].items()):
+            if source in skipped:
+                continue
+            docnums = live_docnums(terms, SOURCE, source)
+            title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
+            listed.append(
+                IndexedDocument(
+                    source,
+                    len(docnums),
+                    title,
+                    size,
+                    datetime.fromtimestamp(mtime_ns / 1e9).astimezone(),
+                )
+            )
     return listed
 
 

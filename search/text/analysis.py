@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from search.text.common_words import COMMON_WORDS
 from search.text.sentences import SENTENCE_OR_LINE_END
@@ -33,19 +34,48 @@ _SKIPPED_POS = frozenset({"補助記号", "空白"})
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "代名詞", "連体詞", "接続詞", "感動詞"})
 # Words a question is made of rather than about, and Sudachi's readings of compound particles
 # (において → おく, による → よる); normalized forms.
-_QUESTION_NOISE = frozenset({"おく", "よる", "こと", "物", "よう", "為", "時", "所", "言う", "何",
-                             "何月", "何日", "何年", "つ", "方", "如何", "何故"})
+_QUESTION_NOISE = frozenset(
+    {
+        "おく",
+        "よる",
+        "こと",
+        "物",
+        "よう",
+        "為",
+        "時",
+        "所",
+        "言う",
+        "何",
+        "何月",
+        "何日",
+        "何年",
+        "つ",
+        "方",
+        "如何",
+        "何故",
+    }
+)
 
 
 _PAIR_JOINER = "\x1f"  # never part of a term: Sudachi makes no term of a control character
 # Marks that join the words around them (Pillar-II, PAC-3, ジョー・バイデン) rather than cut a phrase.
 _JOINERS = frozenset("-‐‑・･_'’")
-_ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8",
-                   "ix": "9", "xi": "11", "xii": "12"}
+_ROMAN_NUMERALS = {
+    "ii": "2",
+    "iii": "3",
+    "iv": "4",
+    "vi": "6",
+    "vii": "7",
+    "viii": "8",
+    "ix": "9",
+    "xi": "11",
+    "xii": "12",
+}
 _KATAKANA = re.compile(r"[ァ-ヺー]+")
 # Characters that combine with the one before them, so that NFKC must see both together.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
-                        "\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff]")
+_COMBINING = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff]"
+)
 
 
 class Term(NamedTuple):
@@ -65,10 +95,11 @@ class Analysis(NamedTuple):
 # which Sudachi reads as symbols: each is one ordinary character under NFKC, so that replacing it
 # before Sudachi keeps every offset into the original text.
 _PRESENTATION_FORM = re.compile("[\u2e80-\u2fdf\ufe10-\ufe19\ufe30-\ufe4f]")
-_ORDINARY_FORMS = {code: folded for code in [*range(0x2E80, 0x2FE0), *range(0xFE10, 0xFE1A),
-                                              *range(0xFE30, 0xFE50)]
-                   if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1
-                   and folded != chr(code)}
+_ORDINARY_FORMS = {
+    code: folded
+    for code in [*range(0x2E80, 0x2FE0), *range(0xFE10, 0xFE1A), *range(0xFE30, 0xFE50)]
+    if len(folded := unicodedata.normalize("NFKC", chr(code))) == 1 and folded != chr(code)
+}
 
 
 class _Sudachi(threading.local):
@@ -95,7 +126,7 @@ class _Sudachi(threading.local):
         return skipped
 
     def role(self, pos_id: int) -> str:
-        """"function" (particles, auxiliaries…), "number", "counter" or "content"."""
+        """ "function" (particles, auxiliaries…), "number", "counter" or "content"."""
         pos = _dictionary().pos_of(pos_id)
         if pos[0] in _FUNCTION_POS or pos[1] == "非自立可能":
             return "function"
@@ -142,7 +173,9 @@ def chunks(text: str) -> Iterator[tuple[int, str]]:
     start = 0
     while len(text) - start > MAX_CHUNK_CHARS:
         limit = start + MAX_CHUNK_CHARS
-        cut = max((m.end() for m in SENTENCE_OR_LINE_END.finditer(text, start, limit)), default=limit)
+        cut = max(
+            (m.end() for m in SENTENCE_OR_LINE_END.finditer(text, start, limit)), default=limit
+        )
         yield start, text[start:cut]
         start = cut
     yield start, text[start:]
@@ -221,8 +254,15 @@ def _entry(morpheme, key) -> tuple:
         if len(pieces) <= 1:
             pieces = [morpheme]
         base = morpheme.begin()
-        parts = tuple((form if piece is morpheme else _term_text(piece), piece.reading_form(),
-                       piece.begin() - base, piece.end() - base) for piece in pieces)
+        parts = tuple(
+            (
+                form if piece is morpheme else _term_text(piece),
+                piece.reading_form(),
+                piece.begin() - base,
+                piece.end() - base,
+            )
+            for piece in pieces
+        )
         role = _sudachi.role(morpheme.part_of_speech_id())
         if role == "function" or morpheme.normalized_form() in _QUESTION_NOISE:
             parts = _FunctionParts(parts)
@@ -302,7 +342,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
 
 def bigrams(folded: str) -> list[str]:
     """The character bigrams of folded text, in order."""
-    return [folded[i:i + 2] for i in range(len(folded) - 1)]
+    return [folded[i : i + 2] for i in range(len(folded) - 1)]
 
 
 def grams(folded: str) -> list[str]:
@@ -322,9 +362,11 @@ def pairs(terms: list[Term]) -> list[Term]:
     new = tuple.__new__
     joiner = _PAIR_JOINER
     common = COMMON_WORDS
-    return [new(Term, (first[0] + joiner + second[0], first[1], second[2], first[3]))
-            for first, second in zip(terms, terms[1:])
-            if second[3] == first[3] + 1 and first[0] in common and second[0] in common]
+    return [
+        new(Term, (first[0] + joiner + second[0], first[1], second[2], first[3]))
+        for first, second in zip(terms, terms[1:])
+        if second[3] == first[3] + 1 and first[0] in common and second[0] in common
+    ]
 
 
 def paired(terms: tuple[str, ...]) -> bool:

@@ -21,9 +21,12 @@ if TYPE_CHECKING:  # `kensaku search` lists documents by SUFFIXES without readin
     from search.ingest.readers.base import Extracted
 
 _READERS = {
-    ".txt": ("text", "read_text"), ".text": ("text", "read_text"),
-    ".md": ("markdown", "read_markdown"), ".markdown": ("markdown", "read_markdown"),
-    ".html": ("html", "read_html"), ".htm": ("html", "read_html"),
+    ".txt": ("text", "read_text"),
+    ".text": ("text", "read_text"),
+    ".md": ("markdown", "read_markdown"),
+    ".markdown": ("markdown", "read_markdown"),
+    ".html": ("html", "read_html"),
+    ".htm": ("html", "read_html"),
     ".xhtml": ("html", "read_html"),
     ".pdf": ("pdf", "read_pdf"),
     ".docx": ("docx", "read_docx"),

@@ -50,8 +50,10 @@ class Extracted:
 
 # Scripts written without spaces between words: a line break between two of their characters
 # joins them directly.
-_UNSPACED = ("\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-             "\u2e80-\u2fdf\u31f0-\u31ff\ufe10-\ufe1f\ufe30-\ufe4f")
+_UNSPACED = (
+    "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+    "\u2e80-\u2fdf\u31f0-\u31ff\ufe10-\ufe1f\ufe30-\ufe4f"
+)
 
 
 def _is_unspaced(char: str) -> bool:

@@ -24,29 +24,51 @@ MIN_JAPANESE_SHARE = 0.5
 MAX_BAD_SHARE = 0.05
 # Characters of Japanese text: kana, kanji, punctuation, full-width forms, and the symbols of
 # JIS X 0208 (§ × ÷, Greek, Cyrillic, ※, arrows, ①, box drawing, ■, ★).
-_JAPANESE = ("[\u00a7\u00a8\u00b0\u00b1\u00b4\u00b6\u00d7\u00f7\u0391-\u03c9"
-             "\u0401-\u0451\u2010-\u203b\u2100-\u22ff\u2460-\u24ff\u2500-\u27bf"
-             "\u3000-\u30ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e"
-             "\uffe0-\uffe5]")
+_JAPANESE = (
+    "[\u00a7\u00a8\u00b0\u00b1\u00b4\u00b6\u00d7\u00f7\u0391-\u03c9"
+    "\u0401-\u0451\u2010-\u203b\u2100-\u22ff\u2460-\u24ff\u2500-\u27bf"
+    "\u3000-\u30ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e"
+    "\uffe0-\uffe5]"
+)
 # Half-width katakana are rare in real text but typical of mis-decoding: they count half.
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _ISO_2022_JP_ESCAPE = re.compile(rb"\x1b(\$[@B]|\$\(D|\([BJI])")
 # eucJP-ms puts the IBM extensions that JIS X 0212 lacks at 0x8F 0xF3 0xF3 .. 0x8F 0xF4 0xFE.
 _EUCJP_MS_IBM_FIRST = (0xF3 - 0xA1) * 94 + (0xF3 - 0xA1)
-_EUCJP_MS_IBM = ("ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ＇＂㈱№℡炻仼僴凬匇匤﨎咊坙﨏塚增寬峵嵓﨑德悅愠敎昻晥晴朗栁﨓﨔"
-                 "橫櫢淸淲瀨凞猪甁皂皞益礰礼神祥福竧靖精綠緖羽荢﨟薰蘒﨡蠇諸譿賴赶﨣﨤逸郞都鄕﨧﨨閒隆﨩霻靍靑飯飼館"
-                 "馞髙魲鶴黑")
+_EUCJP_MS_IBM = (
+    "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ＇＂㈱№℡炻仼僴凬匇匤﨎咊坙﨏塚增寬峵嵓﨑德悅愠敎昻晥晴朗栁﨓﨔"
+    "橫櫢淸淲瀨凞猪甁皂皞益礰礼神祥福竧靖精綠緖羽荢﨟薰蘒﨡蠇諸譿賴赶﨣﨤逸郞都鄕﨧﨨閒隆﨩霻靍靑飯飼館"
+    "馞髙魲鶴黑"
+)
 # What documents call their encodings, as Python's codecs.
 _CHARSET_NAMES = {
-    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
-    "windows-31j": "cp932", "ms_kanji": "cp932", "cp932": "cp932", "csshiftjis": "cp932",
-    "euc-jp": "euc_jp", "eucjp": "euc_jp", "x-euc-jp": "euc_jp", "cseucpkdfmtjapanese": "euc_jp",
-    "euc-jp-ms": "euc_jp", "eucjp-ms": "euc_jp", "cp51932": "euc_jp",
-    "iso-2022-jp": "iso2022_jp_ext", "csiso2022jp": "iso2022_jp_ext",
-    "utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "utf-16le": "utf-16-le",
-    "utf-16be": "utf-16-be", "us-ascii": "utf-8", "ascii": "utf-8",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms_kanji": "cp932",
+    "cp932": "cp932",
+    "csshiftjis": "cp932",
+    "euc-jp": "euc_jp",
+    "eucjp": "euc_jp",
+    "x-euc-jp": "euc_jp",
+    "cseucpkdfmtjapanese": "euc_jp",
+    "euc-jp-ms": "euc_jp",
+    "eucjp-ms": "euc_jp",
+    "cp51932": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "csiso2022jp": "iso2022_jp_ext",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
     # Browsers read Latin-1 labels as windows-1252; a Japanese page so labelled is usually wrong.
-    "iso-8859-1": "cp1252", "windows-1252": "cp1252",
+    "iso-8859-1": "cp1252",
+    "windows-1252": "cp1252",
 }
 _LEGACY_ENCODINGS = ("cp932", "euc_jp")
 _ERRORS = "kensaku-count"
@@ -67,8 +89,10 @@ class Decoded:
         if not self.bad_bytes:
             return None
         count = "1 byte" if self.bad_bytes == 1 else f"{self.bad_bytes} bytes"
-        return (f"{count} not valid in {self.encoding} replaced with U+FFFD "
-                f"(the first on line {self.first_bad_line})")
+        return (
+            f"{count} not valid in {self.encoding} replaced with U+FFFD "
+            f"(the first on line {self.first_bad_line})"
+        )
 
 
 def decode(data: bytes, declared: str | None = None) -> Decoded:
@@ -98,11 +122,15 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
 
 
 def _by_bom(data: bytes) -> Decoded | None:
-    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-                          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                          (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return _decode_counting(data[len(bom):], encoding)
+            return _decode_counting(data[len(bom) :], encoding)
     return None
 
 
@@ -114,8 +142,12 @@ def _most_plausible(data: bytes) -> Decoded | None:
         return utf8
     limit = _bad_limit(data)
     readings = [utf8] + [_decode_counting(data, encoding) for encoding in _LEGACY_ENCODINGS]
-    plausible = [reading for reading in readings if reading.bad_bytes <= limit
-                 and (reading.encoding == "UTF-8" or japanese_share(reading.text) >= MIN_JAPANESE_SHARE)]
+    plausible = [
+        reading
+        for reading in readings
+        if reading.bad_bytes <= limit
+        and (reading.encoding == "UTF-8" or japanese_share(reading.text) >= MIN_JAPANESE_SHARE)
+    ]
     if not plausible:
         return None
     fewest = min(reading.bad_bytes for reading in plausible)
@@ -126,7 +158,11 @@ def _most_plausible(data: bytes) -> Decoded | None:
 def _mostly_utf8(reading: Decoded) -> bool:
     """Whether UTF-8 with a few bad bytes is the right reading: legacy encodings form valid UTF-8
     sequences only by chance, so many valid ones mean a damaged UTF-8 file, not mojibake."""
-    valid = len(reading.text) - len(reading.text.encode("ascii", "ignore")) - reading.text.count("\ufffd")
+    valid = (
+        len(reading.text)
+        - len(reading.text.encode("ascii", "ignore"))
+        - reading.text.count("\ufffd")
+    )
     return valid > 10 * reading.bad_bytes
 
 
@@ -145,10 +181,18 @@ def _decode_counting(data: bytes, encoding: str) -> Decoded:
 
 
 def _display_name(encoding: str) -> str:
-    return {"utf-8": "UTF-8", "cp932": "Shift_JIS (CP932)", "euc_jp": "EUC-JP",
-            "iso2022_jp_ext": "ISO-2022-JP", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-            "utf-16-be": "UTF-16", "utf-32-le": "UTF-32", "utf-32-be": "UTF-32",
-            "cp1252": "Windows-1252"}.get(encoding, encoding)
+    return {
+        "utf-8": "UTF-8",
+        "cp932": "Shift_JIS (CP932)",
+        "euc_jp": "EUC-JP",
+        "iso2022_jp_ext": "ISO-2022-JP",
+        "utf-16": "UTF-16",
+        "utf-16-le": "UTF-16",
+        "utf-16-be": "UTF-16",
+        "utf-32-le": "UTF-32",
+        "utf-32-be": "UTF-32",
+        "cp1252": "Windows-1252",
+    }.get(encoding, encoding)
 
 
 def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
@@ -173,7 +217,11 @@ def _eucjp_vendor_character(data: bytes, at: int) -> tuple[str, int] | None:
     first = data[at]
     if first == 0x8F and at + 2 < len(data):
         index = (data[at + 1] - 0xA1) * 94 + (data[at + 2] - 0xA1) - _EUCJP_MS_IBM_FIRST
-        if data[at + 1] in (0xF3, 0xF4) and 0 <= index < len(_EUCJP_MS_IBM) and data[at + 2] >= 0xA1:
+        if (
+            data[at + 1] in (0xF3, 0xF4)
+            and 0 <= index < len(_EUCJP_MS_IBM)
+            and data[at + 2] >= 0xA1
+        ):
             return _EUCJP_MS_IBM[index], at + 3
         return None
     if 0xA1 <= first <= 0xFE and at + 1 < len(data) and 0xA1 <= data[at + 1] <= 0xFE:

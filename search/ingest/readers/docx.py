@@ -26,10 +26,13 @@ def read_docx(data: bytes) -> Extracted:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise UnreadableDocument(f"it is not a Word document that can be read ({error})") from None
-    blocks = [Block(text, number, heading=heading)
-              for number, (text, heading) in enumerate(_texts(document.element.body, document), 1)]
+    blocks = [
+        Block(text, number, heading=heading)
+        for number, (text, heading) in enumerate(_texts(document.element.body, document), 1)
+    ]
     title = (document.core_properties.title or "").strip() or next(
-        (block.text for block in blocks if block.heading), None)
+        (block.text for block in blocks if block.heading), None
+    )
     return Extracted(title, blocks)
 
 

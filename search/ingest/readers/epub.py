@@ -18,8 +18,11 @@ from search.ingest.readers.base import Block, Extracted, UnreadableDocument
 from search.ingest.readers.html import read_html
 
 _CONTAINER = "META-INF/container.xml"
-_NAMESPACES = {"c": "urn:oasis:names:tc:opendocument:xmlns:container",
-               "opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+_NAMESPACES = {
+    "c": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
 _XHTML_TYPES = {"application/xhtml+xml", "text/html"}
 # A chapter file larger than this is not read whole into memory (a zip bomb).
 MAX_CHAPTER_BYTES = 64 * 1024 * 1024
@@ -40,10 +43,15 @@ def read_epub(data: bytes) -> Extracted:
             warnings.append(f"chapter {chapter} is missing from the book")
             continue
         warnings += extracted.warnings
-        section = (next((block.text for block in extracted.blocks if block.heading), None)
-                   or extracted.title or posixpath.basename(chapter))
-        blocks += [Block(block.text, block.line, heading=block.heading, section=section)
-                   for block in extracted.blocks]
+        section = (
+            next((block.text for block in extracted.blocks if block.heading), None)
+            or extracted.title
+            or posixpath.basename(chapter)
+        )
+        blocks += [
+            Block(block.text, block.line, heading=block.heading, section=section)
+            for block in extracted.blocks
+        ]
     title = package.findtext(".//dc:title", namespaces=_NAMESPACES)
     return Extracted((title or "").strip() or None, blocks, warnings)
 
@@ -58,8 +66,9 @@ def _package_path(book: zipfile.ZipFile) -> str:
 
 def _spine(package, folder: str) -> list[str]:
     """The paths, inside the zip, of the spine's XHTML documents in reading order."""
-    manifest = {item.get("id"): item for item in package.iterfind(".//opf:manifest/opf:item",
-                                                                   _NAMESPACES)}
+    manifest = {
+        item.get("id"): item for item in package.iterfind(".//opf:manifest/opf:item", _NAMESPACES)
+    }
     paths = []
     for reference in package.iterfind(".//opf:spine/opf:itemref", _NAMESPACES):
         item = manifest.get(reference.get("idref"))
@@ -74,6 +83,7 @@ def _read_chapter(book: zipfile.ZipFile, path: str) -> Extracted | None:
     except KeyError:
         return None
     if info.file_size > MAX_CHAPTER_BYTES:
-        return Extracted(None, [], [f"chapter {path} is larger than {MAX_CHAPTER_BYTES} bytes: "
-                                    "left out"])
+        return Extracted(
+            None, [], [f"chapter {path} is larger than {MAX_CHAPTER_BYTES} bytes: left out"]
+        )
     return read_html(book.read(info))

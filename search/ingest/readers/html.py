@@ -17,17 +17,81 @@ from search.ingest.readers.decoding import decode
 
 _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SNIFF_BYTES = 4096
-_BLOCKS = {"address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div",
-           "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
-           "h6", "header", "hr", "html", "li", "main", "ol", "p", "pre", "section", "summary",
-           "table", "td", "th", "tr", "ul", "br", "title"}
+_BLOCKS = {
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+    "br",
+    "title",
+}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_LEFT_OUT = {"script", "style", "noscript", "template", "nav", "rt", "rp", "svg", "head", "iframe",
-             "object", "select", "button"}
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-         "source", "track", "wbr"}
+_LEFT_OUT = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "rt",
+    "rp",
+    "svg",
+    "head",
+    "iframe",
+    "object",
+    "select",
+    "button",
+}
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 def read_html(data: bytes) -> Extracted:
@@ -93,7 +157,7 @@ class _BlockParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self._open:
             if tag in self._open:
-                del self._open[len(self._open) - 1 - self._open[::-1].index(tag):]
+                del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
             return
         if tag in _BLOCKS:
             self._end_block()
@@ -103,7 +167,7 @@ class _BlockParser(HTMLParser):
         self._heading = max(0, self._heading - (tag in _HEADINGS))
 
     def handle_data(self, data: str) -> None:
-        if self._open or not data.strip() and not self._lines:
+        if self._open or (not data.strip() and not self._lines):
             return
         if not self._lines:
             self._start_line = self.getpos()[0] + _leading_newlines(data)
@@ -144,8 +208,10 @@ def _collapse(pieces: list[str]) -> str:
 
 def _leading_newlines(data: str) -> int:
     """How many lines the white space before the text of `data` takes (as html.parser counts)."""
-    return data[:len(data) - len(data.lstrip())].count("\n")
+    return data[: len(data) - len(data.lstrip())].count("\n")
 
 
 def _hidden(attrs: dict) -> bool:
-    return "hidden" in attrs or attrs.get("role") == "navigation" or attrs.get("aria-hidden") == "true"
+    return (
+        "hidden" in attrs or attrs.get("role") == "navigation" or attrs.get("aria-hidden") == "true"
+    )

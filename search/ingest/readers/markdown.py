@@ -38,7 +38,7 @@ def _front_matter(text: str) -> tuple[str | None, int, str]:
         return None, 0, text
     title = _FRONT_MATTER_TITLE.search(found.group(1))
     lines = found.group(0).count("\n")
-    return (title.group(1) if title else None), lines, text[found.end():]
+    return (title.group(1) if title else None), lines, text[found.end() :]
 
 
 def _blocks(tokens, line_offset: int):

@@ -30,8 +30,8 @@ import bisect
 import re
 import statistics
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines
 
@@ -80,21 +80,31 @@ SAME_HEIGHT = 0.02
 
 NO_TEXT_LAYER = "it has no text layer (a scanned image?)"
 
-_JAPANESE_CHARS = ("\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                   "\ufe10-\ufe1f\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6")
+_JAPANESE_CHARS = (
+    "\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe10-\ufe1f\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6"
+)
 _JAPANESE = re.compile(f"[{_JAPANESE_CHARS}]")
 _SPACE_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE_CHARS}]) +(?=[{_JAPANESE_CHARS}])")
 _KANA = re.compile("[\u3041-\u30ff ]+")  # ruby is kana, with ー and ・
 _LEADER_DOTS = re.compile(r" ?(?:[.．・･…‥] ?){4,}")
-_LIST_MARKER = re.compile(r"^(?:[・•●○■□◆◇▪◦※＊*]|[（(][0-9０-９a-zａ-ｚ一二三四五六七八九十]{1,3}[）)]"
-                          r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=[A-Za-z])))")
-_PAGE_NUMBER = re.compile(r"^[-－–—‐(（\[［]?\s*(?:p\.?|page|ページ)?\s*(?:[0-9０-９]+|[ivxlcdm]+)"
-                          r"\s*(?:/\s*[0-9０-９]+)?\s*[-－–—‐)）\]］]?$", re.IGNORECASE)
+_LIST_MARKER = re.compile(
+    r"^(?:[・•●○■□◆◇▪◦※＊*]|[（(][0-9０-９a-zａ-ｚ一二三四五六七八九十]{1,3}[）)]"
+    r"|[①-⑳⑴-⒇]|[0-9０-９]{1,2}(?:[.．)）](?!\d)| (?=[A-Za-z])))"
+)
+_PAGE_NUMBER = re.compile(
+    r"^[-－–—‐(（\[［]?\s*(?:p\.?|page|ページ)?\s*(?:[0-9０-９]+|[ivxlcdm]+)"
+    r"\s*(?:/\s*[0-9０-９]+)?\s*[-－–—‐)）\]］]?$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile("[。．.！？!?：:]$")
 _PARAGRAPH_END = re.compile("[。．.！？!?：:」』）)】〕]$")
 # A metadata title that is a file name or an identifier (ルビ簡便ルール5.indd, issue15340, jpn).
-_NOT_A_TITLE = re.compile(r"^(?:untitled|microsoft (?:word|powerpoint) - .*|.*\.[a-z]{2,4}"
-                          r"|[\x21-\x7e]+)$", re.IGNORECASE)
+_NOT_A_TITLE = re.compile(
+    r"^(?:untitled|microsoft (?:word|powerpoint) - .*|.*\.[a-z]{2,4}"
+    r"|[\x21-\x7e]+)$",
+    re.IGNORECASE,
+)
 _FONT_WEIGHT_NUMBER = re.compile(r"W(\d{1,2})(?!\d)")
 _BOLD_FONT = re.compile(r"Bold|Heavy|Black|Demi|Semi|Ultra|Fat|Extra", re.IGNORECASE)
 _NORMAL_WEIGHT = 4
@@ -127,7 +137,9 @@ def read_pdf(data: bytes) -> Extracted:
     blocks = [block for page_blocks in sized_blocks for block, _ in page_blocks]
     if not blocks:
         raise UnreadableDocument("it holds no text but page numbers and running heads")
-    return Extracted(title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings)
+    return Extracted(
+        title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings
+    )
 
 
 def _largest_heading(sized_blocks: list[list[tuple[Block, float]]]) -> str | None:
@@ -158,11 +170,12 @@ def _metadata_title(document) -> str | None:
 
 # --- 1. page → glyphs -------------------------------------------------------------------------
 
+
 class _Glyph:
     """A character and its box (the font's em box, not the ink) on the page as displayed:
     x from its left edge, `top` and `bottom` down from its top edge; `index` is PDFium's."""
 
-    __slots__ = ("char", "x0", "top", "x1", "bottom", "index", "is_space")
+    __slots__ = ("bottom", "char", "index", "is_space", "top", "x0", "x1")
 
     def __init__(self, char: str, x0: float, top: float, x1: float, bottom: float, index: int = -1):
         self.char, self.index, self.is_space = char, index, char == " "
@@ -229,6 +242,7 @@ def _display_transform(page) -> Callable[[float, float, float, float], tuple]:
 
 # --- 2. glyphs → lines ------------------------------------------------------------------------
 
+
 class _Line:
     """Glyphs along one baseline, or down one column when `vertical` (None while a single
     glyph leaves the direction open). Its box runs from its first glyph to its last along the
@@ -259,9 +273,19 @@ class _Line:
             x0s, tops = [g.x0 for g in marks], [g.top for g in marks]
             x1s, bottoms = [g.x1 for g in marks], [g.bottom for g in marks]
             if self.vertical:
-                self._box = (statistics.median(x0s), min(tops), statistics.median(x1s), max(bottoms))
+                self._box = (
+                    statistics.median(x0s),
+                    min(tops),
+                    statistics.median(x1s),
+                    max(bottoms),
+                )
             elif self.vertical is False:
-                self._box = (min(x0s), statistics.median(tops), max(x1s), statistics.median(bottoms))
+                self._box = (
+                    min(x0s),
+                    statistics.median(tops),
+                    max(x1s),
+                    statistics.median(bottoms),
+                )
             else:
                 self._box = (min(x0s), min(tops), max(x1s), max(bottoms))
         return self._box
@@ -382,7 +406,8 @@ def _continues(run: _Line, last: _Glyph, glyph: _Glyph, vertical_page: bool) -> 
     is open, either direction), close enough; the run takes that direction."""
     for vertical in (vertical_page, not vertical_page):
         if run.vertical in (None, vertical) and _follows(
-                last, glyph, vertical, _max_gap(vertical, vertical_page)):
+            last, glyph, vertical, _max_gap(vertical, vertical_page)
+        ):
             run.vertical = vertical
             return True
     return False
@@ -397,12 +422,18 @@ def _follows(last: _Glyph, glyph: _Glyph, vertical: bool, max_gap: float) -> boo
     if vertical:
         size = min(last.x1 - last.x0, glyph.x1 - glyph.x0)
         gap = glyph.top - last.bottom
-        return (-0.5 * size <= gap <= max_gap * size and glyph.bottom > last.bottom
-                and _overlap(last.x0, last.x1, glyph.x0, glyph.x1) >= SAME_LINE_OVERLAP)
+        return (
+            -0.5 * size <= gap <= max_gap * size
+            and glyph.bottom > last.bottom
+            and _overlap(last.x0, last.x1, glyph.x0, glyph.x1) >= SAME_LINE_OVERLAP
+        )
     size = min(last.bottom - last.top, glyph.bottom - glyph.top)
     gap = glyph.x0 - last.x1
-    return (-0.5 * size <= gap <= max_gap * size and glyph.x1 > last.x1
-            and _overlap(last.top, last.bottom, glyph.top, glyph.bottom) >= SAME_LINE_OVERLAP)
+    return (
+        -0.5 * size <= gap <= max_gap * size
+        and glyph.x1 > last.x1
+        and _overlap(last.top, last.bottom, glyph.top, glyph.bottom) >= SAME_LINE_OVERLAP
+    )
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -492,23 +523,33 @@ def _drop_ruby(lines: list[_Line]) -> list[_Line]:
 
 def _reads(small: _Line, big: _Line) -> bool:
     """Whether `small` is ruby of `big`: kana, small, right beside it, within its stretch."""
-    if (big is small or big.vertical != small.vertical or small.size > RUBY_SIZE_RATIO * big.size
-            or len(small.marks) > len(big.marks) or not _KANA.fullmatch(small.text)):
+    if (
+        big is small
+        or big.vertical != small.vertical
+        or small.size > RUBY_SIZE_RATIO * big.size
+        or len(small.marks) > len(big.marks)
+        or not _KANA.fullmatch(small.text)
+    ):
         return False
     reach = RUBY_DISTANCE * big.size
     if big.vertical:
-        return (abs(small.x0 - big.x1) <= reach
-                and _overlap(small.top, small.bottom, big.top, big.bottom) >= 0.9)
-    return (abs(big.top - small.bottom) <= reach
-            and _overlap(small.x0, small.x1, big.x0, big.x1) >= 0.9)
+        return (
+            abs(small.x0 - big.x1) <= reach
+            and _overlap(small.top, small.bottom, big.top, big.bottom) >= 0.9
+        )
+    return (
+        abs(big.top - small.bottom) <= reach and _overlap(small.x0, small.x1, big.x0, big.x1) >= 0.9
+    )
 
 
 def _line_weight(text_page, line: _Line) -> int:
     """The weight of a line's font: the lightest of its first, middle and last glyphs' fonts
     (a bold word inside a line does not make the line bold)."""
     marks = line.marks
-    return min(_font_weight(text_page, glyph.index)
-               for glyph in (marks[0], marks[len(marks) // 2], marks[-1]))
+    return min(
+        _font_weight(text_page, glyph.index)
+        for glyph in (marks[0], marks[len(marks) // 2], marks[-1])
+    )
 
 
 def _font_weight(text_page, index: int) -> int:
@@ -521,7 +562,7 @@ def _font_weight(text_page, index: int) -> int:
     buffer = ctypes.create_string_buffer(256)
     flags = ctypes.c_int()
     length = pdfium.FPDFText_GetFontInfo(text_page, index, buffer, len(buffer), ctypes.byref(flags))
-    name = buffer.raw[:max(length - 1, 0)].decode("utf-8", "replace")
+    name = buffer.raw[: max(length - 1, 0)].decode("utf-8", "replace")
     number = _FONT_WEIGHT_NUMBER.search(name)
     if number:  # W3 is a Japanese font's regular weight, W5 its medium, W6 its bold
         return min(max(int(number.group(1)), _NORMAL_WEIGHT), 9)
@@ -529,6 +570,7 @@ def _font_weight(text_page, index: int) -> int:
 
 
 # --- 3. furniture -----------------------------------------------------------------------------
+
 
 def _drop_furniture(pages: list[_Page]) -> None:
     """Drop running headers and footers, side tabs and page numbers: a line at a page's edge
@@ -542,12 +584,17 @@ def _drop_furniture(pages: list[_Page]) -> None:
 
     def repeated(number: int, line: _Line, page: _Page) -> bool:
         height = line.top / page.height
-        return any(other != number and abs(other_height - height) <= SAME_HEIGHT
-                   for other, other_height in heights[_furniture_key(line)])
+        return any(
+            other != number and abs(other_height - height) <= SAME_HEIGHT
+            for other, other_height in heights[_furniture_key(line)]
+        )
 
     for number, (page, page_edges) in enumerate(zip(pages, edges)):
-        furniture = {id(line) for line in page_edges
-                     if _PAGE_NUMBER.match(line.text) or repeated(number, line, page)}
+        furniture = {
+            id(line)
+            for line in page_edges
+            if _PAGE_NUMBER.match(line.text) or repeated(number, line, page)
+        }
         page.lines = [line for line in page.lines if id(line) not in furniture]
 
 
@@ -556,9 +603,11 @@ def _edge_lines(page: _Page) -> list[_Line]:
     lines = page.lines
     if not lines:
         return []
-    chosen = (sorted(lines, key=lambda line: line.top)[:EDGE_LINES]
-              + sorted(lines, key=lambda line: -line.bottom)[:EDGE_LINES]
-              + [min(lines, key=lambda line: line.x0), max(lines, key=lambda line: line.x1)])
+    chosen = (
+        sorted(lines, key=lambda line: line.top)[:EDGE_LINES]
+        + sorted(lines, key=lambda line: -line.bottom)[:EDGE_LINES]
+        + [min(lines, key=lambda line: line.x0), max(lines, key=lambda line: line.x1)]
+    )
     return list({id(line): line for line in chosen}.values())
 
 
@@ -568,6 +617,7 @@ def _furniture_key(line: _Line) -> str:
 
 
 # --- 4. lines → regions in reading order ------------------------------------------------------
+
 
 @dataclass
 class _Box:
@@ -586,10 +636,22 @@ class _Box:
 
 def _framed(lines: list[_Line], vertical: bool, page_width: float) -> list[_Box]:
     if vertical:
-        return [_Box(line, line.top, line.bottom, page_width - line.x1, page_width - line.x0,
-                     line.size, line.weight) for line in lines]
-    return [_Box(line, line.x0, line.x1, line.top, line.bottom, line.size, line.weight)
-            for line in lines]
+        return [
+            _Box(
+                line,
+                line.top,
+                line.bottom,
+                page_width - line.x1,
+                page_width - line.x0,
+                line.size,
+                line.weight,
+            )
+            for line in lines
+        ]
+    return [
+        _Box(line, line.x0, line.x1, line.top, line.bottom, line.size, line.weight)
+        for line in lines
+    ]
 
 
 def _regions(lines: list[_Line], vertical: bool, page_width: float) -> Iterator[list[_Box]]:
@@ -603,7 +665,8 @@ def _regions(lines: list[_Line], vertical: bool, page_width: float) -> Iterator[
     boxes = _framed(lines, vertical, page_width)
     size = statistics.median(box.size for box in boxes)
     bands = _join_bands_sharing_a_gutter(
-        _split(boxes, lambda box: (box.y0, box.y1), ROW_CUT_GAP * size), size)
+        _split(boxes, lambda box: (box.y0, box.y1), ROW_CUT_GAP * size), size
+    )
     parts = bands if len(bands) > 1 else _columns(boxes, size)
     if len(parts) == 1:
         yield boxes
@@ -620,8 +683,9 @@ def _direction(lines: list[_Line], default: bool) -> bool:
     for line in lines:
         count = len(line.marks)
         if count > 1:
-            vertical, horizontal = (vertical + count, horizontal) if line.vertical else \
-                (vertical, horizontal + count)
+            vertical, horizontal = (
+                (vertical + count, horizontal) if line.vertical else (vertical, horizontal + count)
+            )
     return default if vertical == horizontal else vertical > horizontal
 
 
@@ -653,12 +717,17 @@ def _columns(boxes: list[_Box], size: float) -> list[list[_Box]]:
 
 def _labels(column: list[_Box], following: list[_Box], size: float) -> bool:
     """Whether a column is a narrow one of labels each beside a line of the next, wider one."""
+
     def width(boxes: list[_Box]) -> float:
         return max(box.x1 for box in boxes) - min(box.x0 for box in boxes)
 
     return width(column) < LABEL_COLUMN_WIDTH * size <= width(following) and all(
-        any(abs((box.y0 + box.y1) - (other.y0 + other.y1)) / 2 <= 0.25 * other.size
-            for other in following) for box in column)
+        any(
+            abs((box.y0 + box.y1) - (other.y0 + other.y1)) / 2 <= 0.25 * other.size
+            for other in following
+        )
+        for box in column
+    )
 
 
 def _join_bands_sharing_a_gutter(bands: list[list[_Box]], size: float) -> list[list[_Box]]:
@@ -677,11 +746,14 @@ def _join_bands_sharing_a_gutter(bands: list[list[_Box]], size: float) -> list[l
 
 def _gutters(boxes: list[_Box], size: float) -> list[tuple[float, float]]:
     columns = _columns(boxes, size)
-    return [(max(box.x1 for box in left), min(box.x0 for box in right))
-            for left, right in zip(columns, columns[1:])]
+    return [
+        (max(box.x1 for box in left), min(box.x0 for box in right))
+        for left, right in zip(columns, columns[1:])
+    ]
 
 
 # --- 5. regions → paragraphs ------------------------------------------------------------------
+
 
 @dataclass
 class _Paragraph:
@@ -718,8 +790,12 @@ def _page_blocks(page: _Page, number: int, body: _BodyStyle) -> Iterator[tuple[B
 def _runs_on_into(previous: _Paragraph, paragraph: _Paragraph) -> bool:
     """Whether a paragraph at the head of a column continues the one at the foot of the last."""
     last, first = previous.rows[-1], paragraph.rows[0]
-    return (previous.runs_on and paragraph.starts_flush and len(paragraph.rows) > 1
-            and max(last.size, first.size) <= SIZE_CHANGE * min(last.size, first.size))
+    return (
+        previous.runs_on
+        and paragraph.starts_flush
+        and len(paragraph.rows) > 1
+        and max(last.size, first.size) <= SIZE_CHANGE * min(last.size, first.size)
+    )
 
 
 def _rows(region: list[_Box]) -> list[_Box]:
@@ -727,8 +803,13 @@ def _rows(region: list[_Box]) -> list[_Box]:
     joined in reading order."""
     groups: list[list[_Box]] = []
     for box in sorted(region, key=lambda box: box.y0):
-        if groups and _overlap(min(b.y0 for b in groups[-1]), max(b.y1 for b in groups[-1]),
-                               box.y0, box.y1) >= SAME_LINE_OVERLAP:
+        if (
+            groups
+            and _overlap(
+                min(b.y0 for b in groups[-1]), max(b.y1 for b in groups[-1]), box.y0, box.y1
+            )
+            >= SAME_LINE_OVERLAP
+        ):
             groups[-1].append(box)
         else:
             groups.append([box])
@@ -741,10 +822,15 @@ def _joined(boxes: list[_Box]) -> _Box:
     glyphs: list[_Glyph] = []
     for box in boxes:
         glyphs += ([_Glyph(" ", 0, 0, 0, 0, -1)] if glyphs else []) + box.line.glyphs
-    return _Box(_Line(glyphs, boxes[0].line.vertical), min(box.x0 for box in boxes),
-                max(box.x1 for box in boxes), min(box.y0 for box in boxes),
-                max(box.y1 for box in boxes), max(box.size for box in boxes),
-                min(box.weight for box in boxes))
+    return _Box(
+        _Line(glyphs, boxes[0].line.vertical),
+        min(box.x0 for box in boxes),
+        max(box.x1 for box in boxes),
+        min(box.y0 for box in boxes),
+        max(box.y1 for box in boxes),
+        max(box.size for box in boxes),
+        min(box.weight for box in boxes),
+    )
 
 
 def _paragraphs(rows: list[_Box], body_weight: int) -> list[_Paragraph]:
@@ -765,10 +851,14 @@ def _paragraphs(rows: list[_Box], body_weight: int) -> list[_Paragraph]:
             paragraphs[-1].rows.append(row)
     for paragraph in paragraphs:
         first, last = paragraph.rows[0], paragraph.rows[-1]
-        paragraph.starts_flush = (first.x0 - start < INDENT * size
-                                  and not _LIST_MARKER.match(first.line.text))
-        paragraph.runs_on = (prose and end - last.x1 < SHORT_LINE * last.size
-                             and not _SENTENCE_END.search(last.line.text))
+        paragraph.starts_flush = first.x0 - start < INDENT * size and not _LIST_MARKER.match(
+            first.line.text
+        )
+        paragraph.runs_on = (
+            prose
+            and end - last.x1 < SHORT_LINE * last.size
+            and not _SENTENCE_END.search(last.line.text)
+        )
     return paragraphs
 
 
@@ -779,8 +869,9 @@ def _column_end(rows: list[_Box]) -> float:
     return ends[-1] if len(ends) < 5 else ends[int(0.8 * (len(ends) - 1))]
 
 
-def _starts_paragraph(previous: _Box, row: _Box, start: float, end: float, usual_gap: float,
-                      body_weight: int) -> bool:
+def _starts_paragraph(
+    previous: _Box, row: _Box, start: float, end: float, usual_gap: float, body_weight: int
+) -> bool:
     size = min(previous.size, row.size)
     if max(previous.size, row.size) > SIZE_CHANGE * size:
         return True
@@ -803,8 +894,13 @@ def _is_heading(rows: list[_Box], size: float, text: str, body: _BodyStyle) -> b
     """Whether a paragraph is a heading: one or two short lines with no sentence end, larger or
     heavier than the body text, and made of words (not a page header's stray glyphs)."""
     words = sum(1 for char in text if char.isalnum() and (char.isascii() or _JAPANESE.match(char)))
-    if (len(rows) > HEADING_MAX_LINES or len(text) > HEADING_MAX_CHARS or words < 2
-            or words < 0.6 * len(text.replace(" ", "")) or _SENTENCE_END.search(text)):
+    if (
+        len(rows) > HEADING_MAX_LINES
+        or len(text) > HEADING_MAX_CHARS
+        or words < 2
+        or words < 0.6 * len(text.replace(" ", ""))
+        or _SENTENCE_END.search(text)
+    ):
         return False
     heavier = min(row.weight for row in rows) > body.weight and size >= body.size
     return size >= HEADING_SIZE * body.size or heavier
@@ -826,6 +922,7 @@ def _body_style(pages: list[_Page]) -> _BodyStyle:
 
 
 # --- text -------------------------------------------------------------------------------------
+
 
 def _join_lines(lines: list[str]) -> str:
     """A paragraph's text from its lines (see join_lines); a line ending in a hyphen joins the
@@ -863,8 +960,10 @@ def _vertical_form(char: str) -> str:
 
 
 def _clean_table() -> dict[int, str]:
-    table = {ord(radical): ideograph
-             for radical, ideograph in zip(_CJK_RADICALS[::2], _CJK_RADICALS[1::2])}
+    table = {
+        ord(radical): ideograph
+        for radical, ideograph in zip(_CJK_RADICALS[::2], _CJK_RADICALS[1::2])
+    }
     table.update({code: unicodedata.normalize("NFKC", chr(code)) for code in range(0x2F00, 0x2FE0)})
     for code in [*range(0xFE10, 0xFE1A), *range(0xFE30, 0xFE50)]:
         table[code] = _vertical_form(chr(code))

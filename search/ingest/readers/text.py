@@ -13,7 +13,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 def read_text(data: bytes) -> Extracted:
     """The non-blank lines of a text file as blocks; plain text declares no title."""
     decoded = decode(data)
-    blocks = [Block(line, number)
-              for number, line in enumerate(_LINE_BREAK.split(decoded.text), start=1)
-              if line.strip()]
+    blocks = [
+        Block(line, number)
+        for number, line in enumerate(_LINE_BREAK.split(decoded.text), start=1)
+        if line.strip()
+    ]
     return Extracted(None, blocks, [warning for warning in [decoded.warning()] if warning])
