@@ -19,14 +19,11 @@ import click
 from search.cli.output import counted
 from search.config import COLORS, MODES, Config, first_given, load_config
 from search.errors import DocumentsNotFound, KensakuError
-from search.index.build import (
-    DEFAULT_DOCS_DIR,
-    DEFAULT_INDEX_DIR,
-    MANIFEST_NAME,
-    IndexSummary,
-    recorded_docs_dir,
-)
+from search.index.build import DEFAULT_DOCS_DIR
+from search.index.directory import DEFAULT_INDEX_DIR, MANIFEST_NAME
+from search.index.manifest import recorded_docs_dir
 from search.ingest.discovery import Rules
+from search.ingest.reporting import BuildReport, IndexSummary
 
 EXIT_NO_HIT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -254,7 +251,9 @@ def index_command(
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
     summary = _with_progress(
-        lambda progress: build(docs_dir, index_dir, progress, _warn, rules=rules)
+        lambda progress: build(
+            docs_dir, index_dir, rules=rules, report=BuildReport(progress=progress, warn=_warn)
+        )
     )
     click.echo(_summary_line(summary))
     if verbose:
@@ -442,7 +441,12 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
     from search.index.build import ensure_index
 
     summary = _with_progress(
-        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules)
+        lambda progress: ensure_index(
+            docs_dir,
+            index_dir,
+            rules=rules,
+            report=BuildReport(progress=progress, warn=_warn, notify=_warn),
+        )
     )
     if summary is not None:
         _warn(_summary_line(summary))
@@ -653,13 +657,13 @@ def documents_command(
 
     from search.cli import output as out
     from search.cli.terminal import printable
-    from search.index.build import read_manifest
+    from search.index.manifest import Manifest
     from search.service.status import indexed_documents
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     documents = indexed_documents(index_dir)
-    path_of = out.path_maker(Path(read_manifest(index_dir)["docs_dir"]))
+    path_of = out.path_maker(Manifest.existing(index_dir).docs_dir)
     if as_json:
         click.echo(
             json.dumps(

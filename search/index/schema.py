@@ -55,6 +55,9 @@ WORD_PAIRS, SUBWORD_PAIRS = "word_pairs", "subword_pairs"
 GRAMS = "grams"
 CHARS = "chars"
 
+# The index document of a paragraph: each field's value, as Whoosh's `add_document` takes them.
+IndexDocument = dict[str, str | int | None]
+
 GRANULARITIES = (WORDS, SUBWORDS, READINGS)  # the fields Sudachi's analysis feeds
 PAIRED = {WORD_PAIRS: WORDS, SUBWORD_PAIRS: SUBWORDS}  # pair field -> the field it pairs
 PAIR_FIELD = {base: pair_field for pair_field, base in PAIRED.items()}  # words -> word_pairs
@@ -133,9 +136,9 @@ def schema() -> Schema:
     )
 
 
-def paragraph_fields(paragraph: Paragraph) -> dict:
+def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
     """The fields of the index document for one paragraph."""
-    fields = dict.fromkeys(FIELDS, paragraph.text)
+    fields: IndexDocument = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(
         {
             SOURCE: paragraph.source,
