@@ -21,7 +21,7 @@ from click.testing import CliRunner
 import search
 from search.cli.main import main
 from search.errors import IndexBusy, IndexDamaged
-from search.index import generations
+from search.index import generations as generations_module
 from search.index.directory import GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME
 from search.index.manifest import Manifest
 from search.index.opening import translate_damage
@@ -203,7 +203,7 @@ def hold_writer_lock(index_dir: Path, seconds: float) -> subprocess.Popen:
 def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(
     built, small_docs, monkeypatch
 ):
-    monkeypatch.setattr(generations, "LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(generations_module, "LOCK_WAIT_SECONDS", 0.3)
     expected, live = found(built), live_generation(built).name
     holder = hold_writer_lock(built, 30)
     try:
@@ -464,7 +464,7 @@ def test_an_existing_open_index_directory_is_closed_to_others(small_docs, tmp_pa
 def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wait(
     built, small_docs, monkeypatch
 ):
-    monkeypatch.setattr(generations, "LOCK_WAIT_SECONDS", 2.0)
+    monkeypatch.setattr(generations_module, "LOCK_WAIT_SECONDS", 2.0)
     (small_docs / "new.txt").write_text("新しい文書\n日米の協議\n", encoding="utf-8")
     holder = hold_writer_lock(built, 30)
     try:

@@ -14,7 +14,7 @@ Stored (what a hit shows and cites): `source`, `title`, `paragraph`, `line`, `pa
 - `grams`: the folded text's character bigrams, so that any substring finds its paragraphs;
 - `chars`: the folded text's characters, without positions (how often each occurs): a query of
   one character reads one posting list, and its length is how many paragraphs hold it.
-Both the build (search.engine.builder) and the query side (search.plan) name fields from here.
+Both the build (index.writer) and the query side (query.plan) name fields from here.
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ ID field: term -> docnums), sorts
 each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
 in document and position order), knows each document's field lengths without reading them
 back, and writes the segment's files in bulk: its terms, postings and stored fields
-through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
+through index.codec (kensaku's codec, which owns their bytes); its other columns and
 length columns through Whoosh's own column writers; its compound file and the TOC through
 Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
 and stored fields work on the result unchanged.
+
+The writer reads no file itself: it is handed the function that reads a document (the build
+hands ingest.paragraphs.read_document) and knows only the paragraphs it returns.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
@@ -23,9 +26,9 @@ An error in a worker, or a worker dying, stops the build with an exception in th
 document is ever silently lost.
 
 API:
-  write_index(path, documents, procs=2, progress=None, warn=None) -> IndexSummary
-      a new Whoosh index in `path` (created if needed) with search.schema.schema().
-  add_to_index(path, documents, procs=2, progress=None, warn=None, replace=True,
+  write_index(path, documents, read, procs=2, progress=None, warn=None) -> IndexSummary
+      a new Whoosh index in `path` (created if needed) with index.schema.schema().
+  add_to_index(path, documents, read, procs=2, progress=None, warn=None, replace=True,
                delete_sources=()) -> IndexSummary
       appends new segments to an existing index; with `replace`, paragraphs of an indexed
       document with the same source are deleted first, as are those of `delete_sources` — in the
