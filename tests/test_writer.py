@@ -69,7 +69,7 @@ def _results(path):
             return (field, term) in reader
 
         for text in QUERIES:
-            hits = searcher.search(to_whoosh(parse(text), lexicon), limit=None)
+            hits = searcher.search(to_whoosh(parse(text).tree, lexicon), limit=None)
             found[text] = {_key(hit.fields()): hit.score for hit in hits}
     return found
 
