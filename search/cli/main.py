@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from search.cli.output import counted
-from search.config import COLORS, MODES, Config, first_given, load_config
+from search.cli.config import COLORS, MODES, Config, first_given, load_config
 from search.errors import DocumentsNotFound, KensakuError
 from search.index.build import (
     DEFAULT_DOCS_DIR,

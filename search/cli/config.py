@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import KensakuError
+from search.query.parser import MODES
 
 DEFAULT_CONFIG_NAME = "kensaku.toml"
-MODES = ("auto", "keyword", "question")  # as parser.MODES (a test checks), without its imports
 COLORS = ("auto", "always", "never")
 _PATHS = ("docs", "index", "synonyms")
 _KEYS = {
