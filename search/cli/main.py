@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from search.cli.output import counted
 from search.cli.config import COLORS, MODES, Config, first_given, load_config
+from search.cli.output import counted
 from search.errors import DocumentsNotFound, KensakuError
 from search.index.build import (
     DEFAULT_DOCS_DIR,
@@ -745,9 +745,10 @@ def serve_command(
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
     _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
-    from search.server.app import serve  # FastAPI and uvicorn: only this command needs them
+    # FastAPI and uvicorn: only this command needs them
+    from search.server.app import ServeSettings, serve
 
-    serve(
+    settings = ServeSettings(
         index_dir,
         docs_dir,
         host,
@@ -757,6 +758,9 @@ def serve_command(
         first_given(sudachi_synonyms, config.sudachi_synonyms, False),
         first_given(config.mode, "auto"),
         cors_origins,
+    )
+    serve(
+        settings,
         say=_warn,
         announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
     )

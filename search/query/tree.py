@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 from search.text.analysis import fold, to_katakana
 
@@ -72,7 +71,7 @@ class Question:
     counters: frozenset[str] = frozenset()
 
 
-Node = Union[Phrase, SourceFilter, And, Or, Not, Question]
+Node = Phrase | SourceFilter | And | Or | Not | Question
 Synonyms = Callable[[Phrase], "list[Phrase]"]
 
 

@@ -22,6 +22,7 @@ README's "How good and how fast".
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -220,7 +221,7 @@ def _bigram_share(question: Asked, sentence: str) -> float:
 def _near_share(question: Asked, text: str) -> float:
     """The share of the question's neighbouring word pairs that stand close in the text."""
     places = [_places(word, text) for word in question.words]
-    pairs = list(zip(places, places[1:]))
+    pairs = list(itertools.pairwise(places))
     if not pairs:
         return 0.0
     return sum(_close(a, b) for a, b in pairs) / len(pairs)

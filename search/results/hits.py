@@ -41,8 +41,9 @@ class HitJSON(TypedDict):
     partial: bool
     text: str
     snippet: str
-    highlights: list[Span]
-    snippet_highlights: list[Span]
+    # [start, end) character offsets into `text` and `snippet`
+    highlights: list[list[int]]
+    snippet_highlights: list[list[int]]
     also: list[PlaceJSON]
 
 
@@ -126,8 +127,8 @@ class Hit:
             "partial": self.partial,
             "text": self.text,
             "snippet": self.snippet,
-            "highlights": list(self.highlights),
-            "snippet_highlights": list(self.snippet_highlights),
+            "highlights": [list(span) for span in self.highlights],
+            "snippet_highlights": [list(span) for span in self.snippet_highlights],
             "also": [PlaceJSON(**asdict(place)) for place in self.also],
         }
 

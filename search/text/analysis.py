@@ -18,6 +18,7 @@ lists of pairs, not the long lists of の and 人. Which index field holds which
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -364,7 +365,7 @@ def pairs(terms: list[Term]) -> list[Term]:
     common = COMMON_WORDS
     return [
         new(Term, (first[0] + joiner + second[0], first[1], second[2], first[3]))
-        for first, second in zip(terms, terms[1:])
+        for first, second in itertools.pairwise(terms)
         if second[3] == first[3] + 1 and first[0] in common and second[0] in common
     ]
 
