@@ -18,7 +18,7 @@ from search.index import codec as compact
 from search.index.codec import CompactCodec, CompactFormatError, posting_list
 from search.index.schema import paragraph_fields, schema
 from search.index.writer import Layout, SegmentBuilder
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -45,7 +45,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def fields():
     """Index documents: the seeds' paragraphs, COPIES times with distinct sources."""
-    paragraphs = [p for d in find_documents(SEEDS) for p in read_paragraphs(d)]
+    paragraphs = [p for d in scan(SEEDS).documents for p in read_paragraphs(d)]
     found = []
     for copy in range(COPIES):
         for paragraph in paragraphs:

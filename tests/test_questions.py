@@ -13,7 +13,7 @@ from search.index.build import open_index
 from search.query.parser import parse
 from search.query.plan import question_terms, to_whoosh
 from search.query.tree import Question
-from search.ranking.rerank import Asked, QuestionWord, answer_score, asked, signals
+from search.ranking.rerank import QUESTION, Asked, QuestionWord, asked, combine, signals
 
 from .conftest import index_of, updated_index
 
@@ -23,6 +23,11 @@ QUESTIONS = [
     "日米2プラス2はどこで開かれたか？",
     "オーストラリアに原子力潜水艦を提供するのは誰か？",
 ]
+
+
+def answer_score(share: float, text: str, title: str, question: Asked, weights=QUESTION) -> float:
+    """BM25F's `share` of the best score, times how well the paragraph covers the question."""
+    return combine(signals(share, text, title, question), weights)
 
 
 def whoosh_scores(index_dir, question: str) -> dict[int, float]:

@@ -5,7 +5,7 @@ so a short paragraph with one rare word (a heading, a navigation line, the artic
 beat the paragraph that answers. An answer paragraph holds most of the query's words, rare ones
 above all, in one sentence and close together; a word may also stand in the document's title
 instead (a paragraph of the article ラオス need not say ラオス); and the paragraph that defines the
-thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `answer_score` multiplies
+thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `combine` multiplies
 BM25's share of the best score by those signals, with weights of its own for questions
 (`QUESTION`) and for keywords (`KEYWORDS`).
 
@@ -179,13 +179,6 @@ def combine(found: Signals, weights: Weights = QUESTION) -> float:
     return math.exp(log_score)
 
 
-def answer_score(
-    share: float, text: str, title: str, question: Asked, weights: Weights = QUESTION
-) -> float:
-    """BM25F's `share` of the best score, times how well the paragraph covers the question."""
-    return combine(signals(share, text, title, question), weights)
-
-
 def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
     """The first `depth` of a pool of (score, docnum) pairs, best first, taking paragraphs of
     content before headings, navigation lines and citations (which BM25's length normalisation
@@ -254,7 +247,7 @@ def rerank(
     holds: Callable[[int], bool] | None = None,
     weights: Weights = QUESTION,
 ) -> list[tuple[float, int]]:
-    """(score, docnum) pairs reordered by `answer_score`; `paragraph` gives a docnum's
+    """(score, docnum) pairs reordered by `combine` of their `signals`; `paragraph` gives a docnum's
     (text, title), `holds` whether its text holds one of the question's words (by default,
     whether one is spelled in it)."""
     if not ranked:
