@@ -17,7 +17,7 @@ index; kensaku's engine (search.engine) writes and reads the postings itself. Th
 """
 
 # Before anything imports Whoosh (see lean_whoosh).
-import search.lean_whoosh
+import search.lean_whoosh as _lean_whoosh  # noqa: F401  (first: see lean_whoosh)
 from search.errors import (
     DocumentsNotFound,
     IndexBusy,

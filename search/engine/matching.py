@@ -224,8 +224,12 @@ class _Evaluation:
         }
         scores: Scores = {}
         for segment in self.terms.segments:
-            posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
-            if None in posted.values():
+            posted = {
+                word: found[segment.offset]
+                for word, found in in_segment.items()
+                if segment.offset in found
+            }
+            if len(posted) < len(in_segment):
                 continue
             wanted = None if among is None else among.in_segment(segment)
             if wanted is not None and not wanted:

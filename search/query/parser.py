@@ -98,7 +98,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
-    node = None
+    node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
     if node is None:
@@ -146,8 +146,9 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
         return ()
     if isinstance(tree, Phrase):
         return (tree,)
-    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
-        return tree.children
+    if isinstance(tree, And):
+        parts = tuple(child for child in tree.children if isinstance(child, Phrase))
+        return parts if len(parts) == len(tree.children) else ()
     return ()
 
 
@@ -237,7 +238,7 @@ def make_phrase(text: str) -> Phrase | None:
 
 def _leaves_out_letters(text: str, words) -> bool:
     """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
-    covered = set()
+    covered: set[int] = set()
     for word in words:
         covered.update(range(word.start, word.end))
     return any(

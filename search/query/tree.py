@@ -47,17 +47,23 @@ class SourceFilter:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple
+    """Every child matches."""
+
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple
+    """Any child matches."""
+
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    child: object
+    """The child does not match (within what the rest of an And matches)."""
+
+    child: Node
 
 
 @dataclass(frozen=True)

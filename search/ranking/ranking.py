@@ -17,7 +17,7 @@ import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import compress
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
@@ -25,6 +25,10 @@ from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
+
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
@@ -80,8 +84,8 @@ class _Some(NamedTuple):
 class _Held:
     """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
 
-    docnums: object
-    scores: object
+    docnums: numpy.ndarray
+    scores: numpy.ndarray
 
     @classmethod
     def of(cls, summed) -> _Held:
@@ -317,6 +321,8 @@ class Ranking:
         """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
         paragraphs match by their document's title alone, holding none of the question's words
         (or sub-words) as the index found them (変わった holds 変わる)."""
+        if not isinstance(query.tree, Question):
+            raise TypeError("question_candidates ranks a question, not keywords")
         terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):

@@ -24,6 +24,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -242,8 +243,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints,
         and the paging asked for."""
         body = service.search(q, limit, offset, mode).to_dict()
-        body.update(offset=offset, limit=limit)
-        return JSONResponse(body)
+        return JSONResponse({**body, "offset": offset, "limit": limit})
 
     @app.get(
         "/api/documents/{source:path}",
@@ -286,7 +286,7 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     def search_page(
         request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
     ):
-        form = {"query": q, "mode": mode}
+        form: dict[str, Any] = {"query": q, "mode": mode}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
         try:

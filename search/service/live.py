@@ -93,6 +93,7 @@ class LiveIndex:
     def _follow(self, stamp: _Stamp | None) -> None:
         """Open the generation the replaced manifest names, unless it is the one open."""
         current = self._current
+        assert current is not None, "a closed LiveIndex follows nothing"
         manifest = self._manifest()
         if manifest["generation"] == current.manifest["generation"]:
             current.manifest, current.stamp = manifest, stamp

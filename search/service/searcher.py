@@ -73,7 +73,7 @@ class Searcher:
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
-        sources = []
+        sources: list[SynonymTable | SudachiSynonyms] = []
         if synonyms_file is not None:
             sources.append(SynonymTable.read(synonyms_file))
         if sudachi_synonyms:
