@@ -63,25 +63,16 @@ class ParsedQuery:
     text: str
     tree: Node
     soft_parts: tuple[Phrase, ...] = ()
+    # A question's content words, any of which may match; none for keywords.
+    question_words: tuple[Phrase, ...] = ()
+    # The phrases a hit may hold, to highlight (those under NOT left out).
+    phrases: tuple[Phrase, ...] = ()
+    # How the query was read: "question" or "keyword".
+    mode: str = "keyword"
 
     @property
     def is_question(self) -> bool:
-        return isinstance(self.tree, Question)
-
-    @property
-    def mode(self) -> str:
-        """How the query was read: "question" or "keyword"."""
-        return "question" if self.is_question else "keyword"
-
-    @property
-    def question_words(self) -> tuple[Phrase, ...]:
-        """A question's content words, any of which may match; none for keywords."""
-        return self.tree.words if isinstance(self.tree, Question) else ()
-
-    @property
-    def phrases(self) -> tuple[Phrase, ...]:
-        """The phrases a hit may hold, to highlight (those under NOT left out)."""
-        return tuple(phrases(self.tree))
+        return self.mode == "question"
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -110,7 +101,9 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
-    return ParsedQuery(text, tree, soft_parts(text, tree))
+    if isinstance(tree, Question):
+        return ParsedQuery(text, tree, (), tree.words, tuple(phrases(tree)), "question")
+    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
 
 
 def without_format_characters(text: str) -> str:

@@ -13,14 +13,17 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import compress
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
+from search.index.build import translate_damage
 from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
@@ -104,15 +107,19 @@ class _Held:
 
 class Ranking:
     """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
-    (`statistics`), `damage`, the context in which reading it translates a damaged file's
-    errors, and its `same_text` column (a paragraph's text key: read once, ~90 ms on aozora)."""
+    (`statistics`), the index's folder (a damaged file's errors are reported as its damage),
+    and its `same_text` column (a paragraph's text key, read once per open index)."""
 
-    def __init__(self, searcher, statistics: Statistics, damage: Callable, same_text) -> None:
+    def __init__(self, searcher, statistics: Statistics, index_dir: Path, same_text) -> None:
         self._searcher = searcher
         self._reader = searcher.reader()
         self._statistics = statistics
-        self._damage = damage
+        self._index_dir = index_dir
         self._same_text = same_text
+
+    def _damage(self) -> contextlib.AbstractContextManager[None]:
+        """Reading the index with a damaged file's errors made one line (IndexDamaged)."""
+        return translate_damage(self._index_dir)
 
     def rank(self, query: ParsedQuery, limit: int) -> Ranked:
         """The best `limit` or more paragraphs for `query`, best first, and what the results say

@@ -68,7 +68,7 @@ class Searcher:
             self.ranking = (
                 None
                 if empty
-                else Ranking(self._searcher, self._statistics, self._damage, self._same_text)
+                else Ranking(self._searcher, self._statistics, index_dir, self._same_text)
             )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
