@@ -2,7 +2,7 @@
 
 A keyword query: every paragraph matching it (search.engine.matching), the best `KEYWORD_DEPTH`
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
-search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
+search.ranking.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
 `RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
 each could answer. Paragraphs of the same text count once (`best_distinct`).
@@ -431,7 +431,7 @@ class Ranking:
         return distinct
 
     def stored_fields(self, docnum: int) -> dict:
-        """What the index stores of a paragraph (search.schema)."""
+        """What the index stores of a paragraph (search.index.schema)."""
         with self._damage():
             return self._searcher.stored_fields(docnum)
 

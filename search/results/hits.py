@@ -1,7 +1,7 @@
 """Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
 ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
 where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
-out when first read (search.highlight)."""
+out when first read (search.results.highlight)."""
 
 from __future__ import annotations
 

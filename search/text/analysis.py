@@ -13,7 +13,7 @@ A text is analyzed into three lists of terms (`analyze`):
 Besides: the text folded (`fold`) and cut into character bigrams (`bigrams`, `grams`), so that any
 substring finds its paragraphs; and `pairs`, each common word joined to the next one where that
 is common too, so that a phrase of frequent words (一つの, あの人) is looked up as one or two short
-lists of pairs, not the long lists of の and 人. Which index field holds which: search.schema.
+lists of pairs, not the long lists of の and 人. Which index field holds which: search.index.schema.
 """
 
 from __future__ import annotations
