@@ -66,6 +66,8 @@ from search.index.codec import (
     SortedTokens,
     write_postings,
 )
+from search.index.codec.bulk import FieldPostings, PostingsItem
+from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
     GRAMS,
@@ -259,7 +261,7 @@ class SegmentBuilder:
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
         """Add the postings of one field value; returns the field length (number of terms)."""
         post = self.postings[plan.name]
-        if plan.granularity is None:  # an ID: the whole value is the one term
+        if isinstance(post, dict):  # an ID: the whole value is the one term
             entry = post.get(value)
             if entry is None:
                 post[value] = [doc]
@@ -267,12 +269,12 @@ class SegmentBuilder:
                 entry.append(doc)
             self.token_count += 1
             return 1
-        if plan.granularity in (GRAMS, CHARS):
+        if isinstance(post, _FoldedTexts):  # grams or chars
             if self._folded[0] is not value:
                 self._folded = (value, fold(value))
             length = post.add(doc, self._folded[1])
         else:
-            terms = field_terms(plan.granularity, value)
+            terms = field_terms(post.granularity, value)
             length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
         self.token_count += length
         return length
@@ -319,15 +321,20 @@ class SegmentBuilder:
         return segment
 
 
-def _postings_of(plan: _FieldPlan):
+def _postings_of(plan: _FieldPlan) -> FieldGatherer:
     """Where a segment gathers the postings of one field."""
     if plan.granularity is None:
         return {}  # an ID: value -> docnums
-    return {GRAMS: _Grams, CHARS: _Chars}.get(plan.granularity, _Tokens)()
+    if plan.granularity == GRAMS:
+        return _Grams()
+    if plan.granularity == CHARS:
+        return _Chars()
+    return _Tokens(plan.granularity)
 
 
-def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
-    """What write_postings takes of one field (format.FieldPostings), from what gathered it."""
+def _field_postings(name: str, post: FieldGatherer, lengths: LengthBytes | None) -> FieldPostings:
+    """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
+    it."""
     if isinstance(post, (_Tokens, _Grams)):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
@@ -338,9 +345,11 @@ def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
 class _Tokens:
     """One positional field's tokens in a segment, as arrays of C integers: each token's term
     (numbered in order of first sight) and position, in the order they came, and how many
-    tokens each document gave."""
+    tokens each document gave; `granularity` the term field (schema.GRANULARITIES, or a pair
+    field) whose terms they are."""
 
-    def __init__(self) -> None:
+    def __init__(self, granularity: str) -> None:
+        self.granularity = granularity
         self.numbers: dict[str, int] = defaultdict(count().__next__)
         self.terms = array("I")
         self.positions = array("I")
@@ -350,7 +359,7 @@ class _Tokens:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def add(self, doc: int, texts: list[str], positions) -> int:
+    def add(self, doc: int, texts: list[str], positions: Iterable[int]) -> int:
         """Add a document's terms (`texts`, at `positions`); returns how many."""
         self.terms.extend(map(self.numbers.__getitem__, texts))
         self.positions.extend(positions)
@@ -483,11 +492,14 @@ def _gram_text(key: int) -> str:
     return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
 
 
-def _id_postings(post: dict):
+def _id_postings(post: dict[str, list[int]]) -> Iterator[PostingsItem]:
     """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
     for text in sorted(post):
         yield text, post.pop(text), None, None
 
+
+# Where a segment gathers one field's postings: an ID's value -> docnums, or a term field's.
+FieldGatherer = dict[str, list[int]] | _Tokens | _Chars | _Grams
 
 _length_bytes: dict[int, int] = {}
 

@@ -3,7 +3,7 @@
 Every `interval` seconds the refresher lists the documents (their sizes and modification times,
 as `kensaku search` does before a search) and, when they differ from those the index was built
 from, runs `kensaku index` in a child process; files with new times but the same bytes only have
-their new times recorded, here (see index.record_new_stamps). The update writes a new generation
+their new times recorded, here (see index.changes.record_new_stamps). The update writes a new generation
 and makes it live; the server's LiveIndex opens it at its next request. A child process rather than a call: indexing
 forks worker processes, which a process running threads must not do, and a build that fails or is
 killed cannot take the server down with it.
