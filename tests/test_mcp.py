@@ -27,6 +27,7 @@ from mcp.types import CallToolResult
 
 import search
 from search.cli.main import main
+from search.config import MODES
 
 from .conftest import SEEDS
 from .serving import Server
@@ -152,6 +153,8 @@ def test_the_four_tools_each_have_an_input_and_an_output_schema(session):
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 50, 10)
     assert tools["search"].input_schema["required"] == ["query"]
     assert tools["read"].input_schema["required"] == ["source"]
+    mode = tools["search"].input_schema["properties"]["mode"]["anyOf"][0]["enum"]
+    assert tuple(mode) == MODES
     hit = tools["search"].output_schema["$defs"]["Hit"]["properties"]
     assert {"text", "snippet", "highlights", "citation", "score", "also", "partial"} <= set(hit)
     citation = tools["search"].output_schema["$defs"]["Citation"]["properties"]
@@ -249,7 +252,9 @@ def test_read_gives_the_paragraph_with_its_context_to_quote(session, docs):
     assert [p["citation"]["line"] for p in passage["paragraphs"]] == [7, 8, 9]
     assert passage["text"] == "\n\n".join(lines[6:9])
     assert (passage["document_paragraphs"], passage["document_pages"]) == (28, None)
-    assert f"[{PILLAR}:8, ¶8]\n{lines[7]}" in result.content[0].text
+    text = result.content[0].text
+    assert text.startswith(f"{PILLAR}: ¶7–¶9 of 28 paragraphs.")
+    assert f"[{PILLAR}:8, ¶8]\n{lines[7]}" in text
 
 
 def test_read_gives_a_page_of_a_pdf(session):

@@ -75,8 +75,9 @@ def read_text(output: ReadOutput) -> str:
     first, last = output.paragraphs[0].citation, output.paragraphs[-1].citation
     pages = f", {counted(output.document_pages, 'page')}" if output.document_pages else ""
     lines = [
-        f"{output.title} ({output.source}): ¶{first.paragraph}–¶{last.paragraph} of "
-        f"{output.document_paragraphs}{pages}. Cite each paragraph as given before it."
+        f"{output.source}{titled(output.title, output.source)}: ¶{first.paragraph}–"
+        f"¶{last.paragraph} of {counted(output.document_paragraphs, 'paragraph')}{pages}. "
+        "Cite each paragraph as given before it."
     ]
     for paragraph in output.paragraphs:
         lines += ["", f"[{paragraph.citation.cite}, ¶{paragraph.citation.paragraph}]"]
