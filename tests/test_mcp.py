@@ -27,7 +27,7 @@ from mcp.types import CallToolResult
 
 import search
 from search.cli.main import main
-from search.config import MODES
+from search.query.parser import MODES
 
 from .conftest import SEEDS
 from .serving import Server

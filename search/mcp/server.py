@@ -67,7 +67,7 @@ except ImportError as error:
 HTTP_PATH = "/mcp"
 log = logging.getLogger("kensaku.mcp")
 Say = Callable[[str], None]
-Mode = Literal["auto", "keyword", "question"]  # as search.config.MODES
+Mode = Literal["auto", "keyword", "question"]  # as search.query.parser.MODES
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
