@@ -11,6 +11,7 @@ The stages, each a subpackage, a search or a build flowing down them:
     results/   hits (the JSON contract), highlight and snippets
     service/   Searcher, the live index a server follows, refresh, status
     cli/, server/   the `kensaku` command and the page and HTTP API, thin over service/
+    mcp/       the index served to AI assistants (`kensaku mcp`), beside server/
 
 A paragraph's way in: file → ingest (blocks → Paragraphs) → text (terms) → index (segments,
 a new generation, the manifest swapped). A query's way out: string → query (ParsedQuery, plan)
