@@ -194,22 +194,22 @@ class Boom(Exception):
     pass
 
 
-def _explode(text):
+def _explode(analysis, text):
     if "ピラー" in text:
         raise Boom("analysis failed")
-    return _analyze(text)
+    return _add(analysis, text)
 
 
-_analyze = None
+_add = None
 
 
 @pytest.mark.parametrize("procs", [1, 2])
 def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
-    import search.text.analysis
+    from search.text.bulk import BulkAnalysis
 
-    global _analyze
-    _analyze = search.text.analysis.analyze
-    monkeypatch.setattr(search.text.analysis, "analyze", _explode)  # inherited by forked workers
+    global _add
+    _add = BulkAnalysis.add
+    monkeypatch.setattr(BulkAnalysis, "add", _explode)  # inherited by forked workers
     with pytest.raises(Boom):
         writer.write_index(tmp_path / "ix", documents, read_document, procs=procs)
     # Nothing half-written is left behind, and the index holds no document.
@@ -224,9 +224,9 @@ def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
 def test_dead_worker_is_an_error(tmp_path, documents, monkeypatch):
     import os
 
-    import search.text.analysis
+    from search.text.bulk import BulkAnalysis
 
-    monkeypatch.setattr(search.text.analysis, "analyze", lambda text: os._exit(3))
+    monkeypatch.setattr(BulkAnalysis, "add", lambda analysis, text: os._exit(3))
     with pytest.raises(writer.IndexWorkerError, match="exit code 3"):
         writer.write_index(tmp_path / "ix", documents, read_document, procs=2)
 

@@ -136,8 +136,9 @@ def schema() -> Schema:
     )
 
 
-def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
-    """The fields of the index document for one paragraph."""
+def paragraph_fields(paragraph: Paragraph, folded: str | None = None) -> IndexDocument:
+    """The fields of the index document for one paragraph (`folded`: its text folded, when
+    known)."""
     fields: IndexDocument = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(
         {
@@ -149,7 +150,7 @@ def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
             COLUMN: paragraph.column,
             SECTION: paragraph.section,
             PARAGRAPH_TEXT: paragraph.text,
-            SAME_TEXT: duplicate_key(paragraph.text),
+            SAME_TEXT: duplicate_key(paragraph.text, folded),
             CONTEXT: " ".join(filter(None, (paragraph.title, paragraph.section))),
         }
     )

@@ -2,18 +2,18 @@
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
-length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
-as arrays of C integers (per positional field: each occurrence's term number and position,
-each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams
-and chars fields' terms made from the folded texts of all the documents at once, as numbers; per
-ID field: term -> docnums), sorts
-each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
-in document and position order), knows each document's field lengths without reading them
-back, and writes the segment's files in bulk: its terms, postings and stored fields
-through index.codec (kensaku's codec, which owns their bytes); its other columns and
-length columns through Whoosh's own column writers; its compound file and the TOC through
-Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
-and stored fields work on the result unchanged.
+length and one array append after another. `SegmentBuilder` gathers a segment in memory as arrays
+of C integers instead: per field Sudachi analyzes, each document's text as a number among the
+segment's texts, each distinct text analyzed once (search.text.bulk: its morphemes mapped to
+entry numbers), the terms and positions of all of them made at once by numpy when the segment is
+written; the grams and chars fields' terms made from the folded texts of all the documents at
+once, as numbers; per ID field: term -> docnums. It sorts each field's occurrences by term once
+with numpy (a stable sort, so each term's occurrences stay in document and position order),
+counts each document's field lengths without reading them back, and writes the segment's files
+in bulk: its terms, postings and stored fields through index.codec (kensaku's codec, which owns
+their bytes); its other columns and length columns through Whoosh's own column writers; its
+compound file and the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase
+queries, BM25F scoring, column readers and stored fields work on the result unchanged.
 
 The writer reads no file itself: it is handed the function that reads a document (the build
 hands ingest.paragraphs.read_document) and knows only the paragraphs it returns.
@@ -49,7 +49,6 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import count
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,13 +73,13 @@ from search.index.schema import (
     SOURCE,
     IndexDocument,
     SudachiTokenizer,
-    field_terms,
     paragraph_fields,
     schema,
 )
 from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
+from search.text.bulk import BulkAnalysis, Expanded, Tokens
 
 if TYPE_CHECKING:
     from search.ingest.discovery import DocumentFile
@@ -176,6 +175,7 @@ class SegmentBuilder:
         self.doccount = 0
         self.token_count = 0
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
+        self.analysis = BulkAnalysis()  # the texts of the fields Sudachi analyzes
         self.postings = {
             name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
         }
@@ -258,8 +258,17 @@ class SegmentBuilder:
             self._stored.add(doc, stored)
         self.doccount = doc + 1
 
+    def add_paragraph(self, paragraph: Paragraph) -> None:
+        """Add the index document of one paragraph (schema.paragraph_fields), its text folded
+        once for every field that needs it folded."""
+        folded = fold(paragraph.text)
+        self._folded = (paragraph.text, folded)
+        self.add_document(paragraph_fields(paragraph, folded))
+
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
-        """Add the postings of one field value; returns the field length (number of terms)."""
+        """Add the postings of one field value; returns the field length (number of terms), or
+        0 for a field analyzed by Sudachi, whose lengths are counted when the segment is
+        written."""
         post = self.postings[plan.name]
         if isinstance(post, dict):  # an ID: the whole value is the one term
             entry = post.get(value)
@@ -273,22 +282,50 @@ class SegmentBuilder:
             if self._folded[0] is not value:
                 self._folded = (value, fold(value))
             length = post.add(doc, self._folded[1])
-        else:
-            terms = field_terms(post.granularity, value)
-            length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
-        self.token_count += length
-        return length
+            self.token_count += length
+            return length
+        number = self.analysis.add(value)
+        post.add(doc, number)
+        self.token_count += self.analysis.morphemes(number)
+        return 0
 
     # Writing
+
+    def _analyzed(self) -> Expanded | None:
+        """The terms of the texts of the fields Sudachi analyzes, made at once; each such
+        field's length in each document counted into the length bytes and totals."""
+        fields = {
+            name: post
+            for name, post in self.postings.items()
+            if isinstance(post, _Analyzed) and len(post)
+        }
+        if not fields:
+            return None
+        import numpy
+
+        texts = len(self.analysis)
+        expanded = self.analysis.expand()
+        self.analysis = BulkAnalysis()
+        for name, post in fields.items():
+            tokens = getattr(expanded, post.granularity)
+            per_text = numpy.bincount(tokens.texts, minlength=texts)
+            lengths = per_text[numpy.frombuffer(post.texts, numpy.uint32)]
+            post.lengths = lengths
+            if name in self.lengths:
+                column = numpy.frombuffer(self.lengths[name], numpy.uint8).copy()
+                column[numpy.frombuffer(post.docs, numpy.uint32)] = _length_bytes_of(lengths)
+                self.lengths[name] = bytearray(column.tobytes())
+                self.totals[name] = self.totals.get(name, 0) + int(lengths.sum())
+        return expanded
 
     def finish(self):
         """Write the segment's files, assemble them into the compound file; returns the segment
         (a W3Segment with kensaku's codec)."""
-        from collections import defaultdict
 
         segment = self.segment
         doccount = self.doccount
         segment.set_doc_count(doccount)
+        analyzed = self._analyzed()
         segment._fieldlengths = defaultdict(int, self.totals)
 
         # Per-document files: stored fields and columns, then field lengths (one byte per
@@ -309,7 +346,7 @@ class SegmentBuilder:
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
         fields = (
-            _field_postings(name, post, lengthbytes.get(name))
+            _field_postings(name, post, lengthbytes.get(name), analyzed)
             for name, post in sorted(self.postings.items())
             if post
         )
@@ -329,66 +366,69 @@ def _postings_of(plan: _FieldPlan) -> FieldGatherer:
         return _Grams()
     if plan.granularity == CHARS:
         return _Chars()
-    return _Tokens(plan.granularity)
+    return _Analyzed(plan.granularity)
 
 
-def _field_postings(name: str, post: FieldGatherer, lengths: LengthBytes | None) -> FieldPostings:
+def _field_postings(
+    name: str, post: FieldGatherer, lengths: LengthBytes | None, analyzed: Expanded | None
+) -> FieldPostings:
     """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
-    it."""
-    if isinstance(post, (_Tokens, _Grams)):
+    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi)."""
+    if isinstance(post, _Analyzed):
+        assert analyzed is not None  # made by SegmentBuilder._analyzed for such a field
+        return name, POSITIONS, lengths, post.sorted(analyzed)
+    if isinstance(post, _Grams):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
         return name, FREQUENCY, lengths, post.sorted()
     return name, EXISTENCE, lengths, _id_postings(post)
 
 
-class _Tokens:
-    """One positional field's tokens in a segment, as arrays of C integers: each token's term
-    (numbered in order of first sight) and position, in the order they came, and how many
-    tokens each document gave; `granularity` the term field (schema.GRANULARITIES, or a pair
-    field) whose terms they are."""
+class _Analyzed:
+    """A field Sudachi analyzes (schema.GRANULARITIES, or a pair field: `granularity`), in a
+    segment: each document's text as its number among the texts the segment analyzes in bulk
+    (search.text.bulk), and, once they are expanded, each document's number of terms."""
 
     def __init__(self, granularity: str) -> None:
         self.granularity = granularity
-        self.numbers: dict[str, int] = defaultdict(count().__next__)
-        self.terms = array("I")
-        self.positions = array("I")
         self.docs = array("I")
-        self.counts = array("I")
+        self.texts = array("I")
+        self.lengths: Any = None  # each document's number of terms (a numpy array), when known
 
     def __len__(self) -> int:
-        return len(self.terms)
+        return len(self.docs)
 
-    def add(self, doc: int, texts: list[str], positions: Iterable[int]) -> int:
-        """Add a document's terms (`texts`, at `positions`); returns how many."""
-        self.terms.extend(map(self.numbers.__getitem__, texts))
-        self.positions.extend(positions)
+    def add(self, doc: int, text: int) -> None:
         self.docs.append(doc)
-        self.counts.append(len(texts))
-        return len(texts)
+        self.texts.append(text)
 
-    def sorted(self) -> SortedTokens:
-        """The tokens sorted by term (emptying this)."""
+    def sorted(self, expanded: Expanded) -> SortedTokens:
+        """The field's tokens sorted by term (each term's by document, then position): each
+        document's text's terms, from the segment's analysis."""
         import numpy
 
-        names = sorted(self.numbers)
+        tokens: Tokens = getattr(expanded, self.granularity)
+        counts = self.lengths
+        texts = numpy.frombuffer(self.texts, numpy.uint32)
+        text_starts = numpy.searchsorted(tokens.texts, numpy.arange(texts.max() + 1))
+        ends = numpy.cumsum(counts)
+        at = numpy.repeat(text_starts[texts] - (ends - counts), counts) + numpy.arange(ends[-1])
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs, self.texts, self.lengths = array("I"), array("I"), None
+        used, numbers = numpy.unique(tokens.terms[at], return_inverse=True)
+        names = [tokens.names[number] for number in used.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
         rank = numpy.empty(len(names), numpy.uint32)
-        rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
-            numpy.arange(len(names), dtype=numpy.uint32)
-        )
-        keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
-        del rank
-        self.numbers, self.terms = {}, array("I")  # emptied: their memory freed
+        rank[order] = numpy.arange(len(names), dtype=numpy.uint32)
+        keys = rank[numbers.reshape(-1)]
         # Stable: each term's tokens keep their order, by document, then position.
-        order = numpy.argsort(keys, kind="stable")
-        keys = keys[order]
-        docs = numpy.repeat(
-            numpy.frombuffer(self.docs, numpy.uint32), numpy.frombuffer(self.counts, numpy.uint32)
-        )[order]
-        self.docs, self.counts = array("I"), array("I")
-        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
-        self.positions = array("I")
-        return SortedTokens(names, keys, docs, positions)
+        by_term = numpy.argsort(keys, kind="stable")
+        return SortedTokens(
+            [names[i] for i in order],
+            keys[by_term],
+            docs[by_term],
+            tokens.positions[at][by_term],
+        )
 
 
 class _FoldedTexts:
@@ -499,7 +539,7 @@ def _id_postings(post: dict[str, list[int]]) -> Iterator[PostingsItem]:
 
 
 # Where a segment gathers one field's postings: an ID's value -> docnums, or a term field's.
-FieldGatherer = dict[str, list[int]] | _Tokens | _Chars | _Grams
+FieldGatherer = dict[str, list[int]] | _Analyzed | _Chars | _Grams
 
 _length_bytes: dict[int, int] = {}
 
@@ -512,6 +552,14 @@ def _length_byte(length: int) -> int:
 
         found = _length_bytes[length] = length_to_byte(length)
     return found
+
+
+def _length_bytes_of(lengths: Any) -> Any:
+    """Whoosh's length bytes of field lengths (a numpy array), as `_length_byte` of each."""
+    import numpy
+    from whoosh.util.numeric import _length_byte_cache
+
+    return numpy.minimum(numpy.searchsorted(_length_byte_cache, lengths), 255).astype(numpy.uint8)
 
 
 # Chunks of documents -> segments -------------------------------------------------------------
@@ -537,7 +585,7 @@ class _ChunkIndexer:
                     self.storage, self.schema, self.plans, layout=self.layout
                 )
             builder = self.builder
-            builder.add_document(paragraph_fields(paragraph))
+            builder.add_paragraph(paragraph)
             if builder.token_count >= self.max_tokens:
                 self.flush()
 
