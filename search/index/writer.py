@@ -47,7 +47,7 @@ import queue
 import traceback
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -62,10 +62,11 @@ from search.index.codec import (
     POSITIONS,
     STORED_COLUMN,
     CompactCodec,
+    SortedPostings,
     SortedTokens,
     write_postings,
 )
-from search.index.codec.bulk import FieldPostings, PostingsItem
+from search.index.codec.bulk import FieldPostings
 from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
@@ -466,8 +467,8 @@ class _Chars(_FoldedTexts):
     """The chars field's postings in a segment: how often each character occurs in each
     document, counted for all the documents at once."""
 
-    def sorted(self) -> Iterator[tuple[str, list[int], list[int], None]]:
-        """(character, docnums, frequencies, None) of each character in order (emptying this)."""
+    def sorted(self) -> SortedPostings:
+        """Each character's postings (docnums, frequencies), in order (emptying this)."""
         import numpy
 
         chars, counts = self._characters()
@@ -482,14 +483,12 @@ class _Chars(_FoldedTexts):
         first = numpy.ones(len(chars), bool)
         numpy.not_equal(chars[1:], chars[:-1], out=first[1:])
         starts = numpy.flatnonzero(first)
-        ends = numpy.append(starts[1:], len(chars))
-        for start, end in zip(starts.tolist(), ends.tolist()):
-            yield (
-                chr(chars[start]),
-                docs[start:end].tolist(),
-                frequencies[start:end].tolist(),
-                None,
-            )
+        return SortedPostings(
+            list(map(chr, chars[starts].tolist())),
+            numpy.append(starts, len(chars)),
+            docs,
+            frequencies,
+        )
 
 
 class _Grams(_FoldedTexts):
@@ -532,10 +531,17 @@ def _gram_text(key: int) -> str:
     return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
 
 
-def _id_postings(post: dict[str, list[int]]) -> Iterator[PostingsItem]:
-    """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
-    for text in sorted(post):
-        yield text, post.pop(text), None, None
+def _id_postings(post: dict[str, list[int]]) -> SortedPostings:
+    """An ID field's values in order, each's docnums (emptying `post`)."""
+    import numpy
+
+    names = sorted(post)
+    counts = numpy.fromiter(map(len, map(post.__getitem__, names)), numpy.int64, len(names))
+    docs = numpy.fromiter(
+        (doc for name in names for doc in post[name]), numpy.int64, int(counts.sum())
+    )
+    post.clear()
+    return SortedPostings(names, numpy.append(0, numpy.cumsum(counts)), docs, None)
 
 
 # Where a segment gathers one field's postings: an ID's value -> docnums, or a term field's.

@@ -1,6 +1,6 @@
 """The stored fields: the `_stored` column, every document's stored dict, written and read.
 
-Layout (the `._stored.col` file, or that part of the compound `.seg` file): b"KSs1", then blocks
+Layout (the `._stored.col` file, or that part of the compound `.seg` file): b"KSs2", then blocks
 of consecutive documents (about STORED_BLOCK, 16 KB, of values each, before compression), each raw
 deflate of one pickle (protocol 4) of a tuple (names, kinds, rows): `names` the block's distinct
 tuples of stored field names (a dict's keys in order, at most 256), `kinds` a bytes object with
@@ -9,7 +9,7 @@ names, or None for a document without stored fields. Equal strings of a block ar
 (a paragraph's source, title and section repeat its neighbours'). Then the directory: packed
 arrays of the blocks' first docnums (n + 1: the last is the end of the last block; documents from
 it on have no stored fields) and their offsets from the column's start (n + 1: the last is the
-directory's offset); then the block count n (u32), the directory's size (u32) and b"KSs1". A
+directory's offset); then the block count n (u32), the directory's size (u32) and b"KSs2". A
 document's dict is read by a binary search of the first docnums and the decoding of its block;
 the last STORED_CACHE (32) blocks decoded are kept per segment.
 
@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import columns
 
-from search.index.codec.packed import CompactFormatError, pack_ints, unpack
+from search.index.codec.packed import CompactFormatError, pack, unpack
 
 if TYPE_CHECKING:
     from whoosh.filedb.structfile import StructFile
 
-STORED_MAGIC = b"KSs1"
+STORED_MAGIC = b"KSs2"
 STORED_BLOCK = 16 * 1024  # bytes of values (about) per block of stored fields
 STORED_LEVEL = 6  # their deflate level
 STORED_PICKLE = 4  # their pickle protocol
@@ -143,7 +143,7 @@ class StoredColumn(columns.Column):
 
         def finish(self, doccount: int) -> None:
             self._write_block()  # documents past the last one added have no stored fields
-            directory = pack_ints(self._starts) + pack_ints(self._offsets)
+            directory = pack(self._starts) + pack(self._offsets)
             self._dbfile.write(
                 directory
                 + _STORED_TRAILER.pack(len(self._starts) - 1, len(directory), STORED_MAGIC)
@@ -167,7 +167,7 @@ class StoredColumn(columns.Column):
                 or at < len(STORED_MAGIC)
                 or dbfile.get(basepos, len(STORED_MAGIC)) != STORED_MAGIC
             ):
-                raise CompactFormatError("the stored fields have no KSs1 header or trailer")
+                raise CompactFormatError("the stored fields have no KSs2 header or trailer")
             directory = dbfile.get(basepos + at, size)
             self._starts, end = unpack(directory, 0, n + 1)
             self._offsets, end = unpack(directory, end, n + 1)

@@ -1,0 +1,91 @@
+"""Many packed arrays (codec.packed) written at once with numpy, byte for byte as `packed.pack`
+writes each: the writer's path, which packs every posting list and term block of a field in a few
+array operations instead of a Python call per array.
+
+Arrays are given as their items run together (`values`, unsigned 64-bit), each array's `counts`;
+`widths` gives each array's width, `packed_sizes` its bytes, and `scatter` writes the arrays'
+bytes into an output buffer at the offsets the caller laid them out at.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from search.index.codec.packed import PARTS
+
+if TYPE_CHECKING:
+    import numpy
+
+
+def widths(values: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
+    """Each array's width: the bit length of its largest item (every count above 0)."""
+    import numpy
+
+    starts = numpy.cumsum(counts) - counts
+    return bit_lengths(numpy.maximum.reduceat(values, starts))
+
+
+def bit_lengths(values: numpy.ndarray) -> numpy.ndarray:
+    """The bit length of each unsigned integer."""
+    import numpy
+
+    powers = numpy.left_shift(numpy.uint64(1), numpy.arange(64, dtype=numpy.uint64))
+    return numpy.searchsorted(powers, values.astype(numpy.uint64), side="right").astype(numpy.int64)
+
+
+def packed_sizes(widths: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
+    """Each packed array's bytes, its width byte included (`packed.packed_size` of each)."""
+    import numpy
+
+    widths = widths.astype(numpy.int64)
+    counts = counts.astype(numpy.int64)
+    sizes = 1 + (widths >> 3) * counts
+    for k in PARTS:
+        sizes += numpy.where(widths & k, (counts * k + 7) // 8, 0)
+    return sizes
+
+
+def scatter(
+    out: numpy.ndarray,
+    values: numpy.ndarray,
+    counts: numpy.ndarray,
+    widths: numpy.ndarray,
+    offsets: numpy.ndarray,
+) -> None:
+    """Write each array (its `counts[a]` items of `values`, at width `widths[a]`) packed into
+    `out` (uint8) from `offsets[a]`: its width byte, its byte planes, its bit planes."""
+    import numpy
+
+    if not len(counts):
+        return
+    counts = counts.astype(numpy.int64)
+    widths = widths.astype(numpy.int64)
+    offsets = offsets.astype(numpy.int64)
+    out[offsets] = widths
+    values = values.astype(numpy.uint64, copy=False)
+    array_of = numpy.repeat(numpy.arange(len(counts)), counts)
+    index = numpy.arange(len(values), dtype=numpy.int64) - (numpy.cumsum(counts) - counts)[array_of]
+    full = widths >> 3
+    rest = widths & 7
+    count_of = counts[array_of]
+    for j in range(int(full.max())):
+        chosen = numpy.flatnonzero(full[array_of] > j)
+        at = offsets[array_of[chosen]] + 1 + j * count_of[chosen] + index[chosen]
+        out[at] = (values[chosen] >> numpy.uint64(8 * j)) & numpy.uint64(0xFF)
+    plane_at = offsets + 1 + full * counts  # where each array's next bit plane starts
+    for k in PARTS:
+        holding = (rest & k) != 0
+        chosen = numpy.flatnonzero(holding[array_of])
+        if len(chosen):
+            arrays = array_of[chosen]
+            shift = (8 * full[arrays] + (rest[arrays] & (k - 1))).astype(numpy.uint64)
+            fields = (values[chosen] >> shift) & numpy.uint64((1 << k) - 1)
+            bit = index[chosen] * k
+            at = plane_at[arrays] + (bit >> 3)
+            shifted = fields << (bit & 7).astype(numpy.uint64)
+            # The fields of one byte are neighbours: their sum is their union.
+            first = numpy.ones(len(at), bool)
+            numpy.not_equal(at[1:], at[:-1], out=first[1:])
+            starts = numpy.flatnonzero(first)
+            out[at[starts]] = numpy.add.reduceat(shifted, starts)
+        plane_at += numpy.where(holding, (counts * k + 7) // 8, 0)
