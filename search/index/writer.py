@@ -91,7 +91,8 @@ if TYPE_CHECKING:
 ReadDocumentFn = Callable[["DocumentFile"], "ReadDocument"]
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
+DEFAULT_MAX_TOKENS = 28_000_000  # terms in memory before a segment is written (~800 MB a worker;
+# a field Sudachi analyzes counts its text's morphemes)
 
 
 @dataclass(frozen=True)

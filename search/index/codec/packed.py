@@ -19,11 +19,12 @@ All integers are little-endian.
 
 from __future__ import annotations
 
-import functools
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from operator import add
 
 DOUBLES = 255  # the width byte of an array of doubles
 PARTS = (1, 2, 4)  # the bit planes of the widths' remainders, in the order they are stored
@@ -93,35 +94,69 @@ def integral(weights: Iterable[float]) -> list[int | float]:
     return [int(w) if w == int(w) else w for w in weights]
 
 
-@functools.cache
-def _spread(k: int, slot: int, shift: int) -> bytes:
-    """The table that takes a byte of a k-bit plane to its field in `slot`, shifted left."""
+def _expander(k: int, shift: int) -> Callable[[bytes], bytes | bytearray]:
+    """What spreads a k-bit plane into one byte per field (the plane's length times 8 / k, its
+    padding fields included), each field shifted left by `shift`: a translation per field of a
+    byte, or for narrow fields a join of each byte's spread (quicker where a byte holds many)."""
+    per = 8 // k
     mask = (1 << k) - 1
-    return bytes(((b >> (slot * k)) & mask) << shift for b in range(256))
+    if k == 4:
+        low, high = (
+            bytes(((b >> (slot * k)) & mask) << shift for b in range(256)) for slot in (0, 1)
+        )
+
+        def by_translation(plane: bytes) -> bytearray:
+            spread = bytearray(len(plane) * 2)
+            spread[0::2] = plane.translate(low)
+            spread[1::2] = plane.translate(high)
+            return spread
+
+        return by_translation
+    spreads = [
+        bytes(((b >> (slot * k)) & mask) << shift for slot in range(per)) for b in range(256)
+    ]
+    spread_of = spreads.__getitem__
+
+    def by_join(plane: bytes) -> bytes:
+        return b"".join(map(spread_of, plane))
+
+    return by_join
 
 
-def _top(data: Bytes, at: int, count: int, r: int) -> tuple[bytes, int]:
+# Each remainder's bit planes: their field widths and expanders, in the order they are stored.
+_TOPS = [[(k, _expander(k, r & (k - 1))) for k in PARTS if r & k] for r in range(8)]
+
+
+def _top(data: Bytes, at: int, count: int, r: int) -> tuple[bytes | bytearray, int]:
     """The bits above the byte planes of each item (r of them), one byte an item, from the bit
     planes at `at`; and the offset after them."""
+    parts = _TOPS[r]
+    if len(parts) == 1:
+        k, expand = parts[0]
+        size = (count * k + 7) >> 3
+        plane = bytes(data[at : at + size])
+        if len(plane) != size:
+            raise CompactFormatError("a packed array runs past the end of its block")
+        spread = expand(plane)
+        return (spread if len(spread) == count else spread[:count]), at + size
     top = 0
-    for k in PARTS:
-        if r & k:
-            per = 8 // k
-            size = (count * k + 7) // 8
-            plane = bytes(data[at : at + size])
-            if len(plane) != size:
-                raise CompactFormatError("a packed array runs past the end of its block")
-            spread = bytearray(size * per)
-            for slot in range(per):
-                spread[slot::per] = plane.translate(_spread(k, slot, r & (k - 1)))
-            top |= int.from_bytes(spread[:count], "little")
-            at += size
-    return top.to_bytes(count, "little"), at
+    for k, expand in parts:
+        size = (count * k + 7) >> 3
+        plane = bytes(data[at : at + size])
+        if len(plane) != size:
+            raise CompactFormatError("a packed array runs past the end of its block")
+        top |= int.from_bytes(expand(plane), "little")  # padding fields are 0: it fits
+        at += size
+    try:
+        return top.to_bytes(count, "little"), at
+    except OverflowError:
+        raise CompactFormatError("a packed array's padding is not zero") from None
 
 
-def unpack(data: Bytes, at: int, count: int) -> tuple[array, int]:
+def unpack(data: Bytes, at: int, count: int, plus_one: bool = False) -> tuple[array, int]:
     """The packed array of `count` items at `at` in `data` (an array of ints, or of floats for
-    doubles), and the offset after it."""
+    doubles), and the offset after it; with `plus_one`, its integers plus one (weights stored
+    less one)."""
     try:
         width = data[at]
     except IndexError:
@@ -144,10 +179,11 @@ def unpack(data: Bytes, at: int, count: int) -> tuple[array, int]:
             items = array("B", data[at:end])
         else:
             top, end = _top(data, at, count, r) if r else (bytes(count), at)
-            items = array("B", top)
+            items = array("B", top.translate(_PLUS_ONE) if plus_one else top)
+            plus_one = False
         if len(items) != count:
             raise CompactFormatError("a packed array runs past the end of its block")
-        return items, end
+        return (_plus_one(items) if plus_one else items), end
     items = array(_CODES[q + (r > 0)])
     size = items.itemsize
     raw = bytearray(count * size)
@@ -161,7 +197,14 @@ def unpack(data: Bytes, at: int, count: int) -> tuple[array, int]:
     items.frombytes(raw)
     if _BIG_ENDIAN:
         items.byteswap()
-    return items, end
+    return (_plus_one(items) if plus_one else items), end
+
+
+_PLUS_ONE = bytes(range(1, 129)) + bytes(128)  # a byte below 128, plus one
+
+
+def _plus_one(items: array) -> array:
+    return array("Q", map(add, items, repeat(1, len(items))))
 
 
 def packed_item(data: Bytes, at: int, count: int, i: int) -> tuple[int | float, int]:

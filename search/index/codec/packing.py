@@ -1,10 +1,11 @@
-"""Many packed arrays (codec.packed) written at once with numpy, byte for byte as `packed.pack`
-writes each: the writer's path, which packs every posting list and term block of a field in a few
-array operations instead of a Python call per array.
+"""Many packed arrays (codec.packed) written or read at once with numpy, byte for byte as
+`packed.pack` writes each and `packed.unpack` reads it: the writer's path, which packs every
+posting list and term block of a field in a few array operations instead of a Python call per
+array, and the reader's for a long posting list read whole.
 
 Arrays are given as their items run together (`values`, unsigned 64-bit), each array's `counts`;
-`widths` gives each array's width, `packed_sizes` its bytes, and `scatter` writes the arrays'
-bytes into an output buffer at the offsets the caller laid them out at.
+`widths` gives each array's width, `packed_sizes` its bytes, `scatter` writes the arrays' bytes
+into an output buffer at the offsets the caller laid them out at, and `gather` reads them back.
 """
 
 from __future__ import annotations
@@ -89,3 +90,48 @@ def scatter(
             starts = numpy.flatnonzero(first)
             out[at[starts]] = numpy.add.reduceat(shifted, starts)
         plane_at += numpy.where(holding, (counts * k + 7) // 8, 0)
+
+
+def gather(data: numpy.ndarray, offsets: numpy.ndarray, count: int) -> numpy.ndarray:
+    """The items of the packed arrays of `count` items each at `offsets` in `data` (uint8), a
+    row each (uint64): `scatter` undone, for every array at once. No array may hold doubles;
+    CompactFormatError where one runs past the end of `data`."""
+    import numpy
+
+    from search.index.codec.packed import CompactFormatError
+
+    offsets = offsets.astype(numpy.int64)
+    rows = len(offsets)
+    values = numpy.zeros((rows, count), numpy.uint64)
+    if not rows:
+        return values
+    if offsets.min() < 0 or offsets.max() >= len(data):
+        raise CompactFormatError("a packed array runs past the end of its block")
+    widths = data[offsets].astype(numpy.int64)
+    if widths.max() > 64 or (offsets + packed_sizes(widths, numpy.full(rows, count))).max() > len(
+        data
+    ):
+        raise CompactFormatError("a packed array runs past the end of its block")
+    full = widths >> 3
+    rest = widths & 7
+    items = numpy.arange(count)
+    for j in range(int(full.max())):
+        chosen = numpy.flatnonzero(full > j)
+        planes = data[(offsets[chosen] + 1 + j * count)[:, None] + items]
+        values[chosen] |= planes.astype(numpy.uint64) << numpy.uint64(8 * j)
+    plane_at = offsets + 1 + full * count
+    for k in PARTS:
+        holding = (rest & k) != 0
+        chosen = numpy.flatnonzero(holding)
+        size = (count * k + 7) // 8
+        if len(chosen):
+            planes = data[plane_at[chosen][:, None] + numpy.arange(size)]
+            fields = numpy.empty((len(chosen), size, 8 // k), numpy.uint8)
+            for slot in range(8 // k):
+                fields[:, :, slot] = (planes >> (slot * k)) & ((1 << k) - 1)
+            shift = (8 * full[chosen] + (rest[chosen] & (k - 1))).astype(numpy.uint64)
+            values[chosen] |= (
+                fields.reshape(len(chosen), -1)[:, :count].astype(numpy.uint64) << shift[:, None]
+            )
+        plane_at += numpy.where(holding, size, 0)
+    return values

@@ -24,8 +24,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from itertools import accumulate, chain, islice, repeat
-from operator import add, sub
+from itertools import accumulate, chain, islice
+from operator import sub
 from typing import TYPE_CHECKING, Any, NamedTuple, cast, overload
 
 from whoosh import formats
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 POSTS_EXT = ".kps"
 POSTINGS_MAGIC = b"KSp2"
 BLOCK = 128  # postings per block
+_GATHERED = 4  # blocks from which a list read whole is decoded by numpy at once
 
 POSITIONS, FREQUENCY, EXISTENCE, VALUES = range(4)  # field kinds
 
@@ -346,6 +347,8 @@ class PostingList:
                 numpy.array([info.min_id()], numpy.int64),
                 numpy.array([info.weight()], numpy.float64),
             )
+        if self.nblocks >= _GATHERED and self.kind != VALUES:
+            return self._gathered()
         deltas, weights = [], []
         for i in range(self.nblocks):
             block_deltas, packed, less_one, _ = self._packed_head(i)
@@ -360,6 +363,36 @@ class PostingList:
             numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
             numpy.concatenate(weights),
         )
+
+    def _gathered(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """`arrays` of a long list: the heads of its full blocks read at once by numpy, its last
+        block's as `arrays` reads any."""
+        import numpy
+
+        from search.index.codec.packing import gather, packed_sizes
+
+        data = numpy.frombuffer(self.data, numpy.uint8)
+        full = self.nblocks - 1
+        starts = numpy.array(self.starts[:full], numpy.int64)
+        last_deltas, last_weights, less_one, _ = self._packed_head(full)
+        last_count = len(last_deltas)
+        deltas = numpy.empty(self.count, numpy.uint64)
+        weights = numpy.ones(self.count)
+        deltas[full * BLOCK :] = last_deltas
+        if not has_weights(self.kind):
+            deltas[: full * BLOCK] = gather(data, starts, BLOCK).reshape(-1)
+            return numpy.cumsum(deltas, dtype=numpy.int64), weights
+        weights_at = starts + packed_sizes(data[starts], numpy.full(full, BLOCK))
+        if weights_at.max() >= len(data) or (data[weights_at] == DOUBLES).any():
+            raise CompactFormatError("a posting block's weights are damaged")
+        both = gather(data, numpy.concatenate((starts, weights_at)), BLOCK)
+        deltas[: full * BLOCK] = both[:full].reshape(-1)
+        weights[: full * BLOCK] = both[full:].reshape(-1) + 1
+        if last_weights is not None:
+            weights[full * BLOCK :] = numpy.frombuffer(last_weights, last_weights.typecode)
+            weights[full * BLOCK :] += 1 if less_one else 0
+        assert last_count == self.count - full * BLOCK
+        return numpy.cumsum(deltas, dtype=numpy.int64), weights
 
     def _packed_head(self, i: int) -> tuple[array, array | None, bool, int]:
         """Block `i`'s docnum deltas and weights as packed (of a list of two postings or
@@ -382,11 +415,14 @@ class PostingList:
     def _head(self, i: int) -> tuple[array, Sequence[float], int]:
         """Block `i`'s docnum deltas and weights (of a list of two postings or more), and where
         its tail starts."""
-        deltas, weights, less_one, at = self._packed_head(i)
-        if weights is None:
-            return deltas, (1,) * len(deltas), at
-        if less_one:
-            return deltas, list(map(add, weights, repeat(1, len(weights)))), at
+        n = self.block_count(i)
+        data = self.data
+        deltas, at = unpack(data, self.starts[i], n)
+        if not has_weights(self.kind):
+            return deltas, (1,) * n, at
+        if at < len(data) and data[at] == 0:  # all 1
+            return deltas, (1,) * n, at + 1
+        weights, at = unpack(data, at, n, plus_one=True)
         return deltas, weights, at
 
     def block(self, i: int, values: bool = True) -> Block:
