@@ -417,20 +417,35 @@ class _Analyzed:
         at = numpy.repeat(text_starts[texts] - (ends - counts), counts) + numpy.arange(ends[-1])
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs, self.texts, self.lengths = array("I"), array("I"), None
-        used, numbers = numpy.unique(tokens.terms[at], return_inverse=True)
+        terms = tokens.terms[at]
+        used = numpy.flatnonzero(numpy.bincount(terms, minlength=len(tokens.names)))
         names = [tokens.names[number] for number in used.tolist()]
         order = sorted(range(len(names)), key=names.__getitem__)
-        rank = numpy.empty(len(names), numpy.uint32)
-        rank[order] = numpy.arange(len(names), dtype=numpy.uint32)
-        keys = rank[numbers.reshape(-1)]
+        rank = numpy.zeros(len(tokens.names), numpy.uint32)
+        rank[used[order]] = numpy.arange(len(names), dtype=numpy.uint32)
+        keys = rank[terms]
         # Stable: each term's tokens keep their order, by document, then position.
-        by_term = numpy.argsort(keys, kind="stable")
+        by_term = _stable_order(keys, len(names))
         return SortedTokens(
             [names[i] for i in order],
             keys[by_term],
             docs[by_term],
             tokens.positions[at][by_term],
         )
+
+
+def _stable_order(keys: Any, bound: int) -> Any:
+    """The indices that sort `keys` (a numpy array of integers below `bound`) stably: below
+    2**32, by their low and high 16 bits in turn, each a radix sort of numpy's."""
+    import numpy
+
+    if bound > 1 << 32:
+        return numpy.argsort(keys, kind="stable")
+    if bound <= 1 << 16:
+        return numpy.argsort(keys.astype(numpy.uint16), kind="stable")
+    order = numpy.argsort((keys & 0xFFFF).astype(numpy.uint16), kind="stable")
+    high = (keys[order] >> 16).astype(numpy.uint16)
+    return order[numpy.argsort(high, kind="stable")]
 
 
 class _FoldedTexts:
@@ -501,35 +516,42 @@ class _Grams(_FoldedTexts):
         import numpy
 
         chars, counts = self._characters()
-        # A gram as a number ordered as its text: its first character's code point, shifted,
-        # and the second's plus one (0 for a character alone, which sorts before its bigrams).
-        keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)
-        keys[:-1] |= chars[1:].astype(numpy.uint64) + numpy.uint64(1)
-        del chars
-        ends = numpy.cumsum(counts, dtype=numpy.uint32)
-        keys[ends - 1] &= ~numpy.uint64(_GRAM_SECOND)  # a document's last character stands alone
+        # A gram as a number ordered as its text: its first character's rank among the
+        # segment's characters, times one more than their count, plus the second's rank plus
+        # one (0 for a character alone, which sorts before its bigrams).
+        seen = numpy.flatnonzero(numpy.bincount(chars, minlength=_CODE_POINTS))
+        rank = numpy.zeros(_CODE_POINTS, numpy.uint32)
+        rank[seen] = numpy.arange(len(seen), dtype=numpy.uint32)
+        span = len(seen) + 1
+        wide = numpy.uint32 if span < 1 << 16 else numpy.uint64
+        ranks = rank[chars].astype(wide)
+        del chars, rank
+        keys = ranks * wide(span)
+        keys[:-1] += ranks[1:] + wide(1)
+        del ranks
+        ends = numpy.cumsum(counts, dtype=numpy.int64)
+        keys[ends - 1] -= keys[ends - 1] % wide(span)  # a document's last character alone
         positions = numpy.arange(len(keys), dtype=numpy.uint32)
-        positions -= numpy.repeat(ends - counts, counts)
+        positions -= numpy.repeat((ends - counts).astype(numpy.uint32), counts)
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs = array("I")  # emptied: its memory freed
-        order = numpy.argsort(keys, kind="stable")
+        order = _stable_order(keys, span * span)
         keys = keys[order]
         docs, positions = docs[order], positions[order]
         del order
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
         numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
-        names = list(map(_gram_text, keys[first].tolist()))
+        distinct = keys[first].astype(numpy.int64)
+        code_points = seen.tolist()
+        names = [
+            chr(code_points[key // span]) + (chr(code_points[key % span - 1]) if key % span else "")
+            for key in distinct.tolist()
+        ]
         return SortedTokens(names, numbers, docs, positions)
 
 
-_GRAM_SHIFT = 22  # a code point takes 21 bits
-_GRAM_SECOND = (1 << _GRAM_SHIFT) - 1
-
-
-def _gram_text(key: int) -> str:
-    second = key & _GRAM_SECOND
-    return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
+_CODE_POINTS = 0x110000
 
 
 def _id_postings(post: dict[str, list[int]]) -> SortedPostings:

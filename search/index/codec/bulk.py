@@ -222,7 +222,7 @@ def _encode(
     if headed.any():
         posting_headed = numpy.repeat(headed, block_count)
         deltas = numpy.diff(docs, prepend=0)
-        deltas[term_at[:-1]] = docs[term_at[:-1]]
+        deltas[term_at[:-1]] = 0  # from the term's first docnum
         chosen = numpy.flatnonzero(headed)
         sources.append((deltas[posting_headed], block_count[chosen], 0, chosen))
         if weighted:

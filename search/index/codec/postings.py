@@ -5,8 +5,8 @@ arrays (codec.packed: bit-packed, no deflate):
   * a list of more than BLOCK (128) postings starts with skip data: each block's last docnum,
     each block's byte size, each block's max weight, and each block's minimum length byte (as
     W3's block info has it), four packed arrays;
-  * then the blocks, each: the docnum deltas (from the previous block's last docnum, 0 for the
-    first block); for a kind with weights (positions, frequencies, values) the weights less one
+  * then the blocks, each: the docnum deltas (from the previous block's last docnum; for the
+    first block from the term's first docnum, which the term info holds); for a kind with weights (positions, frequencies, values) the weights less one
     (weights that are not all integers: the weights, as doubles); then for a positional field
     the position deltas of all the block's postings run together, each document's first
     position from 0 and the others from the position before; for a field of values their byte
@@ -200,7 +200,7 @@ def encode_postings(
         minlb = maxlb = 0
     stats = TermStats(count, total, max_weight, minlb, maxlb, docnums[0], docnums[-1])
     if count <= BLOCK:
-        return _block(kind, docnums, 0, weights, positions, values, count == 1), stats
+        return _block(kind, docnums, docnums[0], weights, positions, values, count == 1), stats
     return _in_blocks(kind, docnums, weights, positions, values, lengthbytes), stats
 
 
@@ -218,7 +218,8 @@ def _in_blocks(
     lasts: list[int] = []
     maxws: list[float] = []
     minlbs: list[int] = []
-    pos_at = base = 0
+    pos_at = 0
+    base = docnums[0]
     for start in range(0, count, BLOCK):
         end = min(start + BLOCK, count)
         bdocs = docnums[start:end]
@@ -360,7 +361,7 @@ class PostingList:
                 weights.append(found + 1 if less_one else found)
         # A block's first delta is from the block before's last docnum: one running sum.
         return (
-            numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
+            self._docnums(numpy.concatenate(deltas)),
             numpy.concatenate(weights),
         )
 
@@ -381,7 +382,7 @@ class PostingList:
         deltas[full * BLOCK :] = last_deltas
         if not has_weights(self.kind):
             deltas[: full * BLOCK] = gather(data, starts, BLOCK).reshape(-1)
-            return numpy.cumsum(deltas, dtype=numpy.int64), weights
+            return self._docnums(deltas), weights
         weights_at = starts + packed_sizes(data[starts], numpy.full(full, BLOCK))
         if weights_at.max() >= len(data) or (data[weights_at] == DOUBLES).any():
             raise CompactFormatError("a posting block's weights are damaged")
@@ -392,7 +393,15 @@ class PostingList:
             weights[full * BLOCK :] = numpy.frombuffer(last_weights, last_weights.typecode)
             weights[full * BLOCK :] += 1 if less_one else 0
         assert last_count == self.count - full * BLOCK
-        return numpy.cumsum(deltas, dtype=numpy.int64), weights
+        return self._docnums(deltas), weights
+
+    def _docnums(self, deltas: numpy.ndarray) -> numpy.ndarray:
+        """Every docnum, from every block's deltas run together."""
+        import numpy
+
+        found = numpy.cumsum(deltas, dtype=numpy.int64)
+        found += self.info.min_id()
+        return found
 
     def _packed_head(self, i: int) -> tuple[array, array | None, bool, int]:
         """Block `i`'s docnum deltas and weights as packed (of a list of two postings or
@@ -438,7 +447,7 @@ class PostingList:
             weights = (int(weight) if weight == int(weight) else weight,)
         else:
             deltas, weights, tail = self._head(i)
-            base = self.lasts[i - 1] if i else 0
+            base = self.lasts[i - 1] if i else self.info.min_id()
             docnums = list(accumulate(deltas, initial=base))
             del docnums[0]
             if docnums[-1] != self.lasts[i]:
