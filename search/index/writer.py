@@ -152,6 +152,10 @@ def _plans(schema) -> dict[str, _FieldPlan]:
 
 # One segment in memory -----------------------------------------------------------------------
 
+# What adding a document does for one of its fields: its name, the gatherer of its postings (None:
+# not indexed), whether its length is scored, whether it is stored, its column (None: none).
+_Step = tuple[str, "FieldGatherer | None", bool, bool, Any]
+
 
 def _segment_id() -> str:
     # Whoosh's random_name uses the `random` module, whose state forked workers share.
@@ -178,6 +182,8 @@ class SegmentBuilder:
         self.token_count = 0
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
         self.analysis = BulkAnalysis()  # the texts of the fields Sudachi analyzes
+        # The last text analyzed: the text, its number and morphemes (the fields share it).
+        self._analyzed_text: tuple[str, int, int] = ("", 0, 0)
         self.postings = {
             name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
         }
@@ -188,7 +194,7 @@ class SegmentBuilder:
         self._files: list[Any] = []  # Whoosh's files, open for writing
         self._columns: dict[str, tuple[Any, Any]] = {}  # name: (column writer, its file)
         self._stored = self._column_writer("_stored", STORED_COLUMN)
-        self._order_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._steps: dict[tuple[str, ...], list[_Step]] = {}
 
     # Files
 
@@ -226,36 +232,45 @@ class SegmentBuilder:
                 raise ValueError(f"no field named {n!r} in the schema")
         return names
 
+    def _steps_of(self, fields: IndexDocument) -> list[_Step]:
+        """What adding a document given as `fields` does, field by field in the order they are
+        written: (name, the gatherer of its postings or None, whether its length is scored,
+        whether it is stored, its column or None)."""
+        steps = []
+        for name in self._field_order(fields):
+            plan = self.plans[name]
+            post = self.postings.get(name) if plan.indexed else None
+            steps.append((name, post, plan.indexed and plan.scorable, plan.stored, plan.column))
+        return steps
+
     def add_document(self, fields: IndexDocument) -> None:
         """Add one document, given as the keyword arguments of Whoosh's `add_document`."""
         key = tuple(fields)
-        names = self._order_cache.get(key)
-        if names is None:
-            names = self._order_cache[key] = self._field_order(fields)
+        steps = self._steps.get(key)
+        if steps is None:
+            steps = self._steps[key] = self._steps_of(fields)
         doc = self.doccount
-        plans = self.plans
         lengths = self.lengths
         for per_document in lengths.values():
             per_document.append(0)
         stored = {}
-        for name in names:
+        for name, post, scored, is_stored, column in steps:
             value = fields[name]
             if value is None:
                 continue
-            plan = plans[name]
-            if plan.indexed:
+            if post is not None:
                 if not isinstance(value, str):
                     raise ValueError(f"field {name!r}: an indexed field's value is text")
-                length = self._index(plan, value, doc)
-                if length and plan.scorable:
+                length = self._index(post, value, doc)
+                if length and scored:
                     lengths[name][doc] = _length_byte(length)
                     self.totals[name] = self.totals.get(name, 0) + length
-            if plan.stored:
+            if is_stored:
                 stored[name] = value
-            if plan.column is not None:
+            if column is not None:
                 writer = self._columns.get(name)
-                writer = writer[0] if writer else self._column_writer(name, plan.column)
-                writer.add(doc, plan.field.to_column_value(value))
+                writer = writer[0] if writer else self._column_writer(name, column)
+                writer.add(doc, self.plans[name].field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
         self.doccount = doc + 1
@@ -267,11 +282,21 @@ class SegmentBuilder:
         self._folded = (paragraph.text, folded)
         self.add_document(paragraph_fields(paragraph, folded))
 
-    def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
+    def _index(self, post: FieldGatherer, value: str, doc: int) -> int:
         """Add the postings of one field value; returns the field length (number of terms), or
         0 for a field analyzed by Sudachi, whose lengths are counted when the segment is
         written."""
-        post = self.postings[plan.name]
+        if type(post) is _Analyzed:
+            analyzed = self._analyzed_text
+            if analyzed[0] is value:
+                number, morphemes = analyzed[1], analyzed[2]
+            else:
+                number = self.analysis.add(value)
+                morphemes = self.analysis.morphemes(number)
+                self._analyzed_text = (value, number, morphemes)
+            post.add(doc, number)
+            self.token_count += morphemes
+            return 0
         if isinstance(post, dict):  # an ID: the whole value is the one term
             entry = post.get(value)
             if entry is None:
@@ -286,10 +311,7 @@ class SegmentBuilder:
             length = post.add(doc, self._folded[1])
             self.token_count += length
             return length
-        number = self.analysis.add(value)
-        post.add(doc, number)
-        self.token_count += self.analysis.morphemes(number)
-        return 0
+        raise AssertionError(f"no gatherer of postings {post!r}")  # _postings_of makes them
 
     # Writing
 
@@ -308,6 +330,7 @@ class SegmentBuilder:
         texts = len(self.analysis)
         expanded = self.analysis.expand()
         self.analysis = BulkAnalysis()
+        self._analyzed_text = ("", 0, 0)
         for name, post in fields.items():
             tokens = getattr(expanded, post.granularity)
             per_text = numpy.bincount(tokens.texts, minlength=texts)

@@ -79,9 +79,9 @@ def scatter(
         if j == 0 and full.min() > 0:
             out[base + index] = values.astype(numpy.uint8)  # the low bytes: no mask needed
             continue
-        chosen = full_of > j
-        at = base[chosen] + j * count_of[chosen] + index[chosen]
-        out[at] = (values[chosen] >> value_type(8 * j)).astype(numpy.uint8)
+        wide = full_of > j
+        at = base[wide] + j * count_of[wide] + index[wide]
+        out[at] = (values[wide] >> value_type(8 * j)).astype(numpy.uint8)
     if not rest.any():
         return
     rest_of = numpy.repeat(rest, counts)

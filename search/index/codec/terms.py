@@ -449,8 +449,8 @@ class FieldTerms:
             last = last[:p] + bytes(body[at : at + size])
             at += size
             terms.append(last)
-        df, at = unpack(body, at, n)
-        df = list(map(add, df, repeat(1, n)))
+        less_one, at = unpack(body, at, n)
+        df = list(map(add, less_one, repeat(1, n)))
         weight, at = _below(body, at, n, df)
         maxw, at = _below(body, at, n, [1] * n)
         minlb, at = unpack(body, at, n)
@@ -501,8 +501,8 @@ class FieldTerms:
         if i is None:
             return None
         at += sum(suffix_lengths)
-        df, at = packed_item(body, at, n, i)
-        df += 1
+        less_one, at = packed_item(body, at, n, i)
+        df = int(less_one) + 1
         weight, at = _item_above(body, at, n, i, df)
         maxw, at = _item_above(body, at, n, i, 1)
         minlb, at = packed_item(body, at, n, i)
