@@ -31,7 +31,8 @@ FORMAT_VERSION = 10  # 2: word_pairs, subword_pairs; 3: page, column, section; 4
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
 # 9: the schema and codec pickled by their new paths (search.index.schema,
-# search.index.codec.whoosh); 10: bit-packed postings and terms, no deflate (KSp2, KSt2, KSs2)
+# search.index.codec.whoosh); 10: bit-packed postings and terms, no deflate (KSp2, KSt2, KSs3: strings as UTF-16),
+# duplicate keys in base64
 
 Stamp = list[int]  # a file's size and modification time (discovery.DocumentFile.stamp)
 

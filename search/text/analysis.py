@@ -410,16 +410,18 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
-DUPLICATE_KEY_CHARS = 24  # hexadecimal digits of a duplicate key
+DUPLICATE_KEY_CHARS = 16  # characters of a duplicate key: 96 bits in base64
 
 
 def duplicate_key(text: str, folded: str | None = None) -> str:
     """A key shared by paragraphs whose folded text, whitespace aside, is the same (`folded`:
     `fold(text)`, when known)."""
+    import base64
     import hashlib
 
     same = "".join((fold(text) if folded is None else folded).split())
-    return hashlib.blake2b(same.encode("utf-8"), digest_size=DUPLICATE_KEY_CHARS // 2).hexdigest()
+    digest = hashlib.blake2b(same.encode("utf-8"), digest_size=DUPLICATE_KEY_CHARS * 3 // 4)
+    return base64.urlsafe_b64encode(digest.digest()).decode("ascii")
 
 
 def runs(terms: list[Term]) -> list[list[Term]]:
