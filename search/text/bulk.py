@@ -2,8 +2,8 @@
 would analyze each, their terms expanded for all of them at once.
 
 The loop over Sudachi's morphemes does one thing per morpheme: it maps the morpheme to the number
-of its dictionary entry (an `_EntryTable` of the process numbers every entry and surface once,
-with what it contributes: its kind, its word's term, its parts' terms and readings, each term as a
+of its dictionary entry, a word by its word id alone (an `_EntryTable` of the process numbers
+every entry and surface once, with what it contributes: its kind, its word's term, its parts' terms and readings, each term as a
 number of the table's vocabulary). `BulkAnalysis.expand` then makes the words, subwords,
 readings, word pairs and subword pairs of every text, with their positions, from those numbers
 with numpy. Character offsets are not made: the index does not store them.
@@ -33,6 +33,10 @@ class _EntryTable:
 
     def __init__(self) -> None:
         self.numbers: dict[tuple[int, str], int] = {}
+        # A dictionary word's number by its word id alone: what a word contributes is its
+        # entry's, whatever its surface (ﾃｽﾄ, テスト); not so punctuation's and whitespace's
+        # (joiners and spaces contribute nothing, other marks a gap), nor an unknown word's.
+        self.words_by_id: dict[int, int] = {}
         self.kinds = array("B")
         self.words = array("i")
         self.part_starts = array("I")
@@ -54,7 +58,17 @@ class _EntryTable:
             self.common.append(text in COMMON_WORDS)
         return number
 
-    def add(self, morpheme: Any, key: tuple[int, str]) -> int:
+    def number(self, morpheme: Any, word_id: int) -> int:
+        """The number of a morpheme's entry and surface (numbered when new)."""
+        key = (word_id, morpheme.surface())
+        number = self.numbers.get(key)
+        if number is None:
+            number = self._add(morpheme, key)
+            if self.kinds[number] == WORD and word_id >> 28 != _UNKNOWN_WORDS:
+                self.words_by_id[word_id] = number
+        return number
+
+    def _add(self, morpheme: Any, key: tuple[int, str]) -> int:
         """The number of a morpheme's entry, met for the first time."""
         kind, form, parts = dictionary_entry(morpheme, key)
         number = self.numbers[key] = len(self.kinds)
@@ -69,6 +83,8 @@ class _EntryTable:
         return number
 
 
+# The dictionary number, in a word id's top bits, of Sudachi's unknown words.
+_UNKNOWN_WORDS = 0xF
 _table = _EntryTable()
 
 
@@ -130,13 +146,13 @@ class BulkAnalysis:
     def _map(self, text: str) -> None:
         """Append the entry number of each of the text's morphemes."""
         table = self.table
-        get = table.numbers.get
+        get = table.words_by_id.get
         append = self.entries.append
         for _, piece in chunks(text):
             for morpheme in tokenize(piece):
-                key = (morpheme.word_id(), morpheme.surface())
-                number = get(key)
-                append(table.add(morpheme, key) if number is None else number)
+                word_id = morpheme.word_id()
+                number = get(word_id)
+                append(table.number(morpheme, word_id) if number is None else number)
 
     def expand(self) -> Expanded:
         """The terms of every text added, with their positions (analysis.analyze's)."""
