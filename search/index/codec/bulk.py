@@ -241,7 +241,7 @@ def _encode(
     array_sizes = numpy.zeros((nblocks, slots), numpy.int64)
     packed = []
     for values, counts, slot, chosen in sources:
-        width = widths(values, counts)
+        width = widths(values, counts, quick=slot < slots - 1 or not positional)
         array_sizes[chosen, slot] = packed_sizes(width, counts)
         packed.append((values, counts, width, chosen, slot))
     block_sizes = array_sizes.sum(axis=1)
@@ -261,7 +261,7 @@ def _encode(
         else:
             min_lengths = numpy.zeros(len(skipped_blocks), numpy.int64)
         for c, values in enumerate((lasts, block_sizes[skipped_blocks], max_weights, min_lengths)):
-            width = widths(values.astype(numpy.uint64), skips_counts)
+            width = widths(values.astype(numpy.uint64), skips_counts, quick=True)
             skip_sizes[:, c] = packed_sizes(width, skips_counts)
             skip_sources.append((values, width, c))
     # Where each array goes: a term's skip data, then its blocks, each its arrays in order.

@@ -11,7 +11,8 @@ the reader knows it):
   * w = 255 (DOUBLES): `count` little-endian doubles (weights that are not integers).
 A byte plane is sliced into a `bytearray` at the stride of its byte, a bit plane spread into one
 byte per item by `bytes.translate` (one table per field of a byte) and joined to its neighbours by
-one integer `|`; `array.frombytes` makes the items. `packed_item` reads one item alone.
+one integer `|`; `array.frombytes` makes the items. Arrays read often may be written a little
+wider than they need (`quick_width`), so that they hold one bit plane at most. `packed_item` reads one item alone.
 All integers are little-endian.
 
 `codec.packing` writes many packed arrays at once with numpy, byte for byte as `pack`.
@@ -49,9 +50,20 @@ def packed_size(width: int, count: int) -> int:
     return 1 + q * count + sum((count * k + 7) // 8 for k in PARTS if r & k)
 
 
-def pack(values: Sequence[int]) -> bytes:
-    """A packed array of unsigned integers (below 2**64), at the width of the largest."""
+def quick_width(width: int) -> int:
+    """The width at which an array of `width`-bit items decodes quickest, a little wider: one
+    bit plane of 1, 2 or 4 bits at most above the byte planes, or none (3 bits take 4; 5, 6 and
+    7 a whole byte)."""
+    r = width & 7
+    return width + 1 if r == 3 else width + 8 - r if r > 4 else width
+
+
+def pack(values: Sequence[int], quick: bool = False) -> bytes:
+    """A packed array of unsigned integers (below 2**64), at the width of the largest (`quick`:
+    at its `quick_width`, for arrays read often: a posting list's docnums and weights)."""
     width = max(values, default=0).bit_length()
+    if quick:
+        width = min(quick_width(width), 64)
     if width > 64 or (values and min(values) < 0):
         raise ValueError("packed integers are unsigned, below 2**64")
     q, r = divmod(width, 8)
@@ -123,34 +135,42 @@ def _expander(k: int, shift: int) -> Callable[[bytes], bytes | bytearray]:
     return by_join
 
 
-# Each remainder's bit planes: their field widths and expanders, in the order they are stored.
-_TOPS = [[(k, _expander(k, r & (k - 1))) for k in PARTS if r & k] for r in range(8)]
+def _top_of(r: int) -> Callable[[Bytes, int, int], tuple[bytes | bytearray, int]]:
+    """What reads the bit planes of r bits an item (see `_top`), made for each r: one plane's
+    spread as it is, two's or three's joined by an integer OR (their fields' bits differ)."""
+    parts = [(k, _expander(k, r & (k - 1))) for k in PARTS if r & k]
+
+    def one(data: Bytes, at: int, count: int) -> tuple[bytes | bytearray, int]:
+        ((k, expand),) = parts
+        end = at + ((count * k + 7) >> 3)
+        if end > len(data):
+            raise CompactFormatError("a packed array runs past the end of its block")
+        spread = expand(bytes(data[at:end]))
+        return (spread if len(spread) == count else spread[:count]), end
+
+    def several(data: Bytes, at: int, count: int) -> tuple[bytes | bytearray, int]:
+        top = 0
+        for k, expand in parts:
+            end = at + ((count * k + 7) >> 3)
+            top |= int.from_bytes(expand(bytes(data[at:end])), "little")
+            at = end
+        if at > len(data):
+            raise CompactFormatError("a packed array runs past the end of its block")
+        try:
+            return top.to_bytes(count, "little"), at  # padding fields are 0: it fits
+        except OverflowError:
+            raise CompactFormatError("a packed array's padding is not zero") from None
+
+    return one if len(parts) == 1 else several
+
+
+_TOPS = [_top_of(r) for r in range(8)]
 
 
 def _top(data: Bytes, at: int, count: int, r: int) -> tuple[bytes | bytearray, int]:
     """The bits above the byte planes of each item (r of them), one byte an item, from the bit
     planes at `at`; and the offset after them."""
-    parts = _TOPS[r]
-    if len(parts) == 1:
-        k, expand = parts[0]
-        size = (count * k + 7) >> 3
-        plane = bytes(data[at : at + size])
-        if len(plane) != size:
-            raise CompactFormatError("a packed array runs past the end of its block")
-        spread = expand(plane)
-        return (spread if len(spread) == count else spread[:count]), at + size
-    top = 0
-    for k, expand in parts:
-        size = (count * k + 7) >> 3
-        plane = bytes(data[at : at + size])
-        if len(plane) != size:
-            raise CompactFormatError("a packed array runs past the end of its block")
-        top |= int.from_bytes(expand(plane), "little")  # padding fields are 0: it fits
-        at += size
-    try:
-        return top.to_bytes(count, "little"), at
-    except OverflowError:
-        raise CompactFormatError("a packed array's padding is not zero") from None
+    return _TOPS[r](data, at, count)
 
 
 def unpack(data: Bytes, at: int, count: int, plus_one: bool = False) -> tuple[array, int]:
@@ -172,28 +192,24 @@ def unpack(data: Bytes, at: int, count: int, plus_one: bool = False) -> tuple[ar
         return doubles, at + 8 * count
     if width > 64:
         raise CompactFormatError("a packed array has no valid width")
-    q, r = divmod(width, 8)
+    q = width >> 3
+    r = width & 7
+    if q == 0:
+        top, end = _TOPS[r](data, at, count) if r else (bytes(count), at)
+        return array("B", top.translate(_PLUS_ONE) if plus_one else top), end
     end = at + q * count
-    if q == 0 or (q == 1 and not r):
-        if q:
-            items = array("B", data[at:end])
-        else:
-            top, end = _top(data, at, count, r) if r else (bytes(count), at)
-            items = array("B", top.translate(_PLUS_ONE) if plus_one else top)
-            plus_one = False
-        if len(items) != count:
-            raise CompactFormatError("a packed array runs past the end of its block")
+    if end > len(data):
+        raise CompactFormatError("a packed array runs past the end of its block")
+    if q == 1 and not r:
+        items = array("B", data[at:end])
         return (_plus_one(items) if plus_one else items), end
     items = array(_CODES[q + (r > 0)])
     size = items.itemsize
     raw = bytearray(count * size)
     for j in range(q):
-        plane = data[at + j * count : at + (j + 1) * count]
-        if len(plane) != count:
-            raise CompactFormatError("a packed array runs past the end of its block")
-        raw[j::size] = plane
+        raw[j::size] = data[at + j * count : at + (j + 1) * count]
     if r:
-        raw[q::size], end = _top(data, end, count, r)
+        raw[q::size], end = _TOPS[r](data, end, count)
     items.frombytes(raw)
     if _BIG_ENDIAN:
         items.byteswap()

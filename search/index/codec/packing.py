@@ -18,12 +18,19 @@ if TYPE_CHECKING:
     import numpy
 
 
-def widths(values: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
-    """Each array's width: the bit length of its largest item (every count above 0)."""
+def widths(values: numpy.ndarray, counts: numpy.ndarray, quick: bool = False) -> numpy.ndarray:
+    """Each array's width: the bit length of its largest item (every count above 0); with
+    `quick`, its `packed.quick_width`."""
     import numpy
 
     starts = numpy.cumsum(counts) - counts
-    return bit_lengths(numpy.maximum.reduceat(values, starts))
+    found = bit_lengths(numpy.maximum.reduceat(values, starts))
+    if quick:
+        rest = found & 7
+        found = numpy.minimum(
+            numpy.where(rest == 3, found + 1, numpy.where(rest > 4, found + 8 - rest, found)), 64
+        )
+    return found
 
 
 def bit_lengths(values: numpy.ndarray) -> numpy.ndarray:

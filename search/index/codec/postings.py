@@ -1,7 +1,8 @@
 """Posting lists, `.kps`: each term's postings, in blocks, written and read side by side.
 
 Layout: b"KSp2", then per term (in the term dictionary's order) its posting list, made of packed
-arrays (codec.packed: bit-packed, no deflate):
+arrays (codec.packed: bit-packed, no deflate; the skip data, docnums and weights at their quick
+widths, the positions and values at their own):
   * a list of more than BLOCK (128) postings starts with skip data: each block's last docnum,
     each block's byte size, each block's max weight, and each block's minimum length byte (as
     W3's block info has it), four packed arrays;
@@ -133,7 +134,7 @@ def has_weights(kind: int) -> bool:
 def _weights(weights: Sequence[float]) -> bytes:
     """A block's weights: less one, packed, or as doubles when they are not all integers."""
     if all(type(w) is int or w == int(w) for w in weights):
-        return pack([int(w) - 1 for w in weights])
+        return pack([int(w) - 1 for w in weights], quick=True)
     return pack_numbers(weights)
 
 
@@ -149,7 +150,7 @@ def _block(
     """One block (see the module's docstring)."""
     parts = []
     if not single:
-        parts.append(pack(list(map(sub, docs, chain((base,), docs)))))
+        parts.append(pack(list(map(sub, docs, chain((base,), docs))), quick=True))
         if has_weights(kind):
             parts.append(_weights(weights))
     if kind == POSITIONS and positions is not None:
@@ -236,7 +237,16 @@ def _in_blocks(
         lasts.append(base)
         maxws.append(max(bweights))
         minlbs.append(min(lengthbytes[start:end]) if lengthbytes else 0)
-    skips = pack(lasts) + pack(list(map(len, blocks))) + pack_numbers(maxws) + pack(minlbs)
+    skips = b"".join(
+        [
+            pack(lasts, quick=True),
+            pack(list(map(len, blocks)), quick=True),
+            pack([int(w) for w in maxws], quick=True)
+            if all(w == int(w) for w in maxws)
+            else pack_numbers(maxws),
+            pack(minlbs, quick=True),
+        ]
+    )
     return skips + b"".join(blocks)
 
 
