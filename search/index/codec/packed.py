@@ -46,8 +46,14 @@ def packed_size(width: int, count: int) -> int:
     """The bytes of a packed array of `count` items of `width` bits, its width byte included."""
     if width == DOUBLES:
         return 1 + 8 * count
-    q, r = divmod(width, 8)
-    return 1 + q * count + sum((count * k + 7) // 8 for k in PARTS if r & k)
+    size = 1 + (width >> 3) * count
+    if width & 1:
+        size += (count + 7) >> 3
+    if width & 2:
+        size += (count + 3) >> 2
+    if width & 4:
+        size += (count + 1) >> 1
+    return size
 
 
 def quick_width(width: int) -> int:
@@ -231,19 +237,23 @@ def packed_item(data: Bytes, at: int, count: int, i: int) -> tuple[int | float, 
         if width == DOUBLES:
             (value,) = struct.unpack_from("<d", data, at + 1 + 8 * i)
             return value, at + 1 + 8 * count
-        q, r = divmod(width, 8)
-        start = at + 1
+        if width > 64:
+            raise CompactFormatError("a packed array has no valid width")
+        q = width >> 3
+        r = width & 7
+        start = at + 1 + i
         value = 0
         for j in range(q):
-            value |= data[start + j * count + i] << (8 * j)
-        start += q * count
-        for k in PARTS:
-            if r & k:
-                field = (data[start + i * k // 8] >> (i * k % 8)) & ((1 << k) - 1)
-                value |= field << (8 * q + (r & (k - 1)))
-                start += (count * k + 7) // 8
+            value |= data[start] << (8 * j)
+            start += count
+        start -= i  # past the byte planes
+        if r:
+            for k in PARTS:
+                if r & k:
+                    bit = i * k
+                    field = (data[start + (bit >> 3)] >> (bit & 7)) & ((1 << k) - 1)
+                    value |= field << (8 * q + (r & (k - 1)))
+                    start += (count * k + 7) >> 3
     except (IndexError, struct.error):
         raise CompactFormatError("a packed array runs past the end of its block") from None
-    if width > 64:
-        raise CompactFormatError("a packed array has no valid width")
-    return value, at + packed_size(width, count)
+    return value, start

@@ -2,7 +2,8 @@
 statistics of each term (its term info) and where its posting list starts in `.kps`.
 
 Layout: b"KSt2", then blocks of up to TERM_BLOCK (64) terms of one field, sorted by their UTF-8
-bytes: a count byte, then packed arrays (codec.packed) and bytes: front coding (shared-prefix
+bytes: a count byte, then packed arrays (codec.packed; those a lookup reads whole at their quick
+widths) and bytes: front coding (shared-prefix
 lengths, suffix lengths, the suffixes' bytes as they are), then one array per term-info column:
 document frequency - 1, total weight - document frequency, max weight - 1 (weights that are not
 all integers: the weights, as doubles), min length byte, max - min length byte, first docnum,
@@ -179,11 +180,11 @@ class TermsWriter:
         block = b"".join(
             [
                 bytes((len(pending),)),
-                pack(prefixes),
-                pack(list(map(len, suffixes))),
+                pack(prefixes, quick=True),
+                pack(list(map(len, suffixes)), quick=True),
                 b"".join(suffixes),
                 _info_columns([s for _, s, _ in pending]),
-                pack([size for _, _, size in pending]),
+                pack([size for _, _, size in pending], quick=True),
             ]
         )
         self.firsts.append(terms[0])
@@ -282,7 +283,11 @@ def _term_blocks(terms: list[bytes], columns: TermColumns) -> tuple[bytes, numpy
         columns.sizes,
     ]
     packed_columns = [column.astype(numpy.uint64) for column in packed_columns]
-    column_widths = [widths(column, block_counts) for column in packed_columns]
+    # The columns a lookup unpacks whole (front coding, sizes) at their quick widths.
+    column_widths = [
+        widths(column, block_counts, quick=c in (0, 1, 9))
+        for c, column in enumerate(packed_columns)
+    ]
     # Each block's sections: its count byte, the columns, the suffixes' bytes after the second.
     sections = numpy.empty((nblocks, 12), numpy.int64)
     sections[:, 0] = 1
