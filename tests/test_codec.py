@@ -761,3 +761,20 @@ def test_packed_arrays_one_at_a_time_and_in_bulk(seed):
     full = [i for i, items in enumerate(arrays) if len(items) == 128]
     rows = packing.gather(out, offsets[full], 128)
     assert rows.tolist() == [arrays[i] for i in full]
+
+
+def test_terms_alone_are_the_terms_of_the_items(compact_ix):
+    """A lexicon reads the terms alone (the front coding of blocks not decoded yet): the same
+    terms, from any prefix, as with their infos, decoded blocks or not."""
+    with open_dir(str(compact_ix)).reader() as reader:
+        terms = reader._terms
+        for name, field in terms._fields.items():
+            everything = [term for term, _ in field.items_from(b"")]
+            assert len(everything) > 1
+            for prefix in (b"", everything[len(everything) // 2], everything[-1] + b"\x00"):
+                _forget(field)
+                expected = [term for term, _ in field.items_from(prefix)]
+                assert list(field.terms_from(prefix)) == expected  # decoded blocks
+                _forget(field)
+                assert list(field.terms_from(prefix)) == expected  # none decoded
+        assert list(terms.terms()) == [key for key, _ in terms.items()]

@@ -535,6 +535,28 @@ class FieldTerms:
         start = block.offsets[i]
         return CompactTermInfo(block.stats(i), start, block.offsets[i + 1] - start)
 
+    def terms_from(self, prefix: bytes) -> Iterator[bytes]:
+        """The field's terms from `prefix` on, in order: only the front coding of blocks not
+        decoded yet is read (a lexicon, the words of an index for its synonym groups)."""
+        b = max(bisect_right(self.firsts, prefix) - 1, 0)
+        for index in range(b, len(self.firsts)):
+            block = self.cache.get(index)
+            terms = block.terms if block is not None else self._terms(index)
+            yield from terms[bisect_left(terms, prefix) if index == b else 0 :]
+
+    def _terms(self, b: int) -> list[bytes]:
+        """Block `b`'s terms, rebuilt from their front coding."""
+        n, body = self._body(b)
+        prefixes, at = unpack(body, 0, n)
+        suffix_lengths, at = unpack(body, at, n)
+        terms = []
+        last = b""
+        for p, size in zip(prefixes, suffix_lengths):
+            last = last[:p] + body[at : at + size]
+            at += size
+            terms.append(last)
+        return terms
+
     def items_from(self, prefix: bytes) -> Iterator[tuple[bytes, CompactTermInfo]]:
         """(term, info) of the field's terms from `prefix` on, in order."""
         b = max(bisect_right(self.firsts, prefix) - 1, 0)

@@ -230,10 +230,14 @@ class CompactTermsReader(base.TermsReader):
                 yield (name, term), info
 
     def terms(self) -> Iterator[TermKey]:
-        return (key for key, _ in self.items())
+        return self.terms_from("", b"")
 
     def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[TermKey]:
-        return (key for key, _ in self.items_from(fieldname, prefix))
+        names = sorted(self._fields)
+        for name in names[bisect_left(names, fieldname) :]:
+            start = prefix if name == fieldname else b""
+            for term in self._fields[name].terms_from(start):
+                yield name, term
 
     def posting_list(self, fieldname: str, info: CompactTermInfo) -> PostingList:
         """The block reader of a term of `fieldname` given its info (from `term_info`)."""
