@@ -281,7 +281,12 @@ class BlockPositions(Sequence[list[int]]):
     def lists(self) -> list[list[int]]:
         """Every posting's positions."""
         deltas, starts = self._unpacked()
-        return [list(accumulate(deltas[a:b])) for a, b in zip(starts, islice(starts, 1, None))]
+        if len(deltas) == len(self._weights):  # one position a posting, the usual case
+            return [[delta] for delta in deltas]
+        return [
+            [deltas[a]] if b - a == 1 else list(accumulate(deltas[a:b]))
+            for a, b in zip(starts, islice(starts, 1, None))
+        ]
 
     def __len__(self) -> int:
         return len(self._weights)
@@ -298,7 +303,8 @@ class BlockPositions(Sequence[list[int]]):
         if i < 0:
             i += len(self._weights)
         deltas, starts = self._unpacked()
-        return list(accumulate(deltas[starts[i] : starts[i + 1]]))
+        a, b = starts[i], starts[i + 1]
+        return [deltas[a]] if b - a == 1 else list(accumulate(deltas[a:b]))
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.lists())
