@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,30 @@ def test_an_empty_folder_searched_first_builds_an_empty_index(tmp_path):
     assert result.exit_code == 1, result.output  # no hit
     assert result.stdout == "no paragraph matches 日本\n"
     assert "no document to index: the index is empty" in result.stderr
+
+
+def test_an_index_inside_the_documents_folder_is_never_counted_wherever_it_lies(
+    tmp_path, monkeypatch
+):
+    """`cd docs && kensaku index --docs .` puts the index in docs/index: kensaku's own files are
+    neither documents nor files in other formats, on the update as on the build, nor in status -v;
+    another index deeper down (another collection's) is left out too."""
+    from search.index.build import LOCK_NAME, MANIFEST_NAME
+    from search.ingest.discovery import INDEX_MARKERS
+
+    assert set(INDEX_MARKERS) == {MANIFEST_NAME, LOCK_NAME}
+    docs = tmp_path / "docs"
+    write(docs, {"report.txt": "報告\n本文。\n", "deep/notes.md": "# メモ\n"})
+    search.build_index(docs / "deep", docs / "deep" / "archive" / "older-index")
+    monkeypatch.chdir(docs)
+    runner = CliRunner()
+    built = runner.invoke(main, ["index", "--docs", "."])
+    assert built.exit_code == 0, built.output
+    assert re.fullmatch(r"indexed 2 documents, 3 paragraphs in [0-9.]+ s\n", built.stdout)
+    updated = runner.invoke(main, ["index", "--docs", ".", "-v"])
+    assert updated.stdout == "the index is up to date: 2 documents, 3 paragraphs in all\n"
+    assert [d.source for d in scan(docs).documents] == ["deep/notes.md", "report.txt"]
+    assert scan(docs).other_formats == [] and scan(docs).ignored == []
+    status = runner.invoke(main, ["status", "-v"])
+    assert status.exit_code == 0 and "index/" not in status.stdout
+    assert "not read" not in status.stdout and "state      up to date" in status.stdout

@@ -7,6 +7,8 @@ pyvenv.cfg), whatever a `.gitignore` or `.kensakuignore` in the folder or above 
 documents folder) ignores, what an `exclude` pattern matches, and with `include` patterns what
 none of them matches. Patterns use .gitignore's syntax (`*.pdf`, `drafts/`, `/top-level.txt`,
 `**/old/*`). Files in other formats are listed too, so that a summary can say they were seen.
+A kensaku index (a folder holding its manifest or lock, wherever it lies, `./index` inside the
+documents folder too) is not the user's: it is left out without a word.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ SKIPPED_FOLDERS = {
     "_darcs": "version control",
 }
 _VIRTUAL_ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
+# The files that make a folder a kensaku index: index.build's MANIFEST_NAME and LOCK_NAME (the
+# lock comes first: a build takes it before it writes anything).
+INDEX_MARKERS = ("kensaku.json", "kensaku.lock")
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -
 def _left_out_folder(
     folder: str, name: str, source: str, specs: list, patterns: _Patterns, found: Found
 ) -> bool:
+    if _kensaku_index(folder, name):
+        return True  # kensaku's own files: neither a document nor anything the user left out
     why = (
         _hidden(name)
         or SKIPPED_FOLDERS.get(name)
@@ -148,6 +155,11 @@ def _take_file(
 
 def _hidden(name: str) -> str | None:
     return "hidden" if name.startswith(".") else None
+
+
+def _kensaku_index(folder: str, name: str) -> bool:
+    path = os.path.join(folder, name)
+    return any(os.path.isfile(os.path.join(path, marker)) for marker in INDEX_MARKERS)
 
 
 def _virtual_environment(folder: str, name: str) -> str | None:
