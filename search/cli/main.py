@@ -253,8 +253,8 @@ def index_command(
         docs_dir = recorded_docs_dir(index_dir) or DEFAULT_DOCS_DIR
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
-    summary = _with_progress(
-        lambda progress: build(docs_dir, index_dir, progress, _warn, rules=rules)
+    summary = _building(
+        index_dir, lambda progress: build(docs_dir, index_dir, progress, _warn, rules=rules)
     )
     click.echo(_summary_line(summary))
     if verbose:
@@ -441,8 +441,9 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
     """Build or update the index as needed, saying so on stderr."""
     from search.index.build import ensure_index
 
-    summary = _with_progress(
-        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules)
+    summary = _building(
+        index_dir,
+        lambda progress: ensure_index(docs_dir, index_dir, _warn, progress, _warn, rules),
     )
     if summary is not None:
         _warn(_summary_line(summary))
@@ -791,6 +792,32 @@ def _exit_at_once(code: int) -> None:
         if stream is not None:  # None: the process was started with it closed
             stream.flush()
     os._exit(code)
+
+
+def _building(index_dir: Path, work):
+    """`_with_progress(work)`, a build of the index in `index_dir`; Ctrl-C ends it with exit
+    status 130, saying how the index stands (the build removes what it had begun)."""
+    before = _manifest_identity(index_dir)
+    try:
+        return _with_progress(work)
+    except KeyboardInterrupt:
+        if _is_terminal(sys.stderr):
+            sys.stderr.write("\r\x1b[K")  # the terminal's ^C
+        if _manifest_identity(index_dir) == before:
+            _warn(f"interrupted: the index in {index_dir} is left as it was")
+        else:  # stopped after the new index went live, while old files were being removed
+            _warn(f"interrupted once the index in {index_dir} was written: it is up to date")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+def _manifest_identity(index_dir: Path) -> tuple[int, int] | None:
+    """What changes when a build makes a new index live (the manifest is replaced, a new inode):
+    a stat, cheaper than reading it."""
+    try:
+        status = (index_dir / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def _with_progress(work):
