@@ -222,7 +222,7 @@ def main() -> None:
     "-v",
     "--verbose",
     is_flag=True,
-    help="List the files skipped, left out by the rules, or in other formats.",
+    help="List the files (and folders) skipped, left out by the rules, or in other formats.",
 )
 def index_command(
     docs_dir: Path | None,
@@ -557,7 +557,10 @@ def _status_lines(status, verbose: bool) -> list[str]:
     from search.cli.terminal import printable
 
     left_out = IndexSummary(
-        skipped=status.skipped, ignored=status.ignored, other_formats=status.other_formats
+        skipped=status.skipped,
+        ignored=status.ignored,
+        other_formats=status.other_formats,
+        unreadable=status.unreadable,
     )
     lines = [
         f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
@@ -867,6 +870,9 @@ def _summary_line(summary: IndexSummary) -> str:
 def _left_out(summary: IndexSummary) -> str:
     """What the summary line says of the files not indexed, with why in a few words."""
     parts = []
+    if summary.unreadable:
+        reasons = _tally(why.lower() for _, why in summary.unreadable)
+        parts.append(f"{counted(len(summary.unreadable), 'folder')} unreadable ({reasons})")
     if summary.skipped:
         reasons = _tally(_short_reason(why) for why in summary.skipped.values())
         parts.append(f"{len(summary.skipped)} skipped ({reasons})")
@@ -910,7 +916,8 @@ def _tally(items) -> str:
 def _file_list(summary: IndexSummary) -> list[str]:
     """One line a file not indexed, for `kensaku index -v`."""
     return (
-        [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
+        [f"skipped folder {source}: {why}" for source, why in summary.unreadable]
+        + [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
     )

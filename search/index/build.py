@@ -360,9 +360,7 @@ def build_index(
     """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
     files (by default those the index was built with: see discovery)."""
     rules = _rules_for(index_dir, rules)
-    return _build(
-        Path(docs_dir), Path(index_dir), scan(docs_dir, rules, warn), rules, progress, warn
-    )
+    return _build(Path(docs_dir), Path(index_dir), scan(docs_dir, rules), rules, progress, warn)
 
 
 def update_index(
@@ -378,7 +376,7 @@ def update_index(
     return _build(
         Path(docs_dir),
         Path(index_dir),
-        scan(docs_dir, rules, warn),
+        scan(docs_dir, rules),
         rules,
         progress,
         warn,
@@ -426,7 +424,7 @@ def ensure_index(
         return _build(
             docs_dir,
             Path(index_dir),
-            scan(docs_dir, rules, warn),
+            scan(docs_dir, rules),
             rules,
             progress,
             warn,
@@ -438,7 +436,7 @@ def ensure_index(
             _say(notify, f"documents directory {docs_dir} not found; searching the index as it is")
             return None
     rules = rules if rules is not None else recorded_rules(manifest)
-    found = scan(docs_dir, rules, warn)
+    found = scan(docs_dir, rules)
     if manifest is None:
         _say(notify, f"no index in {index_dir} yet: building it from {docs_dir}")
     elif stamps_current(manifest, docs_dir, found.documents, rules) or record_new_stamps(
@@ -488,6 +486,8 @@ def _build(
     same documents directory; otherwise every document is indexed.
     """
     _readable_manifest(index_dir)  # refuses a directory that holds something else
+    for folder, why in found.unreadable:  # once a build: a search that only checks says nothing
+        _say(warn, f"skipped folder {folder}: {why}")
     documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _owner_only(index_dir)
@@ -520,6 +520,7 @@ def _build(
             summary.total_paragraphs = _record_synonym_groups(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
+            summary.unreadable = found.unreadable
             sizes = _seal_generation(path)
         except BaseException:
             # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
@@ -541,6 +542,7 @@ def _up_to_date(manifest: dict, found: Found) -> IndexSummary:
         skipped=manifest["skipped"],
         ignored=found.ignored,
         other_formats=found.other_formats,
+        unreadable=found.unreadable,
     )
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from search.errors import DocumentsNotFound
 from search.ingest.readers import SUFFIXES
-from search.ingest.reporting import Warn
 
 IGNORE_FILES = (".gitignore", ".kensakuignore")
 # Folders that hold tools, not documents, whatever their owner's ignore files say.
@@ -78,13 +77,16 @@ class Found:
     documents: list[DocumentFile] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    # Folders that could not be listed, as (source ending in `/`, why): their files are unseen.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -> Found:
+def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
     """The documents under `docs_dir` and what was left out.
 
     A document name that cannot be examined (a broken symlink, a symlink loop) is still listed,
-    so that reading it reports why it is skipped. `warn` hears of folders that cannot be listed.
+    so that reading it reports why it is skipped. A folder that cannot be listed is recorded in
+    `Found.unreadable`, for a build to warn of once (a search that only checks the index does not).
     """
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
@@ -94,8 +96,8 @@ def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -
     found = Found()
 
     def unlistable(error: OSError) -> None:
-        if warn:
-            warn(f"skipped directory {error.filename}: {error.strerror}")
+        relative = os.path.relpath(error.filename, docs_dir).replace(os.sep, "/")
+        found.unreadable.append((f"{relative}/", error.strerror or str(error)))
 
     ignore_specs: dict[str, list] = {}
     for folder, subfolders, files in os.walk(docs_dir, onerror=unlistable):
@@ -117,6 +119,7 @@ def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -
             _take_file(base, name, prefix + name, specs, patterns, found)
     found.documents.sort(key=attrgetter("source"))
     found.ignored.sort()
+    found.unreadable.sort()
     return found
 
 

@@ -15,7 +15,7 @@ Warn = Callable[[str], None]
 class IndexSummary:
     """What a build or an update did: documents and paragraphs it indexed, the files it skipped
     (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, the digest of each file it read (source: documents.content_digest), and for
+    does not read, the folders it could not list, the digest of each file it read (source: documents.content_digest), and for
     an update which sources it added, re-indexed and removed."""
 
     documents: int = 0
@@ -24,6 +24,8 @@ class IndexSummary:
     skipped: dict[str, str] = field(default_factory=dict)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    # Folders that could not be listed (source ending in `/`, why), as discovery.Found.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     incremental: bool = False
     added: list[str] = field(default_factory=list)

@@ -4,8 +4,8 @@
 index was built and last updated), measures the index on disk, checks that the live generation's
 files are whole, and compares the documents folder with what was indexed (files added, changed
 or removed since, a file with a new modification time but the same bytes not counted as changed,
-and what its rules leave out now). `indexed_documents` lists each document the
-index holds with its paragraph count and title. Neither writes anything.
+what its rules leave out now, the folders that cannot be listed). `indexed_documents` lists each
+document the index holds with its paragraph count and title. Neither writes anything.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class IndexStatus:
     removed: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # folders: (source, why)
 
     @property
     def up_to_date(self) -> bool:
@@ -83,6 +84,7 @@ class IndexStatus:
             "removed": self.removed,
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
+            "unreadable": [list(pair) for pair in self.unreadable],
         }
 
 
@@ -135,6 +137,7 @@ def index_status(index_dir: Path) -> IndexStatus:
     status.changed = [document.source for document in changes.changed]
     status.removed = changes.removed
     status.ignored, status.other_formats = found.ignored, found.other_formats
+    status.unreadable = found.unreadable
     return status
 
 
