@@ -101,12 +101,13 @@ def test_status_as_json(kensaku, folder):
         "removed",
         "ignored",
         "other_formats",
+        "unreadable",
     ]
     assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), FORMAT_VERSION)
     assert (data["documents"], data["paragraphs"], data["problem"]) == (5, 233, None)
     assert data["skipped"] == {"broken.txt": "it is a binary file (a NUL byte at offset 0)"}
     assert data["ignored"] == [["node_modules/", "dependencies"]]
-    assert data["other_formats"] == ["picture.png"]
+    assert data["other_formats"] == ["picture.png"] and data["unreadable"] == []
     assert data["size"] > 100_000
 
 
