@@ -371,7 +371,8 @@ def search_command(
       ピラー2 -韓国              not 韓国 (also: ピラー2 NOT 韓国)
       "日米 同盟"                a quoted phrase, spaces and all
       (ピラー1 OR ピラー2) 韓国  grouping
-      ピラー2 source:001         in documents whose path starts with 001
+      ピラー2 source:001         in files (or folders) whose name starts with 001
+      source:"議事録 4月.docx"   a name with spaces; source:*.pdf, source:報告/2024
       日本の首都はどこか。       a question: any of its words, ranked
 
     A query word may start with "-", except the options -n, -l, -c and -h: after "--", every
