@@ -330,6 +330,11 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
     "(for less -R), never  [config color]",
 )
 @click.option(
+    "--scores",
+    is_flag=True,
+    help="Show each hit's score (its rank's reason: tiers and BM25; --json always has it).",
+)
+@click.option(
     "--mode",
     type=click.Choice(MODES),
     default=None,
@@ -354,6 +359,7 @@ def search_command(
     files_with_matches: bool,
     count: bool,
     color: str | None,
+    scores: bool,
     mode: str | None,
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
@@ -421,6 +427,7 @@ def search_command(
         mode=first_given(mode, config.mode, "auto"),
         output=chosen[0] if chosen else None,
         color=use_color,
+        scores=scores,
         synonyms_file=first_given(synonyms_file, config.synonyms),
         sudachi_synonyms=first_given(sudachi_synonyms, config.sudachi_synonyms, False),
     )
@@ -458,6 +465,7 @@ def _search_and_print(
     mode: str,
     output: str | None,
     color: bool,
+    scores: bool,
     synonyms_file: Path | None,
     sudachi_synonyms: bool,
 ) -> bool:
@@ -480,7 +488,7 @@ def _search_and_print(
             _echo_lines(out.vimgrep(results, path_of, searcher.line_before, color), color)
         else:
             width = _terminal_width()
-            _echo_lines(out.text(results, path_of, color, width), color)
+            _echo_lines(out.text(results, path_of, color, width, scores), color)
         return bool(results.hits)
 
 
