@@ -144,27 +144,32 @@ def index_status(index_dir: Path) -> IndexStatus:
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
     IndexDamaged."""
-    from search.engine.postings import TermIndex, live_docnums
+    from search.engine.postings import TermIndex
 
     manifest = existing_manifest(index_dir)
-    skipped = manifest["skipped"]
-    listed = []
     with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
-        terms = TermIndex(searcher.reader())
-        for source, (size, mtime_ns) in sorted(manifest["files"].items()):
-            if source in skipped:
-                continue
-            docnums = live_docnums(terms, SOURCE, source)
-            title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
-            listed.append(
-                IndexedDocument(
-                    source,
-                    len(docnums),
-                    title,
-                    size,
-                    datetime.fromtimestamp(mtime_ns / 1e9).astimezone(),
-                )
-            )
+        return describe(manifest, searcher, TermIndex(searcher.reader()), indexed_sources(manifest))
+
+
+def indexed_sources(manifest: dict) -> list[str]:
+    """The sources of the documents the index of `manifest` holds (those read, not skipped),
+    sorted."""
+    skipped = manifest["skipped"]
+    return sorted(source for source in manifest["files"] if source not in skipped)
+
+
+def describe(manifest: dict, searcher, terms, sources: list[str]) -> list[IndexedDocument]:
+    """Each document of `sources` as the index of `manifest` holds it, read through its Whoosh
+    `searcher` and TermIndex `terms`: its paragraphs, title, size and modification time."""
+    from search.engine.postings import live_docnums
+
+    listed = []
+    for source in sources:
+        size, mtime_ns = manifest["files"][source]
+        docnums = live_docnums(terms, SOURCE, source)
+        title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
+        modified = datetime.fromtimestamp(mtime_ns / 1e9).astimezone()
+        listed.append(IndexedDocument(source, len(docnums), title, size, modified))
     return listed
 
 
