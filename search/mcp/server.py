@@ -18,7 +18,7 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -46,6 +46,7 @@ from search.mcp.schema import (
     SearchOutput,
     StatusOutput,
 )
+from search.query.parser import Mode
 from search.service.listening import listen, url_of
 from search.service.live import LiveIndex
 from search.service.refresh import Refresher
@@ -68,7 +69,6 @@ except ImportError as error:
 HTTP_PATH = "/mcp"
 log = logging.getLogger("kensaku.mcp")
 Say = Callable[[str], None]
-Mode = Literal["auto", "keyword", "question"]  # as search.query.parser.MODES
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
