@@ -183,7 +183,7 @@ def test_an_index_inside_the_documents_folder_is_never_counted_wherever_it_lies(
     """`cd docs && kensaku index --docs .` puts the index in docs/index: kensaku's own files are
     neither documents nor files in other formats, on the update as on the build, nor in status -v;
     another index deeper down (another collection's) is left out too."""
-    from search.index.build import LOCK_NAME, MANIFEST_NAME
+    from search.index.directory import LOCK_NAME, MANIFEST_NAME
     from search.ingest.discovery import INDEX_MARKERS
 
     assert set(INDEX_MARKERS) == {MANIFEST_NAME, LOCK_NAME}

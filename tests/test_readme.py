@@ -4,8 +4,8 @@ output shown after a `$ kensaku …` prompt matched line by line, figures that v
 machine (dates, sizes, seconds, the folder's path) aside.
 
 Left out, each for a reason: installing (the quick start's `pip install`, which CI runs), `kensaku
-serve` and `curl` (a server runs until stopped: tests/test_server_* serve it), and the config
-file (tests/test_config.py)."""
+serve`, `kensaku mcp` and `curl` (a server runs until stopped: their own tests serve it), the config
+file (tests/test_config.py) and the MCP clients' JSON (tests/test_mcp.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _VARYING = [
 ]
 # An example of a folder bigger than the seeds: run, and its output's first words matched.
 _ILLUSTRATIVE = {"kensaku index --docs ~/資料"}
-_LEFT_OUT = re.compile(r"pip install|kensaku serve|^\s*curl |python3 -m venv")
+_LEFT_OUT = re.compile(r"pip install|kensaku (serve|mcp)|^\s*curl |python3 -m venv")
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def test_the_commands_of_a_shell_example_run(block, sandbox):
 def test_the_json_example_is_what_search_json_prints(sandbox):
     text = README.read_text(encoding="utf-8")
     assert "`kensaku search --json QUERY` prints:" in text
-    [block] = [b for b in readme_blocks() if b.language == "json"]
+    [block] = [b for b in readme_blocks() if b.language == "json" and '"query"' in b.text]
     shown = json.loads(block.text)
     result = run_shell(f"kensaku search --json {shown['query']}", sandbox)
     printed = json.loads(result.stdout)

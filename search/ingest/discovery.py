@@ -32,7 +32,7 @@ SKIPPED_FOLDERS = {
     "_darcs": "version control",
 }
 _VIRTUAL_ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
-# The files that make a folder a kensaku index: index.build's MANIFEST_NAME and LOCK_NAME (the
+# The files that make a folder a kensaku index: index.directory's MANIFEST_NAME and LOCK_NAME (the
 # lock comes first: a build takes it before it writes anything).
 INDEX_MARKERS = ("kensaku.json", "kensaku.lock")
 

@@ -22,14 +22,13 @@ client as one line (in Japanese on a page), never as a stack trace.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
-import socket
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
@@ -68,6 +67,7 @@ from search.server.pages import (
     search_link,
 )
 from search.service.examples import Example, examples
+from search.service.listening import LOOPBACK_NAMES, is_loopback, listen, url_of
 from search.service.live import LiveIndex
 from search.service.refresh import Refresher
 from search.service.status import IndexedDocument
@@ -98,9 +98,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-# The names a browser on this machine gives a server bound to 127.0.0.1: answering no other Host
-# keeps a web page from reaching it through a DNS name rebound to 127.0.0.1.
-LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 log = logging.getLogger("kensaku.server")
 Say = Callable[[str], None]
@@ -110,10 +107,6 @@ class BadRequest(KensakuError):
     """A request parameter out of bounds."""
 
     exit_code = 2
-
-
-class CannotListen(KensakuError):
-    """The server cannot listen on the address it was given."""
 
 
 class Service:
@@ -355,8 +348,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         (`total` counts the paragraphs holding every word; `partial` marks a hit holding only
         some), and the paging asked for. `offset` + `limit` is at most 1,000."""
         body = service.search(q, limit, offset, mode).to_dict()
-        body.update(offset=offset, limit=limit)
-        return JSONResponse(body)
+        return JSONResponse({**body, "offset": offset, "limit": limit})
 
     @app.get(
         "/api/documents",
@@ -430,7 +422,7 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     def search_page(
         request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
     ):
-        form = {"query": q, "mode": mode}
+        form: dict[str, Any] = {"query": q, "mode": mode}
         if not q:
             return _render(
                 templates,
@@ -515,32 +507,6 @@ def _version() -> str:
         return version("kensaku")
     except PackageNotFoundError:
         return "unknown"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is this machine's IPv4 loopback address or name."""
-    try:
-        return ipaddress.IPv4Address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (port 0: any free one); CannotListen when it cannot."""
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 @dataclass(frozen=True)
