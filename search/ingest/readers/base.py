@@ -41,11 +41,17 @@ class Block:
 @dataclass
 class Extracted:
     """A document's blocks in reading order, the title it gives itself (metadata, <title>, first
-    heading; None when it has none) and warnings to report (a few bad bytes replaced, ...)."""
+    heading; None when it has none) and warnings to report (a few bad bytes replaced, ...).
+
+    `unread_pages` are the pages (of a paged format) holding text that could not be read and was
+    left out, which a warning names; `extractors` the libraries the text was read with that
+    another version of might read the same bytes differently (name: version)."""
 
     title: str | None
     blocks: list[Block]
     warnings: list[str] = field(default_factory=list)
+    unread_pages: list[int] = field(default_factory=list)
+    extractors: dict[str, str] = field(default_factory=dict)
 
 
 # Scripts written without spaces between words: a line break between two of their characters
