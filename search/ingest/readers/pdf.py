@@ -251,8 +251,8 @@ class _Reading:
         count = sum(self.unread.values())
         what = "a character" if count == 1 else f"{count:,} characters"
         return [
-            f"{what} that could not be read (no character for the glyph drawn) left out, "
-            f"on {_page_list(sorted(self.unread))}"
+            f"{what} that could not be read (their fonts map them to no character, or to wrong"
+            f" ones) {'was' if count == 1 else 'were'} left out, on {_page_list(sorted(self.unread))}"
         ]
 
     def extractors(self) -> dict[str, str]:
