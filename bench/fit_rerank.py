@@ -53,17 +53,18 @@ def question_candidates(searcher, question: str, spans) -> Rows | None:
     """The signals of BM25F's best paragraphs for one question, or None if it reads as keywords."""
     search = import_kensaku()
     from search.query.parser import parse
-    from search.query.tree import Question
     from search.ranking.rerank import signals
 
-    tree = parse(question, "auto")
-    if not isinstance(tree, Question):
+    parsed = parse(question, "auto")
+    if not parsed.is_question:
         return None
     ranking = searcher.ranking
-    best, _total, by_title = ranking.question_candidates(tree, search.ranking.ranking.RERANK_DEPTH)
+    best, _total, by_title = ranking.question_candidates(
+        parsed, search.ranking.ranking.RERANK_DEPTH
+    )
     if not best:
         return []
-    understood = ranking.asked(tree, question)
+    understood = ranking.asked(parsed)
     top = best[0][0] or 1.0
     rows = []
     for score, docnum in best:
@@ -84,13 +85,12 @@ def keyword_candidates(searcher, query: str, spans) -> Rows | None:
     question."""
     import_kensaku()
     from search.query.parser import parse
-    from search.query.tree import Question
     from search.ranking.rerank import keyword_signals
 
-    tree = parse(query, "auto")
-    if isinstance(tree, Question):
+    parsed = parse(query, "auto")
+    if parsed.is_question:
         return None
-    found = searcher.ranking.keyword_candidates(tree, LIMIT, query)
+    found = searcher.ranking.keyword_candidates(parsed, LIMIT)
     stored = [searcher.ranking.stored_fields(c.docnum) for c in found.candidates]
     texts = {
         c.docnum: (fields["text"], fields["title"]) for c, fields in zip(found.candidates, stored)

@@ -44,10 +44,10 @@ def _whoosh_build(out: Path, documents):
 
 
 def first_documents(docs_dir: Path, mb: float):
-    from search.ingest.discovery import find_documents
+    from search.ingest.discovery import scan
 
     chosen, size = [], 0
-    for document in find_documents(docs_dir):
+    for document in scan(docs_dir).documents:
         if size >= mb * 1e6:
             break
         chosen.append(document)

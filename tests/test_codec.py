@@ -18,7 +18,7 @@ from search.index import codec as compact
 from search.index.codec import CompactCodec, CompactFormatError, posting_list
 from search.index.schema import paragraph_fields, schema
 from search.index.writer import Layout, SegmentBuilder
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -45,7 +45,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def fields():
     """Index documents: the seeds' paragraphs, COPIES times with distinct sources."""
-    paragraphs = [p for d in find_documents(SEEDS) for p in read_paragraphs(d)]
+    paragraphs = [p for d in scan(SEEDS).documents for p in read_paragraphs(d)]
     found = []
     for copy in range(COPIES):
         for paragraph in paragraphs:
@@ -101,7 +101,7 @@ def _queries():
     from search.query.plan import to_whoosh
 
     everything = lambda field, term: True  # noqa: E731 - every term "exists"
-    found = [to_whoosh(parse(text), everything) for text in QUERIES]
+    found = [to_whoosh(parse(text).tree, everything) for text in QUERIES]
     found += [
         q.Term("words", "司令部"),
         q.Term("grams", "の"),
@@ -338,9 +338,9 @@ def _fast_path(path: Path):
         reader = searcher.reader()
         statistics = bm25.Statistics(searcher)
         for text in QUERIES + ["日米 -同盟", '"の 日本"', "しない"]:
-            tree = to_whoosh(parse(text), lambda field, term: (field, term) in reader)
+            tree = to_whoosh(parse(text).tree, lambda field, term: (field, term) in reader)
             found[text] = matching.match(searcher, tree, statistics)
-        question = parse("日本で梅雨がないのは北海道とどこか。")
+        question = parse("日本で梅雨がないのは北海道とどこか。").tree
         found["question"] = bm25.score_any(
             searcher, question_terms(question), statistics=statistics
         )
@@ -367,7 +367,7 @@ def _whoosh_scores(path: Path):
             "しない",
             "日本で梅雨がないのは北海道とどこか。",
         ]:
-            tree = to_whoosh(parse(text), lambda field, term: (field, term) in reader)
+            tree = to_whoosh(parse(text).tree, lambda field, term: (field, term) in reader)
             key = "question" if text.endswith("。") else text
             found[key] = {hit.docnum: hit.score for hit in searcher.search(tree, limit=None)}
     few = set(range(0, len(found["question"]) * 3, 41))

@@ -9,8 +9,6 @@ import shutil
 
 import pytest
 
-from search import config
-from search.query import parser
 
 from .conftest import SEEDS
 
@@ -124,7 +122,3 @@ def test_a_bad_setting_is_one_line_and_exit_code_2(kensaku, project, text, messa
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("Error: kensaku.toml")
-
-
-def test_the_config_knows_the_modes_the_query_parser_knows():
-    assert config.MODES == parser.MODES

@@ -73,10 +73,7 @@ def test_vendor_characters_read_right_in_every_encoding(data, encoding):
             "1 byte not valid in Shift_JIS (CP932) replaced with U+FFFD (the first on line 2)",
         ),
         (
-            "日本語の文章です。".encode() * 3
-            + b"\xff"
-            + "caf\xe9".encode("latin-1")
-            + b"\n",
+            "日本語の文章です。".encode() * 3 + b"\xff" + "caf\xe9".encode("latin-1") + b"\n",
             "2 bytes not valid in UTF-8 replaced with U+FFFD (the first on line 1)",
         ),
         (

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import search
 from search.cli.main import main
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.ingest.paragraphs import MAX_PARAGRAPH_CHARS, UnreadableDocument, read_paragraphs
 from search.ingest.readers.decoding import decode
 
@@ -233,11 +233,11 @@ def test_arbitrary_bytes_decode_or_raise_unreadable_document(data):
 def test_a_directory_loop_is_not_followed(tmp_path):
     (tmp_path / "a.txt").write_text("一\n", encoding="utf-8")
     (tmp_path / "loop").symlink_to(tmp_path)
-    assert [d.source for d in find_documents(tmp_path)] == ["a.txt"]
+    assert [d.source for d in scan(tmp_path).documents] == ["a.txt"]
 
 
 def test_a_symlink_loop_is_listed_then_skipped_with_its_reason(tmp_path):
     (tmp_path / "loop.txt").symlink_to("loop.txt")
-    [document] = find_documents(tmp_path)
+    [document] = scan(tmp_path).documents
     with pytest.raises(UnreadableDocument, match="symbolic links"):
         list(read_paragraphs(document))

@@ -14,7 +14,7 @@ from search.index import writer
 from search.index.build import open_index
 from search.index.codec import CompactCodec
 from search.index.schema import CHARS, PARAGRAPH_TEXT
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.query.parser import parse
 from search.query.plan import GRAM_BOOST, to_whoosh
 from search.text.analysis import fold
@@ -52,7 +52,7 @@ def both_scores(
     """(Whoosh's scores, ours) for the keyword query `text` on the index `opener` opens."""
     with opener(index_dir).searcher(weighting=BM25F()) as searcher:
         reader = searcher.reader()
-        query = to_whoosh(parse(text, "keyword"), lambda field, term: (field, term) in reader)
+        query = to_whoosh(parse(text, "keyword").tree, lambda field, term: (field, term) in reader)
         expected = {docnum: score for score, docnum in searcher.search(query, limit=None).top_n}
         return expected, match(searcher, query)
 
@@ -68,7 +68,7 @@ def test_same_matches_and_scores_as_whoosh(seed_index, text):
 def test_a_run_of_common_words_found_through_its_pairs_is_where_they_stand_side_by_side(
     seed_index, text
 ):
-    phrase = parse(text, "keyword")
+    phrase = parse(text, "keyword").tree
     words_tier, subwords_tier = to_whoosh(phrase).subqueries[:2]
     with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
         for field, terms, tier in (
@@ -87,9 +87,9 @@ def other_layout(request, tmp_path_factory):
     file per segment: a plain Whoosh directory either way."""
     path = tmp_path_factory.mktemp("other-layout") / "ix"
     if request.param == "compound":
-        writer.write_index(path, find_documents(SEEDS), procs=1, compound=True)
+        writer.write_index(path, scan(SEEDS).documents, procs=1, compound=True)
     else:
-        whoosh_writer_index(path, find_documents(SEEDS), codec=CompactCodec())
+        whoosh_writer_index(path, scan(SEEDS).documents, codec=CompactCodec())
     return path
 
 
@@ -110,7 +110,7 @@ def test_one_character_is_one_term_of_chars_scored_as_whoosh_does(seed_index, ch
     with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
         substring_tier = next(
             part
-            for part in to_whoosh(parse(char, "keyword")).subqueries
+            for part in to_whoosh(parse(char, "keyword").tree).subqueries
             if part.child == q.Term(CHARS, char, boost=GRAM_BOOST)
         )
         holders = match(searcher, substring_tier).keys()
@@ -158,11 +158,11 @@ def test_phrases_matched_in_all_the_index_are_kept_for_the_next_query(seed_index
     """A search's queries share the phrases matched in all the index: the soft AND rereads
     them, and an AND reads them among its candidates, with the same scores."""
     with open_index(seed_index).searcher(weighting=BM25F()) as searcher:
-        phrase = to_whoosh(parse("統合作戦司令部", "keyword"))
+        phrase = to_whoosh(parse("統合作戦司令部", "keyword").tree)
         kept: dict = {}
         alone = match(searcher, phrase, phrases=kept)
         assert ("grams", ("統合", "合作", "作戦", "戦司", "司令", "令部"), 1, GRAM_BOOST) in kept
         assert match(searcher, phrase, phrases=kept) == alone
-        both = to_whoosh(parse("統合作戦司令部 日米", "keyword"))
+        both = to_whoosh(parse("統合作戦司令部 日米", "keyword").tree)
         assert match(searcher, both, phrases=kept) == match(searcher, both)
         assert set(alone) == {126, 139, 199}

@@ -3,7 +3,7 @@
 import pytest
 
 from search.errors import DocumentsNotFound
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 
 from .conftest import SEEDS
@@ -14,7 +14,7 @@ def test_every_file_in_a_format_kensaku_reads_is_a_document(tmp_path):
     for name in ("b.txt", "sub/a.txt", "notes.md", "NESTED.TXT", "page.HTM", "book.epub"):
         (tmp_path / name).write_text("a\n", encoding="utf-8")
     (tmp_path / "sheet.xlsx").write_text("not a document\n", encoding="utf-8")
-    assert [d.source for d in find_documents(tmp_path)] == [
+    assert [d.source for d in scan(tmp_path).documents] == [
         "NESTED.TXT",
         "b.txt",
         "book.epub",
@@ -25,15 +25,15 @@ def test_every_file_in_a_format_kensaku_reads_is_a_document(tmp_path):
 
 
 def test_the_seeds_are_five_documents():
-    assert [d.source for d in find_documents(SEEDS)] == sorted(p.name for p in SEEDS.glob("*.txt"))
-    assert len(find_documents(SEEDS)) == 5
+    assert [d.source for d in scan(SEEDS).documents] == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert len(scan(SEEDS).documents) == 5
 
 
 def test_each_non_blank_line_is_a_paragraph_with_title_number_and_line(tmp_path):
     (tmp_path / "doc.txt").write_text(
         "\n  題名  \n\n本文の一段落目。\r\n　\n二段落目\n", encoding="utf-8"
     )
-    paragraphs = list(read_paragraphs(find_documents(tmp_path)[0]))
+    paragraphs = list(read_paragraphs(scan(tmp_path).documents[0]))
     assert [(p.paragraph, p.line, p.text) for p in paragraphs] == [
         (1, 2, "  題名  "),
         (2, 4, "本文の一段落目。"),
@@ -44,7 +44,7 @@ def test_each_non_blank_line_is_a_paragraph_with_title_number_and_line(tmp_path)
 
 
 def test_seed_paragraph_keeps_its_original_text():
-    document = next(d for d in find_documents(SEEDS) if d.source.startswith("001_"))
+    document = next(d for d in scan(SEEDS).documents if d.source.startswith("001_"))
     paragraphs = list(read_paragraphs(document))
     lines = (SEEDS / document.source).read_text(encoding="utf-8").split("\n")
     sixth = paragraphs[5]
@@ -56,10 +56,10 @@ def test_seed_paragraph_keeps_its_original_text():
 
 def test_a_missing_documents_directory_is_an_error(tmp_path):
     with pytest.raises(DocumentsNotFound, match="documents directory not found"):
-        find_documents(tmp_path / "nowhere")
+        scan(tmp_path / "nowhere").documents
 
 
 def test_a_utf8_bom_is_not_part_of_the_title(tmp_path):
     (tmp_path / "bom.txt").write_bytes("\ufeff見出し\n本文\n".encode("utf-8"))
-    first = next(read_paragraphs(find_documents(tmp_path)[0]))
+    first = next(read_paragraphs(scan(tmp_path).documents[0]))
     assert first.text == "見出し" and first.title == "見出し"

@@ -13,7 +13,7 @@ from search.index.build import open_index
 from search.query.parser import parse
 from search.query.plan import question_terms, to_whoosh
 from search.query.tree import Question
-from search.ranking.rerank import Asked, QuestionWord, answer_score, asked, signals
+from search.ranking.rerank import QUESTION, Asked, QuestionWord, asked, combine, signals
 
 from .conftest import index_of, updated_index
 
@@ -25,9 +25,14 @@ QUESTIONS = [
 ]
 
 
+def answer_score(share: float, text: str, title: str, question: Asked, weights=QUESTION) -> float:
+    """BM25F's `share` of the best score, times how well the paragraph covers the question."""
+    return combine(signals(share, text, title, question), weights)
+
+
 def whoosh_scores(index_dir, question: str) -> dict[int, float]:
     """Whoosh's own scores for the question's OR of terms: the reference."""
-    tree = parse(question, "question")
+    tree = parse(question, "question").tree
     assert isinstance(tree, Question)
     index = open_index(index_dir)
     with index.searcher(weighting=BM25F()) as searcher:
@@ -38,7 +43,7 @@ def whoosh_scores(index_dir, question: str) -> dict[int, float]:
 def our_scores(index_dir, question: str) -> dict[int, float]:
     index = open_index(index_dir)
     with index.searcher(weighting=BM25F()) as searcher:
-        return score_any(searcher, question_terms(parse(question, "question")))
+        return score_any(searcher, question_terms(parse(question, "question").tree))
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -147,17 +152,19 @@ def test_nearness_counts_words_within_twelve_characters_even_in_huge_paragraphs(
 
 
 def test_counters_after_numbers_are_looked_up_as_words_only():
-    question = parse("1945年8月14日、どの国がポツダム宣言を受諾したか?", "question")
+    question = parse("1945年8月14日、どの国がポツダム宣言を受諾したか?", "question").tree
     assert question.counters == {"年", "月", "日"}
     terms = question_terms(question)
     assert [t for t in terms if t[1] == "年"] == [("words", "年", 2.0)]
     assert {t[0] for t in terms if t[1] == "ポツダム"} == {"words", "context", "subwords"}
-    assert parse("あの年に何が起きたか?", "question").counters == frozenset()  # no number before it
+    assert (
+        parse("あの年に何が起きたか?", "question").tree.counters == frozenset()
+    )  # no number before it
 
 
 def test_a_word_is_a_counter_only_where_every_occurrence_follows_a_number():
-    assert parse("四月一日は何の日?", "question").counters == {"月"}  # 日 stands alone too
-    assert parse("8月1日は何の記念日?", "question").counters == {"月", "日"}
+    assert parse("四月一日は何の日?", "question").tree.counters == {"月"}  # 日 stands alone too
+    assert parse("8月1日は何の記念日?", "question").tree.counters == {"月", "日"}
 
 
 def test_a_lead_paragraph_is_no_title_that_lifts_its_whole_article(searcher):
@@ -203,7 +210,7 @@ def test_bulk_scores_equal_block_at_a_time_ones_to_the_bit(
 def test_question_candidates_from_arrays_are_those_from_dicts(searcher, question, depth):
     """The best distinct paragraphs, the count and the paragraphs matched by title alone are the
     same whether a question is scored into arrays (numpy) or into dicts."""
-    terms = question_terms(parse(question, "question"))
+    terms = question_terms(parse(question, "question").tree)
     in_arrays = searcher.ranking._question_candidates_in_bulk(terms, depth)
     by_dicts = searcher.ranking._question_candidates_by_dict(terms, depth)
     assert in_arrays == by_dicts
@@ -217,7 +224,7 @@ def test_question_candidates_from_arrays_are_those_from_dicts(searcher, question
 def test_a_question_matched_by_title_alone_is_told_apart_in_arrays(searcher):
     """ピラー2とは何か？: paragraphs of a document titled with ピラー2 that hold none of its
     words are found by their title, in arrays as in dicts."""
-    terms = question_terms(parse("ピラー2とは何か？", "question"))
+    terms = question_terms(parse("ピラー2とは何か？", "question").tree)
     _, total, by_title = searcher.ranking._question_candidates_in_bulk(terms, 100)
     assert by_title == searcher.ranking._question_candidates_by_dict(terms, 100)[2]
     assert 0 < len(by_title) < total

@@ -10,7 +10,7 @@ import pytest
 
 from search.index import writer
 from search.index.schema import paragraph_fields, schema
-from search.ingest.discovery import find_documents
+from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 
 from .conftest import whoosh_writer_index
@@ -36,7 +36,7 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def documents():
-    return find_documents(SEEDS)
+    return scan(SEEDS).documents
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def _results(path):
             return (field, term) in reader
 
         for text in QUERIES:
-            hits = searcher.search(to_whoosh(parse(text), lexicon), limit=None)
+            hits = searcher.search(to_whoosh(parse(text).tree, lexicon), limit=None)
             found[text] = {_key(hit.fields()): hit.score for hit in hits}
     return found
 
@@ -182,7 +182,7 @@ def test_unreadable_document_is_skipped_with_warning(tmp_path, documents):
     (docs_dir / "bad.txt").write_bytes(b"\x00\x01binary")
     warnings = []
     summary = writer.write_index(
-        tmp_path / "ix", find_documents(docs_dir), procs=2, warn=warnings.append
+        tmp_path / "ix", scan(docs_dir).documents, procs=2, warn=warnings.append
     )
     assert summary.skipped == {"bad.txt": "it is a binary file (a NUL byte at offset 0)"}
     assert len(warnings) == 1 and "bad.txt" in warnings[0]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
+from search.cli.config import COLORS, MODES, Config, first_given, load_config
 from search.cli.output import counted
-from search.config import COLORS, MODES, Config, first_given, load_config
 from search.errors import DocumentsNotFound, KensakuError
 from search.index.build import (
     DEFAULT_DOCS_DIR,
@@ -82,7 +82,8 @@ def words_after_options(args: list[str], params, ctx: click.Context | None = Non
         if isinstance(param, click.Option)
         for name in (*param.opts, *param.secondary_opts)
     }
-    options, words = [], []
+    options: list[str] = []
+    words: list[str] = []
     tokens = iter(args)
     for token in tokens:
         if token == "--":
@@ -117,7 +118,7 @@ def _one_line(error: click.UsageError) -> click.ClickException:
 
 def _click_error(message: str, exit_code: int) -> click.ClickException:
     error = click.ClickException(message)
-    error.exit_code = exit_code
+    error.exit_code = exit_code  # type: ignore[misc]  # click sets it per class; ours per error
     return error
 
 
@@ -611,11 +612,14 @@ def _state(status) -> str:
 
 
 def _size(size: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""
+    if size < 1000:
+        return f"{size:,} bytes"
+    scaled = float(size)
+    for unit in ("kB", "MB", "GB"):
+        scaled /= 1000
+        if scaled < 1000 or unit == "GB":
+            break
+    return f"{scaled:.1f} {unit}"
 
 
 def _ago(moment: datetime) -> str:
@@ -745,9 +749,10 @@ def serve_command(
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
     _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
-    from search.server.app import serve  # FastAPI and uvicorn: only this command needs them
+    # FastAPI and uvicorn: only this command needs them
+    from search.server.app import ServeSettings, serve
 
-    serve(
+    settings = ServeSettings(
         index_dir,
         docs_dir,
         host,
@@ -757,6 +762,9 @@ def serve_command(
         first_given(sudachi_synonyms, config.sudachi_synonyms, False),
         first_given(config.mode, "auto"),
         cors_origins,
+    )
+    serve(
+        settings,
         say=_warn,
         announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
     )

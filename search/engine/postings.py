@@ -4,13 +4,14 @@ wanted documents.
 Whoosh looks a term up again for its existence, its frequency and its postings, a few dozen
 Python calls each time, in each of a large index's twenty segments; `TermIndex` looks it up once
 per segment and keeps what it found. `Wanted` is the set of paragraphs a query is restricted to,
-as each segment's own docnums. The posting lists themselves are read by search.engine.format.
+as each segment's own docnums. The posting lists themselves are read by search.index.codec.
 """
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_left
-from typing import AbstractSet
+from collections.abc import Set
 
 from whoosh.reading import TermNotFound
 
@@ -40,10 +41,8 @@ class TermIndex:
             tbytes = term.encode("utf-8")
             found = []
             for segment in self.segments:
-                try:
+                with contextlib.suppress(TermNotFound):
                     found.append(Posted(segment, segment.reader._terms.term_info(field, tbytes)))
-                except TermNotFound:
-                    pass
             self._posted[key] = found
         return found
 
@@ -59,7 +58,7 @@ class Wanted:
     """Index-wide docnums a query is restricted to, and each segment's share of them as the
     segment's own docnums, ascending (worked out once per segment)."""
 
-    def __init__(self, docnums: AbstractSet[int]) -> None:
+    def __init__(self, docnums: Set[int]) -> None:
         self.docnums = docnums
         self._ordered = sorted(docnums)
         self._in_segment: dict[int, list[int]] = {}

@@ -75,13 +75,6 @@ class Found:
     other_formats: list[str] = field(default_factory=list)
 
 
-def find_documents(
-    docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None
-) -> list[DocumentFile]:
-    """The documents under `docs_dir`, sorted by source path."""
-    return scan(docs_dir, rules, warn).documents
-
-
 def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -> Found:
     """The documents under `docs_dir` and what was left out.
 

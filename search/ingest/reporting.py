@@ -15,7 +15,7 @@ Warn = Callable[[str], None]
 class IndexSummary:
     """What a build or an update did: documents and paragraphs it indexed, the files it skipped
     (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, the digest of each file it read (source: documents.content_digest), and for
+    does not read, the digest of each file it read (source: paragraphs.content_digest), and for
     an update which sources it added, re-indexed and removed."""
 
     documents: int = 0

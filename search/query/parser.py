@@ -1,4 +1,5 @@
-"""The parser: what the user typed, read into a query tree (search.query).
+"""The parser: what the user typed, read into a `ParsedQuery`: its tree (search.query.tree) and
+all else the rest of a search needs of the text, so that nothing after parsing reads the text again.
 
 The syntax is what search boxes accept:
 - words separated by spaces must all match (AND); `OR` between them, either;
@@ -10,9 +11,9 @@ Operators are upper case; `and`, `or` and `not` are ordinary words.
 A natural-language question (日本で梅雨がないのは北海道とどこか。) is read as a `Question`: any of
 its content words may match; `mode="auto"` recognizes one by its ending or its particles.
 
-A keyword query typed without syntax is read with soft AND (`soft_parts`): paragraphs holding all
-its parts first, then those holding some; a phrase found nowhere is looked for by its whole words
-(`relaxed_words`). Synonyms are added to a tree by `expand`.
+A keyword query typed without syntax is read with soft AND (`ParsedQuery.soft_parts`): paragraphs
+holding all its parts first, then those holding some; a phrase found nowhere is looked for by its
+whole words (`ParsedQuery.relaxed_words`). Synonyms are added to a tree by `expand`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
 
 from search.errors import QuerySyntaxError
-from search.query.tree import And, Node, Not, Or, Phrase, Question, SourceFilter, Synonyms
+from search.query.tree import (
+    And,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Question,
+    SourceFilter,
+    Synonyms,
+    phrases,
+)
 from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
 MODES = ("auto", "keyword", "question")
@@ -42,15 +55,41 @@ _QUESTION_WORDS = re.compile(
 _OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
 
 
-def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Node:
-    """The query tree of `text`; raises QuerySyntaxError with a one-line reason."""
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as the parser read it: the text (without format characters), its tree, and the
+    phrases a keyword query typed without syntax may be held only in part (soft AND)."""
+
+    text: str
+    tree: Node
+    soft_parts: tuple[Phrase, ...] = ()
+    # A question's content words, any of which may match; none for keywords.
+    question_words: tuple[Phrase, ...] = ()
+    # The phrases a hit may hold, to highlight (those under NOT left out).
+    phrases: tuple[Phrase, ...] = ()
+    # How the query was read: "question" or "keyword".
+    mode: str = "keyword"
+
+    @property
+    def is_question(self) -> bool:
+        return self.mode == "question"
+
+    @cached_property
+    def relaxed_words(self) -> tuple[Phrase, ...]:
+        """The whole content words of the soft parts, looked for when no paragraph holds any
+        part (see `relaxed_words`); read only then, as it analyzes the parts again."""
+        return relaxed_words(self.soft_parts)
+
+
+def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> ParsedQuery:
+    """The parsed query of `text`; raises QuerySyntaxError with a one-line reason."""
     if mode not in MODES:
         raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
     text = without_format_characters(text)
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
-    node = None
+    node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
     if node is None:
@@ -61,7 +100,10 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> No
         )
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
-    return expand(node, synonyms) if synonyms else node
+    tree = expand(node, synonyms) if synonyms else node
+    if isinstance(tree, Question):
+        return ParsedQuery(text, tree, (), tree.words, tuple(phrases(tree)), "question")
+    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
 
 
 def without_format_characters(text: str) -> str:
@@ -97,8 +139,9 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
         return ()
     if isinstance(tree, Phrase):
         return (tree,)
-    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
-        return tree.children
+    if isinstance(tree, And):
+        parts = tuple(child for child in tree.children if isinstance(child, Phrase))
+        return parts if len(parts) == len(tree.children) else ()
     return ()
 
 
@@ -188,7 +231,7 @@ def make_phrase(text: str) -> Phrase | None:
 
 def _leaves_out_letters(text: str, words) -> bool:
     """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
-    covered = set()
+    covered: set[int] = set()
     for word in words:
         covered.update(range(word.start, word.end))
     return any(

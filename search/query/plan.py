@@ -1,4 +1,4 @@
-"""The planner: a query tree (search.query) turned into the plan the engine runs, expressed as
+"""The planner: a query tree (search.query.tree) turned into the plan the engine runs, expressed as
 a tree of Whoosh queries (search.engine.matching runs it; Whoosh's own matchers run what it does
 not know, and the tests).
 
@@ -14,6 +14,7 @@ one by one. A question is the OR of its words' terms, scored by BM25F.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from whoosh import query as q
@@ -122,7 +123,7 @@ def _sequence(field_name: str, terms: tuple[str, ...], boost: float, slop: int =
     if len(terms) == 1:
         return q.Term(field_name, terms[0], boost=boost)
     if slop == 1 and field_name in PAIR_FIELD and paired(terms):
-        joined = tuple(pair(first, second) for first, second in zip(terms, terms[1:]))
+        joined = tuple(pair(first, second) for first, second in itertools.pairwise(terms))
         return _sequence(PAIR_FIELD[field_name], joined, boost)
     return q.Phrase(field_name, list(terms), slop=slop, boost=boost)
 
@@ -154,10 +155,10 @@ def fewest_known_pieces(text: str, known: Callable[[str], bool]) -> list[str] | 
     best: list[list[str] | None] = [[]] + [None] * len(text)
     for end in range(1, len(text) + 1):
         for start in range(end):
-            before = best[start]
-            if before is not None and (best[end] is None or len(before) + 1 < len(best[end])):
-                if known(text[start:end]):
-                    best[end] = before + [text[start:end]]
+            before, now = best[start], best[end]
+            shorter = before is not None and (now is None or len(before) + 1 < len(now))
+            if shorter and before is not None and known(text[start:end]):
+                best[end] = [*before, text[start:end]]
     return best[len(text)]
 
 

@@ -2,7 +2,7 @@
 
 A keyword query: every paragraph matching it (search.engine.matching), the best `KEYWORD_DEPTH`
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
-search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
+search.ranking.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
 `RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
 each could answer. Paragraphs of the same text count once (`best_distinct`).
@@ -13,18 +13,25 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import compress
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
+from search.index.build import translate_damage
 from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
-from search.query.parser import relaxed_words, soft_parts
+from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
-from search.query.tree import Phrase, Question, phrases
+from search.query.tree import Phrase, Question
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
+
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
@@ -46,6 +53,27 @@ class KeywordCandidates:
     paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
 
 
+class RankedParagraph(NamedTuple):
+    """A paragraph ranked for a query: its score, its docnum, and whether it holds only some of
+    the query's words (soft AND)."""
+
+    score: float
+    docnum: int
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A query's ranking, for keywords and questions alike: the paragraphs, best first; how many
+    match in all (keywords: all the words, or where none holds all, some); whether no paragraph
+    holds every word; and the words a phrase found nowhere was looked for by instead."""
+
+    paragraphs: list[RankedParagraph]
+    total: int
+    relaxed: bool = False
+    relaxed_into: tuple[Phrase, ...] = ()
+
+
 class _Some(NamedTuple):
     """Paragraphs holding some of a keyword query (soft AND), and what was looked for."""
 
@@ -59,8 +87,8 @@ class _Some(NamedTuple):
 class _Held:
     """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
 
-    docnums: object
-    scores: object
+    docnums: numpy.ndarray
+    scores: numpy.ndarray
 
     @classmethod
     def of(cls, summed) -> _Held:
@@ -79,58 +107,67 @@ class _Held:
 
 class Ranking:
     """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
-    (`statistics`), `damage`, the context in which reading it translates a damaged file's
-    errors, and its `same_text` column (a paragraph's text key: read once, ~90 ms on aozora)."""
+    (`statistics`), the index's folder (a damaged file's errors are reported as its damage),
+    and its `same_text` column (a paragraph's text key, read once per open index)."""
 
-    def __init__(self, searcher, statistics: Statistics, damage: Callable, same_text) -> None:
+    def __init__(self, searcher, statistics: Statistics, index_dir: Path, same_text) -> None:
         self._searcher = searcher
         self._reader = searcher.reader()
         self._statistics = statistics
-        self._damage = damage
+        self._index_dir = index_dir
         self._same_text = same_text
 
-    def scores(self, tree, text: str) -> dict[int, float]:
-        """The docnum and score of every paragraph matching `tree` (BM25F's, for a question); for
-        keywords no paragraph holds all together, those holding some (see _keyword_candidates)."""
-        if isinstance(tree, Question):
-            with self._damage():
-                return score_any(self._searcher, question_terms(tree), statistics=self._statistics)
-        scores = self._match(self._whoosh(tree))
-        return scores or self._holding_some_of(tree, text, scores).scores
+    def _damage(self) -> contextlib.AbstractContextManager[None]:
+        """Reading the index with a damaged file's errors made one line (IndexDamaged)."""
+        return translate_damage(self._index_dir)
 
-    def keyword_ranking(
-        self, tree, limit: int, text: str
-    ) -> tuple[list[tuple[float, int, bool]], int, bool, tuple[Phrase, ...]]:
-        """(score, docnum, partial) of the hits, best first; how many paragraphs match (all the
-        words, or when none does, some); whether none does; and the words a failed phrase was
-        relaxed into."""
-        found = self.keyword_candidates(tree, limit, text)
+    def rank(self, query: ParsedQuery, limit: int) -> Ranked:
+        """The best `limit` or more paragraphs for `query`, best first, and what the results say
+        of them."""
+        if isinstance(query.tree, Question):
+            return self._question_ranking(query, limit)
+        return self._keyword_ranking(query, limit)
+
+    def scores(self, query: ParsedQuery) -> dict[int, float]:
+        """The docnum and score of every paragraph matching `query` (BM25F's, for a question);
+        for keywords no paragraph holds all together, those holding some (see
+        keyword_candidates)."""
+        if isinstance(query.tree, Question):
+            with self._damage():
+                return score_any(
+                    self._searcher, question_terms(query.tree), statistics=self._statistics
+                )
+        scores = self._match(self._whoosh(query.tree))
+        return scores or self._holding_some_of(query, scores).scores
+
+    def _keyword_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
+        found = self.keyword_candidates(query, limit)
         with self._damage():
             ranked = rank_keywords(found.candidates, found.paragraph, found.question)
-        return (
-            [(score, c.docnum, c.partial) for score, c in ranked],
+        return Ranked(
+            [RankedParagraph(score, c.docnum, c.partial) for score, c in ranked],
             found.total,
             found.relaxed,
             found.relaxed_into,
         )
 
-    def keyword_candidates(self, tree, limit: int, text: str) -> KeywordCandidates:
+    def keyword_candidates(self, query: ParsedQuery, limit: int) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
         paragraphs hold all the parts of a query typed without syntax, the best of those holding
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
-        query = self._whoosh(tree)
+        planned = self._whoosh(query.tree)
         matched: dict = {}  # the phrases matched in all the index, for the soft AND to reread
-        scores, best = self._best_matches(query, max(depth, KEYWORD_POOL), matched)
+        scores, best = self._best_matches(planned, max(depth, KEYWORD_POOL), matched)
         paragraph = self._remembering_paragraphs()
         best = self._content_first(best, depth, paragraph)
-        tiers = self._tiers(query, [docnum for _, docnum in best])
+        tiers = self._tiers(planned, [docnum for _, docnum in best])
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
-        some = _Some(soft_parts(text, tree), (), {}, {})
+        some = _Some(query.soft_parts, (), {}, {})
         if len(candidates) < limit:
-            some = self._holding_some_of(tree, text, dict(scores.items()), matched)
+            some = self._holding_some_of(query, dict(scores.items()), matched)
             candidates += self._partial(some, depth, paragraph)
-        question = self._asked_keywords(text, some.parts or tuple(phrases(tree)))
+        question = self._asked_keywords(query.text, some.parts or query.phrases)
         return KeywordCandidates(
             candidates,
             len(scores) or len(some.scores),
@@ -170,15 +207,15 @@ class Ranking:
             return tiers(self._searcher, query, docnums, self._statistics)
 
     def _holding_some_of(
-        self, tree, text: str, whole: dict[int, float], phrases: dict | None = None
+        self, query: ParsedQuery, whole: dict[int, float], phrases: dict | None = None
     ) -> _Some:
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
         syntax but not all of it (those of `whole`); where none holds all or any, those holding
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
-        parts = soft_parts(text, tree)
+        parts = query.soft_parts
         phrases = {} if phrases is None else phrases
         held, scores = self._holding_some(parts, whole, phrases) if len(parts) > 1 else ({}, {})
-        relaxed_into = relaxed_words(parts) if parts and not whole and not held else ()
+        relaxed_into = query.relaxed_words if parts and not whole and not held else ()
         if relaxed_into:
             parts = relaxed_into
             held, scores = self._holding_some(parts, whole, phrases)
@@ -274,25 +311,26 @@ class Ranking:
             keywords=True,
         )
 
-    def question_ranking(
-        self, tree: Question, limit: int, text: str
-    ) -> tuple[list[tuple[float, int]], int]:
+    def _question_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
         """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        best, total, by_title = self.question_candidates(tree, max(limit, RERANK_DEPTH))
-        question = self.asked(tree, text)
+        best, total, by_title = self.question_candidates(query, max(limit, RERANK_DEPTH))
+        question = self.asked(query)
         with self._damage():
             paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
-        return rerank(
+        reranked = rerank(
             best, paragraphs.__getitem__, question, lambda docnum: docnum not in by_title
-        ), total
+        )
+        return Ranked([RankedParagraph(score, docnum) for score, docnum in reranked], total)
 
     def question_candidates(
-        self, tree: Question, depth: int
+        self, query: ParsedQuery, depth: int
     ) -> tuple[list[tuple[float, int]], int, set[int]]:
         """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
         paragraphs match by their document's title alone, holding none of the question's words
         (or sub-words) as the index found them (変わった holds 変わる)."""
-        terms = question_terms(tree)
+        if not isinstance(query.tree, Question):
+            raise TypeError("question_candidates ranks a question, not keywords")
+        terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):
                 return self._question_candidates_in_bulk(terms, depth)
@@ -352,16 +390,18 @@ class Ranking:
                 return best
             pool_size *= 4
 
-    def asked(self, tree: Question, text: str) -> Asked:
+    def asked(self, query: ParsedQuery) -> Asked:
+        """What the reranker knows of a question: its words, weighted by how rare each is."""
+        words = query.question_words
         with self._damage():
             frequencies = {
                 word.words[0]: self._statistics.terms.doc_frequency(WORDS, word.words[0])
-                for word in tree.words
+                for word in words
             }
             doc_count = self._reader.doc_count_all()
         return asked(
-            text,
-            [(word.text, word.words[0]) for word in tree.words],
+            query.text,
+            [(word.text, word.words[0]) for word in words],
             frequencies.__getitem__,
             doc_count,
         )
@@ -391,7 +431,7 @@ class Ranking:
         return distinct
 
     def stored_fields(self, docnum: int) -> dict:
-        """What the index stores of a paragraph (search.schema)."""
+        """What the index stores of a paragraph (search.index.schema)."""
         with self._damage():
             return self._searcher.stored_fields(docnum)
 

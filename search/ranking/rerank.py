@@ -5,7 +5,7 @@ so a short paragraph with one rare word (a heading, a navigation line, the artic
 beat the paragraph that answers. An answer paragraph holds most of the query's words, rare ones
 above all, in one sentence and close together; a word may also stand in the document's title
 instead (a paragraph of the article ラオス need not say ラオス); and the paragraph that defines the
-thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `answer_score` multiplies
+thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `combine` multiplies
 BM25's share of the best score by those signals, with weights of its own for questions
 (`QUESTION`) and for keywords (`KEYWORDS`).
 
@@ -22,6 +22,7 @@ README's "How good and how fast".
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -178,13 +179,6 @@ def combine(found: Signals, weights: Weights = QUESTION) -> float:
     return math.exp(log_score)
 
 
-def answer_score(
-    share: float, text: str, title: str, question: Asked, weights: Weights = QUESTION
-) -> float:
-    """BM25F's `share` of the best score, times how well the paragraph covers the question."""
-    return combine(signals(share, text, title, question), weights)
-
-
 def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
     """The first `depth` of a pool of (score, docnum) pairs, best first, taking paragraphs of
     content before headings, navigation lines and citations (which BM25's length normalisation
@@ -220,7 +214,7 @@ def _bigram_share(question: Asked, sentence: str) -> float:
 def _near_share(question: Asked, text: str) -> float:
     """The share of the question's neighbouring word pairs that stand close in the text."""
     places = [_places(word, text) for word in question.words]
-    pairs = list(zip(places, places[1:]))
+    pairs = list(itertools.pairwise(places))
     if not pairs:
         return 0.0
     return sum(_close(a, b) for a, b in pairs) / len(pairs)
@@ -253,7 +247,7 @@ def rerank(
     holds: Callable[[int], bool] | None = None,
     weights: Weights = QUESTION,
 ) -> list[tuple[float, int]]:
-    """(score, docnum) pairs reordered by `answer_score`; `paragraph` gives a docnum's
+    """(score, docnum) pairs reordered by `combine` of their `signals`; `paragraph` gives a docnum's
     (text, title), `holds` whether its text holds one of the question's words (by default,
     whether one is spelled in it)."""
     if not ranked:
@@ -309,7 +303,7 @@ def keyword_signals(
     """The answer signals of each candidate, BM25F's share taken within its group (those holding
     all the query, those holding some) and without tier bonuses, the share of the query held as
     the index found it."""
-    tops = {}
+    tops: dict[bool, float] = {}
     for candidate in candidates:
         tops[candidate.partial] = max(
             tops.get(candidate.partial, 0.0), candidate.score - candidate.tier

@@ -1,16 +1,62 @@
 """Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
 ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
 where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
-out when first read (search.highlight)."""
+out when first read (search.results.highlight)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypedDict
 
 from search.query.tree import Phrase
 from search.results.highlight import Span, match_spans, snippet
+
+
+class PlaceJSON(TypedDict):
+    """Where else a hit's text stands, in the JSON contract."""
+
+    source: str
+    line: int
+    paragraph: int
+    page: int | None
+
+
+class HitJSON(TypedDict):
+    """A hit in the JSON contract (`--json`, the API; search.server.api_schema describes it from
+    these fields)."""
+
+    rank: int
+    score: float
+    source: str
+    title: str
+    paragraph: int
+    line: int
+    page: int | None
+    # Where a cut line's paragraph starts, and the heading it stands under.
+    column: int
+    section: str | None
+    # True for a hit holding only some of the query's words (soft AND).
+    partial: bool
+    text: str
+    snippet: str
+    # [start, end) character offsets into `text` and `snippet`
+    highlights: list[list[int]]
+    snippet_highlights: list[list[int]]
+    also: list[PlaceJSON]
+
+
+class ResultsJSON(TypedDict):
+    """A page of hits in the JSON contract."""
+
+    query: str
+    total: int
+    # True when no paragraph held the whole keyword query, so those holding some of it were shown.
+    relaxed: bool
+    # True when more hits follow this page.
+    more: bool
+    hits: list[HitJSON]
 
 
 @dataclass(frozen=True, order=True)
@@ -21,6 +67,14 @@ class Place:
     line: int
     paragraph: int
     page: int | None = None
+
+    def to_dict(self) -> PlaceJSON:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "paragraph": self.paragraph,
+            "page": self.page,
+        }
 
 
 @dataclass
@@ -66,7 +120,7 @@ class Hit:
     def _snippet(self) -> tuple[str, list[Span]]:
         return snippet(self.text, self.highlights)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> HitJSON:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {
             "rank": self.rank,
@@ -83,7 +137,7 @@ class Hit:
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],
             "snippet_highlights": [list(span) for span in self.snippet_highlights],
-            "also": [vars(place) for place in self.also],
+            "also": [place.to_dict() for place in self.also],
         }
 
 
@@ -102,7 +156,7 @@ class SearchResults:
     # The documents directory the index was built from (sources are relative to it).
     docs_dir: Path | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ResultsJSON:
         """The JSON form: exactly the fields of the `--json` contract."""
         return {
             "query": self.query,

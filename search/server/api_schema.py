@@ -1,12 +1,17 @@
 """API schema: the bodies of the JSON API's responses, for its OpenAPI description.
 
 The routes build their bodies as dicts (a search's is `SearchResults.to_dict()`, the `--json`
-contract); these models describe them, and the tests check real responses against them.
+contract, whose fields search.results.hits writes once as TypedDicts: the search bodies are made
+from those); these models describe them, and the tests check real responses against them.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from search.results.hits import HitJSON, PlaceJSON, ResultsJSON
 
 
 class _Body(BaseModel):
@@ -15,43 +20,24 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PlaceBody(_Body):
-    source: str
-    line: int
-    paragraph: int
-    page: int | None = None
+def _body_of(contract: type, name: str, **fields: Any) -> type[_Body]:
+    """The model of a JSON contract written as a TypedDict (search.results.hits), its nested
+    contracts replaced by their models (`fields`), and any fields the API adds."""
+    hints = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
+    hints.update({key: (kind, ...) for key, kind in fields.items()})
+    return create_model(name, __base__=_Body, __doc__=contract.__doc__, **hints)
 
 
-class HitBody(_Body):
-    rank: int
-    score: float
-    source: str
-    title: str
-    paragraph: int
-    line: int
-    page: int | None = None
-    # Where a cut line's paragraph starts, and the heading it stands under.
-    column: int
-    section: str | None = None
-    # True for a hit holding only some of the query's words (soft AND).
-    partial: bool
-    text: str
-    snippet: str
-    highlights: list[tuple[int, int]]
-    snippet_highlights: list[tuple[int, int]]
-    also: list[PlaceBody]
-
-
-class SearchBody(_Body):
-    query: str
-    total: int
-    # True when no paragraph held the whole keyword query, so those holding some of it were shown.
-    relaxed: bool
-    # True when more hits follow this page.
-    more: bool
-    hits: list[HitBody]
-    offset: int
-    limit: int
+PlaceBody = _body_of(PlaceJSON, "PlaceBody")
+HitBody = _body_of(HitJSON, "HitBody", also=list[PlaceBody])  # type: ignore[valid-type]
+SearchBody = _body_of(
+    ResultsJSON,
+    "SearchBody",
+    hits=list[HitBody],  # type: ignore[valid-type]
+    # The page asked for.
+    offset=int,
+    limit=int,
+)
 
 
 class ParagraphBody(_Body):

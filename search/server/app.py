@@ -22,7 +22,9 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -241,8 +243,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints,
         and the paging asked for."""
         body = service.search(q, limit, offset, mode).to_dict()
-        body.update(offset=offset, limit=limit)
-        return JSONResponse(body)
+        return JSONResponse({**body, "offset": offset, "limit": limit})
 
     @app.get(
         "/api/documents/{source:path}",
@@ -285,7 +286,7 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     def search_page(
         request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
     ):
-        form = {"query": q, "mode": mode}
+        form: dict[str, Any] = {"query": q, "mode": mode}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
         try:
@@ -357,30 +358,39 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def serve(
-    index_dir: Path,
-    docs_dir: Path | None,
-    host: str,
-    port: int,
-    refresh: float,
-    synonyms_file: Path | None,
-    sudachi_synonyms: bool,
-    default_mode: str,
-    cors_origins: tuple[str, ...],
-    say: Say,
-    announce: Say,
-) -> None:
+@dataclass(frozen=True)
+class ServeSettings:
+    """What `kensaku serve` serves and how: the index and its documents folder, how often the
+    documents are looked at for changes (`refresh` seconds, 0: never), synonyms, the mode a query
+    is read in unless it asks, the address, and the origins whose pages may call the API."""
+
+    index_dir: Path
+    docs_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    refresh: float = 10.0
+    synonyms_file: Path | None = None
+    sudachi_synonyms: bool = False
+    default_mode: str = "auto"
+    cors_origins: tuple[str, ...] = ()
+
+
+def serve(settings: ServeSettings, say: Say, announce: Say) -> None:
     """Serve the index until Ctrl-C (SIGINT) or SIGTERM. `announce` hears the URL once the
     server listens; `say` hears what the server does to the index and what goes wrong."""
     import uvicorn
 
-    sock = listen(host, port)
-    live = LiveIndex(index_dir, synonyms_file, sudachi_synonyms)
-    refresher = Refresher(docs_dir, index_dir, refresh, say) if refresh > 0 else None
+    sock = listen(settings.host, settings.port)
+    live = LiveIndex(settings.index_dir, settings.synonyms_file, settings.sudachi_synonyms)
+    refresher = (
+        Refresher(settings.docs_dir, settings.index_dir, settings.refresh, say)
+        if settings.refresh > 0
+        else None
+    )
     app = create_app(
-        Service(live, refresher, default_mode),
-        cors_origins,
-        LOOPBACK_NAMES if is_loopback(host) else None,
+        Service(live, refresher, settings.default_mode),
+        settings.cors_origins,
+        LOOPBACK_NAMES if is_loopback(settings.host) else None,
         say,
     )
     server = uvicorn.Server(

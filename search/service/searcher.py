@@ -1,7 +1,7 @@
 """The searcher: an open index answering queries, and `search()`, the one-call API.
 
-A query is parsed (search.parser), its paragraphs ranked (search.ranking, over the engine in
-search.engine) and the best of them made into hits citing where they stand (search.results).
+A query is parsed (search.query.parser), its paragraphs ranked (search.ranking.ranking, over the engine in
+search.engine) and the best of them made into hits citing where they stand (search.results.hits).
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
@@ -29,10 +29,10 @@ from search.index.schema import (
     SOURCE,
     TITLE,
 )
-from search.query.parser import parse, without_format_characters
+from search.query.parser import parse
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
-from search.query.tree import Phrase, Question, Synonyms, phrases
-from search.ranking.ranking import Ranking
+from search.query.tree import Phrase, Synonyms
+from search.ranking.ranking import RankedParagraph, Ranking
 from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
 
@@ -59,21 +59,21 @@ class Searcher:
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
-            self._empty = self._reader.doc_count_all() == 0
-            self._same_text = None if self._empty else self._reader.column_reader(SAME_TEXT)
+            empty = self._reader.doc_count_all() == 0
+            self._same_text = None if empty else self._reader.column_reader(SAME_TEXT)
             # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
             # looked up in each segment, idf, average lengths) holds for every query.
             self._statistics = Statistics(self._searcher)
             # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
             self.ranking = (
                 None
-                if self._empty
-                else Ranking(self._searcher, self._statistics, self._damage, self._same_text)
+                if empty
+                else Ranking(self._searcher, self._statistics, index_dir, self._same_text)
             )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
-        sources = []
+        sources: list[SynonymTable | SudachiSynonyms] = []
         if synonyms_file is not None:
             sources.append(SynonymTable.read(synonyms_file))
         if sudachi_synonyms:
@@ -100,11 +100,10 @@ class Searcher:
         the document of the best match first."""
         with self._lock:
             self._check_open()
-            query = without_format_characters(query)
-            tree = parse(query, mode, self._synonyms)
-            if self._empty:
+            parsed = parse(query, mode, self._synonyms)
+            if self.ranking is None:
                 return {}
-            scores = self.ranking.scores(tree, query)
+            scores = self.ranking.scores(parsed)
             counts: dict[str, int] = {}
             with self._damage():
                 for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
@@ -114,7 +113,7 @@ class Searcher:
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
-        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        was cut (see paragraphs.cut_long); empty for a paragraph that starts its line."""
         if hit.column == 1:
             return ""
         with self._lock:
@@ -137,54 +136,35 @@ class Searcher:
             raise ValueError("this Searcher is closed; open a new one to search")
 
     def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
-        query = without_format_characters(query)
-        tree = parse(query, mode, self._synonyms)
-        if self._empty:
-            return SearchResults(query, 0, [], offset=offset, docs_dir=self.docs_dir)
-        statistics = self._statistics
+        parsed = parse(query, mode, self._synonyms)
+        if self.ranking is None:
+            return SearchResults(parsed.text, 0, [], offset=offset, docs_dir=self.docs_dir)
         # One hit more than the page shows, to tell whether more follow.
-        wanted = offset + limit + 1
-        if isinstance(tree, Question):
-            ranked, total = self.ranking.question_ranking(tree, wanted, query)
-            found, relaxed, relaxed_into = (
-                [(score, docnum, False) for score, docnum in ranked],
-                False,
-                (),
-            )
-        else:
-            found, total, relaxed, relaxed_into = self.ranking.keyword_ranking(tree, wanted, query)
-        phrases_wanted = tuple(phrases(tree)) + relaxed_into
+        ranked = self.ranking.rank(parsed, offset + limit + 1)
+        wanted = parsed.phrases + ranked.relaxed_into
         hits = [
-            self._hit(rank, score, docnum, phrases_wanted, statistics.terms, partial)
-            for rank, (score, docnum, partial) in enumerate(
-                found[offset : offset + limit], start=offset + 1
+            self._hit(rank, found, wanted)
+            for rank, found in enumerate(
+                ranked.paragraphs[offset : offset + limit], start=offset + 1
             )
         ]
         return SearchResults(
-            query,
-            total,
+            parsed.text,
+            ranked.total,
             hits,
-            relaxed=relaxed,
+            relaxed=ranked.relaxed,
             offset=offset,
-            more=len(found) > offset + limit,
+            more=len(ranked.paragraphs) > offset + limit,
             docs_dir=self.docs_dir,
         )
 
-    def _hit(
-        self,
-        rank: int,
-        score: float,
-        docnum: int,
-        wanted: tuple[Phrase, ...],
-        terms: TermIndex,
-        partial: bool = False,
-    ) -> Hit:
+    def _hit(self, rank: int, found: RankedParagraph, wanted: tuple[Phrase, ...]) -> Hit:
         with self._damage():
-            stored = self._searcher.stored_fields(docnum)
-            also = self._also(docnum, terms)
+            stored = self._searcher.stored_fields(found.docnum)
+            also = self._also(found.docnum, self._statistics.terms)
         return Hit(
             rank=rank,
-            score=score,
+            score=found.score,
             source=stored[SOURCE],
             title=stored[TITLE],
             paragraph=stored[PARAGRAPH],
@@ -194,7 +174,7 @@ class Searcher:
             page=stored.get(PAGE),
             column=stored.get(COLUMN, 1),
             section=stored.get(SECTION),
-            partial=partial,
+            partial=found.partial,
             phrases=wanted,
         )
 
@@ -211,7 +191,7 @@ class Searcher:
         """Where `query` matches in `text`, as a hit's highlights mark it; raises
         QuerySyntaxError for a query that cannot be parsed."""
         with self._lock:
-            return match_spans(text, tuple(phrases(parse(query, mode, self._synonyms))))
+            return match_spans(text, parse(query, mode, self._synonyms).phrases)
 
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs the index holds of the document `source`, in order; none for a source

@@ -235,10 +235,7 @@ def _eucjp_vendor_character(data: bytes, at: int) -> tuple[str, int] | None:
 def _jis_to_sjis(row: int, cell: int) -> bytes:
     """The Shift_JIS bytes of JIS X 0208 code point (row, cell), each 0x21..0x7E."""
     lead = (row + 1) // 2 + (0x70 if row <= 0x5E else 0xB0)
-    if row % 2:
-        trail = cell + (0x1F if cell <= 0x5F else 0x20)
-    else:
-        trail = cell + 0x7E
+    trail = cell + (31 if cell <= 95 else 32) if row % 2 else cell + 126
     return bytes([lead, trail])
 
 
