@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import functools
+import itertools
 import re
 import statistics
 import unicodedata
@@ -257,9 +258,9 @@ class _Reading:
 
     def extractors(self) -> dict[str, str]:
         """The extractors the text depends on, with their versions."""
-        import pypdfium2.version
+        from importlib.metadata import version
 
-        used = {"pypdfium2": str(pypdfium2.version.PYPDFIUM_INFO)}
+        used = {"pypdfium2": version("pypdfium2")}  # its release pins PDFium's build
         if self._second is not None:
             used["pdfminer.six"] = second_reader_version()
         return used
@@ -598,7 +599,7 @@ def _writes_vertically(glyphs: list[_Glyph]) -> bool:
     """Whether more glyphs stand right below the glyph drawn before them than right beside it."""
     below = beside = 0
     marks = [glyph for glyph in glyphs if not glyph.is_space]
-    for last, glyph in zip(marks, marks[1:]):
+    for last, glyph in itertools.pairwise(marks):
         if _follows(last, glyph, False, TIGHT_GLYPH_GAP):
             beside += 1
         elif _follows(last, glyph, True, TIGHT_GLYPH_GAP):
@@ -1032,7 +1033,7 @@ def _gutters(boxes: list[_Box], size: float) -> list[tuple[float, float]]:
     columns = _columns(boxes, size)
     return [
         (max(box.x1 for box in left), min(box.x0 for box in right))
-        for left, right in zip(columns, columns[1:])
+        for left, right in itertools.pairwise(columns)
     ]
 
 
@@ -1127,10 +1128,10 @@ def _paragraphs(rows: list[_Box], body_weight: int) -> list[_Paragraph]:
     size = statistics.median(row.size for row in rows)
     full = [end - row.x1 < SHORT_LINE * row.size for row in rows]
     prose = len(rows) > 1 and sum(full) >= PROSE_FULL_LINES * len(rows)
-    gaps = [b.y0 - a.y1 for a, b in zip(rows, rows[1:])]
+    gaps = [b.y0 - a.y1 for a, b in itertools.pairwise(rows)]
     usual_gap = statistics.median(gaps) if gaps else 0.0
     paragraphs = [_Paragraph([rows[0]])]
-    for previous, row in zip(rows, rows[1:]):
+    for previous, row in itertools.pairwise(rows):
         if _starts_paragraph(previous, row, start, end, usual_gap, body_weight):
             paragraphs.append(_Paragraph([row]))
         else:
@@ -1195,8 +1196,8 @@ def _is_heading(rows: list[_Box], size: float, text: str, body: _BodyStyle) -> b
 def _body_style(pages: list[_Page]) -> _BodyStyle:
     """The size and weight most characters are set in: most Japanese characters, when there
     are some (the Latin of footnotes and URLs can outnumber the Japanese text)."""
-    sizes: dict[float, int] = {}
-    weights: dict[int, int] = {}
+    sizes: dict[float, float] = {}
+    weights: dict[int, float] = {}
     for page in pages:
         for line in page.lines:
             count = len(_JAPANESE.findall(line.text)) or len(line.marks) / 1000
