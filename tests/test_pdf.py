@@ -507,3 +507,88 @@ def test_every_pdf_reads_the_same_with_the_machines_fonts_hidden(tmp_path):
     for path in paths:
         assert hidden[str(path)] == extraction(read_pdf(path.read_bytes())), path.name
     assert hidden[str(tmp_path / "vertical.pdf")][1] == [[VERTICAL_TEXT, 1, 1, False]]
+
+
+# --- in the index -----------------------------------------------------------------------------
+
+
+def kensaku(*args: str):
+    from click.testing import CliRunner
+
+    from search.cli.main import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def gazette_page() -> bytes:
+    """A page whose running head holds a date in a symbol font, misread (see above)."""
+    return draw_pdf(
+        [
+            [
+                (LEFT, 800, "平成"),
+                (LEFT + 24, 800, "™—", SIZE, "Helvetica"),
+                (LEFT + 40, 800, "年"),
+                (LEFT + 54, 800, "›", SIZE, "Helvetica"),
+                (LEFT + 62, 800, "月"),
+                (LEFT + 140, 800, "金曜日", 14),
+                (LEFT + 260, 800, "官報", 14),
+                (LEFT, TOP, "本文は読める。"),
+            ]
+        ]
+    )
+
+
+def test_text_left_unread_is_warned_once_and_counted_in_the_summary_and_the_status(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gazette.pdf").write_bytes(gazette_page())
+    (docs / "note.txt").write_text("読める文書。\n", encoding="utf-8")
+
+    built = kensaku("index", "--docs", str(docs), "--index", str(tmp_path / "ix"))
+    status = kensaku("status", "-v", "--index", str(tmp_path / "ix"))
+    as_json = json.loads(kensaku("status", "--json", "--index", str(tmp_path / "ix")).stdout)
+
+    assert built.exit_code == 0
+    assert built.stderr.splitlines() == [
+        "kensaku: gazette.pdf: 7 characters that could not be read (their fonts map them to no"
+        " character, or to wrong ones) were left out, on page 1"
+    ]
+    assert built.stdout.rstrip().endswith("; 1 with text that could not be read")
+    assert "2 documents, 2 paragraphs; 1 with text that could not be read" in status.stdout
+    assert "unread gazette.pdf: text that could not be read was left out, on page 1" in (
+        status.stdout.splitlines()
+    )
+    assert as_json["unread"] == {"gazette.pdf": [1]} and as_json["up_to_date"]
+
+
+def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_index(tmp_path):
+    from importlib.metadata import version
+
+    from search.index.build import read_manifest, replace_manifest
+
+    docs, index = tmp_path / "docs", tmp_path / "ix"
+    docs.mkdir()
+    (docs / "vertical.pdf").write_bytes(vertical_page())  # read by pdfminer.six
+    (docs / "note.txt").write_text("読める文書。\n", encoding="utf-8")
+    kensaku("index", "--docs", str(docs), "--index", str(index))
+    manifest = read_manifest(index)
+    installed = {"pypdfium2": version("pypdfium2"), "pdfminer.six": version("pdfminer.six")}
+    assert manifest["extractors"] == {"vertical.pdf": installed}
+    # The index as a kensaku with an older pdfminer.six left it.
+    manifest["extractors"]["vertical.pdf"]["pdfminer.six"] = "20231228"
+    replace_manifest(index, manifest)
+
+    before = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
+    updated = kensaku("index", "--index", str(index))
+    after = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
+
+    assert (before["up_to_date"], before["reread"], before["changed"]) == (
+        False,
+        ["vertical.pdf"],
+        [],
+    )
+    assert "read again with a new reader version vertical.pdf (1 paragraph indexed)" in (
+        updated.stdout
+    )
+    assert (after["up_to_date"], after["reread"]) == (True, [])
+    assert read_manifest(index)["extractors"] == {"vertical.pdf": installed}

@@ -26,7 +26,7 @@ import shutil
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,17 +270,20 @@ def _same_origin(manifest: dict, docs_dir: Path, rules: Rules | None) -> bool:
 @dataclass
 class Changes:
     """How the documents differ from those an index holds: files added, changed and removed
-    (by source), and those `restamped`, whose stamp changed but whose bytes are the ones indexed."""
+    (by source), those `reread`, unchanged but read with a version of a library other than the
+    one installed now, and those `restamped`, whose stamp changed but whose bytes are the ones
+    indexed."""
 
     added: list[DocumentFile] = field(default_factory=list)
     changed: list[DocumentFile] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    reread: list[DocumentFile] = field(default_factory=list)
     restamped: list[DocumentFile] = field(default_factory=list)
 
     @property
     def documents_changed(self) -> bool:
         """Whether anything is to be indexed again or dropped."""
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.reread)
 
 
 def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
@@ -299,7 +302,38 @@ def changes_since(manifest: dict, documents: list[DocumentFile]) -> Changes:
                 recorded is not None and _digest(document.path, tuple(document.stamp)) == recorded
             )
             (changes.restamped if same else changes.changed).append(document)
+    changes.reread = read_with_other_versions(manifest, documents, changes.changed)
     return changes
+
+
+def read_with_other_versions(
+    manifest: dict, documents: list[DocumentFile], changed: Sequence[DocumentFile] = ()
+) -> list[DocumentFile]:
+    """The documents, among those not `changed`, that were read with a version of a library
+    (PDFium, pdfminer.six) other than the one installed now: they would read differently."""
+    from search.ingest.readers import outdated
+
+    recorded = recorded_extractors(manifest)
+    skip = {document.source for document in changed}
+    return [
+        document
+        for document in documents
+        if document.source in recorded
+        and document.source not in skip
+        and outdated(recorded[document.source])
+    ]
+
+
+def recorded_extractors(manifest: dict) -> dict[str, dict[str, str]]:
+    """The libraries each indexed file was read with (source: {name: version})."""
+    extractors = manifest.get("extractors")
+    return extractors if isinstance(extractors, dict) else {}
+
+
+def recorded_unread(manifest: dict) -> dict[str, list[int]]:
+    """The indexed files holding text that could not be read (source: pages)."""
+    unread = manifest.get("unread")
+    return unread if isinstance(unread, dict) else {}
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -496,7 +530,9 @@ def _build(
         previous = _intact_manifest(index_dir, warn)
         changes = None
         if incremental and previous and _same_origin(previous, docs_dir, rules):
-            if stamps_current(previous, docs_dir, documents, rules):
+            if stamps_current(previous, docs_dir, documents, rules) and not (
+                read_with_other_versions(previous, documents)
+            ):
                 return _up_to_date(previous, found)
             changes = changes_since(previous, documents)
             if not changes.documents_changed:
@@ -539,6 +575,7 @@ def _up_to_date(manifest: dict, found: Found) -> IndexSummary:
         total_documents=manifest["documents"],
         total_paragraphs=manifest["paragraphs"],
         skipped=manifest["skipped"],
+        unread=recorded_unread(manifest),
         ignored=found.ignored,
         other_formats=found.other_formats,
     )
@@ -580,7 +617,7 @@ def _update_generation(
     _link_generation(live, path)
     summary = add_to_index(
         path,
-        changes.added + changes.changed,
+        changes.added + changes.changed + changes.reread,
         procs=_build_processes(),
         progress=progress,
         warn=warn,
@@ -590,8 +627,9 @@ def _update_generation(
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
     summary.changed = [d.source for d in changes.changed]
+    summary.reread = [d.source for d in changes.reread]
     summary.removed = changes.removed
-    kept = {d.source for d in documents} - set(summary.added + summary.changed)
+    kept = {d.source for d in documents} - set(summary.added + summary.changed + summary.reread)
     still_skipped = {source: why for source, why in previous["skipped"].items() if source in kept}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
     summary.digests = {
@@ -601,6 +639,14 @@ def _update_generation(
             if source in kept
         },
         **summary.digests,
+    }
+    summary.unread = {
+        **{s: pages for s, pages in recorded_unread(previous).items() if s in kept},
+        **summary.unread,
+    }
+    summary.extractors = {
+        **{s: used for s, used in recorded_extractors(previous).items() if s in kept},
+        **summary.extractors,
     }
     return summary
 
@@ -712,6 +758,10 @@ def _write_manifest(
         "updated": now,
         "files": {d.source: d.stamp for d in documents},
         "digests": dict(sorted(summary.digests.items())),
+        # The files holding text that could not be read (source: pages), and the libraries
+        # each file was read with where they matter (source: {name: version}).
+        "unread": dict(sorted(summary.unread.items())),
+        "extractors": dict(sorted(summary.extractors.items())),
         "rules": rules.to_json(),
         "skipped": summary.skipped,
         "sizes": sizes,

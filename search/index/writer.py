@@ -552,7 +552,7 @@ def _index_chunk(storage, schema, documents, layout, max_tokens, report):
             indexer.add_paragraphs(found.paragraphs)
             done += 1
             paragraphs += len(found.paragraphs)
-            report("document", (number, found.digest))
+            report("document", (number, found.digest, found.unread_pages, found.extractors))
         indexer.flush()
     except BaseException:
         indexer.discard()
@@ -666,7 +666,8 @@ def _build_segments(
             if warn:
                 warn(f"skipped {source}: {why}")
         else:
-            number, digest = payload
+            number, digest, unread_pages, extractors = payload
+            _record_reading(summary, documents[number].source, unread_pages, extractors)
         if digest is not None:
             summary.digests[documents[number].source] = digest
         done_count += 1
@@ -694,6 +695,16 @@ def _build_segments(
             by_chunk,
         )
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
+
+
+def _record_reading(
+    summary, source: str, unread_pages: list[int], extractors: dict[str, str]
+) -> None:
+    """Note in `summary` what a document's reading left unread and what it was read with."""
+    if unread_pages:
+        summary.unread[source] = unread_pages
+    if extractors:
+        summary.extractors[source] = extractors
 
 
 def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk):

@@ -14,6 +14,7 @@ A reader module is imported only when a file of its format is read.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,22 @@ def read(data: bytes, name: str) -> Extracted:
     module, function = _READERS[_suffix(name)]
     reader = getattr(importlib.import_module(f"{__name__}.{module}"), function)
     return reader(data)
+
+
+def outdated(extractors: dict[str, str]) -> bool:
+    """Whether a file read with these libraries (name: version, as Extracted.extractors records
+    them) would be read with another version of one of them now."""
+    return any(_installed(name) != version for name, version in extractors.items())
+
+
+@functools.cache
+def _installed(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def _suffix(name: str) -> str:

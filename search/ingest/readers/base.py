@@ -54,6 +54,18 @@ class Extracted:
     extractors: dict[str, str] = field(default_factory=dict)
 
 
+def page_list(numbers: list[int]) -> str:
+    """Page numbers as a reader writes them: "page 3", "pages 1, 4–6"."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    text = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return ("page " if len(numbers) == 1 else "pages ") + text
+
+
 # Scripts written without spaces between words: a line break between two of their characters
 # joins them directly.
 _UNSPACED = (

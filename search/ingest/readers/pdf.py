@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines
+from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines, page_list
 from search.ingest.readers.pdf_fallback import PageChars, PlacedChar, SecondReader
 from search.ingest.readers.pdf_fallback import version as second_reader_version
 
@@ -253,7 +253,7 @@ class _Reading:
         what = "a character" if count == 1 else f"{count:,} characters"
         return [
             f"{what} that could not be read (their fonts map them to no character, or to wrong"
-            f" ones) {'was' if count == 1 else 'were'} left out, on {_page_list(sorted(self.unread))}"
+            f" ones) {'was' if count == 1 else 'were'} left out, on {page_list(sorted(self.unread))}"
         ]
 
     def extractors(self) -> dict[str, str]:
@@ -264,18 +264,6 @@ class _Reading:
         if self._second is not None:
             used["pdfminer.six"] = second_reader_version()
         return used
-
-
-def _page_list(numbers: list[int]) -> str:
-    """Page numbers as a reader writes them: "page 3", "pages 1, 4–6"."""
-    runs: list[list[int]] = []
-    for number in numbers:
-        if runs and number == runs[-1][-1] + 1:
-            runs[-1].append(number)
-        else:
-            runs.append([number])
-    text = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
-    return ("page " if len(numbers) == 1 else "pages ") + text
 
 
 _FONTS_HIDDEN: list[object] = []  # the font list PDFium was given, kept alive as it holds it
