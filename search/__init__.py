@@ -4,13 +4,15 @@ The stages, each a subpackage, a search or a build flowing down them:
 
     text/      analysis (Sudachi's terms, folding), sentences, word bounds, synonym groups
     ingest/    discovery (which files), readers/ (a format each), paragraphs (cited blocks)
-    index/     schema, codec/ (terms, postings, stored text), writer, manifest, build
+    index/     schema, codec/ (terms, postings, stored text), writer, manifest, generations,
+               changes, opening, build
     engine/    postings read, BM25F scores, matching the planned query
     query/     tree, parser (→ ParsedQuery), synonyms, plan
     ranking/   candidates (→ Ranked), rerank
     results/   hits (the JSON contract), highlight and snippets
     service/   Searcher, the live index a server follows, refresh, status
     cli/, server/   the `kensaku` command and the page and HTTP API, thin over service/
+    mcp/       the index served to AI assistants (`kensaku mcp`), beside server/
 
 A paragraph's way in: file → ingest (blocks → Paragraphs) → text (terms) → index (segments,
 a new generation, the manifest swapped). A query's way out: string → query (ParsedQuery, plan)

@@ -4,6 +4,7 @@ absent); and the same text with the machine's fonts hidden."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import io
 import json
@@ -564,19 +565,19 @@ def test_text_left_unread_is_warned_once_and_counted_in_the_summary_and_the_stat
 def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_index(tmp_path):
     from importlib.metadata import version
 
-    from search.index.build import read_manifest, replace_manifest
+    from search.index.manifest import Manifest
 
     docs, index = tmp_path / "docs", tmp_path / "ix"
     docs.mkdir()
     (docs / "vertical.pdf").write_bytes(vertical_page())  # read by pdfminer.six
     (docs / "note.txt").write_text("読める文書。\n", encoding="utf-8")
     kensaku("index", "--docs", str(docs), "--index", str(index))
-    manifest = read_manifest(index)
+    manifest = Manifest.existing(index)
     installed = {"pypdfium2": version("pypdfium2"), "pdfminer.six": version("pdfminer.six")}
-    assert manifest["extractors"] == {"vertical.pdf": installed}
+    assert manifest.extractors == {"vertical.pdf": installed}
     # The index as a kensaku with an older pdfminer.six left it.
-    manifest["extractors"]["vertical.pdf"]["pdfminer.six"] = "20231228"
-    replace_manifest(index, manifest)
+    older = {"vertical.pdf": {**installed, "pdfminer.six": "20231228"}}
+    dataclasses.replace(manifest, extractors=older).save(index)
 
     before = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
     updated = kensaku("index", "--index", str(index))
@@ -591,4 +592,4 @@ def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_i
         updated.stdout
     )
     assert (after["up_to_date"], after["reread"]) == (True, [])
-    assert read_manifest(index)["extractors"] == {"vertical.pdf": installed}
+    assert Manifest.existing(index).extractors == {"vertical.pdf": installed}

@@ -1,4 +1,5 @@
-"""What a build reports: its progress and warnings as it goes (callbacks), its summary at the end."""
+"""What a build reports: its progress and warnings as it goes (callbacks, gathered in a
+BuildReport), its summary at the end."""
 
 from __future__ import annotations
 
@@ -9,6 +10,30 @@ from typing import Any
 # progress(documents done, documents in all, the document just done: a discovery.DocumentFile)
 Progress = Callable[[int, int, Any], None]
 Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """Whom a build tells what it does as it goes: `progress` of each document done, `warn` of
+    each file skipped or read with a problem, `notify` of why a build happens (the index missing,
+    outdated or behind its documents) or waits (another writer). None: no one."""
+
+    progress: Progress | None = None
+    warn: Warn | None = None
+    notify: Warn | None = None
+
+    def say(self, message: str) -> None:
+        """Tell `notify` of `message`, if anyone listens."""
+        if self.notify:
+            self.notify(message)
+
+    def warning(self, message: str) -> None:
+        """Tell `warn` of `message`, if anyone listens."""
+        if self.warn:
+            self.warn(message)
+
+
+QUIET = BuildReport()  # a build that tells no one
 
 
 @dataclass

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from search.engine.bm25 import Statistics
 from search.engine.postings import TermIndex, live_docnums
-from search.index.build import DEFAULT_INDEX_DIR, open_live_index, translate_damage
+from search.index.directory import DEFAULT_INDEX_DIR
+from search.index.opening import open_live_index, translate_damage
 from search.index.schema import (
     COLUMN,
     LINE,
@@ -55,7 +56,7 @@ class Searcher:
         self._closed = False
         with self._damage():
             manifest, self._index = open_live_index(index_dir)
-            self.docs_dir = Path(manifest["docs_dir"])
+            self.docs_dir = manifest.docs_dir
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
@@ -179,6 +180,8 @@ class Searcher:
         )
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
+        if self._same_text is None:  # an empty index: no hit to have places
+            return []
         key = self._same_text[docnum]
         others = [
             self._searcher.stored_fields(other)
