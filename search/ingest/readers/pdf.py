@@ -3,12 +3,17 @@
 PDFium (through pypdfium2) gives every character of a page with its box; the rest is layout
 analysis, in this order:
 
-1. page → glyphs: the characters with their boxes, in the order the page draws them;
+1. page → glyphs: the characters with their boxes, in the order the page draws them. PDFium is
+   shown none of the machine's fonts, so that what it reads is the same on every machine; a page
+   where it leaves characters out (a zero-wide text object: a Japanese font the PDF does not
+   embed, an OCR layer's invisible glyphs) is read by the second extractor (pdf_fallback) when
+   that reads more. Glyphs that map to no character are left out and counted;
 2. glyphs → lines: runs of glyphs that follow one another along a baseline (horizontal writing)
-   or down a column (vertical writing), fragments of one line merged, ruby dropped;
+   or down a column (vertical writing), fragments of one line merged, ruby dropped; a line of a
+   symbol font's codes misread as Windows-1252 (™—›œ) left out and counted;
 3. furniture: running headers, footers and side tabs (lines at a page's edge whose text, digits
-   aside, stands at an edge of another page at the same height) and lone page numbers are
-   dropped;
+   aside, stands at an edge of another page at the same height, and the row at a page's edge
+   that held a misread line among other pieces) and lone page numbers are dropped;
 4. lines → regions in reading order: recursive cuts along white space, first between rows of
    text, then between columns; on a vertical page the same in its own frame (tiers from top to
    bottom, columns from right to left);
@@ -21,7 +26,9 @@ between Latin words becomes one space, a hyphen at a Latin line end joins the wo
 Japanese characters (an OCR layer's, a spaced-out heading's) disappear. Kangxi and CJK radicals and
 vertical presentation forms become the ordinary characters they stand for (⼀ → 一, ︑ → 、).
 A block's line is the line of its page's extracted text (its kept lines in reading order) where it
-starts. Headings are short lines set larger or bolder than the body text.
+starts. Headings are short lines set larger or bolder than the body text. What was left out
+unread is one warning naming the pages (Extracted.unread_pages); the libraries the text was read
+with are Extracted.extractors.
 """
 
 from __future__ import annotations
@@ -233,12 +240,17 @@ class _Reading:
     def second_page(self, index: int) -> PageChars | None:
         """The second extractor's characters of the page at `index`; None when it cannot
         read them."""
-        try:
-            if self._second is None and not self._second_failed:
+        # Any exception: pdfminer.six's own, and those a malformed PDF raises inside it.
+        if self._second is None and not self._second_failed:
+            try:
                 self._second = SecondReader(self.data)
-            return self._second.page(index) if self._second else None
-        except Exception:  # pdfminer.six's own errors, and those a malformed PDF raises in it
-            self._second_failed = self._second is None
+            except Exception:
+                self._second_failed = True
+        if self._second is None:
+            return None
+        try:
+            return self._second.page(index)
+        except Exception:
             return None
 
     def left_out(self, page: int, characters: int) -> None:
@@ -314,12 +326,13 @@ def _is_text(char: str) -> bool:
     return char != "\ufffd" and unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn")
 
 
-def _drops_characters(page) -> bool:
-    """Whether PDFium's text page may leave characters of this page out: it leaves out a text
-    object that comes out zero wide, and one drawn in a font the PDF does not embed or drawn
-    invisibly (an OCR layer) may hold characters (where the others hold spaces)."""
+def _dropped_objects(page) -> int:
+    """How many text objects of this page PDFium's text page may leave characters of out: it
+    leaves out a text object that comes out zero wide, and one drawn in a font the PDF does not
+    embed or drawn invisibly (an OCR layer) may hold characters (where the others hold spaces)."""
     import pypdfium2.raw as pdfium
 
+    dropped = 0
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     for text_object in _text_objects(page.raw):
         pdfium.FPDFPageObj_GetBounds(
@@ -334,8 +347,8 @@ def _drops_characters(page) -> bool:
         if pdfium.FPDFTextObj_GetTextRenderMode(text_object) == (
             pdfium.FPDF_TEXTRENDERMODE_INVISIBLE
         ) or not pdfium.FPDFFont_GetIsEmbedded(pdfium.FPDFTextObj_GetFont(text_object)):
-            return True
-    return False
+            dropped += 1
+    return dropped
 
 
 def _text_objects(parent, form: bool = False) -> Iterator:
@@ -543,11 +556,14 @@ def _read_page(page, index: int, reading: _Reading) -> _Page:
     try:
         glyphs, unmapped = _page_glyphs(page, text_page)
         font_name: Callable[[_Glyph], str] = functools.partial(_pdfium_font_name, text_page)
-        second = reading.second_page(index) if _drops_characters(page) else None
+        dropped = _dropped_objects(page)
+        second = reading.second_page(index) if dropped else None
         if second is not None:
             placed = _placed_glyphs(page, second.chars)
             if _marks(placed) > _marks(glyphs):
                 glyphs, unmapped, font_name = placed, second.unmapped, _second_font_name
+        elif dropped:  # and the second extractor cannot read the page: a character an object
+            unmapped += dropped
         lines, vertical = _lines(glyphs, font_name)
     finally:
         text_page.close()
