@@ -562,7 +562,14 @@ def test_text_left_unread_is_warned_once_and_counted_in_the_summary_and_the_stat
     assert as_json["unread"] == {"gazette.pdf": [1]} and as_json["up_to_date"]
 
 
-def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_index(tmp_path):
+@pytest.mark.parametrize(
+    "pdfminer_recorded",
+    ["20231228", None],
+    ids=["an older pdfminer.six", "a kensaku that recorded none"],
+)
+def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_index(
+    tmp_path, pdfminer_recorded
+):
     from importlib.metadata import version
 
     from search.index.manifest import Manifest
@@ -575,9 +582,9 @@ def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_i
     manifest = Manifest.existing(index)
     installed = {"pypdfium2": version("pypdfium2"), "pdfminer.six": version("pdfminer.six")}
     assert manifest.extractors == {"vertical.pdf": installed}
-    # The index as a kensaku with an older pdfminer.six left it.
-    older = {"vertical.pdf": {**installed, "pdfminer.six": "20231228"}}
-    dataclasses.replace(manifest, extractors=older).save(index)
+    # The index as a kensaku with an older pdfminer.six, or one before the record, left it.
+    older = {"vertical.pdf": {**installed, "pdfminer.six": pdfminer_recorded}}
+    dataclasses.replace(manifest, extractors=older if pdfminer_recorded else {}).save(index)
 
     before = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
     updated = kensaku("index", "--index", str(index))

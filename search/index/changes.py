@@ -82,17 +82,18 @@ def changes_since(manifest: Manifest, documents: list[DocumentFile]) -> Changes:
 def read_with_other_versions(
     manifest: Manifest, documents: list[DocumentFile], changed: Sequence[DocumentFile] = ()
 ) -> list[DocumentFile]:
-    """The documents, among those not `changed`, that were read with a version of a library
-    other than the one installed now: they would read differently."""
+    """The documents indexed, among those not `changed`, that were read with a version of a
+    library other than the one installed now, or by a kensaku that recorded none: they would
+    read differently."""
     from search.ingest.readers import outdated
 
-    skip = {document.source for document in changed}
+    skip = {document.source for document in changed} | set(manifest.skipped)
     return [
         document
         for document in documents
-        if document.source in manifest.extractors
+        if document.source in manifest.files
         and document.source not in skip
-        and outdated(manifest.extractors[document.source])
+        and outdated(document.source, manifest.extractors.get(document.source))
     ]
 
 

@@ -48,10 +48,17 @@ def read(data: bytes, name: str) -> Extracted:
     return reader(data)
 
 
-def outdated(extractors: dict[str, str]) -> bool:
-    """Whether a file read with these libraries (name: version, as Extracted.extractors records
-    them) would be read with another version of one of them now."""
-    return any(_installed(name) != version for name, version in extractors.items())
+# The formats whose readers record the libraries they read with (Extracted.extractors).
+_RECORDING = frozenset({"pdf"})
+
+
+def outdated(name: str, extractors: dict[str, str] | None) -> bool:
+    """Whether the file `name`, read with these libraries (name: version, as Extracted.extractors
+    records them; None when none were recorded), would be read with another version of one of
+    them now: also when its reader records them and none were (a kensaku before the record)."""
+    if extractors is None:
+        return _suffix(name) in _READERS and format_of(name) in _RECORDING
+    return any(_installed(library) != version for library, version in extractors.items())
 
 
 @functools.cache
