@@ -9,7 +9,11 @@ The syntax is what search boxes accept:
 Operators are upper case; `and`, `or` and `not` are ordinary words.
 
 A natural-language question (日本で梅雨がないのは北海道とどこか。) is read as a `Question`: any of
-its content words may match; `mode="auto"` recognizes one by its ending or its particles.
+its content words may match; `mode="auto"` recognizes one by its ending or its particles. A question
+asking only what a term is (ルビとは何ですか？, ルビとは) names that term (`ParsedQuery.defined`), for
+ranking to look for the paragraphs defining it. A sentence that asks nothing (智に働けば角が立つ) is
+also read as keywords (`ParsedQuery.verbatim`), to be looked for as typed before it is taken
+for a question.
 
 A keyword query typed without syntax is read with soft AND (`ParsedQuery.soft_parts`): paragraphs
 holding all its parts first, then those holding some; a phrase found nowhere is looked for by its
@@ -51,6 +55,21 @@ _QUESTION_WORDS = re.compile(
 )
 
 
+# What a sentence that asks something holds: a question mark or a particle it ends on, or a word
+# that asks or bids (どちら, どんな; 答えよ, 選びなさい) beside the question words.
+_ASKING = re.compile(
+    r"([?？]|は|とは|って|か|かな|かしら)[。.]?\s*$|どちら|どっち|どんな|答え|選び"
+)
+# A question asking only what a term is: the term (quoted or not), とは or って, and at most
+# 何ですか, どういう意味か, 誰 and the like.
+_DEFINITION_QUESTION = re.compile(
+    r"\s*[「『]?(?P<term>[^\s「」『』、。，,？?]{1,40}?)[」』]?\s*(?P<asking>とは|って)\s*"
+    r"(?:(?:何|なに|なん)(?:の(?:こと|意味))?(?:ですか|でしょうか|なのか|なの|か|だ)?"
+    r"|どういう(?:意味|もの|こと)(?:ですか|でしょうか|なのか|か)?"
+    r"|誰(?:ですか|でしょうか|か)?)?"
+    r"\s*[?？。!！]*\s*"
+)
+
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
 _OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
 
@@ -63,6 +82,10 @@ class ParsedQuery:
     text: str
     tree: Node
     soft_parts: tuple[Phrase, ...] = ()
+    # A sentence that asks nothing, read as keywords: looked for as typed before the question.
+    verbatim: Node | None = None
+    # The term a question asks only to define (ルビ of ルビとは何ですか？).
+    defined: Phrase | None = None
 
     @property
     def is_question(self) -> bool:
@@ -80,8 +103,16 @@ class ParsedQuery:
 
     @property
     def phrases(self) -> tuple[Phrase, ...]:
-        """The phrases a hit may hold, to highlight (those under NOT left out)."""
-        return tuple(phrases(self.tree))
+        """The phrases a hit may hold, to highlight (those under NOT left out); a sentence's
+        words, and the sentence where it stands as typed."""
+        found = tuple(phrases(self.tree))
+        return found + tuple(phrases(self.verbatim)) if self.verbatim is not None else found
+
+    def as_typed(self) -> ParsedQuery | None:
+        """The keyword reading of a sentence that asks nothing, to look for as typed before it is
+        taken for a question (no soft AND: the sentence is held whole, or the question is asked);
+        None for any other query."""
+        return None if self.verbatim is None else ParsedQuery(self.text, self.verbatim)
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -101,8 +132,11 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     node = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
-    if node is None:
-        node = _Parser(list(_lex(text))).parse()
+    if node is not None:
+        verbatim = _verbatim(text) if mode == "auto" else None
+        tree = expand(node, synonyms) if synonyms else node
+        return ParsedQuery(text, tree, verbatim=verbatim, defined=defined_term(text))
+    node = _Parser(list(_lex(text))).parse()
     if node is None:
         raise QuerySyntaxError(
             f"nothing to search for in {text!r}: it has no words, only punctuation or operators"
@@ -189,6 +223,34 @@ def looks_like_question(text: str) -> bool:
         return True
     all_words = analyze(text).words
     return len(all_words) >= 6 and len(analyze(text, content_only=True).words) < len(all_words)
+
+
+def _verbatim(text: str) -> Node | None:
+    """A sentence's keyword reading (its runs, each a phrase, all of them held), to look for as
+    typed; None for a sentence that asks (a question found as typed is a heading of a FAQ, not
+    its answer), or that cannot be read so (a lone parenthesis) or holds too many runs."""
+    if _ASKING.search(text) or _QUESTION_WORDS.search(text):
+        return None
+    try:
+        node = _Parser(list(_lex(text))).parse()
+    except QuerySyntaxError:
+        return None
+    return node if node is not None and _count_terms(node) <= MAX_TERMS else None
+
+
+def defined_term(text: str) -> Phrase | None:
+    """The term a question asks only to define (ルビ of ルビとは何ですか？, 「日米2プラス2」とは),
+    or None: a term holds no particle, pronoun or other function word (翼のライバルとは誰 asks
+    who, not what a term is), and its とは is a word of its own (not the と of こと)."""
+    asked = _DEFINITION_QUESTION.fullmatch(text)
+    if asked is None:
+        return None
+    term = asked.group("term")
+    if asked.start("asking") not in {word.start for word in analyze(text).words}:
+        return None
+    if len(analyze(term, content_only=True).words) != len(analyze(term).words):
+        return None
+    return make_phrase(term)
 
 
 def _has_syntax(text: str) -> bool:

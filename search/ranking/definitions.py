@@ -1,0 +1,93 @@
+"""Definitions: the forms in which a text defines a term X, past a closing quote and a
+parenthesised reading (「X」とは, X（えっくす）は、): X とは…, X は、…, X は…のことである (をいう,
+を指す, の総称, の略), …のことを X という (と呼ぶ), and X：… at the start of a paragraph or line; X opening its clause (熟語ルビは、 defines 熟語ルビ,
+and 縦組のルビは、 says what a kind of ルビ is).
+
+`defines` tests a paragraph's folded text (the reranker's `defines` signal); `defining_query` is
+the query tree of the substrings a defining paragraph holds, with which ranking finds the paragraphs
+defining what a question asks about among all those holding it (BM25 puts a long definition far
+below the short paragraphs that merely name the term).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from search.query.tree import And, Node, Or, Phrase
+from search.text.analysis import fold
+
+# Before the term, in folded text: the start of a clause (a definition's term opens it: 縦組のルビは
+# is a kind of ルビ, and モノルビ, 熟語ルビ, 国家老大石内蔵助 are other terms): the start, a space, a
+# punctuation mark or bracket, or a particle closing what came before (本書ではルビとは).
+_CLAUSE_START = r"(?:(?<=^)|(?<=[\s、。,.!?！？「『\"(:・])|(?<=[はもでに]))"
+# After the term, in folded text: a closing quote, then a reading or gloss in parentheses.
+_QUOTE = r"[」』\"]"
+_READING = r"\([^)]{0,60}\)"
+_QUOTE_AND_READING = f"{_QUOTE}?(?:{_READING})?"
+# Then what makes the sentence define it (or, for a bare は、, may: see `standing`).
+_DEFINING = r"(?:とは|は[^。.!?！？]{0,200}?(?:のこと|をいう|を言う|を指す|の総称|の略))"
+# Or the term named after what it is: …のことを X という (と呼ぶ, とよぶ, と称する).
+_NAMED = r"を[「『\"]?{term}[」』\"]?(?:という|と言う|と呼ぶ|と呼ばれ|とよぶ|とよばれ|と称する)"
+# Or the term opening a paragraph or line (after a bullet or an opening quote), then a colon.
+_HEADWORD = r"(?:^|\n)\s*(?:[-*・•●■◆◇○]\s*)?[「『\"]?"
+# The substrings of the forms, for the index: a term followed by…
+_FOLLOWERS = ("とは", "は、", "は,", "」とは", "』とは", "(", ":")
+# …or by は, where the paragraph also holds an ending of the は…のことである form.
+_ENDINGS = ("のこと", "をいう", "を言う", "を指す", "の総称", "の略")
+# …or preceded by を and followed by one of these (…のことを X という).
+_NAMINGS = ("という", "と言う", "と呼", "とよ", "と称", "」と", "』と")
+
+
+def defines(term: str, folded: str) -> bool:
+    """Whether the folded text defines `term` (folded too) in one of the forms above."""
+    return bool(_patterns(term)[1].search(folded))
+
+
+def standing(term: str, folded: str) -> int:
+    """How well the folded text answers what `term` is: 2 where it defines it in a form that
+    only a definition takes (all but a bare X は、, which a story's every other sentence opens
+    with: 内蔵助は、), 1 where it names it, 0 where it does neither."""
+    if term not in folded:
+        return 0
+    return 2 if _patterns(term)[0].search(folded) else 1
+
+
+@lru_cache(maxsize=256)
+def _patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns of a definition of `term`: in a form only a definition takes, and in any."""
+    escaped = re.escape(term)
+    opening = f"{_CLAUSE_START}{escaped}"
+    only_a_definition = "|".join(
+        (
+            f"{opening}{_QUOTE_AND_READING}{_DEFINING}",
+            f"{opening}{_QUOTE}?{_READING}は[、,]",
+            f"(?<=[「『\"]){escaped}{_QUOTE}は[、,]",
+            _NAMED.format(term=escaped),
+            f"{_HEADWORD}{escaped}{_QUOTE_AND_READING}\\s*:",
+        )
+    )
+    return re.compile(only_a_definition), re.compile(
+        f"{only_a_definition}|{opening}{_QUOTE_AND_READING}は[、,]"
+    )
+
+
+def defining_query(term: str) -> Node:
+    """The query tree matching the paragraphs that hold `term` in a defining form, as
+    substrings of their folded text; what it finds is to be confirmed by `defines`."""
+    folded = fold(term)
+    followed = tuple(_substring(folded + after) for after in _FOLLOWERS)
+    described = And((_substring(folded + "は"), Or(tuple(map(_substring, _ENDINGS)))))
+    named = And(
+        (
+            Or((_substring("を" + folded), _substring("を「" + folded))),
+            Or(tuple(_substring(folded + naming) for naming in _NAMINGS)),
+        )
+    )
+    return Or((*followed, described, named))
+
+
+def _substring(text: str) -> Phrase:
+    """`text` as a substring of a paragraph's folded text (no words: they would drop the
+    punctuation that makes the form)."""
+    return Phrase(text, (), ())
