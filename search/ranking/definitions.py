@@ -1,5 +1,5 @@
 """Definitions: the forms in which a text defines a term X, past a closing quote and a
-parenthesised reading (「X」とは, X（えっくす）は、): X とは…, X は、…, X は…のことである (をいう,
+parenthesised reading (「X」とは, X（えっくす）は、): X とは…, X は、…(である), X は…のことである (をいう,
 を指す, の総称, の略), …のことを X という (と呼ぶ), and X：… at the start of a paragraph or line; X opening its clause (熟語ルビは、 defines 熟語ルビ,
 and 縦組のルビは、 says what a kind of ルビ is).
 
@@ -25,10 +25,20 @@ _CLAUSE_START = r"(?:(?<=^)|(?<=[\s、。,.!?！？「『\"(:・])|(?<=[はも�
 _QUOTE = r"[」』\"]"
 _READING = r"\([^)]{0,60}\)"
 _QUOTE_AND_READING = f"{_QUOTE}?(?:{_READING})?"
-# Then what makes the sentence define it (or, for a bare は、, may: see `standing`).
-_DEFINING = r"(?:とは|は[^。.!?！？]{0,200}?(?:のこと|をいう|を言う|を指す|の総称|の略))"
-# Or the term named after what it is: …のことを X という (と呼ぶ, とよぶ, と称する).
-_NAMED = r"を[「『\"]?{term}[」』\"]?(?:という|と言う|と呼ぶ|と呼ばれ|とよぶ|とよばれ|と称する)"
+# Then what makes the sentence define it (or, for a bare は、, may: see `standing`): とは, unless
+# it asks (ルビとは何ですか？ is a question's heading), or は and an ending that defines.
+_DEFINING = (
+    r"(?:とは(?!\s*(?:何|なに|なん|どう|どんな|誰|いつ|どこ))"
+    r"|は[^。.!?！？]{0,200}?(?:のこと|をいう|を言う|を指す|の総称|の略))"
+)
+# A bare は、 and a sentence ending as a definition does: である (not a story's のである), です.
+_STATED = r"は[、,][^。.!?！？]{0,200}?(?<!の)(?:である|です)(?=[。.]|$)"
+# Or the term named after what it is, the sentence ending there: …のことを X という (と呼ぶ, とよぶ,
+# と称する; 私を先生という日 names no term).
+_NAMED = (
+    r"を[「『\"]?{term}[」』\"]?(?:という|と言う|と呼ぶ|とよぶ|と称する|と呼んでいる|とよんでいる)"
+    r"(?=\s*(?:[。.,、(]|$))"
+)
 # Or the term opening a paragraph or line (after a bullet or an opening quote), then a colon.
 _HEADWORD = r"(?:^|\n)\s*(?:[-*・•●■◆◇○]\s*)?[「『\"]?"
 # The substrings of the forms, for the index: a term followed by…
@@ -46,8 +56,8 @@ def defines(term: str, folded: str) -> bool:
 
 def standing(term: str, folded: str) -> int:
     """How well the folded text answers what `term` is: 2 where it defines it in a form that
-    only a definition takes (all but a bare X は、, which a story's every other sentence opens
-    with: 内蔵助は、), 1 where it names it, 0 where it does neither."""
+    only a definition takes (a bare X は、 only in a sentence ending in である or です: a story's
+    every other sentence opens with 内蔵助は、), 1 where it names it, 0 where it does neither."""
     if term not in folded:
         return 0
     return 2 if _patterns(term)[0].search(folded) else 1
@@ -61,8 +71,9 @@ def _patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     only_a_definition = "|".join(
         (
             f"{opening}{_QUOTE_AND_READING}{_DEFINING}",
+            f"{opening}{_QUOTE_AND_READING}{_STATED}",
             f"{opening}{_QUOTE}?{_READING}は[、,]",
-            f"(?<=[「『\"]){escaped}{_QUOTE}は[、,]",
+            f'(?<=[「『"]){escaped}{_QUOTE}は[、,]',
             _NAMED.format(term=escaped),
             f"{_HEADWORD}{escaped}{_QUOTE_AND_READING}\\s*:",
         )

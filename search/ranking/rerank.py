@@ -256,7 +256,10 @@ def rerank(
     standings = None
     if defined is not None:
         term = fold(defined)
-        standings = [standing(term, fold(text)) for text, _ in texts]
+        # A heading (ルビとは, ルビとは何ですか？) introduces the definition; it is not one.
+        standings = [
+            min(standing(term, fold(text)), 1 if is_heading(text) else 2) for text, _ in texts
+        ]
     return [
         (score, docnum)
         for (_, docnum), score in question_order(
