@@ -85,7 +85,7 @@ class ParsedQuery:
     # A sentence that asks nothing, read as keywords: looked for as typed before the question.
     verbatim: Node | None = None
     # The term a question asks only to define (ルビ of ルビとは何ですか？).
-    defined: Phrase | None = None
+    defined: str | None = None
 
     @property
     def is_question(self) -> bool:
@@ -238,7 +238,7 @@ def _verbatim(text: str) -> Node | None:
     return node if node is not None and _count_terms(node) <= MAX_TERMS else None
 
 
-def defined_term(text: str) -> Phrase | None:
+def defined_term(text: str) -> str | None:
     """The term a question asks only to define (ルビ of ルビとは何ですか？, 「日米2プラス2」とは),
     or None: a term holds no particle, pronoun or other function word (翼のライバルとは誰 asks
     who, not what a term is), and its とは is a word of its own (not the と of こと)."""
@@ -250,7 +250,7 @@ def defined_term(text: str) -> Phrase | None:
         return None
     if len(analyze(term, content_only=True).words) != len(analyze(term).words):
         return None
-    return make_phrase(term)
+    return term
 
 
 def _has_syntax(text: str) -> bool:

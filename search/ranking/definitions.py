@@ -1,12 +1,13 @@
 """Definitions: the forms in which a text defines a term X, past a closing quote and a
-parenthesised reading (「X」とは, X（えっくす）は、): X とは…, X は、…(である), X は…のことである (をいう,
-を指す, の総称, の略), …のことを X という (と呼ぶ), and X：… at the start of a paragraph or line; X opening its clause (熟語ルビは、 defines 熟語ルビ,
-and 縦組のルビは、 says what a kind of ルビ is).
+parenthesised reading (「X」とは, X（えっくす）は、): X とは…, X は、…である, X は…のことである (をいう,
+を指す, の総称, の略), …のことを X という (と呼ぶ), and X：… opening a paragraph or line; X opening
+its clause (熟語ルビは、 defines 熟語ルビ, and 縦組のルビは、 says what a kind of ルビ is).
 
-`defines` tests a paragraph's folded text (the reranker's `defines` signal); `defining_query` is
-the query tree of the substrings a defining paragraph holds, with which ranking finds the paragraphs
-defining what a question asks about among all those holding it (BM25 puts a long definition far
-below the short paragraphs that merely name the term).
+`standing` tells a paragraph defining the term from one naming it; `defining_query` is the query
+tree of the substrings a defining paragraph holds, with which ranking finds the paragraphs defining
+what a question asks about among all those holding it (BM25 puts a long definition far below the
+short paragraphs that merely name the term). `defines` is the looser test of the reranker's
+`defines` signal (X とは or X は、 wherever it stands), with which its weights were fitted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _CLAUSE_START = r"(?:(?<=^)|(?<=[\s、。,.!?！？「『\"(:・])|(?<=[はも�
 _QUOTE = r"[」』\"]"
 _READING = r"\([^)]{0,60}\)"
 _QUOTE_AND_READING = f"{_QUOTE}?(?:{_READING})?"
-# Then what makes the sentence define it (or, for a bare は、, may: see `standing`): とは, unless
+# Then what makes the sentence define it: とは, unless
 # it asks (ルビとは何ですか？ is a question's heading), or は and an ending that defines.
 _DEFINING = (
     r"(?:とは(?!\s*(?:何|なに|なん|どう|どんな|誰|いつ|どこ))"
@@ -41,6 +42,8 @@ _NAMED = (
 )
 # Or the term opening a paragraph or line (after a bullet or an opening quote), then a colon.
 _HEADWORD = r"(?:^|\n)\s*(?:[-*・•●■◆◇○]\s*)?[「『\"]?"
+# The reranker's looser test: after the term, とは or は、 (past a closing quote and a reading).
+_LOOSELY = r"[」』]?(?:[（(][^）)]{0,60}[）)])?(?:とは|は、)"
 # The substrings of the forms, for the index: a term followed by…
 _FOLLOWERS = ("とは", "は、", "は,", "」とは", "』とは", "(", ":")
 # …or by は, where the paragraph also holds an ending of the は…のことである form.
@@ -50,8 +53,9 @@ _NAMINGS = ("という", "と言う", "と呼", "とよ", "と称", "」と", "�
 
 
 def defines(term: str, folded: str) -> bool:
-    """Whether the folded text defines `term` (folded too) in one of the forms above."""
-    return bool(_patterns(term)[1].search(folded))
+    """Whether the folded text holds `term` (folded too) followed by とは or は、, past a closing
+    quote and a reading: the reranker's `defines` signal."""
+    return bool(_loose_pattern(term).search(folded))
 
 
 def standing(term: str, folded: str) -> int:
@@ -60,32 +64,33 @@ def standing(term: str, folded: str) -> int:
     every other sentence opens with 内蔵助は、), 1 where it names it, 0 where it does neither."""
     if term not in folded:
         return 0
-    return 2 if _patterns(term)[0].search(folded) else 1
+    return 2 if _pattern(term).search(folded) else 1
 
 
 @lru_cache(maxsize=256)
-def _patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The patterns of a definition of `term`: in a form only a definition takes, and in any."""
+def _pattern(term: str) -> re.Pattern[str]:
+    """The forms only a definition of `term` takes."""
     escaped = re.escape(term)
     opening = f"{_CLAUSE_START}{escaped}"
-    only_a_definition = "|".join(
-        (
-            f"{opening}{_QUOTE_AND_READING}{_DEFINING}",
-            f"{opening}{_QUOTE_AND_READING}{_STATED}",
-            f"{opening}{_QUOTE}?{_READING}は[、,]",
-            f'(?<=[「『"]){escaped}{_QUOTE}は[、,]',
-            _NAMED.format(term=escaped),
-            f"{_HEADWORD}{escaped}{_QUOTE_AND_READING}\\s*:",
-        )
+    forms = (
+        f"{opening}{_QUOTE_AND_READING}{_DEFINING}",
+        f"{opening}{_QUOTE_AND_READING}{_STATED}",
+        f"{opening}{_QUOTE}?{_READING}は[、,]",
+        f'(?<=[「『"]){escaped}{_QUOTE}は[、,]',
+        _NAMED.format(term=escaped),
+        f"{_HEADWORD}{escaped}{_QUOTE_AND_READING}\\s*:",
     )
-    return re.compile(only_a_definition), re.compile(
-        f"{only_a_definition}|{opening}{_QUOTE_AND_READING}は[、,]"
-    )
+    return re.compile("|".join(forms))
+
+
+@lru_cache(maxsize=256)
+def _loose_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(re.escape(term) + _LOOSELY)
 
 
 def defining_query(term: str) -> Node:
     """The query tree matching the paragraphs that hold `term` in a defining form, as
-    substrings of their folded text; what it finds is to be confirmed by `defines`."""
+    substrings of their folded text; what it finds is to be judged by `standing`."""
     folded = fold(term)
     followed = tuple(_substring(folded + after) for after in _FOLLOWERS)
     described = And((_substring(folded + "は"), Or(tuple(map(_substring, _ENDINGS)))))

@@ -328,7 +328,7 @@ class Ranking:
             paragraphs.__getitem__,
             question,
             lambda docnum: docnum not in by_title,
-            defined=query.defined.text if query.defined else None,
+            defined=query.defined,
         )
         return Ranked([RankedParagraph(score, docnum) for score, docnum in reranked], total)
 
@@ -346,16 +346,16 @@ class Ranking:
                 best, total, by_title = self._question_candidates_by_dict(terms, depth)
             return self._with_defining(best, terms, query.defined), total, by_title
 
-    def _defining(self, term: Phrase | None) -> list[int]:
+    def _defining(self, term: str | None) -> list[int]:
         """The best `DEFINING_DEPTH` distinct paragraphs holding `term` in a defining form (by
         BM25F of the form's substrings), best first; none without a term."""
         if term is None:
             return []
-        scores = self._match(self._whoosh(defining_query(term.text), tiered=False))
+        scores = self._match(self._whoosh(defining_query(term), tiered=False))
         return [docnum for _, docnum in self._best_distinct(scores, DEFINING_DEPTH)]
 
     def _with_defining(
-        self, best: list[tuple[float, int]], terms: list, term: Phrase | None
+        self, best: list[tuple[float, int]], terms: list, term: str | None
     ) -> list[tuple[float, int]]:
         """`best`, and after it the paragraphs holding `term` in a defining form that it misses
         (`_defining`), with their BM25F scores for the question's `terms`, repeating none of its

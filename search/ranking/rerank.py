@@ -7,7 +7,8 @@ above all, in one sentence and close together; a word may also stand in the docu
 instead (a paragraph of the article ラオス need not say ラオス); and the paragraph that defines the
 thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `combine` multiplies
 BM25's share of the best score by those signals, with weights of its own for questions
-(`QUESTION`) and for keywords (`KEYWORDS`).
+(`QUESTION`) and for keywords (`KEYWORDS`). A question asking only what a term is (ルビとは) puts
+the paragraphs defining it first, then those naming it (search.ranking.definitions).
 
 Whatever the weights, a paragraph holding none of the query's words (lifted by its document's
 title alone) never ranks above one holding some (`rerank`). Keyword queries keep their tiers and
