@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal, get_args
 
 from search.errors import QuerySyntaxError
 from search.query.tree import (
@@ -42,7 +43,9 @@ from search.query.tree import (
 )
 from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
-MODES = ("auto", "keyword", "question")
+# How a query is read: its syntax decides ("auto"), keywords, or a question.
+Mode = Literal["auto", "keyword", "question"]
+MODES: tuple[str, ...] = get_args(Mode)
 _OPERATORS = {"AND", "OR", "NOT"}
 MAX_QUERY_CHARS = 1_000
 MAX_DEPTH = 32  # parentheses and NOTs nested
@@ -82,6 +85,13 @@ class ParsedQuery:
     text: str
     tree: Node
     soft_parts: tuple[Phrase, ...] = ()
+    # A question's content words, any of which may match; none for keywords.
+    question_words: tuple[Phrase, ...] = ()
+    # The phrases a hit may hold, to highlight (those under NOT left out); a sentence's words,
+    # and the sentence where it stands as typed.
+    phrases: tuple[Phrase, ...] = ()
+    # How the query was read: "question" or "keyword".
+    mode: str = "keyword"
     # A sentence that asks nothing, read as keywords: looked for as typed before the question.
     verbatim: Node | None = None
     # The term a question asks only to define (ルビ of ルビとは何ですか？).
@@ -89,30 +99,15 @@ class ParsedQuery:
 
     @property
     def is_question(self) -> bool:
-        return isinstance(self.tree, Question)
-
-    @property
-    def mode(self) -> str:
-        """How the query was read: "question" or "keyword"."""
-        return "question" if self.is_question else "keyword"
-
-    @property
-    def question_words(self) -> tuple[Phrase, ...]:
-        """A question's content words, any of which may match; none for keywords."""
-        return self.tree.words if isinstance(self.tree, Question) else ()
-
-    @property
-    def phrases(self) -> tuple[Phrase, ...]:
-        """The phrases a hit may hold, to highlight (those under NOT left out); a sentence's
-        words, and the sentence where it stands as typed."""
-        found = tuple(phrases(self.tree))
-        return found + tuple(phrases(self.verbatim)) if self.verbatim is not None else found
+        return self.mode == "question"
 
     def as_typed(self) -> ParsedQuery | None:
         """The keyword reading of a sentence that asks nothing, to look for as typed before it is
         taken for a question (no soft AND: the sentence is held whole, or the question is asked);
         None for any other query."""
-        return None if self.verbatim is None else ParsedQuery(self.text, self.verbatim)
+        if self.verbatim is None:
+            return None
+        return ParsedQuery(self.text, self.verbatim, phrases=tuple(phrases(self.verbatim)))
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -129,14 +124,11 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
-    node = None
+    node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
-    if node is not None:
-        verbatim = _verbatim(text) if mode == "auto" else None
-        tree = expand(node, synonyms) if synonyms else node
-        return ParsedQuery(text, tree, verbatim=verbatim, defined=defined_term(text))
-    node = _Parser(list(_lex(text))).parse()
+    if node is None:
+        node = _Parser(list(_lex(text))).parse()
     if node is None:
         raise QuerySyntaxError(
             f"nothing to search for in {text!r}: it has no words, only punctuation or operators"
@@ -144,7 +136,24 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
-    return ParsedQuery(text, tree, soft_parts(text, tree))
+    if isinstance(tree, Question):
+        return _question_query(text, tree, mode)
+    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
+
+
+def _question_query(text: str, tree: Question, mode: str) -> ParsedQuery:
+    """A question's parsed query; in auto mode, a sentence that asks nothing also as typed."""
+    verbatim = _verbatim(text) if mode == "auto" else None
+    found = tuple(phrases(tree)) + (tuple(phrases(verbatim)) if verbatim is not None else ())
+    return ParsedQuery(
+        text,
+        tree,
+        question_words=tree.words,
+        phrases=found,
+        mode="question",
+        verbatim=verbatim,
+        defined=defined_term(text),
+    )
 
 
 def without_format_characters(text: str) -> str:
@@ -180,8 +189,9 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
         return ()
     if isinstance(tree, Phrase):
         return (tree,)
-    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
-        return tree.children
+    if isinstance(tree, And):
+        parts = tuple(child for child in tree.children if isinstance(child, Phrase))
+        return parts if len(parts) == len(tree.children) else ()
     return ()
 
 
@@ -299,7 +309,7 @@ def make_phrase(text: str) -> Phrase | None:
 
 def _leaves_out_letters(text: str, words) -> bool:
     """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
-    covered = set()
+    covered: set[int] = set()
     for word in words:
         covered.update(range(word.start, word.end))
     return any(
