@@ -261,4 +261,4 @@ def test_an_unreadable_folder_is_warned_of_once_an_update_and_counted_as_a_folde
     assert status.stdout.endswith(
         "state      up to date\nskipped folder locked/: Permission denied\n"
     )
-    assert json.loads(as_json.stdout)["unreadable"] == [["locked/", "Permission denied"]]
+    assert json.loads(as_json.stdout)["unreadable_folders"] == [["locked/", "Permission denied"]]

@@ -576,7 +576,8 @@ def _status_lines(status, verbose: bool) -> list[str]:
         skipped=status.skipped,
         ignored=status.ignored,
         other_formats=status.other_formats,
-        unreadable=status.unreadable,
+        unreadable_folders=status.unreadable_folders,
+        unread=status.unread,
     )
     lines = [
         f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
@@ -601,6 +602,7 @@ def _status_lines(status, verbose: bool) -> list[str]:
             for label, sources in (
                 ("added", status.added),
                 ("changed", status.changed),
+                ("reread", status.reread),
                 ("removed", status.removed),
             )
             for source in sources
@@ -627,6 +629,9 @@ def _state(status) -> str:
         )
         if sources
     )
+    if status.reread:
+        reread = f"{len(status.reread)} read with another version of a reader than installed now"
+        return f"{', '.join(filter(None, [changes, reread]))}: `kensaku index` reads them again"
     return f"{changes} since: `kensaku index` (or the next search) updates it"
 
 
@@ -955,6 +960,7 @@ def _summary_line(summary: IndexSummary) -> str:
         for label, sources in (
             ("added", summary.added),
             ("changed", summary.changed),
+            ("read again with a new reader version", summary.reread),
             ("removed", summary.removed),
         )
         if sources
@@ -970,9 +976,9 @@ def _summary_line(summary: IndexSummary) -> str:
 def _left_out(summary: IndexSummary) -> str:
     """What the summary line says of the files not indexed, with why in a few words."""
     parts = []
-    if summary.unreadable:
-        reasons = _tally(why.lower() for _, why in summary.unreadable)
-        parts.append(f"{counted(len(summary.unreadable), 'folder')} unreadable ({reasons})")
+    if summary.unreadable_folders:
+        reasons = _tally(why.lower() for _, why in summary.unreadable_folders)
+        parts.append(f"{counted(len(summary.unreadable_folders), 'folder')} unreadable ({reasons})")
     if summary.skipped:
         reasons = _tally(_short_reason(why) for why in summary.skipped.values())
         parts.append(f"{len(summary.skipped)} skipped ({reasons})")
@@ -981,6 +987,8 @@ def _left_out(summary: IndexSummary) -> str:
     if summary.other_formats:
         suffixes = _tally(_suffix(source) for source in summary.other_formats)
         parts.append(f"{counted(len(summary.other_formats), 'file')} in other formats ({suffixes})")
+    if summary.unread:
+        parts.append(f"{len(summary.unread)} with text that could not be read")
     return "; " + ", ".join(parts) if parts else ""
 
 
@@ -1014,12 +1022,19 @@ def _tally(items) -> str:
 
 
 def _file_list(summary: IndexSummary) -> list[str]:
-    """One line a file not indexed, for `kensaku index -v`."""
+    """One line a file not indexed, or not whole, for `kensaku index -v`."""
+    from search.ingest.readers.base import page_list
+
     return (
-        [f"skipped folder {source}: {why}" for source, why in summary.unreadable]
+        [f"skipped folder {source}: {why}" for source, why in summary.unreadable_folders]
         + [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
+        + [
+            f"unread {source}: text that could not be read was left out"
+            + (f", on {page_list(pages)}" if pages else "")
+            for source, pages in summary.unread.items()
+        ]
     )
 
 

@@ -78,7 +78,7 @@ class Found:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
     # Folders that could not be listed, as (source ending in `/`, why): their files are unseen.
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
@@ -86,7 +86,7 @@ def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
 
     A document name that cannot be examined (a broken symlink, a symlink loop) is still listed,
     so that reading it reports why it is skipped. A folder that cannot be listed is recorded in
-    `Found.unreadable`, for a build to warn of once (a search that only checks the index does not).
+    `Found.unreadable_folders`, for a build to warn of once (a search that only checks the index does not).
     """
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
@@ -97,7 +97,7 @@ def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
 
     def unlistable(error: OSError) -> None:
         relative = os.path.relpath(error.filename, docs_dir).replace(os.sep, "/")
-        found.unreadable.append((f"{relative}/", error.strerror or str(error)))
+        found.unreadable_folders.append((f"{relative}/", error.strerror or str(error)))
 
     ignore_specs: dict[str, list] = {}
     for folder, subfolders, files in os.walk(docs_dir, onerror=unlistable):
@@ -119,7 +119,7 @@ def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
             _take_file(base, name, prefix + name, specs, patterns, found)
     found.documents.sort(key=attrgetter("source"))
     found.ignored.sort()
-    found.unreadable.sort()
+    found.unreadable_folders.sort()
     return found
 
 

@@ -4,8 +4,11 @@ A keyword query: every paragraph matching it (search.engine.matching), the best 
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
 search.ranking.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
-`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
-each could answer. Paragraphs of the same text count once (`best_distinct`).
+`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), and for a question asking
+what a term is the best `DEFINING_DEPTH` holding it in a defining form (search.ranking.definitions),
+reordered by how well each could answer. A sentence that asks nothing is a keyword query first:
+the paragraphs holding it as typed, if any; else the question. Paragraphs of the same text count
+once (`best_distinct`).
 
 `Ranking` is also the hook through which bench/fit_rerank.py reads the candidates and what the
 reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`).
@@ -23,18 +26,21 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
+from search.engine.postings import Wanted
 from search.index.opening import translate_damage
 from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
+from search.ranking.definitions import defining_query
+from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 
 if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
     import numpy
 
-from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
-
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
+
+DEFINING_DEPTH = 20  # how many paragraphs holding its term in a defining form a question adds
 
 KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
 
@@ -123,15 +129,25 @@ class Ranking:
 
     def rank(self, query: ParsedQuery, limit: int) -> Ranked:
         """The best `limit` or more paragraphs for `query`, best first, and what the results say
-        of them."""
+        of them: for a sentence found as typed, the paragraphs holding it."""
         if isinstance(query.tree, Question):
+            as_typed = query.as_typed()
+            if as_typed is not None:
+                found = self._keyword_ranking(as_typed, limit)
+                if found.paragraphs:
+                    return found
             return self._question_ranking(query, limit)
         return self._keyword_ranking(query, limit)
 
     def scores(self, query: ParsedQuery) -> dict[int, float]:
-        """The docnum and score of every paragraph matching `query` (BM25F's, for a question);
-        for keywords no paragraph holds all together, those holding some (see
-        keyword_candidates)."""
+        """The docnum and score of every paragraph matching `query` (BM25F's, for a question;
+        a sentence's as typed, when found so); for keywords no paragraph holds all together,
+        those holding some (see keyword_candidates)."""
+        as_typed = query.as_typed()
+        if as_typed is not None:
+            scores = self._match(self._whoosh(as_typed.tree))
+            if scores:
+                return scores
         if isinstance(query.tree, Question):
             with self._damage():
                 return score_any(
@@ -318,7 +334,11 @@ class Ranking:
         with self._damage():
             paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
         reranked = rerank(
-            best, paragraphs.__getitem__, question, lambda docnum: docnum not in by_title
+            best,
+            paragraphs.__getitem__,
+            question,
+            lambda docnum: docnum not in by_title,
+            defined=query.defined,
         )
         return Ranked([RankedParagraph(score, docnum) for score, docnum in reranked], total)
 
@@ -333,8 +353,38 @@ class Ranking:
         terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):
-                return self._question_candidates_in_bulk(terms, depth)
-            return self._question_candidates_by_dict(terms, depth)
+                best, total, by_title = self._question_candidates_in_bulk(terms, depth)
+            else:
+                best, total, by_title = self._question_candidates_by_dict(terms, depth)
+            return self._with_defining(best, terms, query.defined), total, by_title
+
+    def _defining(self, term: str | None) -> list[int]:
+        """The best `DEFINING_DEPTH` distinct paragraphs holding `term` in a defining form (by
+        BM25F of the form's substrings), best first; none without a term."""
+        if term is None:
+            return []
+        scores = self._match(self._whoosh(defining_query(term), tiered=False))
+        return [docnum for _, docnum in self._best_distinct(scores, DEFINING_DEPTH)]
+
+    def _with_defining(
+        self, best: list[tuple[float, int]], terms: list, term: str | None
+    ) -> list[tuple[float, int]]:
+        """`best`, and after it the paragraphs holding `term` in a defining form that it misses
+        (`_defining`), with their BM25F scores for the question's `terms`, repeating none of its
+        texts."""
+        defining = self._defining(term)
+        seen = {self._same_text[docnum] for _, docnum in best}
+        missed = [docnum for docnum in defining if self._same_text[docnum] not in seen]
+        if not missed:
+            return best
+        scores = score_any(self._searcher, terms, Wanted(set(missed)), statistics=self._statistics)
+        added = []
+        for docnum in missed:
+            key = self._same_text[docnum]
+            if key not in seen and docnum in scores:
+                seen.add(key)
+                added.append((scores[docnum], docnum))
+        return best + added
 
     def _question_candidates_by_dict(
         self, terms: list, depth: int
