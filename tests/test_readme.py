@@ -1,7 +1,7 @@
 """The README's code examples, run: its Python, whose `# →` comments must be what it prints, and
 its `kensaku …` commands, on copies of the seeds (as ./seeds, ~/資料 and ~/shared/reports), the
 output shown after a `$ kensaku …` prompt matched line by line, figures that vary from machine to
-machine (dates, sizes, seconds, the folder's path) aside.
+machine (dates, sizes, seconds, the folder's path, Sudachi's versions) aside.
 
 Left out, each for a reason: installing (the quick start's `pip install`, which CI runs), `kensaku
 serve`, `kensaku mcp` and `curl` (a server runs until stopped: their own tests serve it), the config
@@ -30,6 +30,7 @@ _VARYING = [
     (re.compile(r"[\d.,]+ (kB|MB|GB|bytes)"), "SIZE"),
     (re.compile(r"in [\d.]+ s\b"), "in N s"),
     (re.compile(r"format \d+"), "format N"),
+    (re.compile(r"SudachiPy \S+ with sudachidict-core \S+"), "SudachiPy V with sudachidict-core V"),
     (re.compile(r"/\S*/seeds\b"), "/…/seeds"),
 ]
 # An example of a folder bigger than the seeds: run, and its output's first words matched.

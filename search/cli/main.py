@@ -584,6 +584,9 @@ def _status_lines(status, verbose: bool) -> list[str]:
         f"documents  {status.docs_dir}",
         f"           {counted(status.documents, 'document')}, "
         f"{counted(status.paragraphs, 'paragraph')}{_left_out(left_out)}",
+        f"words      cut by {status.analyzer_text}"
+        if status.analyzer
+        else "words      cut by versions not recorded (an index of an earlier kensaku)",
     ]
     rules = "; ".join(
         f"{kind} {' '.join(patterns)}"
@@ -616,6 +619,8 @@ def _state(status) -> str:
             f"damaged ({status.problem}): `kensaku index --rebuild --index "
             f"{status.index_dir}` repairs it"
         )
+    if status.analyzer_change:
+        return f"to be built anew: {status.analyzer_change}; `kensaku index` (or the next search) does it"
     if not status.docs_found:
         return "the documents folder is gone: searches use the index as it is"
     if status.up_to_date:

@@ -17,6 +17,7 @@ from pathlib import Path
 from search.errors import IndexBusy, IndexDamaged, IndexOutdated
 from search.index.changes import (
     Changes,
+    analyzer_change,
     changes_since,
     read_with_other_versions,
     record_new_stamps,
@@ -36,6 +37,7 @@ from search.index.opening import generation_problem
 from search.index.schema import WORDS
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
+from search.text.analysis import analyzer_versions
 
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
@@ -120,6 +122,8 @@ def ensure_index(
     found = scan(docs_dir, rules)
     if manifest is None:
         report.say(f"no index in {index_dir} yet: building it from {docs_dir}")
+    elif analyzer_change(manifest):
+        pass  # built anew, saying why (_build)
     elif stamps_current(manifest, docs_dir, found.documents, rules) or record_new_stamps(
         index_dir, manifest, docs_dir, found.documents, rules
     ):
@@ -157,13 +161,11 @@ def _build(
 
     `incremental` starts the new generation from the live one (hard links to its immutable
     segment files) and re-indexes only what changed, when the live index was built from the
-    same documents directory; otherwise every document is indexed.
+    same documents directory with the same analyzer; otherwise every document is indexed.
     """
     readable_manifest(index_dir)  # refuses a directory that holds something else
-    for (
-        folder,
-        why,
-    ) in found.unreadable_folders:  # once a build: a search that only checks says nothing
+    # Once a build: a search that only checks the index says nothing of them.
+    for folder, why in found.unreadable_folders:
         report.warning(f"skipped folder {folder}: {why}")
     documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -172,7 +174,10 @@ def _build(
         started = time.perf_counter()
         previous = _intact_manifest(index_dir, report)
         changes = None
-        if incremental and previous and same_origin(previous, docs_dir, rules):
+        cut_otherwise = previous and analyzer_change(previous)
+        if cut_otherwise:
+            report.warning(f"the index in {index_dir} is built anew: {cut_otherwise}")
+        elif incremental and previous and same_origin(previous, docs_dir, rules):
             if stamps_current(previous, docs_dir, documents, rules) and not (
                 read_with_other_versions(previous, documents)
             ):
@@ -350,6 +355,7 @@ def _new_manifest(
         digests=dict(sorted(summary.digests.items())),
         unread=dict(sorted(summary.unread.items())),
         extractors=dict(sorted(summary.extractors.items())),
+        analyzer=analyzer_versions(),
         rules=rules,
         skipped=summary.skipped,
         sizes=sizes,

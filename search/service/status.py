@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from search.errors import DocumentsNotFound
-from search.index.changes import changes_since
+from search.index.changes import analyzer_change, changes_since, describe_analyzer
 from search.index.manifest import FORMAT_VERSION, Manifest
 from search.index.opening import generation_problem, open_index, translate_damage
 from search.index.schema import SOURCE, TITLE
@@ -58,10 +58,24 @@ class IndexStatus:
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+    # The versions of SudachiPy and its dictionary that cut the text into words (name: version;
+    # none recorded by an earlier kensaku), and why the index must be built anew for those
+    # installed now (changes.analyzer_change), or None.
+    analyzer: dict[str, str] = field(default_factory=dict)
+    analyzer_change: str | None = None
+
+    @property
+    def analyzer_text(self) -> str:
+        """`SudachiPy 0.7.0 with sudachidict-core 20261015`, or `none recorded`."""
+        return describe_analyzer(self.analyzer)
 
     @property
     def up_to_date(self) -> bool:
-        return self.docs_found and not (self.added or self.changed or self.removed or self.reread)
+        return (
+            self.docs_found
+            and not self.analyzer_change
+            and not (self.added or self.changed or self.removed or self.reread)
+        )
 
     def to_dict(self) -> dict:
         """The JSON form of `kensaku status --json`."""
@@ -87,6 +101,8 @@ class IndexStatus:
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
             "unreadable_folders": [list(pair) for pair in self.unreadable_folders],
+            "analyzer": self.analyzer,
+            "analyzer_change": self.analyzer_change,
         }
 
 
@@ -129,6 +145,8 @@ def index_status(index_dir: Path) -> IndexStatus:
         built=_time(manifest.built),
         updated=_time(manifest.updated or manifest.built),
         problem=generation_problem(index_dir, manifest),
+        analyzer=dict(manifest.analyzer),
+        analyzer_change=analyzer_change(manifest),
     )
     try:
         found = scan(status.docs_dir, status.rules)
