@@ -14,6 +14,7 @@ index; kensaku's engine (search.engine) writes and reads the postings itself. Th
     search.build_index("seeds", "index")
     for hit in search.search("ピラー2", "index").hits:
         print(hit.source, hit.line, hit.snippet)
+    search.search("ピラー2 format:pdf after:2024", "index", sort="date", facets=True).facets
 """
 
 # Before anything imports Whoosh (see lean_whoosh).
@@ -28,11 +29,13 @@ from search.errors import (
     QuerySyntaxError,
 )
 from search.index.build import IndexSummary, build_index, ensure_index, update_index
+from search.query.filters import Filters
 from search.results.hits import Hit, SearchResults
 from search.service.searcher import Searcher, search
 
 __all__ = [
     "DocumentsNotFound",
+    "Filters",
     "Hit",
     "IndexBusy",
     "IndexDamaged",

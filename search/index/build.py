@@ -45,10 +45,11 @@ from search.ingest.reporting import IndexSummary, Progress, Warn
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
-FORMAT_VERSION = 9  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+FORMAT_VERSION = 10  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
-# 9: the schema and codec pickled by their new paths (search.index.schema, search.index.codec)
+# 9: the schema and codec pickled by their new paths (search.index.schema, search.index.codec);
+# 10: the document's date (stored, and a column), and the vocabulary for suggestions
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2

@@ -41,11 +41,13 @@ class Block:
 @dataclass
 class Extracted:
     """A document's blocks in reading order, the title it gives itself (metadata, <title>, first
-    heading; None when it has none) and warnings to report (a few bad bytes replaced, ...)."""
+    heading; None when it has none), warnings to report (a few bad bytes replaced, ...) and the
+    date it gives itself (YYYY-MM-DD, see readers.dates; None when it has none)."""
 
     title: str | None
     blocks: list[Block]
     warnings: list[str] = field(default_factory=list)
+    date: str | None = None
 
 
 # Scripts written without spaces between words: a line break between two of their characters

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines
+from search.ingest.readers.dates import pdf_day
 
 # Sizes are in ems: a line's glyph size across the line (its font size, near enough).
 # Two glyphs are on one line when their boxes overlap across it by this share of the smaller.
@@ -127,6 +128,9 @@ def read_pdf(data: bytes) -> Extracted:
                 warnings.append(f"page {index + 1} is broken: left out")
                 pages.append(_Page(1.0, 1.0, [], False))
         title = _metadata_title(document)
+        date = pdf_day(document.get_metadata_value("CreationDate")) or pdf_day(
+            document.get_metadata_value("ModDate")
+        )
     finally:
         document.close()
     if not any(page.lines for page in pages):
@@ -138,7 +142,7 @@ def read_pdf(data: bytes) -> Extracted:
     if not blocks:
         raise UnreadableDocument("it holds no text but page numbers and running heads")
     return Extracted(
-        title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings
+        title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings, date=date
     )
 
 
