@@ -39,6 +39,7 @@ from search.errors import (
     NotAnIndex,
 )
 from search.index.schema import WORDS
+from search.index.vocabulary import record_vocabulary
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import IndexSummary, Progress, Warn
 
@@ -519,6 +520,7 @@ def _build(
             else:
                 summary = _write_generation(path, documents, progress, warn)
             summary.total_paragraphs = _record_synonym_groups(path)
+            record_vocabulary(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
             sizes = _seal_generation(path)

@@ -64,12 +64,14 @@ from search.index.codec import (
 from search.index.schema import (
     CHARS,
     GRAMS,
+    PARAGRAPH_TEXT,
     SOURCE,
     SudachiTokenizer,
     field_terms,
     paragraph_fields,
     schema,
 )
+from search.index.vocabulary import VocabularyCounter
 from search.ingest.paragraphs import UnreadableDocument, read_document
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
@@ -171,6 +173,7 @@ class SegmentBuilder:
         self._columns = {}
         self._stored = self._column_writer("_stored", STORED_COLUMN)
         self._order_cache = {}
+        self.vocabulary = VocabularyCounter()
 
     # Files
 
@@ -238,6 +241,8 @@ class SegmentBuilder:
                 writer.add(doc, plan.field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
+        if fields.get(PARAGRAPH_TEXT):
+            self.vocabulary.add(fields[PARAGRAPH_TEXT])
         self.doccount = doc + 1
 
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
@@ -299,6 +304,9 @@ class SegmentBuilder:
         self.postings = {}
         if self.layout.compound:
             segment.create_compound_file(self.storage)
+        # After the compound file: the vocabulary is read apart, once the generation is written.
+        self.vocabulary.write(self.storage, segment.segment_id())
+        self.vocabulary = VocabularyCounter()
         self._files = []
         return segment
 

@@ -5,7 +5,7 @@ search.engine) and the best of them made into hits citing where they stand (sear
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
-document instead. Filters (the query's own and those given as `filters`) narrow a search to some
+document instead; `suggest` completes a prefix from the words of the documents. Filters (the query's own and those given as `filters`) narrow a search to some
 documents, `sort="date"` orders it newest first, and `facets=True` counts all its matches by
 format, folder and year (search.engine.documents, read once an open index is first asked to).
 """
@@ -34,6 +34,7 @@ from search.index.schema import (
     SOURCE,
     TITLE,
 )
+from search.index.vocabulary import Suggestion, Vocabulary
 from search.query.filters import SORTS, Filters
 from search.query.parser import ParsedQuery, parse, without_format_characters
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
@@ -79,6 +80,7 @@ class Searcher:
             )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
         self._documents: Documents | None = None
+        self._vocabulary: Vocabulary | None = None
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
         sources = []
@@ -142,6 +144,17 @@ class Searcher:
                     source = self._searcher.stored_fields(docnum)[SOURCE]
                     counts[source] = counts.get(source, 0) + 1
             return counts
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Words and phrases of the documents that complete `prefix` (in kana, also by their
+        reading), those in the most paragraphs first (search.index.vocabulary; read the first
+        time)."""
+        _check_page(limit, 0)
+        with self._lock:
+            self._check_open()
+            if self._vocabulary is None:
+                self._vocabulary = Vocabulary(Path(self._index.storage.folder))
+            return self._vocabulary.complete(prefix, limit)
 
     def _parse(self, query: str, mode: str, filters: Filters) -> ParsedQuery:
         """`query` parsed, with `filters` added to its own."""
