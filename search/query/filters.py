@@ -135,9 +135,9 @@ class Filters:
         for pattern in paths:
             negated = pattern.startswith("!")
             filters = filters.with_filter("path", pattern[1:] if negated else pattern, negated)
-        for kind, value in (("after", after), ("before", before)):
-            if value:
-                filters = filters.with_filter(kind, value)
+        for kind, date in (("after", after), ("before", before)):
+            if date:
+                filters = filters.with_filter(kind, date)
         return filters
 
     def with_filter(self, kind: str, value: str, negated: bool = False) -> Filters:

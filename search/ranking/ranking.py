@@ -462,6 +462,7 @@ class Ranking:
         many match, which paragraphs match by their document's title alone, holding none of the
         question's words (or sub-words) as the index found them (変わった holds 変わる), and the
         docnums of all that match."""
+        assert isinstance(query.tree, Question)
         terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):

@@ -29,6 +29,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -196,7 +197,11 @@ class _SecurityHeaders:
 
 
 def _render(
-    templates: Jinja2Templates, request: Request, name: str, status_code: int = 200, **context
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     """The page `name`; the search form in its header is empty unless `context` fills it."""
     context = {"query": "", "mode": "auto", "modes": MODE_LABELS, "kept": [], **context}
@@ -271,11 +276,13 @@ def _add_api(app: FastAPI, service: Service) -> None:
         limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, lt=MAX_DEPTH),
         mode: str = Query(service.default_mode, description=" | ".join(MODES)),
-        formats: list[str] = Query(
-            [], alias="format", description="pdf, docx, html, epub, markdown, text; !pdf leaves out"
+        formats: list[str] | None = Query(
+            None,
+            alias="format",
+            description="pdf, docx, html, epub, markdown, text; !pdf leaves out",
         ),
-        paths: list[str] = Query(
-            [], alias="path", description="a folder, a file or a glob; !GLOB leaves out"
+        paths: list[str] | None = Query(
+            None, alias="path", description="a folder, a file or a glob; !GLOB leaves out"
         ),
         after: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated on or after"),
         before: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated before"),
@@ -284,7 +291,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         """The best hits for `q` from `offset` on, narrowed by the filters given (and the
         query's own), in the order asked for: exactly what `kensaku search --json` prints, the
         facets of all the matches included, and the paging asked for."""
-        narrowing = Narrowing(tuple(formats), tuple(paths), after, before, sort)
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
         body = service.search(q, limit, offset, mode, narrowing).to_dict()
         body.update(offset=offset, limit=limit)
         return JSONResponse(body)
@@ -347,13 +354,13 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
         q: str = "",
         mode: str = default_mode,
         offset: int = Query(0, ge=0),
-        formats: list[str] = Query([], alias="format"),
-        paths: list[str] = Query([], alias="path"),
+        formats: list[str] | None = Query(None, alias="format"),
+        paths: list[str] | None = Query(None, alias="path"),
         after: str = "",
         before: str = "",
         sort: str = "relevance",
     ):
-        narrowing = Narrowing(tuple(formats), tuple(paths), after, before, sort)
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
         form = {"query": q, "mode": mode, "kept": narrowing.parameters()}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)

@@ -38,7 +38,8 @@ def iso_day(text: str | None) -> str | None:
         return _day(year, month, day, hour, minute, second, _offset(zone))
     written = _WRITTEN.match(text)
     if written:
-        return _day(*written.groups())
+        year, month, day = written.groups()
+        return _day(year, month, day)
     return None
 
 
