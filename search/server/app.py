@@ -29,7 +29,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -276,14 +276,16 @@ def _add_api(app: FastAPI, service: Service) -> None:
         limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, lt=MAX_DEPTH),
         mode: str = Query(service.default_mode, description=" | ".join(MODES)),
-        formats: list[str] | None = Query(
-            None,
-            alias="format",
-            description="pdf, docx, html, epub, markdown, text; !pdf leaves out",
-        ),
-        paths: list[str] | None = Query(
-            None, alias="path", description="a folder, a file or a glob; !GLOB leaves out"
-        ),
+        formats: Annotated[
+            list[str] | None,
+            Query(
+                alias="format", description="pdf, docx, html, epub, markdown, text; !pdf leaves out"
+            ),
+        ] = None,
+        paths: Annotated[
+            list[str] | None,
+            Query(alias="path", description="a folder, a file or a glob; !GLOB leaves out"),
+        ] = None,
         after: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated on or after"),
         before: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated before"),
         sort: str = Query("relevance", description=" | ".join(SORTS)),
@@ -354,8 +356,8 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
         q: str = "",
         mode: str = default_mode,
         offset: int = Query(0, ge=0),
-        formats: list[str] | None = Query(None, alias="format"),
-        paths: list[str] | None = Query(None, alias="path"),
+        formats: Annotated[list[str] | None, Query(alias="format")] = None,
+        paths: Annotated[list[str] | None, Query(alias="path")] = None,
         after: str = "",
         before: str = "",
         sort: str = "relevance",
