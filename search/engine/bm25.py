@@ -19,6 +19,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from math import log
+from typing import TYPE_CHECKING
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -26,6 +27,9 @@ from whoosh.util.numeric import byte_to_length
 
 from search.engine.postings import TermIndex, Wanted
 from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
@@ -52,7 +56,7 @@ class Statistics:
         self.doc_count = searcher.reader().doc_count_all()
         self._norms: dict[str, list[float]] = {}
         self._norm_arrays: dict[tuple[int, str], object] = {}
-        self._deleted = None
+        self._deleted: numpy.ndarray | None = None
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of

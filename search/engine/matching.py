@@ -1,6 +1,6 @@
 """Matching: every paragraph a keyword query matches, with the score Whoosh would give it.
 
-`query.to_whoosh` says what a keyword query means, as a tree of Whoosh queries. Whoosh runs such a
+`plan.to_whoosh` says what a keyword query means, as a tree of Whoosh queries. Whoosh runs such a
 tree through matchers a document at a time, several Python calls per document and node: 100–200 ms
 for a phrase of frequent words (一つの) on 40,000 paragraphs. Here each node becomes a table
 docnum -> score instead: a term's from its posting blocks (bm25); a phrase's by intersecting its
@@ -44,7 +44,7 @@ def match(
     statistics: Statistics | None = None,
     phrases: dict | None = None,
 ) -> Scores:
-    """docnum -> score of every live paragraph that `query` (a tree from query.to_whoosh)
+    """docnum -> score of every live paragraph that `query` (a tree from plan.to_whoosh)
     matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
     searcher's index, when given, saves looking them up again. `phrases`, a dict shared by the
     queries of one search, keeps the phrases matched in all the index for the next query to
@@ -224,8 +224,12 @@ class _Evaluation:
         }
         scores: Scores = {}
         for segment in self.terms.segments:
-            posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
-            if None in posted.values():
+            posted = {
+                word: found[segment.offset]
+                for word, found in in_segment.items()
+                if segment.offset in found
+            }
+            if len(posted) < len(in_segment):
                 continue
             wanted = None if among is None else among.in_segment(segment)
             if wanted is not None and not wanted:

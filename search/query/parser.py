@@ -72,26 +72,18 @@ class ParsedQuery:
     text: str
     tree: Node | None
     soft_parts: tuple[Phrase, ...] = ()
+    # A question's content words, any of which may match; none for keywords.
+    question_words: tuple[Phrase, ...] = ()
+    # The phrases a hit may hold, to highlight (those under NOT left out).
+    phrases: tuple[Phrase, ...] = ()
+    # How the query was read: "question" or "keyword".
+    mode: str = "keyword"
+    # The filters it gave (format:, path:, after:, before:).
     filters: Filters = field(default_factory=Filters)
 
     @property
     def is_question(self) -> bool:
-        return isinstance(self.tree, Question)
-
-    @property
-    def mode(self) -> str:
-        """How the query was read: "question" or "keyword"."""
-        return "question" if self.is_question else "keyword"
-
-    @property
-    def question_words(self) -> tuple[Phrase, ...]:
-        """A question's content words, any of which may match; none for keywords."""
-        return self.tree.words if isinstance(self.tree, Question) else ()
-
-    @property
-    def phrases(self) -> tuple[Phrase, ...]:
-        """The phrases a hit may hold, to highlight (those under NOT left out)."""
-        return tuple(phrases(self.tree)) if self.tree is not None else ()
+        return self.mode == "question"
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -113,7 +105,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
         if filters:
             return ParsedQuery(text, None, filters=filters)
         raise QuerySyntaxError("the query is empty")
-    node = None
+    node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
     if node is None:
@@ -125,7 +117,13 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
-    return ParsedQuery(text, tree, soft_parts(text, tree), filters)
+    if isinstance(tree, Question):
+        return ParsedQuery(
+            text, tree, (), tree.words, tuple(phrases(tree)), "question", filters=filters
+        )
+    return ParsedQuery(
+        text, tree, soft_parts(text, tree), (), tuple(phrases(tree)), filters=filters
+    )
 
 
 def split_filters(text: str) -> tuple[str, Filters]:
@@ -188,8 +186,9 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
         return ()
     if isinstance(tree, Phrase):
         return (tree,)
-    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
-        return tree.children
+    if isinstance(tree, And):
+        parts = tuple(child for child in tree.children if isinstance(child, Phrase))
+        return parts if len(parts) == len(tree.children) else ()
     return ()
 
 
@@ -279,7 +278,7 @@ def make_phrase(text: str) -> Phrase | None:
 
 def _leaves_out_letters(text: str, words) -> bool:
     """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
-    covered = set()
+    covered: set[int] = set()
     for word in words:
         covered.update(range(word.start, word.end))
     return any(

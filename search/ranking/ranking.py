@@ -2,7 +2,7 @@
 
 A keyword query: every paragraph matching it (search.engine.matching), the best `KEYWORD_DEPTH`
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
-search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
+search.ranking.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
 `RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
 each could answer. Paragraphs of the same text count once (`best_distinct`).
@@ -18,19 +18,26 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
+from search.index.opening import translate_damage
 from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
+
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
@@ -116,8 +123,8 @@ class _Some(NamedTuple):
 class _Held:
     """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
 
-    docnums: object
-    scores: object
+    docnums: numpy.ndarray
+    scores: numpy.ndarray
 
     @classmethod
     def of(cls, summed) -> _Held:
@@ -143,15 +150,19 @@ class _Held:
 
 class Ranking:
     """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
-    (`statistics`), `damage`, the context in which reading it translates a damaged file's
-    errors, and its `same_text` column (a paragraph's text key: read once, ~90 ms on aozora)."""
+    (`statistics`), the index's folder (a damaged file's errors are reported as its damage),
+    and its `same_text` column (a paragraph's text key, read once per open index)."""
 
-    def __init__(self, searcher, statistics: Statistics, damage: Callable, same_text) -> None:
+    def __init__(self, searcher, statistics: Statistics, index_dir: Path, same_text) -> None:
         self._searcher = searcher
         self._reader = searcher.reader()
         self._statistics = statistics
-        self._damage = damage
+        self._index_dir = index_dir
         self._same_text = same_text
+
+    def _damage(self) -> contextlib.AbstractContextManager[None]:
+        """Reading the index with a damaged file's errors made one line (IndexDamaged)."""
+        return translate_damage(self._index_dir)
 
     def rank(self, query: ParsedQuery, limit: int, scope: Scope = EVERYWHERE) -> Ranked:
         """The best `limit` or more paragraphs for `query` that `scope` allows, best first (or
@@ -462,7 +473,8 @@ class Ranking:
         many match, which paragraphs match by their document's title alone, holding none of the
         question's words (or sub-words) as the index found them (変わった holds 変わる), and the
         docnums of all that match."""
-        assert isinstance(query.tree, Question)
+        if not isinstance(query.tree, Question):
+            raise TypeError("question_candidates ranks a question, not keywords")
         terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):
@@ -569,7 +581,7 @@ class Ranking:
         return distinct
 
     def stored_fields(self, docnum: int) -> dict:
-        """What the index stores of a paragraph (search.schema)."""
+        """What the index stores of a paragraph (search.index.schema)."""
         with self._damage():
             return self._searcher.stored_fields(docnum)
 

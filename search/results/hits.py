@@ -1,12 +1,12 @@
 """Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
 ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
 where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
-out when first read (search.highlight); and the facets of all the matches, when asked for
-(search.results.facets)."""
+out when first read (search.results.highlight); and the facets of all the matches, when asked
+for (search.results.facets)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TypedDict
@@ -81,6 +81,14 @@ class Place:
     paragraph: int
     page: int | None = None
 
+    def to_dict(self) -> PlaceJSON:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "paragraph": self.paragraph,
+            "page": self.page,
+        }
+
 
 @dataclass
 class Hit:
@@ -151,7 +159,7 @@ class Hit:
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],
             "snippet_highlights": [list(span) for span in self.snippet_highlights],
-            "also": [PlaceJSON(**asdict(place)) for place in self.also],
+            "also": [place.to_dict() for place in self.also],
         }
 
 

@@ -295,8 +295,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         facets of all the matches included, and the paging asked for."""
         narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
         body = service.search(q, limit, offset, mode, narrowing).to_dict()
-        body.update(offset=offset, limit=limit)
-        return JSONResponse(body)
+        return JSONResponse({**body, "offset": offset, "limit": limit})
 
     @app.get(
         "/api/suggest",
@@ -363,7 +362,7 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
         sort: str = "relevance",
     ):
         narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
-        form = {"query": q, "mode": mode, "kept": narrowing.parameters()}
+        form: dict[str, Any] = {"query": q, "mode": mode, "kept": narrowing.parameters()}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
         links = Links(q, mode, default_mode, narrowing)

@@ -1,7 +1,7 @@
 """Live index: the one open Searcher a long-running process answers with, following the manifest.
 
 A build or an update makes a new generation live by replacing the index's manifest in one atomic
-rename (see index.py). Before each use, `LiveIndex` looks at the manifest file (one stat); when a
+rename (see search.index). Before each use, `LiveIndex` looks at the manifest file (one stat); when a
 build replaced it, that use opens the generation it names, and the Searcher of the previous one is
 closed as soon as the last use of it ends. Every use so reads one whole generation, the old or the
 new, never a half-written one, and a process serving queries needs no restart to see a rebuilt index.
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged
-from search.index.build import MANIFEST_NAME, manifest_summary, read_manifest
+from search.index.directory import MANIFEST_NAME
+from search.index.manifest import Manifest
 from search.service.searcher import Searcher
 
 # How often opening is tried again when builds keep replacing the manifest meanwhile.
@@ -32,7 +33,7 @@ class _Opened:
     """One generation's open Searcher, the manifest naming it, and how many uses hold it."""
 
     searcher: Searcher
-    manifest: dict
+    manifest: Manifest
     stamp: _Stamp | None
     users: int = 0
     retired: bool = False
@@ -65,7 +66,7 @@ class LiveIndex:
         """The live index's documents, paragraphs, build time and format version."""
         opened = self._hold()
         self._release(opened)
-        return manifest_summary(opened.manifest)
+        return opened.manifest.summary()
 
     def close(self) -> None:
         """Close the Searcher now, or when its last use ends."""
@@ -93,8 +94,9 @@ class LiveIndex:
     def _follow(self, stamp: _Stamp | None) -> None:
         """Open the generation the replaced manifest names, unless it is the one open."""
         current = self._current
+        assert current is not None, "a closed LiveIndex follows nothing"
         manifest = self._manifest()
-        if manifest["generation"] == current.manifest["generation"]:
+        if manifest.generation == current.manifest.generation:
             current.manifest, current.stamp = manifest, stamp
             return
         self._current = self._open()
@@ -113,13 +115,13 @@ class LiveIndex:
             before = self._manifest()
             searcher = Searcher(self.index_dir, *self._searcher_options)
             after = self._manifest()
-            if after["generation"] == before["generation"]:
+            if after.generation == before.generation:
                 return _Opened(searcher, before, stamp)
             searcher.close()
         raise IndexBusy(f"builds keep replacing the index in {self.index_dir}; try again later")
 
-    def _manifest(self) -> dict:
-        manifest = read_manifest(self.index_dir)
+    def _manifest(self) -> Manifest:
+        manifest = Manifest.load(self.index_dir)
         if manifest is None:
             raise IndexDamaged(
                 f"no index in {self.index_dir}; run `kensaku index --index {self.index_dir}`"

@@ -1,7 +1,7 @@
 """The searcher: an open index answering queries, and `search()`, the one-call API.
 
-A query is parsed (search.parser), its paragraphs ranked (search.ranking, over the engine in
-search.engine) and the best of them made into hits citing where they stand (search.results).
+A query is parsed (search.query.parser), its paragraphs ranked (search.ranking.ranking, over the engine in
+search.engine) and the best of them made into hits citing where they stand (search.results.hits).
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
@@ -21,7 +21,8 @@ from search.engine.bm25 import Statistics
 from search.engine.documents import Documents
 from search.engine.postings import TermIndex, live_docnums
 from search.errors import QuerySyntaxError
-from search.index.build import DEFAULT_INDEX_DIR, open_live_index, translate_damage
+from search.index.directory import DEFAULT_INDEX_DIR
+from search.index.opening import open_live_index, translate_damage
 from search.index.schema import (
     COLUMN,
     DATE,
@@ -63,7 +64,7 @@ class Searcher:
         self._closed = False
         with self._damage():
             manifest, self._index = open_live_index(index_dir)
-            self.docs_dir = Path(manifest["docs_dir"])
+            self.docs_dir = manifest.docs_dir
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
@@ -76,14 +77,14 @@ class Searcher:
             self.ranking = (
                 None
                 if empty
-                else Ranking(self._searcher, self._statistics, self._damage, self._same_text)
+                else Ranking(self._searcher, self._statistics, index_dir, self._same_text)
             )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
         self._documents: Documents | None = None
         self._vocabulary: Vocabulary | None = None
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
-        sources = []
+        sources: list[SynonymTable | SudachiSynonyms] = []
         if synonyms_file is not None:
             sources.append(SynonymTable.read(synonyms_file))
         if sudachi_synonyms:
@@ -181,7 +182,7 @@ class Searcher:
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
-        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        was cut (see paragraphs.cut_long); empty for a paragraph that starts its line."""
         if hit.column == 1:
             return ""
         with self._lock:

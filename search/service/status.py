@@ -16,15 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from search.errors import DocumentsNotFound
-from search.index.build import (
-    FORMAT_VERSION,
-    changes_since,
-    existing_manifest,
-    generation_problem,
-    open_index,
-    recorded_rules,
-    translate_damage,
-)
+from search.index.changes import changes_since
+from search.index.manifest import FORMAT_VERSION, Manifest
+from search.index.opening import generation_problem, open_index, translate_damage
 from search.index.schema import SOURCE, TITLE
 from search.ingest.discovery import Rules, scan
 
@@ -111,18 +105,18 @@ def index_status(index_dir: Path) -> IndexStatus:
     """How the index in `index_dir` stands; raises IndexNotFound when there is none, and
     IndexDamaged when its manifest cannot be read."""
     index_dir = Path(index_dir)
-    manifest = existing_manifest(index_dir)
+    manifest = Manifest.existing(index_dir)
     status = IndexStatus(
         index_dir=index_dir,
-        docs_dir=Path(manifest["docs_dir"]),
+        docs_dir=manifest.docs_dir,
         format=FORMAT_VERSION,
-        documents=manifest["documents"],
-        paragraphs=manifest["paragraphs"],
-        skipped=dict(manifest["skipped"]),
-        rules=recorded_rules(manifest),
+        documents=manifest.documents,
+        paragraphs=manifest.paragraphs,
+        skipped=dict(manifest.skipped),
+        rules=manifest.rules,
         size=_disk_size(index_dir),
-        built=_time(manifest.get("built")),
-        updated=_time(manifest.get("updated") or manifest.get("built")),
+        built=_time(manifest.built),
+        updated=_time(manifest.updated or manifest.built),
         problem=generation_problem(index_dir, manifest),
     )
     try:
@@ -143,12 +137,12 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     IndexDamaged."""
     from search.engine.postings import TermIndex, live_docnums
 
-    manifest = existing_manifest(index_dir)
-    skipped = manifest["skipped"]
+    manifest = Manifest.existing(index_dir)
+    skipped = manifest.skipped
     listed = []
     with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
         terms = TermIndex(searcher.reader())
-        for source, (size, mtime_ns) in sorted(manifest["files"].items()):
+        for source, (size, mtime_ns) in sorted(manifest.files.items()):
             if source in skipped:
                 continue
             docnums = live_docnums(terms, SOURCE, source)
