@@ -95,7 +95,8 @@ def record_vocabulary(generation: Path) -> None:
     from whoosh.index import open_dir
 
     with open_dir(str(generation)).reader() as reader:
-        segment_ids = [leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()]
+        segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+    segment_ids = [segment.segment_id() for segment in segments if segment is not None]
     words: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
     readings: dict[str, str] = {}

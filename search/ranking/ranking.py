@@ -482,7 +482,7 @@ class Ranking:
             return self._question_candidates_by_dict(terms, depth, scope)
 
     def _question_candidates_by_dict(
-        self, terms: list, depth: int, scope: Scope
+        self, terms: list, depth: int, scope: Scope = EVERYWHERE
     ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
         few postings, in a process that has not imported numpy."""
@@ -503,7 +503,7 @@ class Ranking:
         return self._best_distinct(scores, depth), len(scores), by_title, scores.keys()
 
     def _question_candidates_in_bulk(
-        self, terms: list, depth: int, scope: Scope
+        self, terms: list, depth: int, scope: Scope = EVERYWHERE
     ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
         are the dict's, to the bit, and only the best become (score, docnum) pairs."""
