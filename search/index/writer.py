@@ -259,8 +259,9 @@ class SegmentBuilder:
                 writer.add(doc, plan.field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
-        if fields.get(PARAGRAPH_TEXT):
-            self.vocabulary.add(fields[PARAGRAPH_TEXT])
+        text = fields.get(PARAGRAPH_TEXT)
+        if isinstance(text, str) and text:
+            self.vocabulary.add(text)
         self.doccount = doc + 1
 
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
