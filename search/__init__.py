@@ -4,7 +4,8 @@ The stages, each a subpackage, a search or a build flowing down them:
 
     text/      analysis (Sudachi's terms, folding), sentences, word bounds, synonym groups
     ingest/    discovery (which files), readers/ (a format each), paragraphs (cited blocks)
-    index/     schema, codec/ (terms, postings, stored text), writer, manifest, build
+    index/     schema, codec/ (terms, postings, stored text), writer, manifest, generations,
+               changes, opening, build
     engine/    postings read, BM25F scores, matching the planned query
     query/     tree, parser (→ ParsedQuery), synonyms, plan
     ranking/   candidates (→ Ranked), rerank

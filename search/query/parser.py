@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal, get_args
 
 from search.errors import QuerySyntaxError
 from search.query.filters import FILTER_KINDS, Filters
@@ -42,7 +43,9 @@ from search.query.tree import (
 )
 from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
-MODES = ("auto", "keyword", "question")
+# How a query is read: its syntax decides ("auto"), keywords, or a question.
+Mode = Literal["auto", "keyword", "question"]
+MODES: tuple[str, ...] = get_args(Mode)
 _OPERATORS = {"AND", "OR", "NOT"}
 MAX_QUERY_CHARS = 1_000
 MAX_DEPTH = 32  # parentheses and NOTs nested

@@ -22,10 +22,8 @@ only offers suggestions as one types); errors reach a client as one line, never 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +61,7 @@ from search.server.pages import (
     marked,
     page_limit,
 )
+from search.service.listening import LOOPBACK_NAMES, is_loopback, listen, url_of
 from search.service.live import LiveIndex
 from search.service.refresh import Refresher
 
@@ -78,9 +77,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-# The names a browser on this machine gives a server bound to 127.0.0.1: answering no other Host
-# keeps a web page from reaching it through a DNS name rebound to 127.0.0.1.
-LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 log = logging.getLogger("kensaku.server")
 Say = Callable[[str], None]
@@ -90,10 +86,6 @@ class BadRequest(KensakuError):
     """A request parameter out of bounds."""
 
     exit_code = 2
-
-
-class CannotListen(KensakuError):
-    """The server cannot listen on the address it was given."""
 
 
 class Service:
@@ -419,32 +411,6 @@ def _version() -> str:
         return version("kensaku")
     except PackageNotFoundError:
         return "unknown"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is this machine's IPv4 loopback address or name."""
-    try:
-        return ipaddress.IPv4Address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (port 0: any free one); CannotListen when it cannot."""
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 @dataclass(frozen=True)

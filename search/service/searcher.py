@@ -277,6 +277,8 @@ class Searcher:
         )
 
     def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
+        if self._same_text is None:  # an empty index: no hit to have places
+            return []
         key = self._same_text[docnum]
         others = [
             self._searcher.stored_fields(other)
