@@ -43,7 +43,7 @@ SearchBody = _body_of(
     ResultsJSON,
     "SearchBody",
     hits=list[HitBody],  # type: ignore[valid-type]
-    facets=FacetsBody | None,  # type: ignore[valid-type]
+    facets=FacetsBody | None,
     # The page asked for.
     offset=int,
     limit=int,
