@@ -3,15 +3,16 @@ their documents' format, folder and year, each count with the documents it comes
 
 The folders counted are those at the top of the documents folder, or, once a search keeps to one
 folder (`path:報告書`), the folders in it (報告書/2024, 報告書/2025); its own files are in none.
-Counting is one pass over the matches' document numbers (numpy), then one over the documents
-that hold any.
+Counting is one pass over the matches' document numbers (numpy), then one over the documents'
+values of each facet, which are worked out once for an open index.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from search.engine.documents import Documents
 from search.query.filters import format_of
@@ -69,27 +70,57 @@ def count_facets(documents: Documents, matched: Collection[int], folder_base: st
     if not isinstance(matched, numpy.ndarray):
         matched = numpy.fromiter(matched, dtype=numpy.int64, count=len(matched))
     per_document = numpy.bincount(documents.of[matched], minlength=len(documents))
-    tallies: dict[str, dict[str, list[int]]] = {"format": {}, "folder": {}, "year": {}}
-    held = numpy.flatnonzero(per_document)
-    for number, count in zip(held.tolist(), per_document[held].tolist()):
-        source = documents.sources[number]
-        day = int(documents.days[number])
-        keys = {
-            "format": format_of(source),
-            "folder": folder_of(source, folder_base),
-            "year": str(day // 10_000) if day else "",
-        }
-        for facet, key in keys.items():
-            if key:
-                tally = tallies[facet].setdefault(key, [0, 0])
-                tally[0] += count
-                tally[1] += 1
+    held = (per_document > 0).astype(numpy.int64)
+    values = {}
+    for facet in ("format", "folder", "year"):
+        codes, names = _facet_table(documents, facet, folder_base)
+        kept = codes >= 0
+        counts = numpy.bincount(codes[kept], per_document[kept], minlength=len(names))
+        holding = numpy.bincount(codes[kept], held[kept], minlength=len(names))
+        values[facet] = [
+            FacetValue(names[code], int(counts[code]), int(holding[code]))
+            for code in numpy.flatnonzero(counts).tolist()
+        ]
     return Facets(
-        _values(tallies["format"], by_count=True),
-        _values(tallies["folder"], by_count=True),
-        _values(tallies["year"], by_count=False),
+        _ordered(values["format"], by_count=True),
+        _ordered(values["folder"], by_count=True),
+        _ordered(values["year"], by_count=False),
         folder_base,
     )
+
+
+# Per open index's Documents, and per facet (and folder base): each document's value's number
+# (-1: none) and the values, worked out once.
+_TABLES: weakref.WeakKeyDictionary[Documents, dict[tuple[str, str], tuple[Any, list[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _facet_table(documents: Documents, facet: str, folder_base: str) -> tuple[Any, list[str]]:
+    import numpy
+
+    tables = _TABLES.setdefault(documents, {})
+    key = (facet, folder_base if facet == "folder" else "")
+    found = tables.get(key)
+    if found is None:
+        keys = [
+            _value_of(facet, source, day, folder_base)
+            for source, day in zip(documents.sources, documents.days.tolist())
+        ]
+        names = sorted(set(keys) - {""})
+        number = {name: at for at, name in enumerate(names)}
+        codes = numpy.array([number.get(key, -1) for key in keys], dtype=numpy.int64)
+        found = tables[key] = (codes, names)
+    return found
+
+
+def _value_of(facet: str, source: str, day: int, folder_base: str) -> str:
+    """A document's value of a facet ("" for none)."""
+    if facet == "format":
+        return format_of(source)
+    if facet == "folder":
+        return folder_of(source, folder_base)
+    return str(day // 10_000) if day else ""
 
 
 def folder_of(source: str, base: str) -> str:
@@ -103,8 +134,7 @@ def folder_of(source: str, base: str) -> str:
     return prefix + rest[:slash] if slash > 0 else ""
 
 
-def _values(tally: dict[str, list[int]], by_count: bool) -> list[FacetValue]:
-    values = [FacetValue(key, count, docs) for key, (count, docs) in tally.items()]
+def _ordered(values: list[FacetValue], by_count: bool) -> list[FacetValue]:
     if by_count:
         return sorted(values, key=lambda value: (-value.count, value.value))
     return sorted(values, key=lambda value: value.value, reverse=True)
