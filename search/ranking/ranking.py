@@ -268,9 +268,19 @@ class Ranking:
         else:
             docnums, values = scores.docnums, scores.scores
         order = numpy.lexsort((docnums, -values, -days[docnums]))
-        ordered = docnums[order].tolist()
-        by_docnum = dict(zip(ordered, values[order].tolist()))
-        return self._distinct(ordered, by_docnum, wanted, ordered=True)
+        best: list[tuple[float, int]] = []
+        seen: set = set()
+        step = max(4 * wanted, 256)  # paragraphs are mostly unique: one slice nearly always does
+        for start in range(0, len(order), step):
+            chunk = order[start : start + step]
+            for docnum, score in zip(docnums[chunk].tolist(), values[chunk].tolist()):
+                key = self._same_text[docnum]
+                if key not in seen:
+                    seen.add(key)
+                    best.append((score, docnum))
+                    if len(best) == wanted:
+                        return best
+        return best
 
     def keyword_candidates(
         self, query: ParsedQuery, limit: int, scope: Scope = EVERYWHERE
