@@ -6,9 +6,9 @@ whole words: 統合, 作戦, ピラー) with their katakana readings (トウゴ�
 two or more words written without kana or punctuation between them (統合作戦司令部, ピラー2,
 日米同盟), each once a paragraph; the segment's counts go to a file of its own beside its other
 files (`<segment>.vocab`, which Whoosh removes with the segment). Once a generation is written,
-`record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv` (a
-paragraph deleted by an update still counts until its segment goes); phrases found in one
-paragraph only are left out. `Vocabulary` reads that file and completes a prefix, matched
+`record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv`, one
+line an entry (folded text, text, reading, paragraphs), sorted (a paragraph deleted by an update
+still counts until its segment goes); phrases found in one paragraph only are left out. `Vocabulary` reads that file and completes a prefix, matched
 folded (ai finds AI) or, typed in kana, by reading (とうご finds 統合), the most frequent first.
 """
 
@@ -107,16 +107,18 @@ def record_vocabulary(generation: Path) -> None:
             (words if kind == "w" else phrases)[surface] += count
             if reading:
                 readings.setdefault(surface, reading)
-    rows = [
-        f"{surface}\t{readings.get(surface, '')}\t{count}\n" for surface, count in words.items()
-    ]
+    rows = [(surface, readings.get(surface, ""), count) for surface, count in words.items()]
     rows += [
-        f"{surface}\t{_phrase_reading(surface, readings)}\t{count}\n"
+        (surface, _phrase_reading(surface, readings), count)
         for surface, count in phrases.items()
         if count >= MIN_PHRASE_PARAGRAPHS and surface not in words
     ]
+    # Sorted by the folded text, which leads each line: reading the file back needs neither.
+    lines = sorted(
+        f"{fold(surface)}\t{surface}\t{reading}\t{count}\n" for surface, reading, count in rows
+    )
     temporary = generation / f".{VOCABULARY_FILE}.tmp"
-    temporary.write_text("".join(rows), encoding="utf-8")
+    temporary.write_text("".join(lines), encoding="utf-8")
     os.replace(temporary, generation / VOCABULARY_FILE)  # a new file: never the last generation's
 
 
@@ -145,13 +147,10 @@ class Vocabulary:
             text = (Path(generation) / VOCABULARY_FILE).read_text(encoding="utf-8")
         except OSError:
             text = ""
-        entries = []
-        for line in text.splitlines():
-            surface, reading, count = line.split("\t")
-            entries.append(Suggestion(surface, reading, int(count)))
-        entries.sort(key=lambda entry: fold(entry.text))
+        rows = [line.split("\t") for line in text.splitlines()]
+        self._keys = [row[0] for row in rows]
+        entries = [Suggestion(row[1], row[2], int(row[3])) for row in rows]
         self._entries = entries
-        self._keys = [fold(entry.text) for entry in entries]
         by_reading = sorted(
             (entry.reading, at) for at, entry in enumerate(entries) if entry.reading
         )
