@@ -660,7 +660,10 @@ def _status_lines(status, verbose: bool) -> list[str]:
     from search.cli.terminal import printable
 
     left_out = IndexSummary(
-        skipped=status.skipped, ignored=status.ignored, other_formats=status.other_formats
+        skipped=status.skipped,
+        ignored=status.ignored,
+        other_formats=status.other_formats,
+        unread=status.unread,
     )
     lines = [
         f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
@@ -685,6 +688,7 @@ def _status_lines(status, verbose: bool) -> list[str]:
             for label, sources in (
                 ("added", status.added),
                 ("changed", status.changed),
+                ("reread", status.reread),
                 ("removed", status.removed),
             )
             for source in sources
@@ -711,6 +715,9 @@ def _state(status) -> str:
         )
         if sources
     )
+    if status.reread:
+        reread = f"{len(status.reread)} read with another version of a reader than installed now"
+        return f"{', '.join(filter(None, [changes, reread]))}: `kensaku index` reads them again"
     return f"{changes} since: `kensaku index` (or the next search) updates it"
 
 
@@ -1013,6 +1020,7 @@ def _summary_line(summary: IndexSummary) -> str:
         for label, sources in (
             ("added", summary.added),
             ("changed", summary.changed),
+            ("read again with a new reader version", summary.reread),
             ("removed", summary.removed),
         )
         if sources
@@ -1036,6 +1044,8 @@ def _left_out(summary: IndexSummary) -> str:
     if summary.other_formats:
         suffixes = _tally(_suffix(source) for source in summary.other_formats)
         parts.append(f"{counted(len(summary.other_formats), 'file')} in other formats ({suffixes})")
+    if summary.unread:
+        parts.append(f"{len(summary.unread)} with text that could not be read")
     return "; " + ", ".join(parts) if parts else ""
 
 
@@ -1069,11 +1079,18 @@ def _tally(items) -> str:
 
 
 def _file_list(summary: IndexSummary) -> list[str]:
-    """One line a file not indexed, for `kensaku index -v`."""
+    """One line a file not indexed, or not whole, for `kensaku index -v`."""
+    from search.ingest.readers.base import page_list
+
     return (
         [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
+        + [
+            f"unread {source}: text that could not be read was left out"
+            + (f", on {page_list(pages)}" if pages else "")
+            for source, pages in summary.unread.items()
+        ]
     )
 
 

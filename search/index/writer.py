@@ -604,7 +604,7 @@ def _index_chunk(
             indexer.add_paragraphs(found.paragraphs)
             done += 1
             paragraphs += len(found.paragraphs)
-            report("document", (number, found.digest))
+            report("document", (number, found.digest, found.unread_pages, found.extractors))
         indexer.flush()
     except BaseException:
         indexer.discard()
@@ -716,12 +716,22 @@ class _Listeners:
             if self.warn:
                 self.warn(f"skipped {source}: {why}")
         else:
-            number, digest = payload
+            number, digest, unread_pages, extractors = payload
+            self._note_reading(self.documents[number].source, unread_pages, extractors)
         if digest is not None:
             self.summary.digests[self.documents[number].source] = digest
         self.done += 1
         if self.progress:
             self.progress(self.done, len(self.documents), self.documents[number])
+
+    def _note_reading(
+        self, source: str, unread_pages: list[int], extractors: dict[str, str]
+    ) -> None:
+        """What a document's reading left unread, and the libraries it was read with."""
+        if unread_pages:
+            self.summary.unread[source] = unread_pages
+        if extractors:
+            self.summary.extractors[source] = extractors
 
 
 def _build_segments(

@@ -24,7 +24,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from search.ingest.discovery import DocumentFile
@@ -76,6 +76,10 @@ class ReadDocument:
     paragraphs: list[Paragraph]
     warnings: list[str]
     digest: str  # content_digest of the bytes the paragraphs were read from
+    # The pages holding text that could not be read (see readers.base.Extracted), and the
+    # libraries the text was read with (name: version).
+    unread_pages: list[int] = field(default_factory=list)
+    extractors: dict[str, str] = field(default_factory=dict)
 
 
 def read_document(document: DocumentFile) -> ReadDocument:
@@ -93,7 +97,9 @@ def read_document(document: DocumentFile) -> ReadDocument:
     title = extracted.title or title_of(blocks, document.source)
     date = extracted.date or local_day(document.mtime_ns / 1e9)
     paragraphs = list(_paragraphs(document.source, title, blocks, date))
-    return ReadDocument(paragraphs, extracted.warnings, digest)
+    return ReadDocument(
+        paragraphs, extracted.warnings, digest, extracted.unread_pages, extracted.extractors
+    )
 
 
 def read_paragraphs(document: DocumentFile) -> Iterator[Paragraph]:

@@ -54,7 +54,7 @@ def read_epub(data: bytes) -> Extracted:
             for block in extracted.blocks
         ]
     title = package.findtext(".//dc:title", namespaces=_NAMESPACES)
-    return Extracted((title or "").strip() or None, blocks, warnings, _date(package))
+    return Extracted((title or "").strip() or None, blocks, warnings, date=_date(package))
 
 
 def _date(package) -> str | None:
