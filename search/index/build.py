@@ -35,6 +35,7 @@ from search.index.generations import (
 from search.index.manifest import Manifest, readable_manifest, recorded_rules
 from search.index.opening import generation_problem
 from search.index.schema import WORDS
+from search.index.vocabulary import record_vocabulary
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
 from search.text.analysis import analyzer_versions
@@ -196,6 +197,7 @@ def _build(
             else:
                 summary = _write_generation(path, documents, report)
             summary.total_paragraphs = _record_synonym_groups(path)
+            record_vocabulary(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
             summary.unreadable_folders = found.unreadable_folders

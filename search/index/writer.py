@@ -71,6 +71,7 @@ from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
     GRAMS,
+    PARAGRAPH_TEXT,
     SOURCE,
     IndexDocument,
     SudachiTokenizer,
@@ -78,6 +79,7 @@ from search.index.schema import (
     paragraph_fields,
     schema,
 )
+from search.index.vocabulary import VocabularyCounter
 from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
@@ -187,6 +189,7 @@ class SegmentBuilder:
         self._columns: dict[str, tuple[Any, Any]] = {}  # name: (column writer, its file)
         self._stored = self._column_writer("_stored", STORED_COLUMN)
         self._order_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.vocabulary = VocabularyCounter()
 
     # Files
 
@@ -256,6 +259,9 @@ class SegmentBuilder:
                 writer.add(doc, plan.field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
+        text = fields.get(PARAGRAPH_TEXT)
+        if isinstance(text, str) and text:
+            self.vocabulary.add(text)
         self.doccount = doc + 1
 
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
@@ -317,6 +323,9 @@ class SegmentBuilder:
         self.postings = {}
         if self.layout.compound:
             segment.create_compound_file(self.storage)
+        # After the compound file: the vocabulary is read apart, once the generation is written.
+        self.vocabulary.write(self.storage, segment.segment_id())
+        self.vocabulary = VocabularyCounter()
         self._files = []
         return segment
 

@@ -7,6 +7,9 @@ The syntax is what search boxes accept:
 - `source:PATTERN` keeps paragraphs of the documents PATTERN names, as .gitignore reads it (see
   plan.source_regex: without `/`, a file or folder name at any depth); `source:"a name.txt"`
   quotes one holding spaces;
+- `format:pdf`, `path:報告書/2024/*`, `after:2024-01-01`, `before:2024-07` (each negated by a
+  leading `-`) narrow the whole query to some documents, wherever they stand (search.query.filters);
+  a query of filters alone keeps every paragraph of the documents they admit;
 - a run typed without spaces is a phrase: ピラー2 is the words ピラー and 2, next to each other.
 Operators are upper case; `and`, `or` and `not` are ordinary words.
 
@@ -27,11 +30,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, get_args
 
 from search.errors import QuerySyntaxError
+from search.query.filters import FILTER_KINDS, Filters
 from search.query.tree import (
     And,
     Node,
@@ -77,15 +81,20 @@ _DEFINITION_QUESTION = re.compile(
 
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
 _OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
+# A filter: `format:pdf`, `-path:"my folder"`, `NOT after:2024`, standing apart from the words.
+_FILTER = re.compile(rf'(?<!\S)(-|NOT\s+)?({"|".join(FILTER_KINDS)}):("[^"]*"|[^\s"]*)')
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query as the parser read it: the text (without format characters), its tree, and the
-    phrases a keyword query typed without syntax may be held only in part (soft AND)."""
+    """A query as the parser read it: the text of its words (without format characters and
+    filters), their tree (None for a query of filters alone, which keeps every paragraph they
+    admit), the phrases a keyword query typed without syntax may be held only in part (soft AND),
+    and the filters it gave."""
 
     text: str
-    tree: Node
+    tree: Node | None
     soft_parts: tuple[Phrase, ...] = ()
     # A question's content words, any of which may match; none for keywords.
     question_words: tuple[Phrase, ...] = ()
@@ -98,6 +107,8 @@ class ParsedQuery:
     verbatim: Node | None = None
     # The term a question asks only to define (ルビ of ルビとは何ですか？).
     defined: str | None = None
+    # The filters it gave (format:, path:, after:, before:).
+    filters: Filters = field(default_factory=Filters)
 
     @property
     def is_question(self) -> bool:
@@ -126,6 +137,11 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
+    text, filters = split_filters(text)
+    if not text.strip():
+        if filters:
+            return ParsedQuery(text, None, filters=filters)
+        raise QuerySyntaxError("the query is empty")
     node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
@@ -139,11 +155,40 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
     if isinstance(tree, Question):
-        return _question_query(text, tree, mode)
-    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
+        return _question_query(text, tree, mode, filters)
+    return ParsedQuery(
+        text, tree, soft_parts(text, tree), (), tuple(phrases(tree)), filters=filters
+    )
 
 
-def _question_query(text: str, tree: Question, mode: str) -> ParsedQuery:
+def split_filters(text: str) -> tuple[str, Filters]:
+    """The query's words without its filters (format:, path:, after:, before:, outside quoted
+    phrases), and the filters; QuerySyntaxError for a filter that cannot be read."""
+    quoted = [found.span() for found in _QUOTED.finditer(text)]
+    filters, kept, at = Filters(), [], 0
+    for found in _FILTER.finditer(text):
+        if any(start <= found.start() < end for start, end in quoted):
+            continue
+        negation, kind, value = found.groups()
+        value = value[1:-1] if value.startswith('"') else value
+        if not value.strip():
+            raise QuerySyntaxError(f"{kind}: needs a value, as in {_EXAMPLES[kind]}")
+        filters = filters.with_filter(kind, value, negated=bool(negation))
+        kept.append(text[at : found.start()])
+        at = found.end()
+    kept.append(text[at:])
+    return (" ".join(" ".join(kept).split()) if filters else text), filters
+
+
+_EXAMPLES = {
+    "format": "format:pdf",
+    "path": "path:報告書/2024",
+    "after": "after:2024-01-01",
+    "before": "before:2024-07",
+}
+
+
+def _question_query(text: str, tree: Question, mode: str, filters: Filters) -> ParsedQuery:
     """A question's parsed query; in auto mode, a sentence that asks nothing also as typed."""
     verbatim = _verbatim(text) if mode == "auto" else None
     found = tuple(phrases(tree)) + (tuple(phrases(verbatim)) if verbatim is not None else ())
@@ -155,6 +200,7 @@ def _question_query(text: str, tree: Question, mode: str) -> ParsedQuery:
         mode="question",
         verbatim=verbatim,
         defined=defined_term(text),
+        filters=filters,
     )
 
 

@@ -10,6 +10,11 @@ reordered by how well each could answer. A sentence that asks nothing is a keywo
 the paragraphs holding it as typed, if any; else the question. Paragraphs of the same text count
 once (`best_distinct`).
 
+A `Scope` narrows a ranking to the paragraphs of some documents (filters: search.query.filters)
+and may order it by their documents' date instead, newest first: all a keyword query matches,
+or the best of a question's; a query of filters alone lists all the paragraphs they admit. The
+`Ranked` says which paragraphs match (`matched`), for counting facets over all of them.
+
 `Ranking` is also the hook through which bench/fit_rerank.py reads the candidates and what the
 reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`).
 """
@@ -18,11 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.matching import match, match_in_bulk, tiers
@@ -57,6 +63,7 @@ class KeywordCandidates:
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
     question: Asked  # what the reranker knows of the query
     paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
+    matched: Collection[int] = ()  # the docnums of the paragraphs `total` counts
 
 
 class RankedParagraph(NamedTuple):
@@ -72,12 +79,41 @@ class RankedParagraph(NamedTuple):
 class Ranked:
     """A query's ranking, for keywords and questions alike: the paragraphs, best first; how many
     match in all (keywords: all the words, or where none holds all, some); whether no paragraph
-    holds every word; and the words a phrase found nowhere was looked for by instead."""
+    holds every word; the words a phrase found nowhere was looked for by instead; and the docnums
+    of all the matching paragraphs that `total` counts (a numpy array, or a dict's keys)."""
 
     paragraphs: list[RankedParagraph]
     total: int
     relaxed: bool = False
     relaxed_into: tuple[Phrase, ...] = ()
+    matched: Collection[int] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a ranking keeps to and how it orders: `allowed`, by docnum, whether a paragraph may
+    match (a numpy boolean array; None: all may), and `days`, by docnum, its document's day
+    (YYYYMMDD) when the ranking is by date, newest first (None: by relevance)."""
+
+    allowed: Any = None
+    days: Any = None
+
+    @cached_property
+    def _allowed_bytes(self) -> bytes:
+        return self.allowed.tobytes()
+
+    def admits(self, docnum: int) -> bool:
+        return self.allowed is None or bool(self._allowed_bytes[docnum])
+
+    def within(self, scores: dict[int, float]) -> dict[int, float]:
+        """The scores of the paragraphs it allows."""
+        if self.allowed is None:
+            return scores
+        allowed = self._allowed_bytes
+        return {docnum: score for docnum, score in scores.items() if allowed[docnum]}
+
+
+EVERYWHERE = Scope()
 
 
 class _Some(NamedTuple):
@@ -110,6 +146,13 @@ class _Held:
     def items(self) -> Iterable[tuple[int, float]]:
         return zip(self.docnums.tolist(), self.scores.tolist())
 
+    def within(self, scope: Scope) -> _Held:
+        """Those of the paragraphs `scope` allows."""
+        if scope.allowed is None:
+            return self
+        kept = scope.allowed[self.docnums]
+        return _Held(self.docnums[kept], self.scores[kept])
+
 
 class Ranking:
     """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
@@ -127,37 +170,76 @@ class Ranking:
         """Reading the index with a damaged file's errors made one line (IndexDamaged)."""
         return translate_damage(self._index_dir)
 
-    def rank(self, query: ParsedQuery, limit: int) -> Ranked:
-        """The best `limit` or more paragraphs for `query`, best first, and what the results say
-        of them: for a sentence found as typed, the paragraphs holding it."""
+    def rank(self, query: ParsedQuery, limit: int, scope: Scope = EVERYWHERE) -> Ranked:
+        """The best `limit` or more paragraphs for `query` that `scope` allows, best first (or
+        newest first), and what the results say of them: for a sentence found as typed, the
+        paragraphs holding it."""
+        if query.tree is None:
+            return self._listing(limit, scope)
         if isinstance(query.tree, Question):
             as_typed = query.as_typed()
             if as_typed is not None:
-                found = self._keyword_ranking(as_typed, limit)
+                found = self._ranking_by_keywords(as_typed, limit, scope)
                 if found.paragraphs:
                     return found
-            return self._question_ranking(query, limit)
-        return self._keyword_ranking(query, limit)
+            return self._question_ranking(query, limit, scope)
+        return self._ranking_by_keywords(query, limit, scope)
 
-    def scores(self, query: ParsedQuery) -> dict[int, float]:
-        """The docnum and score of every paragraph matching `query` (BM25F's, for a question;
-        a sentence's as typed, when found so); for keywords no paragraph holds all together,
-        those holding some (see keyword_candidates)."""
+    def _ranking_by_keywords(self, query: ParsedQuery, limit: int, scope: Scope) -> Ranked:
+        if scope.days is not None:
+            return self._keywords_by_date(query, limit, scope)
+        return self._keyword_ranking(query, limit, scope)
+
+    def scores(self, query: ParsedQuery, scope: Scope = EVERYWHERE) -> dict[int, float]:
+        """The docnum and score of every paragraph matching `query` that `scope` allows (BM25F's,
+        for a question; a sentence's as typed, when found so); for keywords no paragraph holds
+        all together, those holding some (see keyword_candidates); 0 for each paragraph a query
+        of filters alone keeps."""
+        if query.tree is None:
+            return dict.fromkeys(self._allowed(scope).tolist(), 0.0)
         as_typed = query.as_typed()
-        if as_typed is not None:
-            scores = self._match(self._whoosh(as_typed.tree))
+        if as_typed is not None and as_typed.tree is not None:
+            scores = scope.within(self._match(self._whoosh(as_typed.tree)))
             if scores:
                 return scores
         if isinstance(query.tree, Question):
             with self._damage():
-                return score_any(
-                    self._searcher, question_terms(query.tree), statistics=self._statistics
+                return scope.within(
+                    score_any(
+                        self._searcher, question_terms(query.tree), statistics=self._statistics
+                    )
                 )
-        scores = self._match(self._whoosh(query.tree))
-        return scores or self._holding_some_of(query, scores).scores
+        scores = scope.within(self._match(self._whoosh(query.tree)))
+        return scores or self._holding_some_of(query, scores, scope=scope).scores
 
-    def _keyword_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        found = self.keyword_candidates(query, limit)
+    def _allowed(self, scope: Scope):
+        """The docnums of the live paragraphs `scope` allows, ascending (a numpy array)."""
+        import numpy
+
+        if scope.allowed is not None:
+            return numpy.flatnonzero(scope.allowed)
+        with self._damage():
+            return numpy.fromiter(self._reader.all_doc_ids(), dtype=numpy.int64)
+
+    def _listing(self, limit: int, scope: Scope) -> Ranked:
+        """A query of filters alone: every paragraph they allow, in the documents' order (or
+        newest first), each text once."""
+        import numpy
+
+        docnums = self._allowed(scope)
+        held = _Held(docnums, numpy.zeros(len(docnums)))
+        if scope.days is not None:
+            best = self._newest_distinct(held, limit, scope.days)
+        else:
+            best = self._distinct(docnums.tolist(), dict.fromkeys(docnums.tolist(), 0.0), limit)
+        return Ranked(
+            [RankedParagraph(score, docnum) for score, docnum in best],
+            len(docnums),
+            matched=docnums,
+        )
+
+    def _keyword_ranking(self, query: ParsedQuery, limit: int, scope: Scope) -> Ranked:
+        found = self.keyword_candidates(query, limit, scope)
         with self._damage():
             ranked = rank_keywords(found.candidates, found.paragraph, found.question)
         return Ranked(
@@ -165,43 +247,100 @@ class Ranking:
             found.total,
             found.relaxed,
             found.relaxed_into,
+            found.matched,
         )
 
-    def keyword_candidates(self, query: ParsedQuery, limit: int) -> KeywordCandidates:
+    def _keywords_by_date(self, query: ParsedQuery, limit: int, scope: Scope) -> Ranked:
+        """All the paragraphs a keyword query matches, newest first (by relevance within a day);
+        where none holds all its words, those holding some."""
+        planned = self._whoosh(query.tree)
+        phrases: dict = {}
+        with self._damage():
+            summed = match_in_bulk(planned, self._statistics)
+        scores: dict[int, float] | _Held = (
+            scope.within(self._match(planned, phrases))
+            if summed is None
+            else _Held.of(summed).within(scope)
+        )
+        some = _Some((), (), {}, {})
+        if not len(scores):
+            some = self._holding_some_of(query, {}, phrases, scope)
+            scores = some.scores
+        partial = bool(some.scores)
+        best = self._newest_distinct(scores, limit, scope.days)
+        return Ranked(
+            [RankedParagraph(score, docnum, partial) for score, docnum in best],
+            len(scores),
+            partial,
+            some.relaxed_into,
+            _docnums(scores),
+        )
+
+    def _newest_distinct(
+        self, scores: dict[int, float] | _Held, wanted: int, days
+    ) -> list[tuple[float, int]]:
+        """The `wanted` newest (score, docnum) of `scores`, by relevance within a day, then by
+        docnum; one per text."""
+        import numpy
+
+        if isinstance(scores, dict):
+            docnums = numpy.fromiter(scores.keys(), dtype=numpy.int64, count=len(scores))
+            values = numpy.fromiter(scores.values(), dtype=numpy.float64, count=len(scores))
+        else:
+            docnums, values = scores.docnums, scores.scores
+        order = numpy.lexsort((docnums, -values, -days[docnums]))
+        best: list[tuple[float, int]] = []
+        seen: set = set()
+        step = max(4 * wanted, 256)  # paragraphs are mostly unique: one slice nearly always does
+        for start in range(0, len(order), step):
+            chunk = order[start : start + step]
+            for docnum, score in zip(docnums[chunk].tolist(), values[chunk].tolist()):
+                key = self._same_text[docnum]
+                if key not in seen:
+                    seen.add(key)
+                    best.append((score, docnum))
+                    if len(best) == wanted:
+                        return best
+        return best
+
+    def keyword_candidates(
+        self, query: ParsedQuery, limit: int, scope: Scope = EVERYWHERE
+    ) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
         paragraphs hold all the parts of a query typed without syntax, the best of those holding
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
         planned = self._whoosh(query.tree)
         matched: dict = {}  # the phrases matched in all the index, for the soft AND to reread
-        scores, best = self._best_matches(planned, max(depth, KEYWORD_POOL), matched)
+        scores, best = self._best_matches(planned, max(depth, KEYWORD_POOL), matched, scope)
         paragraph = self._remembering_paragraphs()
         best = self._content_first(best, depth, paragraph)
         tiers = self._tiers(planned, [docnum for _, docnum in best])
         candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
         some = _Some(query.soft_parts, (), {}, {})
         if len(candidates) < limit:
-            some = self._holding_some_of(query, dict(scores.items()), matched)
+            some = self._holding_some_of(query, dict(scores.items()), matched, scope)
             candidates += self._partial(some, depth, paragraph)
         question = self._asked_keywords(query.text, some.parts or query.phrases)
         return KeywordCandidates(
             candidates,
             len(scores) or len(some.scores),
-            not scores and bool(candidates),
+            not len(scores) and bool(candidates),
             some.relaxed_into,
             question,
             paragraph,
+            _docnums(scores) if len(scores) else some.scores.keys(),
         )
 
-    def _best_matches(self, query, wanted: int, phrases: dict):
-        """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
-        bulk) and the `wanted` best distinct of them, best first."""
+    def _best_matches(self, query, wanted: int, phrases: dict, scope: Scope = EVERYWHERE):
+        """The paragraphs `query` matches that `scope` allows (docnum -> score, or `_Held` when
+        they were scored in bulk) and the `wanted` best distinct of them, best first."""
         with self._damage():
             summed = match_in_bulk(query, self._statistics)
         if summed is None:
-            scores = self._match(query, phrases)
+            scores = scope.within(self._match(query, phrases))
             return scores, self._best_distinct(scores, wanted)
-        held = _Held.of(summed)
+        held = _Held.of(summed).within(scope)
         return held, self._best_distinct_held(held, wanted)
 
     def _whoosh(self, tree, tiered: bool = True):
@@ -223,18 +362,24 @@ class Ranking:
             return tiers(self._searcher, query, docnums, self._statistics)
 
     def _holding_some_of(
-        self, query: ParsedQuery, whole: dict[int, float], phrases: dict | None = None
+        self,
+        query: ParsedQuery,
+        whole: dict[int, float],
+        phrases: dict | None = None,
+        scope: Scope = EVERYWHERE,
     ) -> _Some:
         """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
         syntax but not all of it (those of `whole`); where none holds all or any, those holding
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
         parts = query.soft_parts
         phrases = {} if phrases is None else phrases
-        held, scores = self._holding_some(parts, whole, phrases) if len(parts) > 1 else ({}, {})
+        held, scores = (
+            self._holding_some(parts, whole, phrases, scope) if len(parts) > 1 else ({}, {})
+        )
         relaxed_into = query.relaxed_words if parts and not whole and not held else ()
         if relaxed_into:
             parts = relaxed_into
-            held, scores = self._holding_some(parts, whole, phrases)
+            held, scores = self._holding_some(parts, whole, phrases, scope)
         return _Some(parts, relaxed_into, held, scores)
 
     def _partial(
@@ -253,7 +398,11 @@ class Ranking:
         ]
 
     def _holding_some(
-        self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
+        self,
+        parts: tuple[Phrase, ...],
+        whole: dict[int, float],
+        phrases: dict,
+        scope: Scope = EVERYWHERE,
     ) -> tuple[dict[int, float], dict[int, float]]:
         """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
         docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
@@ -266,6 +415,7 @@ class Ranking:
         for part in parts:
             scores = self._match(self._whoosh(part, tiered=False), phrases)
             weights.append(idf(len(scores), doc_count))
+            scores = scope.within(scores)
             titled.append(self._in_titles(part, phrases) - scores.keys())
             for docnum, score in scores.items():
                 if docnum not in whole:
@@ -327,9 +477,11 @@ class Ranking:
             keywords=True,
         )
 
-    def _question_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        best, total, by_title = self.question_candidates(query, max(limit, RERANK_DEPTH))
+    def _question_ranking(self, query: ParsedQuery, limit: int, scope: Scope) -> Ranked:
+        """BM25F's best paragraphs, reordered by how well each could answer (see rerank); by
+        date, those reordered, newest first."""
+        found = self.question_candidates(query, max(limit, RERANK_DEPTH), scope)
+        best, total, by_title = found[:3]
         question = self.asked(query)
         with self._damage():
             paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
@@ -340,39 +492,51 @@ class Ranking:
             lambda docnum: docnum not in by_title,
             defined=query.defined,
         )
-        return Ranked([RankedParagraph(score, docnum) for score, docnum in reranked], total)
+        if scope.days is not None:
+            days = scope.days
+            reranked = sorted(reranked, key=lambda pair: (-days[pair[1]], -pair[0], pair[1]))
+        return Ranked(
+            [RankedParagraph(score, docnum) for score, docnum in reranked],
+            total,
+            matched=found[3],
+        )
 
     def question_candidates(
-        self, query: ParsedQuery, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
-        paragraphs match by their document's title alone, holding none of the question's words
-        (or sub-words) as the index found them (変わった holds 変わる)."""
+        self, query: ParsedQuery, depth: int, scope: Scope = EVERYWHERE
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
+        """BM25F's best `depth` distinct paragraphs (score, docnum) that `scope` allows, how
+        many match, which paragraphs match by their document's title alone, holding none of the
+        question's words (or sub-words) as the index found them (変わった holds 変わる), and the
+        docnums of all that match."""
         if not isinstance(query.tree, Question):
             raise TypeError("question_candidates ranks a question, not keywords")
         terms = question_terms(query.tree)
         with self._damage():
             if in_bulk(self._statistics, terms):
-                best, total, by_title = self._question_candidates_in_bulk(terms, depth)
+                best, total, by_title, matched = self._question_candidates_in_bulk(
+                    terms, depth, scope
+                )
             else:
-                best, total, by_title = self._question_candidates_by_dict(terms, depth)
-            return self._with_defining(best, terms, query.defined), total, by_title
+                best, total, by_title, matched = self._question_candidates_by_dict(
+                    terms, depth, scope
+                )
+            return self._with_defining(best, terms, query.defined, scope), total, by_title, matched
 
-    def _defining(self, term: str | None) -> list[int]:
-        """The best `DEFINING_DEPTH` distinct paragraphs holding `term` in a defining form (by
-        BM25F of the form's substrings), best first; none without a term."""
+    def _defining(self, term: str | None, scope: Scope) -> list[int]:
+        """The best `DEFINING_DEPTH` distinct paragraphs `scope` allows holding `term` in a
+        defining form (by BM25F of the form's substrings), best first; none without a term."""
         if term is None:
             return []
-        scores = self._match(self._whoosh(defining_query(term), tiered=False))
+        scores = scope.within(self._match(self._whoosh(defining_query(term), tiered=False)))
         return [docnum for _, docnum in self._best_distinct(scores, DEFINING_DEPTH)]
 
     def _with_defining(
-        self, best: list[tuple[float, int]], terms: list, term: str | None
+        self, best: list[tuple[float, int]], terms: list, term: str | None, scope: Scope
     ) -> list[tuple[float, int]]:
         """`best`, and after it the paragraphs holding `term` in a defining form that it misses
         (`_defining`), with their BM25F scores for the question's `terms`, repeating none of its
         texts."""
-        defining = self._defining(term)
+        defining = self._defining(term, scope)
         seen = {self._same_text[docnum] for _, docnum in best}
         missed = [docnum for docnum in defining if self._same_text[docnum] not in seen]
         if not missed:
@@ -387,8 +551,8 @@ class Ranking:
         return best + added
 
     def _question_candidates_by_dict(
-        self, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        self, terms: list, depth: int, scope: Scope = EVERYWHERE
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
         few postings, in a process that has not imported numpy."""
         scores = score_any(
@@ -404,11 +568,12 @@ class Ranking:
             else:
                 scores[docnum] = score
                 by_title.add(docnum)
-        return self._best_distinct(scores, depth), len(scores), by_title
+        scores = scope.within(scores)
+        return self._best_distinct(scores, depth), len(scores), by_title, scores.keys()
 
     def _question_candidates_in_bulk(
-        self, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        self, terms: list, depth: int, scope: Scope = EVERYWHERE
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
         are the dict's, to the bit, and only the best become (score, docnum) pairs."""
         import numpy
@@ -417,8 +582,8 @@ class Ranking:
         titles = score_dense(self._statistics, [t for t in terms if t[0] == CONTEXT])
         by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
         scores += titles
-        held = _Held.of(scores)
-        return self._best_distinct_held(held, depth), len(held), set(by_title)
+        held = _Held.of(scores).within(scope)
+        return self._best_distinct_held(held, depth), len(held), set(by_title), held.docnums
 
     def _best_distinct_held(self, held: _Held, wanted: int) -> list[tuple[float, int]]:
         """`_best_distinct` of the paragraphs `held`: a pool of the best twice as many (and any
@@ -468,10 +633,14 @@ class Ranking:
         return best
 
     def _distinct(
-        self, docnums: Iterable[int], scores: dict[int, float], wanted: int
+        self, docnums: Iterable[int], scores: dict[int, float], wanted: int, ordered: bool = False
     ) -> list[tuple[float, int]]:
+        """The first `wanted` (score, docnum) of `docnums`, best first (in their order, if
+        `ordered`), one per text."""
         seen, distinct = set(), []
-        for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
+        if not ordered:
+            docnums = sorted(docnums, key=lambda docnum: (-scores[docnum], docnum))
+        for docnum in docnums:
             key = self._same_text[docnum]
             if key not in seen:
                 seen.add(key)
@@ -488,6 +657,11 @@ class Ranking:
     def text_and_title(self, docnum: int) -> tuple[str, str]:
         stored = self._searcher.stored_fields(docnum)
         return stored[PARAGRAPH_TEXT], stored[TITLE]
+
+
+def _docnums(scores: dict[int, float] | _Held) -> Collection[int]:
+    """The docnums of a table of scores."""
+    return scores.keys() if isinstance(scores, dict) else scores.docnums
 
 
 def _normalized(phrase: Phrase) -> str:

@@ -3,21 +3,27 @@
 FastAPI (on Starlette) routes the requests and describes the API in OpenAPI; uvicorn serves them;
 Jinja2 renders the pages from `templates/`, escaping every value. Routes (each answers HEAD too):
 
-    GET /                       the search page: ?q=…&mode=…&offset=…; examples from the index
+    GET /                       the search page: ?q=…&mode=…&offset=… and the filters and order
+                                of /api/search; a side panel of facets narrows it; examples
+                                made of the index's words
     GET /documents              the documents the index holds, ?offset=… a page at a time
     GET /documents/{source}     a document a part at a time, ?paragraph=N highlighted (#pN
                                 scrolls to it), ?part=K
-    GET /api/search             ?q=…&limit=…&offset=…&mode=…: the `--json` contract, plus paging
+    GET /api/search             ?q=…&limit=…&offset=…&mode=…&format=…&path=…&after=…&before=…
+                                &sort=relevance|date: the `--json` contract (facets included),
+                                plus paging
+    GET /api/suggest            ?q=…&limit=…: words and phrases of the documents completing q
     GET /api/documents          ?limit=…&offset=…: the documents, as `kensaku documents --json`
     GET /api/documents/{source} a document's paragraphs with their citations
     GET /api/status             the index's documents, paragraphs, build time, format
     GET /openapi.json           the API's description; /docs (Swagger UI) and /redoc show it
 
 Documents are shown from the index only: nothing is read from the documents folder, so no path
-can reach a file the index does not hold. Every response forbids framing and scripts but this
-server's own (Content-Security-Policy): the pages need none, the API's two description pages run
-Swagger UI's and ReDoc's, served from the fastapi-offline package, never a CDN. Errors reach a
-client as one line (in Japanese on a page), never as a stack trace.
+can reach a file the index does not hold. Every response forbids framing and any script but this
+server's own from /static (Content-Security-Policy): the page works without its script (which only
+offers suggestions as one types); the API's two description pages run Swagger UI's and ReDoc's,
+served from the fastapi-offline package, never a CDN. Errors reach a client as one line (in
+Japanese on a page), never as a stack trace.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
@@ -42,6 +48,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from search.errors import IndexBusy, KensakuError, QuerySyntaxError
 from search.ingest.paragraphs import Paragraph
+from search.query.filters import SORTS
 from search.query.parser import MODES
 from search.results.hits import SearchResults
 from search.server.api_schema import (
@@ -50,6 +57,7 @@ from search.server.api_schema import (
     ErrorBody,
     SearchBody,
     StatusBody,
+    SuggestBody,
 )
 from search.server.pages import (
     DOCUMENTS_PAGE_SIZE,
@@ -60,6 +68,8 @@ from search.server.pages import (
     DocumentsView,
     DocumentView,
     Links,
+    Narrowing,
+    PanelView,
     ResultsView,
     in_japanese,
     marked,
@@ -74,19 +84,17 @@ from search.service.status import IndexedDocument
 
 MAX_LIMIT = 100  # hits in one API response
 MAX_DOCUMENTS = 1_000  # documents in one API response
+MAX_SUGGESTIONS = 20
 POLICY = (
-    b"default-src 'none'; style-src 'self'; img-src 'self'; "
-    b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    b"img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-# The API's description pages run scripts, this server's own files (from fastapi-offline), and
-# only what each needs besides, as tried in Chromium: Swagger UI (/docs) fetches /openapi.json
-# and, for "Try it out", the API; ReDoc (/redoc) fetches it too, styles its widgets with <style>
-# elements it writes, draws icons as data: images and searches in a worker made from a blob.
+# The API's description pages run scripts, this server's own files (from fastapi-offline), with
+# what each needs besides, as tried in Chromium: Swagger UI (/docs) only fetches /openapi.json
+# and, for "Try it out", the API, as the page's script may; ReDoc (/redoc) also styles its widgets
+# with <style> elements it writes, draws icons as data: images and searches in a worker made from
+# a blob.
 API_DOCS_POLICIES = {
-    "/docs": (
-        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        b"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
     "/redoc": (
         b"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         b"img-src 'self' data:; connect-src 'self'; worker-src blob:; "
@@ -119,15 +127,33 @@ class Service:
         # The examples of the front page, and (a weak reference to) the Searcher they came from.
         self._examples: tuple[weakref.ref, list[Example]] | None = None
 
-    def search(self, query: str, limit: int, offset: int, mode: str) -> SearchResults:
-        """The hits ranked offset + 1 to offset + limit, and the total."""
+    def search(
+        self,
+        query: str,
+        limit: int,
+        offset: int,
+        mode: str,
+        narrowing: Narrowing | None = None,
+    ) -> SearchResults:
+        """The hits ranked offset + 1 to offset + limit, the total and the facets."""
         if offset + limit > MAX_DEPTH:
             raise BadRequest(
                 f"only the best {MAX_DEPTH:,} hits can be paged through: "
                 f"offset + limit must be at most {MAX_DEPTH:,}"
             )
+        narrowing = narrowing or Narrowing()
+        filters = narrowing.filters
         with self.live.searcher() as searcher:
-            return searcher.search(query, limit, mode, offset)
+            return searcher.search(query, limit, mode, offset, filters, narrowing.sort, facets=True)
+
+    def suggest(self, prefix: str, limit: int) -> list[dict]:
+        """The words and phrases completing `prefix`."""
+        with self.live.searcher() as searcher:
+            found = searcher.suggest(prefix, limit)
+        return [
+            {"text": s.text, "reading": s.reading or None, "paragraphs": s.paragraphs}
+            for s in found
+        ]
 
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs of `source`; a 404 when the index holds none."""
@@ -140,7 +166,7 @@ class Service:
     def documents(self, offset: int, limit: int) -> tuple[int, list[IndexedDocument]]:
         """How many documents the index holds, and those from `offset` on (at most `limit`)."""
         with self.live.searcher() as searcher:
-            return searcher.documents(offset, limit)
+            return searcher.document_list(offset, limit)
 
     def examples(self) -> list[Example]:
         """Queries that find something in the index served, worked out once an index."""
@@ -246,10 +272,14 @@ class _HeadAsGet:
 
 
 def _render(
-    templates: Jinja2Templates, request: Request, name: str, status_code: int = 200, **context
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     """The page `name`; the search form in its header is empty unless `context` fills it."""
-    context = {"query": "", "mode": "auto", "modes": MODE_LABELS, **context}
+    context = {"query": "", "mode": "auto", "modes": MODE_LABELS, "kept": [], **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -343,12 +373,50 @@ def _add_api(app: FastAPI, service: Service) -> None:
             service.default_mode,
             description="How to read the query: " + " | ".join(MODES) + ".",
         ),
+        formats: Annotated[
+            list[str] | None,
+            Query(
+                alias="format",
+                description="Only these formats: pdf, docx, html, epub, markdown, text; "
+                "!pdf leaves one out. Repeatable.",
+            ),
+        ] = None,
+        paths: Annotated[
+            list[str] | None,
+            Query(
+                alias="path",
+                description="Only under a folder, a file or a glob; !GLOB leaves out. Repeatable.",
+            ),
+        ] = None,
+        after: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated on or after."),
+        before: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated before."),
+        sort: str = Query("relevance", description="The order: " + " | ".join(SORTS) + "."),
     ):
-        """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints
+        """The best hits for `q` from `offset` on, narrowed by the filters given (and the
+        query's own), in the order asked for: exactly what `kensaku search --json` prints
         (`total` counts the paragraphs holding every word; `partial` marks a hit holding only
-        some), and the paging asked for. `offset` + `limit` is at most 1,000."""
-        body = service.search(q, limit, offset, mode).to_dict()
+        some), the facets of all the matches included, and the paging asked for. `offset` +
+        `limit` is at most 1,000."""
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
+        body = service.search(q, limit, offset, mode, narrowing).to_dict()
         return JSONResponse({**body, "offset": offset, "limit": limit})
+
+    @app.get(
+        "/api/suggest",
+        tags=["search"],
+        summary="Suggest completions",
+        operation_id="suggest",
+        response_model=SuggestBody,
+        responses={400: {"model": ErrorBody, "description": "A bad parameter"}},
+    )
+    def api_suggest(
+        q: str = Query(description="What was typed so far."),
+        limit: int = Query(10, ge=1, le=MAX_SUGGESTIONS, description="How many suggestions."),
+    ):
+        """Words and phrases of the documents that begin with `q` (in kana, also those whose
+        reading does: とうご finds 統合), as they are written, those in the most paragraphs
+        first."""
+        return JSONResponse({"query": q, "suggestions": service.suggest(q, limit)})
 
     @app.get(
         "/api/documents",
@@ -420,9 +488,18 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def search_page(
-        request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
+        request: Request,
+        q: str = "",
+        mode: str = default_mode,
+        offset: int = Query(0, ge=0),
+        formats: Annotated[list[str] | None, Query(alias="format")] = None,
+        paths: Annotated[list[str] | None, Query(alias="path")] = None,
+        after: str = "",
+        before: str = "",
+        sort: str = "relevance",
     ):
-        form: dict[str, Any] = {"query": q, "mode": mode}
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
+        form: dict[str, Any] = {"query": q, "mode": mode, "kept": narrowing.parameters()}
         if not q:
             return _render(
                 templates,
@@ -435,8 +512,9 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
                 ],
                 **form,
             )
+        links = Links(q, mode, default_mode, narrowing)
         try:
-            results = service.search(q, page_limit(offset), offset, mode)
+            results = service.search(q, page_limit(offset), offset, mode, narrowing)
         except (QuerySyntaxError, BadRequest) as error:
             message = str(error)
             return _render(
@@ -446,11 +524,16 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
                 400,
                 error=message,
                 japanese=in_japanese(message),
+                panel=PanelView(None, links),
                 **form,
             )
-        links = Links(q, mode, default_mode)
         return _render(
-            templates, request, "search.html", results=ResultsView(results, offset, links), **form
+            templates,
+            request,
+            "search.html",
+            results=ResultsView(results, offset, links),
+            panel=PanelView(results.facets, links),
+            **form,
         )
 
     @app.get("/documents", response_class=HTMLResponse, include_in_schema=False)

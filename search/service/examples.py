@@ -4,9 +4,9 @@ search page can offer examples that find something in the collection it serves.
 Words are taken from a sample of paragraphs spread over the index: the content words of two
 characters or more written in kanji or katakana (nouns, mostly), by how many sampled paragraphs
 hold them. Two that stand in one paragraph make the AND example, a third the OR, two written one
-after the other the quoted phrase; the name of a document holding the commonest word makes the
-`source:` example, and that word a question. An example is offered
-only if it finds a paragraph.
+after the other the quoted phrase; the name, format and folder of a document holding the
+commonest word make the `source:`, `format:` and `path:` examples, and that word a question. An
+example is offered only if it finds a paragraph.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from search.errors import QuerySyntaxError
+from search.query.filters import format_of
 from search.service.searcher import Searcher
 from search.text.analysis import analyze
 
@@ -61,9 +62,7 @@ def examples(searcher: Searcher) -> list[Example]:
         candidates.append(Example("phrase", f'"{before} {after}"'))
     if others:
         candidates.append(Example("or", f"{others[0]} OR {partner or first}"))
-    name = _source_example(searcher, first)
-    if name:
-        candidates.append(Example("source", f"{first} source:{name}"))
+    candidates += _document_examples(searcher, first)
     return [example for example in candidates if _finds_something(searcher, example.query)]
 
 
@@ -105,17 +104,21 @@ def _sample(texts: list[str]) -> _Sample:
     return sample
 
 
-def _source_example(searcher: Searcher, word: str) -> str | None:
-    """A name to give `source:` beside `word`: the folder of the document holding it most, else
-    the start of that document's file name."""
+def _document_examples(searcher: Searcher, word: str) -> list[Example]:
+    """`word` kept to the document holding it most: by a name for `source:` (its folder's, else
+    the start of its file name), by its format, and by its folder's path."""
     source = next(iter(searcher.sources(word, mode="keyword")), None)
     if source is None:
-        return None
+        return []
     folder, _, name = source.rpartition("/")
-    if folder:
-        return folder.rpartition("/")[2] + "/"
     start = _NAME_PART.match(name)
-    return start.group() if start else None
+    named = folder.rpartition("/")[2] + "/" if folder else start and start.group()
+    found = [Example("source", f"{word} source:{named}")] if named else []
+    if format_of(source):
+        found.append(Example("format", f"{word} format:{format_of(source)}"))
+    if folder and " " not in folder:
+        found.append(Example("path", f"{word} path:{folder}"))
+    return found
 
 
 def _finds_something(searcher: Searcher, query: str) -> bool:

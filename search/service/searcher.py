@@ -5,7 +5,9 @@ search.engine) and the best of them made into hits citing where they stand (sear
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
-document instead.
+document instead; `suggest` completes a prefix from the words of the documents. Filters (the query's own and those given as `filters`) narrow a search to some
+documents, `sort="date"` orders it newest first, and `facets=True` counts all its matches by
+format, folder and year (search.engine.documents, read once an open index is first asked to).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from search.engine.bm25 import Statistics
+from search.engine.documents import Documents
 from search.engine.postings import TermIndex, live_docnums
+from search.errors import QuerySyntaxError
 from search.index.directory import DEFAULT_INDEX_DIR
 from search.index.opening import open_live_index, translate_damage
 from search.index.schema import (
     COLUMN,
+    DATE,
     LINE,
     PAGE,
     PARAGRAPH,
@@ -30,10 +35,13 @@ from search.index.schema import (
     SOURCE,
     TITLE,
 )
-from search.query.parser import parse
+from search.index.vocabulary import Suggestion, Vocabulary
+from search.query.filters import SORTS, Filters
+from search.query.parser import ParsedQuery, parse, without_format_characters
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 from search.query.tree import Phrase, Synonyms
-from search.ranking.ranking import RankedParagraph, Ranking
+from search.ranking.ranking import EVERYWHERE, RankedParagraph, Ranking, Scope
+from search.results.facets import Facets, count_facets
 from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
 
@@ -73,6 +81,8 @@ class Searcher:
                 else Ranking(self._searcher, self._statistics, index_dir, self._same_text)
             )
             self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+        self._documents: Documents | None = None
+        self._vocabulary: Vocabulary | None = None
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
         sources: list[SynonymTable | SudachiSynonyms] = []
@@ -83,35 +93,93 @@ class Searcher:
         return expander(*sources) if sources else None
 
     def search(
-        self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto", offset: int = 0
+        self,
+        query: str,
+        limit: int = DEFAULT_LIMIT,
+        mode: str = "auto",
+        offset: int = 0,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+        facets: bool = False,
     ) -> SearchResults:
         """The best `limit` paragraphs for `query` after the first `offset`, and how many match
         in all.
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
+        `filters` narrow the search besides those the query gives (Filters.of(formats=["pdf"])),
+        `sort` is "relevance" or "date" (newest first), and `facets` counts all the matches by
+        format, folder and year (`SearchResults.facets`).
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
         file positions).
         """
         _check_page(limit, offset)
+        _check_sort(sort)
         with self._lock:
             self._check_open()
-            return self._search(query, limit, mode, offset)
+            return self._search(query, limit, mode, offset, filters or Filters(), sort, facets)
 
-    def sources(self, query: str, mode: str = "auto") -> dict[str, int]:
+    def sources(
+        self,
+        query: str,
+        mode: str = "auto",
+        filters: Filters | None = None,
+        sort: str = "relevance",
+    ) -> dict[str, int]:
         """How many paragraphs match `query` in each document that has any (repeats included),
-        the document of the best match first."""
+        the document of the best match first (or the newest first, by `sort`)."""
+        _check_sort(sort)
         with self._lock:
             self._check_open()
-            parsed = parse(query, mode, self._synonyms)
+            parsed = self._parse(query, mode, filters or Filters())
             if self.ranking is None:
                 return {}
-            scores = self.ranking.scores(parsed)
+            scope = self._scope(parsed.filters, sort)
+            scores = self.ranking.scores(parsed, scope)
+            if scope.days is not None:
+                days = scope.days
+                order = sorted(scores, key=lambda d: (-days[d], -scores[d], d))
+            else:
+                order = sorted(scores, key=lambda docnum: (-scores[docnum], docnum))
             counts: dict[str, int] = {}
             with self._damage():
-                for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
+                for docnum in order:
                     source = self._searcher.stored_fields(docnum)[SOURCE]
                     counts[source] = counts.get(source, 0) + 1
             return counts
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Words and phrases of the documents that complete `prefix` (in kana, also by their
+        reading), those in the most paragraphs first (search.index.vocabulary; read the first
+        time)."""
+        _check_page(limit, 0)
+        with self._lock:
+            self._check_open()
+            if self._vocabulary is None:
+                self._vocabulary = Vocabulary(Path(self._index.storage.folder))
+            return self._vocabulary.complete(prefix, limit)
+
+    def _parse(self, query: str, mode: str, filters: Filters) -> ParsedQuery:
+        """`query` parsed, with `filters` added to its own."""
+        parsed = parse(query, mode, self._synonyms)
+        return dataclasses.replace(parsed, filters=parsed.filters.merged(filters))
+
+    def _scope(self, filters: Filters, sort: str) -> Scope:
+        """What a ranking keeps to (the paragraphs of the documents `filters` admit) and its
+        order."""
+        if not filters and sort != "date":
+            return EVERYWHERE
+        documents = self.documents()
+        return Scope(
+            documents.admitted(filters.admits, filters) if filters else None,
+            documents.days_by_paragraph if sort == "date" else None,
+        )
+
+    def documents(self) -> Documents:
+        """The index's documents by paragraph (read the first time they are asked for)."""
+        if self._documents is None:
+            with self._damage():
+                self._documents = Documents(self._reader, self._statistics.terms)
+        return self._documents
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
@@ -137,12 +205,32 @@ class Searcher:
         if self._closed:
             raise ValueError("this Searcher is closed; open a new one to search")
 
-    def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
-        parsed = parse(query, mode, self._synonyms)
+    def _search(
+        self,
+        query: str,
+        limit: int,
+        mode: str,
+        offset: int,
+        filters: Filters,
+        sort: str,
+        facets: bool,
+    ) -> SearchResults:
+        parsed = self._parse(query, mode, filters)
+        shown = without_format_characters(query)
         if self.ranking is None:
-            return SearchResults(parsed.text, 0, [], offset=offset, docs_dir=self.docs_dir)
+            return SearchResults(
+                shown,
+                0,
+                [],
+                offset=offset,
+                docs_dir=self.docs_dir,
+                filters=parsed.filters,
+                sort=sort,
+                facets=Facets() if facets else None,
+            )
+        scope = self._scope(parsed.filters, sort)
         # One hit more than the page shows, to tell whether more follow.
-        ranked = self.ranking.rank(parsed, offset + limit + 1)
+        ranked = self.ranking.rank(parsed, offset + limit + 1, scope)
         wanted = parsed.phrases + ranked.relaxed_into
         hits = [
             self._hit(rank, found, wanted)
@@ -151,14 +239,22 @@ class Searcher:
             )
         ]
         return SearchResults(
-            parsed.text,
+            shown,
             ranked.total,
             hits,
             relaxed=ranked.relaxed,
             offset=offset,
             more=len(ranked.paragraphs) > offset + limit,
             docs_dir=self.docs_dir,
+            filters=parsed.filters,
+            sort=sort,
+            facets=self._facets(ranked.matched, parsed.filters) if facets else None,
         )
+
+    def _facets(self, matched, filters: Filters) -> Facets:
+        documents = self.documents()
+        with self._damage():
+            return count_facets(documents, matched, filters.folder)
 
     def _hit(self, rank: int, found: RankedParagraph, wanted: tuple[Phrase, ...]) -> Hit:
         with self._damage():
@@ -177,6 +273,7 @@ class Searcher:
             column=stored.get(COLUMN, 1),
             section=stored.get(SECTION),
             partial=found.partial,
+            date=stored.get(DATE),
             phrases=wanted,
         )
 
@@ -216,7 +313,7 @@ class Searcher:
         ]
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
-    def documents(self, offset: int = 0, limit: int | None = None) -> tuple[int, list]:
+    def document_list(self, offset: int = 0, limit: int | None = None) -> tuple[int, list]:
         """How many documents the index holds, and those from `offset` on (at most `limit`),
         by source, as status.IndexedDocument: what `kensaku documents` lists, a page at a time."""
         from search.service.status import describe, indexed_sources
@@ -258,11 +355,20 @@ def search(
     synonyms_file: Path | None = None,
     sudachi_synonyms: bool = False,
     offset: int = 0,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    facets: bool = False,
 ) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
     _check_page(limit, offset)  # before opening the index
+    _check_sort(sort)
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
-        return searcher.search(query, limit, mode, offset)
+        return searcher.search(query, limit, mode, offset, filters, sort, facets)
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise QuerySyntaxError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
 
 
 def _check_page(limit: int, offset: int) -> None:

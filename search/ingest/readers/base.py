@@ -41,7 +41,8 @@ class Block:
 @dataclass
 class Extracted:
     """A document's blocks in reading order, the title it gives itself (metadata, <title>, first
-    heading; None when it has none) and warnings to report (a few bad bytes replaced, ...).
+    heading; None when it has none), warnings to report (a few bad bytes replaced, ...) and the
+    date it gives itself (YYYY-MM-DD, see readers.dates; None when it has none).
 
     `unread_pages` are the pages (of a paged format) holding text that could not be read and was
     left out, which a warning names; `extractors` the libraries the text was read with that
@@ -52,6 +53,7 @@ class Extracted:
     warnings: list[str] = field(default_factory=list)
     unread_pages: list[int] = field(default_factory=list)
     extractors: dict[str, str] = field(default_factory=dict)
+    date: str | None = None
 
 
 def page_list(numbers: list[int]) -> str:

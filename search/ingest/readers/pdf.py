@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines, page_list
+from search.ingest.readers.dates import pdf_day
 from search.ingest.readers.pdf_fallback import PageChars, PlacedChar, SecondReader
 from search.ingest.readers.pdf_fallback import version as second_reader_version
 
@@ -157,6 +158,9 @@ def read_pdf(data: bytes) -> Extracted:
                 reading.warnings.append(f"page {index + 1} is broken: left out")
                 pages.append(_Page(1.0, 1.0, [], False))
         title = _metadata_title(document)
+        date = pdf_day(document.get_metadata_value("CreationDate")) or pdf_day(
+            document.get_metadata_value("ModDate")
+        )
     finally:
         document.close()
     if not any(page.lines for page in pages):
@@ -173,6 +177,7 @@ def read_pdf(data: bytes) -> Extracted:
         warnings=reading.warnings + reading.unread_warning(),
         unread_pages=sorted(reading.unread),
         extractors=reading.extractors(),
+        date=date,
     )
 
 
