@@ -44,7 +44,8 @@ class Manifest:
     `rules`, each file's `files` stamp and `digests` (source: content digest), the files
     `skipped` (source: why), the files indexed with text that could not be read (`unread`,
     source: pages), the libraries each file was read with where they matter (`extractors`,
-    source: {name: version}), the counts, when it was `built` whole and last `updated` (local
+    source: {name: version}), the versions of SudachiPy and its dictionary that cut the text
+    into words (`analyzer`, name: version; none recorded by an earlier kensaku), the counts, when it was `built` whole and last `updated` (local
     time, ISO 8601), and the size of each file of the generation (`sizes`)."""
 
     generation: str
@@ -57,6 +58,7 @@ class Manifest:
     digests: dict[str, str] = field(default_factory=dict)
     unread: dict[str, list[int]] = field(default_factory=dict)
     extractors: dict[str, dict[str, str]] = field(default_factory=dict)
+    analyzer: dict[str, str] = field(default_factory=dict)
     rules: Rules = field(default_factory=Rules)
     skipped: dict[str, str] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
@@ -109,6 +111,7 @@ class Manifest:
         """The manifest of its JSON form (keys an earlier kensaku left out take defaults)."""
         digests, sizes = data.get("digests"), data.get("sizes")
         unread, extractors = data.get("unread"), data.get("extractors")
+        analyzer = data.get("analyzer")
         return cls(
             generation=data["generation"],
             docs_dir=Path(data["docs_dir"]),
@@ -120,6 +123,7 @@ class Manifest:
             digests=digests if isinstance(digests, dict) else {},
             unread=unread if isinstance(unread, dict) else {},
             extractors=extractors if isinstance(extractors, dict) else {},
+            analyzer=analyzer if isinstance(analyzer, dict) else {},
             rules=Rules.from_json(data.get("rules")),
             skipped=dict(data.get("skipped") or {}),
             sizes=sizes if isinstance(sizes, dict) else {},
@@ -141,6 +145,7 @@ class Manifest:
             "digests": self.digests,
             "unread": self.unread,
             "extractors": self.extractors,
+            "analyzer": self.analyzer,
             "rules": self.rules.to_json(),
             "skipped": self.skipped,
             "sizes": self.sizes,

@@ -64,6 +64,7 @@ class Searcher:
         self._closed = False
         with self._damage():
             manifest, self._index = open_live_index(index_dir)
+            self._manifest = manifest
             self.docs_dir = manifest.docs_dir
             self._searcher = self._index.searcher(weighting=BM25F())
             self._reader = self._searcher.reader()
@@ -311,6 +312,29 @@ class Searcher:
             for fields in stored
         ]
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
+
+    def document_list(self, offset: int = 0, limit: int | None = None) -> tuple[int, list]:
+        """How many documents the index holds, and those from `offset` on (at most `limit`),
+        by source, as status.IndexedDocument: what `kensaku documents` lists, a page at a time."""
+        from search.service.status import describe, indexed_sources
+
+        sources = indexed_sources(self._manifest)
+        chosen = sources[offset : None if limit is None else offset + limit]
+        with self._lock, self._damage():
+            return len(sources), describe(
+                self._manifest, self._searcher, self._statistics.terms, chosen
+            )
+
+    def sample_texts(self, count: int) -> list[str]:
+        """The texts of up to `count` live paragraphs spread evenly over the index, in order."""
+        with self._lock, self._damage():
+            every = self._reader.doc_count_all()
+            step = max(1, every // max(count, 1))
+            return [
+                self._searcher.stored_fields(docnum)[PARAGRAPH_TEXT]
+                for docnum in range(0, every, step)
+                if not self._reader.is_deleted(docnum)
+            ][:count]
 
     def close(self) -> None:
         self._closed = True

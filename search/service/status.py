@@ -5,8 +5,9 @@ that could not be read, rules, when the index was built and last updated), measu
 disk, checks that the live generation's files are whole, and compares the documents folder with
 what was indexed (files added, changed or removed since, a file with a new modification time but
 the same bytes not counted as changed, files read with a version of a library other than the one
-installed now, and what its rules leave out now). `indexed_documents` lists each document the
-index holds with its paragraph count and title. Neither writes anything.
+installed now, what its rules leave out now, and the folders that cannot be listed).
+`indexed_documents` lists each document the index holds with its paragraph count and title.
+Neither writes anything.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from search.errors import DocumentsNotFound
-from search.index.changes import changes_since
+from search.index.changes import analyzer_change, changes_since, describe_analyzer
 from search.index.manifest import FORMAT_VERSION, Manifest
 from search.index.opening import generation_problem, open_index, translate_damage
 from search.index.schema import SOURCE, TITLE
@@ -56,10 +57,25 @@ class IndexStatus:
     reread: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+    # The versions of SudachiPy and its dictionary that cut the text into words (name: version;
+    # none recorded by an earlier kensaku), and why the index must be built anew for those
+    # installed now (changes.analyzer_change), or None.
+    analyzer: dict[str, str] = field(default_factory=dict)
+    analyzer_change: str | None = None
+
+    @property
+    def analyzer_text(self) -> str:
+        """`SudachiPy 0.7.0 with sudachidict-core 20261015`, or `none recorded`."""
+        return describe_analyzer(self.analyzer)
 
     @property
     def up_to_date(self) -> bool:
-        return self.docs_found and not (self.added or self.changed or self.removed or self.reread)
+        return (
+            self.docs_found
+            and not self.analyzer_change
+            and not (self.added or self.changed or self.removed or self.reread)
+        )
 
     def to_dict(self) -> dict:
         """The JSON form of `kensaku status --json`."""
@@ -84,6 +100,9 @@ class IndexStatus:
             "reread": self.reread,
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
+            "unreadable_folders": [list(pair) for pair in self.unreadable_folders],
+            "analyzer": self.analyzer,
+            "analyzer_change": self.analyzer_change,
         }
 
 
@@ -126,6 +145,8 @@ def index_status(index_dir: Path) -> IndexStatus:
         built=_time(manifest.built),
         updated=_time(manifest.updated or manifest.built),
         problem=generation_problem(index_dir, manifest),
+        analyzer=dict(manifest.analyzer),
+        analyzer_change=analyzer_change(manifest),
     )
     try:
         found = scan(status.docs_dir, status.rules)
@@ -138,33 +159,38 @@ def index_status(index_dir: Path) -> IndexStatus:
     status.removed = changes.removed
     status.reread = [document.source for document in changes.reread]
     status.ignored, status.other_formats = found.ignored, found.other_formats
+    status.unreadable_folders = found.unreadable_folders
     return status
 
 
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
     IndexDamaged."""
-    from search.engine.postings import TermIndex, live_docnums
+    from search.engine.postings import TermIndex
 
     manifest = Manifest.existing(index_dir)
-    skipped = manifest.skipped
-    listed = []
     with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
-        terms = TermIndex(searcher.reader())
-        for source, (size, mtime_ns) in sorted(manifest.files.items()):
-            if source in skipped:
-                continue
-            docnums = live_docnums(terms, SOURCE, source)
-            title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
-            listed.append(
-                IndexedDocument(
-                    source,
-                    len(docnums),
-                    title,
-                    size,
-                    datetime.fromtimestamp(mtime_ns / 1e9).astimezone(),
-                )
-            )
+        return describe(manifest, searcher, TermIndex(searcher.reader()), indexed_sources(manifest))
+
+
+def indexed_sources(manifest: Manifest) -> list[str]:
+    """The sources of the documents the index of `manifest` holds (those read, not skipped),
+    sorted."""
+    return sorted(source for source in manifest.files if source not in manifest.skipped)
+
+
+def describe(manifest: Manifest, searcher, terms, sources: list[str]) -> list[IndexedDocument]:
+    """Each document of `sources` as the index of `manifest` holds it, read through its Whoosh
+    `searcher` and TermIndex `terms`: its paragraphs, title, size and modification time."""
+    from search.engine.postings import live_docnums
+
+    listed = []
+    for source in sources:
+        size, mtime_ns = manifest.files[source]
+        docnums = live_docnums(terms, SOURCE, source)
+        title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
+        modified = datetime.fromtimestamp(mtime_ns / 1e9).astimezone()
+        listed.append(IndexedDocument(source, len(docnums), title, size, modified))
     return listed
 
 
