@@ -192,6 +192,10 @@ def test_the_json_example_is_what_search_json_prints(sandbox):
     shown = json.loads(block.text)
     result = run_shell(f"kensaku search --json {shown['query']}", sandbox)
     printed = json.loads(result.stdout)
+    for data in (shown, printed):  # a document's date is its file's here: when it was copied
+        data["facets"].pop("year")
+        for hit in data["hits"]:
+            hit.pop("date")
     assert {key: printed[key] for key in shown if key != "hits"} == {
         key: value for key, value in shown.items() if key != "hits"
     }
