@@ -15,16 +15,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from search.engine.bm25 import Statistics
-from search.engine.postings import TermIndex, live_docnums
-from search.index.build import DEFAULT_INDEX_DIR, open_live_index, translate_damage
+from search.index.build import DEFAULT_INDEX_DIR
 from search.index.schema import (
     COLUMN,
     LINE,
     PAGE,
     PARAGRAPH,
     PARAGRAPH_TEXT,
-    SAME_TEXT,
     SECTION,
     SOURCE,
     TITLE,
@@ -32,9 +29,11 @@ from search.index.schema import (
 from search.query.parser import parse
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 from search.query.tree import Phrase, Synonyms
-from search.ranking.ranking import RankedParagraph, Ranking
+from search.ranking.ranking import RankedParagraph
+from search.ranking.shard import PlaceTuple
 from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
+from search.service.collection import open_collection
 
 if TYPE_CHECKING:
     from search.ingest.paragraphs import Paragraph
@@ -48,36 +47,20 @@ class Searcher:
     def __init__(
         self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
     ) -> None:
-        from whoosh.scoring import BM25F
-
-        self._damage = lambda: translate_damage(index_dir)
         self._lock = threading.Lock()
         self._closed = False
-        with self._damage():
-            manifest, self._index = open_live_index(index_dir)
-            self.docs_dir = Path(manifest["docs_dir"])
-            self._searcher = self._index.searcher(weighting=BM25F())
-            self._reader = self._searcher.reader()
-            # An index of a folder with nothing to index has no segment and no columns.
-            empty = self._reader.doc_count_all() == 0
-            self._same_text = None if empty else self._reader.column_reader(SAME_TEXT)
-            # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
-            # looked up in each segment, idf, average lengths) holds for every query.
-            self._statistics = Statistics(self._searcher)
-            # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
-            self.ranking = (
-                None
-                if empty
-                else Ranking(self._searcher, self._statistics, self._damage, self._same_text)
-            )
-            self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+        self._collection = open_collection(Path(index_dir))
+        self.docs_dir = self._collection.docs_dir
+        # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
+        self.ranking = self._collection.ranking
+        self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
-        sources = []
+        sources: list[SynonymTable | SudachiSynonyms] = []
         if synonyms_file is not None:
             sources.append(SynonymTable.read(synonyms_file))
         if sudachi_synonyms:
-            sources.append(SudachiSynonyms.of_index(Path(self._index.storage.folder)))
+            sources.append(SudachiSynonyms.of_indexes(self._collection.generation_dirs))
         return expander(*sources) if sources else None
 
     def search(
@@ -103,13 +86,7 @@ class Searcher:
             parsed = parse(query, mode, self._synonyms)
             if self.ranking is None:
                 return {}
-            scores = self.ranking.scores(parsed)
-            counts: dict[str, int] = {}
-            with self._damage():
-                for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
-                    source = self._searcher.stored_fields(docnum)[SOURCE]
-                    counts[source] = counts.get(source, 0) + 1
-            return counts
+            return self.ranking.sources(parsed)
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
@@ -118,11 +95,7 @@ class Searcher:
             return ""
         with self._lock:
             self._check_open()
-            with self._damage():
-                pieces = [
-                    self._searcher.stored_fields(docnum)
-                    for docnum in live_docnums(self._statistics.terms, SOURCE, hit.source)
-                ]
+            pieces = self.ranking.document(hit.source) if self.ranking else []
         return "".join(
             piece[PARAGRAPH_TEXT]
             for piece in pieces
@@ -142,11 +115,17 @@ class Searcher:
         # One hit more than the page shows, to tell whether more follow.
         ranked = self.ranking.rank(parsed, offset + limit + 1)
         wanted = parsed.phrases + ranked.relaxed_into
+        page = ranked.paragraphs[offset : offset + limit]
+        places = self.ranking.places([ranked.keys[found.docnum] for found in page])
         hits = [
-            self._hit(rank, found, wanted)
-            for rank, found in enumerate(
-                ranked.paragraphs[offset : offset + limit], start=offset + 1
+            self._hit(
+                rank,
+                found,
+                ranked.stored[found.docnum],
+                places[ranked.keys[found.docnum]],
+                wanted,
             )
+            for rank, found in enumerate(page, start=offset + 1)
         ]
         return SearchResults(
             parsed.text,
@@ -158,10 +137,14 @@ class Searcher:
             docs_dir=self.docs_dir,
         )
 
-    def _hit(self, rank: int, found: RankedParagraph, wanted: tuple[Phrase, ...]) -> Hit:
-        with self._damage():
-            stored = self._searcher.stored_fields(found.docnum)
-            also = self._also(found.docnum, self._statistics.terms)
+    def _hit(
+        self,
+        rank: int,
+        found: RankedParagraph,
+        stored: dict,
+        places: list[tuple[int, PlaceTuple]],
+        wanted: tuple[Phrase, ...],
+    ) -> Hit:
         return Hit(
             rank=rank,
             score=found.score,
@@ -170,22 +153,13 @@ class Searcher:
             paragraph=stored[PARAGRAPH],
             line=stored[LINE],
             text=stored[PARAGRAPH_TEXT],
-            also=also,
+            also=sorted(Place(*place) for docnum, place in places if docnum != found.docnum),
             page=stored.get(PAGE),
             column=stored.get(COLUMN, 1),
             section=stored.get(SECTION),
             partial=found.partial,
             phrases=wanted,
         )
-
-    def _also(self, docnum: int, terms: TermIndex) -> list[Place]:
-        key = self._same_text[docnum]
-        others = [
-            self._searcher.stored_fields(other)
-            for other in live_docnums(terms, SAME_TEXT, key)
-            if other != docnum
-        ]
-        return sorted(Place(o[SOURCE], o[LINE], o[PARAGRAPH], o.get(PAGE)) for o in others)
 
     def highlights(self, query: str, text: str, mode: str = "auto") -> list[Span]:
         """Where `query` matches in `text`, as a hit's highlights mark it; raises
@@ -200,11 +174,9 @@ class Searcher:
             Paragraph,
         )  # the server's document page: not a search's import
 
-        with self._lock, self._damage():
-            stored = [
-                self._searcher.stored_fields(docnum)
-                for docnum in live_docnums(self._statistics.terms, SOURCE, source)
-            ]
+        with self._lock:
+            self._check_open()
+            stored = self.ranking.document(source) if self.ranking else []
         names = {field.name for field in dataclasses.fields(Paragraph)}
         paragraphs = [
             Paragraph(**{name: value for name, value in fields.items() if name in names})
@@ -214,7 +186,7 @@ class Searcher:
 
     def close(self) -> None:
         self._closed = True
-        self._searcher.close()
+        self._collection.close()
 
     def __enter__(self) -> Searcher:
         return self
