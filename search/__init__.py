@@ -27,8 +27,9 @@ from search.errors import (
     NotAnIndex,
     QuerySyntaxError,
 )
-from search.index.build import IndexSummary, build_index, ensure_index, update_index
+from search.index.build import IndexSummary
 from search.results.hits import Hit, SearchResults
+from search.service.indexing import build_index, ensure_index, update_index
 from search.service.searcher import Searcher, search
 
 __all__ = [

@@ -45,6 +45,7 @@ from search.ingest.reporting import IndexSummary, Progress, Warn
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
+SHARD_PREFIX = "shard-"  # a sharded index's shards (see shards)
 FORMAT_VERSION = 9  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
@@ -159,7 +160,7 @@ def _is_ours(name: str) -> bool:
     """Whether an index directory may hold `name`: kensaku's files, left-overs of killed builds."""
     return (
         name in _HARMLESS_NAMES
-        or name.startswith(GENERATION_PREFIX)
+        or name.startswith((GENERATION_PREFIX, SHARD_PREFIX))
         or _TEMPORARY_MANIFEST.fullmatch(name) is not None
     )
 
@@ -480,12 +481,14 @@ def _build(
     warn: Warn | None,
     lock_wait: float | None = None,
     incremental: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> IndexSummary:
     """Write a new generation and make it live; `lock_wait` as for `_writer_lock`.
 
     `incremental` starts the new generation from the live one (hard links to its immutable
     segment files) and re-indexes only what changed, when the live index was built from the
-    same documents directory; otherwise every document is indexed.
+    same documents directory; otherwise every document is indexed. The generations of `keep`
+    stay besides the new and the previous one (a shard's that its collection still reads).
     """
     _readable_manifest(index_dir)  # refuses a directory that holds something else
     documents = found.documents
@@ -527,7 +530,9 @@ def _build(
             raise
         _write_manifest(index_dir, generation, docs_dir, documents, rules, summary, sizes, previous)
         # The previous generation stays: a search that opened it may still be reading it.
-        _remove_generations(index_dir, keep={generation, previous and previous["generation"]})
+        _remove_generations(
+            index_dir, keep={generation, previous and previous["generation"], *keep}
+        )
         summary.seconds = time.perf_counter() - started
     return summary
 

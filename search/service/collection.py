@@ -1,15 +1,23 @@
 """An open collection: what a Searcher ranks and reads hits from. One index is a collection of
-one shard, open in this process.
+one shard, open in this process; a sharded index (search.index.shards), a collection of its
+shards, open in this process one after another, or on a cluster (search.cluster).
+
+The shards of a sharded index score with the collection's figures: counts and field lengths
+from its manifest, a query's document frequencies summed over the shards (ranking.gathering).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.index.build import open_live_index, translate_damage
-from search.ranking.gathering import OwnFigures
+from search.engine.figures import Figures
+from search.errors import IndexDamaged
+from search.index.build import _damaged, open_live_index, translate_damage
+from search.index.shards import ShardedManifest, open_shard, translate_shard_damage
+from search.ranking.gathering import OwnFigures, SummedFigures
 from search.ranking.ranking import Ranking
 from search.ranking.shard import Shard
 from search.ranking.shards import LocalShards
@@ -30,7 +38,57 @@ class OpenCollection:
 def open_collection(index_dir: Path) -> OpenCollection:
     """The collection of the index in `index_dir`, as its manifest names it; raises
     IndexNotFound, or IndexDamaged when it cannot be opened."""
-    return _open_one(Path(index_dir))
+    index_dir = Path(index_dir)
+    sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
+    if sharded is not None:
+        return _open_shards(index_dir, sharded)
+    return _open_one(index_dir)
+
+
+def collection_figures(manifest: ShardedManifest) -> Figures:
+    """The counts and field lengths of a sharded index's collection, from its manifest."""
+    totals = manifest.statistics()
+    return Figures(totals["doc_count_all"], totals["doc_count"], totals["field_lengths"])
+
+
+def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
+    """The shards of a sharded index, open in this process, the generation of each its manifest
+    names."""
+    from whoosh.scoring import BM25F
+
+    figures = collection_figures(manifest)
+    searchers = []
+    shards = []
+    offset = 0
+    try:
+        for entry in manifest.shards:
+            damage = functools.partial(translate_shard_damage, index_dir, entry.name)
+            with damage():
+                searcher = open_shard(index_dir, entry).searcher(weighting=BM25F())
+                searchers.append(searcher)
+                if searcher.reader().doc_count_all() != entry.doc_count_all:
+                    raise IndexDamaged(
+                        _damaged(index_dir, f"its {entry.name} does not hold what it should")
+                    )
+            shards.append(Shard.of(searcher, damage, figures, offset))
+            offset += entry.doc_count_all
+    except BaseException:
+        for searcher in searchers:
+            searcher.close()
+        raise
+    local = LocalShards(shards)
+    empty = all(shard.empty for shard in shards)
+
+    def close() -> None:
+        for searcher in searchers:
+            searcher.close()
+
+    return OpenCollection(
+        manifest.docs_dir,
+        None if empty else Ranking(local, SummedFigures(local, figures)),
+        [index_dir / entry.name / entry.generation for entry in manifest.shards],
+        close,
+    )
 
 
 def _open_one(index_dir: Path) -> OpenCollection:
