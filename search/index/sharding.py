@@ -27,6 +27,7 @@ from search.index.build import (
     _build,
     _owner_only,
     _writer_lock,
+    generation_problem,
     open_index,
     read_manifest,
     stamps_current,
@@ -209,6 +210,7 @@ def _jobs(
             and shard is not None
             and shard["generation"] == before.generation
             and stamps_current(shard, Path(docs_dir), run, rules)
+            and generation_problem(index_dir / name, shard) is None  # damage: built anew
         ):
             entries.append(before)
             continue

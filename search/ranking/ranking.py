@@ -90,6 +90,7 @@ class _Some(NamedTuple):
     best: list[Best]  # the best of them, best first, one per text
     partial: dict[int, tuple[float, float]]  # docnum -> (BM25F, the weighted share held)
     total: int  # how many hold some of the query
+    context: QueryContext  # the query's, with the figures of what was looked for
 
 
 class _Parts(NamedTuple):
@@ -178,12 +179,12 @@ class Ranking:
             found = self.shards.each("keyword_best", context, pool_size)
             best = _content_first(found, pool_size, depth)
             total = sum(shard.total for shard in found)
-            some = _Some(query.soft_parts, (), [], {}, 0)
+            some = _Some(query.soft_parts, (), [], {}, 0, context)
             if len(best) < limit:
                 some = self._holding_some_of(context, query, total, depth, pool_size)
-            question = self._asked_keywords(context, query, some.parts or query.phrases)
+            question = self._asked_keywords(some.context, query, some.parts or query.phrases)
             whole = [one.docnum for one in best]
-            fetched = self._fetch(context, whole + [one.docnum for one in some.best], whole)
+            fetched = self._fetch(some.context, whole + [one.docnum for one in some.best], whole)
         candidates = [Candidate(one.score, fetched.tiers[one.docnum], one.docnum) for one in best]
         for one in some.best:
             score, share = some.partial[one.docnum]
@@ -209,13 +210,12 @@ class Ranking:
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
         some = self._parts(context, query, whole)
         if some.weights is None:
-            return _Some(some.parts, some.relaxed_into, [], {}, 0)
+            return _Some(some.parts, some.relaxed_into, [], {}, 0, some.context)
         found = self.shards.each("partial_best", some.context, some.parts, some.weights, pool_size)
         best = _content_first(found, pool_size, depth)
         partial = {docnum: held for shard in found for docnum, held in shard.partial.items()}
-        return _Some(
-            some.parts, some.relaxed_into, best, partial, sum(shard.total for shard in found)
-        )
+        total = sum(shard.total for shard in found)
+        return _Some(some.parts, some.relaxed_into, best, partial, total, some.context)
 
     def _parts(self, context: QueryContext, query: ParsedQuery, whole: int) -> _Parts:
         """The parts a soft AND looks for and their weights: the rarer a part in the collection,

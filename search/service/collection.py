@@ -35,14 +35,20 @@ class OpenCollection:
     close: Callable[[], None] = field(default=lambda: None)
 
 
-def open_collection(index_dir: Path) -> OpenCollection:
-    """The collection of the index in `index_dir`, as its manifest names it; raises
-    IndexNotFound, or IndexDamaged when it cannot be opened."""
+def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollection:
+    """The collection of the index in `index_dir`, as its manifest names it, its shards open in
+    this process or, with `cluster`, served by the cluster at that address (one index is
+    searched in this process all the same); raises IndexNotFound, or IndexDamaged when it cannot
+    be opened."""
     index_dir = Path(index_dir)
     sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
-    if sharded is not None:
-        return _open_shards(index_dir, sharded)
-    return _open_one(index_dir)
+    if sharded is None:  # one index: nothing to spread over a cluster
+        return _open_one(index_dir)
+    if cluster is not None:
+        from search.cluster.searching import open_on_cluster
+
+        return open_on_cluster(index_dir, sharded, cluster)
+    return _open_shards(index_dir, sharded)
 
 
 def collection_figures(manifest: ShardedManifest) -> Figures:

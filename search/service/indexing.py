@@ -96,6 +96,8 @@ def _index(
     docs, index = Path(docs_dir), Path(index_dir)
     previous = _sharded_or_none(index)
     if shards is None and previous is None and not _has_shards(index):
+        if cluster is not None and warn:
+            warn(f"the index in {index} is not sharded, so it is built here: --shards N spreads it")
         ordinary = build.update_index if incremental else build.build_index
         return ordinary(docs, index, progress, warn, rules)
     if rules is None:
@@ -129,3 +131,15 @@ def _runner(cluster: str | None) -> JobRunner:
     from search.cluster.building import cluster_runner
 
     return cluster_runner(cluster)
+
+
+def recorded_docs_dir(index_dir: Path | str) -> Path | None:
+    """The documents directory the index (sharded or not) was built from; None without a
+    readable manifest."""
+    try:
+        sharded = ShardedManifest.load(Path(index_dir))
+    except IndexOutdated as outdated:
+        return Path(outdated.docs_dir)
+    except IndexDamaged:
+        return None
+    return sharded.docs_dir if sharded else build.recorded_docs_dir(Path(index_dir))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged
 from search.index.build import MANIFEST_NAME, manifest_summary, read_manifest
+from search.index.shards import ShardedManifest
 from search.service.searcher import Searcher
 
 # How often opening is tried again when builds keep replacing the manifest meanwhile.
@@ -27,12 +28,21 @@ _OPEN_ATTEMPTS = 10
 _Stamp = tuple[int, int, int]
 
 
+@dataclass(frozen=True)
+class _Manifest:
+    """What a manifest says of the index a LiveIndex follows: the generation it names (of each
+    shard, for a sharded index), and its summary."""
+
+    generation: object
+    summary: dict
+
+
 @dataclass
 class _Opened:
     """One generation's open Searcher, the manifest naming it, and how many uses hold it."""
 
     searcher: Searcher
-    manifest: dict
+    manifest: _Manifest
     stamp: _Stamp | None
     users: int = 0
     retired: bool = False
@@ -45,10 +55,14 @@ class LiveIndex:
     """
 
     def __init__(
-        self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
+        self,
+        index_dir: Path,
+        synonyms_file: Path | None = None,
+        sudachi_synonyms: bool = False,
+        cluster: str | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
-        self._searcher_options = (synonyms_file, sudachi_synonyms)
+        self._searcher_options = (synonyms_file, sudachi_synonyms, cluster)
         self._lock = threading.Lock()
         self._current: _Opened | None = self._open()
 
@@ -65,7 +79,7 @@ class LiveIndex:
         """The live index's documents, paragraphs, build time and format version."""
         opened = self._hold()
         self._release(opened)
-        return manifest_summary(opened.manifest)
+        return opened.manifest.summary
 
     def close(self) -> None:
         """Close the Searcher now, or when its last use ends."""
@@ -94,7 +108,7 @@ class LiveIndex:
         """Open the generation the replaced manifest names, unless it is the one open."""
         current = self._current
         manifest = self._manifest()
-        if manifest["generation"] == current.manifest["generation"]:
+        if manifest.generation == current.manifest.generation:
             current.manifest, current.stamp = manifest, stamp
             return
         self._current = self._open()
@@ -111,20 +125,25 @@ class LiveIndex:
         for _ in range(_OPEN_ATTEMPTS):
             stamp = self._stamp()
             before = self._manifest()
-            searcher = Searcher(self.index_dir, *self._searcher_options)
+            synonyms_file, sudachi_synonyms, cluster = self._searcher_options
+            searcher = Searcher(self.index_dir, synonyms_file, sudachi_synonyms, cluster)
             after = self._manifest()
-            if after["generation"] == before["generation"]:
+            if after.generation == before.generation:
                 return _Opened(searcher, before, stamp)
             searcher.close()
         raise IndexBusy(f"builds keep replacing the index in {self.index_dir}; try again later")
 
-    def _manifest(self) -> dict:
+    def _manifest(self) -> _Manifest:
+        sharded = ShardedManifest.load(self.index_dir) if self.index_dir.is_dir() else None
+        if sharded is not None:
+            generations = tuple(entry.generation for entry in sharded.shards)
+            return _Manifest(generations, sharded.summary())
         manifest = read_manifest(self.index_dir)
         if manifest is None:
             raise IndexDamaged(
                 f"no index in {self.index_dir}; run `kensaku index --index {self.index_dir}`"
             )
-        return manifest
+        return _Manifest(manifest["generation"], manifest_summary(manifest))
 
     def _stamp(self) -> _Stamp | None:
         try:

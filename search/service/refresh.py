@@ -19,6 +19,8 @@ from pathlib import Path
 
 from search.errors import KensakuError
 from search.index.build import read_manifest, record_new_stamps, recorded_rules, stamps_current
+from search.index.sharding import sharded_current
+from search.index.shards import ShardedManifest
 from search.ingest.discovery import scan
 
 
@@ -27,9 +29,15 @@ class Refresher:
     None: the directory the index was built from). `say` hears what it did, one line at a time."""
 
     def __init__(
-        self, docs_dir: Path | None, index_dir: Path, interval: float, say: Callable[[str], None]
+        self,
+        docs_dir: Path | None,
+        index_dir: Path,
+        interval: float,
+        say: Callable[[str], None],
+        cluster: str | None = None,
     ) -> None:
         self.docs_dir = docs_dir
+        self.cluster = cluster
         self.index_dir = Path(index_dir)
         self.interval = interval
         self._say = say
@@ -69,6 +77,16 @@ class Refresher:
         """The documents directory when its documents changed since the index was built. Files
         given new modification times with the same bytes are no change: their new stamps are
         recorded here, without an update."""
+        sharded = ShardedManifest.load(self.index_dir)
+        if sharded is not None:
+            docs_dir = self.docs_dir or sharded.docs_dir
+            if not docs_dir.is_dir():
+                return None
+            documents = scan(docs_dir, sharded.rules).documents
+            current = sharded.docs_dir == docs_dir.resolve() and sharded_current(
+                sharded, self.index_dir, documents
+            )
+            return None if current else docs_dir
         manifest = read_manifest(self.index_dir)
         docs_dir = self.docs_dir or (Path(manifest["docs_dir"]) if manifest else None)
         if manifest is None or docs_dir is None or not docs_dir.is_dir():
@@ -91,6 +109,7 @@ class Refresher:
             str(docs_dir),
             "--index",
             str(self.index_dir),
+            *(["--cluster", self.cluster] if self.cluster else []),
         ]
         with self._child_lock:
             if self._stopping.is_set():

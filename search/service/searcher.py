@@ -42,14 +42,20 @@ DEFAULT_LIMIT = 10
 
 
 class Searcher:
-    """An open index answering queries; use as a context manager or call `close()`."""
+    """An open index answering queries; use as a context manager or call `close()`. A sharded
+    index is searched shard by shard in this process, or with `cluster` (an address: see
+    search.cluster) by the cluster's long-lived shard servers."""
 
     def __init__(
-        self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
+        self,
+        index_dir: Path,
+        synonyms_file: Path | None = None,
+        sudachi_synonyms: bool = False,
+        cluster: str | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._closed = False
-        self._collection = open_collection(Path(index_dir))
+        self._collection = open_collection(Path(index_dir), cluster)
         self.docs_dir = self._collection.docs_dir
         # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
         self.ranking = self._collection.ranking

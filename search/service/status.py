@@ -5,7 +5,8 @@ index was built and last updated), measures the index on disk, checks that the l
 files are whole, and compares the documents folder with what was indexed (files added, changed
 or removed since, a file with a new modification time but the same bytes not counted as changed,
 and what its rules leave out now). `indexed_documents` lists each document the
-index holds with its paragraph count and title. Neither writes anything.
+index holds with its paragraph count and title. Neither writes anything. Of a sharded index
+(search.index.shards), both tell of the whole and of each shard.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from search.errors import DocumentsNotFound
+from search.errors import DocumentsNotFound, IndexDamaged
 from search.index.build import (
     FORMAT_VERSION,
     changes_since,
     existing_manifest,
     generation_problem,
     open_index,
+    read_manifest,
+    recorded_digests,
     recorded_rules,
     translate_damage,
 )
 from search.index.schema import SOURCE, TITLE
+from search.index.shards import ShardedManifest, ShardEntry, open_shard, translate_shard_damage
 from search.ingest.discovery import Rules, scan
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # as the manifest records times
@@ -57,6 +61,8 @@ class IndexStatus:
     removed: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    # Of a sharded index, each shard (none for one index).
+    shards: list[ShardStatus] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
@@ -83,6 +89,29 @@ class IndexStatus:
             "removed": self.removed,
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
+        } | ({"shards": [shard.to_dict() for shard in self.shards]} if self.shards else {})
+
+
+@dataclass(frozen=True)
+class ShardStatus:
+    """A shard of a sharded index: its folder, the first source of its run of documents, what
+    it holds, its bytes on disk, and what is wrong with its files (None when whole)."""
+
+    name: str
+    first: str
+    documents: int
+    paragraphs: int
+    size: int
+    problem: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "first": self.first,
+            "documents": self.documents,
+            "paragraphs": self.paragraphs,
+            "size": self.size,
+            "problem": self.problem,
         }
 
 
@@ -96,6 +125,7 @@ class IndexedDocument:
     title: str
     size: int
     modified: datetime
+    shard: str | None = None  # of a sharded index, the shard holding it
 
     def to_dict(self) -> dict:
         return {
@@ -104,13 +134,16 @@ class IndexedDocument:
             "title": self.title,
             "size": self.size,
             "modified": _iso(self.modified),
-        }
+        } | ({"shard": self.shard} if self.shard else {})
 
 
 def index_status(index_dir: Path) -> IndexStatus:
     """How the index in `index_dir` stands; raises IndexNotFound when there is none, and
     IndexDamaged when its manifest cannot be read."""
     index_dir = Path(index_dir)
+    sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
+    if sharded is not None:
+        return _sharded_status(index_dir, sharded)
     manifest = existing_manifest(index_dir)
     status = IndexStatus(
         index_dir=index_dir,
@@ -125,6 +158,12 @@ def index_status(index_dir: Path) -> IndexStatus:
         updated=_time(manifest.get("updated") or manifest.get("built")),
         problem=generation_problem(index_dir, manifest),
     )
+    return _compared(status, manifest)
+
+
+def _compared(status: IndexStatus, manifest: dict) -> IndexStatus:
+    """`status` with what changed in the documents folder since the index of `manifest` (its
+    files and digests) was built."""
     try:
         found = scan(status.docs_dir, status.rules)
     except DocumentsNotFound:
@@ -138,15 +177,86 @@ def index_status(index_dir: Path) -> IndexStatus:
     return status
 
 
+def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
+    """How a sharded index stands: the whole, and each shard."""
+    shards = []
+    files: dict = {}
+    digests: dict = {}
+    for entry in manifest.shards:
+        own = _shard_manifest(index_dir / entry.name)
+        if own is not None:
+            files.update(own["files"])
+            digests.update(recorded_digests(own))
+        shards.append(
+            ShardStatus(
+                entry.name,
+                entry.first,
+                entry.documents,
+                entry.paragraphs,
+                _disk_size(index_dir / entry.name),
+                _shard_problem(index_dir, entry, own),
+            )
+        )
+    problem = next(
+        (f"its {shard.name} is damaged: {shard.problem}" for shard in shards if shard.problem),
+        None,
+    )
+    status = IndexStatus(
+        index_dir=index_dir,
+        docs_dir=manifest.docs_dir,
+        format=FORMAT_VERSION,
+        documents=manifest.documents,
+        paragraphs=manifest.paragraphs,
+        skipped=dict(manifest.skipped),
+        rules=manifest.rules,
+        size=_disk_size(index_dir),
+        built=_time(manifest.built),
+        updated=_time(manifest.updated or manifest.built),
+        problem=problem,
+        shards=shards,
+    )
+    as_one = {"files": files, "digests": digests}
+    return _compared(status, as_one)
+
+
+def _shard_manifest(shard_dir: Path) -> dict | None:
+    try:
+        return read_manifest(shard_dir)
+    except IndexDamaged:
+        return None
+
+
+def _shard_problem(index_dir: Path, entry: ShardEntry, own: dict | None) -> str | None:
+    """What is wrong with the generation of a shard its collection reads, or None."""
+    if own is not None and own["generation"] == entry.generation:
+        return generation_problem(index_dir / entry.name, own)
+    return generation_problem(index_dir / entry.name, {"generation": entry.generation})
+
+
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
     IndexDamaged."""
+    index_dir = Path(index_dir)
+    sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
+    if sharded is None:
+        manifest = existing_manifest(index_dir)
+        with translate_damage(index_dir):
+            return _documents_of(open_index(index_dir), manifest)
+    listed = []
+    for entry in sharded.shards:
+        own = _shard_manifest(index_dir / entry.name) or {"files": {}, "skipped": {}}
+        with translate_shard_damage(index_dir, entry.name):
+            listed += _documents_of(open_shard(index_dir, entry), own, entry.name)
+    return listed
+
+
+def _documents_of(index, manifest: dict, shard: str | None = None) -> list[IndexedDocument]:
+    """The documents of `manifest` an open Whoosh index holds, by source."""
     from search.engine.postings import TermIndex, live_docnums
 
-    manifest = existing_manifest(index_dir)
     skipped = manifest["skipped"]
     listed = []
-    with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
+    with index.searcher() as searcher:
         terms = TermIndex(searcher.reader())
         for source, (size, mtime_ns) in sorted(manifest["files"].items()):
             if source in skipped:
@@ -160,6 +270,7 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
                     title,
                     size,
                     datetime.fromtimestamp(mtime_ns / 1e9).astimezone(),
+                    shard,
                 )
             )
     return listed
