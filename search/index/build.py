@@ -53,6 +53,7 @@ FORMAT_VERSION = 9  # 2: word_pairs, subword_pairs; 3: page, column, section; 4:
 LOCK_WAIT_SECONDS = 30.0
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
+BUILD_PROCESSES_VARIABLE = "KENSAKU_BUILD_PROCESSES"  # worker processes a build may use instead
 DEFAULT_INDEX_DIR = Path("index")
 # How segments are written (see engine.builder.Layout): one file per part, which opens faster
 # than a compound file.
@@ -675,12 +676,16 @@ def _record_synonym_groups(path: Path) -> int:
 
 
 def _build_processes() -> int:
-    """Worker processes for indexing: up to two cores, none from a daemonic process (a
-    multiprocessing pool's worker), which may not start children."""
+    """Worker processes for indexing: up to two cores (or $KENSAKU_BUILD_PROCESSES: a cluster's
+    build task indexes in its own process), none from a daemonic process (a multiprocessing
+    pool's worker), which may not start children."""
     import multiprocessing
 
     if multiprocessing.current_process().daemon:
         return 1
+    wanted = os.environ.get(BUILD_PROCESSES_VARIABLE, "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return int(wanted)
     return min(MAX_BUILD_PROCESSES, os.cpu_count() or 1)
 
 

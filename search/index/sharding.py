@@ -44,8 +44,7 @@ JobRunner = Callable[[list["ShardJob"], Progress | None], list["ShardResult"]]
 class ShardJob:
     """The build of one shard: the documents of its run, from `docs_dir` with `rules`, into the
     folder `name` of the sharded index in `index_dir`; `incremental`: an update (only what
-    changed is indexed again); `keep`: the generation the collection reads, which stays;
-    `processes`: worker processes to index with (None: the machine's usual)."""
+    changed is indexed again); `keep`: the generation the collection reads, which stays."""
 
     index_dir: Path
     name: str
@@ -54,7 +53,6 @@ class ShardJob:
     rules: Rules
     incremental: bool
     keep: str | None = None
-    processes: int | None = None
 
 
 @dataclass

@@ -210,13 +210,13 @@ def translate_shard_damage(index_dir: Path, name: str) -> Iterator[None]:
         raise IndexDamaged(_damaged(Path(index_dir), f"its {name} is damaged: {reason}")) from cause
 
 
-def open_shard(index_dir: Path, entry: ShardEntry):
-    """The Whoosh index of the generation of a shard the collection reads; IndexDamaged, naming
-    the shard, when it cannot be opened."""
+def open_shard(index_dir: Path, name: str, generation: str):
+    """The Whoosh index of generation `generation` of the shard `name` (the one the collection
+    reads); IndexDamaged, naming the shard, when it cannot be opened."""
     from whoosh.index import open_dir
 
-    with translate_shard_damage(index_dir, entry.name):
-        path = Path(index_dir) / entry.name / entry.generation
+    with translate_shard_damage(index_dir, name):
+        path = Path(index_dir) / name / generation
         if not path.is_dir():
-            raise FileNotFoundError(f"its generation {entry.generation} is missing")
+            raise FileNotFoundError(f"its generation {generation} is missing")
         return open_dir(str(path))

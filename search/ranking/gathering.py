@@ -21,6 +21,7 @@ from whoosh import query as q
 
 from search.engine.figures import CollectionFigures, Figures, TermKey
 from search.index.schema import SUBWORDS, WORDS
+from search.index.shards import ShardedManifest
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
@@ -85,6 +86,12 @@ class SummedFigures:
 
 
 FigureSource = OwnFigures | SummedFigures
+
+
+def collection_figures(manifest: ShardedManifest) -> Figures:
+    """The counts and field lengths of a sharded index's collection, from its manifest."""
+    totals = manifest.statistics()
+    return Figures(totals["doc_count_all"], totals["doc_count"], totals["field_lengths"])
 
 
 def keyword_figures(

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.engine.figures import Figures
 from search.errors import IndexDamaged
 from search.index.build import _damaged, open_live_index, translate_damage
 from search.index.shards import ShardedManifest, open_shard, translate_shard_damage
-from search.ranking.gathering import OwnFigures, SummedFigures
+from search.ranking.gathering import OwnFigures, SummedFigures, collection_figures
 from search.ranking.ranking import Ranking
 from search.ranking.shard import Shard
 from search.ranking.shards import LocalShards
@@ -45,16 +44,17 @@ def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollecti
     if sharded is None:  # one index: nothing to spread over a cluster
         return _open_one(index_dir)
     if cluster is not None:
-        from search.cluster.searching import open_on_cluster
+        from search.cluster.searching import serve_shards
 
-        return open_on_cluster(index_dir, sharded, cluster)
+        ranking, close = serve_shards(index_dir, sharded, cluster)
+        return OpenCollection(
+            sharded.docs_dir, ranking, _generation_dirs(index_dir, sharded), close
+        )
     return _open_shards(index_dir, sharded)
 
 
-def collection_figures(manifest: ShardedManifest) -> Figures:
-    """The counts and field lengths of a sharded index's collection, from its manifest."""
-    totals = manifest.statistics()
-    return Figures(totals["doc_count_all"], totals["doc_count"], totals["field_lengths"])
+def _generation_dirs(index_dir: Path, manifest: ShardedManifest) -> list[Path]:
+    return [index_dir / entry.name / entry.generation for entry in manifest.shards]
 
 
 def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
@@ -70,7 +70,9 @@ def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
         for entry in manifest.shards:
             damage = functools.partial(translate_shard_damage, index_dir, entry.name)
             with damage():
-                searcher = open_shard(index_dir, entry).searcher(weighting=BM25F())
+                searcher = open_shard(index_dir, entry.name, entry.generation).searcher(
+                    weighting=BM25F()
+                )
                 searchers.append(searcher)
                 if searcher.reader().doc_count_all() != entry.doc_count_all:
                     raise IndexDamaged(
@@ -92,7 +94,7 @@ def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
     return OpenCollection(
         manifest.docs_dir,
         None if empty else Ranking(local, SummedFigures(local, figures)),
-        [index_dir / entry.name / entry.generation for entry in manifest.shards],
+        _generation_dirs(index_dir, manifest),
         close,
     )
 

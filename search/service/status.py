@@ -246,7 +246,9 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     for entry in sharded.shards:
         own = _shard_manifest(index_dir / entry.name) or {"files": {}, "skipped": {}}
         with translate_shard_damage(index_dir, entry.name):
-            listed += _documents_of(open_shard(index_dir, entry), own, entry.name)
+            listed += _documents_of(
+                open_shard(index_dir, entry.name, entry.generation), own, entry.name
+            )
     return listed
 
 
