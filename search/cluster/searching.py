@@ -48,9 +48,9 @@ class RayShards:
         for server, spec in zip(self.servers, self.specs):
             server.call.remote(spec, "forget", query_id)  # no answer awaited
 
-    def nodes(self) -> list[str]:
-        """The node each shard's server runs on."""
-        return self._ray.get([server.node.remote() for server in self.servers])
+    def where(self) -> list[tuple[str, int]]:
+        """The node each shard's server runs on, and its process id."""
+        return self._ray.get([server.where.remote() for server in self.servers])
 
     def _gather(self, name: str, arguments: dict[int, tuple]) -> dict[int, Any]:
         """Stage `name` on each shard of `arguments` at once, then each answer."""

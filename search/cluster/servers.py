@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import socket
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -59,9 +60,9 @@ class ShardServer:
         """The stage `stage` of the shard `spec` names, with `args`."""
         return self._shard(spec).call(stage, *args)
 
-    def node(self) -> str:
-        """The name of the node this server runs on."""
-        return socket.gethostname()
+    def where(self) -> tuple[str, int]:
+        """The node this server runs on, and its process id."""
+        return socket.gethostname(), os.getpid()
 
     def _shard(self, spec: ShardSpec) -> Shard:
         found = self._open.get(spec.key)

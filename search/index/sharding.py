@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import time
 from bisect import bisect_right
 from collections.abc import Callable
@@ -95,8 +96,8 @@ def build_shard(job: ShardJob, progress: Progress | None = None) -> ShardResult:
     shard_dir = job.index_dir / job.name
     if not job.docs_dir.is_dir():
         raise KensakuError(
-            f"the documents folder {job.docs_dir} cannot be seen here; documents and index "
-            "must be on a filesystem every node sees"
+            f"the documents folder {job.docs_dir} cannot be seen on {socket.gethostname()}: "
+            "documents and index must be on a filesystem every node sees, at the same path"
         )
     summary = _build(
         job.docs_dir,
