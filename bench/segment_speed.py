@@ -70,10 +70,16 @@ def build(kind: str, docs_dir: Path, mb: float, procs: int, out: Path, segment_m
     if kind == "stock":
         summary = _whoosh_build(out, documents)
     else:
-        from search.index.build import SEGMENT_LAYOUT  # as search.index builds
+        from search.index.build import SEGMENTS_COMPOUND  # as search.index builds
+        from search.ingest.paragraphs import read_document
 
         summary = writer.write_index(
-            out, documents, procs=procs, segment_mb=segment_mb, **SEGMENT_LAYOUT
+            out,
+            documents,
+            read_document,
+            procs=procs,
+            segment_mb=segment_mb,
+            compound=SEGMENTS_COMPOUND,
         )
     seconds = time.perf_counter() - started
     index_bytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file())

@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 import search
-from search.index.build import GENERATION_PREFIX, MANIFEST_NAME, read_manifest
+from search.index.directory import GENERATION_PREFIX, MANIFEST_NAME
+from search.index.manifest import Manifest
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = ("ピラー2", "日米", "統合作戦司令部", "防衛 OR 韓国", "source:00*")
@@ -91,27 +92,27 @@ def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
 def kill_once(docs_dir: Path, index_dir: Path, delay: float | None) -> str:
     """Start a rebuild, SIGKILL it after `delay` seconds (None: the moment the manifest
     switches, to land between the switch and the clean-up); how it ended."""
-    before = read_manifest(index_dir)["generation"]
+    before = Manifest.load(index_dir).generation
     if UPDATE:
         change_a_document(docs_dir)
     process = subprocess.Popen(
         rebuild_command(docs_dir, index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     if delay is None:
-        while process.poll() is None and read_manifest(index_dir)["generation"] == before:
+        while process.poll() is None and Manifest.load(index_dir).generation == before:
             time.sleep(0.001)
     else:
         time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     code = process.wait()
-    swapped = read_manifest(index_dir)["generation"] != before
+    swapped = Manifest.load(index_dir).generation != before
     ended = "finished before the kill" if code == 0 else "killed"
     return f"{ended}, manifest {'switched' if swapped else 'unchanged'}"
 
 
 def leftovers(index_dir: Path) -> list[str]:
     """Names in the index directory that a clean index does not hold."""
-    live = read_manifest(index_dir)["generation"]
+    live = Manifest.load(index_dir).generation
     generations = sorted(
         p.name for p in index_dir.iterdir() if p.name.startswith(GENERATION_PREFIX)
     )

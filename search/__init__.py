@@ -1,14 +1,25 @@
 """kensaku: Japanese full-text search with SudachiPy, on an index kept in Whoosh's files.
 
-A paragraph's way in (the build side):
-    file → discovery, readers/ → blocks → documents → paragraphs → analysis, schema → terms
-         → engine.builder → engine.format → postings on disk → index (generations, manifest)
-A query's way out (the query side):
-    string → parser → tree (query) → plan → engine (postings, bm25, matching) → scores
-           → ranking, rerank → searcher → hits (results) → highlight → snippets
-Whoosh keeps the storage, the table of contents, the stored fields and columns and the term
-index; kensaku's engine (search.engine) writes and reads the postings itself. The command line
-(cli) and the server (server) are thin layers over `Searcher` and `build_index`.
+The stages, each a subpackage, a search or a build flowing down them:
+
+    text/      analysis (Sudachi's terms, folding), sentences, word bounds, synonym groups
+    ingest/    discovery (which files), readers/ (a format each), paragraphs (cited blocks)
+    index/     schema, codec/ (terms, postings, stored text), writer, manifest, generations,
+               changes, opening, build
+    engine/    postings read, BM25F scores, matching the planned query
+    query/     tree, parser (→ ParsedQuery), synonyms, plan
+    ranking/   candidates (→ Ranked), rerank
+    results/   hits (the JSON contract), highlight and snippets
+    service/   Searcher, the live index a server follows, refresh, status
+    cli/, server/   the `kensaku` command and the page and HTTP API, thin over service/
+    mcp/       the index served to AI assistants (`kensaku mcp`), beside server/
+
+A paragraph's way in: file → ingest (blocks → Paragraphs) → text (terms) → index (segments,
+a new generation, the manifest swapped). A query's way out: string → query (ParsedQuery, plan)
+→ ranking over engine over index → results (hits, snippets). A layer imports only the layers
+below it (the import-linter contract in pyproject.toml). Whoosh keeps the storage, the table of
+contents, the stored fields and columns and the term index; kensaku writes and reads its own
+postings (index.codec).
 
     import search
     search.build_index("seeds", "index")
@@ -17,7 +28,7 @@ index; kensaku's engine (search.engine) writes and reads the postings itself. Th
 """
 
 # Before anything imports Whoosh (see lean_whoosh).
-import search.lean_whoosh
+import search.lean_whoosh as _lean_whoosh  # noqa: F401  (first: see lean_whoosh)
 from search.errors import (
     DocumentsNotFound,
     IndexBusy,

@@ -66,7 +66,8 @@ def _stand_in(module: str, functions: tuple[str, ...]) -> _types.ModuleType:
     stand_in = _types.ModuleType(module)
     for function in functions:
         setattr(stand_in, function, calling_the_real_one(function))
-    stand_in.__getattr__ = attribute_of_the_real_one  # PEP 562: for any other attribute
+    # PEP 562: a module's __getattr__ answers for any other attribute.
+    stand_in.__getattr__ = attribute_of_the_real_one  # type: ignore[method-assign]
     return stand_in
 
 
@@ -77,6 +78,8 @@ def _private_copy(module: str) -> _types.ModuleType:
 
     parent = _importlib.import_module(module.rpartition(".")[0])
     spec = importlib.machinery.PathFinder.find_spec(module, parent.__path__)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(module)
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
     return copy

@@ -36,7 +36,7 @@ def docs_copy(tmp_path) -> Path:
 
 def whoosh_writer_index(path: Path, documents, codec=None) -> None:
     """The index as Whoosh's own writer builds it in `path`, one add_document per paragraph: in
-    Whoosh's W3 format, or with `codec` (kensaku's, search.engine.format.CompactCodec)."""
+    Whoosh's W3 format, or with `codec` (kensaku's, search.index.codec.CompactCodec)."""
     from whoosh.index import create_in
 
     from search.index.schema import paragraph_fields, schema
@@ -80,7 +80,7 @@ def cited(results) -> set[tuple[str, int]]:
 def updated_index(docs: Path, tmp_path: Path, new_line: str) -> Path:
     """An index of `docs` built, then updated after one document was removed and `new_line`
     added to another: several segments, some with deleted paragraphs."""
-    from search.index.build import open_index
+    from search.index.opening import open_index
 
     index_dir = tmp_path / "ix"
     search.build_index(docs, index_dir)

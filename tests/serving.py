@@ -32,12 +32,14 @@ class Reply:
 
 
 class Server:
-    """`kensaku serve --port 0 ARGS` in a child process; `url` once it listens."""
+    """`kensaku serve --port 0 ARGS` (or another command serving HTTP, such as `mcp --http`) in
+    a child process; `url` once it listens."""
 
-    def __init__(self, *args: str, cwd: Path | None = None) -> None:
-        command = [sys.executable, "-m", "search", "serve", "--port", "0", *args]
+    def __init__(self, *args: str, cwd: Path | None = None, command: str = "serve") -> None:
+        self.command = command
+        command_line = [sys.executable, "-m", "search", *command.split(), "--port", "0", *args]
         self.process = subprocess.Popen(
-            command,
+            command_line,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -65,7 +67,7 @@ class Server:
         line = found[0] if found else ""
         if not line.startswith("serving http://"):
             self.process.kill()
-            raise RuntimeError(f"kensaku serve did not start: {line!r} {self.stderr}")
+            raise RuntimeError(f"kensaku {self.command} did not start: {line!r} {self.stderr}")
         return line.split()[1]
 
     @property

@@ -1,4 +1,4 @@
-"""search.engine.format: kensaku's own codec answers Whoosh's searcher as W3 does, pickles into
+"""search.index.codec: kensaku's own codec answers Whoosh's searcher as W3 does, pickles into
 the TOC, its block reader gives the very postings W3's does, its stored fields are W3's, and
 kensaku's fast path scores on it as Whoosh does on W3 (real Sudachi, real indexes on disk; W3
 indexes by Whoosh's own writer)."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from bisect import bisect_right
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,10 @@ from whoosh.index import TOC, create_in, open_dir
 from search.engine import bm25, matching, postings
 from search.index import codec as compact
 from search.index.codec import CompactCodec, CompactFormatError, posting_list
+from search.index.codec.postings import CompactTermInfo
+from search.index.codec.stored import STORED_MAGIC
+from search.index.codec.terms import TermsWriter
+from search.index.codec.whoosh import CompactTermsReader
 from search.index.schema import paragraph_fields, schema
 from search.index.writer import Layout, SegmentBuilder
 from search.ingest.discovery import scan
@@ -151,7 +156,7 @@ def test_codec_pickles_into_the_toc_and_open_dir_uses_it(compact_ix, fields):
     (segment,) = ix._segments()
     assert type(segment.codec()) is CompactCodec
     with ix.reader() as reader:
-        assert type(reader._terms) is compact.CompactTermsReader
+        assert type(reader._terms) is CompactTermsReader
         assert reader.doc_count_all() == len(fields)
         pickle.loads(pickle.dumps(segment))  # still picklable once read from
     assert not list(compact_ix.glob("*.trm")) and not list(compact_ix.glob("*.pst"))
@@ -291,7 +296,7 @@ def test_postings_round_trip(seed):
     data, stats = compact.encode_postings(
         kind, docs, None if kind == compact.EXISTENCE else weights, positions, values, lbs
     )
-    info = compact.CompactTermInfo(stats, 0, len(data))
+    info = CompactTermInfo(stats, 0, len(data))
     plist = compact.PostingList(data, info, kind)
     blocks = list(plist.blocks(values=True))
     assert [d for b in blocks for d in b.docnums] == docs
@@ -315,7 +320,7 @@ def test_damaged_files_raise_a_format_error(tmp_path, fields):
     data, stats = compact.encode_postings(
         compact.POSITIONS, docs, [2] * len(docs), positions, None, None
     )
-    info = compact.CompactTermInfo(stats, 0, len(data))
+    info = CompactTermInfo(stats, 0, len(data))
     assert [
         p
         for b in compact.PostingList(data, info, compact.POSITIONS).blocks(values=True)
@@ -395,7 +400,7 @@ def test_block_positions_one_posting_or_all():
     positions = [p for w in weights for p in range(w * 5, w * 5 + w * 300, 300)]
     data, stats = compact.encode_postings(compact.POSITIONS, docs, weights, positions, None, None)
     plist = compact.PostingList(
-        data, compact.CompactTermInfo(stats, 0, len(data)), compact.POSITIONS
+        data, CompactTermInfo(stats, 0, len(data)), compact.POSITIONS
     )
     for number in range(plist.nblocks):
         alone = plist.block(number).values
@@ -498,7 +503,7 @@ def test_stored_fields_equal_w3s(request, w3, built, fields):
         ][::5]  # read backwards: blocks decoded again
     (column,) = path.glob("*._stored.col")
     data = column.read_bytes()
-    assert data[:4] == data[-4:] == compact.STORED_MAGIC
+    assert data[:4] == data[-4:] == STORED_MAGIC
     assert len(data) < 0.5 * sum(p.stat().st_size for p in w3.glob("*._stored.col"))
     with open_dir(str(path)).reader() as reader:
         stored = reader._perdoc._cached_reader("_stored", compact.STORED_COLUMN)
@@ -653,7 +658,7 @@ def test_sorted_tokens_encode_as_items_do(tmp_path, seed):
 
 def _decoded_info(field, term: bytes):
     """The term's info from its whole block, decoded (as items_from and term_run read it)."""
-    b = compact.bisect_right(field.firsts, term) - 1
+    b = bisect_right(field.firsts, term) - 1
     return None if b < 0 else field._in_block(field._decode(b), term)
 
 
@@ -688,7 +693,7 @@ def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
     from whoosh.filedb.filestore import FileStorage
 
     storage = FileStorage(str(tmp_path))
-    writer = compact.TermsWriter(storage.create_file("t.ktm"), storage.create_file("t.kps"))
+    writer = TermsWriter(storage.create_file("t.ktm"), storage.create_file("t.kps"))
     writer.start_field("words", compact.FREQUENCY)
     long = b"x" * 300
     terms = sorted({long + bytes([c]) for c in range(97, 123)} | {b"a", b"b", long[:254] + b"y"})
@@ -698,7 +703,7 @@ def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
         )
         writer.add(term, encoded, stats)
     writer.close()
-    reader = compact.CompactTermsReader(
+    reader = CompactTermsReader(
         CompactCodec(),
         storage.open_file("t.ktm"),
         storage.file_length("t.ktm"),

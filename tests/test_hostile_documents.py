@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import search
 from search.cli.main import main
+from search.index.manifest import Manifest
 from search.ingest.discovery import scan
 from search.ingest.paragraphs import MAX_PARAGRAPH_CHARS, UnreadableDocument, read_paragraphs
 from search.ingest.readers.decoding import decode
@@ -131,7 +132,7 @@ def test_the_documents_are_only_read(hostile):
 
 
 def test_the_manifest_records_every_listed_document(hostile):
-    files = search.index.build.read_manifest(hostile[1])["files"]
+    files = Manifest.load(hostile[1]).files
     assert {"empty.txt", "shift_jis.txt", "folder.txt/inner.txt", "loop.txt"} <= set(files)
     assert not any(name.startswith("sub/up/") for name in files)
 

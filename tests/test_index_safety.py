@@ -21,14 +21,10 @@ from click.testing import CliRunner
 import search
 from search.cli.main import main
 from search.errors import IndexBusy, IndexDamaged
-from search.index import build as index_module
-from search.index.build import (
-    GENERATION_PREFIX,
-    LOCK_NAME,
-    MANIFEST_NAME,
-    read_manifest,
-    translate_damage,
-)
+from search.index import generations as generations_module
+from search.index.directory import GENERATION_PREFIX, LOCK_NAME, MANIFEST_NAME
+from search.index.manifest import Manifest
+from search.index.opening import translate_damage
 
 from .conftest import REPO, SEEDS, run_in_terminal
 
@@ -54,7 +50,7 @@ def found(index_dir: Path) -> list:
 
 
 def live_generation(index_dir: Path) -> Path:
-    return index_dir / read_manifest(index_dir)["generation"]
+    return index_dir / Manifest.load(index_dir).generation
 
 
 def generations(index_dir: Path) -> list[str]:
@@ -136,7 +132,7 @@ def test_a_killed_first_build_does_not_make_the_directory_look_foreign(small_doc
     (index_dir / f"{GENERATION_PREFIX}1-1").mkdir(parents=True)
     (index_dir / LOCK_NAME).touch()
     (index_dir / f".{MANIFEST_NAME}.1-2.tmp").write_text("{", encoding="utf-8")
-    assert read_manifest(index_dir) is None
+    assert Manifest.load(index_dir) is None
     summary = search.build_index(small_docs, index_dir)
     assert summary.documents == 2
     assert generations(index_dir) == [live_generation(index_dir).name]
@@ -145,7 +141,7 @@ def test_a_killed_first_build_does_not_make_the_directory_look_foreign(small_doc
 
 def test_a_manifest_naming_a_path_outside_the_index_is_damage(built):
     manifest = (built / MANIFEST_NAME).read_text(encoding="utf-8")
-    live = read_manifest(built)["generation"]
+    live = Manifest.load(built).generation
     (built / MANIFEST_NAME).write_text(
         manifest.replace(live, "gen-x/../../elsewhere"), encoding="utf-8"
     )
@@ -179,7 +175,7 @@ def test_searches_during_rebuilds_always_succeed_with_the_same_results(built, sm
         assert found(built) == expected
         searches += 1
     assert rebuild.returncode == 0, rebuild.stderr.read().decode()
-    assert read_manifest(built)["generation"] != expected_generation
+    assert Manifest.load(built).generation != expected_generation
     assert found(built) == expected
     assert searches >= 2
 
@@ -187,8 +183,8 @@ def test_searches_during_rebuilds_always_succeed_with_the_same_results(built, sm
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from search.index.build import _writer_lock
-with _writer_lock(Path(sys.argv[1])):
+from search.index.generations import writer_lock
+with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
 """
@@ -207,7 +203,7 @@ def hold_writer_lock(index_dir: Path, seconds: float) -> subprocess.Popen:
 def test_a_second_writer_gives_up_after_the_wait_with_a_clear_message(
     built, small_docs, monkeypatch
 ):
-    monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(generations_module, "LOCK_WAIT_SECONDS", 0.3)
     expected, live = found(built), live_generation(built).name
     holder = hold_writer_lock(built, 30)
     try:
@@ -410,7 +406,7 @@ def test_rebuild_without_docs_repairs_a_garbage_manifest(built, monkeypatch, tmp
     monkeypatch.chdir(REPO)  # without --docs and without a manifest, the documents are ./seeds
     result = CliRunner().invoke(main, ["index", "--rebuild", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    assert read_manifest(built)["documents"] == 5
+    assert Manifest.load(built).documents == 5
 
 
 def test_damage_at_any_point_of_the_files_is_index_damaged_or_a_result(built):
@@ -468,7 +464,7 @@ def test_an_existing_open_index_directory_is_closed_to_others(small_docs, tmp_pa
 def test_a_search_that_finds_the_documents_changed_during_a_rebuild_does_not_wait(
     built, small_docs, monkeypatch
 ):
-    monkeypatch.setattr(index_module, "LOCK_WAIT_SECONDS", 2.0)
+    monkeypatch.setattr(generations_module, "LOCK_WAIT_SECONDS", 2.0)
     (small_docs / "new.txt").write_text("新しい文書\n日米の協議\n", encoding="utf-8")
     holder = hold_writer_lock(built, 30)
     try:

@@ -11,10 +11,11 @@ from whoosh.scoring import BM25F
 import search
 from search.engine.matching import match
 from search.index import writer
-from search.index.build import open_index
+from search.index.opening import open_index
 from search.index.codec import CompactCodec
 from search.index.schema import CHARS, PARAGRAPH_TEXT
 from search.ingest.discovery import scan
+from search.ingest.paragraphs import read_document
 from search.query.parser import parse
 from search.query.plan import GRAM_BOOST, to_whoosh
 from search.text.analysis import fold
@@ -87,7 +88,7 @@ def other_layout(request, tmp_path_factory):
     file per segment: a plain Whoosh directory either way."""
     path = tmp_path_factory.mktemp("other-layout") / "ix"
     if request.param == "compound":
-        writer.write_index(path, scan(SEEDS).documents, procs=1, compound=True)
+        writer.write_index(path, scan(SEEDS).documents, read_document, procs=1, compound=True)
     else:
         whoosh_writer_index(path, scan(SEEDS).documents, codec=CompactCodec())
     return path

@@ -9,7 +9,7 @@ from whoosh.scoring import BM25F
 import search
 from search.engine import bm25
 from search.engine.bm25 import score_any
-from search.index.build import open_index
+from search.index.opening import open_index
 from search.query.parser import parse
 from search.query.plan import question_terms, to_whoosh
 from search.query.tree import Question

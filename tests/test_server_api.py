@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli.main import main
-from search.index.build import FORMAT_VERSION
+from search.index.manifest import FORMAT_VERSION
 from search.server.api_schema import DocumentBody, SearchBody, StatusBody
 
 from .conftest import HOSTILE_NAME, SECRET, SEEDS

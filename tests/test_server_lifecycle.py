@@ -14,7 +14,7 @@ import time
 import pytest
 
 import search
-from search.index.build import read_manifest
+from search.index.manifest import Manifest
 
 from .serving import Server, wait_until
 
@@ -57,13 +57,13 @@ def test_it_updates_the_index_itself_when_the_documents_change(library):
 
 
 def test_it_records_the_new_time_of_a_touched_document_without_an_update(library):
-    before = read_manifest(library.index)
+    before = Manifest.load(library.index)
     updates = library.stderr.count("updating the index")
     touched = library.docs / "a.txt"
     os.utime(touched, ns=(time.time_ns(),) * 2)
     stamp = [touched.stat().st_size, touched.stat().st_mtime_ns]
-    assert wait_until(lambda: read_manifest(library.index)["files"]["a.txt"] == stamp)
-    assert read_manifest(library.index)["generation"] == before["generation"]
+    assert wait_until(lambda: Manifest.load(library.index).files["a.txt"] == stamp)
+    assert Manifest.load(library.index).generation == before.generation
     assert library.stderr.count("updating the index") == updates
     assert total(library, "蛙") == 1
 

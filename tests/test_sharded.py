@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 import search
 from search.cli.main import main
-from search.index.build import read_manifest
+from search.index.manifest import Manifest
 from search.index.shards import ShardedManifest
 
 from .conftest import SEEDS
@@ -117,9 +117,9 @@ def test_shards_hold_contiguous_runs_of_documents_balanced_by_bytes(seed_shards)
     assert [entry.name for entry in manifest.shards] == ["shard-00", "shard-01", "shard-02"]
     held = []
     for entry in manifest.shards:
-        shard = read_manifest(seed_shards / entry.name)
-        assert shard["generation"] == entry.generation
-        held.append(sorted(shard["files"]))
+        shard = Manifest.load(seed_shards / entry.name)
+        assert shard.generation == entry.generation
+        held.append(sorted(shard.files))
     assert held == [
         ["000_9ac1f42681134e70.txt"],  # the largest seed: a run of its own
         ["001_2eb2e19b899ffa84.txt", "002_5cfbee36016c52e4.txt"],
@@ -218,7 +218,7 @@ def test_a_damaged_shard_is_one_line_naming_it_and_the_rebuild(docs_copy, tmp_pa
 def test_without_shards_nothing_changes(docs_copy, tmp_path):
     search.build_index(docs_copy, tmp_path / "index")
     assert ShardedManifest.load(tmp_path / "index") is None
-    assert read_manifest(tmp_path / "index")["generation"].startswith("gen-")
+    assert Manifest.load(tmp_path / "index").generation.startswith("gen-")
     assert not any(path.name.startswith("shard-") for path in (tmp_path / "index").iterdir())
 
 

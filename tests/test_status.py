@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from search.index.build import FORMAT_VERSION, read_manifest
+from search.index.manifest import FORMAT_VERSION, Manifest
 
 from .conftest import SEEDS
 
@@ -63,7 +63,7 @@ def test_status_tells_what_the_index_holds(kensaku, folder, tmp_path):
 
 def test_status_says_what_changed_since_and_the_update_keeps_the_build_time(kensaku, folder):
     kensaku("index", "--docs", "docs", "--index", "ix")
-    built = read_manifest(folder.parent / "ix")["built"]
+    built = Manifest.load(folder.parent / "ix").built
     (folder / "new.txt").write_text("新しい\n文書です。\n", encoding="utf-8")
     (folder / "000_9ac1f42681134e70.txt").unlink()
     result = kensaku("status", "--index", "ix", "-v")
@@ -76,7 +76,7 @@ def test_status_says_what_changed_since_and_the_update_keeps_the_build_time(kens
     data = json.loads(kensaku("status", "--index", "ix", "--json").stdout)
     assert (data["documents"], data["up_to_date"], data["added"]) == (5, True, [])
     assert data["built"].startswith(built[:10]) and data["updated"] >= data["built"]
-    assert read_manifest(folder.parent / "ix")["built"] == built  # an update is not a build
+    assert Manifest.load(folder.parent / "ix").built == built  # an update is not a build
 
 
 def test_status_as_json(kensaku, folder):
@@ -112,7 +112,7 @@ def test_status_as_json(kensaku, folder):
 
 def test_status_of_a_damaged_index_says_how_to_repair_it_and_exits_1(kensaku, folder):
     kensaku("index", "--docs", "docs", "--index", "ix")
-    live = folder.parent / "ix" / read_manifest(folder.parent / "ix")["generation"]
+    live = folder.parent / "ix" / Manifest.load(folder.parent / "ix").generation
     biggest = max(live.iterdir(), key=lambda path: path.stat().st_size)
     biggest.write_bytes(biggest.read_bytes()[:100])
     result = kensaku("status", "--index", "ix")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import search
 from search.cli.main import main
-from search.index.build import FORMAT_VERSION, read_manifest
+from search.index.manifest import FORMAT_VERSION, Manifest
 
 from .conftest import SEEDS, cited
 
@@ -134,7 +134,7 @@ def segment_ids(index_dir) -> set[str]:
     """The segments the live generation's table of contents names."""
     from whoosh.index import TOC
 
-    from search.index.build import open_index
+    from search.index.opening import open_index
 
     ix = open_index(index_dir)
     return {segment.segment_id() for segment in TOC.read(ix.storage, ix.indexname).segments}
@@ -142,7 +142,7 @@ def segment_ids(index_dir) -> set[str]:
 
 def segment_files(index_dir) -> set[str]:
     """The segments whose files lie in the live generation's directory (MAIN_<id>.<part>)."""
-    generation = index_dir / read_manifest(index_dir)["generation"]
+    generation = index_dir / Manifest.load(index_dir).generation
     return {
         path.name.split(".")[0]
         for path in generation.iterdir()
@@ -151,7 +151,7 @@ def segment_files(index_dir) -> set[str]:
 
 
 def generation_of(index_dir) -> str:
-    return read_manifest(index_dir)["generation"]
+    return Manifest.load(index_dir).generation
 
 
 def test_an_update_that_replaces_every_document_keeps_only_the_new_segments(docs_copy, tmp_path):
@@ -193,7 +193,7 @@ def test_a_search_after_every_document_is_touched_indexes_nothing_and_says_nothi
 ):
     index = tmp_path / "ix"
     search.build_index(docs_copy, index)
-    before = read_manifest(index)
+    before = Manifest.load(index)
     for path in docs_copy.glob("*.txt"):
         os.utime(path, ns=(time.time_ns(),) * 2)
     result = CliRunner().invoke(
@@ -202,15 +202,15 @@ def test_a_search_after_every_document_is_touched_indexes_nothing_and_says_nothi
     assert result.exit_code == 0
     assert result.stderr == ""
     assert "004_7af21bdf63ee1157.txt:23" in result.stdout
-    after = read_manifest(index)
-    assert after["generation"] == before["generation"]
-    assert after["updated"] == before["updated"]
-    assert after["digests"] == before["digests"]
-    assert after["files"] == {
+    after = Manifest.load(index)
+    assert after.generation == before.generation
+    assert after.updated == before.updated
+    assert after.digests == before.digests
+    assert after.files == {
         path.name: [path.stat().st_size, path.stat().st_mtime_ns]
         for path in docs_copy.glob("*.txt")
     }
-    assert after["files"] != before["files"]
+    assert after.files != before.files
 
 
 def test_a_folder_copied_anew_in_place_is_up_to_date(docs_copy, tmp_path):
@@ -255,7 +255,7 @@ def test_a_manifest_without_digests_counts_a_touched_file_as_changed_then_record
     os.utime(touched, ns=(time.time_ns(),) * 2)
     result = run("index", "--docs", str(docs_copy), "--index", str(index))
     assert "changed 001_2eb2e19b899ffa84.txt (" in result.stdout
-    assert set(read_manifest(index)["digests"]) == {"001_2eb2e19b899ffa84.txt"}
+    assert set(Manifest.load(index).digests) == {"001_2eb2e19b899ffa84.txt"}
     assert search.search("統合作戦司令部", index).total == 3
 
 
@@ -263,7 +263,7 @@ def test_the_manifest_records_the_digest_of_every_document_read(docs_copy, tmp_p
     index = tmp_path / "ix"
     (docs_copy / "broken.txt").write_bytes(b"\x00binary")
     search.build_index(docs_copy, index)
-    digests = read_manifest(index)["digests"]
+    digests = Manifest.load(index).digests
     assert digests == {
         path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in docs_copy.glob("*.txt")
     }

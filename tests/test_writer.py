@@ -11,7 +11,7 @@ import pytest
 from search.index import writer
 from search.index.schema import paragraph_fields, schema
 from search.ingest.discovery import scan
-from search.ingest.paragraphs import read_paragraphs
+from search.ingest.paragraphs import read_document, read_paragraphs
 
 from .conftest import whoosh_writer_index
 
@@ -116,7 +116,7 @@ def _assert_same(stock, mine):
 
 
 def test_same_index_as_whoosh_writer(tmp_path, documents, stock):
-    summary = writer.write_index(tmp_path / "ix", documents, procs=1)
+    summary = writer.write_index(tmp_path / "ix", documents, read_document, procs=1)
     assert (summary.documents, summary.paragraphs, summary.skipped) == (5, 233, {})
     _assert_same(stock, tmp_path / "ix")
 
@@ -133,7 +133,7 @@ def test_writes_the_bytes_whoosh_writes_with_the_codec(tmp_path, documents):
     from search.index.codec import CompactCodec
 
     whoosh_writer_index(tmp_path / "whoosh", documents, codec=CompactCodec())
-    writer.write_index(tmp_path / "ix", documents, procs=1)
+    writer.write_index(tmp_path / "ix", documents, read_document, procs=1)
     expected, got = _segment_files(tmp_path / "whoosh"), _segment_files(tmp_path / "ix")
     assert {".ktm", ".kps", "._stored.col"} <= expected.keys()
     assert got == expected
@@ -161,6 +161,7 @@ def test_many_segments_in_two_workers(tmp_path, documents):
     summary = writer.write_index(
         tmp_path / "ix",
         documents,
+        read_document,
         procs=2,
         max_tokens=6000,
         progress=lambda done, total, doc: progress.append(done),
@@ -182,7 +183,7 @@ def test_unreadable_document_is_skipped_with_warning(tmp_path, documents):
     (docs_dir / "bad.txt").write_bytes(b"\x00\x01binary")
     warnings = []
     summary = writer.write_index(
-        tmp_path / "ix", scan(docs_dir).documents, procs=2, warn=warnings.append
+        tmp_path / "ix", scan(docs_dir).documents, read_document, procs=2, warn=warnings.append
     )
     assert summary.skipped == {"bad.txt": "it is a binary file (a NUL byte at offset 0)"}
     assert len(warnings) == 1 and "bad.txt" in warnings[0]
@@ -210,7 +211,7 @@ def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
     _analyze = search.text.analysis.analyze
     monkeypatch.setattr(search.text.analysis, "analyze", _explode)  # inherited by forked workers
     with pytest.raises(Boom):
-        writer.write_index(tmp_path / "ix", documents, procs=procs)
+        writer.write_index(tmp_path / "ix", documents, read_document, procs=procs)
     # Nothing half-written is left behind, and the index holds no document.
     assert not [
         p
@@ -227,13 +228,13 @@ def test_dead_worker_is_an_error(tmp_path, documents, monkeypatch):
 
     monkeypatch.setattr(search.text.analysis, "analyze", lambda text: os._exit(3))
     with pytest.raises(writer.IndexWorkerError, match="exit code 3"):
-        writer.write_index(tmp_path / "ix", documents, procs=2)
+        writer.write_index(tmp_path / "ix", documents, read_document, procs=2)
 
 
 def test_add_to_index_replaces_a_source(tmp_path, documents):
     path = tmp_path / "ix"
-    writer.write_index(path, documents[:3], procs=1)
-    writer.add_to_index(path, documents[2:], procs=1)  # documents[2] again: replaced
+    writer.write_index(path, documents[:3], read_document, procs=1)
+    writer.add_to_index(path, documents[2:], read_document, procs=1)  # documents[2] again: replaced
     assert _open(path).doc_count() == 233
     expected = tmp_path / "stock"
     whoosh_writer_index(expected, documents[:2])
@@ -248,7 +249,7 @@ def test_add_to_index_replaces_a_source(tmp_path, documents):
     assert _results(expected).keys() == _results(path).keys()
     for query, hits in _results(expected).items():
         assert hits.keys() == _results(path)[query].keys()
-    writer.add_to_index(path, [], delete_sources=[documents[0].source])
+    writer.add_to_index(path, [], read_document, delete_sources=[documents[0].source])
     with _open(path).searcher() as searcher:
         sources = {stored["source"] for stored in searcher.reader().all_stored_fields()}
     assert sources == {d.source for d in documents[1:]}

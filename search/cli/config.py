@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from search.errors import KensakuError
 from search.query.parser import MODES
@@ -88,15 +89,20 @@ def load_config(path: Path | None) -> Config:
     return Config(**values)
 
 
-def _check(path: Path, key: str, value) -> None:
+def _of_kind(value: Any, kind: type) -> bool:
+    """Whether a setting's value is of its kind: a bool is no int, a list holds only strings."""
+    if kind is int and isinstance(value, bool):
+        return False
+    if kind is list:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, kind)
+
+
+def _check(path: Path, key: str, value: Any) -> None:
     if key not in _KEYS:
         raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(_KEYS)}")
     kind = _KEYS[key]
-    if (
-        not isinstance(value, kind)
-        or (kind is int and isinstance(value, bool))
-        or (kind is list and not all(isinstance(item, str) for item in value))
-    ):
+    if not _of_kind(value, kind):
         raise ConfigError(
             f"{path}: {key} must be a {'list of strings' if kind is list else kind.__name__}"
         )

@@ -1,7 +1,8 @@
 """CLI: the `kensaku` command. It parses options, calls the library and prints; nothing more.
 
-Commands: `search`, `index`, `status`, `documents`. Exit status as grep's: 0 found (or done),
-1 no hit (or an error such as a damaged index), 2 bad usage or a bad query, 130 interrupted.
+Commands: `search`, `index`, `status`, `documents`, `serve`, `mcp`. Exit status as grep's:
+0 found (or done), 1 no hit (or an error such as a damaged index), 2 bad usage or a bad query,
+130 interrupted.
 Every option may also come from the config file (see config), and some from the environment:
 option > environment > config file > default. What prints results is output.py.
 """
@@ -19,13 +20,10 @@ import click
 from search.cli.config import COLORS, MODES, Config, first_given, load_config
 from search.cli.output import counted
 from search.errors import DocumentsNotFound, KensakuError
-from search.index.build import (
-    DEFAULT_DOCS_DIR,
-    DEFAULT_INDEX_DIR,
-    MANIFEST_NAME,
-    IndexSummary,
-)
+from search.index.build import DEFAULT_DOCS_DIR
+from search.index.directory import DEFAULT_INDEX_DIR, MANIFEST_NAME
 from search.ingest.discovery import Rules
+from search.ingest.reporting import BuildReport, IndexSummary
 
 EXIT_NO_HIT = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -81,7 +79,8 @@ def words_after_options(args: list[str], params, ctx: click.Context | None = Non
         if isinstance(param, click.Option)
         for name in (*param.opts, *param.secondary_opts)
     }
-    options, words = [], []
+    options: list[str] = []
+    words: list[str] = []
     tokens = iter(args)
     for token in tokens:
         if token == "--":
@@ -116,7 +115,7 @@ def _one_line(error: click.UsageError) -> click.ClickException:
 
 def _click_error(message: str, exit_code: int) -> click.ClickException:
     error = click.ClickException(message)
-    error.exit_code = exit_code
+    error.exit_code = exit_code  # type: ignore[misc]  # click sets it per class; ours per error
     return error
 
 
@@ -275,7 +274,12 @@ def index_command(
     cluster = first_given(cluster, config.cluster)
     summary = _with_progress(
         lambda progress: build(
-            docs_dir, index_dir, progress, _warn, rules=rules, shards=shards, cluster=cluster
+            docs_dir,
+            index_dir,
+            rules=rules,
+            report=BuildReport(progress=progress, warn=_warn),
+            shards=shards,
+            cluster=cluster,
         )
     )
     click.echo(_summary_line(summary))
@@ -471,7 +475,11 @@ def _ensure_index(
 
     summary = _with_progress(
         lambda progress: ensure_index(
-            docs_dir, index_dir, _warn, progress, _warn, rules, cluster=cluster
+            docs_dir,
+            index_dir,
+            rules=rules,
+            report=BuildReport(progress=progress, warn=_warn, notify=_warn),
+            cluster=cluster,
         )
     )
     if summary is not None:
@@ -651,11 +659,14 @@ def _state(status) -> str:
 
 
 def _size(size: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""
+    if size < 1000:
+        return f"{size:,} bytes"
+    scaled = float(size)
+    for unit in ("kB", "MB", "GB"):
+        scaled /= 1000
+        if scaled < 1000 or unit == "GB":
+            break
+    return f"{scaled:.1f} {unit}"
 
 
 def _ago(moment: datetime) -> str:
@@ -805,6 +816,87 @@ def serve_command(
     )
     serve(
         settings,
+        say=_warn,
+        announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
+    )
+
+
+@main.command("mcp", short_help="Serve the index to AI assistants over MCP (stdio or HTTP).")
+@docs_option
+@index_option
+@click.option(
+    "--http",
+    "over_http",
+    is_flag=True,
+    help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.",
+)
+@click.option(
+    "--host",
+    default=None,
+    help="With --http: the address to listen on  [default: 127.0.0.1]",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="With --http: the port (0: any free port)  [default: 8765]",
+)
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Every this many seconds, update the index if the documents changed (0: never).",
+)
+@synonyms_option
+@sudachi_synonyms_option
+@include_option
+@exclude_option
+@config_option
+@click.pass_context
+def mcp_command(
+    ctx: click.Context,
+    docs_dir: Path | None,
+    index_dir: Path | None,
+    over_http: bool,
+    host: str | None,
+    port: int | None,
+    refresh: float,
+    synonyms_file: Path | None,
+    sudachi_synonyms: bool | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
+) -> None:
+    """Serve the index to an AI assistant (Claude Desktop, VS Code, Cursor, any MCP client) over
+    the Model Context Protocol: tools to search, read paragraphs to quote, list the documents and
+    show the index's state, each answer cited by file and line; every document as a resource.
+
+    Over stdio (what a desktop client starts) by default; with --http, over streamable HTTP.
+    Builds or refreshes the index first when needed, then follows it as `kensaku serve` does.
+    Needs the extra: pip install 'kensaku[mcp]'.
+
+    \b
+    Examples:
+      kensaku mcp --docs ~/資料 --index ~/.cache/kensaku
+      kensaku mcp --http --port 8765      then: http://127.0.0.1:8765/mcp
+    """
+    if not over_http and (host is not None or port is not None):
+        raise click.UsageError("--host and --port go with --http", ctx)
+    from search.mcp.server import serve  # the MCP SDK: only this command needs it
+
+    config = load_config(config_file)
+    index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
+    docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), None)  # searched here
+    serve(
+        index_dir,
+        docs_dir,
+        refresh,
+        first_given(synonyms_file, config.synonyms),
+        first_given(sudachi_synonyms, config.sudachi_synonyms, False),
+        first_given(config.mode, "auto"),
+        (first_given(host, "127.0.0.1"), first_given(port, 8765)) if over_http else None,
         say=_warn,
         announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
     )

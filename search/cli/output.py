@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -143,7 +143,9 @@ def vimgrep(
         snippet = _highlighted(printable(hit.snippet), hit.snippet_highlights, color)
         column = _bytes_before_match(hit) + 1
         before = len(line_before(hit).encode("utf-8")) if hit.column > 1 else 0
-        for place, at in [(hit, before + column), *((place, column) for place in hit.also)]:
+        places: list[tuple[Hit | Place, int]] = [(hit, before + column)]
+        places += [(place, column) for place in hit.also]
+        for place, at in places:
             path = _style(printable(path_of(place.source)), color, fg="magenta")
             yield f"{path}:{place.line}:{at}:{snippet}"
 
@@ -170,11 +172,12 @@ def counts(by_source: dict[str, int], path_of: PathOf, color: bool) -> Iterator[
 
 def as_json(results: SearchResults, path_of: PathOf) -> str:
     data = results.to_dict()
-    for hit in data["hits"]:
+    # Each hit and place with its path as the command line names it, beside the contract.
+    hits: list[dict[str, Any]] = [dict(hit) for hit in data["hits"]]
+    for hit in hits:
         hit["path"] = path_of(hit["source"])
-        for place in hit["also"]:
-            place["path"] = path_of(place["source"])
-    return json.dumps(data, ensure_ascii=False, indent=2)
+        hit["also"] = [{**place, "path": path_of(place["source"])} for place in hit["also"]]
+    return json.dumps({**data, "hits": hits}, ensure_ascii=False, indent=2)
 
 
 def _style(text: str, color: bool, **style) -> str:

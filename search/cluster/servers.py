@@ -13,7 +13,6 @@ new build are both answered from the generation they read.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import socket
@@ -76,12 +75,10 @@ class ShardServer:
             )
         from whoosh.scoring import BM25F
 
-        damage = functools.partial(translate_shard_damage, Path(spec.index_dir), spec.name)
-        with damage():
-            searcher = open_shard(Path(spec.index_dir), spec.name, spec.generation).searcher(
-                weighting=BM25F()
-            )
-        shard = Shard.of(searcher, damage, spec.figures, spec.offset)
+        index_dir = Path(spec.index_dir)
+        with translate_shard_damage(index_dir, spec.name):
+            searcher = open_shard(index_dir, spec.name, spec.generation).searcher(weighting=BM25F())
+        shard = Shard.of(searcher, index_dir, spec.name, spec.figures, spec.offset)
         self._open[spec.key] = (shard, searcher)
         while len(self._open) > _OPEN_GENERATIONS:
             _, (_, older) = self._open.popitem(last=False)

@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from math import log
+from typing import TYPE_CHECKING
 
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -28,6 +29,9 @@ from whoosh.util.numeric import byte_to_length
 from search.engine.figures import CollectionFigures, IndexFigures, SizeReader
 from search.engine.postings import TermIndex, Wanted
 from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
 
 # (field, term, boost): one Term of the OR.
 WeightedTerm = tuple[str, str, float]
@@ -70,7 +74,7 @@ class Statistics:
         self.sizes = reader if figures is None else SizeReader(reader, figures)
         self._norms: dict[str, list[float]] = {}
         self._norm_arrays: dict[tuple[int, str], object] = {}
-        self._deleted: list = []  # shared by `for_query`'s copies: filled once
+        self._deleted: list[numpy.ndarray] = []  # shared by `for_query`'s copies: filled once
 
     def for_query(self, figures: CollectionFigures) -> Statistics:
         """These statistics with the figures of one query (its terms' document frequencies over

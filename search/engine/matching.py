@@ -1,6 +1,6 @@
 """Matching: every paragraph a keyword query matches, with the score Whoosh would give it.
 
-`query.to_whoosh` says what a keyword query means, as a tree of Whoosh queries. Whoosh runs such a
+`plan.to_whoosh` says what a keyword query means, as a tree of Whoosh queries. Whoosh runs such a
 tree through matchers a document at a time, several Python calls per document and node: 100–200 ms
 for a phrase of frequent words (一つの) on 40,000 paragraphs. Here each node becomes a table
 docnum -> score instead: a term's from its posting blocks (bm25); a phrase's by intersecting its
@@ -18,7 +18,7 @@ it sees fit; the bonuses of what a NOT excludes are never counted.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from whoosh import query as q
 from whoosh.searching import Searcher
@@ -26,7 +26,7 @@ from whoosh.searching import Searcher
 from search.engine.bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
 from search.engine.nodes import Bonus, Bounded
 from search.engine.postings import Wanted
-from search.index.codec import OpenSegment, Posted, blocks
+from search.index.codec import BlockPositions, OpenSegment, Posted, blocks
 from search.index.schema import PARAGRAPH_TEXT
 
 Scores = dict[int, float]  # docnum -> score
@@ -44,7 +44,7 @@ def match(
     statistics: Statistics | None = None,
     phrases: dict | None = None,
 ) -> Scores:
-    """docnum -> score of every live paragraph that `query` (a tree from query.to_whoosh)
+    """docnum -> score of every live paragraph that `query` (a tree from plan.to_whoosh)
     matches, as Whoosh would score it with `searcher`, which weighs by BM25F. `statistics` of the
     searcher's index, when given, saves looking them up again. `phrases`, a dict shared by the
     queries of one search, keeps the phrases matched in all the index for the next query to
@@ -225,8 +225,12 @@ class _Evaluation:
         }
         scores: Scores = {}
         for segment in self.terms.segments:
-            posted = {word: found.get(segment.offset) for word, found in in_segment.items()}
-            if None in posted.values():
+            posted = {
+                word: found[segment.offset]
+                for word, found in in_segment.items()
+                if segment.offset in found
+            }
+            if len(posted) < len(in_segment):
                 continue
             wanted = None if among is None else among.in_segment(segment)
             if wanted is not None and not wanted:
@@ -252,6 +256,16 @@ class _Evaluation:
                     total += scales[word] * weight / (weight + norm)
                 scores[docnum + offset] = total * boost
         return scores
+
+
+def _with_positions(
+    posted: Posted, field: str, term: str, among: Sequence[int] | None
+) -> Iterator[tuple[list[int], Sequence[float], BlockPositions]]:
+    """The blocks of a term of a positional field, with their positions."""
+    for block in blocks(posted, field, term, values=True, among=among):
+        if not isinstance(block.values, BlockPositions):
+            raise TypeError(f"the field {field!r} holds no positions")
+        yield block.docnums, block.weights, block.values
 
 
 def _adjacent(words: list[str]) -> Narrow:
@@ -320,7 +334,7 @@ def _together(
     found = {}
     gone = segment.deleted
     keep = None if wanted is None else set(wanted)
-    for docnums, weights, values in blocks(posted[first], field, first, values=True, among=wanted):
+    for docnums, weights, values in _with_positions(posted[first], field, first, wanted):
         for docnum, weight, value in zip(docnums, weights, values):
             if docnum not in gone and (keep is None or docnum in keep):
                 found[docnum] = {first: (weight, value)}
@@ -328,12 +342,10 @@ def _together(
         if not found:
             break
         candidates = sorted(found)
-        kept = {}
+        kept: dict[int, dict] = {}
         at = 0
         get = found.get
-        for docnums, weights, values in blocks(
-            posted[word], field, word, values=True, among=candidates
-        ):
+        for docnums, weights, values in _with_positions(posted[word], field, word, candidates):
             at = bisect_left(candidates, docnums[0], at)  # past those in skipped blocks
             end = bisect_right(candidates, docnums[-1], at)
             if (end - at) * _DENSE < len(docnums):  # a few candidates: look each one up
@@ -345,10 +357,10 @@ def _together(
                         kept[docnum] = postings
             else:  # many: read the block through (the positions of candidates only)
                 for i, docnum in enumerate(docnums):
-                    postings = get(docnum)
-                    if postings is not None:
-                        postings[word] = (weights[i], values[i])
-                        kept[docnum] = postings
+                    held = get(docnum)
+                    if held is not None:
+                        held[word] = (weights[i], values[i])
+                        kept[docnum] = held
             at = end
         found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
     if narrow is not None and len(order) == 1:

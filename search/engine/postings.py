@@ -4,7 +4,7 @@ wanted documents.
 Whoosh looks a term up again for its existence, its frequency and its postings, a few dozen
 Python calls each time, in each of a large index's twenty segments; `TermIndex` looks it up once
 per segment and keeps what it found. `Wanted` is the set of paragraphs a query is restricted to,
-as each segment's own docnums. The posting lists themselves are read by search.engine.format.
+as each segment's own docnums. The posting lists themselves are read by search.index.codec.
 """
 
 from __future__ import annotations

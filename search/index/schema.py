@@ -14,7 +14,7 @@ Stored (what a hit shows and cites): `source`, `title`, `paragraph`, `line`, `pa
 - `grams`: the folded text's character bigrams, so that any substring finds its paragraphs;
 - `chars`: the folded text's characters, without positions (how often each occurs): a query of
   one character reads one posting list, and its length is how many paragraphs hold it.
-Both the build (search.engine.builder) and the query side (search.plan) name fields from here.
+Both the build (index.writer) and the query side (query.plan) name fields from here.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ WORDS, SUBWORDS, READINGS = "words", "subwords", "readings"
 WORD_PAIRS, SUBWORD_PAIRS = "word_pairs", "subword_pairs"
 GRAMS = "grams"
 CHARS = "chars"
+
+# The index document of a paragraph: each field's value, as Whoosh's `add_document` takes them.
+IndexDocument = dict[str, str | int | None]
 
 GRANULARITIES = (WORDS, SUBWORDS, READINGS)  # the fields Sudachi's analysis feeds
 PAIRED = {WORD_PAIRS: WORDS, SUBWORD_PAIRS: SUBWORDS}  # pair field -> the field it pairs
@@ -133,9 +136,9 @@ def schema() -> Schema:
     )
 
 
-def paragraph_fields(paragraph: Paragraph) -> dict:
+def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
     """The fields of the index document for one paragraph."""
-    fields = dict.fromkeys(FIELDS, paragraph.text)
+    fields: IndexDocument = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(
         {
             SOURCE: paragraph.source,

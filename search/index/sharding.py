@@ -23,19 +23,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged, KensakuError
-from search.index.build import (
-    GENERATION_PREFIX,
-    _build,
-    _owner_only,
-    _writer_lock,
-    generation_problem,
-    open_index,
-    read_manifest,
-    stamps_current,
-)
+from search.index.build import build_run
+from search.index.changes import stamps_current
+from search.index.directory import GENERATION_PREFIX
+from search.index.generations import owner_only, writer_lock
+from search.index.manifest import Manifest
+from search.index.opening import generation_problem, open_index
 from search.index.shards import SHARD_PREFIX, ShardedManifest, ShardEntry, shard_name
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
-from search.ingest.reporting import IndexSummary, Progress, Warn
+from search.ingest.reporting import BuildReport, IndexSummary, Progress, Warn
 
 # (the jobs, whom to tell of the documents done) -> their results, in order; raises when one fails.
 JobRunner = Callable[[list["ShardJob"], Progress | None], list["ShardResult"]]
@@ -99,17 +95,16 @@ def build_shard(job: ShardJob, progress: Progress | None = None) -> ShardResult:
             f"the documents folder {job.docs_dir} cannot be seen on {socket.gethostname()}: "
             "documents and index must be on a filesystem every node sees, at the same path"
         )
-    summary = _build(
+    summary = build_run(
         job.docs_dir,
         shard_dir,
-        Found(documents=list(job.documents)),
+        job.documents,
         job.rules,
-        progress,
-        None,
         incremental=job.incremental,
         keep=frozenset({job.keep} if job.keep else ()),
+        report=BuildReport(progress=progress),
     )
-    manifest = read_manifest(shard_dir)
+    manifest = Manifest.load(shard_dir)
     assert manifest is not None  # just built
     return ShardResult(summary, _entry_of(shard_dir, manifest, ""))
 
@@ -130,8 +125,8 @@ def build_sharded(
     of `docs_dir` chosen by `rules`, in `shards` shards (None: as many as it has, or one); the
     shards' jobs are run by `run`."""
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _owner_only(index_dir)
-    with _writer_lock(index_dir, lock_wait, warn):
+    owner_only(index_dir)
+    with writer_lock(index_dir, lock_wait, warn):
         started = time.perf_counter()
         previous = _intact_sharded(index_dir, warn)
         same_origin = bool(
@@ -179,7 +174,7 @@ def sharded_current(
         shard = _shard_manifest(index_dir / entry.name)
         if (
             shard is None
-            or shard["generation"] != entry.generation
+            or shard.generation != entry.generation
             or not stamps_current(shard, manifest.docs_dir, run, manifest.rules)
         ):
             return False
@@ -207,7 +202,7 @@ def _jobs(
             incremental
             and before is not None
             and shard is not None
-            and shard["generation"] == before.generation
+            and shard.generation == before.generation
             and stamps_current(shard, Path(docs_dir), run, rules)
             and generation_problem(index_dir / name, shard) is None  # damage: built anew
         ):
@@ -255,7 +250,7 @@ def _runs(documents: list[DocumentFile], firsts: list[str]) -> list[list[Documen
     return runs
 
 
-def _entry_of(shard_dir: Path, manifest: dict, first: str) -> ShardEntry:
+def _entry_of(shard_dir: Path, manifest: Manifest, first: str) -> ShardEntry:
     """The collection's entry of a shard's live generation: its counts and field lengths."""
     with open_index(shard_dir).reader() as reader:
         lengths = {
@@ -266,9 +261,9 @@ def _entry_of(shard_dir: Path, manifest: dict, first: str) -> ShardEntry:
         return ShardEntry(
             name=shard_dir.name,
             first=first,
-            generation=manifest["generation"],
-            documents=manifest["documents"],
-            paragraphs=manifest["paragraphs"],
+            generation=manifest.generation,
+            documents=manifest.documents,
+            paragraphs=manifest.paragraphs,
             doc_count_all=reader.doc_count_all(),
             doc_count=reader.doc_count(),
             field_lengths=lengths,
@@ -288,7 +283,7 @@ def _manifest(
     skipped: dict[str, str] = {}
     for entry in entries:
         shard = _shard_manifest(index_dir / entry.name)
-        skipped.update(shard["skipped"] if shard else {})
+        skipped.update(shard.skipped if shard else {})
     return ShardedManifest(
         docs_dir=Path(docs_dir).resolve(),
         shards=entries,
@@ -321,10 +316,10 @@ def _intact_sharded(index_dir: Path, warn: Warn | None) -> ShardedManifest | Non
         return None
 
 
-def _shard_manifest(shard_dir: Path) -> dict | None:
+def _shard_manifest(shard_dir: Path) -> Manifest | None:
     """A shard's own manifest; None where it has none or it cannot be read."""
     with contextlib.suppress(IndexDamaged):
-        return read_manifest(shard_dir)
+        return Manifest.load(shard_dir)
     return None
 
 

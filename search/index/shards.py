@@ -24,16 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import IndexDamaged, IndexOutdated
-from search.index.build import (
-    FORMAT_VERSION,
-    MANIFEST_NAME,
-    SHARD_PREFIX,
-    _damaged,
-    _describe,
-    _is_generation_name,
-    replace_manifest,
-    translate_damage,
-)
+from search.index.directory import MANIFEST_NAME, SHARD_PREFIX, damaged, is_generation_name
+from search.index.manifest import FORMAT_VERSION, save_manifest
+from search.index.opening import describe, translate_damage
 from search.ingest.discovery import Rules
 
 
@@ -68,7 +61,7 @@ class ShardEntry:
         )
         if not (entry.name.startswith(SHARD_PREFIX) and "/" not in entry.name):
             raise ValueError(f"{entry.name!r} is not a shard's folder")
-        if not _is_generation_name(entry.generation) or not isinstance(entry.first, str):
+        if not is_generation_name(entry.generation) or not isinstance(entry.first, str):
             raise ValueError("a shard's generation or first source is not one")
         return entry
 
@@ -112,19 +105,19 @@ class ShardedManifest:
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
-            raise IndexDamaged(_damaged(Path(index_dir), "its manifest is unreadable")) from None
+            raise IndexDamaged(damaged(Path(index_dir), "its manifest is unreadable")) from None
         if not isinstance(data, dict) or "shards" not in data:
             return None
         if data.get("format") != FORMAT_VERSION:
             raise IndexOutdated(
-                _damaged(Path(index_dir), "it was built by another version of kensaku"),
+                damaged(Path(index_dir), "it was built by another version of kensaku"),
                 str(data.get("docs_dir", "")),
                 data.get("rules"),
             )
         try:
             return cls.from_json(data)
         except (KeyError, ValueError, TypeError, AttributeError):
-            raise IndexDamaged(_damaged(Path(index_dir), "its manifest is unreadable")) from None
+            raise IndexDamaged(damaged(Path(index_dir), "its manifest is unreadable")) from None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ShardedManifest:
@@ -162,7 +155,7 @@ class ShardedManifest:
     def save(self, index_dir: Path) -> None:
         """Make this the collection's manifest in one atomic step (the caller holds the
         collection's writer lock)."""
-        replace_manifest(Path(index_dir), self.to_json())
+        save_manifest(Path(index_dir), self.to_json())
 
     def statistics(self) -> dict[str, Any]:
         """The collection's counts and field lengths: its shards', summed."""
@@ -206,8 +199,8 @@ def translate_shard_damage(index_dir: Path, name: str) -> Iterator[None]:
             yield
     except IndexDamaged as damage:
         cause = damage.__cause__
-        reason = _describe(cause) if isinstance(cause, Exception) else str(damage)
-        raise IndexDamaged(_damaged(Path(index_dir), f"its {name} is damaged: {reason}")) from cause
+        reason = describe(cause) if isinstance(cause, Exception) else str(damage)
+        raise IndexDamaged(damaged(Path(index_dir), f"its {name} is damaged: {reason}")) from cause
 
 
 def open_shard(index_dir: Path, name: str, generation: str):

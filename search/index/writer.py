@@ -10,10 +10,13 @@ ID field: term -> docnums), sorts
 each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
 in document and position order), knows each document's field lengths without reading them
 back, and writes the segment's files in bulk: its terms, postings and stored fields
-through search.engine.format (kensaku's codec, which owns their bytes); its other columns and
+through index.codec (kensaku's codec, which owns their bytes); its other columns and
 length columns through Whoosh's own column writers; its compound file and the TOC through
 Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
 and stored fields work on the result unchanged.
+
+The writer reads no file itself: it is handed the function that reads a document (the build
+hands ingest.paragraphs.read_document) and knows only the paragraphs it returns.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
@@ -23,9 +26,9 @@ An error in a worker, or a worker dying, stops the build with an exception in th
 document is ever silently lost.
 
 API:
-  write_index(path, documents, procs=2, progress=None, warn=None) -> IndexSummary
-      a new Whoosh index in `path` (created if needed) with search.schema.schema().
-  add_to_index(path, documents, procs=2, progress=None, warn=None, replace=True,
+  write_index(path, documents, read, procs=2, progress=None, warn=None) -> IndexSummary
+      a new Whoosh index in `path` (created if needed) with index.schema.schema().
+  add_to_index(path, documents, read, procs=2, progress=None, warn=None, replace=True,
                delete_sources=()) -> IndexSummary
       appends new segments to an existing index; with `replace`, paragraphs of an indexed
       document with the same source are deleted first, as are those of `delete_sources` — in the
@@ -35,6 +38,7 @@ API:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
@@ -43,11 +47,12 @@ import queue
 import traceback
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
@@ -61,18 +66,29 @@ from search.index.codec import (
     SortedTokens,
     write_postings,
 )
+from search.index.codec.bulk import FieldPostings, PostingsItem
+from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
     GRAMS,
     SOURCE,
+    IndexDocument,
     SudachiTokenizer,
     field_terms,
     paragraph_fields,
     schema,
 )
-from search.ingest.paragraphs import UnreadableDocument, read_document
+from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
+
+if TYPE_CHECKING:
+    from search.ingest.discovery import DocumentFile
+    from search.ingest.paragraphs import Paragraph, ReadDocument
+
+# What reads a document: its paragraphs, warnings and digest; raises UnreadableDocument (the
+# build hands ingest.paragraphs.read_document; it runs in the worker processes).
+ReadDocumentFn = Callable[["DocumentFile"], "ReadDocument"]
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
@@ -167,10 +183,10 @@ class SegmentBuilder:
             name: bytearray() for name, plan in self.plans.items() if plan.indexed and plan.scorable
         }
         self.totals: dict[str, int] = {}
-        self._files = []
-        self._columns = {}
+        self._files: list[Any] = []  # Whoosh's files, open for writing
+        self._columns: dict[str, tuple[Any, Any]] = {}  # name: (column writer, its file)
         self._stored = self._column_writer("_stored", STORED_COLUMN)
-        self._order_cache = {}
+        self._order_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # Files
 
@@ -190,30 +206,30 @@ class SegmentBuilder:
     def discard(self) -> None:
         """Remove whatever this builder wrote (after an error)."""
         for f in self._files:
-            try:
+            with contextlib.suppress(Exception):
                 f.close()
-            except Exception:
-                pass
         prefix = self.segment.segment_id() + "."
         for name in self.storage.list():
             if name.startswith(prefix):
-                try:
+                with contextlib.suppress(OSError):
                     self.storage.delete_file(name)
-                except OSError:
-                    pass
 
     # Documents
 
-    def add_document(self, fields: dict) -> None:
+    def _field_order(self, fields: IndexDocument) -> tuple[str, ...]:
+        """The schema fields of a document given as `fields`, in the order they are written."""
+        names = tuple(n for n in sorted(fields) if not n.startswith("_"))
+        for n in names:
+            if n not in self.plans:
+                raise ValueError(f"no field named {n!r} in the schema")
+        return names
+
+    def add_document(self, fields: IndexDocument) -> None:
         """Add one document, given as the keyword arguments of Whoosh's `add_document`."""
         key = tuple(fields)
         names = self._order_cache.get(key)
         if names is None:
-            names = [n for n in sorted(fields) if not n.startswith("_")]
-            for n in names:
-                if n not in self.plans:
-                    raise ValueError(f"no field named {n!r} in the schema")
-            names = self._order_cache[key] = tuple(names)
+            names = self._order_cache[key] = self._field_order(fields)
         doc = self.doccount
         plans = self.plans
         lengths = self.lengths
@@ -226,6 +242,8 @@ class SegmentBuilder:
                 continue
             plan = plans[name]
             if plan.indexed:
+                if not isinstance(value, str):
+                    raise ValueError(f"field {name!r}: an indexed field's value is text")
                 length = self._index(plan, value, doc)
                 if length and plan.scorable:
                     lengths[name][doc] = _length_byte(length)
@@ -243,7 +261,7 @@ class SegmentBuilder:
     def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
         """Add the postings of one field value; returns the field length (number of terms)."""
         post = self.postings[plan.name]
-        if plan.granularity is None:  # an ID: the whole value is the one term
+        if isinstance(post, dict):  # an ID: the whole value is the one term
             entry = post.get(value)
             if entry is None:
                 post[value] = [doc]
@@ -251,12 +269,12 @@ class SegmentBuilder:
                 entry.append(doc)
             self.token_count += 1
             return 1
-        if plan.granularity in (GRAMS, CHARS):
+        if isinstance(post, _FoldedTexts):  # grams or chars
             if self._folded[0] is not value:
                 self._folded = (value, fold(value))
             length = post.add(doc, self._folded[1])
         else:
-            terms = field_terms(plan.granularity, value)
+            terms = field_terms(post.granularity, value)
             length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
         self.token_count += length
         return length
@@ -283,7 +301,7 @@ class SegmentBuilder:
             lengthbytes[name] = per_document
             data = bytes(per_document).rstrip(b"\0")
             if data:
-                f = self._create("._%s_len.col" % name)
+                f = self._create(f"._{name}_len.col")
                 f.write(data)
                 f.close()
         self.lengths = {}
@@ -303,15 +321,20 @@ class SegmentBuilder:
         return segment
 
 
-def _postings_of(plan: _FieldPlan):
+def _postings_of(plan: _FieldPlan) -> FieldGatherer:
     """Where a segment gathers the postings of one field."""
     if plan.granularity is None:
         return {}  # an ID: value -> docnums
-    return {GRAMS: _Grams, CHARS: _Chars}.get(plan.granularity, _Tokens)()
+    if plan.granularity == GRAMS:
+        return _Grams()
+    if plan.granularity == CHARS:
+        return _Chars()
+    return _Tokens(plan.granularity)
 
 
-def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
-    """What write_postings takes of one field (format.FieldPostings), from what gathered it."""
+def _field_postings(name: str, post: FieldGatherer, lengths: LengthBytes | None) -> FieldPostings:
+    """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
+    it."""
     if isinstance(post, (_Tokens, _Grams)):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
@@ -322,9 +345,11 @@ def _field_postings(name: str, post, lengths: list[int] | None) -> tuple:
 class _Tokens:
     """One positional field's tokens in a segment, as arrays of C integers: each token's term
     (numbered in order of first sight) and position, in the order they came, and how many
-    tokens each document gave."""
+    tokens each document gave; `granularity` the term field (schema.GRANULARITIES, or a pair
+    field) whose terms they are."""
 
-    def __init__(self) -> None:
+    def __init__(self, granularity: str) -> None:
+        self.granularity = granularity
         self.numbers: dict[str, int] = defaultdict(count().__next__)
         self.terms = array("I")
         self.positions = array("I")
@@ -334,7 +359,7 @@ class _Tokens:
     def __len__(self) -> int:
         return len(self.terms)
 
-    def add(self, doc: int, texts: list[str], positions) -> int:
+    def add(self, doc: int, texts: list[str], positions: Iterable[int]) -> int:
         """Add a document's terms (`texts`, at `positions`); returns how many."""
         self.terms.extend(map(self.numbers.__getitem__, texts))
         self.positions.extend(positions)
@@ -353,16 +378,16 @@ class _Tokens:
         )
         keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
         del rank
-        self.numbers = self.terms = None
+        self.numbers, self.terms = {}, array("I")  # emptied: their memory freed
         # Stable: each term's tokens keep their order, by document, then position.
         order = numpy.argsort(keys, kind="stable")
         keys = keys[order]
         docs = numpy.repeat(
             numpy.frombuffer(self.docs, numpy.uint32), numpy.frombuffer(self.counts, numpy.uint32)
         )[order]
-        self.docs = self.counts = None
+        self.docs, self.counts = array("I"), array("I")
         positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
-        self.positions = None
+        self.positions = array("I")
         return SortedTokens(names, keys, docs, positions)
 
 
@@ -393,7 +418,7 @@ class _FoldedTexts:
 
         chars = numpy.frombuffer("".join(self.texts).encode("utf-32-le"), numpy.uint32)
         counts = numpy.fromiter(map(len, self.texts), numpy.uint32, len(self.texts))
-        self.texts = None
+        self.texts = []  # emptied: their memory freed
         return chars, counts
 
 
@@ -407,7 +432,7 @@ class _Chars(_FoldedTexts):
 
         chars, counts = self._characters()
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
-        self.docs = None
+        self.docs = array("I")  # emptied: its memory freed
         keys = chars.astype(numpy.uint64) << numpy.uint64(32) | docs
         del chars, docs
         keys, frequencies = numpy.unique(keys, return_counts=True)
@@ -446,7 +471,7 @@ class _Grams(_FoldedTexts):
         positions = numpy.arange(len(keys), dtype=numpy.uint32)
         positions -= numpy.repeat(ends - counts, counts)
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
-        self.docs = None
+        self.docs = array("I")  # emptied: its memory freed
         order = numpy.argsort(keys, kind="stable")
         keys = keys[order]
         docs, positions = docs[order], positions[order]
@@ -467,11 +492,14 @@ def _gram_text(key: int) -> str:
     return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
 
 
-def _id_postings(post: dict):
+def _id_postings(post: dict[str, list[int]]) -> Iterator[PostingsItem]:
     """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
     for text in sorted(post):
         yield text, post.pop(text), None, None
 
+
+# Where a segment gathers one field's postings: an ID's value -> docnums, or a term field's.
+FieldGatherer = dict[str, list[int]] | _Tokens | _Chars | _Grams
 
 _length_bytes: dict[int, int] = {}
 
@@ -490,7 +518,8 @@ def _length_byte(length: int) -> int:
 
 
 class _ChunkIndexer:
-    """Indexes documents into segments of at most `max_tokens` terms (a term each time it occurs)."""
+    """Indexes documents into segments of at most `max_tokens` terms (a term each time it
+    occurs)."""
 
     def __init__(self, storage, schema, layout: Layout, max_tokens: int) -> None:
         self.storage = storage
@@ -498,17 +527,18 @@ class _ChunkIndexer:
         self.plans = _plans(schema)
         self.layout = layout
         self.max_tokens = max_tokens
-        self.builder = None
-        self.segments = []
+        self.builder: SegmentBuilder | None = None
+        self.segments: list[Any] = []
 
-    def add_paragraphs(self, paragraphs) -> None:
+    def add_paragraphs(self, paragraphs: Iterable[Paragraph]) -> None:
         for paragraph in paragraphs:
             if self.builder is None:
                 self.builder = SegmentBuilder(
                     self.storage, self.schema, self.plans, layout=self.layout
                 )
-            self.builder.add_document(paragraph_fields(paragraph))
-            if self.builder.token_count >= self.max_tokens:
+            builder = self.builder
+            builder.add_document(paragraph_fields(paragraph))
+            if builder.token_count >= self.max_tokens:
                 self.flush()
 
     def flush(self) -> None:
@@ -529,21 +559,34 @@ def _remove_segments(storage, segments) -> None:
         prefix = segment.segment_id() + "."
         for name in storage.list():
             if name.startswith(prefix):
-                try:
+                with contextlib.suppress(OSError):
                     storage.delete_file(name)
-                except OSError:
-                    pass
 
 
-def _index_chunk(storage, schema, documents, layout, max_tokens, report):
+@dataclass(frozen=True)
+class _Job:
+    """What each worker does with a chunk: `read` its documents, and write their paragraphs as
+    segments laid out as `layout`, of at most `max_tokens` terms each."""
+
+    read: ReadDocumentFn
+    layout: Layout
+    max_tokens: int
+
+
+Report = Callable[[str, Any], None]  # report(kind, payload) of a document or a chunk
+
+
+def _index_chunk(
+    storage: Any, schema: Any, documents: list[tuple[int, DocumentFile]], job: _Job, report: Report
+) -> tuple[list[Any], int, int]:
     """Index one chunk of documents; `report(kind, payload)` hears of each document.
     Returns (segments, documents indexed, paragraphs)."""
-    indexer = _ChunkIndexer(storage, schema, layout, max_tokens)
+    indexer = _ChunkIndexer(storage, schema, job.layout, job.max_tokens)
     done = paragraphs = 0
     try:
         for number, document in documents:
             try:
-                found = read_document(document)
+                found = job.read(document)
             except UnreadableDocument as problem:
                 report("skipped", (number, document.source, str(problem), problem.digest))
                 continue
@@ -560,7 +603,7 @@ def _index_chunk(storage, schema, documents, layout, max_tokens, report):
     return indexer.segments, done, paragraphs
 
 
-def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[int, object]]]:
+def _chunks(documents: list[DocumentFile], procs: int, segment_mb: float) -> list[Chunk]:
     """Consecutive runs of (number, document) of at most about `segment_mb`, as many as a
     multiple of the processes and of about equal size, so that no worker is left alone with the
     last chunk while the others are done."""
@@ -568,7 +611,9 @@ def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[i
     procs = max(procs, 1)
     rounds = max(1, math.ceil(total / (procs * segment_mb * 1e6)))
     limit = max(1, math.ceil(total / (rounds * procs)))
-    chunks, current, size = [], [], 0
+    chunks: list[Chunk] = []
+    current: Chunk = []
+    size = 0
     for number, document in enumerate(documents):
         current.append((number, document))
         size += max(getattr(document, "size", 0), 1)
@@ -583,9 +628,7 @@ def _chunks(documents: list, procs: int, segment_mb: float) -> list[list[tuple[i
 # Worker processes ----------------------------------------------------------------------------
 
 
-def _worker(
-    worker: int, path: str, indexname: str, layout: Layout, max_tokens: int, tasks, results
-) -> None:
+def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, results: Any) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -596,7 +639,7 @@ def _worker(
         storage = FileStorage(path)
         schema = TOC.read(storage, indexname).schema
 
-        def report(kind, payload):
+        def report(kind: str, payload: Any) -> None:
             results.put((kind, worker, payload))
 
         while True:
@@ -604,9 +647,7 @@ def _worker(
             if task is None:
                 break
             number, documents = task
-            segments, done, paragraphs = _index_chunk(
-                storage, schema, documents, layout, max_tokens, report
-            )
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, job, report)
             results.put(("chunk", worker, (number, segments, done, paragraphs)))
         results.put(("exit", worker, None))
     except BaseException as error:
@@ -635,81 +676,86 @@ def _raise_worker_error(pickled, text: str):
     raise cause
 
 
-def _build_segments(
-    path: Path,
-    indexname: str,
-    documents: list,
-    procs: int,
-    progress: Progress | None,
-    warn: Warn | None,
-    summary,
-    layout: Layout,
-    segment_mb: float,
-    max_tokens: int,
-    start_method: str | None,
-):
-    """Index `documents` into new segments in `path`; returns them in document order."""
-    chunks = _chunks(documents, procs, segment_mb)
-    total = len(documents)
-    done_count = 0
-    by_chunk = {}
+@dataclass(frozen=True)
+class _Pool:
+    """How the documents are shared out: `procs` worker processes (1: all in this process)
+    started by `start_method` (None: fork where there is one), chunks of about `segment_mb`."""
 
-    def on_report(kind, payload):
-        nonlocal done_count
+    procs: int
+    segment_mb: float
+    start_method: str | None
+
+
+@dataclass
+class _Listeners:
+    """Who hears of each document indexed or skipped, and what the summary gathers of it."""
+
+    documents: list[DocumentFile]
+    summary: IndexSummary
+    progress: Progress | None
+    warn: Warn | None
+    done: int = 0
+
+    def on_report(self, kind: str, payload: Any) -> None:
         if kind == "warning":
-            if warn:
-                warn(payload)
+            if self.warn:
+                self.warn(payload)
             return
         if kind == "skipped":
             number, source, why, digest = payload
-            summary.skipped[source] = why
-            if warn:
-                warn(f"skipped {source}: {why}")
+            self.summary.skipped[source] = why
+            if self.warn:
+                self.warn(f"skipped {source}: {why}")
         else:
             number, digest = payload
         if digest is not None:
-            summary.digests[documents[number].source] = digest
-        done_count += 1
-        if progress:
-            progress(done_count, total, documents[number])
+            self.summary.digests[self.documents[number].source] = digest
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, len(self.documents), self.documents[number])
 
-    def on_chunk(number, segments, done, paragraphs):
+
+def _build_segments(
+    path: Path, indexname: str, job: _Job, pool: _Pool, listeners: _Listeners
+) -> list[Any]:
+    """Index the listeners' documents into new segments in `path`; returns them in document
+    order."""
+    chunks = _chunks(listeners.documents, pool.procs, pool.segment_mb)
+    by_chunk: dict[int, list[Any]] = {}
+    summary = listeners.summary
+
+    def on_chunk(number: int, segments: list[Any], done: int, paragraphs: int) -> None:
         by_chunk[number] = segments
         summary.documents += done
         summary.paragraphs += paragraphs
 
-    if procs <= 1:
-        _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk)
+    if pool.procs <= 1:
+        _build_in_process(path, indexname, chunks, job, listeners.on_report, on_chunk)
     else:
         _build_in_workers(
-            path,
-            indexname,
-            chunks,
-            procs,
-            layout,
-            max_tokens,
-            on_report,
-            on_chunk,
-            start_method,
-            by_chunk,
+            path, indexname, chunks, job, pool, listeners.on_report, on_chunk, by_chunk
         )
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
 
 
-def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on_chunk):
+Chunk = list[tuple[int, "DocumentFile"]]  # consecutive (number, document)
+OnChunk = Callable[[int, list[Any], int, int], None]  # (number, segments, documents, paragraphs)
+
+
+def _build_in_process(
+    path: Path, indexname: str, chunks: list[Chunk], job: _Job, on_report: Report, on_chunk: OnChunk
+) -> None:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import TOC
 
     storage = FileStorage(str(path))
     schema = TOC.read(storage, indexname).schema
-    written = []
+    written: list[Any] = []
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for number, documents in enumerate(chunks):
-            segments, done, paragraphs = _index_chunk(
-                storage, schema, documents, layout, max_tokens, on_report
-            )
+            segments, done, paragraphs = _index_chunk(storage, schema, documents, job, on_report)
             written += segments
             on_chunk(number, segments, done, paragraphs)
     except BaseException:
@@ -721,12 +767,20 @@ def _build_in_process(path, indexname, chunks, layout, max_tokens, on_report, on
 
 
 def _build_in_workers(
-    path, indexname, chunks, procs, layout, max_tokens, on_report, on_chunk, start_method, by_chunk
-):
+    path: Path,
+    indexname: str,
+    chunks: list[Chunk],
+    job: _Job,
+    pool: _Pool,
+    on_report: Report,
+    on_chunk: OnChunk,
+    by_chunk: dict[int, list[Any]],
+) -> None:
     import multiprocessing
 
     from whoosh.filedb.filestore import FileStorage
 
+    start_method = pool.start_method
     if start_method is None:
         methods = multiprocessing.get_all_start_methods()
         start_method = "fork" if "fork" in methods else "spawn"
@@ -735,14 +789,14 @@ def _build_in_workers(
     results = context.Queue()
     for number, documents in enumerate(chunks):
         tasks.put((number, documents))
-    count = min(procs, len(chunks))
+    count = min(pool.procs, len(chunks))
     for _ in range(count):
         tasks.put(None)
     workers = [
-        context.Process(
+        context.Process(  # type: ignore[attr-defined]  # every start method's context has it
             target=_worker,
             daemon=True,
-            args=(n, str(path), indexname, layout, max_tokens, tasks, results),
+            args=(n, str(path), indexname, job, tasks, results),
         )
         for n in range(count)
     ]
@@ -799,7 +853,8 @@ def _build_in_workers(
 
 def write_index(
     path: Path,
-    documents: Iterable,
+    documents: Iterable[DocumentFile],
+    read: ReadDocumentFn,
     procs: int = 2,
     progress: Progress | None = None,
     warn: Warn | None = None,
@@ -808,9 +863,10 @@ def write_index(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     compound: bool = True,
     start_method: str | None = None,
-):
+) -> IndexSummary:
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
-    the paragraphs of `documents`, as `search.index._write_generation` does with Whoosh's writer.
+    the paragraphs of `documents`, each read by `read` (ingest.paragraphs.read_document), as
+    index.build does for a new generation.
 
     `procs` worker processes analyze and write segments (1: all in this process). `progress(done,
     total, document)` and `warn(message)` are called in this process. Unreadable documents are
@@ -821,26 +877,16 @@ def write_index(
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
-    summary = IndexSummary()
-    _append(
-        ix,
-        list(documents),
-        procs,
-        progress,
-        warn,
-        summary,
-        (),
-        Layout(compound),
-        segment_mb,
-        max_tokens,
-        start_method,
-    )
-    return summary
+    listeners = _Listeners(list(documents), IndexSummary(), progress, warn)
+    job = _Job(read, Layout(compound), max_tokens)
+    _append(ix, job, _Pool(procs, segment_mb, start_method), listeners, set())
+    return listeners.summary
 
 
 def add_to_index(
     path: Path,
-    documents: Iterable,
+    documents: Iterable[DocumentFile],
+    read: ReadDocumentFn,
     procs: int = 2,
     progress: Progress | None = None,
     warn: Warn | None = None,
@@ -851,49 +897,25 @@ def add_to_index(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     compound: bool = True,
     start_method: str | None = None,
-):
-    """Append the paragraphs of `documents` to the existing Whoosh index in `path` as new
-    segments. With `replace`, paragraphs already indexed from a document of the same source are
-    deleted; so are those of every source in `delete_sources` (documents that went away). The
-    additions and deletions become visible together, in one new TOC generation, which leaves out
-    the segments whose every document is deleted."""
+) -> IndexSummary:
+    """Append the paragraphs of `documents` (each read by `read`) to the existing Whoosh index in
+    `path` as new segments. With `replace`, paragraphs already indexed from a document of the
+    same source are deleted; so are those of every source in `delete_sources` (documents that
+    went away). The additions and deletions become visible together, in one new TOC generation,
+    which leaves out the segments whose every document is deleted."""
     from whoosh.index import open_dir
 
-    documents = list(documents)
+    listeners = _Listeners(list(documents), IndexSummary(), progress, warn)
     ix = open_dir(str(path))
     delete = set(delete_sources)
     if replace:
-        delete.update(d.source for d in documents)
-    summary = IndexSummary()
-    _append(
-        ix,
-        documents,
-        procs,
-        progress,
-        warn,
-        summary,
-        delete,
-        Layout(compound),
-        segment_mb,
-        max_tokens,
-        start_method,
-    )
-    return summary
+        delete.update(d.source for d in listeners.documents)
+    job = _Job(read, Layout(compound), max_tokens)
+    _append(ix, job, _Pool(procs, segment_mb, start_method), listeners, delete)
+    return listeners.summary
 
 
-def _append(
-    ix,
-    documents,
-    procs,
-    progress,
-    warn,
-    summary,
-    delete,
-    layout,
-    segment_mb,
-    max_tokens,
-    start_method,
-) -> None:
+def _append(ix: Any, job: _Job, pool: _Pool, listeners: _Listeners, delete: set[str]) -> None:
     from whoosh.index import TOC, LockError, clean_files
 
     lock = ix.lock("WRITELOCK")
@@ -902,19 +924,7 @@ def _append(
     try:
         storage = ix.storage
         try:
-            segments = _build_segments(
-                Path(storage.folder),
-                ix.indexname,
-                documents,
-                procs,
-                progress,
-                warn,
-                summary,
-                layout,
-                segment_mb,
-                max_tokens,
-                start_method,
-            )
+            segments = _build_segments(Path(storage.folder), ix.indexname, job, pool, listeners)
         except BaseException:
             # Remove what killed workers left half-written (we hold the lock: no other writer).
             toc = TOC.read(storage, ix.indexname)

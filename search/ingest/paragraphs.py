@@ -11,7 +11,7 @@ else its file name without the extension. Documents are only ever read.
 
 A document's digest (`content_digest`, SHA-256 of its bytes) is taken of the very bytes read,
 so that an index can tell a file given a new modification time but the same contents from one
-that changed (see index.changes_since).
+that changed (see index.changes).
 """
 
 from __future__ import annotations

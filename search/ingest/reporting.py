@@ -1,4 +1,5 @@
-"""What a build reports: its progress and warnings as it goes (callbacks), its summary at the end."""
+"""What a build reports: its progress and warnings as it goes (callbacks, gathered in a
+BuildReport), its summary at the end."""
 
 from __future__ import annotations
 
@@ -11,11 +12,35 @@ Progress = Callable[[int, int, Any], None]
 Warn = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class BuildReport:
+    """Whom a build tells what it does as it goes: `progress` of each document done, `warn` of
+    each file skipped or read with a problem, `notify` of why a build happens (the index missing,
+    outdated or behind its documents) or waits (another writer). None: no one."""
+
+    progress: Progress | None = None
+    warn: Warn | None = None
+    notify: Warn | None = None
+
+    def say(self, message: str) -> None:
+        """Tell `notify` of `message`, if anyone listens."""
+        if self.notify:
+            self.notify(message)
+
+    def warning(self, message: str) -> None:
+        """Tell `warn` of `message`, if anyone listens."""
+        if self.warn:
+            self.warn(message)
+
+
+QUIET = BuildReport()  # a build that tells no one
+
+
 @dataclass
 class IndexSummary:
     """What a build or an update did: documents and paragraphs it indexed, the files it skipped
     (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, the digest of each file it read (source: documents.content_digest), and for
+    does not read, the digest of each file it read (source: paragraphs.content_digest), and for
     an update which sources it added, re-indexed and removed."""
 
     documents: int = 0

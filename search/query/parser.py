@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal, get_args
 
 from search.errors import QuerySyntaxError
 from search.query.tree import (
@@ -38,7 +39,9 @@ from search.query.tree import (
 )
 from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
-MODES = ("auto", "keyword", "question")
+# How a query is read: its syntax decides ("auto"), keywords, or a question.
+Mode = Literal["auto", "keyword", "question"]
+MODES: tuple[str, ...] = get_args(Mode)
 _OPERATORS = {"AND", "OR", "NOT"}
 MAX_QUERY_CHARS = 1_000
 MAX_DEPTH = 32  # parentheses and NOTs nested
@@ -63,25 +66,16 @@ class ParsedQuery:
     text: str
     tree: Node
     soft_parts: tuple[Phrase, ...] = ()
+    # A question's content words, any of which may match; none for keywords.
+    question_words: tuple[Phrase, ...] = ()
+    # The phrases a hit may hold, to highlight (those under NOT left out).
+    phrases: tuple[Phrase, ...] = ()
+    # How the query was read: "question" or "keyword".
+    mode: str = "keyword"
 
     @property
     def is_question(self) -> bool:
-        return isinstance(self.tree, Question)
-
-    @property
-    def mode(self) -> str:
-        """How the query was read: "question" or "keyword"."""
-        return "question" if self.is_question else "keyword"
-
-    @property
-    def question_words(self) -> tuple[Phrase, ...]:
-        """A question's content words, any of which may match; none for keywords."""
-        return self.tree.words if isinstance(self.tree, Question) else ()
-
-    @property
-    def phrases(self) -> tuple[Phrase, ...]:
-        """The phrases a hit may hold, to highlight (those under NOT left out)."""
-        return tuple(phrases(self.tree))
+        return self.mode == "question"
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -98,7 +92,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
-    node = None
+    node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
     if node is None:
@@ -110,7 +104,9 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if _count_terms(node) > MAX_TERMS:
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
-    return ParsedQuery(text, tree, soft_parts(text, tree))
+    if isinstance(tree, Question):
+        return ParsedQuery(text, tree, (), tree.words, tuple(phrases(tree)), "question")
+    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
 
 
 def without_format_characters(text: str) -> str:
@@ -146,8 +142,9 @@ def soft_parts(text: str, tree: Node) -> tuple[Phrase, ...]:
         return ()
     if isinstance(tree, Phrase):
         return (tree,)
-    if isinstance(tree, And) and all(isinstance(child, Phrase) for child in tree.children):
-        return tree.children
+    if isinstance(tree, And):
+        parts = tuple(child for child in tree.children if isinstance(child, Phrase))
+        return parts if len(parts) == len(tree.children) else ()
     return ()
 
 
@@ -237,7 +234,7 @@ def make_phrase(text: str) -> Phrase | None:
 
 def _leaves_out_letters(text: str, words) -> bool:
     """Whether a letter or digit of `text` is in none of `words` (punctuation and spaces may)."""
-    covered = set()
+    covered: set[int] = set()
     for word in words:
         covered.update(range(word.start, word.end))
     return any(

@@ -1,4 +1,4 @@
-"""The planner: a query tree (search.query) turned into the plan the engine runs, expressed as
+"""The planner: a query tree (search.query.tree) turned into the plan the engine runs, expressed as
 a tree of Whoosh queries (search.engine.matching runs it; Whoosh's own matchers run what it does
 not know, and the tests).
 

@@ -1,5 +1,5 @@
 """The query tree: what a query means, as plain frozen data that the parser makes and the
-planner reads (search.parser, search.plan).
+planner reads (search.query.parser, search.query.plan).
 
 A keyword query is a tree of `And`, `Or` and `Not` over `Phrase`s (text to find as a run of terms,
 at every granularity) and `SourceFilter`s; a natural-language question is a `Question`, any of
@@ -47,17 +47,23 @@ class SourceFilter:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple
+    """Every child matches."""
+
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple
+    """Any child matches."""
+
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    child: object
+    """The child does not match (within what the rest of an And matches)."""
+
+    child: Node
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,7 @@ def keyword_signals(
     """The answer signals of each candidate, BM25F's share taken within its group (those holding
     all the query, those holding some) and without tier bonuses, the share of the query held as
     the index found it."""
-    tops = {}
+    tops: dict[bool, float] = {}
     for candidate in candidates:
         tops[candidate.partial] = max(
             tops.get(candidate.partial, 0.0), candidate.score - candidate.tier

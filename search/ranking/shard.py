@@ -12,17 +12,20 @@ query's context, so that every answer depends on the query and the index alone.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
 from search.engine.figures import Figures, TermKey
 from search.engine.matching import match, match_in_bulk, tiers
 from search.engine.postings import live_docnums
+from search.index.opening import translate_damage
 from search.index.schema import (
     CONTEXT,
     LINE,
@@ -32,10 +35,14 @@ from search.index.schema import (
     SAME_TEXT,
     SOURCE,
 )
+from search.index.shards import translate_shard_damage
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
 from search.ranking.rerank import is_heading
+
+if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
+    import numpy
 
 # Sessions a shard keeps: one a query under way (more where several coordinators share it).
 _SESSIONS = 8
@@ -107,8 +114,8 @@ class Fetched:
 class _Held:
     """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
 
-    docnums: Any
-    scores: Any
+    docnums: numpy.ndarray
+    scores: numpy.ndarray
 
     @classmethod
     def of(cls, summed) -> _Held:
@@ -148,10 +155,11 @@ class _Session:
 
 class Shard:
     """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
-    (`statistics`, with the collection's counts and lengths), `damage`, the context in which
-    reading it translates a damaged file's errors, its `same_text` column (a paragraph's text
-    key: read once, ~90 ms on aozora; None for an index of no paragraph), and `offset`, its first
-    docnum in the collection."""
+    (`statistics`, with the collection's counts and lengths), where it is (the index's folder,
+    and the shard's name in it for a shard of a sharded index: a damaged file's errors are
+    reported as its damage), its `same_text` column (a paragraph's text key: read once, ~90 ms
+    on aozora; None for an index of no paragraph), and `offset`, its first docnum in the
+    collection."""
 
     # What a coordinator may call, by name (a remote shard is called by name).
     CALLS = frozenset(
@@ -171,22 +179,34 @@ class Shard:
     )
 
     def __init__(
-        self, searcher, statistics: Statistics, damage: Callable, same_text, offset: int = 0
+        self,
+        searcher,
+        statistics: Statistics,
+        place: tuple[Path, str | None],
+        same_text,
+        offset: int = 0,
     ) -> None:
         self.searcher = searcher
         self.statistics = statistics
-        self.damage = damage
+        self._place = place
         self.offset = offset
         self._same_text = same_text
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
 
     @classmethod
     def of(
-        cls, searcher, damage: Callable, figures: Figures | None = None, offset: int = 0
+        cls,
+        searcher,
+        index_dir: Path,
+        name: str | None = None,
+        figures: Figures | None = None,
+        offset: int = 0,
     ) -> Shard:
-        """The shard of an open Whoosh searcher (weighing by BM25F), scoring with the
-        collection's counts and field lengths in `figures` (None: its own index's)."""
-        with damage():
+        """The shard of an open Whoosh searcher (weighing by BM25F) of the index in `index_dir`
+        (of its shard `name`, for a sharded index), scoring with the collection's counts and
+        field lengths in `figures` (None: its own index's)."""
+        place = (Path(index_dir), name)
+        with _damage(place):
             reader = searcher.reader()
             # An index of a folder with nothing to index has no segment and no columns.
             empty = reader.doc_count_all() == 0
@@ -194,7 +214,12 @@ class Shard:
             # The searcher reads one fixed state of the index, so what BM25F needs of it (terms
             # looked up in each segment, idf, average lengths) holds for every query.
             statistics = Statistics(searcher, figures=figures)
-        return cls(searcher, statistics, damage, same_text, offset)
+        return cls(searcher, statistics, place, same_text, offset)
+
+    def damage(self) -> contextlib.AbstractContextManager[None]:
+        """Reading the shard with a damaged file's errors made one line (IndexDamaged) that
+        names it and says how to rebuild the index."""
+        return _damage(self._place)
 
     @property
     def empty(self) -> bool:
@@ -568,6 +593,13 @@ class Shard:
                 if len(distinct) == wanted:
                     break
         return distinct
+
+
+def _damage(place: tuple[Path, str | None]) -> contextlib.AbstractContextManager[None]:
+    index_dir, name = place
+    if name is None:
+        return translate_damage(index_dir)
+    return translate_shard_damage(index_dir, name)
 
 
 def _question_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:

@@ -1,11 +1,11 @@
 """Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
 ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
 where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
-out when first read (search.highlight)."""
+out when first read (search.results.highlight)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TypedDict
@@ -68,6 +68,14 @@ class Place:
     paragraph: int
     page: int | None = None
 
+    def to_dict(self) -> PlaceJSON:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "paragraph": self.paragraph,
+            "page": self.page,
+        }
+
 
 @dataclass
 class Hit:
@@ -129,7 +137,7 @@ class Hit:
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],
             "snippet_highlights": [list(span) for span in self.snippet_highlights],
-            "also": [PlaceJSON(**asdict(place)) for place in self.also],
+            "also": [place.to_dict() for place in self.also],
         }
 
 

@@ -23,7 +23,7 @@ class _Body(BaseModel):
 def _body_of(contract: type, name: str, **fields: Any) -> type[_Body]:
     """The model of a JSON contract written as a TypedDict (search.results.hits), its nested
     contracts replaced by their models (`fields`), and any fields the API adds."""
-    hints = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
+    hints: dict[str, Any] = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
     hints.update({key: (kind, ...) for key, kind in fields.items()})
     return create_model(name, __base__=_Body, __doc__=contract.__doc__, **hints)
 

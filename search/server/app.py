@@ -17,13 +17,12 @@ can reach a file the index does not hold. Every response forbids scripts and fra
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,6 +47,7 @@ from search.server.pages import (
     marked,
     page_limit,
 )
+from search.service.listening import LOOPBACK_NAMES, is_loopback, listen, url_of
 from search.service.live import LiveIndex
 from search.service.refresh import Refresher
 
@@ -62,9 +62,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-# The names a browser on this machine gives a server bound to 127.0.0.1: answering no other Host
-# keeps a web page from reaching it through a DNS name rebound to 127.0.0.1.
-LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 log = logging.getLogger("kensaku.server")
 Say = Callable[[str], None]
@@ -74,10 +71,6 @@ class BadRequest(KensakuError):
     """A request parameter out of bounds."""
 
     exit_code = 2
-
-
-class CannotListen(KensakuError):
-    """The server cannot listen on the address it was given."""
 
 
 class Service:
@@ -242,8 +235,7 @@ def _add_api(app: FastAPI, service: Service) -> None:
         """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints,
         and the paging asked for."""
         body = service.search(q, limit, offset, mode).to_dict()
-        body.update(offset=offset, limit=limit)
-        return JSONResponse(body)
+        return JSONResponse({**body, "offset": offset, "limit": limit})
 
     @app.get(
         "/api/documents/{source:path}",
@@ -286,7 +278,7 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
     def search_page(
         request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
     ):
-        form = {"query": q, "mode": mode}
+        form: dict[str, Any] = {"query": q, "mode": mode}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
         try:
@@ -330,32 +322,6 @@ def _version() -> str:
         return version("kensaku")
     except PackageNotFoundError:
         return "unknown"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is this machine's IPv4 loopback address or name."""
-    try:
-        return ipaddress.IPv4Address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (port 0: any free one); CannotListen when it cannot."""
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
 @dataclass(frozen=True)

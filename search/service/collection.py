@@ -8,13 +8,13 @@ from its manifest, a query's document frequencies summed over the shards (rankin
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.errors import IndexDamaged
-from search.index.build import _damaged, open_live_index, translate_damage
+from search.index.directory import damaged
+from search.index.opening import open_live_index, translate_damage
 from search.index.shards import ShardedManifest, open_shard, translate_shard_damage
 from search.ranking.gathering import OwnFigures, SummedFigures, collection_figures
 from search.ranking.ranking import Ranking
@@ -68,17 +68,16 @@ def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
     offset = 0
     try:
         for entry in manifest.shards:
-            damage = functools.partial(translate_shard_damage, index_dir, entry.name)
-            with damage():
+            with translate_shard_damage(index_dir, entry.name):
                 searcher = open_shard(index_dir, entry.name, entry.generation).searcher(
                     weighting=BM25F()
                 )
                 searchers.append(searcher)
                 if searcher.reader().doc_count_all() != entry.doc_count_all:
                     raise IndexDamaged(
-                        _damaged(index_dir, f"its {entry.name} does not hold what it should")
+                        damaged(index_dir, f"its {entry.name} does not hold what it should")
                     )
-            shards.append(Shard.of(searcher, damage, figures, offset))
+            shards.append(Shard.of(searcher, index_dir, entry.name, figures, offset))
             offset += entry.doc_count_all
     except BaseException:
         for searcher in searchers:
@@ -103,19 +102,16 @@ def _open_one(index_dir: Path) -> OpenCollection:
     """One index, the live generation its manifest names, as a collection of one shard."""
     from whoosh.scoring import BM25F
 
-    def damage():
-        return translate_damage(index_dir)
-
-    with damage():
+    with translate_damage(index_dir):
         manifest, index = open_live_index(index_dir)
-        searcher = index.searcher(weighting=BM25F())  # type: ignore[attr-defined]
-    shard = Shard.of(searcher, damage)
+        searcher = index.searcher(weighting=BM25F())
+    shard = Shard.of(searcher, index_dir)
     ranking = (
         None if shard.empty else Ranking(LocalShards([shard]), OwnFigures(shard.statistics.figures))
     )
     return OpenCollection(
-        Path(manifest["docs_dir"]),
+        manifest.docs_dir,
         ranking,
-        [Path(index.storage.folder)],  # type: ignore[attr-defined]
+        [Path(index.storage.folder)],
         searcher.close,
     )

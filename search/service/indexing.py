@@ -14,52 +14,50 @@ from pathlib import Path
 
 from search.errors import IndexDamaged, IndexOutdated
 from search.index import build
+from search.index.directory import SHARD_PREFIX
+from search.index.manifest import recorded_docs_dir as recorded_docs_dir_of_one
 from search.index.sharding import JobRunner, build_sharded, ensure_sharded, in_process
-from search.index.shards import SHARD_PREFIX, ShardedManifest
+from search.index.shards import ShardedManifest
 from search.ingest.discovery import Rules, scan
-from search.ingest.reporting import IndexSummary, Progress, Warn
+from search.ingest.reporting import QUIET, BuildReport, IndexSummary
 
 
 def build_index(
     docs_dir: Path | str,
     index_dir: Path | str,
-    progress: Progress | None = None,
-    warn: Warn | None = None,
-    rules: Rules | None = None,
     *,
+    rules: Rules | None = None,
+    report: BuildReport = QUIET,
     shards: int | None = None,
     cluster: str | None = None,
 ) -> IndexSummary:
     """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
     files (by default those the index was built with: see discovery); `shards`, `cluster` as
     the module says."""
-    return _index(docs_dir, index_dir, progress, warn, rules, shards, cluster, incremental=False)
+    return _index(docs_dir, index_dir, rules, report, shards, cluster, incremental=False)
 
 
 def update_index(
     docs_dir: Path | str,
     index_dir: Path | str,
-    progress: Progress | None = None,
-    warn: Warn | None = None,
-    rules: Rules | None = None,
     *,
+    rules: Rules | None = None,
+    report: BuildReport = QUIET,
     shards: int | None = None,
     cluster: str | None = None,
 ) -> IndexSummary:
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed (of a sharded index, in the shards whose
     documents changed only); a new or unreadable index is built anew."""
-    return _index(docs_dir, index_dir, progress, warn, rules, shards, cluster, incremental=True)
+    return _index(docs_dir, index_dir, rules, report, shards, cluster, incremental=True)
 
 
 def ensure_index(
     docs_dir: Path | str | None,
     index_dir: Path | str,
-    notify: Warn | None = None,
-    progress: Progress | None = None,
-    warn: Warn | None = None,
-    rules: Rules | None = None,
     *,
+    rules: Rules | None = None,
+    report: BuildReport = QUIET,
     cluster: str | None = None,
 ) -> IndexSummary | None:
     """Build the index when it is missing or was built by another version of kensaku, and
@@ -70,25 +68,38 @@ def ensure_index(
     try:
         sharded = ShardedManifest.load(index_dir)
     except IndexOutdated as outdated:
-        if notify:
-            notify(
-                f"the index in {index_dir} was built by another version of kensaku: "
-                f"rebuilding it from {docs or outdated.docs_dir}"
-            )
         docs = docs or Path(outdated.docs_dir)
+        report.say(
+            f"the index in {index_dir} was built by another version of kensaku: "
+            f"rebuilding it from {docs}"
+        )
         rules = rules or Rules.from_json(outdated.rules)
-        return _index(docs, index_dir, progress, warn, rules, None, cluster, incremental=False)
+        return _index(docs, index_dir, rules, report, None, cluster, incremental=False)
     if sharded is None:
-        return build.ensure_index(docs, index_dir, notify, progress, warn, rules)
-    return ensure_sharded(docs, index_dir, sharded, rules, _runner(cluster), notify, progress, warn)
+        return build.ensure_index(docs, index_dir, rules=rules, report=report)
+    return ensure_sharded(
+        docs, index_dir, sharded, rules, _runner(cluster), report.notify, report.progress,
+        report.warn,
+    )  # fmt: skip
+
+
+def recorded_docs_dir(index_dir: Path | str) -> Path | None:
+    """The documents directory the index (sharded or not) was built from; None without a
+    readable manifest."""
+    try:
+        sharded = ShardedManifest.load(Path(index_dir))
+    except IndexOutdated as outdated:
+        return Path(outdated.docs_dir)
+    except IndexDamaged:
+        return None
+    return sharded.docs_dir if sharded else recorded_docs_dir_of_one(Path(index_dir))
 
 
 def _index(
     docs_dir: Path | str,
     index_dir: Path | str,
-    progress: Progress | None,
-    warn: Warn | None,
     rules: Rules | None,
+    report: BuildReport,
     shards: int | None,
     cluster: str | None,
     incremental: bool,
@@ -96,16 +107,19 @@ def _index(
     docs, index = Path(docs_dir), Path(index_dir)
     previous = _sharded_or_none(index)
     if shards is None and previous is None and not _has_shards(index):
-        if cluster is not None and warn:
-            warn(f"the index in {index} is not sharded, so it is built here: --shards N spreads it")
+        if cluster is not None:
+            report.warning(
+                f"the index in {index} is not sharded, so it is built here: --shards N spreads it"
+            )
         ordinary = build.update_index if incremental else build.build_index
-        return ordinary(docs, index, progress, warn, rules)
+        return ordinary(docs, index, rules=rules, report=report)
     if rules is None:
         rules = previous.rules if previous else Rules()
-    found = scan(docs, rules, warn)
+    found = scan(docs, rules, report.warn)
     return build_sharded(
-        docs, index, found, rules, shards, incremental, _runner(cluster), progress, warn
-    )
+        docs, index, found, rules, shards, incremental, _runner(cluster), report.progress,
+        report.warn,
+    )  # fmt: skip
 
 
 def _sharded_or_none(index_dir: Path) -> ShardedManifest | None:
@@ -131,15 +145,3 @@ def _runner(cluster: str | None) -> JobRunner:
     from search.cluster.building import cluster_runner
 
     return cluster_runner(cluster)
-
-
-def recorded_docs_dir(index_dir: Path | str) -> Path | None:
-    """The documents directory the index (sharded or not) was built from; None without a
-    readable manifest."""
-    try:
-        sharded = ShardedManifest.load(Path(index_dir))
-    except IndexOutdated as outdated:
-        return Path(outdated.docs_dir)
-    except IndexDamaged:
-        return None
-    return sharded.docs_dir if sharded else build.recorded_docs_dir(Path(index_dir))

@@ -1,7 +1,7 @@
 """Live index: the one open Searcher a long-running process answers with, following the manifest.
 
 A build or an update makes a new generation live by replacing the index's manifest in one atomic
-rename (see index.py). Before each use, `LiveIndex` looks at the manifest file (one stat); when a
+rename (see search.index). Before each use, `LiveIndex` looks at the manifest file (one stat); when a
 build replaced it, that use opens the generation it names, and the Searcher of the previous one is
 closed as soon as the last use of it ends. Every use so reads one whole generation, the old or the
 new, never a half-written one, and a process serving queries needs no restart to see a rebuilt index.
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged
-from search.index.build import MANIFEST_NAME, manifest_summary, read_manifest
+from search.index.directory import MANIFEST_NAME
+from search.index.manifest import Manifest
 from search.index.shards import ShardedManifest
 from search.service.searcher import Searcher
 
@@ -107,6 +108,7 @@ class LiveIndex:
     def _follow(self, stamp: _Stamp | None) -> None:
         """Open the generation the replaced manifest names, unless it is the one open."""
         current = self._current
+        assert current is not None, "a closed LiveIndex follows nothing"
         manifest = self._manifest()
         if manifest.generation == current.manifest.generation:
             current.manifest, current.stamp = manifest, stamp
@@ -138,12 +140,12 @@ class LiveIndex:
         if sharded is not None:
             generations = tuple(entry.generation for entry in sharded.shards)
             return _Manifest(generations, sharded.summary())
-        manifest = read_manifest(self.index_dir)
+        manifest = Manifest.load(self.index_dir)
         if manifest is None:
             raise IndexDamaged(
                 f"no index in {self.index_dir}; run `kensaku index --index {self.index_dir}`"
             )
-        return _Manifest(manifest["generation"], manifest_summary(manifest))
+        return _Manifest(manifest.generation, manifest.summary())
 
     def _stamp(self) -> _Stamp | None:
         try:

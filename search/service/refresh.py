@@ -3,7 +3,7 @@
 Every `interval` seconds the refresher lists the documents (their sizes and modification times,
 as `kensaku search` does before a search) and, when they differ from those the index was built
 from, runs `kensaku index` in a child process; files with new times but the same bytes only have
-their new times recorded, here (see index.record_new_stamps). The update writes a new generation
+their new times recorded, here (see index.changes.record_new_stamps). The update writes a new generation
 and makes it live; the server's LiveIndex opens it at its next request. A child process rather than a call: indexing
 forks worker processes, which a process running threads must not do, and a build that fails or is
 killed cannot take the server down with it.
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from search.errors import KensakuError
-from search.index.build import read_manifest, record_new_stamps, recorded_rules, stamps_current
+from search.index.changes import record_new_stamps, stamps_current
+from search.index.manifest import Manifest
 from search.index.sharding import sharded_current
 from search.index.shards import ShardedManifest
 from search.ingest.discovery import scan
@@ -79,19 +80,19 @@ class Refresher:
         recorded here, without an update."""
         sharded = ShardedManifest.load(self.index_dir)
         if sharded is not None:
-            docs_dir = self.docs_dir or sharded.docs_dir
-            if not docs_dir.is_dir():
+            folder = self.docs_dir or sharded.docs_dir
+            if not folder.is_dir():
                 return None
-            documents = scan(docs_dir, sharded.rules).documents
-            current = sharded.docs_dir == docs_dir.resolve() and sharded_current(
-                sharded, self.index_dir, documents
+            found = scan(folder, sharded.rules).documents
+            current = sharded.docs_dir == folder.resolve() and sharded_current(
+                sharded, self.index_dir, found
             )
-            return None if current else docs_dir
-        manifest = read_manifest(self.index_dir)
-        docs_dir = self.docs_dir or (Path(manifest["docs_dir"]) if manifest else None)
+            return None if current else folder
+        manifest = Manifest.load(self.index_dir)
+        docs_dir = self.docs_dir or (manifest.docs_dir if manifest else None)
         if manifest is None or docs_dir is None or not docs_dir.is_dir():
             return None
-        rules = recorded_rules(manifest)
+        rules = manifest.rules
         documents = scan(docs_dir, rules).documents
         if stamps_current(manifest, docs_dir, documents, rules) or record_new_stamps(
             self.index_dir, manifest, docs_dir, documents, rules

@@ -1,7 +1,8 @@
 """The searcher: an open index answering queries, and `search()`, the one-call API.
 
-A query is parsed (search.parser), its paragraphs ranked (search.ranking, over the engine in
-search.engine) and the best of them made into hits citing where they stand (search.results).
+A query is parsed (search.query.parser), its paragraphs ranked (search.ranking.ranking, over the
+engine in search.engine) and the best of them made into hits citing where they stand
+(search.results.hits).
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
@@ -15,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from search.index.build import DEFAULT_INDEX_DIR
+from search.index.directory import DEFAULT_INDEX_DIR
 from search.index.schema import (
     COLUMN,
     LINE,
@@ -96,7 +97,7 @@ class Searcher:
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
-        was cut (see documents.cut_long); empty for a paragraph that starts its line."""
+        was cut (see paragraphs.cut_long); empty for a paragraph that starts its line."""
         if hit.column == 1:
             return ""
         with self._lock:

@@ -17,17 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from search.errors import DocumentsNotFound, IndexDamaged
-from search.index.build import (
-    FORMAT_VERSION,
-    changes_since,
-    existing_manifest,
-    generation_problem,
-    open_index,
-    read_manifest,
-    recorded_digests,
-    recorded_rules,
-    translate_damage,
-)
+from search.index.changes import changes_since
+from search.index.manifest import FORMAT_VERSION, Manifest
+from search.index.opening import generation_problem, open_index, translate_damage
 from search.index.schema import SOURCE, TITLE
 from search.index.shards import ShardedManifest, ShardEntry, open_shard, translate_shard_damage
 from search.ingest.discovery import Rules, scan
@@ -144,24 +136,24 @@ def index_status(index_dir: Path) -> IndexStatus:
     sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
     if sharded is not None:
         return _sharded_status(index_dir, sharded)
-    manifest = existing_manifest(index_dir)
+    manifest = Manifest.existing(index_dir)
     status = IndexStatus(
         index_dir=index_dir,
-        docs_dir=Path(manifest["docs_dir"]),
+        docs_dir=manifest.docs_dir,
         format=FORMAT_VERSION,
-        documents=manifest["documents"],
-        paragraphs=manifest["paragraphs"],
-        skipped=dict(manifest["skipped"]),
-        rules=recorded_rules(manifest),
+        documents=manifest.documents,
+        paragraphs=manifest.paragraphs,
+        skipped=dict(manifest.skipped),
+        rules=manifest.rules,
         size=_disk_size(index_dir),
-        built=_time(manifest.get("built")),
-        updated=_time(manifest.get("updated") or manifest.get("built")),
+        built=_time(manifest.built),
+        updated=_time(manifest.updated or manifest.built),
         problem=generation_problem(index_dir, manifest),
     )
     return _compared(status, manifest)
 
 
-def _compared(status: IndexStatus, manifest: dict) -> IndexStatus:
+def _compared(status: IndexStatus, manifest: Manifest) -> IndexStatus:
     """`status` with what changed in the documents folder since the index of `manifest` (its
     files and digests) was built."""
     try:
@@ -185,8 +177,8 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
     for entry in manifest.shards:
         own = _shard_manifest(index_dir / entry.name)
         if own is not None:
-            files.update(own["files"])
-            digests.update(recorded_digests(own))
+            files.update(own.files)
+            digests.update(own.digests)
         shards.append(
             ShardStatus(
                 entry.name,
@@ -194,7 +186,7 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
                 entry.documents,
                 entry.paragraphs,
                 _disk_size(index_dir / entry.name),
-                _shard_problem(index_dir, entry, own),
+                _shard_problem(index_dir, manifest, entry, own),
             )
         )
     problem = next(
@@ -215,22 +207,25 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
         problem=problem,
         shards=shards,
     )
-    as_one = {"files": files, "digests": digests}
+    # The documents of all the shards, as one index's manifest would list them.
+    as_one = Manifest(manifest.shards[0].generation, manifest.docs_dir, files, digests=digests)
     return _compared(status, as_one)
 
 
-def _shard_manifest(shard_dir: Path) -> dict | None:
+def _shard_manifest(shard_dir: Path) -> Manifest | None:
     try:
-        return read_manifest(shard_dir)
+        return Manifest.load(shard_dir)
     except IndexDamaged:
         return None
 
 
-def _shard_problem(index_dir: Path, entry: ShardEntry, own: dict | None) -> str | None:
+def _shard_problem(
+    index_dir: Path, manifest: ShardedManifest, entry: ShardEntry, own: Manifest | None
+) -> str | None:
     """What is wrong with the generation of a shard its collection reads, or None."""
-    if own is not None and own["generation"] == entry.generation:
-        return generation_problem(index_dir / entry.name, own)
-    return generation_problem(index_dir / entry.name, {"generation": entry.generation})
+    if own is None or own.generation != entry.generation:  # sizes unknown: the rest is checked
+        own = Manifest(entry.generation, manifest.docs_dir, {})
+    return generation_problem(index_dir / entry.name, own)
 
 
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
@@ -239,12 +234,14 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     index_dir = Path(index_dir)
     sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
     if sharded is None:
-        manifest = existing_manifest(index_dir)
+        manifest = Manifest.existing(index_dir)
         with translate_damage(index_dir):
             return _documents_of(open_index(index_dir), manifest)
     listed = []
     for entry in sharded.shards:
-        own = _shard_manifest(index_dir / entry.name) or {"files": {}, "skipped": {}}
+        own = _shard_manifest(index_dir / entry.name) or Manifest(
+            entry.generation, sharded.docs_dir, {}
+        )
         with translate_shard_damage(index_dir, entry.name):
             listed += _documents_of(
                 open_shard(index_dir, entry.name, entry.generation), own, entry.name
@@ -252,15 +249,15 @@ def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     return listed
 
 
-def _documents_of(index, manifest: dict, shard: str | None = None) -> list[IndexedDocument]:
+def _documents_of(index, manifest: Manifest, shard: str | None = None) -> list[IndexedDocument]:
     """The documents of `manifest` an open Whoosh index holds, by source."""
     from search.engine.postings import TermIndex, live_docnums
 
-    skipped = manifest["skipped"]
+    skipped = manifest.skipped
     listed = []
     with index.searcher() as searcher:
         terms = TermIndex(searcher.reader())
-        for source, (size, mtime_ns) in sorted(manifest["files"].items()):
+        for source, (size, mtime_ns) in sorted(manifest.files.items()):
             if source in skipped:
                 continue
             docnums = live_docnums(terms, SOURCE, source)

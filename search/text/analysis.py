@@ -13,7 +13,7 @@ A text is analyzed into three lists of terms (`analyze`):
 Besides: the text folded (`fold`) and cut into character bigrams (`bigrams`, `grams`), so that any
 substring finds its paragraphs; and `pairs`, each common word joined to the next one where that
 is common too, so that a phrase of frequent words (一つの, あの人) is looked up as one or two short
-lists of pairs, not the long lists of の and 人. Which index field holds which: search.schema.
+lists of pairs, not the long lists of の and 人. Which index field holds which: search.index.schema.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from search.text.common_words import COMMON_WORDS
 from search.text.sentences import SENTENCE_OR_LINE_END
@@ -107,7 +107,7 @@ class _Sudachi(threading.local):
     """One Sudachi tokenizer per thread (they are not thread-safe), created on first use."""
 
     def __init__(self) -> None:
-        self.tokenizer = None
+        self.tokenizer: Any = None  # a sudachipy.Tokenizer, made on first use
         self.skipped_pos_ids: dict[int, bool] = {}
 
     def tokenize(self, text: str):
@@ -248,7 +248,11 @@ def _entry(morpheme, key) -> tuple:
 
     if _sudachi.is_skipped(morpheme.part_of_speech_id()):
         surface = morpheme.surface()
-        entry = (_NOTHING if surface.isspace() or surface in _JOINERS else _GAP, "", ())
+        entry: tuple[int, str, tuple] = (
+            _NOTHING if surface.isspace() or surface in _JOINERS else _GAP,
+            "",
+            (),
+        )
     else:
         form = _term_text(morpheme)
         pieces = morpheme.split(SplitMode.A)

@@ -1,5 +1,5 @@
 """Sudachi's synonym groups of an index's words: the file a build writes beside the index
-(`write_synonym_groups`) and the query side reads (`read_synonym_groups`, for search.synonyms)."""
+(`write_synonym_groups`) and the query side reads (`read_synonym_groups`, for search.query.synonyms)."""
 
 from __future__ import annotations
 

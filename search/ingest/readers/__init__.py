@@ -35,6 +35,11 @@ _READERS = {
 SUFFIXES = tuple(_READERS)
 
 
+def format_of(name: str) -> str:
+    """The reader module's name for a file name ("text", "pdf", ...); KeyError for others."""
+    return _READERS[_suffix(name)][0]
+
+
 def read(data: bytes, name: str) -> Extracted:
     """The blocks of a file named `name` holding `data`; raises UnreadableDocument."""
     module, function = _READERS[_suffix(name)]

@@ -59,9 +59,10 @@ def read_epub(data: bytes) -> Extracted:
 def _package_path(book: zipfile.ZipFile) -> str:
     container = ElementTree.fromstring(book.read(_CONTAINER))
     rootfile = container.find(".//c:rootfile", _NAMESPACES)
-    if rootfile is None or not rootfile.get("full-path"):
+    path = None if rootfile is None else rootfile.get("full-path")
+    if not path:
         raise ValueError("its container names no package document")
-    return rootfile.get("full-path")
+    return path
 
 
 def _spine(package, folder: str) -> list[str]:

@@ -51,9 +51,9 @@ def _blocks(tokens, line_offset: int):
         if token.type in ("heading_open", "heading_close"):
             heading = token.type == "heading_open"
         elif token.type == "tr_open":
-            row, row_line = [], token.map[0] + 1 + line_offset
+            row, row_line = [], (token.map[0] if token.map else 0) + 1 + line_offset
         elif token.type == "tr_close":
-            text = " ".join(cell for cell in row if cell)
+            text = " ".join(cell for cell in row or () if cell)
             if text:
                 yield Block(text, row_line)
             row = None

@@ -1,0 +1,107 @@
+"""Change detection: whether an index is current with its documents, and what changed.
+
+Whether the index is current is told by the stamps, a stat a file. A file whose stamp changed is
+hashed: when its bytes are those indexed (a folder copied anew, a file touched), only its new
+stamp is recorded, in the manifest of the same generation, and nothing is indexed again. A file
+with no digest recorded (a manifest of an earlier kensaku) counts as changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search.errors import IndexBusy
+from search.index.generations import writer_lock
+from search.index.manifest import Manifest, readable_manifest
+from search.ingest.discovery import DocumentFile, Rules
+
+
+def stamps_current(
+    manifest: Manifest, docs_dir: Path, documents: list[DocumentFile], rules: Rules | None = None
+) -> bool:
+    """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: whatever
+    rules) and from `documents` as they stand, each with the stamp it has now: the cheap check,
+    which hashes nothing."""
+    return same_origin(manifest, docs_dir, rules) and manifest.files == {
+        d.source: d.stamp for d in documents
+    }
+
+
+def same_origin(manifest: Manifest, docs_dir: Path, rules: Rules | None) -> bool:
+    """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: any)."""
+    return str(manifest.docs_dir) == str(Path(docs_dir).resolve()) and (
+        rules is None or manifest.rules == rules
+    )
+
+
+@dataclass
+class Changes:
+    """How the documents differ from those an index holds: files added, changed and removed
+    (by source), and those `restamped`, whose stamp changed but whose bytes are the ones indexed."""
+
+    added: list[DocumentFile] = field(default_factory=list)
+    changed: list[DocumentFile] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    restamped: list[DocumentFile] = field(default_factory=list)
+
+    @property
+    def documents_changed(self) -> bool:
+        """Whether anything is to be indexed again or dropped."""
+        return bool(self.added or self.changed or self.removed)
+
+
+def changes_since(manifest: Manifest, documents: list[DocumentFile]) -> Changes:
+    """How `documents` differ from those the index of `manifest` was built from. A file whose
+    stamp changed is hashed, and is changed unless its digest is the one recorded."""
+    before = manifest.files
+    digests = manifest.digests
+    changes = Changes(
+        added=[d for d in documents if d.source not in before],
+        removed=sorted(set(before) - {d.source for d in documents}),
+    )
+    for document in documents:
+        if document.source in before and before[document.source] != document.stamp:
+            recorded = digests.get(document.source)
+            same = (
+                recorded is not None and _digest(document.path, tuple(document.stamp)) == recorded
+            )
+            (changes.restamped if same else changes.changed).append(document)
+    return changes
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _digest(path: str | Path, stamp: tuple[int, ...]) -> str | None:
+    """paragraphs.file_digest of the file at `path` while its stamp is `stamp`: a file is hashed
+    once per stamp, though a search that finds it changed checks it again under the lock."""
+    # The readers: not a search's imports, unless it hashes.
+    from search.ingest.paragraphs import file_digest
+
+    return file_digest(path)
+
+
+def record_new_stamps(
+    index_dir: Path,
+    manifest: Manifest,
+    docs_dir: Path,
+    documents: list[DocumentFile],
+    rules: Rules | None = None,
+) -> bool:
+    """Whether `documents` hold what the index of `manifest` holds, some of them with new stamps
+    only (a folder copied anew, a file touched); if so, their new stamps are recorded, so that
+    the next check is the cheap one again. False when an update is needed.
+
+    Hashes the files whose stamp changed. Writes nothing when another process holds the writer
+    lock, has replaced the manifest since it was read, or the index directory cannot be
+    written: the index is current all the same, and a later check records the stamps.
+    """
+    if not same_origin(manifest, docs_dir, rules):
+        return False
+    if changes_since(manifest, documents).documents_changed:
+        return False
+    with contextlib.suppress(IndexBusy, OSError), writer_lock(Path(index_dir), wait=0):
+        if readable_manifest(Path(index_dir)) == manifest:
+            manifest.restamped(documents).save(Path(index_dir))
+    return True
