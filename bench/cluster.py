@@ -176,8 +176,10 @@ def main(argv: list[str] | None = None) -> None:
         jaquad = load_queries(args.shared / "eval/jaquad/queries.tsv")
         questions = [jaquad[q] for q in sample_ids(list(jaquad), args.questions, 1)]
     keywords = [query for _, query in KEYWORDS]
-    log(f"{len(files)} documents, {megabytes:.1f} MB; {len(keywords)} keywords, "
-        f"{len(questions)} questions; work in {work}")  # fmt: skip
+    log(
+        f"{len(files)} documents, {megabytes:.1f} MB; {len(keywords)} keywords, "
+        f"{len(questions)} questions; work in {work}"
+    )
 
     result: dict[str, Any] = {"documents": len(files), "megabytes": round(megabytes, 2)}
     builds = []
@@ -201,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     for workers in worker_counts if args.address is None else [None]:
         address = args.address or "local"
         if args.address is None:
-            ray.init(num_cpus=workers, include_dashboard=False, namespace="kensaku",
-                     log_to_driver=False)  # fmt: skip
+            ray.init(
+                num_cpus=workers, include_dashboard=False, namespace="kensaku", log_to_driver=False
+            )
         else:
             ray.init(address=args.address, namespace="kensaku", log_to_driver=False)
         label = f"Ray, {workers} CPU" if workers else f"Ray at {args.address}"
@@ -265,8 +268,15 @@ def print_result(result: dict[str, Any]) -> None:
             for phase in PHASES
         ]
         rows.append(
-            [row["where"], row["shards"], row["kind"], row["total"]["p50_ms"],
-             row["total"]["p95_ms"], *phases, row["differing"]]  # fmt: skip
+            [
+                row["where"],
+                row["shards"],
+                row["kind"],
+                row["total"]["p50_ms"],
+                row["total"]["p95_ms"],
+                *phases,
+                row["differing"],
+            ]
         )
     print(format_table(headers, rows))
 

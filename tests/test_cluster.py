@@ -54,9 +54,16 @@ def ray_shards(local_cluster, tmp_path_factory):
     """The seeds in 3 shards, built by `kensaku index --shards 3 --cluster local`."""
     root = tmp_path_factory.mktemp("ray-shards")
     result = run(
-        "index", "--docs", str(SEEDS), "--index", str(root / "index"), "--shards", "3",
-        "--cluster", local_cluster,
-    )  # fmt: skip
+        "index",
+        "--docs",
+        str(SEEDS),
+        "--index",
+        str(root / "index"),
+        "--shards",
+        "3",
+        "--cluster",
+        local_cluster,
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("indexed 5 documents, 233 paragraphs in ")
     return root / "index"

@@ -31,7 +31,7 @@ from search.index.manifest import Manifest
 from search.index.opening import generation_problem, open_index
 from search.index.shards import SHARD_PREFIX, ShardedManifest, ShardEntry, shard_name
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
-from search.ingest.reporting import BuildReport, IndexSummary, Progress, Warn
+from search.ingest.reporting import QUIET, BuildReport, IndexSummary, Progress
 
 # (the jobs, whom to tell of the documents done) -> their results, in order; raises when one fails.
 JobRunner = Callable[[list["ShardJob"], Progress | None], list["ShardResult"]]
@@ -117,8 +117,7 @@ def build_sharded(
     shards: int | None,
     incremental: bool,
     run: JobRunner = in_process,
-    progress: Progress | None = None,
-    warn: Warn | None = None,
+    report: BuildReport = QUIET,
     lock_wait: float | None = None,
 ) -> IndexSummary:
     """Build (`incremental`: update) the sharded index in `index_dir` from `found`, the documents
@@ -126,9 +125,9 @@ def build_sharded(
     shards' jobs are run by `run`."""
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only(index_dir)
-    with writer_lock(index_dir, lock_wait, warn):
+    with writer_lock(index_dir, lock_wait, report.warn):
         started = time.perf_counter()
-        previous = _intact_sharded(index_dir, warn)
+        previous = _intact_sharded(index_dir, report)
         same_origin = bool(
             previous and previous.docs_dir == Path(docs_dir).resolve() and previous.rules == rules
         )
@@ -142,7 +141,7 @@ def build_sharded(
         )
         plan.documents = _runs(found.documents, plan.firsts)
         jobs, entries = _jobs(index_dir, docs_dir, rules, plan, previous, bool(keeps_runs))
-        results = iter(run(jobs, progress))
+        results = iter(run(jobs, report.progress))
         summary = IndexSummary(incremental=bool(keeps_runs))
         shard_entries = []
         for number, entry in enumerate(entries):
@@ -305,14 +304,13 @@ def _add(summary: IndexSummary, shard: IndexSummary) -> None:
     summary.removed += shard.removed
 
 
-def _intact_sharded(index_dir: Path, warn: Warn | None) -> ShardedManifest | None:
+def _intact_sharded(index_dir: Path, report: BuildReport) -> ShardedManifest | None:
     """The collection's manifest, or None for a new index, one that is not sharded (a sharded
     build replaces it) or a damaged one (built anew, saying so)."""
     try:
         return ShardedManifest.load(index_dir)
     except IndexDamaged as damage:
-        if warn:
-            warn(f"{damage}: building it anew")
+        report.warning(f"{damage}: building it anew")
         return None
 
 
@@ -352,36 +350,29 @@ def ensure_sharded(
     manifest: ShardedManifest,
     rules: Rules | None = None,
     run: JobRunner = in_process,
-    notify: Warn | None = None,
-    progress: Progress | None = None,
-    warn: Warn | None = None,
+    report: BuildReport = QUIET,
 ) -> IndexSummary | None:
     """What a search does first to a sharded index: update it when its documents changed since
     it was built (see build.ensure_index). None when it was current."""
     if docs_dir is None:
         docs_dir = manifest.docs_dir
         if not docs_dir.is_dir():
-            _say(notify, f"documents directory {docs_dir} not found; searching the index as it is")
+            report.say(f"documents directory {docs_dir} not found; searching the index as it is")
             return None
     rules = rules if rules is not None else manifest.rules
-    found = scan(docs_dir, rules, warn)
+    found = scan(docs_dir, rules, report.warn)
     if (
         manifest.docs_dir == Path(docs_dir).resolve()
         and manifest.rules == rules
         and sharded_current(manifest, index_dir, found.documents)
     ):
         return None
-    _say(notify, f"documents in {docs_dir} changed since the index was built: updating it")
+    report.say(f"documents in {docs_dir} changed since the index was built: updating it")
     try:
         # With an index to search, do not wait for another writer: search what is there.
         return build_sharded(
-            Path(docs_dir), index_dir, found, rules, None, True, run, progress, warn, lock_wait=0
+            Path(docs_dir), index_dir, found, rules, None, True, run, report, lock_wait=0
         )
     except IndexBusy:
-        _say(notify, "another kensaku process is writing the index; searching it as it is")
+        report.say("another kensaku process is writing the index; searching it as it is")
         return None
-
-
-def _say(notify: Warn | None, message: str) -> None:
-    if notify:
-        notify(message)

@@ -77,10 +77,7 @@ def ensure_index(
         return _index(docs, index_dir, rules, report, None, cluster, incremental=False)
     if sharded is None:
         return build.ensure_index(docs, index_dir, rules=rules, report=report)
-    return ensure_sharded(
-        docs, index_dir, sharded, rules, _runner(cluster), report.notify, report.progress,
-        report.warn,
-    )  # fmt: skip
+    return ensure_sharded(docs, index_dir, sharded, rules, _runner(cluster), report)
 
 
 def recorded_docs_dir(index_dir: Path | str) -> Path | None:
@@ -116,10 +113,7 @@ def _index(
     if rules is None:
         rules = previous.rules if previous else Rules()
     found = scan(docs, rules, report.warn)
-    return build_sharded(
-        docs, index, found, rules, shards, incremental, _runner(cluster), report.progress,
-        report.warn,
-    )  # fmt: skip
+    return build_sharded(docs, index, found, rules, shards, incremental, _runner(cluster), report)
 
 
 def _sharded_or_none(index_dir: Path) -> ShardedManifest | None:
