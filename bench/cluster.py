@@ -120,14 +120,16 @@ def forget_frequencies(searcher) -> None:
 
 
 def measure(searcher, queries: list[str], expected: dict | None) -> dict[str, Any]:
-    """p50/p95 of each query once (after one untimed run of all), by phase; and whether every
-    answer equals `expected` (one index's)."""
+    """p50/p95 of each query (after one untimed run of all) with its terms' document
+    frequencies forgotten, by phase; again with them known (as a query seen before, or of
+    words seen before, is answered); and whether every answer equals `expected` (one index's)."""
     for query in queries:
         searcher.search(query)
     ranking = searcher.ranking
     shards, gathering = ranking.shards, getattr(ranking.figures, "shards", None)
     spent = timed(searcher)
     totals: list[float] = []
+    known: list[float] = []
     by_phase: dict[str, list[float]] = {phase: [] for phase in PHASES}
     differing = 0
     for query in queries:
@@ -137,6 +139,9 @@ def measure(searcher, queries: list[str], expected: dict | None) -> dict[str, An
         results = searcher.search(query)
         total = time.perf_counter() - started
         totals.append(total)
+        again = time.perf_counter()
+        searcher.search(query)
+        known.append(time.perf_counter() - again)
         shards_time = sum(spent.values())
         for phase in PHASES[:-1]:
             by_phase[phase].append(spent.get(phase, 0.0))
@@ -148,6 +153,7 @@ def measure(searcher, queries: list[str], expected: dict | None) -> dict[str, An
         ranking.figures.shards = gathering
     return {
         "total": latency_summary(totals),
+        "known_terms": latency_summary(known),
         "phases": {phase: latency_summary(values) for phase, values in by_phase.items()},
         "differing": differing,
     }
@@ -259,7 +265,7 @@ def print_result(result: dict[str, Any]) -> None:
         )
     )
     print()
-    headers = ["where", "shards", "queries", "p50 ms", "p95 ms"]
+    headers = ["where", "shards", "queries", "p50 ms", "p95 ms", "known p50/p95"]
     headers += [f"{phase} p50/p95" for phase in PHASES] + ["differing"]
     rows = []
     for row in result["searches"]:
@@ -274,11 +280,32 @@ def print_result(result: dict[str, Any]) -> None:
                 row["kind"],
                 row["total"]["p50_ms"],
                 row["total"]["p95_ms"],
+                f"{row['known_terms']['p50_ms']:.1f}/{row['known_terms']['p95_ms']:.1f}",
                 *phases,
                 row["differing"],
             ]
         )
     print(format_table(headers, rows))
+    print()
+    for line in ratios(result["searches"]):
+        print(line)
+
+
+def ratios(searches: list[dict]) -> list[str]:
+    """Each sharded p95 over one index's, by kind of query: new terms, and known terms."""
+    one = {row["kind"]: row for row in searches if row["where"] == "one index"}
+    lines = []
+    for row in searches:
+        base = one.get(row["kind"])
+        if row["where"] == "one index" or base is None:
+            continue
+        new = row["total"]["p95_ms"] / base["total"]["p95_ms"]
+        known = row["known_terms"]["p95_ms"] / base["known_terms"]["p95_ms"]
+        lines.append(
+            f"{row['kind']:<8} p95 {row['where']}, {row['shards']} shards: "
+            f"{new:.2f}x one index's (terms new), {known:.2f}x (terms known)"
+        )
+    return lines
 
 
 if __name__ == "__main__":

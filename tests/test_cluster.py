@@ -248,3 +248,27 @@ def test_cluster_without_ray_names_the_extra_to_install(ray_shards, tmp_path):
     assert found.stderr.strip() == (
         "Error: --cluster needs Ray, which is not installed: pip install 'kensaku[cluster]'"
     )
+
+
+def test_serve_answers_from_the_cluster_and_follows_a_rebuild(ray_shards, seed_index, tmp_path):
+    """`kensaku serve --cluster local`: its answers are one index's, and after a rebuild of the
+    shards it answers from their new generations without a restart."""
+    from .serving import Server
+
+    with search.Searcher(seed_index) as one:
+        expected = one.search("ピラー2", limit=5).to_dict()
+    index_dir = tmp_path / "index"
+    shutil.copytree(ray_shards, index_dir)
+    server = Server("--index", str(index_dir), "--refresh", "0", "--cluster", "local")
+    try:
+        before = server.get("/api/status").json()
+        assert (before["documents"], before["shards"]) == (5, 3)
+        answer = server.search(q="ピラー2", limit=5).json()
+        assert {key: answer[key] for key in expected} == expected
+        rebuilt = run("index", "--rebuild", "--index", str(index_dir), "--docs", str(SEEDS))
+        assert rebuilt.exit_code == 0, rebuilt.output
+        again = server.search(q="ピラー2", limit=5).json()
+        assert {key: again[key] for key in expected} == expected
+        assert server.get("/api/status").json()["built"] != before["built"]
+    finally:
+        assert server.stop() == 0, server.stderr

@@ -53,12 +53,18 @@ class RayShards:
         return self._ray.get([server.where.remote() for server in self.servers])
 
     def _gather(self, name: str, arguments: dict[int, tuple]) -> dict[int, Any]:
-        """Stage `name` on each shard of `arguments` at once, then each answer."""
+        """Stage `name` on each shard of `arguments` at once, then their answers (where one
+        fails, each answer on its own, calls made again as `_answer` says)."""
         pending = {number: self._call(number, name, args) for number, args in arguments.items()}
-        return {
-            number: self._answer(number, name, arguments[number], reference)
-            for number, reference in pending.items()
-        }
+        exceptions = self._ray.exceptions
+        try:
+            answers = self._ray.get(list(pending.values()), timeout=CALL_SECONDS)
+        except (exceptions.RayTaskError, exceptions.RayActorError, exceptions.GetTimeoutError):
+            return {
+                number: self._answer(number, name, arguments[number], reference)
+                for number, reference in pending.items()
+            }
+        return dict(zip(pending, answers))
 
     def _call(self, number: int, name: str, args: tuple) -> Any:
         return self.servers[number].call.remote(self.specs[number], name, *args)
