@@ -124,6 +124,25 @@ def test_the_cli_searches_through_the_cluster(ray_shards, seed_index, local_clus
     assert on_ray.stdout == here.stdout
 
 
+def test_searches_at_once_through_the_cluster_answer_as_one_index(ray_pair):
+    """Threads share one Searcher whose shards a cluster serves: their queries run at once."""
+    one, sharded = ray_pair
+    stream = [query for query, _ in SEED_QUERIES]
+    expected = {query: one.search(query).to_dict() for query in stream}
+    answers: dict[int, list] = {}
+
+    def search_all(number: int) -> None:
+        answers[number] = [sharded.search(query).to_dict() for query in stream[number::4]]
+
+    threads = [threading.Thread(target=search_all, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for number in range(4):
+        assert answers[number] == [expected[query] for query in stream[number::4]]
+
+
 def test_a_shard_server_killed_during_a_stream_of_searches_is_restarted(ray_pair, ray_shards):
     one, sharded = ray_pair
     stream = [query for query, _ in SEED_QUERIES[:8]]

@@ -70,9 +70,14 @@ class SummedFigures:
 
     def known(self, terms: Iterable[TermKey]) -> dict[TermKey, int]:
         """term -> its document frequency over the collection, gathered where not known yet."""
-        wanted = dict.fromkeys(terms)
-        missing = [term for term in wanted if term not in self._frequencies]
-        found = {term: self._frequencies[term] for term in wanted if term in self._frequencies}
+        found: dict[TermKey, int] = {}
+        missing = []
+        for term in dict.fromkeys(terms):  # queries on a cluster gather at once: get, not []
+            count = self._frequencies.get(term)
+            if count is None:
+                missing.append(term)
+            else:
+                found[term] = count
         if missing:
             counts = [0] * len(missing)
             for shard_counts in self.shards.each("doc_frequencies", missing):

@@ -26,12 +26,13 @@ from search.ranking.shards import LocalShards
 class OpenCollection:
     """A collection open for searching: the documents folder it was built from, its ranking
     (None for a collection of no paragraph), the generation folders it reads (for their synonym
-    groups), and how to close it."""
+    groups), how to close it, and whether queries may run on it at once."""
 
     docs_dir: Path
     ranking: Ranking | None
     generation_dirs: list[Path]
     close: Callable[[], None] = field(default=lambda: None)
+    concurrent: bool = False  # whether queries may run at once (its shards are not open here)
 
 
 def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollection:
@@ -48,7 +49,7 @@ def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollecti
 
         ranking, close = serve_shards(index_dir, sharded, cluster)
         return OpenCollection(
-            sharded.docs_dir, ranking, _generation_dirs(index_dir, sharded), close
+            sharded.docs_dir, ranking, _generation_dirs(index_dir, sharded), close, concurrent=True
         )
     return _open_shards(index_dir, sharded)
 

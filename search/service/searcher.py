@@ -11,6 +11,7 @@ document instead.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from pathlib import Path
@@ -54,9 +55,13 @@ class Searcher:
         sudachi_synonyms: bool = False,
         cluster: str | None = None,
     ) -> None:
-        self._lock = threading.Lock()
         self._closed = False
         self._collection = open_collection(Path(index_dir), cluster)
+        # Whoosh's readers share file positions: queries on shards open here run one at a time.
+        # A cluster's shard servers answer queries as they come, their sessions apart.
+        self._lock: contextlib.AbstractContextManager = (
+            contextlib.nullcontext() if self._collection.concurrent else threading.Lock()
+        )
         self.docs_dir = self._collection.docs_dir
         # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
         self.ranking = self._collection.ranking
@@ -78,7 +83,7 @@ class Searcher:
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
-        file positions).
+        file positions), or at once when a cluster serves the shards.
         """
         _check_page(limit, offset)
         with self._lock:
