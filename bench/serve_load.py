@@ -47,7 +47,7 @@ from common import (
     write_json,
 )
 
-SEARCH_KEYS = ["query", "total", "hits", "offset", "limit"]
+SEARCH_KEYS = ["query", "total", "relaxed", "more", "hits", "offset", "limit"]  # the --json contract
 HIT_KEYS = {
     "rank",
     "score",
