@@ -230,3 +230,13 @@ def test_more_shards_than_documents_make_one_shard_a_document(tmp_path):
     search.build_index(docs, tmp_path / "index", shards=8)
     assert len(ShardedManifest.load(tmp_path / "index").shards) == 2
     assert [hit.source for hit in search.search("b.txt", tmp_path / "index").hits] == ["b.txt"]
+
+
+def test_shards_are_never_written_into_a_folder_that_holds_something_else(docs_copy, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("大事なメモ\n", encoding="utf-8")
+    result = run("index", "--docs", str(docs_copy), "--index", str(folder), "--shards", "2")
+    assert result.exit_code == 2
+    assert "is not a kensaku index (it holds 'notes.txt'" in result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == ["notes.txt"]

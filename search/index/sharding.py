@@ -27,7 +27,7 @@ from search.index.build import build_run
 from search.index.changes import stamps_current
 from search.index.directory import GENERATION_PREFIX
 from search.index.generations import owner_only, writer_lock
-from search.index.manifest import Manifest
+from search.index.manifest import Manifest, readable_manifest
 from search.index.opening import generation_problem, open_index
 from search.index.shards import SHARD_PREFIX, ShardedManifest, ShardEntry, shard_name
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
@@ -123,6 +123,7 @@ def build_sharded(
     """Build (`incremental`: update) the sharded index in `index_dir` from `found`, the documents
     of `docs_dir` chosen by `rules`, in `shards` shards (None: as many as it has, or one); the
     shards' jobs are run by `run`."""
+    readable_manifest(index_dir)  # refuses a directory that holds something else
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only(index_dir)
     with writer_lock(index_dir, lock_wait, report.warn):
