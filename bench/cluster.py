@@ -8,8 +8,10 @@ On a subset of ``../shared/corpus/wikinews`` (``--limit-mb``), the script
   each W of ``--workers`` (one Ray task a shard): wall seconds and MB/s;
 * searches each: the benchmark's keyword set and JaQuAD questions (seed 1) on one index, on N
   shards in this process and on N shards through Ray (one actor a shard), each query once
-  untimed, then timed with the gathered document frequencies forgotten (a query never seen:
-  the statistics phase is not skipped), p50/p95 split into the phases a sharded query runs:
+  untimed, then query by query on every configuration in turn (so that what else the machine
+  does weighs on all alike), timed with the gathered document frequencies forgotten (a query
+  never seen: the statistics phase is not skipped) and again with them known, p50/p95 of the
+  first split into the phases a sharded query runs:
   statistics (document frequencies gathered over the shards), matching (each shard's best
   paragraphs, soft AND), fetching (stored fields of the final candidates, places of repeated
   texts), and the rest (parse, plan, merge, rerank and hits: coordinating, in this process);
@@ -26,6 +28,7 @@ machines, where the documents and the index must be on a filesystem every node s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import tempfile
 import time
@@ -119,43 +122,67 @@ def forget_frequencies(searcher) -> None:
         figures._frequencies.clear()
 
 
-def measure(searcher, queries: list[str], expected: dict | None) -> dict[str, Any]:
-    """p50/p95 of each query (after one untimed run of all) with its terms' document
-    frequencies forgotten, by phase; again with them known (as a query seen before, or of
-    words seen before, is answered); and whether every answer equals `expected` (one index's)."""
-    for query in queries:
-        searcher.search(query)
-    ranking = searcher.ranking
-    shards, gathering = ranking.shards, getattr(ranking.figures, "shards", None)
-    spent = timed(searcher)
-    totals: list[float] = []
-    known: list[float] = []
-    by_phase: dict[str, list[float]] = {phase: [] for phase in PHASES}
-    differing = 0
-    for query in queries:
+class Timing:
+    """What one searcher's queries took: in all with their terms' document frequencies
+    forgotten, by phase, again with them known (as a query of words seen before is answered),
+    and how many answers differed from one index's."""
+
+    def __init__(self, searcher) -> None:
+        self.searcher = searcher
+        self.spent = timed(searcher)
+        self.totals: list[float] = []
+        self.known: list[float] = []
+        self.by_phase: dict[str, list[float]] = {phase: [] for phase in PHASES}
+        self.differing = 0
+
+    def query(self, query: str, expected: dict | None) -> dict:
+        searcher = self.searcher
         forget_frequencies(searcher)
-        spent.clear()
+        self.spent.clear()
         started = time.perf_counter()
         results = searcher.search(query)
         total = time.perf_counter() - started
-        totals.append(total)
+        self.totals.append(total)
         for phase in PHASES[:-1]:
-            by_phase[phase].append(spent.get(phase, 0.0))
-        by_phase["coordinating"].append(total - sum(spent.values()))
+            self.by_phase[phase].append(self.spent.get(phase, 0.0))
+        self.by_phase["coordinating"].append(total - sum(self.spent.values()))
         again = time.perf_counter()
         searcher.search(query)
-        known.append(time.perf_counter() - again)
-        if expected is not None and results.to_dict() != expected[query]:
-            differing += 1
-    ranking.shards = shards
-    if gathering is not None:
-        ranking.figures.shards = gathering
-    return {
-        "total": latency_summary(totals),
-        "known_terms": latency_summary(known),
-        "phases": {phase: latency_summary(values) for phase, values in by_phase.items()},
-        "differing": differing,
-    }
+        self.known.append(time.perf_counter() - again)
+        answer = results.to_dict()
+        if expected is not None and answer != expected:
+            self.differing += 1
+        return answer
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "total": latency_summary(self.totals),
+            "known_terms": latency_summary(self.known),
+            "phases": {phase: latency_summary(values) for phase, values in self.by_phase.items()},
+            "differing": self.differing,
+        }
+
+
+def measure(searchers: dict[tuple[str, int], Any], kinds: dict[str, list[str]]) -> list[dict]:
+    """Each query of each kind on every searcher in turn (one index's first: the answer the
+    others must give), after one untimed run of all: the searchers share the machine's moments
+    alike. One row a searcher and kind."""
+    rows = []
+    for kind, queries in kinds.items():
+        if not queries:
+            continue
+        for searcher in searchers.values():
+            for query in queries:
+                searcher.search(query)
+        timings = {label: Timing(searcher) for label, searcher in searchers.items()}
+        for query in queries:
+            expected = None
+            for timing in timings.values():
+                answer = timing.query(query, expected)
+                expected = answer if expected is None else expected
+        for (where, shards), timing in timings.items():
+            rows.append({"where": where, "shards": shards, "kind": kind, **timing.summary()})
+    return rows
 
 
 def build_timed(search, docs: Path, index: Path, **options) -> float:
@@ -171,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
 
     (corpus,) = require_dirs(args.shared, ["corpus/wikinews"])
     shard_counts = [int(n) for n in args.shards.split(",") if n]
-    worker_counts = [int(n) for n in args.workers.split(",") if n]
+    worker_counts = sorted(int(n) for n in args.workers.split(",") if n)
     work = args.work or Path(tempfile.mkdtemp(prefix="kensaku-cluster-"))
     files = select_files(corpus / "docs", args.limit_mb)
     docs = stage_docs(corpus / "docs", files, work)
@@ -195,18 +222,9 @@ def main(argv: list[str] | None = None) -> None:
         log(f"building {count} shards in this process")
         seconds = build_timed(search, docs, work / f"local-{count}", shards=count)
         builds.append(_build_row("shards", count, "this process", seconds, megabytes))
-
-    searches = []
-    with search.Searcher(work / "one") as one:
-        expected = {query: one.search(query).to_dict() for query in keywords + questions}
-        searches += _searches("one index", 1, one, keywords, questions, None)
-    for count in shard_counts:
-        log(f"searching {count} shards in this process")
-        with search.Searcher(work / f"local-{count}") as sharded:
-            searches += _searches("in process", count, sharded, keywords, questions, expected)
-
-    for workers in worker_counts if args.address is None else [None]:
-        address = args.address or "local"
+    # Ray: each cluster size in turn, the last (the largest, or --address) kept for searching.
+    sizes = worker_counts if args.address is None else [None]
+    for workers in sizes:
         if args.address is None:
             ray.init(
                 num_cpus=workers, include_dashboard=False, namespace="kensaku", log_to_driver=False
@@ -216,14 +234,28 @@ def main(argv: list[str] | None = None) -> None:
         label = f"Ray, {workers} CPU" if workers else f"Ray at {args.address}"
         for count in shard_counts:
             log(f"building {count} shards on {label}")
-            index = work / f"ray-{workers}-{count}"
-            seconds = build_timed(search, docs, index, shards=count, cluster=address)
+            index = work / f"ray-{count}"
+            shutil.rmtree(index, ignore_errors=True)
+            seconds = build_timed(
+                search, docs, index, shards=count, cluster=args.address or "local"
+            )
             builds.append(_build_row("shards", count, label, seconds, megabytes))
-            if workers == max(worker_counts) or args.address:
-                log(f"searching {count} shards through {label}")
-                with search.Searcher(index, cluster=address) as sharded:
-                    searches += _searches(label, count, sharded, keywords, questions, expected)
-        ray.shutdown()
+        if workers != sizes[-1]:
+            ray.shutdown()
+
+    log("searching: every configuration query by query")
+    with contextlib.ExitStack() as stack:
+        searchers = {("one index", 1): stack.enter_context(search.Searcher(work / "one"))}
+        for count in shard_counts:
+            searchers["in process", count] = stack.enter_context(
+                search.Searcher(work / f"local-{count}")
+            )
+        for count in shard_counts:
+            searchers[label, count] = stack.enter_context(
+                search.Searcher(work / f"ray-{count}", cluster=args.address or "local")
+            )
+        searches = measure(searchers, {"keyword": keywords, "question": questions})
+    ray.shutdown()
 
     result.update(builds=builds, searches=searches, environment=environment())
     print_result(result)
@@ -240,15 +272,6 @@ def _build_row(kind: str, shards: int, where: str, seconds: float, megabytes: fl
         "seconds": round(seconds, 2),
         "mb_per_s": round(megabytes / seconds, 3),
     }
-
-
-def _searches(where: str, shards: int, searcher, keywords, questions, expected) -> list[dict]:
-    rows = []
-    for kind, queries in (("keyword", keywords), ("question", questions)):
-        if queries:
-            figures = measure(searcher, queries, expected)
-            rows.append({"where": where, "shards": shards, "kind": kind, **figures})
-    return rows
 
 
 def print_result(result: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """Searching on a cluster: a collection whose shards are served by Ray actors (servers), called
 in parallel, ranked by the same coordinator as shards open in this process (search.ranking).
 
-A call a server cannot answer because it died is run again by Ray once it is restarted; a call
+A query's sessions are dropped at its end: each server is told with its next call (or, after a
+few queries without one, on its own). A call a server cannot answer because it died is run again
+by Ray once it is restarted; a call
 that still fails for that reason is made again here, a few times, to the server found again by
 its name: a query goes on, and a stream of searches with it. An error of the shard's own (a
 damaged file) reaches the user as its one line. A server that does not answer within
@@ -10,6 +12,7 @@ damaged file) reaches the user as its one line. A server that does not answer wi
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +28,7 @@ from search.ranking.ranking import Ranking
 CALL_SECONDS = 120.0  # a shard's answer to one call, at most (a cold shard opens first)
 _ATTEMPTS = 5  # calls made to a server that died before it answered
 _BACKOFF_SECONDS = 0.5
+_DONE_TOLD_ALONE = 16  # queries done a server is told of in a message of its own
 
 
 class RayShards:
@@ -36,6 +40,9 @@ class RayShards:
         self.specs = specs
         self.offsets = [spec.offset for spec in specs]
         self.servers = [server_for(ray, index_dir, spec.name) for spec in specs]
+        # The queries done, for each server: told with its next call (a message saved a query).
+        self._done: list[list[str]] = [[] for _ in specs]
+        self._done_lock = threading.Lock()
 
     def each(self, name: str, *args) -> list:
         answers = self._gather(name, dict.fromkeys(range(len(self.specs)), args))
@@ -45,8 +52,12 @@ class RayShards:
         return self._gather(name, arguments)
 
     def forget(self, query_id: str) -> None:
-        for server, spec in zip(self.servers, self.specs):
-            server.call.remote(spec, "forget", query_id)  # no answer awaited
+        with self._done_lock:
+            for number, done in enumerate(self._done):
+                done.append(query_id)
+                if len(done) >= _DONE_TOLD_ALONE:  # a server not called for a while
+                    self.servers[number].forget.remote(tuple(done))  # no answer awaited
+                    done.clear()
 
     def where(self) -> list[tuple[str, int]]:
         """The node each shard's server runs on, and its process id."""
@@ -67,7 +78,9 @@ class RayShards:
         return dict(zip(pending, answers))
 
     def _call(self, number: int, name: str, args: tuple) -> Any:
-        return self.servers[number].call.remote(self.specs[number], name, *args)
+        with self._done_lock:
+            done, self._done[number] = tuple(self._done[number]), []
+        return self.servers[number].call.remote(self.specs[number], name, args, done)
 
     def _answer(self, number: int, name: str, args: tuple, reference: Any) -> Any:
         exceptions = self._ray.exceptions

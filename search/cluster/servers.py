@@ -55,9 +55,17 @@ class ShardServer:
     def __init__(self) -> None:
         self._open: OrderedDict[tuple, tuple[Shard, Any]] = OrderedDict()
 
-    def call(self, spec: ShardSpec, stage: str, *args):
-        """The stage `stage` of the shard `spec` names, with `args`."""
+    def call(self, spec: ShardSpec, stage: str, args: tuple, forgotten: tuple[str, ...] = ()):
+        """The stage `stage` of the shard `spec` names, with `args`, once the sessions of the
+        queries `forgotten` are dropped (queries done since this server was last called)."""
+        self.forget(forgotten)
         return self._shard(spec).call(stage, *args)
+
+    def forget(self, query_ids: tuple[str, ...]) -> None:
+        """Drop the sessions of queries that are done."""
+        for shard, _ in self._open.values():
+            for query_id in query_ids:
+                shard.forget(query_id)
 
     def where(self) -> tuple[str, int]:
         """The node this server runs on, and its process id."""
