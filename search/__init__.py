@@ -26,6 +26,7 @@ postings (index.codec).
     search.build_index("seeds", "index")
     for hit in search.search("ピラー2", "index").hits:
         print(hit.source, hit.line, hit.snippet)
+    search.search("ピラー2 format:pdf after:2024", "index", sort="date", facets=True).facets
 """
 
 # Before anything imports Whoosh (see lean_whoosh).
@@ -40,12 +41,14 @@ from search.errors import (
     QuerySyntaxError,
 )
 from search.index.build import IndexSummary
+from search.query.filters import Filters
 from search.results.hits import Hit, SearchResults
 from search.service.indexing import build_index, ensure_index, update_index
 from search.service.searcher import Searcher, search
 
 __all__ = [
     "DocumentsNotFound",
+    "Filters",
     "Hit",
     "IndexBusy",
     "IndexDamaged",

@@ -22,6 +22,8 @@ JSON_HIT_KEYS = [
     "page",
     "column",
     "section",
+    "format",
+    "date",
     "partial",
     "text",
     "snippet",
@@ -76,7 +78,7 @@ def test_json_contract(run):
     result = run("search", "--json", "--limit", "4", "ピラー2")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data) == ["query", "total", "relaxed", "more", "hits"]
+    assert list(data) == ["query", "total", "relaxed", "more", "filters", "sort", "hits", "facets"]
     assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 4)
     assert (data["relaxed"], data["more"]) == (False, True)
     for rank, hit in enumerate(data["hits"], start=1):

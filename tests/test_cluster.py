@@ -275,7 +275,7 @@ def test_serve_answers_from_the_cluster_and_follows_a_rebuild(ray_shards, seed_i
     from .serving import Server
 
     with search.Searcher(seed_index) as one:
-        expected = one.search("ピラー2", limit=5).to_dict()
+        expected = one.search("ピラー2", limit=5, facets=True).to_dict()
     index_dir = tmp_path / "index"
     shutil.copytree(ray_shards, index_dir)
     server = Server("--index", str(index_dir), "--refresh", "0", "--cluster", "local")
@@ -291,3 +291,21 @@ def test_serve_answers_from_the_cluster_and_follows_a_rebuild(ray_shards, seed_i
         assert server.get("/api/status").json()["built"] != before["built"]
     finally:
         assert server.stop() == 0, server.stderr
+
+
+def test_narrowed_searches_with_facets_through_ray_are_one_index_s(local_cluster, tmp_path):
+    """Filters, sorting by date, facets, a listing and a definition question, through Ray."""
+    from .test_narrowing import write_documents
+    from .test_sharded import NARROWED
+
+    write_documents(tmp_path / "docs")
+    search.build_index(tmp_path / "docs", tmp_path / "one")
+    search.build_index(tmp_path / "docs", tmp_path / "three", shards=3, cluster=local_cluster)
+    with (
+        search.Searcher(tmp_path / "one") as one,
+        search.Searcher(tmp_path / "three", cluster=local_cluster) as sharded,
+    ):
+        for query, options in NARROWED:
+            expected = one.search(query, facets=True, **options).to_dict()
+            assert sharded.search(query, facets=True, **options).to_dict() == expected, query
+        assert sharded.suggest("梅雨") == one.suggest("梅雨")

@@ -214,8 +214,9 @@ def test_question_candidates_from_arrays_are_those_from_dicts(searcher, question
     shard = _shard(searcher)
     in_arrays = shard._question_candidates_in_bulk(shard.statistics, terms, depth)
     by_dicts = shard._question_candidates_by_dict(shard.statistics, terms, depth)
-    assert in_arrays == by_dicts
-    best, total, _ = in_arrays
+    assert in_arrays[:3] == by_dicts[:3]
+    assert sorted(in_arrays[3].tolist()) == sorted(by_dicts[3])  # all that match
+    best, total, _, _ = in_arrays
     texts = {searcher.ranking.stored_fields(docnum)["text"] for _, docnum in best}
     assert len(texts) == len(best)  # one paragraph per text
     assert len(best) == depth if depth < 20 else len(best) < total  # repeats gave way
@@ -227,7 +228,7 @@ def test_a_question_matched_by_title_alone_is_told_apart_in_arrays(searcher):
     words are found by their title, in arrays as in dicts."""
     terms = question_terms(parse("ピラー2とは何か？", "question").tree)
     shard = _shard(searcher)
-    _, total, by_title = shard._question_candidates_in_bulk(shard.statistics, terms, 100)
+    _, total, by_title, _ = shard._question_candidates_in_bulk(shard.statistics, terms, 100)
     assert by_title == shard._question_candidates_by_dict(shard.statistics, terms, 100)[2]
     assert 0 < len(by_title) < total
 

@@ -153,6 +153,18 @@ def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
     assert hit.snippet_highlights
 
 
+def test_highlights_keep_to_the_latin_word_bounds_matching_keeps_to(searcher, tmp_path):
+    """AI is highlighted where it stands as a word (AI分野, ＡＩ), never inside JAIC or AIPfD,
+    which it does not match."""
+    hit = next(h for h in searcher.search("AI", limit=50).hits if "JAIC" in h.text)
+    assert hit.highlights and {hit.text[s:e] for s, e in hit.highlights} == {"AI"}
+    jaic = hit.text.index("JAIC")
+    assert not [(s, e) for s, e in hit.highlights if jaic <= s < jaic + 4]
+    index = index_of(tmp_path, "ai.txt", "題\nＡＩとAIPfD、JAIC、Air、AIの話。\n")
+    (only,) = search.search("AI", index).hits
+    assert only.highlights == [(0, 2), (18, 20)]
+
+
 def test_bad_query_through_the_library(seed_index):
     with pytest.raises(QuerySyntaxError):
         search.search('"unbalanced', seed_index)

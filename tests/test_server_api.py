@@ -13,7 +13,18 @@ from search.server.api_schema import DocumentBody, SearchBody, StatusBody
 
 from .conftest import HOSTILE_NAME, SECRET, SEEDS
 
-SEARCH_KEYS = ["query", "total", "relaxed", "more", "hits", "offset", "limit"]
+SEARCH_KEYS = [
+    "query",
+    "total",
+    "relaxed",
+    "more",
+    "filters",
+    "sort",
+    "hits",
+    "facets",
+    "offset",
+    "limit",
+]
 PILLAR_DOC = "001_2eb2e19b899ffa84.txt"
 
 
@@ -33,7 +44,7 @@ def test_search_answers_exactly_the_json_contract_plus_paging(served):
         del hit["path"]
         for place in hit["also"]:
             del place["path"]
-    assert {key: body[key] for key in ("query", "total", "relaxed", "more", "hits")} == printed
+    assert {key: body[key] for key in printed} == printed  # every key but the paging
     assert (body["total"], body["hits"][0]["source"], body["hits"][0]["line"]) == (
         13,
         PILLAR_DOC,
@@ -146,7 +157,7 @@ def test_openapi_describes_the_api(served):
     reply = served.get("/openapi.json")
     assert reply.status == 200
     paths = reply.json()["paths"]
-    assert set(paths) == {"/api/search", "/api/documents/{source}", "/api/status"}
+    assert set(paths) == {"/api/search", "/api/suggest", "/api/documents/{source}", "/api/status"}
     limit = next(p for p in paths["/api/search"]["get"]["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
 
@@ -166,7 +177,8 @@ def test_every_response_forbids_scripts_framing_and_sniffing(served, path):
     reply = served.get(quote(path, safe="/?=%"))
     policy = reply.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
-    assert "script-src" not in policy
+    # No script but the page's own file (suggestions as one types): none inline, none elsewhere.
+    assert "script-src 'self';" in policy and "unsafe" not in policy
     assert reply.headers["x-content-type-options"] == "nosniff"
     assert reply.headers["x-frame-options"] == "DENY"
 
@@ -182,7 +194,10 @@ def test_the_page_is_served_as_html_that_needs_no_script(served):
     reply = served.get("/", {"q": "ピラー2"})
     html = reply.text
     assert reply.status == 200 and reply.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<html lang="ja">' in html and '<label for="q"' in html and "<script" not in html
+    assert '<html lang="ja">' in html and '<label for="q"' in html
+    # One script, the page's own file, which only offers suggestions: the form is a plain form.
+    assert html.count("<script") == 1 and '<script src="/static/suggest.js" defer>' in html
+    assert '<form class="search" action="/" method="get"' in html
     assert "「ピラー2」に一致する段落: 13件（1–10件目を表示）" in html
     hits = html.split('<li class="hit">')[1:]
     assert len(hits) == 10 and all("<mark>" in hit for hit in hits)

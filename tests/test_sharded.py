@@ -15,6 +15,7 @@ import search
 from search.cli.main import main
 from search.index.manifest import Manifest
 from search.index.shards import ShardedManifest
+from search.query.filters import Filters
 
 from .conftest import SEEDS
 from .shards import (
@@ -240,3 +241,73 @@ def test_shards_are_never_written_into_a_folder_that_holds_something_else(docs_c
     assert result.exit_code == 2
     assert "is not a kensaku index (it holds 'notes.txt'" in result.stderr
     assert sorted(path.name for path in folder.iterdir()) == ["notes.txt"]
+
+
+# Narrowed searches on documents of five formats, each with a date (tests/test_narrowing.py's).
+NARROWED = [
+    ("梅雨", {}),
+    ("梅雨", {"sort": "date"}),
+    ("梅雨 format:html", {}),
+    ("梅雨 path:報告書", {"sort": "date"}),
+    ("梅雨 after:2022", {}),
+    ("梅雨 -format:text", {"sort": "date"}),
+    ("統合作戦司令部", {"filters": Filters.of(formats=["docx", "txt"])}),
+    ("梅雨 台風", {}),  # soft AND
+    ("梅雨 火星", {"sort": "date"}),  # soft AND, by date
+    ("format:text", {}),  # a query of filters alone: a listing
+    ("path:報告書", {"sort": "date"}),
+    ("梅雨とは何か？", {}),  # a question asking what a term is
+    ("梅雨とは何か？", {"sort": "date", "filters": Filters.of(after="2021")}),
+    ("梅雨明けの見通しについて", {}),  # a sentence found as typed
+    ("予算はいくらか？", {"sort": "date"}),
+]
+
+
+@pytest.fixture(scope="module")
+def narrowed_pair(tmp_path_factory):
+    """One index and 3 shards of documents in five formats and folders, each with a date."""
+    from .test_narrowing import write_documents
+
+    root = tmp_path_factory.mktemp("narrowed")
+    write_documents(root / "docs")
+    (root / "docs" / "定義.txt").write_text(
+        "梅雨とは、初夏に雨が多く降る季節のことである。\n梅雨の語源には諸説ある。\n",
+        encoding="utf-8",
+    )
+    search.build_index(root / "docs", root / "one")
+    search.build_index(root / "docs", root / "three", shards=3)
+    assert len(ShardedManifest.load(root / "three").shards) == 3
+    with search.Searcher(root / "one") as one, search.Searcher(root / "three") as sharded:
+        yield one, sharded
+
+
+@pytest.mark.parametrize(("query", "options"), NARROWED)
+def test_narrowed_searches_and_their_facets_on_shards_are_one_index_s(
+    narrowed_pair, query, options
+):
+    one, sharded = narrowed_pair
+    for limit, offset in ((10, 0), (2, 1)):
+        expected = one.search(query, limit, offset=offset, facets=True, **options)
+        found = sharded.search(query, limit, offset=offset, facets=True, **options)
+        assert found.hits == expected.hits, query
+        assert found.to_dict() == expected.to_dict(), query  # the facets, filters and order too
+    sort = options.get("sort", "relevance")
+    filters = options.get("filters")
+    assert list(sharded.sources(query, filters=filters, sort=sort).items()) == list(
+        one.sources(query, filters=filters, sort=sort).items()
+    )
+
+
+def test_the_narrowed_searches_are_not_vacuous(narrowed_pair):
+    _, sharded = narrowed_pair
+    assert sharded.search("梅雨とは何か？").hits[0].source == "定義.txt"
+    dated = [hit.date for hit in sharded.search("梅雨", sort="date").hits]
+    assert dated == sorted(dated, reverse=True) and len(set(dated)) > 2
+    facets = sharded.search("梅雨", facets=True).facets
+    assert {value.value for value in facets.format} == {"text", "markdown", "html", "docx"}
+
+
+def test_suggestions_of_shards_are_one_index_s(narrowed_pair):
+    one, sharded = narrowed_pair
+    for prefix in ("梅", "梅雨", "とうご", "統合"):
+        assert sharded.suggest(prefix) == one.suggest(prefix), prefix

@@ -89,6 +89,7 @@ def test_status_as_json(kensaku, folder):
         "documents",
         "paragraphs",
         "skipped",
+        "unread",
         "rules",
         "size",
         "built",
@@ -99,12 +100,14 @@ def test_status_as_json(kensaku, folder):
         "added",
         "changed",
         "removed",
+        "reread",
         "ignored",
         "other_formats",
     ]
     assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), FORMAT_VERSION)
     assert (data["documents"], data["paragraphs"], data["problem"]) == (5, 233, None)
     assert data["skipped"] == {"broken.txt": "it is a binary file (a NUL byte at offset 0)"}
+    assert (data["unread"], data["reread"]) == ({}, [])
     assert data["ignored"] == [["node_modules/", "dependencies"]]
     assert data["other_formats"] == ["picture.png"]
     assert data["size"] > 100_000

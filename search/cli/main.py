@@ -14,6 +14,7 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import click
 
@@ -24,8 +25,18 @@ from search.index.build import DEFAULT_DOCS_DIR
 from search.index.directory import DEFAULT_INDEX_DIR, MANIFEST_NAME
 from search.ingest.discovery import Rules
 from search.ingest.reporting import BuildReport, IndexSummary
+from search.query.filters import SORTS
 
 EXIT_NO_HIT = 1
+
+
+class Narrowing(NamedTuple):
+    """The filters and the order a search's options give (search.query.filters)."""
+
+    filters: Any
+    sort: str
+
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 # Set by run(): the command line is this process's own, so a finished search may end it at once.
 _OWN_PROCESS = False
@@ -362,6 +373,51 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
     help="keyword: the query syntax; question: any content word, ranked by BM25; "
     "auto (default): question for sentences, keyword otherwise  [config mode]",
 )
+@click.option(
+    "-t",
+    "--type",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Only documents of this format: pdf, docx, html, epub, markdown (md), text (txt); "
+    "repeatable, as format:FORMAT in the query.",
+)
+@click.option(
+    "-T",
+    "--type-not",
+    "not_formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Leave out documents of this format; repeatable, as -format:FORMAT.",
+)
+@click.option(
+    "-g",
+    "--glob",
+    "globs",
+    multiple=True,
+    metavar="GLOB",
+    help="Only documents whose path from the documents folder is this folder or file, or "
+    "matches this glob (.gitignore syntax: '報告書/2024', '*.pdf'); '!GLOB' leaves them out; "
+    "repeatable, as path:GLOB.",
+)
+@click.option(
+    "--after",
+    metavar="DATE",
+    help="Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD): their own date, "
+    "else their file's modification time; as after:DATE.",
+)
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Only documents dated before DATE (before:2024-07: June at the latest); as before:DATE.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the hits: best first, or by the documents' date, newest first.",
+)
 @synonyms_option
 @sudachi_synonyms_option
 @cluster_option
@@ -382,6 +438,12 @@ def search_command(
     count: bool,
     color: str | None,
     mode: str | None,
+    formats: tuple[str, ...],
+    not_formats: tuple[str, ...],
+    globs: tuple[str, ...],
+    after: str | None,
+    before: str | None,
+    sort: str,
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
     cluster: str | None,
@@ -402,7 +464,15 @@ def search_command(
       ピラー2 source:001         in documents whose path starts with 001
       日本の首都はどこか。       a question: any of its words, ranked
 
-    A query word may start with "-", except the options -n, -l, -c and -h: after "--", every
+    \b
+    Filters (anywhere in the query, with any query; a leading - leaves out):
+      ピラー2 format:pdf         only PDFs (also format:pdf,docx; -t pdf)
+      ピラー2 path:報告書/2024   only in that folder (a glob: path:'*/議事録*'; -g)
+      ピラー2 after:2024-01-01   dated on or after (YYYY, YYYY-MM, YYYY-MM-DD)
+      ピラー2 before:2024-07     dated before July 2024
+      format:pdf after:2024      every paragraph of the PDFs of 2024 on
+
+    A query word may start with "-", except the options -n, -l, -c, -t, -T, -g and -h: after "--", every
     word is part of the query (kensaku search -- ピラー2 -c). A QUERY of "-" is read from
     standard input.
 
@@ -412,6 +482,8 @@ def search_command(
       kensaku search -n 20 --offset 20 ピラー2  the second page of 20
       kensaku search --vimgrep ピラー2 > hits   then: vim -q hits
       kensaku search -l 統合作戦司令部          the documents with a match
+      kensaku search -t pdf --sort date 予算     PDFs only, newest first
+      kensaku search -l -g '報告書/*' after:2024  files of 2024 on in 報告書
       kensaku search --json ピラー2 | jq -r '.hits[].path'
       kensaku search --color=always 日米 | less -R
       echo ピラー2 | kensaku search -           the query from standard input
@@ -441,10 +513,12 @@ def search_command(
     cluster = first_given(cluster, config.cluster)
     _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     use_color = _use_color(first_given(color, config.color, "auto"))
+    narrowing = _narrowing(formats, not_formats, globs, after, before, sort)
     found = _search_and_print(
         text,
         index_dir,
         cluster,
+        narrowing,
         limit=first_given(limit, config.limit, DEFAULT_LIMIT),
         offset=offset,
         mode=first_given(mode, config.mode, "auto"),
@@ -457,6 +531,27 @@ def search_command(
     if _OWN_PROCESS and _nothing_left_to_finish():
         _exit_at_once(code)
     ctx.exit(code)
+
+
+def _narrowing(
+    formats: tuple[str, ...],
+    not_formats: tuple[str, ...],
+    globs: tuple[str, ...],
+    after: str | None,
+    before: str | None,
+    sort: str,
+):
+    """The options' filters and sort (read before the index is: a bad date is a usage error)."""
+    from search.errors import QuerySyntaxError
+    from search.query.filters import Filters
+
+    try:
+        filters = Filters.of(
+            formats + tuple(f"!{name}" for name in not_formats), globs, after, before
+        )
+    except QuerySyntaxError as error:
+        raise click.UsageError(str(error)) from None
+    return Narrowing(filters, sort)
 
 
 def _query_text(words: tuple[str, ...]) -> str:
@@ -490,6 +585,7 @@ def _search_and_print(
     text: str,
     index_dir: Path,
     cluster: str | None,
+    narrowing: Narrowing,
     limit: int,
     offset: int,
     mode: str,
@@ -503,15 +599,17 @@ def _search_and_print(
     from search.cli import output as out
     from search.service.searcher import Searcher
 
+    filters, sort = narrowing
     with Searcher(index_dir, synonyms_file, sudachi_synonyms, cluster=cluster) as searcher:
         path_of = out.path_maker(searcher.docs_dir)
         if output in ("-l", "-c"):
-            by_source = searcher.sources(text, mode)
+            by_source = searcher.sources(text, mode, filters, sort)
             lister = out.files if output == "-l" else out.counts
             _echo_lines(lister(by_source, path_of, color), color)
             return bool(by_source)
-        results = searcher.search(text, limit, mode, offset)
-        if output == "--json":
+        as_json = output == "--json"
+        results = searcher.search(text, limit, mode, offset, filters, sort, facets=as_json)
+        if as_json:
             click.echo(out.as_json(results, path_of))
         elif output == "--vimgrep":
             _echo_lines(out.vimgrep(results, path_of, searcher.line_before, color), color)
@@ -595,7 +693,10 @@ def _status_lines(status, verbose: bool) -> list[str]:
     from search.cli.terminal import printable
 
     left_out = IndexSummary(
-        skipped=status.skipped, ignored=status.ignored, other_formats=status.other_formats
+        skipped=status.skipped,
+        ignored=status.ignored,
+        other_formats=status.other_formats,
+        unread=status.unread,
     )
     lines = [
         f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
@@ -629,6 +730,7 @@ def _status_lines(status, verbose: bool) -> list[str]:
             for label, sources in (
                 ("added", status.added),
                 ("changed", status.changed),
+                ("reread", status.reread),
                 ("removed", status.removed),
             )
             for source in sources
@@ -655,6 +757,9 @@ def _state(status) -> str:
         )
         if sources
     )
+    if status.reread:
+        reread = f"{len(status.reread)} read with another version of a reader than installed now"
+        return f"{', '.join(filter(None, [changes, reread]))}: `kensaku index` reads them again"
     return f"{changes} since: `kensaku index` (or the next search) updates it"
 
 
@@ -961,6 +1066,7 @@ def _summary_line(summary: IndexSummary) -> str:
         for label, sources in (
             ("added", summary.added),
             ("changed", summary.changed),
+            ("read again with a new reader version", summary.reread),
             ("removed", summary.removed),
         )
         if sources
@@ -984,6 +1090,8 @@ def _left_out(summary: IndexSummary) -> str:
     if summary.other_formats:
         suffixes = _tally(_suffix(source) for source in summary.other_formats)
         parts.append(f"{counted(len(summary.other_formats), 'file')} in other formats ({suffixes})")
+    if summary.unread:
+        parts.append(f"{len(summary.unread)} with text that could not be read")
     return "; " + ", ".join(parts) if parts else ""
 
 
@@ -1017,11 +1125,18 @@ def _tally(items) -> str:
 
 
 def _file_list(summary: IndexSummary) -> list[str]:
-    """One line a file not indexed, for `kensaku index -v`."""
+    """One line a file not indexed, or not whole, for `kensaku index -v`."""
+    from search.ingest.readers.base import page_list
+
     return (
         [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
+        + [
+            f"unread {source}: text that could not be read was left out"
+            + (f", on {page_list(pages)}" if pages else "")
+            for source, pages in summary.unread.items()
+        ]
     )
 
 

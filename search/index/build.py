@@ -18,6 +18,7 @@ from search.errors import IndexBusy, IndexDamaged, IndexOutdated
 from search.index.changes import (
     Changes,
     changes_since,
+    read_with_other_versions,
     record_new_stamps,
     same_origin,
     stamps_current,
@@ -33,6 +34,7 @@ from search.index.generations import (
 from search.index.manifest import Manifest, readable_manifest, recorded_rules
 from search.index.opening import generation_problem
 from search.index.schema import WORDS
+from search.index.vocabulary import record_vocabulary
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
 
@@ -187,7 +189,9 @@ def _build(
         previous = _intact_manifest(index_dir, report)
         changes = None
         if incremental and previous and same_origin(previous, docs_dir, rules):
-            if stamps_current(previous, docs_dir, documents, rules):
+            if stamps_current(previous, docs_dir, documents, rules) and not (
+                read_with_other_versions(previous, documents)
+            ):
                 return _up_to_date(previous, found)
             changes = changes_since(previous, documents)
             if not changes.documents_changed:
@@ -203,6 +207,7 @@ def _build(
             else:
                 summary = _write_generation(path, documents, report)
             summary.total_paragraphs = _record_synonym_groups(path)
+            record_vocabulary(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
             sizes = seal_generation(path)
@@ -227,6 +232,7 @@ def _up_to_date(manifest: Manifest, found: Found) -> IndexSummary:
         total_documents=manifest.documents,
         total_paragraphs=manifest.paragraphs,
         skipped=manifest.skipped,
+        unread=manifest.unread,
         ignored=found.ignored,
         other_formats=found.other_formats,
     )
@@ -251,9 +257,10 @@ def _update_generation(
     documents: list[DocumentFile],
     report: BuildReport,
 ) -> IndexSummary:
-    """A new generation `path`: the live one with the `changes` made (documents added and
-    changed indexed, those changed and removed deleted). Its summary's digests are those of
-    every document, kept from `previous` for those not read again."""
+    """A new generation `path`: the live one with the `changes` made (documents added, changed
+    and to read again indexed, those changed, read again and removed deleted). Its summary's
+    digests, unread pages and extractors are those of every document, kept from `previous` for
+    those not read again."""
     from search.index.writer import add_to_index
     from search.ingest.paragraphs import read_document
     from search.text.synonym_groups import SYNONYM_GROUPS_FILE
@@ -261,7 +268,7 @@ def _update_generation(
     link_generation(live, path, rewritten=SYNONYM_GROUPS_FILE)
     summary = add_to_index(
         path,
-        changes.added + changes.changed,
+        changes.added + changes.changed + changes.reread,
         read_document,
         procs=_build_processes(),
         progress=report.progress,
@@ -272,13 +279,22 @@ def _update_generation(
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
     summary.changed = [d.source for d in changes.changed]
+    summary.reread = [d.source for d in changes.reread]
     summary.removed = changes.removed
-    kept = {d.source for d in documents} - set(summary.added + summary.changed)
+    kept = {d.source for d in documents} - set(summary.added + summary.changed + summary.reread)
     still_skipped = {source: why for source, why in previous.skipped.items() if source in kept}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
     summary.digests = {
         **{source: digest for source, digest in previous.digests.items() if source in kept},
         **summary.digests,
+    }
+    summary.unread = {
+        **{source: pages for source, pages in previous.unread.items() if source in kept},
+        **summary.unread,
+    }
+    summary.extractors = {
+        **{source: used for source, used in previous.extractors.items() if source in kept},
+        **summary.extractors,
     }
     return summary
 
@@ -351,6 +367,8 @@ def _new_manifest(
         built=built,
         updated=now,
         digests=dict(sorted(summary.digests.items())),
+        unread=dict(sorted(summary.unread.items())),
+        extractors=dict(sorted(summary.extractors.items())),
         rules=rules,
         skipped=summary.skipped,
         sizes=sizes,

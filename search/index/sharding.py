@@ -24,7 +24,7 @@ from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged, KensakuError
 from search.index.build import build_run
-from search.index.changes import stamps_current
+from search.index.changes import read_with_other_versions, stamps_current
 from search.index.directory import GENERATION_PREFIX
 from search.index.generations import owner_only, writer_lock
 from search.index.manifest import Manifest, readable_manifest
@@ -204,6 +204,7 @@ def _jobs(
             and shard is not None
             and shard.generation == before.generation
             and stamps_current(shard, Path(docs_dir), run, rules)
+            and not read_with_other_versions(shard, run)  # read anew by another reader
             and generation_problem(index_dir / name, shard) is None  # damage: built anew
         ):
             entries.append(before)

@@ -45,10 +45,10 @@ CONTEXT_BOOST = 0.5  # a question word in the document's title
 Lexicon = Callable[[str, str], bool]  # (field, term) -> whether the index holds the term
 
 
-def to_whoosh(node: Node, lexicon: Lexicon | None = None):
+def to_whoosh(node: Node, lexicon: Lexicon | None = None, tiers: dict[str, float] = TIER_BONUS):
     """The Whoosh query for a query tree; `lexicon` lets kana phrases match readings."""
     if isinstance(node, Phrase):
-        return _phrase_query(node, lexicon)
+        return _phrase_query(node, lexicon, tiers=tiers)
     if isinstance(node, Question):
         return q.Or(
             [q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)]
@@ -57,18 +57,18 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None):
         matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
         return q.ConstantScoreQuery(matcher(SOURCE, node.pattern), 0.0)
     if isinstance(node, Or):
-        return q.Or([to_whoosh(child, lexicon) for child in node.children])
+        return q.Or([to_whoosh(child, lexicon, tiers) for child in node.children])
     if isinstance(node, Not):
-        return q.AndNot(q.Every(), to_whoosh(node.child, lexicon))
-    wanted = [to_whoosh(c, lexicon) for c in node.children if not isinstance(c, Not)]
-    unwanted = [to_whoosh(c.child, lexicon) for c in node.children if isinstance(c, Not)]
+        return q.AndNot(q.Every(), to_whoosh(node.child, lexicon, tiers))
+    wanted = [to_whoosh(c, lexicon, tiers) for c in node.children if not isinstance(c, Not)]
+    unwanted = [to_whoosh(c.child, lexicon, tiers) for c in node.children if isinstance(c, Not)]
     positive = q.And(wanted) if wanted else q.Every()
     return q.AndNot(positive, q.Or(unwanted)) if unwanted else positive
 
 
-def untiered(phrase: Phrase, lexicon: Lexicon | None = None):
-    """The phrase's Whoosh query scored by BM25F alone, without tier bonuses."""
-    return _phrase_query(phrase, lexicon, tiers={})
+def untiered(node: Node, lexicon: Lexicon | None = None):
+    """The Whoosh query of a tree scored by BM25F alone, without tier bonuses."""
+    return to_whoosh(node, lexicon, tiers={})
 
 
 def _phrase_query(

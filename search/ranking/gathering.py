@@ -24,7 +24,8 @@ from search.index.schema import SUBWORDS, WORDS
 from search.index.shards import ShardedManifest
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
-from search.query.tree import Phrase, Question
+from search.query.tree import Node, Phrase, Question
+from search.ranking.definitions import defining_query
 from search.ranking.shards import Shards
 
 # Document frequencies a generation's cache keeps (a term and its count: ~200 bytes).
@@ -109,18 +110,40 @@ def keyword_figures(
         return source.figures
     parts = parts or parsed.soft_parts
     weighed = set(parts) | set(parsed.phrases)
+    tiered = [parsed.tree] if parsed.tree is not None else []
+    terms = _planned_terms(source, tiered, list(parts), parts)
+    return source.of_terms(terms | set(weighed_terms(weighed)))
+
+
+def question_figures(source: FigureSource, parsed: ParsedQuery) -> CollectionFigures:
+    """The figures a question needs: its terms (each word as a word, a sub-word and in titles),
+    and for a question asking what a term is, those of the term's defining forms."""
+    if not source.gathers:
+        return source.figures
+    if not isinstance(parsed.tree, Question):
+        raise TypeError("a question's figures were asked of keywords")
+    terms = {(name, term) for name, term, _ in question_terms(parsed.tree)}
+    if parsed.defined is not None:
+        terms |= _planned_terms(source, [], [defining_query(parsed.defined)], ())
+    return source.of_terms(terms)
+
+
+def _planned_terms(
+    source: FigureSource, tiered: list[Node], untiered_trees: list[Node], titled: tuple
+) -> set[TermKey]:
+    """The terms the plans of trees need (with tiers, without them, and of phrases in titles):
+    those a plan scores, and the readings it asks whether the collection holds, planned again
+    with what is gathered until nothing new is asked."""
     lexicon = _Lexicon()
     for _ in range(_PLANNING_ROUNDS):
         lexicon.asked, lexicon.unknown = set(), set()
-        plans = [to_whoosh(parsed.tree, lexicon)]
-        plans += [untiered(part, lexicon) for part in parts]
-        plans += [in_title(part) for part in parts]
+        plans = [to_whoosh(tree, lexicon) for tree in tiered]
+        plans += [untiered(tree, lexicon) for tree in untiered_trees]
+        plans += [in_title(part) for part in titled]
         if not lexicon.unknown:
             break
         lexicon.known.update(source.known(lexicon.unknown))
-    asked = lexicon.asked
-    terms = asked | set(plan_terms(plans)) | set(weighed_terms(weighed))
-    return source.of_terms(terms)
+    return lexicon.asked | set(plan_terms(plans))
 
 
 class _Lexicon:
@@ -139,15 +162,6 @@ class _Lexicon:
             self.unknown.add(key)
             return False
         return self.known[key] > 0
-
-
-def question_figures(source: FigureSource, parsed: ParsedQuery) -> CollectionFigures:
-    """The figures a question needs: its terms (each word as a word, a sub-word and in titles)."""
-    if not source.gathers:
-        return source.figures
-    if not isinstance(parsed.tree, Question):
-        raise TypeError("a question's figures were asked of keywords")
-    return source.of_terms((name, term) for name, term, _ in question_terms(parsed.tree))
 
 
 def plan_terms(plans: Iterable) -> Iterator[TermKey]:

@@ -4,8 +4,16 @@ A keyword query: every paragraph matching it (search.engine.matching), the best 
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
 search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
-`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
-each could answer. Paragraphs of the same text count once.
+`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), and for a question asking
+what a term is the best `DEFINING_DEPTH` holding it in a defining form (search.ranking.definitions),
+reordered by how well each could answer. A sentence that asks nothing is a keyword query first:
+the paragraphs holding it as typed, if any; else the question. Paragraphs of the same text count
+once.
+
+A `Narrowing` keeps a ranking to the paragraphs of some documents (filters:
+search.query.filters) and may order it by their documents' date instead, newest first: all a
+keyword query matches, or the best of a question's; a query of filters alone lists all the
+paragraphs they admit. Facets of all the matches are counted by the shards, when asked for.
 
 `Ranking` coordinates the shards of a collection (search.ranking.shard; one index is a
 collection of one shard). It gathers the figures a query needs over the collection (gathering),
@@ -13,7 +21,7 @@ asks every shard for its best distinct paragraphs scored with them, merges those
 in docnum order (one index's order, as shards hold contiguous runs of documents in order), one
 paragraph per text, and makes every decision that depends on the whole collection on its
 figures: how many paragraphs match, the soft AND's weights and whether no paragraph holds a
-part, content before headings. It fetches the stored text of the final candidates only, and
+part, content before headings, whether a sentence is found as typed. It fetches the stored text of the final candidates only, and
 reranks them. So a sharded collection ranks exactly as one index of the same documents.
 
 `Ranking` is also the hook through which bench/fit_rerank.py reads the candidates and what the
@@ -25,8 +33,8 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from search.engine.figures import CollectionFigures, Figures
 from search.index.schema import PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
@@ -34,7 +42,18 @@ from search.query.parser import ParsedQuery
 from search.query.tree import Phrase, Question
 from search.ranking.gathering import FigureSource, keyword_figures, question_figures
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
-from search.ranking.shard import Best, Fetched, PlaceTuple, QueryContext, ShardBest
+from search.ranking.scope import Narrowing
+from search.ranking.shard import (
+    DEFINING_DEPTH,
+    Best,
+    Defining,
+    FacetRequest,
+    Fetched,
+    PlaceTuple,
+    QueryContext,
+    ShardBest,
+    SourceCounts,
+)
 from search.ranking.shards import Shards, by_shard
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
@@ -42,6 +61,8 @@ RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
 KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
 
 KEYWORD_POOL = 50  # of how many of them those are chosen, content before headings and citations
+
+NOWHERE_NARROWER = Narrowing()  # all the paragraphs, by relevance
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,7 @@ class KeywordCandidates:
     paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
     stored: dict[int, dict] = field(default_factory=dict)  # the candidates' stored fields
     keys: dict[int, str] = field(default_factory=dict)  # their text keys
+    facets: list[Any] = field(default_factory=list)  # of all `total` counts, shard by shard
 
 
 class RankedParagraph(NamedTuple):
@@ -80,6 +102,8 @@ class Ranked:
     relaxed_into: tuple[Phrase, ...] = ()
     stored: dict[int, dict] = field(default_factory=dict)
     keys: dict[int, str] = field(default_factory=dict)
+    # The facets of all the matching paragraphs `total` counts, shard by shard (when asked for).
+    facets: list[Any] = field(default_factory=list)
 
 
 class _Some(NamedTuple):
@@ -91,6 +115,7 @@ class _Some(NamedTuple):
     partial: dict[int, tuple[float, float]]  # docnum -> (BM25F, the weighted share held)
     total: int  # how many hold some of the query
     context: QueryContext  # the query's, with the figures of what was looked for
+    facets: list[Any]  # of those holding some of the query, shard by shard
 
 
 class _Parts(NamedTuple):
@@ -110,33 +135,58 @@ class Ranking:
         self.shards = shards
         self.figures = figures
 
-    def rank(self, query: ParsedQuery, limit: int) -> Ranked:
-        """The best `limit` or more paragraphs for `query`, best first, and what the results say
-        of them."""
+    def rank(
+        self,
+        query: ParsedQuery,
+        limit: int,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> Ranked:
+        """The best `limit` or more paragraphs for `query` that `narrowing` keeps, best first
+        (or newest first), and what the results say of them (their facets, with `facets`): for
+        a sentence found as typed, the paragraphs holding it."""
+        if query.tree is None:
+            return self._listing(query, limit, narrowing, facets)
         if isinstance(query.tree, Question):
-            return self._question_ranking(query, limit)
-        return self._keyword_ranking(query, limit)
+            as_typed = query.as_typed()
+            if as_typed is not None:
+                found = self._ranking_by_keywords(as_typed, limit, narrowing, facets)
+                if found.paragraphs:
+                    return found
+            return self._question_ranking(query, limit, narrowing, facets)
+        return self._ranking_by_keywords(query, limit, narrowing, facets)
 
-    def sources(self, query: ParsedQuery) -> dict[str, int]:
+    def _ranking_by_keywords(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        if narrowing.by_date:
+            return self._keywords_by_date(query, limit, narrowing, facets)
+        return self._keyword_ranking(query, limit, narrowing, facets)
+
+    def sources(
+        self, query: ParsedQuery, narrowing: Narrowing = NOWHERE_NARROWER
+    ) -> dict[str, int]:
         """How many paragraphs match `query` in each document that has any (repeats included),
-        the document of the best match first; for keywords no paragraph holds all together,
-        those holding some (see keyword_candidates)."""
-        with self._query(query) as context:
+        the document of the best match first (or the newest first); for keywords no paragraph
+        holds all together, those holding some (see keyword_candidates); for a sentence found
+        as typed, those holding it; for a query of filters alone, all they keep."""
+        as_typed = query.as_typed()
+        if as_typed is not None and as_typed.tree is not None:
+            with self._query(as_typed, narrowing) as context:
+                found = self.shards.each("source_counts", context)
+            if sum(counts.total for counts in found):
+                return _by_source(found)
+        with self._query(query, narrowing) as context:
             found = self.shards.each("source_counts", context)
-            if not query.is_question and not sum(counts.total for counts in found):
+            keywords = query.tree is not None and not isinstance(query.tree, Question)
+            if keywords and not sum(counts.total for counts in found):
                 some = self._parts(context, query, 0)
                 found = (
                     self.shards.each("source_counts", some.context, some.parts, some.weights)
                     if some.weights is not None
                     else []
                 )
-        best = {
-            source: (score, docnum, count)
-            for counts in found
-            for source, (count, score, docnum) in counts.counts.items()
-        }
-        ordered = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
-        return {source: count for source, (_, _, count) in ordered}
+        return _by_source(found)
 
     def places(self, keys: list[str]) -> dict[str, list[tuple[int, PlaceTuple]]]:
         """Where the paragraphs of each text key stand in the collection: (docnum, place)."""
@@ -157,8 +207,10 @@ class Ranking:
 
     # Keywords ---------------------------------------------------------------------------------
 
-    def _keyword_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        found = self.keyword_candidates(query, limit)
+    def _keyword_ranking(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        found = self.keyword_candidates(query, limit, narrowing, facets)
         ranked = rank_keywords(found.candidates, found.paragraph, found.question)
         return Ranked(
             [RankedParagraph(score, c.docnum, c.partial) for score, c in ranked],
@@ -167,19 +219,74 @@ class Ranking:
             found.relaxed_into,
             found.stored,
             found.keys,
+            found.facets,
         )
 
-    def keyword_candidates(self, query: ParsedQuery, limit: int) -> KeywordCandidates:
+    def _keywords_by_date(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """All the paragraphs a keyword query matches, newest first (by relevance within a day);
+        where none holds all its words, those holding some."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("keyword_newest", context, limit)
+            relaxed_into: tuple[Phrase, ...] = ()
+            partial = False
+            if not sum(shard.total for shard in found):
+                some = self._parts(context, query, 0)
+                relaxed_into = some.relaxed_into
+                if some.weights is not None:
+                    found = self.shards.each(
+                        "partial_newest", some.context, some.parts, some.weights, limit
+                    )
+                    partial = bool(sum(shard.total for shard in found))
+                    context = some.context
+            best = _merged(found, limit, _newest_first(found))
+            stored = self._fetch(None, [one.docnum for one in best]).stored
+        return Ranked(
+            [RankedParagraph(one.score, one.docnum, partial) for one in best],
+            sum(shard.total for shard in found),
+            partial,
+            relaxed_into,
+            stored,
+            {one.docnum: one.key for one in best},
+            _facets_of(found),
+        )
+
+    def _listing(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """A query of filters alone: every paragraph they keep, in the documents' order (or
+        newest first), each text once."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("listing", context, limit)
+            order = _newest_first(found) if narrowing.by_date else None
+            best = _merged(found, limit, order)
+            stored = self._fetch(None, [one.docnum for one in best]).stored
+        return Ranked(
+            [RankedParagraph(one.score, one.docnum) for one in best],
+            sum(shard.total for shard in found),
+            stored=stored,
+            keys={one.docnum: one.key for one in best},
+            facets=_facets_of(found),
+        )
+
+    def keyword_candidates(
+        self,
+        query: ParsedQuery,
+        limit: int,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
         paragraphs hold all the parts of a query typed without syntax, the best of those holding
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
         pool_size = max(depth, KEYWORD_POOL)
-        with self._query(query) as context:
+        with self._query(query, narrowing, facets) as context:
             found = self.shards.each("keyword_best", context, pool_size)
             best = _content_first(found, pool_size, depth)
             total = sum(shard.total for shard in found)
-            some = _Some(query.soft_parts, (), [], {}, 0, context)
+            some = _Some(query.soft_parts, (), [], {}, 0, context, [])
             if len(best) < limit:
                 some = self._holding_some_of(context, query, total, depth, pool_size)
             question = self._asked_keywords(some.context, query, some.parts or query.phrases)
@@ -199,6 +306,7 @@ class Ranking:
             lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
             stored,
             {one.docnum: one.key for one in best + some.best},
+            _facets_of(found) if total else some.facets,
         )
 
     def _holding_some_of(
@@ -210,12 +318,14 @@ class Ranking:
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
         some = self._parts(context, query, whole)
         if some.weights is None:
-            return _Some(some.parts, some.relaxed_into, [], {}, 0, some.context)
+            return _Some(some.parts, some.relaxed_into, [], {}, 0, some.context, [])
         found = self.shards.each("partial_best", some.context, some.parts, some.weights, pool_size)
         best = _content_first(found, pool_size, depth)
         partial = {docnum: held for shard in found for docnum, held in shard.partial.items()}
         total = sum(shard.total for shard in found)
-        return _Some(some.parts, some.relaxed_into, best, partial, total, some.context)
+        return _Some(
+            some.parts, some.relaxed_into, best, partial, total, some.context, _facets_of(found)
+        )
 
     def _parts(self, context: QueryContext, query: ParsedQuery, whole: int) -> _Parts:
         """The parts a soft AND looks for and their weights: the rarer a part in the collection,
@@ -227,7 +337,7 @@ class Ranking:
         if relaxed_into:
             parts = relaxed_into
             figures = keyword_figures(self.figures, query, parts)
-            context = QueryContext(context.id, query, self._shipped(figures))
+            context = replace(context, figures=self._shipped(figures))
             counts, _ = self._part_counts(context, parts)
         if counts is None:
             return _Parts(parts, relaxed_into, None, context)
@@ -270,10 +380,14 @@ class Ranking:
 
     # Questions --------------------------------------------------------------------------------
 
-    def _question_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        with self._query(query) as context:
-            best, total, by_title = self._question_best(context, max(limit, RERANK_DEPTH))
+    def _question_ranking(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """BM25F's best paragraphs, reordered by how well each could answer (see rerank); by
+        date, those reordered, newest first."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("question_best", context, max(limit, RERANK_DEPTH))
+            best, total, by_title = _question_best(found, max(limit, RERANK_DEPTH))
             question = self._asked(context, query)
             stored = self._fetch(None, [one.docnum for one in best]).stored
         reranked = rerank(
@@ -281,31 +395,32 @@ class Ranking:
             lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
             question,
             lambda docnum: docnum not in by_title,
+            defined=query.defined,
         )
+        if narrowing.by_date:
+            days = {docnum: day for shard in found for docnum, day in shard.days.items()}
+            reranked = sorted(reranked, key=lambda pair: (-days[pair[1]], -pair[0], pair[1]))
         return Ranked(
             [RankedParagraph(score, docnum) for score, docnum in reranked],
             total,
             stored=stored,
             keys={one.docnum: one.key for one in best},
+            facets=_facets_of(found),
         )
 
     def question_candidates(
-        self, query: ParsedQuery, depth: int
+        self, query: ParsedQuery, depth: int, narrowing: Narrowing = NOWHERE_NARROWER
     ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
-        of them match by their document's title alone, holding none of the question's words
-        (or sub-words) as the index found them (変わった holds 変わる)."""
-        with self._query(query) as context:
-            best, total, by_title = self._question_best(context, depth)
+        """BM25F's best `depth` distinct paragraphs (score, docnum) that `narrowing` keeps, then
+        for a question asking what a term is the paragraphs defining it that those miss; how
+        many match, and which of them match by their document's title alone, holding none of
+        the question's words (or sub-words) as the index found them (変わった holds 変わる)."""
+        if not isinstance(query.tree, Question):
+            raise TypeError("question_candidates ranks a question, not keywords")
+        with self._query(query, narrowing) as context:
+            found = self.shards.each("question_best", context, depth)
+        best, total, by_title = _question_best(found, depth)
         return [(one.score, one.docnum) for one in best], total, by_title
-
-    def _question_best(self, context: QueryContext, depth: int) -> tuple[list[Best], int, set]:
-        found = self.shards.each("question_best", context, depth)
-        return (
-            _merged(found, depth),
-            sum(shard.total for shard in found),
-            {docnum for shard in found for docnum in shard.marked},
-        )
 
     def asked(self, query: ParsedQuery) -> Asked:
         """What the reranker knows of a question: its words, weighted by how rare each is."""
@@ -325,14 +440,20 @@ class Ranking:
 
     # The collection ---------------------------------------------------------------------------
 
-    def _query(self, query: ParsedQuery) -> _Query:
+    def _query(
+        self,
+        query: ParsedQuery,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> _Query:
         """The context of one query for every shard (its figures gathered), in a `with` block
         that tells the shards when it is done."""
         if isinstance(query.tree, Question):
             figures = question_figures(self.figures, query)
         else:
             figures = keyword_figures(self.figures, query)
-        return _Query(self.shards, QueryContext(uuid.uuid4().hex, query, self._shipped(figures)))
+        context = QueryContext(uuid.uuid4().hex, query, self._shipped(figures), narrowing, facets)
+        return _Query(self.shards, context)
 
     def _shipped(self, figures: CollectionFigures) -> Figures | None:
         """What the shards are sent of the figures: None where a shard is the collection."""
@@ -378,12 +499,16 @@ class _Query:
         self._shards.forget(self.context.id)
 
 
-def _merged(found: list[ShardBest], wanted: int) -> list[Best]:
-    """The best `wanted` distinct paragraphs of the shards' best: by score, ties in docnum order,
-    the first paragraph of each text (each shard's lists are so ordered already)."""
+def _merged(
+    found: list[ShardBest], wanted: int, order: Callable[[Best], tuple] | None = None
+) -> list[Best]:
+    """The best `wanted` distinct paragraphs of the shards' best: by score, ties in docnum order
+    (or by `order`), the first paragraph of each text (each shard's lists are so ordered
+    already)."""
     if len(found) == 1:
         return found[0].best[:wanted]
-    merged = heapq.merge(*(shard.best for shard in found), key=lambda one: (-one.score, one.docnum))
+    key = order or (lambda one: (-one.score, one.docnum))
+    merged = heapq.merge(*(shard.best for shard in found), key=key)
     seen: set[str] = set()
     best = []
     for one in merged:
@@ -393,6 +518,50 @@ def _merged(found: list[ShardBest], wanted: int) -> list[Best]:
             if len(best) == wanted:
                 break
     return best
+
+
+def _newest_first(found: list[ShardBest]) -> Callable[[Best], tuple]:
+    """The order of paragraphs by date: newest first, by relevance within a day, then docnum."""
+    days = {docnum: day for shard in found for docnum, day in shard.days.items()}
+    return lambda one: (-days.get(one.docnum, 0), -one.score, one.docnum)
+
+
+def _question_best(found: list[ShardBest], depth: int) -> tuple[list[Best], int, set[int]]:
+    """A question's candidates from the shards': the best `depth` distinct, then the paragraphs
+    defining its term that those miss (the best DEFINING_DEPTH distinct by the form's score,
+    with a score for the question), how many match, those matching by title alone."""
+    best = _merged(found, depth)
+    total = sum(shard.total for shard in found)
+    by_title = {docnum for shard in found for docnum in shard.marked}
+    defining = [one for shard in found for one in shard.defining]
+    if not defining:
+        return best, total, by_title
+    ordered = sorted(defining, key=lambda one: (-one.score, one.docnum))
+    seen = {one.key for one in best}
+    distinct: dict[str, Defining] = {}
+    for one in ordered:
+        distinct.setdefault(one.key, one)
+    for one in list(distinct.values())[:DEFINING_DEPTH]:
+        if one.key not in seen and one.question_score is not None:
+            seen.add(one.key)
+            best.append(Best(one.question_score, one.docnum, one.key))
+    return best, total, by_title
+
+
+def _by_source(found: list[SourceCounts]) -> dict[str, int]:
+    """The documents' counts of the shards', the document first whose first paragraph comes
+    first in the query's order."""
+    first = {
+        source: (-day, -score, docnum, count)
+        for counts in found
+        for source, (count, day, score, docnum) in counts.counts.items()
+    }
+    return {source: key[3] for source, key in sorted(first.items(), key=lambda item: item[1])}
+
+
+def _facets_of(found: list[ShardBest]) -> list[Any]:
+    """The shards' facets, where they were counted."""
+    return [shard.facets for shard in found if shard.facets is not None]
 
 
 def _content_first(found: list[ShardBest], pool_size: int, depth: int) -> list[Best]:

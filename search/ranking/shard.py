@@ -8,6 +8,11 @@ keys, stored fields. What the later stages of a query reuse (its plan, the phras
 paragraphs matching it whole or in part, the paragraphs read) is kept in a session per query; a
 session dropped meanwhile (a restarted shard, one evicted by other queries) is made again from the
 query's context, so that every answer depends on the query and the index alone.
+
+A query's context says what it keeps to and how it orders (a `Narrowing`: each shard makes it
+its own `Scope`), and whether the shard counts facets of all it matches (with the counter it
+names: the coordinator's caller's, search.results.facets), so that nothing matched leaves the
+shard but its counts.
 """
 
 from __future__ import annotations
@@ -15,16 +20,17 @@ from __future__ import annotations
 import contextlib
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
+from search.engine.documents import Documents
 from search.engine.figures import Figures, TermKey
 from search.engine.matching import match, match_in_bulk, tiers
-from search.engine.postings import live_docnums
+from search.engine.postings import Wanted, live_docnums
 from search.index.opening import translate_damage
 from search.index.schema import (
     CONTEXT,
@@ -39,10 +45,14 @@ from search.index.shards import translate_shard_damage
 from search.query.parser import ParsedQuery
 from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
+from search.ranking.definitions import defining_query
 from search.ranking.rerank import is_heading
+from search.ranking.scope import EVERYWHERE, Narrowing, Scope, scope_of
 
 if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
     import numpy
+
+DEFINING_DEPTH = 20  # how many paragraphs holding its term in a defining form a question adds
 
 # Sessions a shard keeps: one a query under way (more where several coordinators share it).
 _SESSIONS = 8
@@ -51,14 +61,30 @@ _SESSIONS = 8
 PlaceTuple = tuple[str, int, int, Any]
 
 
+# (documents of an open index, the docnums matched, a folder) -> their facets: how a shard
+# counts the facets of what it matches (results.facets.count_facets), and the folder counted in.
+FacetCounter = Callable[[Documents, Any, str], Any]
+
+
+@dataclass(frozen=True)
+class FacetRequest:
+    """Facets to count of all a query matches: with `counter`, within the folder `folder`."""
+
+    counter: FacetCounter
+    folder: str = ""
+
+
 @dataclass(frozen=True)
 class QueryContext:
-    """A query as every shard is asked about it: the id of its session, the parsed query, and the
-    collection's figures for it (None: the shard's own index is the whole collection)."""
+    """A query as every shard is asked about it: the id of its session, the parsed query, the
+    collection's figures for it (None: the shard's own index is the whole collection), what it
+    keeps to and how it orders, and the facets to count of what it matches (None: none)."""
 
     id: str
     parsed: ParsedQuery
     figures: Figures | None = None
+    narrowing: Narrowing = field(default_factory=Narrowing)
+    facets: FacetRequest | None = None
 
 
 class Best(NamedTuple):
@@ -81,6 +107,23 @@ class ShardBest:
     total: int
     marked: frozenset[int] = frozenset()
     partial: dict[int, tuple[float, float]] = field(default_factory=dict)
+    # By date: the day of each paragraph of `best` (and `defining`), docnum -> YYYYMMDD.
+    days: dict[int, int] = field(default_factory=dict)
+    # A question asking what a term is: the best paragraphs holding it in a defining form.
+    defining: list[Defining] = field(default_factory=list)
+    # The facets of all the paragraphs `total` counts, when the query asked for them.
+    facets: Any = None
+
+
+class Defining(NamedTuple):
+    """A paragraph holding a question's term in a defining form: its score for the form, its
+    docnum in the collection, its text's key, and its score for the question (None where it
+    holds none of the question's words)."""
+
+    score: float
+    docnum: int
+    key: str
+    question_score: float | None
 
 
 @dataclass(frozen=True)
@@ -94,10 +137,11 @@ class PartCounts:
 
 @dataclass(frozen=True)
 class SourceCounts:
-    """The documents of a shard matching a query: source -> (paragraphs matching, the best
-    one's score, its docnum in the collection), and the paragraphs matching in all."""
+    """The documents of a shard matching a query: source -> (paragraphs matching, and of the
+    first of them in the query's order its day (by date; else 0), score and docnum in the
+    collection), and the paragraphs matching in all."""
 
-    counts: dict[str, tuple[int, float, int]]
+    counts: dict[str, tuple[int, int, float, int]]
     total: int
 
 
@@ -134,19 +178,27 @@ class _Held:
     def keys(self) -> set[int]:
         return set(self.docnums.tolist())
 
+    def within(self, scope: Scope) -> _Held:
+        """Those of the paragraphs `scope` allows."""
+        if scope.allowed is None:
+            return self
+        kept = scope.allowed[self.docnums]
+        return _Held(self.docnums[kept], self.scores[kept])
+
 
 class _Session:
     """What one query's stages on a shard share (docnums are the shard's own)."""
 
-    def __init__(
-        self, statistics: Statistics, parsed: ParsedQuery, figures: Figures | None
-    ) -> None:
+    def __init__(self, statistics: Statistics, context: QueryContext, scope: Scope) -> None:
         self.statistics = statistics
-        self.parsed = parsed
-        self.figures = figures
+        self.parsed = context.parsed
+        self.figures = context.figures
+        self.facets = context.facets
+        self.scope = scope
         self.phrases: dict = {}  # the phrases matched in all the shard, for later parts to reread
         self.planned = None  # the keyword query's plan, with tiers
-        self.matched: dict[int, float] | _Held | None = None  # the whole query's matches
+        # The whole query's matches, in scope.
+        self.matched: dict[int, float] | _Held | None = None
         self.whole: set[int] | None = None  # their docnums
         # part -> (docnum -> BM25F score, paragraphs whose title holds it but not their text)
         self.parts: dict[Phrase, tuple[dict[int, float], set[int]]] = {}
@@ -170,6 +222,9 @@ class Shard:
             "partial_best",
             "question_best",
             "question_candidates",
+            "keyword_newest",
+            "partial_newest",
+            "listing",
             "fetch",
             "places",
             "source_counts",
@@ -192,6 +247,7 @@ class Shard:
         self.offset = offset
         self._same_text = same_text
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._documents: Documents | None = None
 
     @classmethod
     def of(
@@ -243,8 +299,8 @@ class Shard:
     # Keywords ---------------------------------------------------------------------------------
 
     def keyword_best(self, context: QueryContext, wanted: int) -> ShardBest:
-        """The best `wanted` distinct paragraphs matching the whole keyword query, headings
-        marked, and how many match."""
+        """The best `wanted` distinct paragraphs matching the whole keyword query in its scope,
+        headings marked, how many match, and their facets when asked for."""
         if self.empty:
             return ShardBest([], 0)
         session = self._session(context)
@@ -254,10 +310,15 @@ class Shard:
             scores = self._matched(session)
             best = self._best_distinct(scores, wanted)
         else:
-            held = session.matched = _Held.of(summed)
+            held = session.matched = _Held.of(summed).within(session.scope)
             best = self._best_distinct_held(held, wanted)
+        matched = session.matched
+        assert matched is not None
         return ShardBest(
-            self._as_best(best), len(session.matched or ()), self._headings(session, best)
+            self._as_best(best),
+            len(matched),
+            self._headings(session, best),
+            facets=self._facets(session, _docnums(matched)),
         )
 
     def part_counts(self, context: QueryContext, parts: tuple[Phrase, ...]) -> PartCounts:
@@ -268,7 +329,9 @@ class Shard:
         session = self._session(context)
         found = [self._part(session, part) for part in parts]
         whole = self._whole(session)
-        held = any(docnum not in whole for scores, _ in found for docnum in scores)
+        within = session.scope.within
+        held = any(docnum not in whole for scores, _ in found for docnum in within(scores))
+        # The weights count every paragraph holding a part, in the scope or not.
         return PartCounts([len(scores) for scores, _ in found], held)
 
     def partial_best(
@@ -290,7 +353,56 @@ class Shard:
         order = {docnum: share * 1e6 + summed[docnum] for docnum, share in held.items()}
         best = self._best_distinct(order, wanted)
         partial = {docnum + self.offset: (summed[docnum], held[docnum]) for _, docnum in best}
-        return ShardBest(self._as_best(best), len(summed), self._headings(session, best), partial)
+        return ShardBest(
+            self._as_best(best),
+            len(summed),
+            self._headings(session, best),
+            partial,
+            facets=self._facets(session, summed.keys()),
+        )
+
+    def keyword_newest(self, context: QueryContext, wanted: int) -> ShardBest:
+        """By date: the newest `wanted` distinct paragraphs matching the whole keyword query in
+        its scope (by relevance within a day), how many match, and their facets."""
+        if self.empty:
+            return ShardBest([], 0)
+        session = self._session(context)
+        with self.damage():
+            summed = match_in_bulk(self._planned(session), session.statistics)
+        if summed is None:
+            matched: dict[int, float] | _Held = self._matched(session)
+        else:
+            matched = session.matched = _Held.of(summed).within(session.scope)
+        return self._newest(session, matched, wanted)
+
+    def partial_newest(
+        self,
+        context: QueryContext,
+        parts: tuple[Phrase, ...],
+        weights: list[float],
+        wanted: int,
+    ) -> ShardBest:
+        """By date: the newest `wanted` distinct paragraphs holding some of `parts` but not the
+        whole query (by their BM25F for the parts within a day), how many, and their facets."""
+        if self.empty:
+            return ShardBest([], 0)
+        session = self._session(context)
+        return self._newest(session, self._holding_some(session, parts, weights)[1], wanted)
+
+    def listing(self, context: QueryContext, wanted: int) -> ShardBest:
+        """A query of filters alone: the first `wanted` distinct paragraphs they allow, in the
+        documents' order (or newest first), how many they allow, and their facets."""
+        import numpy
+
+        if self.empty:
+            return ShardBest([], 0)
+        session = self._session(context)
+        docnums = self._allowed(session.scope)
+        if session.scope.days is not None:
+            return self._newest(session, _Held(docnums, numpy.zeros(len(docnums))), wanted)
+        listed = docnums.tolist()
+        best = self._distinct(listed, dict.fromkeys(listed, 0.0), wanted, ordered=True)
+        return ShardBest(self._as_best(best), len(docnums), facets=self._facets(session, docnums))
 
     def fetch(self, context: QueryContext | None, docnums: list[int], tiered: list[int]) -> Fetched:
         """The stored fields of `docnums` (the collection's), and the tier bonuses of those of
@@ -309,30 +421,46 @@ class Shard:
     # Questions --------------------------------------------------------------------------------
 
     def question_best(self, context: QueryContext, depth: int) -> ShardBest:
-        """BM25F's best `depth` distinct paragraphs for a question, those matching by their
-        document's title alone marked, and how many match."""
+        """BM25F's best `depth` distinct paragraphs for a question in its scope, those matching
+        by their document's title alone marked, how many match, their facets; and for a
+        question asking what a term is, the best paragraphs holding it in a defining form."""
         if self.empty:
             return ShardBest([], 0)
-        best, total, by_title = self.question_candidates(context, depth)
+        session = self._session(context)
+        best, total, by_title, matched = self.question_candidates(context, depth)
+        defining = self._defining(session, context.parsed.defined)
         marked = frozenset(docnum + self.offset for _, docnum in best if docnum in by_title)
-        return ShardBest(self._as_best(best), total, marked)
+        dated = [docnum for _, docnum in best] + [one.docnum - self.offset for one in defining]
+        return ShardBest(
+            self._as_best(best),
+            total,
+            marked,
+            days=self._days(session, dated),
+            defining=defining,
+            facets=self._facets(session, matched),
+        )
 
     def question_candidates(
         self, context: QueryContext, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """BM25F's best `depth` distinct paragraphs (score, the shard's docnum), how many match,
-        and which paragraphs match by their document's title alone, holding none of the
-        question's words (or sub-words) as the index found them (変わった holds 変わる)."""
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
+        """BM25F's best `depth` distinct paragraphs (score, the shard's docnum) in the query's
+        scope, how many match, which paragraphs match by their document's title alone, holding
+        none of the question's words (or sub-words) as the index found them (変わった holds
+        変わる), and the docnums of all that match."""
         session = self._session(context)
         terms = _question_terms(context.parsed)
         with self.damage():
             if in_bulk(session.statistics, terms):
-                return self._question_candidates_in_bulk(session.statistics, terms, depth)
-            return self._question_candidates_by_dict(session.statistics, terms, depth)
+                return self._question_candidates_in_bulk(
+                    session.statistics, terms, depth, session.scope
+                )
+            return self._question_candidates_by_dict(
+                session.statistics, terms, depth, session.scope
+            )
 
     def _question_candidates_by_dict(
-        self, statistics: Statistics, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        self, statistics: Statistics, terms: list, depth: int, scope: Scope = EVERYWHERE
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
         few postings, in a process that has not imported numpy."""
         searcher = self.searcher
@@ -345,11 +473,12 @@ class Shard:
             else:
                 scores[docnum] = score
                 by_title.add(docnum)
-        return self._best_distinct(scores, depth), len(scores), by_title
+        scores = scope.within(scores)
+        return self._best_distinct(scores, depth), len(scores), by_title, scores.keys()
 
     def _question_candidates_in_bulk(
-        self, statistics: Statistics, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
+        self, statistics: Statistics, terms: list, depth: int, scope: Scope = EVERYWHERE
+    ) -> tuple[list[tuple[float, int]], int, set[int], Collection[int]]:
         """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
         are the dict's, to the bit, and only the best become (score, docnum) pairs."""
         import numpy
@@ -358,8 +487,8 @@ class Shard:
         titles = score_dense(statistics, [t for t in terms if t[0] == CONTEXT])
         by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
         scores += titles
-        held = _Held.of(scores)
-        return self._best_distinct_held(held, depth), len(held), set(by_title)
+        held = _Held.of(scores).within(scope)
+        return self._best_distinct_held(held, depth), len(held), set(by_title), held.docnums
 
     # Documents --------------------------------------------------------------------------------
 
@@ -369,29 +498,40 @@ class Shard:
         parts: tuple[Phrase, ...] = (),
         weights: Sequence[float] = (),
     ) -> SourceCounts:
-        """The documents holding paragraphs that match the query (a question's words; a keyword
-        query whole, or with `parts`, those holding some of them but not the whole query)."""
+        """The documents holding paragraphs that match the query in its scope (a question's
+        words; a keyword query whole, or with `parts`, those holding some of them but not the
+        whole query; every paragraph a query of filters alone allows)."""
         if self.empty:
             return SourceCounts({}, 0)
         session = self._session(context)
-        if context.parsed.is_question:
+        parsed = context.parsed
+        scores: dict[int, float]
+        if parsed.tree is None:
+            scores = dict.fromkeys(self._allowed(session.scope).tolist(), 0.0)
+        elif isinstance(parsed.tree, Question):
             with self.damage():
-                scores = score_any(
-                    self.searcher, _question_terms(context.parsed), statistics=session.statistics
+                scores = session.scope.within(
+                    score_any(self.searcher, _question_terms(parsed), statistics=session.statistics)
                 )
         elif parts:
             scores = self._holding_some(session, parts, list(weights))[1]
         else:
             scores = self._matched(session)
-        counts: dict[str, tuple[int, float, int]] = {}
+        days = session.scope.days
+        if days is not None:
+            order = sorted(scores, key=lambda docnum: (-days[docnum], -scores[docnum], docnum))
+        else:
+            order = sorted(scores, key=lambda docnum: (-scores[docnum], docnum))
+        counts: dict[str, tuple[int, int, float, int]] = {}
         with self.damage():
-            for docnum in sorted(scores, key=lambda docnum: (-scores[docnum], docnum)):
+            for docnum in order:
                 source = self.searcher.stored_fields(docnum)[SOURCE]
                 found = counts.get(source)
-                if found is None:  # its best paragraph
-                    counts[source] = (1, scores[docnum], docnum + self.offset)
+                if found is None:  # its first paragraph in the order
+                    day = int(days[docnum]) if days is not None else 0
+                    counts[source] = (1, day, scores[docnum], docnum + self.offset)
                 else:
-                    counts[source] = (found[0] + 1, found[1], found[2])
+                    counts[source] = (found[0] + 1, *found[1:])
         return SourceCounts(counts, len(scores))
 
     def places(self, keys: list[str]) -> dict[str, list[tuple[int, PlaceTuple]]]:
@@ -422,6 +562,18 @@ class Shard:
         """Drop the session of a query that is done."""
         self._sessions.pop(query_id, None)
 
+    def documents(self) -> Documents:
+        """The shard's documents by paragraph (read the first time they are asked for)."""
+        if self._documents is None:
+            with self.damage():
+                self._documents = Documents(self.searcher.reader(), self.statistics.terms)
+        return self._documents
+
+    def matches(self, context: QueryContext) -> Collection[int]:
+        """The shard's docnums of every paragraph a keyword query matches whole in its scope,
+        as its facets count them."""
+        return _docnums(self._matched(self._session(context)))
+
     def key_of(self, docnum: int) -> str:
         """The text key of a paragraph of the shard (the collection's docnum)."""
         return self._same_text[docnum - self.offset]
@@ -431,8 +583,11 @@ class Shard:
     def _session(self, context: QueryContext) -> _Session:
         session = self._sessions.get(context.id)
         if session is None:
+            scope = (
+                scope_of(self.documents(), context.narrowing) if context.narrowing else EVERYWHERE
+            )
             session = self._sessions[context.id] = _Session(
-                self._statistics_for(context), context.parsed, context.figures
+                self._statistics_for(context), context, scope
             )
             while len(self._sessions) > _SESSIONS:
                 self._sessions.popitem(last=False)
@@ -468,8 +623,10 @@ class Shard:
         """Every paragraph matching the whole keyword query, and its score."""
         if session.matched is None or isinstance(session.matched, _Held):
             with self.damage():
-                session.matched = match(
-                    self.searcher, self._planned(session), session.statistics, session.phrases
+                session.matched = session.scope.within(
+                    match(
+                        self.searcher, self._planned(session), session.statistics, session.phrases
+                    )
                 )
         return session.matched
 
@@ -482,7 +639,7 @@ class Shard:
 
     def _part(self, session: _Session, part: Phrase) -> tuple[dict[int, float], set[int]]:
         """The paragraphs matching one part of a keyword query alone (docnum -> BM25F, without
-        tier bonuses), and those whose document's title holds it but not their text."""
+        tier bonuses), in the scope or not, and those whose document's title holds it."""
         found = session.parts.get(part)
         if found is None:
             with self.damage():
@@ -492,7 +649,7 @@ class Shard:
                     session.statistics,
                     session.phrases,
                 )
-                titled = self._in_titles(session, part) - scores.keys()
+                titled = self._in_titles(session, part)
             found = session.parts[part] = (scores, titled)
         return found
 
@@ -515,8 +672,9 @@ class Shard:
         summed: dict[int, float] = {}
         titled = []
         for part, weight in zip(parts, weights):
-            scores, in_title_only = self._part(session, part)
-            titled.append(in_title_only)
+            scores, in_titles = self._part(session, part)
+            scores = session.scope.within(scores)
+            titled.append(in_titles - scores.keys())
             for docnum, score in scores.items():
                 if docnum not in whole:
                     held[docnum] = held.get(docnum, 0.0) + weight
@@ -526,6 +684,91 @@ class Shard:
                 held[docnum] += weight
         total_weight = sum(weights) or 1.0
         return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
+
+    def _newest(
+        self, session: _Session, scores: dict[int, float] | _Held, wanted: int
+    ) -> ShardBest:
+        """The newest `wanted` distinct (score, docnum) of `scores`, by relevance within a day,
+        then by docnum, with their days, how many `scores` holds, and their facets."""
+        import numpy
+
+        days = session.scope.days
+        if isinstance(scores, dict):
+            docnums = numpy.fromiter(scores.keys(), dtype=numpy.int64, count=len(scores))
+            values = numpy.fromiter(scores.values(), dtype=numpy.float64, count=len(scores))
+        else:
+            docnums, values = scores.docnums, scores.scores
+        order = numpy.lexsort((docnums, -values, -days[docnums]))
+        best: list[tuple[float, int]] = []
+        seen: set = set()
+        step = max(4 * wanted, 256)  # paragraphs are mostly unique: one slice nearly always does
+        for start in range(0, len(order), step):
+            chunk = order[start : start + step]
+            for docnum, score in zip(docnums[chunk].tolist(), values[chunk].tolist()):
+                key = self._same_text[docnum]
+                if key not in seen:
+                    seen.add(key)
+                    best.append((score, docnum))
+                    if len(best) == wanted:
+                        break
+            if len(best) == wanted:
+                break
+        return ShardBest(
+            self._as_best(best),
+            len(docnums),
+            days=self._days(session, [docnum for _, docnum in best]),
+            facets=self._facets(session, docnums),
+        )
+
+    def _allowed(self, scope: Scope):
+        """The docnums of the live paragraphs `scope` allows, ascending (a numpy array)."""
+        import numpy
+
+        if scope.allowed is not None:
+            return numpy.flatnonzero(scope.allowed)
+        with self.damage():
+            return numpy.fromiter(self.searcher.reader().all_doc_ids(), dtype=numpy.int64)
+
+    def _days(self, session: _Session, docnums: Iterable[int]) -> dict[int, int]:
+        """By date: the day of each of the shard's `docnums`, by the collection's docnum."""
+        days = session.scope.days
+        if days is None:
+            return {}
+        return {docnum + self.offset: int(days[docnum]) for docnum in docnums}
+
+    def _facets(self, session: _Session, matched) -> Any:
+        """The facets of the shard's paragraphs `matched`, when the query asked for them."""
+        request = session.facets
+        if request is None:
+            return None
+        with self.damage():
+            return request.counter(self.documents(), matched, request.folder)
+
+    def _defining(self, session: _Session, term: str | None) -> list[Defining]:
+        """The best `DEFINING_DEPTH` distinct paragraphs in the scope holding `term` in a
+        defining form (by BM25F of the form's substrings), best first, with their scores for
+        the question; none without a term."""
+        if term is None:
+            return []
+        with self.damage():
+            scores = session.scope.within(
+                match(
+                    self.searcher,
+                    self._whoosh(session, defining_query(term), tiered=False),
+                    session.statistics,
+                )
+            )
+            best = self._best_distinct(scores, DEFINING_DEPTH)
+            asked = score_any(
+                self.searcher,
+                _question_terms(session.parsed),
+                Wanted({docnum for _, docnum in best}),
+                statistics=session.statistics,
+            )
+        return [
+            Defining(score, docnum + self.offset, self._same_text[docnum], asked.get(docnum))
+            for score, docnum in best
+        ]
 
     def _headings(self, session: _Session, best: list[tuple[float, int]]) -> frozenset[int]:
         """The collection's docnums of those of `best` that are headings, navigation lines or
@@ -582,10 +825,14 @@ class Shard:
         return best
 
     def _distinct(
-        self, docnums: Iterable[int], scores: dict[int, float], wanted: int
+        self, docnums: Iterable[int], scores: dict[int, float], wanted: int, ordered: bool = False
     ) -> list[tuple[float, int]]:
+        """The first `wanted` (score, docnum) of `docnums`, best first (in their order, if
+        `ordered`), one per text."""
         seen, distinct = set(), []
-        for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
+        if not ordered:
+            docnums = sorted(docnums, key=lambda docnum: (-scores[docnum], docnum))
+        for docnum in docnums:
             key = self._same_text[docnum]
             if key not in seen:
                 seen.add(key)
@@ -600,6 +847,11 @@ def _damage(place: tuple[Path, str | None]) -> contextlib.AbstractContextManager
     if name is None:
         return translate_damage(index_dir)
     return translate_shard_damage(index_dir, name)
+
+
+def _docnums(scores: dict[int, float] | _Held) -> Collection[int]:
+    """The docnums of a table of scores."""
+    return scores.keys() if isinstance(scores, dict) else scores.docnums
 
 
 def _question_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:

@@ -11,6 +11,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from search.results.facets import FacetsJSON, FacetValueJSON
 from search.results.hits import HitJSON, PlaceJSON, ResultsJSON
 
 
@@ -30,10 +31,19 @@ def _body_of(contract: type, name: str, **fields: Any) -> type[_Body]:
 
 PlaceBody = _body_of(PlaceJSON, "PlaceBody")
 HitBody = _body_of(HitJSON, "HitBody", also=list[PlaceBody])  # type: ignore[valid-type]
+FacetValueBody = _body_of(FacetValueJSON, "FacetValueBody")
+FacetsBody = _body_of(
+    FacetsJSON,
+    "FacetsBody",
+    format=list[FacetValueBody],  # type: ignore[valid-type]
+    folder=list[FacetValueBody],  # type: ignore[valid-type]
+    year=list[FacetValueBody],  # type: ignore[valid-type]
+)
 SearchBody = _body_of(
     ResultsJSON,
     "SearchBody",
     hits=list[HitBody],  # type: ignore[valid-type]
+    facets=FacetsBody | None,
     # The page asked for.
     offset=int,
     limit=int,
@@ -59,6 +69,20 @@ class StatusBody(_Body):
     built: str
     format: int
     updating: bool
+
+
+class SuggestionBody(_Body):
+    """A completion of what was typed: a word or phrase as the documents write it, its reading
+    (katakana, where known) and how many paragraphs hold it."""
+
+    text: str
+    reading: str | None
+    paragraphs: int
+
+
+class SuggestBody(_Body):
+    query: str
+    suggestions: list[SuggestionBody]
 
 
 class ErrorBody(_Body):

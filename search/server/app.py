@@ -3,16 +3,21 @@
 FastAPI (on Starlette) routes the requests and describes the API in OpenAPI; uvicorn serves them;
 Jinja2 renders the pages from `templates/`, escaping every value. Routes:
 
-    GET /                       the search page: ?q=…&mode=…&offset=…
+    GET /                       the search page: ?q=…&mode=…&offset=… and the filters and order
+                                of /api/search; a side panel of facets narrows it
     GET /documents/{source}     a whole document, ?paragraph=N highlighted (#pN scrolls to it)
-    GET /api/search             ?q=…&limit=…&offset=…&mode=…: the `--json` contract, plus paging
+    GET /api/search             ?q=…&limit=…&offset=…&mode=…&format=…&path=…&after=…&before=…
+                                &sort=relevance|date: the `--json` contract (facets included),
+                                plus paging
+    GET /api/suggest            ?q=…&limit=…: words and phrases of the documents completing q
     GET /api/documents/{source} a document's paragraphs with their citations
     GET /api/status             the index's documents, paragraphs, build time, format
     GET /openapi.json           the API's description
 
 Documents are shown from the index only: nothing is read from the documents folder, so no path
-can reach a file the index does not hold. Every response forbids scripts and framing
-(Content-Security-Policy); errors reach a client as one line, never as a stack trace.
+can reach a file the index does not hold. Every response forbids framing and any script but the
+page's own from /static (Content-Security-Policy), and the page works without it (the script
+only offers suggestions as one types); errors reach a client as one line, never as a stack trace.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,14 +40,23 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from search.errors import IndexBusy, KensakuError, QuerySyntaxError
 from search.ingest.paragraphs import Paragraph
+from search.query.filters import SORTS
 from search.query.parser import MODES
 from search.results.hits import SearchResults
-from search.server.api_schema import DocumentBody, ErrorBody, SearchBody, StatusBody
+from search.server.api_schema import (
+    DocumentBody,
+    ErrorBody,
+    SearchBody,
+    StatusBody,
+    SuggestBody,
+)
 from search.server.pages import (
     MAX_DEPTH,
     MODE_LABELS,
     PAGE_SIZE,
     Links,
+    Narrowing,
+    PanelView,
     ResultsView,
     marked,
     page_limit,
@@ -52,11 +66,12 @@ from search.service.live import LiveIndex
 from search.service.refresh import Refresher
 
 MAX_LIMIT = 100  # hits in one API response
+MAX_SUGGESTIONS = 20
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; "
-        b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        b"img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -81,15 +96,33 @@ class Service:
         self.refresher = refresher
         self.default_mode = default_mode
 
-    def search(self, query: str, limit: int, offset: int, mode: str) -> SearchResults:
-        """The hits ranked offset + 1 to offset + limit, and the total."""
+    def search(
+        self,
+        query: str,
+        limit: int,
+        offset: int,
+        mode: str,
+        narrowing: Narrowing | None = None,
+    ) -> SearchResults:
+        """The hits ranked offset + 1 to offset + limit, the total and the facets."""
         if offset + limit > MAX_DEPTH:
             raise BadRequest(
                 f"only the best {MAX_DEPTH:,} hits can be paged through: "
                 f"offset + limit must be at most {MAX_DEPTH:,}"
             )
+        narrowing = narrowing or Narrowing()
+        filters = narrowing.filters
         with self.live.searcher() as searcher:
-            return searcher.search(query, limit, mode, offset)
+            return searcher.search(query, limit, mode, offset, filters, narrowing.sort, facets=True)
+
+    def suggest(self, prefix: str, limit: int) -> list[dict]:
+        """The words and phrases completing `prefix`."""
+        with self.live.searcher() as searcher:
+            found = searcher.suggest(prefix, limit)
+        return [
+            {"text": s.text, "reading": s.reading or None, "paragraphs": s.paragraphs}
+            for s in found
+        ]
 
     def document(self, source: str) -> list[Paragraph]:
         """The paragraphs of `source`; a 404 when the index holds none."""
@@ -156,10 +189,14 @@ class _SecurityHeaders:
 
 
 def _render(
-    templates: Jinja2Templates, request: Request, name: str, status_code: int = 200, **context
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     """The page `name`; the search form in its header is empty unless `context` fills it."""
-    context = {"query": "", "mode": "auto", "modes": MODE_LABELS, **context}
+    context = {"query": "", "mode": "auto", "modes": MODE_LABELS, "kept": [], **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -231,11 +268,41 @@ def _add_api(app: FastAPI, service: Service) -> None:
         limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, lt=MAX_DEPTH),
         mode: str = Query(service.default_mode, description=" | ".join(MODES)),
+        formats: Annotated[
+            list[str] | None,
+            Query(
+                alias="format", description="pdf, docx, html, epub, markdown, text; !pdf leaves out"
+            ),
+        ] = None,
+        paths: Annotated[
+            list[str] | None,
+            Query(alias="path", description="a folder, a file or a glob; !GLOB leaves out"),
+        ] = None,
+        after: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated on or after"),
+        before: str = Query("", description="YYYY, YYYY-MM or YYYY-MM-DD: dated before"),
+        sort: str = Query("relevance", description=" | ".join(SORTS)),
     ):
-        """The best hits for `q` from `offset` on: exactly what `kensaku search --json` prints,
-        and the paging asked for."""
-        body = service.search(q, limit, offset, mode).to_dict()
+        """The best hits for `q` from `offset` on, narrowed by the filters given (and the
+        query's own), in the order asked for: exactly what `kensaku search --json` prints, the
+        facets of all the matches included, and the paging asked for."""
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
+        body = service.search(q, limit, offset, mode, narrowing).to_dict()
         return JSONResponse({**body, "offset": offset, "limit": limit})
+
+    @app.get(
+        "/api/suggest",
+        tags=["search"],
+        response_model=SuggestBody,
+        responses={400: {"model": ErrorBody}},
+    )
+    def api_suggest(
+        q: str = Query(description="what was typed so far"),
+        limit: int = Query(10, ge=1, le=MAX_SUGGESTIONS),
+    ):
+        """Words and phrases of the documents that begin with `q` (in kana, also those whose
+        reading does: とうご finds 統合), as they are written, those in the most paragraphs
+        first."""
+        return JSONResponse({"query": q, "suggestions": service.suggest(q, limit)})
 
     @app.get(
         "/api/documents/{source:path}",
@@ -276,18 +343,40 @@ def _add_pages(app: FastAPI, service: Service, templates: Jinja2Templates) -> No
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def search_page(
-        request: Request, q: str = "", mode: str = default_mode, offset: int = Query(0, ge=0)
+        request: Request,
+        q: str = "",
+        mode: str = default_mode,
+        offset: int = Query(0, ge=0),
+        formats: Annotated[list[str] | None, Query(alias="format")] = None,
+        paths: Annotated[list[str] | None, Query(alias="path")] = None,
+        after: str = "",
+        before: str = "",
+        sort: str = "relevance",
     ):
-        form: dict[str, Any] = {"query": q, "mode": mode}
+        narrowing = Narrowing(tuple(formats or ()), tuple(paths or ()), after, before, sort)
+        form: dict[str, Any] = {"query": q, "mode": mode, "kept": narrowing.parameters()}
         if not q:
             return _render(templates, request, "search.html", status=service.status(), **form)
+        links = Links(q, mode, default_mode, narrowing)
         try:
-            results = service.search(q, page_limit(offset), offset, mode)
+            results = service.search(q, page_limit(offset), offset, mode, narrowing)
         except (QuerySyntaxError, BadRequest) as error:
-            return _render(templates, request, "search.html", 400, error=str(error), **form)
-        links = Links(q, mode, default_mode)
+            return _render(
+                templates,
+                request,
+                "search.html",
+                400,
+                error=str(error),
+                panel=PanelView(None, links),
+                **form,
+            )
         return _render(
-            templates, request, "search.html", results=ResultsView(results, offset, links), **form
+            templates,
+            request,
+            "search.html",
+            results=ResultsView(results, offset, links),
+            panel=PanelView(results.facets, links),
+            **form,
         )
 
     @app.get("/documents/{source:path}", response_class=HTMLResponse, include_in_schema=False)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.engine.documents import Documents
 from search.errors import IndexDamaged
 from search.index.directory import damaged
 from search.index.opening import open_live_index, translate_damage
@@ -33,6 +34,13 @@ class OpenCollection:
     generation_dirs: list[Path]
     close: Callable[[], None] = field(default=lambda: None)
     concurrent: bool = False  # whether queries may run at once (its shards are not open here)
+    shard: Shard | None = None  # one index's one shard
+
+    def documents(self) -> Documents:
+        """The documents of one index by paragraph; a sharded index's are its shards'."""
+        if self.shard is None:
+            raise ValueError("a sharded index's documents are its shards': search them instead")
+        return self.shard.documents()
 
 
 def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollection:
@@ -115,4 +123,5 @@ def _open_one(index_dir: Path) -> OpenCollection:
         ranking,
         [Path(index.storage.folder)],
         searcher.close,
+        shard=shard,
     )

@@ -6,7 +6,10 @@ engine in search.engine) and the best of them made into hits citing where they s
 Paragraphs with the same text (a document that repeats itself, or two copies of one article) are
 one hit citing every place they stand. Results come a page at a time (`limit` hits after
 `offset`), saying whether more follow; `Searcher.sources` counts the matching paragraphs of every
-document instead.
+document instead; `suggest` completes a prefix from the words of the documents. Filters (the
+query's own and those given as `filters`) narrow a search to some documents, `sort="date"`
+orders it newest first, and `facets=True` counts all its matches by format, folder and year
+(each shard counts its own: search.results.facets).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from search.errors import QuerySyntaxError
 from search.index.directory import DEFAULT_INDEX_DIR
 from search.index.schema import (
     COLUMN,
+    DATE,
     LINE,
     PAGE,
     PARAGRAPH,
@@ -28,11 +33,15 @@ from search.index.schema import (
     SOURCE,
     TITLE,
 )
-from search.query.parser import parse
+from search.index.vocabulary import Suggestion, Vocabulary
+from search.query.filters import SORTS, Filters
+from search.query.parser import ParsedQuery, parse, without_format_characters
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 from search.query.tree import Phrase, Synonyms
 from search.ranking.ranking import RankedParagraph
-from search.ranking.shard import PlaceTuple
+from search.ranking.scope import Narrowing
+from search.ranking.shard import FacetRequest, PlaceTuple
+from search.results.facets import Facets, count_facets, merged_facets
 from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
 from search.service.collection import open_collection
@@ -66,6 +75,7 @@ class Searcher:
         # The paragraphs a query's hits are chosen from (and bench/fit_rerank.py's hook).
         self.ranking = self._collection.ranking
         self._synonyms = self._expander(synonyms_file, sudachi_synonyms)
+        self._vocabulary: Vocabulary | None = None
 
     def _expander(self, synonyms_file: Path | None, sudachi_synonyms: bool) -> Synonyms | None:
         sources: list[SynonymTable | SudachiSynonyms] = []
@@ -76,29 +86,68 @@ class Searcher:
         return expander(*sources) if sources else None
 
     def search(
-        self, query: str, limit: int = DEFAULT_LIMIT, mode: str = "auto", offset: int = 0
+        self,
+        query: str,
+        limit: int = DEFAULT_LIMIT,
+        mode: str = "auto",
+        offset: int = 0,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+        facets: bool = False,
     ) -> SearchResults:
         """The best `limit` paragraphs for `query` after the first `offset`, and how many match
         in all.
 
         `mode` is "keyword" (the query syntax), "question" (any content word, BM25) or "auto".
+        `filters` narrow the search besides those the query gives (Filters.of(formats=["pdf"])),
+        `sort` is "relevance" or "date" (newest first), and `facets` counts all the matches by
+        format, folder and year (`SearchResults.facets`).
         Threads may share a Searcher: their queries run one at a time (Whoosh's readers share
         file positions), or at once when a cluster serves the shards.
         """
         _check_page(limit, offset)
+        _check_sort(sort)
         with self._lock:
             self._check_open()
-            return self._search(query, limit, mode, offset)
+            return self._search(query, limit, mode, offset, filters or Filters(), sort, facets)
 
-    def sources(self, query: str, mode: str = "auto") -> dict[str, int]:
+    def sources(
+        self,
+        query: str,
+        mode: str = "auto",
+        filters: Filters | None = None,
+        sort: str = "relevance",
+    ) -> dict[str, int]:
         """How many paragraphs match `query` in each document that has any (repeats included),
-        the document of the best match first."""
+        the document of the best match first (or the newest first, by `sort`)."""
+        _check_sort(sort)
         with self._lock:
             self._check_open()
-            parsed = parse(query, mode, self._synonyms)
+            parsed = self._parse(query, mode, filters or Filters())
             if self.ranking is None:
                 return {}
-            return self.ranking.sources(parsed)
+            return self.ranking.sources(parsed, Narrowing(parsed.filters, sort == "date"))
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Words and phrases of the documents that complete `prefix` (in kana, also by their
+        reading), those in the most paragraphs first (search.index.vocabulary; read the first
+        time, of every shard of a sharded index)."""
+        _check_page(limit, 0)
+        with self._lock:
+            self._check_open()
+            if self._vocabulary is None:
+                self._vocabulary = Vocabulary.of_generations(self._collection.generation_dirs)
+            return self._vocabulary.complete(prefix, limit)
+
+    def documents(self):
+        """The documents of one index by paragraph (search.engine.documents; read the first
+        time); a sharded index's are its shards'."""
+        return self._collection.documents()
+
+    def _parse(self, query: str, mode: str, filters: Filters) -> ParsedQuery:
+        """`query` parsed, with `filters` added to its own."""
+        parsed = parse(query, mode, self._synonyms)
+        return dataclasses.replace(parsed, filters=parsed.filters.merged(filters))
 
     def line_before(self, hit: Hit) -> str:
         """The text of `hit`'s line before its paragraph: the earlier pieces of a long line that
@@ -120,12 +169,33 @@ class Searcher:
         if self._closed:
             raise ValueError("this Searcher is closed; open a new one to search")
 
-    def _search(self, query: str, limit: int, mode: str, offset: int) -> SearchResults:
-        parsed = parse(query, mode, self._synonyms)
+    def _search(
+        self,
+        query: str,
+        limit: int,
+        mode: str,
+        offset: int,
+        filters: Filters,
+        sort: str,
+        facets: bool,
+    ) -> SearchResults:
+        parsed = self._parse(query, mode, filters)
+        shown = without_format_characters(query)
         if self.ranking is None:
-            return SearchResults(parsed.text, 0, [], offset=offset, docs_dir=self.docs_dir)
+            return SearchResults(
+                shown,
+                0,
+                [],
+                offset=offset,
+                docs_dir=self.docs_dir,
+                filters=parsed.filters,
+                sort=sort,
+                facets=Facets() if facets else None,
+            )
+        narrowing = Narrowing(parsed.filters, sort == "date")
+        asked = FacetRequest(count_facets, parsed.filters.folder) if facets else None
         # One hit more than the page shows, to tell whether more follow.
-        ranked = self.ranking.rank(parsed, offset + limit + 1)
+        ranked = self.ranking.rank(parsed, offset + limit + 1, narrowing, asked)
         wanted = parsed.phrases + ranked.relaxed_into
         page = ranked.paragraphs[offset : offset + limit]
         places = self.ranking.places([ranked.keys[found.docnum] for found in page])
@@ -140,13 +210,16 @@ class Searcher:
             for rank, found in enumerate(page, start=offset + 1)
         ]
         return SearchResults(
-            parsed.text,
+            shown,
             ranked.total,
             hits,
             relaxed=ranked.relaxed,
             offset=offset,
             more=len(ranked.paragraphs) > offset + limit,
             docs_dir=self.docs_dir,
+            filters=parsed.filters,
+            sort=sort,
+            facets=merged_facets(ranked.facets) if facets else None,
         )
 
     def _hit(
@@ -170,6 +243,7 @@ class Searcher:
             column=stored.get(COLUMN, 1),
             section=stored.get(SECTION),
             partial=found.partial,
+            date=stored.get(DATE),
             phrases=wanted,
         )
 
@@ -215,11 +289,20 @@ def search(
     synonyms_file: Path | None = None,
     sudachi_synonyms: bool = False,
     offset: int = 0,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    facets: bool = False,
 ) -> SearchResults:
     """Search the index in `index_dir` once; see `Searcher` to run many queries."""
     _check_page(limit, offset)  # before opening the index
+    _check_sort(sort)
     with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
-        return searcher.search(query, limit, mode, offset)
+        return searcher.search(query, limit, mode, offset, filters, sort, facets)
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise QuerySyntaxError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
 
 
 def _check_page(limit: int, offset: int) -> None:

@@ -1,10 +1,11 @@
 """Status: what an index holds and how it stands, for `kensaku status` and `kensaku documents`.
 
-`index_status` reads the manifest (the documents folder, counts, skipped files, rules, when the
-index was built and last updated), measures the index on disk, checks that the live generation's
-files are whole, and compares the documents folder with what was indexed (files added, changed
-or removed since, a file with a new modification time but the same bytes not counted as changed,
-and what its rules leave out now). `indexed_documents` lists each document the
+`index_status` reads the manifest (the documents folder, counts, skipped files, files with text
+that could not be read, rules, when the index was built and last updated), measures the index on
+disk, checks that the live generation's files are whole, and compares the documents folder with
+what was indexed (files added, changed or removed since, a file with a new modification time but
+the same bytes not counted as changed, files read with a version of a library other than the one
+installed now, and what its rules leave out now). `indexed_documents` lists each document the
 index holds with its paragraph count and title. Neither writes anything. Of a sharded index
 (search.index.shards), both tell of the whole and of each shard.
 """
@@ -38,6 +39,8 @@ class IndexStatus:
     paragraphs: int
     # The documents that could not be read (source: why), as the last build or update found.
     skipped: dict[str, str]
+    # The documents indexed with text that could not be read (source: pages; see readers).
+    unread: dict[str, list[int]]
     rules: Rules
     # Bytes on disk: every file under the index directory, hard links counted once.
     size: int
@@ -51,6 +54,8 @@ class IndexStatus:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Unchanged, but read with another version of a library than the one installed now.
+    reread: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
     # Of a sharded index, each shard (none for one index).
@@ -58,7 +63,7 @@ class IndexStatus:
 
     @property
     def up_to_date(self) -> bool:
-        return self.docs_found and not (self.added or self.changed or self.removed)
+        return self.docs_found and not (self.added or self.changed or self.removed or self.reread)
 
     def to_dict(self) -> dict:
         """The JSON form of `kensaku status --json`."""
@@ -69,6 +74,7 @@ class IndexStatus:
             "documents": self.documents,
             "paragraphs": self.paragraphs,
             "skipped": self.skipped,
+            "unread": self.unread,
             "rules": self.rules.to_json(),
             "size": self.size,
             "built": _iso(self.built),
@@ -79,6 +85,7 @@ class IndexStatus:
             "added": self.added,
             "changed": self.changed,
             "removed": self.removed,
+            "reread": self.reread,
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
         } | ({"shards": [shard.to_dict() for shard in self.shards]} if self.shards else {})
@@ -144,6 +151,7 @@ def index_status(index_dir: Path) -> IndexStatus:
         documents=manifest.documents,
         paragraphs=manifest.paragraphs,
         skipped=dict(manifest.skipped),
+        unread=dict(manifest.unread),
         rules=manifest.rules,
         size=_disk_size(index_dir),
         built=_time(manifest.built),
@@ -165,6 +173,7 @@ def _compared(status: IndexStatus, manifest: Manifest) -> IndexStatus:
     status.added = [document.source for document in changes.added]
     status.changed = [document.source for document in changes.changed]
     status.removed = changes.removed
+    status.reread = [document.source for document in changes.reread]
     status.ignored, status.other_formats = found.ignored, found.other_formats
     return status
 
@@ -174,11 +183,15 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
     shards = []
     files: dict = {}
     digests: dict = {}
+    unread: dict = {}
+    extractors: dict = {}
     for entry in manifest.shards:
         own = _shard_manifest(index_dir / entry.name)
         if own is not None:
             files.update(own.files)
             digests.update(own.digests)
+            unread.update(own.unread)
+            extractors.update(own.extractors)
         shards.append(
             ShardStatus(
                 entry.name,
@@ -200,6 +213,7 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
         documents=manifest.documents,
         paragraphs=manifest.paragraphs,
         skipped=dict(manifest.skipped),
+        unread=dict(sorted(unread.items())),
         rules=manifest.rules,
         size=_disk_size(index_dir),
         built=_time(manifest.built),
@@ -208,7 +222,15 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
         shards=shards,
     )
     # The documents of all the shards, as one index's manifest would list them.
-    as_one = Manifest(manifest.shards[0].generation, manifest.docs_dir, files, digests=digests)
+    as_one = Manifest(
+        manifest.shards[0].generation,
+        manifest.docs_dir,
+        files,
+        digests=digests,
+        unread=unread,
+        extractors=extractors,
+        skipped=dict(manifest.skipped),
+    )
     return _compared(status, as_one)
 
 
