@@ -311,3 +311,16 @@ def test_suggestions_of_shards_are_one_index_s(narrowed_pair):
     one, sharded = narrowed_pair
     for prefix in ("梅", "梅雨", "とうご", "統合"):
         assert sharded.suggest(prefix) == one.suggest(prefix), prefix
+
+
+def test_the_document_list_of_shards_pages_through_them_as_one_index_s(seed_pair):
+    one, sharded = seed_pair
+    for offset, limit in ((0, None), (1, 3), (3, 10)):
+        total, expected = one.document_list(offset, limit)
+        found_total, found = sharded.document_list(offset, limit)
+        assert found_total == total == 5
+        assert [d.to_dict() | {"shard": None} for d in found] == [
+            d.to_dict() | {"shard": None} for d in expected
+        ]
+    assert [d.shard for d in sharded.document_list(1, 3)[1]] == ["shard-01", "shard-01", "shard-02"]
+    assert len(sharded.sample_texts(12)) == 12

@@ -248,7 +248,7 @@ def main() -> None:
     "-v",
     "--verbose",
     is_flag=True,
-    help="List the files skipped, left out by the rules, or in other formats.",
+    help="List the files (and folders) skipped, left out by the rules, or in other formats.",
 )
 def index_command(
     docs_dir: Path | None,
@@ -283,7 +283,8 @@ def index_command(
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
     cluster = first_given(cluster, config.cluster)
-    summary = _with_progress(
+    summary = _building(
+        index_dir,
         lambda progress: build(
             docs_dir,
             index_dir,
@@ -291,7 +292,7 @@ def index_command(
             report=BuildReport(progress=progress, warn=_warn),
             shards=shards,
             cluster=cluster,
-        )
+        ),
     )
     click.echo(_summary_line(summary))
     if verbose:
@@ -367,6 +368,11 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
     "(for less -R), never  [config color]",
 )
 @click.option(
+    "--scores",
+    is_flag=True,
+    help="Show each hit's score (its rank's reason: tiers and BM25; --json always has it).",
+)
+@click.option(
     "--mode",
     type=click.Choice(MODES),
     default=None,
@@ -437,6 +443,7 @@ def search_command(
     files_with_matches: bool,
     count: bool,
     color: str | None,
+    scores: bool,
     mode: str | None,
     formats: tuple[str, ...],
     not_formats: tuple[str, ...],
@@ -461,7 +468,8 @@ def search_command(
       ピラー2 -韓国              not 韓国 (also: ピラー2 NOT 韓国)
       "日米 同盟"                a quoted phrase, spaces and all
       (ピラー1 OR ピラー2) 韓国  grouping
-      ピラー2 source:001         in documents whose path starts with 001
+      ピラー2 source:001         in files (or folders) whose name starts with 001
+      source:"議事録 4月.docx"   a name with spaces; source:*.pdf, source:報告/2024
       日本の首都はどこか。       a question: any of its words, ranked
 
     \b
@@ -524,6 +532,7 @@ def search_command(
         mode=first_given(mode, config.mode, "auto"),
         output=chosen[0] if chosen else None,
         color=use_color,
+        scores=scores,
         synonyms_file=first_given(synonyms_file, config.synonyms),
         sudachi_synonyms=first_given(sudachi_synonyms, config.sudachi_synonyms, False),
     )
@@ -568,14 +577,15 @@ def _ensure_index(
     """Build or update the index as needed, saying so on stderr."""
     from search.service.indexing import ensure_index
 
-    summary = _with_progress(
+    summary = _building(
+        index_dir,
         lambda progress: ensure_index(
             docs_dir,
             index_dir,
             rules=rules,
             report=BuildReport(progress=progress, warn=_warn, notify=_warn),
             cluster=cluster,
-        )
+        ),
     )
     if summary is not None:
         _warn(_summary_line(summary))
@@ -591,6 +601,7 @@ def _search_and_print(
     mode: str,
     output: str | None,
     color: bool,
+    scores: bool,
     synonyms_file: Path | None,
     sudachi_synonyms: bool,
 ) -> bool:
@@ -615,7 +626,7 @@ def _search_and_print(
             _echo_lines(out.vimgrep(results, path_of, searcher.line_before, color), color)
         else:
             width = _terminal_width()
-            _echo_lines(out.text(results, path_of, color, width), color)
+            _echo_lines(out.text(results, path_of, color, width, scores), color)
         return bool(results.hits)
 
 
@@ -696,6 +707,7 @@ def _status_lines(status, verbose: bool) -> list[str]:
         skipped=status.skipped,
         ignored=status.ignored,
         other_formats=status.other_formats,
+        unreadable_folders=status.unreadable_folders,
         unread=status.unread,
     )
     lines = [
@@ -703,6 +715,9 @@ def _status_lines(status, verbose: bool) -> list[str]:
         f"documents  {status.docs_dir}",
         f"           {counted(status.documents, 'document')}, "
         f"{counted(status.paragraphs, 'paragraph')}{_left_out(left_out)}",
+        f"words      cut by {status.analyzer_text}"
+        if status.analyzer
+        else "words      cut by versions not recorded (an index of an earlier kensaku)",
     ]
     rules = "; ".join(
         f"{kind} {' '.join(patterns)}"
@@ -744,6 +759,8 @@ def _state(status) -> str:
             f"damaged ({status.problem}): `kensaku index --rebuild --index "
             f"{status.index_dir}` repairs it"
         )
+    if status.analyzer_change:
+        return f"to be built anew: {status.analyzer_change}; `kensaku index` (or the next search) does it"
     if not status.docs_found:
         return "the documents folder is gone: searches use the index as it is"
     if status.up_to_date:
@@ -1034,6 +1051,32 @@ def _exit_at_once(code: int) -> None:
     os._exit(code)
 
 
+def _building(index_dir: Path, work):
+    """`_with_progress(work)`, a build of the index in `index_dir`; Ctrl-C ends it with exit
+    status 130, saying how the index stands (the build removes what it had begun)."""
+    before = _manifest_identity(index_dir)
+    try:
+        return _with_progress(work)
+    except KeyboardInterrupt:
+        if _is_terminal(sys.stderr):
+            sys.stderr.write("\r\x1b[K")  # the terminal's ^C
+        if _manifest_identity(index_dir) == before:
+            _warn(f"interrupted: the index in {index_dir} is left as it was")
+        else:  # stopped after the new index went live, while old files were being removed
+            _warn(f"interrupted once the index in {index_dir} was written: it is up to date")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+def _manifest_identity(index_dir: Path) -> tuple[int, int] | None:
+    """What changes when a build makes a new index live (the manifest is replaced, a new inode):
+    a stat, cheaper than reading it."""
+    try:
+        status = (index_dir / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
 def _with_progress(work):
     """Call `work(progress)` with a progress line on stderr when it is a terminal."""
     if not _is_terminal(sys.stderr):
@@ -1082,6 +1125,9 @@ def _summary_line(summary: IndexSummary) -> str:
 def _left_out(summary: IndexSummary) -> str:
     """What the summary line says of the files not indexed, with why in a few words."""
     parts = []
+    if summary.unreadable_folders:
+        reasons = _tally(why.lower() for _, why in summary.unreadable_folders)
+        parts.append(f"{counted(len(summary.unreadable_folders), 'folder')} unreadable ({reasons})")
     if summary.skipped:
         reasons = _tally(_short_reason(why) for why in summary.skipped.values())
         parts.append(f"{len(summary.skipped)} skipped ({reasons})")
@@ -1129,7 +1175,8 @@ def _file_list(summary: IndexSummary) -> list[str]:
     from search.ingest.readers.base import page_list
 
     return (
-        [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
+        [f"skipped folder {source}: {why}" for source, why in summary.unreadable_folders]
+        + [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
         + [

@@ -17,6 +17,7 @@ from pathlib import Path
 from search.errors import IndexBusy, IndexDamaged, IndexOutdated
 from search.index.changes import (
     Changes,
+    analyzer_change,
     changes_since,
     read_with_other_versions,
     record_new_stamps,
@@ -37,6 +38,7 @@ from search.index.schema import WORDS
 from search.index.vocabulary import record_vocabulary
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
+from search.text.analysis import analyzer_versions
 
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
@@ -56,7 +58,7 @@ def build_index(
     """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
     files (by default those the index was built with: see discovery)."""
     rules = _rules_for(Path(index_dir), rules)
-    found = scan(Path(docs_dir), rules, report.warn)
+    found = scan(Path(docs_dir), rules)
     return _build(Path(docs_dir), Path(index_dir), found, rules, report)
 
 
@@ -70,7 +72,7 @@ def update_index(
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed; a new or unreadable index is built anew."""
     rules = _rules_for(Path(index_dir), rules)
-    found = scan(Path(docs_dir), rules, report.warn)
+    found = scan(Path(docs_dir), rules)
     return _build(Path(docs_dir), Path(index_dir), found, rules, report, incremental=True)
 
 
@@ -110,7 +112,7 @@ def ensure_index(
             f"rebuilding it from {docs_dir}"
         )
         # incremental: a process that waited for the lock finds the index rebuilt meanwhile.
-        found = scan(docs_dir, rules, report.warn)
+        found = scan(docs_dir, rules)
         return _build(docs_dir, index_dir, found, rules, report, incremental=True)
     if docs_dir is None:
         docs_dir = manifest.docs_dir if manifest else DEFAULT_DOCS_DIR
@@ -119,9 +121,11 @@ def ensure_index(
             return None
     docs_dir = Path(docs_dir)
     rules = rules if rules is not None else recorded_rules(manifest)
-    found = scan(docs_dir, rules, report.warn)
+    found = scan(docs_dir, rules)
     if manifest is None:
         report.say(f"no index in {index_dir} yet: building it from {docs_dir}")
+    elif analyzer_change(manifest):
+        pass  # built anew, saying why (_build)
     elif stamps_current(manifest, docs_dir, found.documents, rules) or record_new_stamps(
         index_dir, manifest, docs_dir, found.documents, rules
     ):
@@ -177,10 +181,13 @@ def _build(
 
     `incremental` starts the new generation from the live one (hard links to its immutable
     segment files) and re-indexes only what changed, when the live index was built from the
-    same documents directory; otherwise every document is indexed. The generations of `keep`
-    stay besides the new and the previous one.
+    same documents directory with the same analyzer; otherwise every document is indexed. The
+    generations of `keep` stay besides the new and the previous one.
     """
     readable_manifest(index_dir)  # refuses a directory that holds something else
+    # Once a build: a search that only checks the index says nothing of them.
+    for folder, why in found.unreadable_folders:
+        report.warning(f"skipped folder {folder}: {why}")
     documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only(index_dir)
@@ -188,7 +195,10 @@ def _build(
         started = time.perf_counter()
         previous = _intact_manifest(index_dir, report)
         changes = None
-        if incremental and previous and same_origin(previous, docs_dir, rules):
+        cut_otherwise = previous and analyzer_change(previous)
+        if cut_otherwise:
+            report.warning(f"the index in {index_dir} is built anew: {cut_otherwise}")
+        elif incremental and previous and same_origin(previous, docs_dir, rules):
             if stamps_current(previous, docs_dir, documents, rules) and not (
                 read_with_other_versions(previous, documents)
             ):
@@ -210,6 +220,7 @@ def _build(
             record_vocabulary(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
+            summary.unreadable_folders = found.unreadable_folders
             sizes = seal_generation(path)
         except BaseException:
             # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
@@ -235,6 +246,7 @@ def _up_to_date(manifest: Manifest, found: Found) -> IndexSummary:
         unread=manifest.unread,
         ignored=found.ignored,
         other_formats=found.other_formats,
+        unreadable_folders=found.unreadable_folders,
     )
 
 
@@ -369,6 +381,7 @@ def _new_manifest(
         digests=dict(sorted(summary.digests.items())),
         unread=dict(sorted(summary.unread.items())),
         extractors=dict(sorted(summary.extractors.items())),
+        analyzer=analyzer_versions(),
         rules=rules,
         skipped=summary.skipped,
         sizes=sizes,

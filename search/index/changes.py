@@ -5,7 +5,10 @@ hashed: when its bytes are those indexed (a folder copied anew, a file touched),
 stamp is recorded, in the manifest of the same generation, and nothing is indexed again. A file
 with no digest recorded (a manifest of an earlier kensaku) counts as changed. A file read with a
 version of a library (PDFium, pdfminer.six) other than the one installed now is to be read
-again: not by a search, whose check stays the stamps, but by the next `kensaku index`.
+again: not by a search, whose check stays the stamps, but by the next `kensaku index`. An index
+whose text was cut into words by other versions of SudachiPy or its dictionary than those
+installed (or by a kensaku that recorded none) is built anew, by a search too: queries are cut
+by the installed ones, and a word cut otherwise is not found.
 """
 
 from __future__ import annotations
@@ -31,6 +34,31 @@ def stamps_current(
     return same_origin(manifest, docs_dir, rules) and manifest.files == {
         d.source: d.stamp for d in documents
     }
+
+
+def analyzer_change(manifest: Manifest) -> str | None:
+    """Why the index of `manifest` must be built anew for the SudachiPy and dictionary installed
+    now (text.analysis.analyzer_versions), or None when it was cut into words by them."""
+    from search.text.analysis import analyzer_versions
+
+    installed = analyzer_versions()
+    if manifest.analyzer == installed:
+        return None
+    if not manifest.analyzer:
+        return (
+            "it records no versions of SudachiPy and its dictionary (an earlier kensaku built "
+            f"it); {describe_analyzer(installed)} is installed"
+        )
+    return (
+        f"its text was cut into words by {describe_analyzer(manifest.analyzer)}, and "
+        f"{describe_analyzer(installed)} is installed now"
+    )
+
+
+def describe_analyzer(versions: dict[str, str]) -> str:
+    """`SudachiPy 0.7.0 with sudachidict-core 20261015`."""
+    named = [f"{'SudachiPy' if name == 'sudachipy' else name} {v}" for name, v in versions.items()]
+    return " with ".join(named) if named else "none recorded"
 
 
 def same_origin(manifest: Manifest, docs_dir: Path, rules: Rules | None) -> bool:

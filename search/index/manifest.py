@@ -27,12 +27,13 @@ from search.index.directory import (
 )
 from search.ingest.discovery import DocumentFile, Rules
 
-FORMAT_VERSION = 10  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+FORMAT_VERSION = 11  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
 # 9: the schema and codec pickled by their new paths (search.index.schema,
 # search.index.codec.whoosh); 10: the document's date (stored, and a column), and each segment's
-# vocabulary for suggestions (search.index.vocabulary)
+# vocabulary for suggestions (search.index.vocabulary); 11: bit-packed postings and terms, no
+# deflate (KSp2, KSt2, KSs3: strings as UTF-16), duplicate keys in base64
 
 Stamp = list[int]  # a file's size and modification time (discovery.DocumentFile.stamp)
 
@@ -43,7 +44,8 @@ class Manifest:
     `rules`, each file's `files` stamp and `digests` (source: content digest), the files
     `skipped` (source: why), the files indexed with text that could not be read (`unread`,
     source: pages), the libraries each file was read with where they matter (`extractors`,
-    source: {name: version}), the counts, when it was `built` whole and last `updated` (local
+    source: {name: version}), the versions of SudachiPy and its dictionary that cut the text
+    into words (`analyzer`, name: version; none recorded by an earlier kensaku), the counts, when it was `built` whole and last `updated` (local
     time, ISO 8601), and the size of each file of the generation (`sizes`)."""
 
     generation: str
@@ -56,6 +58,7 @@ class Manifest:
     digests: dict[str, str] = field(default_factory=dict)
     unread: dict[str, list[int]] = field(default_factory=dict)
     extractors: dict[str, dict[str, str]] = field(default_factory=dict)
+    analyzer: dict[str, str] = field(default_factory=dict)
     rules: Rules = field(default_factory=Rules)
     skipped: dict[str, str] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
@@ -108,6 +111,7 @@ class Manifest:
         """The manifest of its JSON form (keys an earlier kensaku left out take defaults)."""
         digests, sizes = data.get("digests"), data.get("sizes")
         unread, extractors = data.get("unread"), data.get("extractors")
+        analyzer = data.get("analyzer")
         return cls(
             generation=data["generation"],
             docs_dir=Path(data["docs_dir"]),
@@ -119,6 +123,7 @@ class Manifest:
             digests=digests if isinstance(digests, dict) else {},
             unread=unread if isinstance(unread, dict) else {},
             extractors=extractors if isinstance(extractors, dict) else {},
+            analyzer=analyzer if isinstance(analyzer, dict) else {},
             rules=Rules.from_json(data.get("rules")),
             skipped=dict(data.get("skipped") or {}),
             sizes=sizes if isinstance(sizes, dict) else {},
@@ -140,6 +145,7 @@ class Manifest:
             "digests": self.digests,
             "unread": self.unread,
             "extractors": self.extractors,
+            "analyzer": self.analyzer,
             "rules": self.rules.to_json(),
             "skipped": self.skipped,
             "sizes": self.sizes,

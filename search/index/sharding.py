@@ -24,7 +24,7 @@ from pathlib import Path
 
 from search.errors import IndexBusy, IndexDamaged, KensakuError
 from search.index.build import build_run
-from search.index.changes import read_with_other_versions, stamps_current
+from search.index.changes import analyzer_change, read_with_other_versions, stamps_current
 from search.index.directory import GENERATION_PREFIX
 from search.index.generations import owner_only, writer_lock
 from search.index.manifest import Manifest, readable_manifest
@@ -124,6 +124,8 @@ def build_sharded(
     of `docs_dir` chosen by `rules`, in `shards` shards (None: as many as it has, or one); the
     shards' jobs are run by `run`."""
     readable_manifest(index_dir)  # refuses a directory that holds something else
+    for folder, why in found.unreadable_folders:  # once a build, as build._build says them
+        report.warning(f"skipped folder {folder}: {why}")
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only(index_dir)
     with writer_lock(index_dir, lock_wait, report.warn):
@@ -176,6 +178,7 @@ def sharded_current(
             shard is None
             or shard.generation != entry.generation
             or not stamps_current(shard, manifest.docs_dir, run, manifest.rules)
+            or analyzer_change(shard)
         ):
             return False
     return True
@@ -205,6 +208,7 @@ def _jobs(
             and shard.generation == before.generation
             and stamps_current(shard, Path(docs_dir), run, rules)
             and not read_with_other_versions(shard, run)  # read anew by another reader
+            and not analyzer_change(shard)  # cut into words anew
             and generation_problem(index_dir / name, shard) is None  # damage: built anew
         ):
             entries.append(before)
@@ -362,7 +366,7 @@ def ensure_sharded(
             report.say(f"documents directory {docs_dir} not found; searching the index as it is")
             return None
     rules = rules if rules is not None else manifest.rules
-    found = scan(docs_dir, rules, report.warn)
+    found = scan(docs_dir, rules)
     if (
         manifest.docs_dir == Path(docs_dir).resolve()
         and manifest.rules == rules

@@ -4,7 +4,9 @@ all else the rest of a search needs of the text, so that nothing after parsing r
 The syntax is what search boxes accept:
 - words separated by spaces must all match (AND); `OR` between them, either;
 - `NOT word` or `-word` excludes; parentheses group; `"quoted text"` is a phrase;
-- `source:PATTERN` keeps paragraphs whose source starts with PATTERN (or matches it, with * and ?);
+- `source:PATTERN` keeps paragraphs of the documents PATTERN names, as .gitignore reads it (see
+  plan.source_regex: without `/`, a file or folder name at any depth); `source:"a name.txt"`
+  quotes one holding spaces;
 - `format:pdf`, `path:報告書/2024/*`, `after:2024-01-01`, `before:2024-07` (each negated by a
   leading `-`) narrow the whole query to some documents, wherever they stand (search.query.filters);
   a query of filters alone keeps every paragraph of the documents they admit;
@@ -394,9 +396,7 @@ def _lex(text: str) -> Iterator[tuple[str, str]]:
             yield char, char
             i += 1
         elif char == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise QuerySyntaxError('unbalanced quote: a phrase opened with " is not closed')
+            end = _closing_quote(text, i, "a phrase")
             yield "PHRASE", text[i + 1 : end]
             i = end + 1
         elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] not in ")-":
@@ -406,8 +406,21 @@ def _lex(text: str) -> Iterator[tuple[str, str]]:
             end = i
             while end < n and not text[end].isspace() and text[end] not in _SPECIAL:
                 end += 1
+            if text[i:end] == _SOURCE_PREFIX and text.startswith('"', end):
+                closing = _closing_quote(text, end, "a source: pattern")
+                yield _word_token(_SOURCE_PREFIX + text[end + 1 : closing])
+                i = closing + 1
+                continue
             yield _word_token(text[i:end])
             i = end
+
+
+def _closing_quote(text: str, opening: int, what: str) -> int:
+    """Where the quote that opens at `opening` closes."""
+    end = text.find('"', opening + 1)
+    if end < 0:
+        raise QuerySyntaxError(f'unbalanced quote: {what} opened with " is not closed')
+    return end
 
 
 def _word_token(word: str) -> tuple[str, str]:

@@ -15,11 +15,12 @@ one by one. A question is the OR of its words' terms, scored by BM25F.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 
 from whoosh import query as q
 
-from search.engine.nodes import Bonus, Bounded
+from search.engine.nodes import Bonus, Bounded, FoldedPattern
 from search.index.schema import (
     CHARS,
     CONTEXT,
@@ -31,7 +32,7 @@ from search.index.schema import (
     WORDS,
 )
 from search.query.tree import Node, Not, Or, Phrase, Question, SourceFilter
-from search.text.analysis import bigrams, pair, paired
+from search.text.analysis import bigrams, fold, pair, paired
 from search.text.word_bounds import latin_class
 
 WORD_BOOST = 2.0
@@ -54,8 +55,7 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None, tiers: dict[str, float
             [q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)]
         )
     if isinstance(node, SourceFilter):
-        matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
-        return q.ConstantScoreQuery(matcher(SOURCE, node.pattern), 0.0)
+        return q.ConstantScoreQuery(FoldedPattern(SOURCE, source_regex(node.pattern)), 0.0)
     if isinstance(node, Or):
         return q.Or([to_whoosh(child, lexicon, tiers) for child in node.children])
     if isinstance(node, Not):
@@ -64,6 +64,23 @@ def to_whoosh(node: Node, lexicon: Lexicon | None = None, tiers: dict[str, float
     unwanted = [to_whoosh(c.child, lexicon, tiers) for c in node.children if isinstance(c, Not)]
     positive = q.And(wanted) if wanted else q.Every()
     return q.AndNot(positive, q.Or(unwanted)) if unwanted else positive
+
+
+def source_regex(pattern: str) -> str:
+    """The regular expression a folded source must match whole for `source:PATTERN`, as
+    .gitignore reads a pattern: one without `/` is a name at any depth (the path, or any part of
+    it after a `/`, starts with it: 000067 finds aozora/000067_x.txt), one with `/` is the path
+    from the documents folder (a leading `/` only says so). `*` stands for any characters and `?`
+    for one; with neither, PATTERN is a prefix. Everything else is literal (〔〕, [], spaces)."""
+    folded = fold(pattern)
+    anchored = "/" in folded.rstrip("/")
+    body = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char)
+        for char in folded.lstrip("/")
+    )
+    if "*" not in folded and "?" not in folded:
+        body += ".*"
+    return body if anchored or folded.startswith("/") else f"(?:.*/)?{body}"
 
 
 def untiered(node: Node, lexicon: Lexicon | None = None):

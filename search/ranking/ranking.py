@@ -201,6 +201,18 @@ class Ranking:
         """The stored fields of the paragraphs of `source`, in index order."""
         return [fields for shard in self.shards.each("document", source) for fields in shard]
 
+    def samples(self, count: int, sizes: list[int]) -> list[str]:
+        """The texts of up to `count` paragraphs spread evenly over the collection, in order:
+        each shard's share of them by its size (`sizes`: its paragraphs)."""
+        total = sum(sizes) or 1
+        shares = [round(count * size / total) for size in sizes]
+        if len(sizes) == 1:
+            shares = [count]
+        found = self.shards.some(
+            "samples", {number: (share,) for number, share in enumerate(shares) if share}
+        )
+        return [text for number in sorted(found) for text in found[number]]
+
     def stored_fields(self, docnum: int) -> dict:
         """What the index stores of a paragraph (search.schema)."""
         return self._fetch(None, [docnum]).stored[docnum]

@@ -229,6 +229,7 @@ class Shard:
             "places",
             "source_counts",
             "document",
+            "samples",
             "forget",
         }
     )
@@ -557,6 +558,20 @@ class Shard:
                 self.searcher.stored_fields(docnum)
                 for docnum in live_docnums(self.statistics.terms, SOURCE, source)
             ]
+
+    def samples(self, count: int) -> list[str]:
+        """The texts of up to `count` live paragraphs spread evenly over the shard, in order."""
+        if self.empty or count < 1:
+            return []
+        with self.damage():
+            reader = self.searcher.reader()
+            every = reader.doc_count_all()
+            step = max(1, every // count)
+            return [
+                self.searcher.stored_fields(docnum)[PARAGRAPH_TEXT]
+                for docnum in range(0, every, step)
+                if not reader.is_deleted(docnum)
+            ][:count]
 
     def forget(self, query_id: str) -> None:
         """Drop the session of a query that is done."""

@@ -63,6 +63,24 @@ class DocumentBody(_Body):
     paragraphs: list[ParagraphBody]
 
 
+class DocumentSummary(_Body):
+    """A document the index holds: its path in the documents folder, how many paragraphs it
+    gave, its title, and its size (bytes) and modification time (ISO 8601) when indexed."""
+
+    source: str
+    paragraphs: int
+    title: str
+    size: int
+    modified: str
+
+
+class DocumentsBody(_Body):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
 class StatusBody(_Body):
     documents: int
     paragraphs: int

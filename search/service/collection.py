@@ -15,12 +15,14 @@ from pathlib import Path
 from search.engine.documents import Documents
 from search.errors import IndexDamaged
 from search.index.directory import damaged
+from search.index.manifest import Manifest
 from search.index.opening import open_live_index, translate_damage
 from search.index.shards import ShardedManifest, open_shard, translate_shard_damage
 from search.ranking.gathering import OwnFigures, SummedFigures, collection_figures
 from search.ranking.ranking import Ranking
 from search.ranking.shard import Shard
 from search.ranking.shards import LocalShards
+from search.service.status import describe, indexed_sources, sharded_document_list
 
 
 @dataclass
@@ -35,6 +37,29 @@ class OpenCollection:
     close: Callable[[], None] = field(default=lambda: None)
     concurrent: bool = False  # whether queries may run at once (its shards are not open here)
     shard: Shard | None = None  # one index's one shard
+    # Where it is and what it holds: one index's manifest, or a sharded index's.
+    index_dir: Path = Path(".")
+    manifest: Manifest | ShardedManifest | None = None
+
+    @property
+    def sizes(self) -> list[int]:
+        """The paragraphs of each shard (deleted ones included)."""
+        if isinstance(self.manifest, ShardedManifest):
+            return [entry.doc_count_all for entry in self.manifest.shards]
+        return [self.shard.statistics.doc_count] if self.shard else [0]
+
+    def document_list(self, offset: int, limit: int | None) -> tuple[int, list]:
+        """How many documents the collection holds, and those from `offset` on (at most
+        `limit`), by source, as status.IndexedDocument."""
+        manifest = self.manifest
+        if isinstance(manifest, ShardedManifest):
+            return sharded_document_list(self.index_dir, manifest, offset, limit)
+        assert manifest is not None and self.shard is not None
+        sources = indexed_sources(manifest)
+        chosen = sources[offset : None if limit is None else offset + limit]
+        shard = self.shard
+        with shard.damage():
+            return len(sources), describe(manifest, shard.searcher, shard.statistics.terms, chosen)
 
     def documents(self) -> Documents:
         """The documents of one index by paragraph; a sharded index's are its shards'."""
@@ -57,7 +82,13 @@ def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollecti
 
         ranking, close = serve_shards(index_dir, sharded, cluster)
         return OpenCollection(
-            sharded.docs_dir, ranking, _generation_dirs(index_dir, sharded), close, concurrent=True
+            sharded.docs_dir,
+            ranking,
+            _generation_dirs(index_dir, sharded),
+            close,
+            concurrent=True,
+            index_dir=index_dir,
+            manifest=sharded,
         )
     return _open_shards(index_dir, sharded)
 
@@ -104,6 +135,8 @@ def _open_shards(index_dir: Path, manifest: ShardedManifest) -> OpenCollection:
         None if empty else Ranking(local, SummedFigures(local, figures)),
         _generation_dirs(index_dir, manifest),
         close,
+        index_dir=index_dir,
+        manifest=manifest,
     )
 
 
@@ -124,4 +157,6 @@ def _open_one(index_dir: Path) -> OpenCollection:
         [Path(index.storage.folder)],
         searcher.close,
         shard=shard,
+        index_dir=index_dir,
+        manifest=manifest,
     )

@@ -112,7 +112,7 @@ def _index(
         return ordinary(docs, index, rules=rules, report=report)
     if rules is None:
         rules = previous.rules if previous else Rules()
-    found = scan(docs, rules, report.warn)
+    found = scan(docs, rules)
     return build_sharded(docs, index, found, rules, shards, incremental, _runner(cluster), report)
 
 

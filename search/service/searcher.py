@@ -270,6 +270,21 @@ class Searcher:
         ]
         return sorted(paragraphs, key=lambda paragraph: paragraph.paragraph)
 
+    def document_list(self, offset: int = 0, limit: int | None = None) -> tuple[int, list]:
+        """How many documents the index holds, and those from `offset` on (at most `limit`),
+        by source, as status.IndexedDocument: what `kensaku documents` lists, a page at a time."""
+        with self._lock:
+            self._check_open()
+            return self._collection.document_list(offset, limit)
+
+    def sample_texts(self, count: int) -> list[str]:
+        """The texts of up to `count` live paragraphs spread evenly over the index, in order."""
+        with self._lock:
+            self._check_open()
+            if self.ranking is None:
+                return []
+            return self.ranking.samples(count, self._collection.sizes)
+
     def close(self) -> None:
         self._closed = True
         self._collection.close()

@@ -5,9 +5,10 @@ that could not be read, rules, when the index was built and last updated), measu
 disk, checks that the live generation's files are whole, and compares the documents folder with
 what was indexed (files added, changed or removed since, a file with a new modification time but
 the same bytes not counted as changed, files read with a version of a library other than the one
-installed now, and what its rules leave out now). `indexed_documents` lists each document the
-index holds with its paragraph count and title. Neither writes anything. Of a sharded index
-(search.index.shards), both tell of the whole and of each shard.
+installed now, what its rules leave out now, and the folders that cannot be listed).
+`indexed_documents` lists each document the index holds with its paragraph count and title.
+Neither writes anything. Of a sharded index (search.index.shards), both tell of the whole and of
+each shard.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from search.errors import DocumentsNotFound, IndexDamaged
-from search.index.changes import changes_since
+from search.index.changes import analyzer_change, changes_since, describe_analyzer
 from search.index.manifest import FORMAT_VERSION, Manifest
 from search.index.opening import generation_problem, open_index, translate_damage
 from search.index.schema import SOURCE, TITLE
@@ -58,12 +59,27 @@ class IndexStatus:
     reread: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+    # The versions of SudachiPy and its dictionary that cut the text into words (name: version;
+    # none recorded by an earlier kensaku), and why the index must be built anew for those
+    # installed now (changes.analyzer_change), or None.
+    analyzer: dict[str, str] = field(default_factory=dict)
+    analyzer_change: str | None = None
     # Of a sharded index, each shard (none for one index).
     shards: list[ShardStatus] = field(default_factory=list)
 
     @property
+    def analyzer_text(self) -> str:
+        """`SudachiPy 0.7.0 with sudachidict-core 20261015`, or `none recorded`."""
+        return describe_analyzer(self.analyzer)
+
+    @property
     def up_to_date(self) -> bool:
-        return self.docs_found and not (self.added or self.changed or self.removed or self.reread)
+        return (
+            self.docs_found
+            and not self.analyzer_change
+            and not (self.added or self.changed or self.removed or self.reread)
+        )
 
     def to_dict(self) -> dict:
         """The JSON form of `kensaku status --json`."""
@@ -88,6 +104,9 @@ class IndexStatus:
             "reread": self.reread,
             "ignored": [list(pair) for pair in self.ignored],
             "other_formats": self.other_formats,
+            "unreadable_folders": [list(pair) for pair in self.unreadable_folders],
+            "analyzer": self.analyzer,
+            "analyzer_change": self.analyzer_change,
         } | ({"shards": [shard.to_dict() for shard in self.shards]} if self.shards else {})
 
 
@@ -157,6 +176,8 @@ def index_status(index_dir: Path) -> IndexStatus:
         built=_time(manifest.built),
         updated=_time(manifest.updated or manifest.built),
         problem=generation_problem(index_dir, manifest),
+        analyzer=dict(manifest.analyzer),
+        analyzer_change=analyzer_change(manifest),
     )
     return _compared(status, manifest)
 
@@ -175,6 +196,7 @@ def _compared(status: IndexStatus, manifest: Manifest) -> IndexStatus:
     status.removed = changes.removed
     status.reread = [document.source for document in changes.reread]
     status.ignored, status.other_formats = found.ignored, found.other_formats
+    status.unreadable_folders = found.unreadable_folders
     return status
 
 
@@ -185,9 +207,11 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
     digests: dict = {}
     unread: dict = {}
     extractors: dict = {}
+    owns = []
     for entry in manifest.shards:
         own = _shard_manifest(index_dir / entry.name)
         if own is not None:
+            owns.append(own)
             files.update(own.files)
             digests.update(own.digests)
             unread.update(own.unread)
@@ -202,6 +226,7 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
                 _shard_problem(index_dir, manifest, entry, own),
             )
         )
+    analyzers = [own.analyzer for own in owns]
     problem = next(
         (f"its {shard.name} is damaged: {shard.problem}" for shard in shards if shard.problem),
         None,
@@ -219,6 +244,8 @@ def _sharded_status(index_dir: Path, manifest: ShardedManifest) -> IndexStatus:
         built=_time(manifest.built),
         updated=_time(manifest.updated or manifest.built),
         problem=problem,
+        analyzer=dict(analyzers[0]) if analyzers else {},
+        analyzer_change=next(filter(None, map(analyzer_change, owns)), None),
         shards=shards,
     )
     # The documents of all the shards, as one index's manifest would list them.
@@ -253,47 +280,75 @@ def _shard_problem(
 def indexed_documents(index_dir: Path) -> list[IndexedDocument]:
     """The documents the index in `index_dir` holds, by source; raises IndexNotFound or
     IndexDamaged."""
+    from search.engine.postings import TermIndex
+
     index_dir = Path(index_dir)
     sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
     if sharded is None:
         manifest = Manifest.existing(index_dir)
-        with translate_damage(index_dir):
-            return _documents_of(open_index(index_dir), manifest)
+        with translate_damage(index_dir), open_index(index_dir).searcher() as searcher:
+            return describe(
+                manifest, searcher, TermIndex(searcher.reader()), indexed_sources(manifest)
+            )
     listed = []
     for entry in sharded.shards:
         own = _shard_manifest(index_dir / entry.name) or Manifest(
             entry.generation, sharded.docs_dir, {}
         )
-        with translate_shard_damage(index_dir, entry.name):
-            listed += _documents_of(
-                open_shard(index_dir, entry.name, entry.generation), own, entry.name
-            )
+        shard_index = open_shard(index_dir, entry.name, entry.generation)
+        with translate_shard_damage(index_dir, entry.name), shard_index.searcher() as searcher:
+            terms = TermIndex(searcher.reader())
+            listed += describe(own, searcher, terms, indexed_sources(own), entry.name)
     return listed
 
 
-def _documents_of(index, manifest: Manifest, shard: str | None = None) -> list[IndexedDocument]:
-    """The documents of `manifest` an open Whoosh index holds, by source."""
-    from search.engine.postings import TermIndex, live_docnums
+def sharded_document_list(
+    index_dir: Path, manifest: ShardedManifest, offset: int, limit: int | None
+) -> tuple[int, list[IndexedDocument]]:
+    """How many documents a sharded index holds, and those from `offset` on (at most `limit`),
+    by source (the shards hold runs of sources in order), each read from its shard."""
+    from search.engine.postings import TermIndex
 
-    skipped = manifest.skipped
+    owns = [
+        _shard_manifest(index_dir / entry.name) or Manifest(entry.generation, manifest.docs_dir, {})
+        for entry in manifest.shards
+    ]
+    runs = [indexed_sources(own) for own in owns]
+    end = None if limit is None else offset + limit
+    listed: list[IndexedDocument] = []
+    start = 0
+    for entry, own, sources in zip(manifest.shards, owns, runs):
+        chosen = sources[max(offset - start, 0) : None if end is None else max(end - start, 0)]
+        start += len(sources)
+        if not chosen:
+            continue
+        shard_index = open_shard(index_dir, entry.name, entry.generation)
+        with translate_shard_damage(index_dir, entry.name), shard_index.searcher() as searcher:
+            listed += describe(own, searcher, TermIndex(searcher.reader()), chosen, entry.name)
+    return sum(map(len, runs)), listed
+
+
+def indexed_sources(manifest: Manifest) -> list[str]:
+    """The sources of the documents the index of `manifest` holds (those read, not skipped),
+    sorted."""
+    return sorted(source for source in manifest.files if source not in manifest.skipped)
+
+
+def describe(
+    manifest: Manifest, searcher, terms, sources: list[str], shard: str | None = None
+) -> list[IndexedDocument]:
+    """Each document of `sources` as the index of `manifest` holds it, read through its Whoosh
+    `searcher` and TermIndex `terms`: its paragraphs, title, size and modification time (and
+    the shard holding it, of a sharded index)."""
+    from search.engine.postings import live_docnums
+
     listed = []
-    with index.searcher() as searcher:
-        terms = TermIndex(searcher.reader())
-        for source, (size, mtime_ns) in sorted(manifest.files.items()):
-            if source in skipped:
-                continue
-            docnums = live_docnums(terms, SOURCE, source)
-            title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
-            listed.append(
-                IndexedDocument(
-                    source,
-                    len(docnums),
-                    title,
-                    size,
-                    datetime.fromtimestamp(mtime_ns / 1e9).astimezone(),
-                    shard,
-                )
-            )
+    for source in sources:
+        size, mtime_ns = manifest.files[source]
+        docnums = live_docnums(terms, SOURCE, source)
+        title = searcher.stored_fields(docnums[0])[TITLE] if docnums else ""
+        modified = datetime.fromtimestamp(mtime_ns / 1e9).astimezone()
+        listed.append(IndexedDocument(source, len(docnums), title, size, modified, shard))
     return listed
 
 
