@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     (aozora,) = require_dirs(args.shared, ["corpus/aozora"])
     import search
     from search.query.parser import parse
+    from search.ranking.shard import QueryContext
     from search.results.facets import count_facets
 
     work = Path(tempfile.gettempdir()) / "kensaku-bench-facets"
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
             ],
             args.repeat,
         )
-        matched = searcher.ranking.rank(parse(word), 11).matched
+        (shard,) = searcher.ranking.shards.shards  # one index: one shard
+        matched = shard.matches(QueryContext("facets", parse(word)))
         counting = timed(lambda: count_facets(searcher.documents(), matched), args.repeat)
         first = next(iter(searcher.documents().sources))[:3]
         cases = {

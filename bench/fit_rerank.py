@@ -59,7 +59,7 @@ def question_candidates(searcher, question: str, spans) -> Rows | None:
     if not parsed.is_question:
         return None
     ranking = searcher.ranking
-    best, _total, by_title, _matched = ranking.question_candidates(
+    best, _total, by_title = ranking.question_candidates(
         parsed, search.ranking.ranking.RERANK_DEPTH
     )
     if not best:

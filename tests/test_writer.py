@@ -194,22 +194,22 @@ class Boom(Exception):
     pass
 
 
-def _explode(text):
+def _explode(analysis, text):
     if "ピラー" in text:
         raise Boom("analysis failed")
-    return _analyze(text)
+    return _add(analysis, text)
 
 
-_analyze = None
+_add = None
 
 
 @pytest.mark.parametrize("procs", [1, 2])
 def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
-    import search.text.analysis
+    from search.text.bulk import BulkAnalysis
 
-    global _analyze
-    _analyze = search.text.analysis.analyze
-    monkeypatch.setattr(search.text.analysis, "analyze", _explode)  # inherited by forked workers
+    global _add
+    _add = BulkAnalysis.add
+    monkeypatch.setattr(BulkAnalysis, "add", _explode)  # inherited by forked workers
     with pytest.raises(Boom):
         writer.write_index(tmp_path / "ix", documents, read_document, procs=procs)
     # Nothing half-written is left behind, and the index holds no document.
@@ -224,9 +224,9 @@ def test_error_in_worker_propagates(tmp_path, documents, monkeypatch, procs):
 def test_dead_worker_is_an_error(tmp_path, documents, monkeypatch):
     import os
 
-    import search.text.analysis
+    from search.text.bulk import BulkAnalysis
 
-    monkeypatch.setattr(search.text.analysis, "analyze", lambda text: os._exit(3))
+    monkeypatch.setattr(BulkAnalysis, "add", lambda analysis, text: os._exit(3))
     with pytest.raises(writer.IndexWorkerError, match="exit code 3"):
         writer.write_index(tmp_path / "ix", documents, read_document, procs=2)
 
@@ -295,7 +295,12 @@ def test_chars_counted_in_bulk_are_each_texts_characters():
     chars = writer._Chars()
     for doc, text in enumerate(texts):
         assert chars.add(doc, fold(text)) == len(fold(text))
-    got = list(chars.sorted())
+    built = chars.sorted()
+    starts = built.starts.tolist()
+    got = [
+        (name, built.docs[a:b].tolist(), built.weights[a:b].tolist(), None)
+        for name, a, b in zip(built.names, starts, starts[1:])
+    ]
     counted = [Counter(fold(text)) for text in texts]
     expected = [
         (

@@ -23,7 +23,6 @@ from search.cli.output import counted
 from search.errors import DocumentsNotFound, KensakuError
 from search.index.build import DEFAULT_DOCS_DIR
 from search.index.directory import DEFAULT_INDEX_DIR, MANIFEST_NAME
-from search.index.manifest import recorded_docs_dir
 from search.ingest.discovery import Rules
 from search.ingest.reporting import BuildReport, IndexSummary
 from search.query.filters import SORTS
@@ -189,6 +188,14 @@ sudachi_synonyms_option = click.option(
     "[config sudachi_synonyms]",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+cluster_option = click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    envvar="KENSAKU_CLUSTER",
+    help="Run on a Ray cluster: local (start one here), auto (the one this machine belongs to) "
+    "or ray://HOST:10001; needs pip install 'kensaku[cluster]', and documents and index on a "
+    "filesystem every node sees  [env KENSAKU_CLUSTER; config cluster]",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -225,6 +232,15 @@ def main() -> None:
 @docs_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Build the whole index anew.")
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Split the index into N shards (runs of documents balanced by bytes), searched as one "
+    "index; a sharded index stays so, with as many shards, without it.",
+)
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -238,6 +254,8 @@ def index_command(
     docs_dir: Path | None,
     index_dir: Path | None,
     rebuild: bool,
+    shards: int | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -253,8 +271,9 @@ def index_command(
       kensaku index --rebuild -v  anew, listing the files left out
       kensaku index --include '*.pdf' --exclude drafts/
       KENSAKU_INDEX=~/.cache/kensaku kensaku index --docs ~/資料
+      kensaku index --docs /shared/archive --shards 8 --cluster auto
     """
-    from search.index.build import build_index, update_index
+    from search.service.indexing import build_index, recorded_docs_dir, update_index
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
@@ -263,10 +282,16 @@ def index_command(
         docs_dir = recorded_docs_dir(index_dir) or DEFAULT_DOCS_DIR
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
+    cluster = first_given(cluster, config.cluster)
     summary = _building(
         index_dir,
         lambda progress: build(
-            docs_dir, index_dir, rules=rules, report=BuildReport(progress=progress, warn=_warn)
+            docs_dir,
+            index_dir,
+            rules=rules,
+            report=BuildReport(progress=progress, warn=_warn),
+            shards=shards,
+            cluster=cluster,
         ),
     )
     click.echo(_summary_line(summary))
@@ -401,6 +426,7 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
 )
 @synonyms_option
 @sudachi_synonyms_option
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -427,6 +453,7 @@ def search_command(
     sort: str,
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -491,12 +518,14 @@ def search_command(
     text = _query_text(query)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    cluster = first_given(cluster, config.cluster)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     use_color = _use_color(first_given(color, config.color, "auto"))
     narrowing = _narrowing(formats, not_formats, globs, after, before, sort)
     found = _search_and_print(
         text,
         index_dir,
+        cluster,
         narrowing,
         limit=first_given(limit, config.limit, DEFAULT_LIMIT),
         offset=offset,
@@ -542,9 +571,11 @@ def _query_text(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -> None:
+def _ensure_index(
+    docs_dir: Path | None, index_dir: Path, rules: Rules | None, cluster: str | None
+) -> None:
     """Build or update the index as needed, saying so on stderr."""
-    from search.index.build import ensure_index
+    from search.service.indexing import ensure_index
 
     summary = _building(
         index_dir,
@@ -553,6 +584,7 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
             index_dir,
             rules=rules,
             report=BuildReport(progress=progress, warn=_warn, notify=_warn),
+            cluster=cluster,
         ),
     )
     if summary is not None:
@@ -562,6 +594,7 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
 def _search_and_print(
     text: str,
     index_dir: Path,
+    cluster: str | None,
     narrowing: Narrowing,
     limit: int,
     offset: int,
@@ -578,7 +611,7 @@ def _search_and_print(
     from search.service.searcher import Searcher
 
     filters, sort = narrowing
-    with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
+    with Searcher(index_dir, synonyms_file, sudachi_synonyms, cluster=cluster) as searcher:
         path_of = out.path_maker(searcher.docs_dir)
         if output in ("-l", "-c"):
             by_source = searcher.sources(text, mode, filters, sort)
@@ -696,6 +729,15 @@ def _status_lines(status, verbose: bool) -> list[str]:
     for label, moment in (("built", status.built), ("updated", status.updated)):
         if moment:
             lines.append(f"{label:<10} {moment:%Y-%m-%d %H:%M:%S} ({_ago(moment)})")
+    if status.shards:
+        lines.append(f"shards     {len(status.shards)}")
+        lines += [
+            f"{shard.name:<10} {counted(shard.documents, 'document')}, "
+            f"{counted(shard.paragraphs, 'paragraph')}, {_size(shard.size)}"
+            + (f", from {shard.first}" if shard.first else "")
+            + (f"; damaged ({shard.problem})" if shard.problem else "")
+            for shard in status.shards
+        ]
     lines.append(f"state      {_state(status)}")
     if verbose:
         lines += _file_list(left_out) + [
@@ -784,13 +826,13 @@ def documents_command(
 
     from search.cli import output as out
     from search.cli.terminal import printable
-    from search.index.manifest import Manifest
+    from search.service.indexing import recorded_docs_dir
     from search.service.status import indexed_documents
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     documents = indexed_documents(index_dir)
-    path_of = out.path_maker(Manifest.existing(index_dir).docs_dir)
+    path_of = out.path_maker(recorded_docs_dir(index_dir) or Path("."))
     if as_json:
         click.echo(
             json.dumps(
@@ -851,6 +893,7 @@ def documents_command(
 )
 @synonyms_option
 @sudachi_synonyms_option
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -863,6 +906,7 @@ def serve_command(
     cors_origins: tuple[str, ...],
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -875,7 +919,8 @@ def serve_command(
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    cluster = first_given(cluster, config.cluster)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     # FastAPI and uvicorn: only this command needs them
     from search.server.app import ServeSettings, serve
 
@@ -889,6 +934,7 @@ def serve_command(
         first_given(sudachi_synonyms, config.sudachi_synonyms, False),
         first_given(config.mode, "auto"),
         cors_origins,
+        cluster,
     )
     serve(
         settings,
@@ -964,7 +1010,7 @@ def mcp_command(
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), None)  # searched here
     serve(
         index_dir,
         docs_dir,

@@ -115,7 +115,6 @@ class _Evaluation:
         self, searcher: Searcher, statistics: Statistics, phrases: dict | None = None
     ) -> None:
         self.searcher = searcher
-        self.reader = searcher.reader()
         self.statistics = statistics
         self.terms = statistics.terms
         self.phrases = {} if phrases is None else phrases  # (field, words, slop, boost) -> Scores
@@ -178,7 +177,9 @@ class _Evaluation:
         """AND: the paragraphs every query matches, their scores summed; the query expected to
         match fewest first, the others only among what it matched."""
         table = None
-        for query in sorted(queries, key=lambda query: query.estimate_size(self.reader)):
+        # In the order of the collection's estimates: the order of the additions is the sum's.
+        sizes = self.statistics.sizes
+        for query in sorted(queries, key=lambda query: query.estimate_size(sizes)):
             found = self.scores(query, among if table is None else Wanted(table.keys()))
             table = found if table is None else {d: table[d] + score for d, score in found.items()}
             if not table:

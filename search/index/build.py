@@ -42,6 +42,7 @@ from search.text.analysis import analyzer_versions
 
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
+BUILD_PROCESSES_VARIABLE = "KENSAKU_BUILD_PROCESSES"  # worker processes a build may use instead
 # How segments are written (see writer.Layout): one file per part, which opens faster than a
 # compound file.
 SEGMENTS_COMPOUND = False
@@ -149,6 +150,23 @@ def ensure_index(
         return None
 
 
+def build_run(
+    docs_dir: Path,
+    index_dir: Path,
+    documents: list[DocumentFile],
+    rules: Rules,
+    *,
+    incremental: bool,
+    keep: frozenset[str] = frozenset(),
+    report: BuildReport = QUIET,
+) -> IndexSummary:
+    """Build (`incremental`: update) the index in `index_dir` of `documents`, a run of those of
+    `docs_dir` chosen by `rules`: a shard of a sharded index (see sharding). The generations of
+    `keep` stay besides the new and the previous one (those its collection still reads)."""
+    found = Found(documents=list(documents))
+    return _build(docs_dir, index_dir, found, rules, report, incremental=incremental, keep=keep)
+
+
 def _build(
     docs_dir: Path,
     index_dir: Path,
@@ -157,12 +175,14 @@ def _build(
     report: BuildReport,
     lock_wait: float | None = None,
     incremental: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> IndexSummary:
     """Write a new generation and make it live; `lock_wait` as for `writer_lock`.
 
     `incremental` starts the new generation from the live one (hard links to its immutable
     segment files) and re-indexes only what changed, when the live index was built from the
-    same documents directory with the same analyzer; otherwise every document is indexed.
+    same documents directory with the same analyzer; otherwise every document is indexed. The
+    generations of `keep` stay besides the new and the previous one.
     """
     readable_manifest(index_dir)  # refuses a directory that holds something else
     # Once a build: a search that only checks the index says nothing of them.
@@ -210,8 +230,8 @@ def _build(
             index_dir
         )
         # The previous generation stays: a search that opened it may still be reading it.
-        keep = {generation} | ({previous.generation} if previous else set())
-        remove_generations(index_dir, keep=keep)
+        kept = {generation, *keep} | ({previous.generation} if previous else set())
+        remove_generations(index_dir, keep=kept)
         summary.seconds = time.perf_counter() - started
     return summary
 
@@ -324,12 +344,16 @@ def _record_synonym_groups(path: Path) -> int:
 
 
 def _build_processes() -> int:
-    """Worker processes for indexing: up to two cores, none from a daemonic process (a
-    multiprocessing pool's worker), which may not start children."""
+    """Worker processes for indexing: up to two cores (or $KENSAKU_BUILD_PROCESSES: a cluster's
+    build task indexes in its own process), none from a daemonic process (a multiprocessing
+    pool's worker), which may not start children."""
     import multiprocessing
 
     if multiprocessing.current_process().daemon:
         return 1
+    wanted = os.environ.get(BUILD_PROCESSES_VARIABLE, "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return int(wanted)
     return min(MAX_BUILD_PROCESSES, os.cpu_count() or 1)
 
 

@@ -158,8 +158,9 @@ def schema() -> Schema:
     )
 
 
-def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
-    """The fields of the index document for one paragraph."""
+def paragraph_fields(paragraph: Paragraph, folded: str | None = None) -> IndexDocument:
+    """The fields of the index document for one paragraph (`folded`: its text folded, when
+    known)."""
     fields: IndexDocument = dict.fromkeys(FIELDS, paragraph.text)
     fields.update(
         {
@@ -172,7 +173,7 @@ def paragraph_fields(paragraph: Paragraph) -> IndexDocument:
             SECTION: paragraph.section,
             PARAGRAPH_TEXT: paragraph.text,
             DATE: paragraph.date,
-            SAME_TEXT: duplicate_key(paragraph.text),
+            SAME_TEXT: duplicate_key(paragraph.text, folded),
             CONTEXT: " ".join(filter(None, (paragraph.title, paragraph.section))),
         }
     )

@@ -132,6 +132,17 @@ def _read_rows(path: Path) -> Iterable[tuple[str, str, str, int]]:
         yield kind, surface, reading, int(count)
 
 
+def _read_rows_of(path: Path) -> Iterable[tuple[str, str, str, int]]:
+    """The entries of a vocabulary file: folded text, text, reading, paragraphs."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    for line in text.splitlines():
+        key, surface, reading, count = line.split("\t")
+        yield key, surface, reading, int(count)
+
+
 def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
     """A phrase's reading, from its words' readings where they are known (else none)."""
     analysis = analyze_cached(surface)
@@ -140,22 +151,36 @@ def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
 
 
 class Vocabulary:
-    """A generation's vocabulary, read once, completing prefixes."""
+    """A vocabulary, read once, completing prefixes: of its `rows` (folded text, text, reading,
+    paragraphs), sorted as a vocabulary file holds them."""
 
-    def __init__(self, generation: Path) -> None:
-        try:
-            text = (Path(generation) / VOCABULARY_FILE).read_text(encoding="utf-8")
-        except OSError:
-            text = ""
-        rows = [line.split("\t") for line in text.splitlines()]
+    def __init__(self, rows: list[tuple[str, str, str, int]]) -> None:
         self._keys = [row[0] for row in rows]
-        entries = [Suggestion(row[1], row[2], int(row[3])) for row in rows]
+        entries = [Suggestion(row[1], row[2], row[3]) for row in rows]
         self._entries = entries
         by_reading = sorted(
             (entry.reading, at) for at, entry in enumerate(entries) if entry.reading
         )
         self._readings = [reading for reading, _ in by_reading]
         self._by_reading = [at for _, at in by_reading]
+
+    @classmethod
+    def of_generations(cls, generations: list[Path]) -> Vocabulary:
+        """The vocabulary of a generation, or of the shards of a collection (a generation
+        each): an entry's paragraphs added up over the shards (a phrase held by one paragraph
+        in each of two shards is in neither's file, so not in theirs either)."""
+        if len(generations) == 1:
+            return cls(list(_read_rows_of(Path(generations[0]) / VOCABULARY_FILE)))
+        merged: dict[tuple[str, str], list] = {}
+        for generation in generations:
+            for key, surface, reading, count in _read_rows_of(Path(generation) / VOCABULARY_FILE):
+                found = merged.get((key, surface))
+                if found is None:
+                    merged[(key, surface)] = [reading, count]
+                else:
+                    found[0] = found[0] or reading
+                    found[1] += count
+        return cls([(*key, reading, count) for key, (reading, count) in sorted(merged.items())])
 
     def __len__(self) -> int:
         return len(self._entries)

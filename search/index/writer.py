@@ -2,18 +2,18 @@
 
 Whoosh's own writer costs ~14 µs of CPU per token: every posting goes through the posting pool (and
 its pickled runs), and at commit through one method call, one column read of the document's
-length and one array append after another. `SegmentBuilder` gathers a segment's terms in memory
-as arrays of C integers (per positional field: each occurrence's term number and position,
-each document's number of occurrences, appended by C-level `map` and `array.extend`; the grams
-and chars fields' terms made from the folded texts of all the documents at once, as numbers; per
-ID field: term -> docnums), sorts
-each field's occurrences by term once with numpy (a stable sort, so each term's occurrences stay
-in document and position order), knows each document's field lengths without reading them
-back, and writes the segment's files in bulk: its terms, postings and stored fields
-through index.codec (kensaku's codec, which owns their bytes); its other columns and
-length columns through Whoosh's own column writers; its compound file and the TOC through
-Whoosh's own code. So Whoosh's readers, matchers, phrase queries, BM25F scoring, column readers
-and stored fields work on the result unchanged.
+length and one array append after another. `SegmentBuilder` gathers a segment in memory as arrays
+of C integers instead: per field Sudachi analyzes, each document's text as a number among the
+segment's texts, each distinct text analyzed once (search.text.bulk: its morphemes mapped to
+entry numbers), the terms and positions of all of them made at once by numpy when the segment is
+written; the grams and chars fields' terms made from the folded texts of all the documents at
+once, as numbers; per ID field: term -> docnums. It sorts each field's occurrences by term once
+with numpy (a stable sort, so each term's occurrences stay in document and position order),
+counts each document's field lengths without reading them back, and writes the segment's files
+in bulk: its terms, postings and stored fields through index.codec (kensaku's codec, which owns
+their bytes); its other columns and length columns through Whoosh's own column writers; its
+compound file and the TOC through Whoosh's own code. So Whoosh's readers, matchers, phrase
+queries, BM25F scoring, column readers and stored fields work on the result unchanged.
 
 The writer reads no file itself: it is handed the function that reads a document (the build
 hands ingest.paragraphs.read_document) and knows only the paragraphs it returns.
@@ -47,9 +47,8 @@ import queue
 import traceback
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import count
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,10 +62,11 @@ from search.index.codec import (
     POSITIONS,
     STORED_COLUMN,
     CompactCodec,
+    SortedPostings,
     SortedTokens,
     write_postings,
 )
-from search.index.codec.bulk import FieldPostings, PostingsItem
+from search.index.codec.bulk import FieldPostings
 from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
@@ -75,7 +75,6 @@ from search.index.schema import (
     SOURCE,
     IndexDocument,
     SudachiTokenizer,
-    field_terms,
     paragraph_fields,
     schema,
 )
@@ -83,6 +82,7 @@ from search.index.vocabulary import VocabularyCounter
 from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
+from search.text.bulk import BulkAnalysis, Expanded, Tokens
 
 if TYPE_CHECKING:
     from search.ingest.discovery import DocumentFile
@@ -93,7 +93,8 @@ if TYPE_CHECKING:
 ReadDocumentFn = Callable[["DocumentFile"], "ReadDocument"]
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
-DEFAULT_MAX_TOKENS = 16_000_000  # terms in memory before a segment is written (~700 MB a worker)
+DEFAULT_MAX_TOKENS = 28_000_000  # terms in memory before a segment is written (~800 MB a worker;
+# a field Sudachi analyzes counts its text's morphemes)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,10 @@ def _plans(schema) -> dict[str, _FieldPlan]:
 
 # One segment in memory -----------------------------------------------------------------------
 
+# What adding a document does for one of its fields: its name, the gatherer of its postings (None:
+# not indexed), whether its length is scored, whether it is stored, its column (None: none).
+_Step = tuple[str, "FieldGatherer | None", bool, bool, Any]
+
 
 def _segment_id() -> str:
     # Whoosh's random_name uses the `random` module, whose state forked workers share.
@@ -178,6 +183,9 @@ class SegmentBuilder:
         self.doccount = 0
         self.token_count = 0
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
+        self.analysis = BulkAnalysis()  # the texts of the fields Sudachi analyzes
+        # The last text analyzed: the text, its number and morphemes (the fields share it).
+        self._analyzed_text: tuple[str, int, int] = ("", 0, 0)
         self.postings = {
             name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
         }
@@ -188,8 +196,8 @@ class SegmentBuilder:
         self._files: list[Any] = []  # Whoosh's files, open for writing
         self._columns: dict[str, tuple[Any, Any]] = {}  # name: (column writer, its file)
         self._stored = self._column_writer("_stored", STORED_COLUMN)
-        self._order_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.vocabulary = VocabularyCounter()
+        self._steps: dict[tuple[str, ...], list[_Step]] = {}
 
     # Files
 
@@ -227,36 +235,45 @@ class SegmentBuilder:
                 raise ValueError(f"no field named {n!r} in the schema")
         return names
 
+    def _steps_of(self, fields: IndexDocument) -> list[_Step]:
+        """What adding a document given as `fields` does, field by field in the order they are
+        written: (name, the gatherer of its postings or None, whether its length is scored,
+        whether it is stored, its column or None)."""
+        steps = []
+        for name in self._field_order(fields):
+            plan = self.plans[name]
+            post = self.postings.get(name) if plan.indexed else None
+            steps.append((name, post, plan.indexed and plan.scorable, plan.stored, plan.column))
+        return steps
+
     def add_document(self, fields: IndexDocument) -> None:
         """Add one document, given as the keyword arguments of Whoosh's `add_document`."""
         key = tuple(fields)
-        names = self._order_cache.get(key)
-        if names is None:
-            names = self._order_cache[key] = self._field_order(fields)
+        steps = self._steps.get(key)
+        if steps is None:
+            steps = self._steps[key] = self._steps_of(fields)
         doc = self.doccount
-        plans = self.plans
         lengths = self.lengths
         for per_document in lengths.values():
             per_document.append(0)
         stored = {}
-        for name in names:
+        for name, post, scored, is_stored, column in steps:
             value = fields[name]
             if value is None:
                 continue
-            plan = plans[name]
-            if plan.indexed:
+            if post is not None:
                 if not isinstance(value, str):
                     raise ValueError(f"field {name!r}: an indexed field's value is text")
-                length = self._index(plan, value, doc)
-                if length and plan.scorable:
+                length = self._index(post, value, doc)
+                if length and scored:
                     lengths[name][doc] = _length_byte(length)
                     self.totals[name] = self.totals.get(name, 0) + length
-            if plan.stored:
+            if is_stored:
                 stored[name] = value
-            if plan.column is not None:
+            if column is not None:
                 writer = self._columns.get(name)
-                writer = writer[0] if writer else self._column_writer(name, plan.column)
-                writer.add(doc, plan.field.to_column_value(value))
+                writer = writer[0] if writer else self._column_writer(name, column)
+                writer.add(doc, self.plans[name].field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
         text = fields.get(PARAGRAPH_TEXT)
@@ -264,9 +281,28 @@ class SegmentBuilder:
             self.vocabulary.add(text)
         self.doccount = doc + 1
 
-    def _index(self, plan: _FieldPlan, value: str, doc: int) -> int:
-        """Add the postings of one field value; returns the field length (number of terms)."""
-        post = self.postings[plan.name]
+    def add_paragraph(self, paragraph: Paragraph) -> None:
+        """Add the index document of one paragraph (schema.paragraph_fields), its text folded
+        once for every field that needs it folded."""
+        folded = fold(paragraph.text)
+        self._folded = (paragraph.text, folded)
+        self.add_document(paragraph_fields(paragraph, folded))
+
+    def _index(self, post: FieldGatherer, value: str, doc: int) -> int:
+        """Add the postings of one field value; returns the field length (number of terms), or
+        0 for a field analyzed by Sudachi, whose lengths are counted when the segment is
+        written."""
+        if type(post) is _Analyzed:
+            analyzed = self._analyzed_text
+            if analyzed[0] is value:
+                number, morphemes = analyzed[1], analyzed[2]
+            else:
+                number = self.analysis.add(value)
+                morphemes = self.analysis.morphemes(number)
+                self._analyzed_text = (value, number, morphemes)
+            post.add(doc, number)
+            self.token_count += morphemes
+            return 0
         if isinstance(post, dict):  # an ID: the whole value is the one term
             entry = post.get(value)
             if entry is None:
@@ -279,22 +315,48 @@ class SegmentBuilder:
             if self._folded[0] is not value:
                 self._folded = (value, fold(value))
             length = post.add(doc, self._folded[1])
-        else:
-            terms = field_terms(post.granularity, value)
-            length = post.add(doc, list(map(_TEXT, terms)), map(_POSITION, terms))
-        self.token_count += length
-        return length
+            self.token_count += length
+            return length
+        raise AssertionError(f"no gatherer of postings {post!r}")  # _postings_of makes them
 
     # Writing
+
+    def _analyzed(self) -> Expanded | None:
+        """The terms of the texts of the fields Sudachi analyzes, made at once; each such
+        field's length in each document counted into the length bytes and totals."""
+        fields = {
+            name: post
+            for name, post in self.postings.items()
+            if isinstance(post, _Analyzed) and len(post)
+        }
+        if not fields:
+            return None
+        import numpy
+
+        texts = len(self.analysis)
+        expanded = self.analysis.expand()
+        self.analysis = BulkAnalysis()
+        self._analyzed_text = ("", 0, 0)
+        for name, post in fields.items():
+            tokens = getattr(expanded, post.granularity)
+            per_text = numpy.bincount(tokens.texts, minlength=texts)
+            lengths = per_text[numpy.frombuffer(post.texts, numpy.uint32)]
+            post.lengths = lengths
+            if name in self.lengths:
+                column = numpy.frombuffer(self.lengths[name], numpy.uint8).copy()
+                column[numpy.frombuffer(post.docs, numpy.uint32)] = _length_bytes_of(lengths)
+                self.lengths[name] = bytearray(column.tobytes())
+                self.totals[name] = self.totals.get(name, 0) + int(lengths.sum())
+        return expanded
 
     def finish(self):
         """Write the segment's files, assemble them into the compound file; returns the segment
         (a W3Segment with kensaku's codec)."""
-        from collections import defaultdict
 
         segment = self.segment
         doccount = self.doccount
         segment.set_doc_count(doccount)
+        analyzed = self._analyzed()
         segment._fieldlengths = defaultdict(int, self.totals)
 
         # Per-document files: stored fields and columns, then field lengths (one byte per
@@ -315,7 +377,7 @@ class SegmentBuilder:
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
         fields = (
-            _field_postings(name, post, lengthbytes.get(name))
+            _field_postings(name, post, lengthbytes.get(name), analyzed)
             for name, post in sorted(self.postings.items())
             if post
         )
@@ -338,66 +400,84 @@ def _postings_of(plan: _FieldPlan) -> FieldGatherer:
         return _Grams()
     if plan.granularity == CHARS:
         return _Chars()
-    return _Tokens(plan.granularity)
+    return _Analyzed(plan.granularity)
 
 
-def _field_postings(name: str, post: FieldGatherer, lengths: LengthBytes | None) -> FieldPostings:
+def _field_postings(
+    name: str, post: FieldGatherer, lengths: LengthBytes | None, analyzed: Expanded | None
+) -> FieldPostings:
     """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
-    it."""
-    if isinstance(post, (_Tokens, _Grams)):
+    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi)."""
+    if isinstance(post, _Analyzed):
+        assert analyzed is not None  # made by SegmentBuilder._analyzed for such a field
+        return name, POSITIONS, lengths, post.sorted(analyzed)
+    if isinstance(post, _Grams):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
         return name, FREQUENCY, lengths, post.sorted()
     return name, EXISTENCE, lengths, _id_postings(post)
 
 
-class _Tokens:
-    """One positional field's tokens in a segment, as arrays of C integers: each token's term
-    (numbered in order of first sight) and position, in the order they came, and how many
-    tokens each document gave; `granularity` the term field (schema.GRANULARITIES, or a pair
-    field) whose terms they are."""
+class _Analyzed:
+    """A field Sudachi analyzes (schema.GRANULARITIES, or a pair field: `granularity`), in a
+    segment: each document's text as its number among the texts the segment analyzes in bulk
+    (search.text.bulk), and, once they are expanded, each document's number of terms."""
 
     def __init__(self, granularity: str) -> None:
         self.granularity = granularity
-        self.numbers: dict[str, int] = defaultdict(count().__next__)
-        self.terms = array("I")
-        self.positions = array("I")
         self.docs = array("I")
-        self.counts = array("I")
+        self.texts = array("I")
+        self.lengths: Any = None  # each document's number of terms (a numpy array), when known
 
     def __len__(self) -> int:
-        return len(self.terms)
+        return len(self.docs)
 
-    def add(self, doc: int, texts: list[str], positions: Iterable[int]) -> int:
-        """Add a document's terms (`texts`, at `positions`); returns how many."""
-        self.terms.extend(map(self.numbers.__getitem__, texts))
-        self.positions.extend(positions)
+    def add(self, doc: int, text: int) -> None:
         self.docs.append(doc)
-        self.counts.append(len(texts))
-        return len(texts)
+        self.texts.append(text)
 
-    def sorted(self) -> SortedTokens:
-        """The tokens sorted by term (emptying this)."""
+    def sorted(self, expanded: Expanded) -> SortedTokens:
+        """The field's tokens sorted by term (each term's by document, then position): each
+        document's text's terms, from the segment's analysis."""
         import numpy
 
-        names = sorted(self.numbers)
-        rank = numpy.empty(len(names), numpy.uint32)
-        rank[numpy.fromiter(map(self.numbers.__getitem__, names), numpy.uint32, len(names))] = (
-            numpy.arange(len(names), dtype=numpy.uint32)
-        )
-        keys = rank[numpy.frombuffer(self.terms, numpy.uint32)]
-        del rank
-        self.numbers, self.terms = {}, array("I")  # emptied: their memory freed
+        tokens: Tokens = getattr(expanded, self.granularity)
+        counts = self.lengths
+        texts = numpy.frombuffer(self.texts, numpy.uint32)
+        text_starts = numpy.searchsorted(tokens.texts, numpy.arange(texts.max() + 1))
+        ends = numpy.cumsum(counts)
+        at = numpy.repeat(text_starts[texts] - (ends - counts), counts) + numpy.arange(ends[-1])
+        docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
+        self.docs, self.texts, self.lengths = array("I"), array("I"), None
+        terms = tokens.terms[at]
+        used = numpy.flatnonzero(numpy.bincount(terms, minlength=len(tokens.names)))
+        names = [tokens.names[number] for number in used.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = numpy.zeros(len(tokens.names), numpy.uint32)
+        rank[used[order]] = numpy.arange(len(names), dtype=numpy.uint32)
+        keys = rank[terms]
         # Stable: each term's tokens keep their order, by document, then position.
-        order = numpy.argsort(keys, kind="stable")
-        keys = keys[order]
-        docs = numpy.repeat(
-            numpy.frombuffer(self.docs, numpy.uint32), numpy.frombuffer(self.counts, numpy.uint32)
-        )[order]
-        self.docs, self.counts = array("I"), array("I")
-        positions = numpy.frombuffer(self.positions, numpy.uint32)[order]
-        self.positions = array("I")
-        return SortedTokens(names, keys, docs, positions)
+        by_term = _stable_order(keys, len(names))
+        return SortedTokens(
+            [names[i] for i in order],
+            keys[by_term],
+            docs[by_term],
+            tokens.positions[at][by_term],
+        )
+
+
+def _stable_order(keys: Any, bound: int) -> Any:
+    """The indices that sort `keys` (a numpy array of integers below `bound`) stably: below
+    2**32, by their low and high 16 bits in turn, each a radix sort of numpy's."""
+    import numpy
+
+    if bound > 1 << 32:
+        return numpy.argsort(keys, kind="stable")
+    if bound <= 1 << 16:
+        return numpy.argsort(keys.astype(numpy.uint16), kind="stable")
+    order = numpy.argsort((keys & 0xFFFF).astype(numpy.uint16), kind="stable")
+    high = (keys[order] >> 16).astype(numpy.uint16)
+    return order[numpy.argsort(high, kind="stable")]
 
 
 class _FoldedTexts:
@@ -435,8 +515,8 @@ class _Chars(_FoldedTexts):
     """The chars field's postings in a segment: how often each character occurs in each
     document, counted for all the documents at once."""
 
-    def sorted(self) -> Iterator[tuple[str, list[int], list[int], None]]:
-        """(character, docnums, frequencies, None) of each character in order (emptying this)."""
+    def sorted(self) -> SortedPostings:
+        """Each character's postings (docnums, frequencies), in order (emptying this)."""
         import numpy
 
         chars, counts = self._characters()
@@ -451,14 +531,12 @@ class _Chars(_FoldedTexts):
         first = numpy.ones(len(chars), bool)
         numpy.not_equal(chars[1:], chars[:-1], out=first[1:])
         starts = numpy.flatnonzero(first)
-        ends = numpy.append(starts[1:], len(chars))
-        for start, end in zip(starts.tolist(), ends.tolist()):
-            yield (
-                chr(chars[start]),
-                docs[start:end].tolist(),
-                frequencies[start:end].tolist(),
-                None,
-            )
+        return SortedPostings(
+            list(map(chr, chars[starts].tolist())),
+            numpy.append(starts, len(chars)),
+            docs,
+            frequencies,
+        )
 
 
 class _Grams(_FoldedTexts):
@@ -470,45 +548,59 @@ class _Grams(_FoldedTexts):
         import numpy
 
         chars, counts = self._characters()
-        # A gram as a number ordered as its text: its first character's code point, shifted,
-        # and the second's plus one (0 for a character alone, which sorts before its bigrams).
-        keys = chars.astype(numpy.uint64) << numpy.uint64(_GRAM_SHIFT)
-        keys[:-1] |= chars[1:].astype(numpy.uint64) + numpy.uint64(1)
-        del chars
-        ends = numpy.cumsum(counts, dtype=numpy.uint32)
-        keys[ends - 1] &= ~numpy.uint64(_GRAM_SECOND)  # a document's last character stands alone
+        # A gram as a number ordered as its text: its first character's rank among the
+        # segment's characters, times one more than their count, plus the second's rank plus
+        # one (0 for a character alone, which sorts before its bigrams).
+        seen = numpy.flatnonzero(numpy.bincount(chars, minlength=_CODE_POINTS))
+        rank = numpy.zeros(_CODE_POINTS, numpy.uint32)
+        rank[seen] = numpy.arange(len(seen), dtype=numpy.uint32)
+        span = len(seen) + 1
+        wide = numpy.uint32 if span < 1 << 16 else numpy.uint64
+        ranks = rank[chars].astype(wide)
+        del chars, rank
+        keys = ranks * wide(span)
+        keys[:-1] += ranks[1:] + wide(1)
+        del ranks
+        ends = numpy.cumsum(counts, dtype=numpy.int64)
+        keys[ends - 1] -= keys[ends - 1] % wide(span)  # a document's last character alone
         positions = numpy.arange(len(keys), dtype=numpy.uint32)
-        positions -= numpy.repeat(ends - counts, counts)
+        positions -= numpy.repeat((ends - counts).astype(numpy.uint32), counts)
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs = array("I")  # emptied: its memory freed
-        order = numpy.argsort(keys, kind="stable")
+        order = _stable_order(keys, span * span)
         keys = keys[order]
         docs, positions = docs[order], positions[order]
         del order
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
         numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
-        names = list(map(_gram_text, keys[first].tolist()))
+        distinct = keys[first].astype(numpy.int64)
+        code_points = seen.tolist()
+        names = [
+            chr(code_points[key // span]) + (chr(code_points[key % span - 1]) if key % span else "")
+            for key in distinct.tolist()
+        ]
         return SortedTokens(names, numbers, docs, positions)
 
 
-_GRAM_SHIFT = 22  # a code point takes 21 bits
-_GRAM_SECOND = (1 << _GRAM_SHIFT) - 1
+_CODE_POINTS = 0x110000
 
 
-def _gram_text(key: int) -> str:
-    second = key & _GRAM_SECOND
-    return chr(key >> _GRAM_SHIFT) + chr(second - 1) if second else chr(key >> _GRAM_SHIFT)
+def _id_postings(post: dict[str, list[int]]) -> SortedPostings:
+    """An ID field's values in order, each's docnums (emptying `post`)."""
+    import numpy
 
-
-def _id_postings(post: dict[str, list[int]]) -> Iterator[PostingsItem]:
-    """An ID field's (value, docnums, None, None) in term order, emptying `post` as it goes."""
-    for text in sorted(post):
-        yield text, post.pop(text), None, None
+    names = sorted(post)
+    counts = numpy.fromiter(map(len, map(post.__getitem__, names)), numpy.int64, len(names))
+    docs = numpy.fromiter(
+        (doc for name in names for doc in post[name]), numpy.int64, int(counts.sum())
+    )
+    post.clear()
+    return SortedPostings(names, numpy.append(0, numpy.cumsum(counts)), docs, None)
 
 
 # Where a segment gathers one field's postings: an ID's value -> docnums, or a term field's.
-FieldGatherer = dict[str, list[int]] | _Tokens | _Chars | _Grams
+FieldGatherer = dict[str, list[int]] | _Analyzed | _Chars | _Grams
 
 _length_bytes: dict[int, int] = {}
 
@@ -521,6 +613,14 @@ def _length_byte(length: int) -> int:
 
         found = _length_bytes[length] = length_to_byte(length)
     return found
+
+
+def _length_bytes_of(lengths: Any) -> Any:
+    """Whoosh's length bytes of field lengths (a numpy array), as `_length_byte` of each."""
+    import numpy
+    from whoosh.util.numeric import _length_byte_cache
+
+    return numpy.minimum(numpy.searchsorted(_length_byte_cache, lengths), 255).astype(numpy.uint8)
 
 
 # Chunks of documents -> segments -------------------------------------------------------------
@@ -546,7 +646,7 @@ class _ChunkIndexer:
                     self.storage, self.schema, self.plans, layout=self.layout
                 )
             builder = self.builder
-            builder.add_document(paragraph_fields(paragraph))
+            builder.add_paragraph(paragraph)
             if builder.token_count >= self.max_tokens:
                 self.flush()
 

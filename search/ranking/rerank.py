@@ -180,11 +180,12 @@ def combine(found: Signals, weights: Weights = QUESTION) -> float:
     return math.exp(log_score)
 
 
-def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
+def content_first(pool: list, heading: Callable[[int], bool], depth: int) -> list:
     """The first `depth` of a pool of (score, docnum) pairs, best first, taking paragraphs of
     content before headings, navigation lines and citations (which BM25's length normalisation
-    puts first: they are short), each in the pool's order."""
-    return sorted(pool, key=lambda pair: is_heading(text(pair[1])))[:depth]
+    puts first: they are short; `heading` tells them by docnum, see `is_heading`), each in the
+    pool's order."""
+    return sorted(pool, key=lambda pair: heading(pair[1]))[:depth]
 
 
 def is_heading(text: str) -> bool:

@@ -4,7 +4,8 @@ their documents' format, folder and year, each count with the documents it comes
 The folders counted are those at the top of the documents folder, or, once a search keeps to one
 folder (`path:報告書`), the folders in it (報告書/2024, 報告書/2025); its own files are in none.
 Counting is one pass over the matches' document numbers (numpy), then one over the documents'
-values of each facet, which are worked out once for an open index.
+values of each facet, which are worked out once for an open index. A sharded index's shards count
+their own matches, and their facets are added up.
 """
 
 from __future__ import annotations
@@ -86,6 +87,29 @@ def count_facets(documents: Documents, matched: Collection[int], folder_base: st
         _ordered(values["folder"], by_count=True),
         _ordered(values["year"], by_count=False),
         folder_base,
+    )
+
+
+def merged_facets(parts: list[Facets]) -> Facets:
+    """The facets of a collection of shards, from each shard's: counts and documents added up
+    (a document is in one shard), in the order one index gives them."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return Facets()
+    values: dict[str, list[FacetValue]] = {}
+    for facet in ("format", "folder", "year"):
+        added: dict[str, tuple[int, int]] = {}
+        for part in parts:
+            for one in getattr(part, facet):
+                count, documents = added.get(one.value, (0, 0))
+                added[one.value] = (count + one.count, documents + one.documents)
+        values[facet] = [FacetValue(value, *counts) for value, counts in added.items()]
+    return Facets(
+        _ordered(values["format"], by_count=True),
+        _ordered(values["folder"], by_count=True),
+        _ordered(values["year"], by_count=False),
+        parts[0].folder_base,
     )
 
 

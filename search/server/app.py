@@ -596,7 +596,8 @@ def _version() -> str:
 class ServeSettings:
     """What `kensaku serve` serves and how: the index and its documents folder, how often the
     documents are looked at for changes (`refresh` seconds, 0: never), synonyms, the mode a query
-    is read in unless it asks, the address, and the origins whose pages may call the API."""
+    is read in unless it asks, the address, the origins whose pages may call the API, and the
+    cluster the index is searched and updated on (None: this process)."""
 
     index_dir: Path
     docs_dir: Path | None = None
@@ -607,6 +608,7 @@ class ServeSettings:
     sudachi_synonyms: bool = False
     default_mode: str = "auto"
     cors_origins: tuple[str, ...] = ()
+    cluster: str | None = None  # the Ray cluster the shards are searched on (search.cluster)
 
 
 def serve(settings: ServeSettings, say: Say, announce: Say) -> None:
@@ -615,9 +617,11 @@ def serve(settings: ServeSettings, say: Say, announce: Say) -> None:
     import uvicorn
 
     sock = listen(settings.host, settings.port)
-    live = LiveIndex(settings.index_dir, settings.synonyms_file, settings.sudachi_synonyms)
+    live = LiveIndex(
+        settings.index_dir, settings.synonyms_file, settings.sudachi_synonyms, settings.cluster
+    )
     refresher = (
-        Refresher(settings.docs_dir, settings.index_dir, settings.refresh, say)
+        Refresher(settings.docs_dir, settings.index_dir, settings.refresh, say, settings.cluster)
         if settings.refresh > 0
         else None
     )

@@ -110,6 +110,7 @@ class _Sudachi(threading.local):
     def __init__(self) -> None:
         self.tokenizer: Any = None  # a sudachipy.Tokenizer, made on first use
         self.skipped_pos_ids: dict[int, bool] = {}
+        self.roles: dict[int, str] = {}
 
     def tokenize(self, text: str):
         if self.tokenizer is None:
@@ -129,6 +130,12 @@ class _Sudachi(threading.local):
 
     def role(self, pos_id: int) -> str:
         """ "function" (particles, auxiliaries…), "number", "counter" or "content"."""
+        role = self.roles.get(pos_id)
+        if role is None:
+            role = self.roles[pos_id] = self._role(pos_id)
+        return role
+
+    def _role(self, pos_id: int) -> str:
         pos = _dictionary().pos_of(pos_id)
         if pos[0] in _FUNCTION_POS or pos[1] == "非自立可能":
             return "function"
@@ -235,8 +242,8 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
             if entry is None:
                 entry = _entry(morpheme, key)
             kind, form, parts = entry
-            if kind != _WORD:
-                if kind == _GAP:
+            if kind != WORD:
+                if kind == GAP:
                     word_at += 1
                     part_at += 1
                 continue
@@ -253,8 +260,8 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
 
 
 # What a dictionary entry (and surface) contributes, computed once: Sudachi calls cost more than
-# a dict lookup, and the words of a text repeat.
-_WORD, _GAP, _NOTHING = 0, 1, 2
+# a dict lookup, and the words of a text repeat. Its kind: a word, a gap (punctuation), nothing.
+WORD, GAP, NOTHING = 0, 1, 2
 _entries: dict[tuple[int, str], tuple] = {}
 _ENTRIES_LIMIT = 500_000
 
@@ -267,13 +274,24 @@ def counters_after_numbers(text: str) -> frozenset[int]:
         for morpheme in _sudachi.tokenize(piece):
             key = (morpheme.word_id(), morpheme.surface())
             kind, _, parts = _entries.get(key) or _entry(morpheme, key)
-            if kind != _WORD:
+            if kind != WORD:
                 after_number = False
                 continue
             if type(parts) is _CounterParts and after_number:
                 starts.add(offset + morpheme.begin())
             after_number = type(parts) is _NumberParts
     return frozenset(starts)
+
+
+def tokenize(piece: str):
+    """Sudachi's morphemes of `piece` (at most MAX_CHUNK_CHARS: see `chunks`), in split mode C."""
+    return _sudachi.tokenize(piece)
+
+
+def dictionary_entry(morpheme, key: tuple[int, str]) -> tuple:
+    """What the morpheme's dictionary entry contributes, `key` its (word id, surface): (kind,
+    indexed form, parts as (form, reading, begin, end) relative to the morpheme)."""
+    return _entries.get(key) or _entry(morpheme, key)
 
 
 def _entry(morpheme, key) -> tuple:
@@ -283,7 +301,7 @@ def _entry(morpheme, key) -> tuple:
     if _sudachi.is_skipped(morpheme.part_of_speech_id()):
         surface = morpheme.surface()
         entry: tuple[int, str, tuple] = (
-            _NOTHING if surface.isspace() or surface in _JOINERS else _GAP,
+            NOTHING if surface.isspace() or surface in _JOINERS else GAP,
             "",
             (),
         )
@@ -309,7 +327,7 @@ def _entry(morpheme, key) -> tuple:
             parts = _NumberParts(parts)
         elif role == "counter":
             parts = _CounterParts(parts)
-        entry = (_WORD, form, parts) if form else (_NOTHING, "", ())
+        entry = (WORD, form, parts) if form else (NOTHING, "", ())
     if len(_entries) >= _ENTRIES_LIMIT:
         _entries.clear()
     _entries[key] = entry
@@ -426,15 +444,18 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
-DUPLICATE_KEY_CHARS = 24  # hexadecimal digits of a duplicate key
+DUPLICATE_KEY_CHARS = 16  # characters of a duplicate key: 96 bits in base64
 
 
-def duplicate_key(text: str) -> str:
-    """A key shared by paragraphs whose folded text, whitespace aside, is the same."""
+def duplicate_key(text: str, folded: str | None = None) -> str:
+    """A key shared by paragraphs whose folded text, whitespace aside, is the same (`folded`:
+    `fold(text)`, when known)."""
+    import base64
     import hashlib
 
-    same = "".join(fold(text).split())
-    return hashlib.blake2b(same.encode("utf-8"), digest_size=DUPLICATE_KEY_CHARS // 2).hexdigest()
+    same = "".join((fold(text) if folded is None else folded).split())
+    digest = hashlib.blake2b(same.encode("utf-8"), digest_size=DUPLICATE_KEY_CHARS * 3 // 4)
+    return base64.urlsafe_b64encode(digest.digest()).decode("ascii")
 
 
 def runs(terms: list[Term]) -> list[list[Term]]:

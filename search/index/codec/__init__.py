@@ -2,7 +2,8 @@
 writing and reading its bytes side by side as Whoosh's `whoosh/codec/whoosh3.py` does; nothing
 else knows them.
 
-- `packed`: the byte helpers all share (packed integer arrays, raw deflate);
+- `packed`: the packed arrays every file is made of (bit-packed integers, no deflate);
+- `packing`: many packed arrays written at once by numpy (the writer's path);
 - `postings`: posting lists (`.kps`), their blocks and block readers, a term's statistics;
 - `terms`: the terms dictionary (`.ktm`), front-coded blocks of terms and their infos;
 - `bulk`: a segment's terms and postings written at once, as the index writer makes them;
@@ -19,7 +20,7 @@ Whoosh's own searcher, queries and writer go through the codec's terms reader an
 its `stored_fields` through the codec's per-document reader.
 """
 
-from search.index.codec.bulk import SortedTokens, write_postings
+from search.index.codec.bulk import SortedPostings, SortedTokens, write_postings
 from search.index.codec.packed import CompactFormatError
 from search.index.codec.postings import (
     BLOCK,
@@ -58,6 +59,7 @@ __all__ = [
     "OpenSegment",
     "Posted",
     "PostingList",
+    "SortedPostings",
     "SortedTokens",
     "StoredColumn",
     "blocks",

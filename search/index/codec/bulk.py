@@ -1,31 +1,26 @@
 """A segment's terms and postings written in bulk: the builder's path (the part of a segment
-that W3's `.trm` and `.pst` were), field by field, a positional field's occurrences encoded
-for all its terms at once by numpy.
+that W3's `.trm` and `.pst` were), field by field, every term of a field encoded at once by numpy:
+its postings, their blocks, the packed arrays of the blocks and skip data (codec.packing), the
+term-info columns and the blocks of the terms dictionary (terms.TermsWriter.add_many).
 
 What it writes is what the term-by-term path writes (terms.TermsWriter fed encode_postings):
-the same bytes, made faster.
+the same bytes, made without a Python step per term or per block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.index.codec.postings import (
     BLOCK,
-    ONES,
+    EXISTENCE,
     POSITIONS,
     POSTS_EXT,
-    SMALL,
     LengthBytes,
-    TermStats,
-    assemble,
     encode_postings,
-    lone_position,
-    once,
-    single_position,
 )
-from search.index.codec.terms import TERMS_EXT, TermsWriter
+from search.index.codec.terms import TERM_BLOCK, TERMS_EXT, TermColumns, TermsWriter
 
 if TYPE_CHECKING:
     import numpy
@@ -54,37 +49,50 @@ class SortedTokens(NamedTuple):
     positions: numpy.ndarray
 
 
+class SortedPostings(NamedTuple):
+    """A field's postings without positions, sorted by term, as numpy arrays: `names` the terms
+    in order, `starts` where each term's postings start (and, last, where they end), each
+    posting's document and weight (None: all 1)."""
+
+    names: list[str]
+    starts: numpy.ndarray
+    docs: numpy.ndarray
+    weights: numpy.ndarray | None
+
+
 # (field name, kind, length bytes of every document (None: not scored), its terms' postings)
-FieldPostings = tuple[str, int, LengthBytes | None, Iterable[PostingsItem] | SortedTokens]
+FieldPostings = tuple[
+    str, int, LengthBytes | None, Iterable[PostingsItem] | SortedTokens | SortedPostings
+]
+
+_TOKENS_A_BATCH = 1 << 20  # occurrences (or postings) encoded at once, about
 
 
-def write_postings(
-    storage: Any, segment: Any, fields: Iterable[FieldPostings], level: int = 3
-) -> None:
+def write_postings(storage: Any, segment: Any, fields: Iterable[FieldPostings]) -> None:
     """Write a segment's terms and postings (`storage` a Whoosh storage, `segment` its W3Segment)
     in bulk. `fields`: (name, kind, lengths, items) in name order, `lengths` the field's length
-    byte per docnum of the segment (None for an unscored field), `items` (term, docnums, weights,
-    positions[, values]) in term order, arrays of ints (weights None: all 1; positions: see
-    `encode_postings`), or for a positional field its SortedTokens."""
+    byte per docnum of the segment (None for an unscored field), `items` a positional field's
+    SortedTokens, another's SortedPostings, or (term, docnums, weights, positions[, values]) in
+    term order, arrays of ints (weights None: all 1; positions: see `encode_postings`)."""
     writer = TermsWriter(
-        segment.create_file(storage, TERMS_EXT), segment.create_file(storage, POSTS_EXT), level
+        segment.create_file(storage, TERMS_EXT), segment.create_file(storage, POSTS_EXT)
     )
     for name, kind, lengths, items in fields:
         writer.start_field(name, kind)
         if isinstance(items, SortedTokens):
-            _write_sorted(writer, items, lengths, level)
+            if len(items.terms):
+                _write_table(writer, _Table.of_tokens(items, kind), lengths)
+        elif isinstance(items, SortedPostings):
+            if len(items.docs):
+                _write_table(writer, _Table.of_postings(items, kind), lengths)
         else:
-            _write_items(writer, kind, items, lengths, level)
+            _write_items(writer, kind, items, lengths)
         writer.finish_field()
     writer.close()
 
 
 def _write_items(
-    writer: TermsWriter,
-    kind: int,
-    items: Iterable[PostingsItem],
-    lengths: LengthBytes | None,
-    level: int,
+    writer: TermsWriter, kind: int, items: Iterable[PostingsItem], lengths: LengthBytes | None
 ) -> None:
     """Encode and add a field's terms one by one."""
     for item in items:
@@ -92,180 +100,219 @@ def _write_items(
         values = item[4] if len(item) > 4 else None
         if isinstance(term, str):
             term = term.encode("utf-8")
-        position = lone_position(kind, positions)
-        if position is not None:
-            writer.add(term, single_position(position), once(docnums[0], lengths))
-            continue
         lbs = bytes(map(lengths.__getitem__, docnums)) if lengths is not None else None
-        data, stats = encode_postings(kind, docnums, weights, positions, values, lbs, level)
+        data, stats = encode_postings(kind, docnums, weights, positions, values, lbs)
         writer.add(term, data, stats)
 
 
-_TERMS_A_BATCH = 4096
+class _Table:
+    """A field's postings as numpy arrays: each posting's document and weight, where each term's
+    postings start (`term_at`, one more: the end), and for a positional field where each
+    posting's positions start (`token_at`, one more) and every position."""
 
+    def __init__(
+        self,
+        kind: int,
+        names: list[str],
+        term_at: numpy.ndarray,
+        docs: numpy.ndarray,
+        weights: numpy.ndarray,
+        token_at: numpy.ndarray | None = None,
+        positions: numpy.ndarray | None = None,
+    ) -> None:
+        self.kind = kind
+        self.names = names
+        self.term_at = term_at
+        self.docs = docs
+        self.weights = weights
+        self.token_at = token_at
+        self.positions = positions
 
-def _write_sorted(
-    writer: TermsWriter, tokens: SortedTokens, lengths: LengthBytes | None, level: int
-) -> None:
-    """Encode and add a positional field's terms in bulk: what encode_postings gives, term by
-    term, with the postings, the deltas, the stats and the packed arrays' types computed for all
-    the terms at once by numpy; a term of more than one block goes through encode_postings."""
-    if not len(tokens.terms):
-        return
-    table = _PostingsTable(tokens, lengths)
-    names = tokens.names
-    for first in range(0, len(names), _TERMS_A_BATCH):
-        for name, data, stats in table.encoded(
-            first, min(first + _TERMS_A_BATCH, len(names)), level
-        ):
-            writer.add(name.encode("utf-8"), data, stats)
-
-
-class _PostingsTable:
-    """A positional field's postings and their deltas as numpy arrays, with per-term columns."""
-
-    def __init__(self, tokens: SortedTokens, lengths: LengthBytes | None) -> None:
+    @classmethod
+    def of_tokens(cls, tokens: SortedTokens, kind: int) -> _Table:
         import numpy
 
-        self.names = tokens.names
-        terms, docs, positions = tokens.terms, tokens.docs, tokens.positions
+        terms, docs = tokens.terms, tokens.docs
         count = len(terms)
         starts = numpy.ones(count, bool)  # where a posting (a term in a document) starts
         numpy.not_equal(terms[1:], terms[:-1], out=starts[1:])
         starts[1:] |= docs[1:] != docs[:-1]
-        posting_at = numpy.flatnonzero(starts).astype(numpy.uint32)
+        token_at = numpy.append(numpy.flatnonzero(starts), count)
         del starts
-        self.weights = numpy.diff(posting_at, append=numpy.uint32(count))
-        self.docs = docs[posting_at]
-        first_postings = numpy.ones(len(posting_at), bool)
-        numpy.not_equal(terms[posting_at[1:]], terms[posting_at[:-1]], out=first_postings[1:])
-        self.term_at = numpy.append(numpy.flatnonzero(first_postings), len(posting_at))
-        del first_postings
-        term_starts = self.term_at[:-1]
-        self.token_at = numpy.append(posting_at[term_starts], count)
-        token_starts = self.token_at[:-1]
-        self.positions = positions
-        self.max_weight = numpy.maximum.reduceat(self.weights, term_starts)
+        posting_terms = terms[token_at[:-1]]
+        first = numpy.ones(len(posting_terms), bool)
+        numpy.not_equal(posting_terms[1:], posting_terms[:-1], out=first[1:])
+        term_at = numpy.append(numpy.flatnonzero(first), len(posting_terms))
+        return cls(
+            kind,
+            tokens.names,
+            term_at,
+            docs[token_at[:-1]].astype(numpy.int64),
+            numpy.diff(token_at),
+            token_at,
+            tokens.positions,
+        )
+
+    @classmethod
+    def of_postings(cls, postings: SortedPostings, kind: int) -> _Table:
+        import numpy
+
+        weights = postings.weights
+        if weights is None or kind == EXISTENCE:
+            weights = numpy.ones(len(postings.docs), numpy.int64)
+        return cls(
+            kind,
+            postings.names,
+            postings.starts.astype(numpy.int64),
+            postings.docs.astype(numpy.int64),
+            weights.astype(numpy.int64),
+        )
+
+
+def _write_table(writer: TermsWriter, table: _Table, lengths: LengthBytes | None) -> None:
+    """Encode and add a field's terms in batches of whole blocks of the terms dictionary."""
+    import numpy
+
+    term_at = table.term_at
+    # A term's occurrences: its positions, or its postings.
+    size_at = term_at if table.token_at is None else table.token_at[term_at]
+    count = len(term_at) - 1
+    first = 0
+    while first < count:
+        reach = numpy.searchsorted(size_at, size_at[first] + _TOKENS_A_BATCH, side="right") - 1
+        last = min(count, first + max(TERM_BLOCK, (reach - first) // TERM_BLOCK * TERM_BLOCK))
+        data, columns = _encode(table, first, last, lengths)
+        terms = [name.encode("utf-8") for name in table.names[first:last]]
+        writer.add_many(terms, data, columns)
+        first = last
+
+
+def _encode(
+    table: _Table, first: int, last: int, lengths: LengthBytes | None
+) -> tuple[bytes, TermColumns]:
+    """The posting lists of terms first..last-1 run together, and their stats (what
+    encode_postings gives for each)."""
+    import numpy
+
+    from search.index.codec.packing import packed_sizes, scatter, widths
+
+    kind = table.kind
+    positional = kind == POSITIONS
+    weighted = kind != EXISTENCE
+    p0, p1 = int(table.term_at[first]), int(table.term_at[last])
+    term_at = table.term_at[first : last + 1] - p0
+    terms = last - first
+    docs = table.docs[p0:p1]
+    weights = table.weights[p0:p1]
+    df = numpy.diff(term_at)
+    # Blocks: BLOCK postings of a term each (its last fewer).
+    term_blocks = (df + BLOCK - 1) // BLOCK
+    block_term = numpy.repeat(numpy.arange(terms), term_blocks)
+    within_term = numpy.arange(len(block_term)) - numpy.repeat(
+        numpy.cumsum(term_blocks) - term_blocks, term_blocks
+    )
+    block_at = term_at[block_term] + within_term * BLOCK
+    block_count = numpy.minimum(BLOCK, term_at[block_term + 1] - block_at)
+    block_end = block_at + block_count
+    headed = df[block_term] > 1  # blocks of lists of more than one posting: docnums, weights
+    # Each block's arrays, in the order they are written: docnum deltas, weights less one,
+    # position deltas.
+    slots = 1 + int(weighted) + int(positional)
+    sources = []  # (values, counts, slot in the block, chosen blocks)
+    if headed.any():
+        posting_headed = numpy.repeat(headed, block_count)
+        deltas = numpy.diff(docs, prepend=0)
+        deltas[term_at[:-1]] = 0  # from the term's first docnum
+        chosen = numpy.flatnonzero(headed)
+        sources.append((deltas[posting_headed], block_count[chosen], 0, chosen))
+        if weighted:
+            sources.append((weights[posting_headed] - 1, block_count[chosen], 1, chosen))
+    if positional:
+        assert table.token_at is not None and table.positions is not None
+        token_at = table.token_at[p0 : p1 + 1]
+        k0 = int(token_at[0])
+        positions = table.positions[k0 : int(token_at[-1])].astype(numpy.int64)
+        position_deltas = numpy.diff(positions, prepend=0)
+        starts = token_at[:-1] - k0
+        position_deltas[starts] = positions[starts]
+        block_tokens = token_at[block_end] - token_at[block_at]
+        sources.append((position_deltas, block_tokens, slots - 1, numpy.arange(len(block_term))))
+    nblocks = len(block_term)
+    array_sizes = numpy.zeros((nblocks, slots), numpy.int64)
+    packed = []
+    for values, counts, slot, chosen in sources:
+        width = widths(values, counts)
+        array_sizes[chosen, slot] = packed_sizes(width, counts)
+        packed.append((values, counts, width, chosen, slot))
+    block_sizes = array_sizes.sum(axis=1)
+    # Skip data of lists of more than one block: each block's last docnum, size, max weight,
+    # min length byte.
+    skipped = numpy.flatnonzero(term_blocks > 1)
+    skipped_blocks = numpy.flatnonzero(term_blocks[block_term] > 1)
+    skips_counts = term_blocks[skipped]
+    skip_sources = []
+    skip_sizes = numpy.zeros((len(skipped), 4), numpy.int64)
+    if len(skipped):
+        lasts = docs[block_end[skipped_blocks] - 1]
+        max_weights = numpy.maximum.reduceat(weights, block_at)[skipped_blocks]
         if lengths is not None:
-            length_bytes = numpy.frombuffer(lengths, numpy.uint8)[self.docs]
-            self.min_length = numpy.minimum.reduceat(length_bytes, term_starts)
-            self.max_length = numpy.maximum.reduceat(length_bytes, term_starts)
+            length_bytes = numpy.frombuffer(lengths, numpy.uint8)[docs]
+            min_lengths = numpy.minimum.reduceat(length_bytes, block_at)[skipped_blocks]
         else:
-            self.min_length = self.max_length = numpy.zeros(len(term_starts), numpy.uint8)
-        self.lengths = lengths
-        # One block's deltas: docnums from 0 (a term's first block), positions from 0 and then
-        # each from the one before it, across documents.
-        # (Docnums and positions are below 2**31, so their differences are int32s.)
-        doc_deltas = numpy.diff(self.docs.view(numpy.int32), prepend=numpy.int32(0))
-        doc_deltas[term_starts] = self.docs[term_starts]
-        position_deltas = numpy.diff(positions.view(numpy.int32), prepend=numpy.int32(0))
-        position_deltas[token_starts] = positions[token_starts]
-        self.doc_code = _unsigned_codes(numpy.maximum.reduceat(doc_deltas, term_starts))
-        self.weight_code = _unsigned_codes(self.max_weight)
-        self.position_code = _signed_codes(
-            numpy.minimum.reduceat(position_deltas, token_starts),
-            numpy.maximum.reduceat(position_deltas, token_starts),
+            min_lengths = numpy.zeros(len(skipped_blocks), numpy.int64)
+        for c, values in enumerate((lasts, block_sizes[skipped_blocks], max_weights, min_lengths)):
+            width = widths(values.astype(numpy.uint64), skips_counts)
+            skip_sizes[:, c] = packed_sizes(width, skips_counts)
+            skip_sources.append((values, width, c))
+    # Where each array goes: a term's skip data, then its blocks, each its arrays in order.
+    term_sizes = numpy.bincount(block_term, weights=block_sizes, minlength=terms).astype(
+        numpy.int64
+    )
+    term_sizes[skipped] += skip_sizes.sum(axis=1)
+    term_starts = numpy.cumsum(term_sizes) - term_sizes
+    block_starts = numpy.cumsum(block_sizes) - block_sizes
+    # A block's start: its term's start, past the term's skip data and the term's earlier
+    # blocks.
+    first_block = numpy.cumsum(term_blocks) - term_blocks
+    skip_total = numpy.zeros(terms, numpy.int64)
+    skip_total[skipped] = skip_sizes.sum(axis=1)
+    block_offsets = (
+        term_starts[block_term]
+        + skip_total[block_term]
+        + block_starts
+        - block_starts[first_block[block_term]]
+    )
+    out = numpy.zeros(int(term_sizes.sum()), numpy.uint8)
+    array_starts = numpy.cumsum(array_sizes, axis=1) - array_sizes
+    for values, counts, width, chosen, slot in packed:
+        offsets = block_offsets[chosen] + array_starts[chosen, slot]
+        scatter(out, values, counts, width, offsets)
+    skip_starts = numpy.cumsum(skip_sizes, axis=1) - skip_sizes
+    for values, width, c in skip_sources:
+        scatter(
+            out,
+            values.astype(numpy.uint64),
+            skips_counts,
+            width,
+            term_starts[skipped] + skip_starts[:, c],
         )
-        self.doc_bytes = _byte_columns(doc_deltas, "<u4")
-        self.weight_bytes = _byte_columns(self.weights, "<u4")
-        self.position_bytes = _byte_columns(position_deltas, "<i4")
-
-    def encoded(self, first: int, last: int, level: int) -> Iterator[tuple[str, bytes, TermStats]]:
-        """(term, postings bytes, TermStats) of the terms first..last-1."""
-        term_at = self.term_at[first : last + 1].tolist()
-        token_at = self.token_at[first : last + 1].tolist()
-        first_docs = self.docs[term_at[:-1]].tolist()
-        last_docs = self.docs[[at - 1 for at in term_at[1:]]].tolist()
-        first_positions = self.positions[token_at[:-1]].tolist()
-        columns = zip(
-            self.names[first:last],
-            self.max_weight[first:last].tolist(),
-            self.min_length[first:last].tolist(),
-            self.max_length[first:last].tolist(),
-            self.doc_code[first:last],
-            self.weight_code[first:last],
-            self.position_code[first:last],
-        )
-        for i, (
-            name,
-            max_weight,
-            min_length,
-            max_length,
-            doc_code,
-            weight_code,
-            position_code,
-        ) in enumerate(columns):
-            a, b = term_at[i], term_at[i + 1]
-            ta, tb = token_at[i], token_at[i + 1]
-            stats = TermStats(
-                b - a, tb - ta, max_weight, min_length, max_length, first_docs[i], last_docs[i]
-            )
-            if b - a > BLOCK:
-                data = self._in_blocks(a, b, ta, tb, max_weight, level)
-            elif tb - ta == 1 and first_positions[i] < SMALL:
-                data = single_position(first_positions[i])
-            else:
-                data = self._one_block(
-                    a, b, ta, tb, max_weight, doc_code, weight_code, position_code, level
-                )
-            yield name, data, stats
-
-    def _one_block(
-        self,
-        a: int,
-        b: int,
-        ta: int,
-        tb: int,
-        max_weight: int,
-        doc_code: str,
-        weight_code: str,
-        position_code: str,
-        level: int,
-    ) -> bytes:
-        tail = _packed_columns(self.position_bytes, ta, tb, position_code)
-        if b - a == 1:  # the term info holds the one posting's docnum and weight
-            return assemble(0, b"", tail, level)
-        head = _packed_columns(self.doc_bytes, a, b, doc_code)
-        if max_weight == 1:
-            return assemble(ONES, head, tail, level)
-        return assemble(
-            0, head + _packed_columns(self.weight_bytes, a, b, weight_code), tail, level
-        )
-
-    def _in_blocks(self, a: int, b: int, ta: int, tb: int, max_weight: int, level: int) -> bytes:
-        docs = self.docs[a:b].tolist()
-        weights = None if max_weight == 1 else self.weights[a:b].tolist()
-        lengths = None if self.lengths is None else bytes(map(self.lengths.__getitem__, docs))
-        return encode_postings(
-            POSITIONS, docs, weights, self.positions[ta:tb].tolist(), None, lengths, level
-        )[0]
-
-
-def _unsigned_codes(highs: numpy.ndarray) -> list[str]:
-    """pack_ints' typecode of each array, given its largest item."""
-    import numpy
-
-    return numpy.select([highs < 0x100, highs < 0x10000], ["B", "H"], "I").tolist()
-
-
-def _signed_codes(lows: numpy.ndarray, highs: numpy.ndarray) -> list[str]:
-    """pack_ints' typecode of each signed array, given its smallest and largest items."""
-    import numpy
-
-    return numpy.select(
-        [(lows >= -0x80) & (highs < 0x80), (lows >= -0x8000) & (highs < 0x8000)], ["b", "h"], "i"
-    ).tolist()
-
-
-def _byte_columns(values: numpy.ndarray, dtype: str) -> numpy.ndarray:
-    """Each value's little-endian bytes as a row (four columns)."""
-    return values.astype(dtype).view("u1").reshape(-1, 4)
-
-
-_WIDTHS = {"B": 1, "H": 2, "I": 4, "b": 1, "h": 2, "i": 4}
-
-
-def _packed_columns(rows: numpy.ndarray, start: int, end: int, code: str) -> bytes:
-    """What pack_ints gives for the values of rows start..end-1 packed as `code`: the tag, then
-    their byte planes."""
-    return code.encode("ascii") + rows[start:end, : _WIDTHS[code]].T.tobytes()
+    # The terms' stats.
+    starts = term_at[:-1]
+    ends = term_at[1:] - 1
+    if lengths is not None:
+        length_bytes = numpy.frombuffer(lengths, numpy.uint8)[docs]
+        min_length = numpy.minimum.reduceat(length_bytes, starts)
+        max_length = numpy.maximum.reduceat(length_bytes, starts)
+    else:
+        min_length = max_length = numpy.zeros(terms, numpy.int64)
+    columns = TermColumns(
+        df.astype(numpy.int64),
+        numpy.add.reduceat(weights, starts).astype(numpy.int64),
+        numpy.maximum.reduceat(weights, starts).astype(numpy.int64),
+        min_length.astype(numpy.int64),
+        max_length.astype(numpy.int64),
+        docs[starts],
+        docs[ends],
+        term_sizes,
+    )
+    return out.tobytes(), columns

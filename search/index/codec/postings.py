@@ -1,29 +1,26 @@
 """Posting lists, `.kps`: each term's postings, in blocks, written and read side by side.
 
-Layout: b"KSp1", then per term (in the term dictionary's order) its posting list:
-  * a list of more than BLOCK (128) postings starts with skip data: packed arrays of each block's
-    last docnum, each block's byte size, each block's max weight, then one length byte per block
-    (the minimum length byte of its documents, as W3's block info has it);
-  * then the blocks: a flag byte (1: the tail is zlib-compressed, 2: all weights are 1, so no
-    weight array, 4: the head is zlib-compressed and its compressed size, u16, follows), the head:
-    docnum deltas (from the previous block's last docnum, 0 for the first block) and weights
-    (frequencies); then the tail: for a positional field the position deltas of all the block's
-    postings run together (each document's positions ascending; the first delta of a document is
-    from the previous document's last position, so it may be negative; one `accumulate` decodes
-    the block), for any other format the values' byte lengths and their bytes. Head and tail are
-    compressed apart (each only where it pays), so reading docnums and weights never
-    decompresses positions. A list of one posting stores neither docnum nor weight (the term info
-    has both); a term found once at a position below 2**15 is a zero flag byte and its packed
-    position.
+Layout: b"KSp2", then per term (in the term dictionary's order) its posting list, made of packed
+arrays (codec.packed: bit-packed, no deflate):
+  * a list of more than BLOCK (128) postings starts with skip data: each block's last docnum,
+    each block's byte size, each block's max weight, and each block's minimum length byte (as
+    W3's block info has it), four packed arrays;
+  * then the blocks, each: the docnum deltas (from the previous block's last docnum; for the
+    first block from the term's first docnum, which the term info holds); for a kind with weights (positions, frequencies, values) the weights less one
+    (weights that are not all integers: the weights, as doubles); then for a positional field
+    the position deltas of all the block's postings run together, each document's first
+    position from 0 and the others from the position before; for a field of values their byte
+    lengths, then their bytes. A list of one posting stores neither docnum nor weight (the term
+    info has both): only its positions, or values.
 
-`encode_postings` writes one term's list; `PostingList` reads one (its blocks, or all its docnums
-and weights at once as numpy arrays). A term's statistics (`TermStats`) and where its list is
-(`CompactTermInfo`) are what the terms dictionary keeps of it.
+`encode_postings` writes one term's list (and index.codec.bulk all of a field's at once, the same
+bytes); `PostingList` reads one (its blocks, or all its docnums and weights at once as numpy
+arrays). A term's statistics (`TermStats`) and where its list is (`CompactTermInfo`) are what the
+terms dictionary keeps of it.
 """
 
 from __future__ import annotations
 
-import functools
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -36,13 +33,10 @@ from whoosh.reading import TermInfo
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.index.codec.packed import (
-    U16,
-    ZLIB,
+    DOUBLES,
     Bytes,
     CompactFormatError,
-    compress,
-    decompress,
-    pack_ints,
+    pack,
     pack_numbers,
     unpack,
 )
@@ -51,10 +45,9 @@ if TYPE_CHECKING:
     import numpy
 
 POSTS_EXT = ".kps"
-POSTINGS_MAGIC = b"KSp1"
+POSTINGS_MAGIC = b"KSp2"
 BLOCK = 128  # postings per block
-ONES, _HEAD_ZLIB = 2, 4  # block flags (and ZLIB): all weights 1, the head compressed
-SMALL = 1 << 15  # positions below this of a term found once are made once (single_position)
+_GATHERED = 4  # blocks from which a list read whole is decoded by numpy at once
 
 POSITIONS, FREQUENCY, EXISTENCE, VALUES = range(4)  # field kinds
 
@@ -132,58 +125,50 @@ def once(docnum: int, lengths: LengthBytes | None) -> TermStats:
     return TermStats(1, 1, 1, length_byte, length_byte, docnum, docnum)
 
 
+def has_weights(kind: int) -> bool:
+    """Whether a kind of field stores each posting's weight."""
+    return kind != EXISTENCE
+
+
+def _weights(weights: Sequence[float]) -> bytes:
+    """A block's weights: less one, packed, or as doubles when they are not all integers."""
+    if all(type(w) is int or w == int(w) for w in weights):
+        return pack([int(w) - 1 for w in weights])
+    return pack_numbers(weights)
+
+
 def _block(
     kind: int,
     docs: Sequence[int],
     base: int,
-    weights: Sequence[float] | None,
+    weights: Sequence[float],
     positions: Sequence[int] | None,
     values: Sequence[bytes] | None,
-    level: int,
     single: bool,
 ) -> bytes:
-    """One block: flag byte and body (see the module's docstring)."""
-    position = lone_position(kind, positions) if single else None
-    if position is not None:
-        return single_position(position)  # a term found once (most terms)
-    head = []
-    flags = 0
+    """One block (see the module's docstring)."""
+    parts = []
     if not single:
-        head.append(pack_ints(list(map(sub, docs, chain((base,), docs)))))
-        if weights is None or (min(weights) == 1 == max(weights)):
-            flags |= ONES
-        else:
-            head.append(pack_numbers(weights))
+        parts.append(pack(list(map(sub, docs, chain((base,), docs)))))
+        if has_weights(kind):
+            parts.append(_weights(weights))
     if kind == POSITIONS and positions is not None:
-        tail = pack_ints(list(map(sub, positions, chain((0,), positions))), signed=True)
+        parts.append(pack(_position_deltas(positions, weights)))
     elif kind == VALUES and values is not None:
-        tail = pack_ints(list(map(len, values))) + b"".join(values)
-    else:
-        tail = b""
-    return assemble(flags, b"".join(head), tail, level)
+        parts.append(pack(list(map(len, values))) + b"".join(values))
+    return b"".join(parts)
 
 
-def assemble(flags: int, head: bytes, tail: bytes, level: int) -> bytes:
-    """A block's flag byte, head and tail, each compressed where it pays."""
-    packed, tail = compress(tail, level)
-    head_packed, head = compress(head, level)
-    if head_packed:
-        return bytes((flags | packed | _HEAD_ZLIB,)) + U16.pack(len(head)) + head + tail
-    return bytes((flags | packed,)) + head + tail
-
-
-def lone_position(kind: int, positions: Sequence[int] | None) -> int | None:
-    """The position of a positional term found once, when `single_position` makes its block."""
-    if kind == POSITIONS and positions is not None and len(positions) == 1:
-        return positions[0] if positions[0] < SMALL else None
-    return None
-
-
-@functools.lru_cache(maxsize=SMALL)
-def single_position(position: int) -> bytes:
-    """The block of a term found once, at `position`: made once per position (a build writes
-    it for most terms; made when first needed, since a search never writes)."""
-    return b"\0" + pack_ints([position], signed=True)
+def _position_deltas(positions: Sequence[int], weights: Sequence[float]) -> list[int]:
+    """Each document's positions (`weights` of them each), as deltas: the first from 0."""
+    deltas = list(map(sub, positions, chain((0,), positions)))
+    at = 0
+    for weight in weights:
+        deltas[at] = positions[at]
+        at += int(weight)
+    if min(deltas, default=0) < 0:
+        raise ValueError("a document's positions are not ascending")
+    return deltas
 
 
 def encode_postings(
@@ -193,7 +178,6 @@ def encode_postings(
     positions: Sequence[int] | None,
     values: Sequence[bytes] | None,
     lengthbytes: bytes | None,
-    level: int = 3,
 ) -> tuple[bytes, TermStats]:
     """One term's posting list and its stats. `docnums` ascending; `weights` (None: all 1;
     integral ones as ints) one per posting; `positions` (a positional kind) each document's
@@ -202,14 +186,10 @@ def encode_postings(
     count = len(docnums)
     if count == 0:
         raise ValueError("a term without postings")
-    if kind == EXISTENCE or (kind != VALUES and weights is None):
-        weights = None
-    total: float
-    max_weight: float
-    if weights is None:
-        total, max_weight = count, 1
-    else:
-        total, max_weight = sum(weights), max(weights)
+    if kind == EXISTENCE or weights is None:
+        weights = [1] * count
+    total: float = sum(weights)
+    max_weight: float = max(weights)
     if kind == POSITIONS and (positions is None or len(positions) != total):
         raise ValueError("positions do not add up to the frequencies")
     if kind == VALUES and values is None:
@@ -220,46 +200,44 @@ def encode_postings(
         minlb = maxlb = 0
     stats = TermStats(count, total, max_weight, minlb, maxlb, docnums[0], docnums[-1])
     if count <= BLOCK:
-        return _block(kind, docnums, 0, weights, positions, values, level, count == 1), stats
-    return _in_blocks(kind, docnums, weights, positions, values, lengthbytes, level), stats
+        return _block(kind, docnums, docnums[0], weights, positions, values, count == 1), stats
+    return _in_blocks(kind, docnums, weights, positions, values, lengthbytes), stats
 
 
 def _in_blocks(
     kind: int,
     docnums: Sequence[int],
-    weights: Sequence[float] | None,
+    weights: Sequence[float],
     positions: Sequence[int] | None,
     values: Sequence[bytes] | None,
     lengthbytes: bytes | None,
-    level: int,
 ) -> bytes:
     """A posting list of more than one block: its skip data, then its blocks."""
     count = len(docnums)
     blocks: list[bytes] = []
     lasts: list[int] = []
-    sizes: list[int] = []
     maxws: list[float] = []
     minlbs: list[int] = []
-    pos_at = base = 0
+    pos_at = 0
+    base = docnums[0]
     for start in range(0, count, BLOCK):
         end = min(start + BLOCK, count)
         bdocs = docnums[start:end]
-        bweights = None if weights is None else weights[start:end]
+        bweights = weights[start:end]
         bpositions = bvalues = None
         if kind == POSITIONS and positions is not None:
-            n = (end - start) if bweights is None else int(sum(bweights))
+            n = int(sum(bweights))
             bpositions = positions[pos_at : pos_at + n]
             pos_at += n
         elif kind == VALUES and values is not None:
             bvalues = values[start:end]
-        blocks.append(_block(kind, bdocs, base, bweights, bpositions, bvalues, level, False))
+        blocks.append(_block(kind, bdocs, base, bweights, bpositions, bvalues, False))
         base = bdocs[-1]
         lasts.append(base)
-        sizes.append(len(blocks[-1]))
-        maxws.append(1 if bweights is None else max(bweights))
+        maxws.append(max(bweights))
         minlbs.append(min(lengthbytes[start:end]) if lengthbytes else 0)
-    blocks.insert(0, pack_ints(lasts) + pack_ints(sizes) + pack_numbers(maxws) + bytes(minlbs))
-    return b"".join(blocks)
+    skips = pack(lasts) + pack(list(map(len, blocks))) + pack_numbers(maxws) + pack(minlbs)
+    return skips + b"".join(blocks)
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -267,38 +245,33 @@ def _in_blocks(
 
 class BlockPositions(Sequence[list[int]]):
     """The positions of a block's postings: item i is the list of posting i's positions. The
-    block's position deltas are unpacked on first use; the first posting asked for is summed
-    up alone (a phrase looking up a few documents in a long block), asking again decodes the
-    block's positions at once, and each posting's list is sliced out only when asked for (a
-    phrase reading a block through keeps only its candidates)."""
+    block's position deltas are unpacked on first use (checked to end where the block ends),
+    and each posting's list summed up only when asked for (a phrase reading a block through
+    keeps only its candidates)."""
 
-    __slots__ = ("_at", "_body", "_deltas", "_every", "_starts", "_weights")
+    __slots__ = ("_at", "_data", "_deltas", "_end", "_starts", "_weights")
 
-    def __init__(self, body: Bytes, at: int, weights: Sequence[int]) -> None:
-        self._body: Bytes = body
+    def __init__(self, data: Bytes, at: int, end: int, weights: Sequence[int]) -> None:
+        self._data: Bytes = data
         self._at = at
+        self._end = end
         self._weights = weights
         self._deltas: array | None = None
-        self._every: list[int] | None = None
         self._starts: list[int] | None = None
 
-    def _unpacked(self) -> array:
-        if self._deltas is None:
-            self._deltas, _ = unpack(self._body, self._at, sum(self._weights))
-            self._body = b""
-        return self._deltas
-
-    def _decoded(self) -> tuple[list[int], list[int]]:
-        """Every position of the block, and where each posting's start in them."""
-        if self._every is None or self._starts is None:
-            self._every = list(accumulate(self._unpacked()))
+    def _unpacked(self) -> tuple[array, list[int]]:
+        if self._deltas is None or self._starts is None:
             self._starts = list(accumulate(self._weights, initial=0))
-        return self._every, self._starts
+            self._deltas, end = unpack(self._data, self._at, self._starts[-1])
+            if end != self._end:
+                raise CompactFormatError("a posting block's positions do not fill it")
+            self._data = b""
+        return self._deltas, self._starts
 
     def lists(self) -> list[list[int]]:
         """Every posting's positions."""
-        every, starts = self._decoded()
-        return [every[a:b] for a, b in zip(starts, islice(starts, 1, None))]
+        deltas, starts = self._unpacked()
+        return [list(accumulate(deltas[a:b])) for a, b in zip(starts, islice(starts, 1, None))]
 
     def __len__(self) -> int:
         return len(self._weights)
@@ -314,16 +287,8 @@ class BlockPositions(Sequence[list[int]]):
             return self.lists()[i]
         if i < 0:
             i += len(self._weights)
-        if self._every is not None or self._deltas is not None:  # asked again: decode them all
-            every, starts = self._decoded()
-            return every[starts[i] : starts[i + 1]]
-        deltas = self._unpacked()
-        start = sum(self._weights[:i])
-        found = list(
-            accumulate(deltas[start : start + self._weights[i]], initial=sum(deltas[:start]))
-        )
-        del found[0]
-        return found
+        deltas, starts = self._unpacked()
+        return list(accumulate(deltas[starts[i] : starts[i + 1]]))
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.lists())
@@ -345,7 +310,7 @@ class PostingList:
     lasts: Sequence[int]
     starts: Sequence[int]
     max_weights: Sequence[float]
-    min_lengths: Bytes
+    min_lengths: Sequence[int]
 
     def __init__(self, data: Bytes, info: CompactTermInfo, kind: int) -> None:
         self.data = data
@@ -359,13 +324,13 @@ class PostingList:
             self.lasts = (info.max_id(),)
             self.starts = (0, len(data))
             self.max_weights = (info.max_weight(),)
-            self.min_lengths = bytes((length_to_byte(info.min_length()),))
+            self.min_lengths = (length_to_byte(info.min_length()),)
         else:
             self.lasts, at = unpack(data, 0, nblocks)
             sizes, at = unpack(data, at, nblocks)
             self.max_weights, at = unpack(data, at, nblocks)
-            self.min_lengths = data[at : at + nblocks]
-            self.starts = list(accumulate(sizes, initial=at + nblocks))
+            self.min_lengths, at = unpack(data, at, nblocks)
+            self.starts = list(accumulate(sizes, initial=at))
             if self.starts[-1] != len(data):
                 raise CompactFormatError("a posting list's blocks do not fill it")
 
@@ -383,52 +348,120 @@ class PostingList:
                 numpy.array([info.min_id()], numpy.int64),
                 numpy.array([info.weight()], numpy.float64),
             )
-        data = self.data
+        if self.nblocks >= _GATHERED and self.kind != VALUES:
+            return self._gathered()
         deltas, weights = [], []
         for i in range(self.nblocks):
-            n = self.block_count(i)
-            flags, block_deltas, block_weights, _ = _head(
-                data, self.starts[i], self.starts[i + 1], n
-            )
+            block_deltas, packed, less_one, _ = self._packed_head(i)
             deltas.append(numpy.frombuffer(block_deltas, block_deltas.typecode))
-            if flags & ONES:
-                weights.append(numpy.ones(n))
+            if packed is None:
+                weights.append(numpy.ones(len(block_deltas)))
             else:
-                packed = cast(array, block_weights)  # unpacked: an array, not ones
-                weights.append(numpy.frombuffer(packed, packed.typecode))
+                found = numpy.frombuffer(packed, packed.typecode).astype(numpy.float64)
+                weights.append(found + 1 if less_one else found)
         # A block's first delta is from the block before's last docnum: one running sum.
         return (
-            numpy.cumsum(numpy.concatenate(deltas), dtype=numpy.int64),
-            numpy.concatenate(weights).astype(numpy.float64),
+            self._docnums(numpy.concatenate(deltas)),
+            numpy.concatenate(weights),
         )
+
+    def _gathered(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """`arrays` of a long list: the heads of its full blocks read at once by numpy, its last
+        block's as `arrays` reads any."""
+        import numpy
+
+        from search.index.codec.packing import gather, packed_sizes
+
+        data = numpy.frombuffer(self.data, numpy.uint8)
+        full = self.nblocks - 1
+        starts = numpy.array(self.starts[:full], numpy.int64)
+        last_deltas, last_weights, less_one, _ = self._packed_head(full)
+        last_count = len(last_deltas)
+        deltas = numpy.empty(self.count, numpy.uint64)
+        weights = numpy.ones(self.count)
+        deltas[full * BLOCK :] = last_deltas
+        if not has_weights(self.kind):
+            deltas[: full * BLOCK] = gather(data, starts, BLOCK).reshape(-1)
+            return self._docnums(deltas), weights
+        weights_at = starts + packed_sizes(data[starts], numpy.full(full, BLOCK))
+        if weights_at.max() >= len(data) or (data[weights_at] == DOUBLES).any():
+            raise CompactFormatError("a posting block's weights are damaged")
+        both = gather(data, numpy.concatenate((starts, weights_at)), BLOCK)
+        deltas[: full * BLOCK] = both[:full].reshape(-1)
+        weights[: full * BLOCK] = both[full:].reshape(-1) + 1
+        if last_weights is not None:
+            weights[full * BLOCK :] = numpy.frombuffer(last_weights, last_weights.typecode)
+            weights[full * BLOCK :] += 1 if less_one else 0
+        assert last_count == self.count - full * BLOCK
+        return self._docnums(deltas), weights
+
+    def _docnums(self, deltas: numpy.ndarray) -> numpy.ndarray:
+        """Every docnum, from every block's deltas run together."""
+        import numpy
+
+        found = numpy.cumsum(deltas, dtype=numpy.int64)
+        found += self.info.min_id()
+        return found
+
+    def _packed_head(self, i: int) -> tuple[array, array | None, bool, int]:
+        """Block `i`'s docnum deltas and weights as packed (of a list of two postings or
+        more): None for all 1, and whether they are stored less one; and where its tail
+        starts."""
+        n = self.block_count(i)
+        data = self.data
+        deltas, at = unpack(data, self.starts[i], n)
+        if not has_weights(self.kind):
+            return deltas, None, False, at
+        try:
+            width = data[at]
+        except IndexError:
+            raise CompactFormatError("a posting block is cut short") from None
+        if width == 0:  # all 1
+            return deltas, None, False, at + 1
+        weights, at = unpack(data, at, n)
+        return deltas, weights, width != DOUBLES, at
+
+    def _head(self, i: int) -> tuple[array, Sequence[float], int]:
+        """Block `i`'s docnum deltas and weights (of a list of two postings or more), and where
+        its tail starts."""
+        n = self.block_count(i)
+        data = self.data
+        deltas, at = unpack(data, self.starts[i], n)
+        if not has_weights(self.kind):
+            return deltas, (1,) * n, at
+        if at < len(data) and data[at] == 0:  # all 1
+            return deltas, (1,) * n, at + 1
+        weights, at = unpack(data, at, n, plus_one=True)
+        return deltas, weights, at
 
     def block(self, i: int, values: bool = True) -> Block:
         """Decode block `i` (its positions or values only with `values`; positions lazily)."""
         data = self.data
         start, end = self.starts[i], self.starts[i + 1]
-        n = self.block_count(i)
         weights: Sequence[float]
         if self.count == 1:  # the block holds no head: the term info has the posting
-            flags, tail = data[start], start + 1
+            tail = start
             info = self.info
             docnums = [info.min_id()]
             weight = info.weight()
             weights = (int(weight) if weight == int(weight) else weight,)
         else:
-            flags, deltas, weights, tail = _head(data, start, end, n)
-            base = self.lasts[i - 1] if i else 0
+            deltas, weights, tail = self._head(i)
+            base = self.lasts[i - 1] if i else self.info.min_id()
             docnums = list(accumulate(deltas, initial=base))
             del docnums[0]
+            if docnums[-1] != self.lasts[i]:
+                raise CompactFormatError("a posting block's docnums do not end at its last")
         found: BlockPositions | list[bytes] | None = None
-        if values and self.kind in (POSITIONS, VALUES):
-            body = _decompress(data[tail:end]) if flags & ZLIB else data[tail:end]
-            if self.kind == POSITIONS:
-                # A positional field's weights are its frequencies, ints.
-                found = BlockPositions(body, 0, cast(Sequence[int], weights))
-            else:
-                lengths, at = unpack(body, 0, n)
-                ends = list(accumulate(lengths, initial=at))
-                found = [bytes(body[a:b]) for a, b in zip(ends, islice(ends, 1, None))]
+        if values and self.kind == POSITIONS:
+            # A positional field's weights are its frequencies, ints.
+            found = BlockPositions(data, tail, end, cast(Sequence[int], weights))
+        elif values and self.kind == VALUES:
+            lengths, at = unpack(data, tail, len(weights))
+            ends = list(accumulate(lengths, initial=at))
+            if ends[-1] != end:
+                raise CompactFormatError("a posting block's values do not fill it")
+            found = [bytes(data[a:b]) for a, b in zip(ends, islice(ends, 1, None))]
         return Block(docnums, weights, found)
 
     def blocks(self, among: Sequence[int] | None = None, values: bool = False) -> Iterator[Block]:
@@ -446,29 +479,3 @@ class PostingList:
                     continue
                 wanted_from = wanted_to
             yield self.block(i, values)
-
-
-def _head(data: Bytes, start: int, end: int, count: int) -> tuple[int, array, Sequence[float], int]:
-    """The head of the block data[start:end] of `count` (2 or more) postings: its flag byte,
-    docnum deltas and weights (all 1 with ONES), and where in `data` its tail starts."""
-    flags = data[start]
-    head: Bytes
-    if flags & _HEAD_ZLIB:
-        (size,) = U16.unpack_from(data, start + 1)
-        tail = start + 3 + size
-        head = _decompress(data[start + 3 : tail])
-    else:
-        head = data[start + 1 : end]
-    deltas, at = unpack(head, 0, count)
-    weights: Sequence[float]
-    if flags & ONES:
-        weights = (1,) * count
-    else:
-        weights, at = unpack(head, at, count)
-    if not flags & _HEAD_ZLIB:
-        tail = start + 1 + at
-    return flags, deltas, weights, tail
-
-
-def _decompress(data: Bytes) -> bytes:
-    return decompress(data, "a posting block")

@@ -1,15 +1,17 @@
 """The stored fields: the `_stored` column, every document's stored dict, written and read.
 
-Layout (the `._stored.col` file, or that part of the compound `.seg` file): b"KSs1", then blocks
+Layout (the `._stored.col` file, or that part of the compound `.seg` file): b"KSs3", then blocks
 of consecutive documents (about STORED_BLOCK, 16 KB, of values each, before compression), each raw
 deflate of one pickle (protocol 4) of a tuple (names, kinds, rows): `names` the block's distinct
 tuples of stored field names (a dict's keys in order, at most 256), `kinds` a bytes object with
 each document's index in `names`, `rows` each document's values, a tuple in the order of its
-names, or None for a document without stored fields. Equal strings of a block are pickled once
-(a paragraph's source, title and section repeat its neighbours'). Then the directory: packed
+names, or None for a document without stored fields. A row's strings are stored as their UTF-16
+bytes (Japanese text deflates smaller so: two bytes a character rather than three), the row's
+first item a bit mask of which of its values were strings. Equal strings of a block are pickled
+once (a paragraph's source, title and section repeat its neighbours'). Then the directory: packed
 arrays of the blocks' first docnums (n + 1: the last is the end of the last block; documents from
 it on have no stored fields) and their offsets from the column's start (n + 1: the last is the
-directory's offset); then the block count n (u32), the directory's size (u32) and b"KSs1". A
+directory's offset); then the block count n (u32), the directory's size (u32) and b"KSs3". A
 document's dict is read by a binary search of the first docnums and the decoding of its block;
 the last STORED_CACHE (32) blocks decoded are kept per segment.
 
@@ -23,18 +25,18 @@ import pickle
 import struct
 import zlib
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from operator import gt
 from typing import TYPE_CHECKING, Any
 
 from whoosh import columns
 
-from search.index.codec.packed import CompactFormatError, pack_ints, unpack
+from search.index.codec.packed import CompactFormatError, pack, unpack
 
 if TYPE_CHECKING:
     from whoosh.filedb.structfile import StructFile
 
-STORED_MAGIC = b"KSs1"
+STORED_MAGIC = b"KSs3"
 STORED_BLOCK = 16 * 1024  # bytes of values (about) per block of stored fields
 STORED_LEVEL = 6  # their deflate level
 STORED_PICKLE = 4  # their pickle protocol
@@ -110,7 +112,8 @@ class StoredColumn(columns.Column):
                 kind = shapes[names] = len(shapes)
             values = tuple(value.values())
             self._append(values, kind)
-            self._raw += sum(len(v.encode("utf-8")) if type(v) is str else 8 for v in values)
+            # About their UTF-8 bytes: three a character, as Japanese text takes.
+            self._raw += sum(3 * len(v) if type(v) is str else 8 for v in values)
             if self._raw >= self._block_size:
                 self._write_block()
 
@@ -129,10 +132,8 @@ class StoredColumn(columns.Column):
             shapes = tuple(
                 tuple(same(n, n) if type(n) is str else n for n in names) for names in self._shapes
             )
-            rows = [
-                None if row is None else tuple(same(v, v) if type(v) is str else v for v in row)
-                for row in self._rows
-            ]
+            encoded: dict[str, bytes] = {}
+            rows = [None if row is None else _encoded(row, encoded) for row in self._rows]
             raw = pickle.dumps((shapes, bytes(self._kinds), rows), STORED_PICKLE)
             deflate = zlib.compressobj(self._level, zlib.DEFLATED, -15)
             block = deflate.compress(raw) + deflate.flush()
@@ -143,7 +144,7 @@ class StoredColumn(columns.Column):
 
         def finish(self, doccount: int) -> None:
             self._write_block()  # documents past the last one added have no stored fields
-            directory = pack_ints(self._starts) + pack_ints(self._offsets)
+            directory = pack(self._starts) + pack(self._offsets)
             self._dbfile.write(
                 directory
                 + _STORED_TRAILER.pack(len(self._starts) - 1, len(directory), STORED_MAGIC)
@@ -167,7 +168,7 @@ class StoredColumn(columns.Column):
                 or at < len(STORED_MAGIC)
                 or dbfile.get(basepos, len(STORED_MAGIC)) != STORED_MAGIC
             ):
-                raise CompactFormatError("the stored fields have no KSs1 header or trailer")
+                raise CompactFormatError("the stored fields have no KSs3 header or trailer")
             directory = dbfile.get(basepos + at, size)
             self._starts, end = unpack(directory, 0, n + 1)
             self._offsets, end = unpack(directory, end, n + 1)
@@ -193,7 +194,7 @@ class StoredColumn(columns.Column):
             shapes, kinds, rows = self._cache.get(b) or self._decode(b)
             i = docnum - self._starts[b]
             row = rows[i]
-            return None if row is None else dict(zip(shapes[kinds[i]], row))
+            return None if row is None else dict(zip(shapes[kinds[i]], _decoded(row)))
 
         def _decode(self, b: int) -> _Decoded:
             start = self._offsets[b]
@@ -216,6 +217,37 @@ class StoredColumn(columns.Column):
         def __iter__(self) -> Iterator[dict[str, Any] | None]:
             for docnum in range(self._doccount):
                 yield self[docnum]
+
+
+def _encoded(row: tuple[Any, ...], encoded: dict[str, bytes]) -> tuple[Any, ...]:
+    """A row as stored: a bit mask of its strings, then its values, strings as UTF-16 bytes
+    (each distinct string's made once: pickle writes an object met again as a reference)."""
+    mask = 0
+    values: list[Any] = [0]
+    for i, value in enumerate(row):
+        if type(value) is str:
+            mask |= 1 << i
+            found = encoded.get(value)
+            if found is None:
+                found = encoded[value] = value.encode("utf-16-le", "surrogatepass")
+            value = found
+        values.append(value)
+    values[0] = mask
+    return tuple(values)
+
+
+def _decoded(row: tuple[Any, ...]) -> Sequence[Any]:
+    """A stored row's values, strings decoded."""
+    try:
+        mask = row[0]
+        if not mask:
+            return row[1:]
+        return [
+            value.decode("utf-16-le", "surrogatepass") if mask >> i & 1 else value
+            for i, value in enumerate(row[1:])
+        ]
+    except (TypeError, IndexError, AttributeError, UnicodeDecodeError):
+        raise CompactFormatError("a stored row is damaged") from None
 
 
 STORED_COLUMN = StoredColumn()

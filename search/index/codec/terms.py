@@ -1,21 +1,23 @@
 """The terms dictionary, `.ktm`: each field's terms in order, front-coded in blocks, with the
 statistics of each term (its term info) and where its posting list starts in `.kps`.
 
-Layout: b"KSt1", then blocks of up to TERM_BLOCK (64) terms of one field, sorted by their UTF-8
-bytes: a flag byte (1: zlib), a count byte, and the body: front coding (packed shared-prefix
-lengths, packed suffix lengths, the suffixes' bytes), then one packed array per term-info column:
-document frequency, total weight, max weight, min and max length byte, first docnum, last docnum -
-first docnum, posting list byte size. A term's postings start at its block's postings base (in the
-directory) plus the sizes of the terms before it in the block.
+Layout: b"KSt2", then blocks of up to TERM_BLOCK (64) terms of one field, sorted by their UTF-8
+bytes: a count byte, then packed arrays (codec.packed) and bytes: front coding (shared-prefix
+lengths, suffix lengths, the suffixes' bytes as they are), then one array per term-info column:
+document frequency - 1, total weight - document frequency, max weight - 1 (weights that are not
+all integers: the weights, as doubles), min length byte, max - min length byte, first docnum,
+last - first docnum, posting list byte size. A term's postings start at its block's postings base
+(in the directory) plus the sizes of the terms before it in the block.
 Then the directory (zlib-compressed): per field, its name's byte length (u16) and name, its kind
 (u8: positions, frequency, existence, values), the number of blocks n (u32), packed arrays of the
 blocks' first terms' byte lengths (n), their bytes, the blocks' offsets in `.ktm` (n + 1: the last
 is the end of the field's last block) and their postings bases in `.kps` (n). The file ends with
-the directory's offset (u64), its size (u32) and b"KSt1". A lookup is a binary search of the
-first terms and the decoding of one block (cached).
+the directory's offset (u64), its size (u32) and b"KSt2". A lookup is a binary search of the
+first terms and the decoding of what it needs of one block.
 
 `TermsWriter` writes a segment's `.ktm` and, as it goes, appends each term's encoded posting list
-to `.kps` (see postings); `read_directory` opens `.ktm` as a `FieldTerms` per field.
+to `.kps` (see postings), a term at a time (`add`) or many at once (`add_block`, index.codec.bulk's
+path: the same bytes); `read_directory` opens `.ktm` as a `FieldTerms` per field.
 """
 
 from __future__ import annotations
@@ -24,35 +26,36 @@ import struct
 import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from itertools import accumulate, pairwise
-from operator import sub
+from itertools import accumulate, pairwise, repeat
+from operator import add, sub
 from typing import TYPE_CHECKING, NamedTuple, overload
 
 from search.index.codec.packed import (
+    DOUBLES,
     U16,
     U32,
-    ZLIB,
     Bytes,
     CompactFormatError,
-    compress,
-    pack_ints,
-    pack_numbers,
+    pack,
+    pack_doubles,
     packed_item,
     unpack,
 )
 from search.index.codec.postings import POSTINGS_MAGIC, CompactTermInfo, TermStats
 
 if TYPE_CHECKING:
+    import numpy
     from whoosh.filedb.structfile import StructFile
 
 TERMS_EXT = ".ktm"
-TERMS_MAGIC = b"KSt1"
+TERMS_MAGIC = b"KSt2"
 TERM_BLOCK = 64  # terms per block of the terms dictionary
 _TRAILER = struct.Struct("<QI4s")
 _WRITE_CHUNK = 1 << 20
 _BLOCK_CACHE = 128  # decoded term blocks kept per field of a segment (~8 KB each; a term once
 # looked up is kept by engine.postings.TermIndex anyway)
 _PREFIX_CAP = 255  # shared prefixes are stored up to this length (see _common_prefix)
+_COMPARED = 32  # the bytes of neighbouring terms compared at once by numpy (add_many)
 
 
 # Writing ---------------------------------------------------------------------------------------
@@ -87,20 +90,61 @@ class BufferedFile:
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b), 255)
+    n = min(len(a), len(b), _PREFIX_CAP)
     i = 0
     while i < n and a[i] == b[i]:
         i += 1
     return i
 
 
+def _above(values: Sequence[float], bases: Sequence[int]) -> bytes:
+    """A term-info column stored above a base (weights above document frequencies...): the
+    differences packed, or the values as doubles when they are not integers at or above it."""
+    if all(type(v) is int or v == int(v) for v in values):
+        differences = [int(v) - b for v, b in zip(values, bases)]
+        if min(differences) >= 0:
+            return pack(differences)
+    return pack_doubles(values)
+
+
+def _item_above(data: Bytes, at: int, count: int, i: int, base: int) -> tuple[float, int]:
+    """Item `i` of a column `_above` wrote, and the offset after the column."""
+    width = data[at] if at < len(data) else 0
+    found, at = packed_item(data, at, count, i)
+    return (found if width == DOUBLES else found + base), at
+
+
+def _below(data: Bytes, at: int, count: int, bases: Sequence[int]) -> tuple[Sequence[float], int]:
+    """A column `_above` wrote, read back: its values, and the offset after it."""
+    width = data[at] if at < len(data) else 0
+    found, at = unpack(data, at, count)
+    if width == DOUBLES:
+        return found, at
+    return list(map(add, found, bases)), at
+
+
+def _info_columns(stats: Sequence[TermStats]) -> bytes:
+    """A block's term-info columns (see the module's docstring)."""
+    df, weight, maxw, minlb, maxlb, minid, maxid = zip(*stats)
+    return b"".join(
+        [
+            pack([d - 1 for d in df]),
+            _above(weight, df),
+            _above(maxw, [1] * len(maxw)),
+            pack(minlb),
+            pack(list(map(sub, maxlb, minlb))),
+            pack(minid),
+            pack(list(map(sub, maxid, minid))),
+        ]
+    )
+
+
 class TermsWriter:
     """Writes a segment's `.ktm` and `.kps`: fields in order, each field's terms in order."""
 
-    def __init__(self, tfile: StructFile, pfile: StructFile, level: int = 3) -> None:
+    def __init__(self, tfile: StructFile, pfile: StructFile) -> None:
         self.terms = BufferedFile(tfile, TERMS_MAGIC)
         self.posts = BufferedFile(pfile, POSTINGS_MAGIC)
-        self.level = level
         self.directory: list[bytes] = []
         self.field: str | None = None
         self.pending: list[tuple[bytes, TermStats, int]] = []
@@ -132,24 +176,42 @@ class TermsWriter:
         terms = [t for t, _, _ in pending]
         prefixes = [0] + [_common_prefix(a, b) for a, b in pairwise(terms)]
         suffixes = [t[p:] for t, p in zip(terms, prefixes)]
-        columns = list(zip(*(s for _, s, _ in pending)))
-        body = [pack_ints(prefixes), pack_ints(list(map(len, suffixes))), b"".join(suffixes)]
-        df, weight, maxw, minlb, maxlb, minid, maxid = columns
-        body += [
-            pack_ints(df),
-            pack_numbers(weight),
-            pack_numbers(maxw),
-            bytes(minlb),
-            bytes(maxlb),
-            pack_ints(minid),
-            pack_ints(list(map(sub, maxid, minid))),
-            pack_ints([size for _, _, size in pending]),
-        ]
-        flags, data = compress(b"".join(body), self.level)
+        block = b"".join(
+            [
+                bytes((len(pending),)),
+                pack(prefixes),
+                pack(list(map(len, suffixes))),
+                b"".join(suffixes),
+                _info_columns([s for _, s, _ in pending]),
+                pack([size for _, _, size in pending]),
+            ]
+        )
         self.firsts.append(terms[0])
-        self.offsets.append(self.terms.write(bytes((flags, len(pending))) + data))
+        self.offsets.append(self.terms.write(block))
         self.bases.append(self.pending_base)
         self.pending = []
+
+    def add_many(self, terms: list[bytes], postings: bytes, columns: TermColumns) -> None:
+        """Add many terms of the field at once (in order, after the last), their posting lists
+        `postings` run together: the bytes `add` would write for them one by one, when the
+        terms added so far fill whole blocks. Their stats are `columns`, integers."""
+        if not terms:
+            return
+        if self.pending:
+            self._write_block()
+        if self.last is not None and terms[0] <= self.last:
+            raise ValueError(f"terms out of order: {self.last!r} then {terms[0]!r}")
+        self.last = terms[-1]
+        base = self.posts.write(postings)
+        blocks, starts = _term_blocks(terms, columns)
+        offset = self.terms.write(blocks)
+        import numpy
+
+        firsts = numpy.arange(0, len(terms), TERM_BLOCK)
+        posting_starts = base + numpy.cumsum(columns.sizes) - columns.sizes
+        self.firsts += [terms[i] for i in firsts.tolist()]
+        self.offsets += (offset + starts).tolist()
+        self.bases += posting_starts[firsts].tolist()
 
     def finish_field(self) -> None:
         if self.pending:
@@ -161,10 +223,10 @@ class TermsWriter:
                 + name
                 + bytes((self.kind,))
                 + U32.pack(len(self.offsets))
-                + pack_ints(list(map(len, self.firsts)))
+                + pack(list(map(len, self.firsts)))
                 + b"".join(self.firsts)
-                + pack_ints(self.offsets + [self.terms.offset])
-                + pack_ints(self.bases)
+                + pack(self.offsets + [self.terms.offset])
+                + pack(self.bases)
             )
         self.field = None
 
@@ -176,6 +238,95 @@ class TermsWriter:
         self.terms.write(_TRAILER.pack(at, len(directory), TERMS_MAGIC))
         self.terms.close()
         self.posts.close()
+
+
+class TermColumns(NamedTuple):
+    """Many terms' stats (TermStats, integers) and posting list sizes, as numpy arrays."""
+
+    df: numpy.ndarray
+    weight: numpy.ndarray
+    max_weight: numpy.ndarray
+    min_length_byte: numpy.ndarray
+    max_length_byte: numpy.ndarray
+    min_id: numpy.ndarray
+    max_id: numpy.ndarray
+    sizes: numpy.ndarray
+
+
+def _term_blocks(terms: list[bytes], columns: TermColumns) -> tuple[bytes, numpy.ndarray]:
+    """The blocks of the terms dictionary holding `terms` (TERM_BLOCK a block), as `_write_block`
+    writes each, made at once; and where each block starts in them."""
+    import numpy
+
+    from search.index.codec.packing import packed_sizes, scatter, widths
+
+    count = len(terms)
+    blob = numpy.frombuffer(b"".join(terms), numpy.uint8)
+    lengths = numpy.fromiter(map(len, terms), numpy.int64, count)
+    term_at = numpy.cumsum(lengths) - lengths
+    prefixes = _prefixes(terms, blob, lengths, term_at)
+    suffix_lengths = lengths - prefixes
+    block_counts = numpy.diff(numpy.append(numpy.arange(0, count, TERM_BLOCK), count))
+    nblocks = len(block_counts)
+    one = numpy.int64(1)
+    packed_columns = [
+        prefixes,
+        suffix_lengths,
+        columns.df - one,
+        columns.weight - columns.df,
+        columns.max_weight - one,
+        columns.min_length_byte,
+        columns.max_length_byte - columns.min_length_byte,
+        columns.min_id,
+        columns.max_id - columns.min_id,
+        columns.sizes,
+    ]
+    packed_columns = [column.astype(numpy.uint64) for column in packed_columns]
+    column_widths = [widths(column, block_counts) for column in packed_columns]
+    # Each block's sections: its count byte, the columns, the suffixes' bytes after the second.
+    sections = numpy.empty((nblocks, 12), numpy.int64)
+    sections[:, 0] = 1
+    for c, width in enumerate(column_widths):
+        sections[:, c + 1 if c < 2 else c + 2] = packed_sizes(width, block_counts)
+    first = numpy.arange(0, count, TERM_BLOCK)
+    suffix_at = numpy.cumsum(suffix_lengths) - suffix_lengths
+    sections[:, 3] = numpy.add.reduceat(suffix_lengths, first)
+    ends = numpy.cumsum(sections.reshape(-1)).reshape(nblocks, 12)
+    starts = ends - sections
+    out = numpy.zeros(int(ends[-1, -1]), numpy.uint8)
+    out[starts[:, 0]] = block_counts
+    for c, (column, width) in enumerate(zip(packed_columns, column_widths)):
+        scatter(out, column, block_counts, width, starts[:, c + 1 if c < 2 else c + 2])
+    # The suffixes: each term's bytes after its shared prefix, a block's run together.
+    of_term = numpy.repeat(numpy.arange(count), suffix_lengths)
+    within = numpy.arange(len(of_term)) - suffix_at[of_term]
+    block_of = of_term // TERM_BLOCK
+    target = starts[block_of, 3] + suffix_at[of_term] - suffix_at[first][block_of] + within
+    out[target] = blob[term_at[of_term] + prefixes[of_term] + within]
+    return out.tobytes(), starts[:, 0]
+
+
+def _prefixes(
+    terms: list[bytes], blob: numpy.ndarray, lengths: numpy.ndarray, term_at: numpy.ndarray
+) -> numpy.ndarray:
+    """Each term's shared prefix with the term before it in its block (0 for a block's first),
+    as `_common_prefix` gives it."""
+    import numpy
+
+    count = len(terms)
+    heads = numpy.zeros((count, _COMPARED), numpy.int16)  # -1 past a term's end
+    heads[:] = -1
+    for c in range(_COMPARED):
+        holding = numpy.flatnonzero(lengths > c)
+        heads[holding, c] = blob[term_at[holding] + c]
+    same = heads[1:] == heads[:-1]
+    same &= heads[1:] >= 0
+    prefixes = numpy.zeros(count, numpy.int64)
+    prefixes[1:] = numpy.where(same.all(axis=1), _COMPARED, numpy.argmin(same, axis=1))
+    for i in numpy.flatnonzero(prefixes == _COMPARED).tolist():  # long shared prefixes
+        prefixes[i] = _common_prefix(terms[i - 1], terms[i])
+    prefixes[::TERM_BLOCK] = 0
+    return prefixes
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -208,21 +359,25 @@ class _TermBlock(NamedTuple):
     term's stats are made only when it is looked up."""
 
     terms: list[bytes]
-    # df, weight, max weight, min and max length bytes, first docnum, last docnum - first
+    # df, weight, max weight, min and max length bytes, first docnum, last docnum
     columns: tuple[
-        Sequence[int], Sequence[float], Sequence[float], Bytes, Bytes, Sequence[int], Sequence[int]
+        Sequence[int],
+        Sequence[float],
+        Sequence[float],
+        Sequence[int],
+        Sequence[int],
+        Sequence[int],
+        Sequence[int],
     ]
     offsets: list[int]  # postings offsets, one more than terms (the end)
 
     def stats(self, i: int) -> TermStats:
-        df, weight, maxw, minlb, maxlb, minid, span = self.columns
-        return TermStats(
-            df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], minid[i] + span[i]
-        )
+        df, weight, maxw, minlb, maxlb, minid, maxid = self.columns
+        return TermStats(df[i], weight[i], maxw[i], minlb[i], maxlb[i], minid[i], maxid[i])
 
 
 def _front_coded_index(
-    body: bytes, at: int, prefixes: Sequence[int], suffix_lengths: Sequence[int], term: bytes
+    body: Bytes, at: int, prefixes: Sequence[int], suffix_lengths: Sequence[int], term: bytes
 ) -> int | None:
     """The index of `term` among a block's front-coded terms (their suffixes from `at` in
     `body`), or None. Only the length `same` of what the last term read shares with `term`
@@ -231,7 +386,7 @@ def _front_coded_index(
     same = 0
     for i, (shared, size) in enumerate(zip(prefixes, suffix_lengths)):
         if shared == same:
-            suffix = body[at : at + size]
+            suffix = bytes(body[at : at + size])
             rest = term[same:]
             if suffix == rest:
                 return i
@@ -276,17 +431,13 @@ class FieldTerms:
             found = self.cache[b] = self._decode(b)
         return found
 
-    def _body(self, b: int) -> tuple[int, bytes]:
-        """Block `b`'s term count and its body, decompressed."""
+    def _body(self, b: int) -> tuple[int, Bytes]:
+        """Block `b`'s term count and its body."""
         start = self.offsets[b]
         data = self.dbfile.get(start, self.offsets[b + 1] - start)
-        flags, n, body = data[0], data[1], data[2:]
-        if flags & ZLIB:
-            try:
-                body = zlib.decompress(body, -15)
-            except zlib.error as error:
-                raise CompactFormatError(f"a terms block does not decompress: {error}") from None
-        return n, body
+        if not len(data):
+            raise CompactFormatError("a terms block is empty")
+        return data[0], data[1:]
 
     def _decode(self, b: int) -> _TermBlock:
         n, body = self._body(b)
@@ -295,19 +446,31 @@ class FieldTerms:
         terms = []
         last = b""
         for p, size in zip(prefixes, suffix_lengths):
-            last = last[:p] + body[at : at + size]
+            last = last[:p] + bytes(body[at : at + size])
             at += size
             terms.append(last)
-        df, at = unpack(body, at, n)
-        weight, at = unpack(body, at, n)
-        maxw, at = unpack(body, at, n)
-        minlb, maxlb = body[at : at + n], body[at + n : at + 2 * n]
-        minid, at = unpack(body, at + 2 * n, n)
+        less_one, at = unpack(body, at, n)
+        df = list(map(add, less_one, repeat(1, n)))
+        weight, at = _below(body, at, n, df)
+        maxw, at = _below(body, at, n, [1] * n)
+        minlb, at = unpack(body, at, n)
+        lbspan, at = unpack(body, at, n)
+        minid, at = unpack(body, at, n)
         span, at = unpack(body, at, n)
         sizes, at = unpack(body, at, n)
+        if at != len(body):
+            raise CompactFormatError("a terms block does not fill its bytes")
         return _TermBlock(
             terms,
-            (df, weight, maxw, minlb, maxlb, minid, span),
+            (
+                df,
+                weight,
+                maxw,
+                minlb,
+                list(map(add, minlb, lbspan)),
+                minid,
+                list(map(add, minid, span)),
+            ),
             list(accumulate(sizes, initial=self.bases[b])),
         )
 
@@ -338,16 +501,26 @@ class FieldTerms:
         if i is None:
             return None
         at += sum(suffix_lengths)
-        df, at = packed_item(body, at, n, i)
-        weight, at = packed_item(body, at, n, i)
-        maxw, at = packed_item(body, at, n, i)
-        minlb, maxlb = body[at + i], body[at + n + i]
-        minid, at = packed_item(body, at + 2 * n, n, i)
+        less_one, at = packed_item(body, at, n, i)
+        df = int(less_one) + 1
+        weight, at = _item_above(body, at, n, i, df)
+        maxw, at = _item_above(body, at, n, i, 1)
+        minlb, at = packed_item(body, at, n, i)
+        lbspan, at = packed_item(body, at, n, i)
+        minid, at = packed_item(body, at, n, i)
         span, at = packed_item(body, at, n, i)
         sizes, _ = unpack(body, at, n)
         start = self.bases[b] + sum(sizes[:i])
         return CompactTermInfo(
-            TermStats(int(df), weight, maxw, minlb, maxlb, int(minid), int(minid + span)),
+            TermStats(
+                int(df),
+                weight,
+                maxw,
+                int(minlb),
+                int(minlb + lbspan),
+                int(minid),
+                int(minid + span),
+            ),
             start,
             sizes[i],
         )
@@ -370,7 +543,7 @@ class FieldTerms:
 def read_directory(tfile: StructFile, tlength: int) -> dict[str, FieldTerms]:
     """Each field's part of the terms dictionary `tfile` (of `tlength` bytes), by name."""
     if tlength < len(TERMS_MAGIC) + _TRAILER.size or tfile.get(0, 4) != TERMS_MAGIC:
-        raise CompactFormatError("the terms file has no KSt1 header")
+        raise CompactFormatError("the terms file has no KSt2 header")
     at, size, magic = _TRAILER.unpack(tfile.get(tlength - _TRAILER.size, _TRAILER.size))
     if magic != TERMS_MAGIC or at + size + _TRAILER.size != tlength:
         raise CompactFormatError("the terms file's trailer is damaged")

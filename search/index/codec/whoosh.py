@@ -104,9 +104,7 @@ class CompactFieldWriter(base.FieldWriter):
         self._writer = TermsWriter(
             segment.create_file(storage, codec.TERMS_EXT),
             segment.create_file(storage, codec.POSTS_EXT),
-            codec._compression,
         )
-        self._level = codec._compression
         self.is_closed = False
 
     def start_field(self, fieldname: str, fieldobj: FieldType) -> None:
@@ -142,7 +140,6 @@ class CompactFieldWriter(base.FieldWriter):
             self._positions,
             self._values,
             bytes(self._lengths),
-            self._level,
         )
         self._writer.add(self._term, data, stats)
 

@@ -1,0 +1,65 @@
+"""search.text.bulk: texts analyzed in bulk give each text's words, subwords, readings and pairs
+at the positions search.text.analysis gives them, one text at a time (real Sudachi)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from search.ingest.discovery import scan
+from search.ingest.paragraphs import read_paragraphs
+from search.text.analysis import MAX_CHUNK_CHARS, analyze, pairs
+from search.text.bulk import BulkAnalysis
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+# Surfaces of one dictionary word (ﾃｽﾄ, テスト), joiners and spaces of one entry (･ ・, " " and
+# "\u3000"), a full-width hyphen, ‼ (two morphemes, one of them empty), unknown words, a
+# presentation form, Roman numerals and Latin words, a text longer than Sudachi takes at once.
+TRICKY = [
+    "",
+    "　",
+    "ﾃｽﾄとテスト、ＡＩとAI",
+    "ジョー･バイデンとジョー・バイデン",
+    "Pillar-IIとPillar－II、ピラー2",
+    "ああ‼　いい！",
+    "ｘｙｚとqwzx、𠮷野家の𠮷",
+    "⼀つの問題︑あの人",
+    "統合作戦司令部の一つの問題",
+    "一つの。一つの" * 3,
+    "あの人の心" * (MAX_CHUNK_CHARS // 4),
+]
+
+
+def _one_at_a_time(text: str) -> dict[str, list[tuple[str, int]]]:
+    analysis = analyze(text)
+    found = {
+        "words": analysis.words,
+        "subwords": analysis.subwords,
+        "readings": analysis.readings,
+        "word_pairs": pairs(analysis.words),
+        "subword_pairs": pairs(analysis.subwords),
+    }
+    return {kind: [(t.text, t.position) for t in terms] for kind, terms in found.items()}
+
+
+def test_bulk_analysis_gives_each_texts_terms_and_positions():
+    texts = TRICKY + [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
+    bulk = BulkAnalysis()
+    numbers = [bulk.add(text) for text in texts + texts[:5]]  # a text again: the same number
+    assert numbers[len(texts) :] == numbers[:5]
+    assert len(bulk) == len(set(texts))
+    expanded = bulk.expand()
+    got: dict[int, dict[str, list[tuple[str, int]]]] = {}
+    for kind in expanded._fields:
+        tokens = getattr(expanded, kind)
+        for term, text, position in zip(
+            tokens.terms.tolist(), tokens.texts.tolist(), tokens.positions.tolist()
+        ):
+            got.setdefault(text, {}).setdefault(kind, []).append((tokens.names[term], position))
+    for text, number in zip(texts, numbers):
+        expected = _one_at_a_time(text)
+        mine = got.get(number, {})
+        for kind, terms in expected.items():
+            assert mine.get(kind, []) == terms, (kind, text[:20])
+    assert got[numbers[2]]["words"][0] == ("テスト", 0)  # ﾃｽﾄ: its entry's form
+    assert ("の\x1f一つ", 1) not in got[numbers[9]]["word_pairs"]  # not across 。
