@@ -115,4 +115,4 @@ def test_typing_offers_suggestions_and_picking_one_searches_for_it(narrow_page):
     box.send_keys("報告 つゆ")
     wait_for(browser, "#suggestions li").click()
     WebDriverWait(browser, 20).until(lambda b: parameters(b).get("q") == ["報告 梅雨"])
-    assert summary(browser).startswith("「報告 梅雨」の語をすべて含む段落:")
+    assert summary(browser).startswith("「報告 梅雨」の語をすべて含む段落: ")
