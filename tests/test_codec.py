@@ -399,9 +399,7 @@ def test_block_positions_one_posting_or_all():
     weights = [1 + d % 4 for d in docs]
     positions = [p for w in weights for p in range(w * 5, w * 5 + w * 300, 300)]
     data, stats = compact.encode_postings(compact.POSITIONS, docs, weights, positions, None, None)
-    plist = compact.PostingList(
-        data, CompactTermInfo(stats, 0, len(data)), compact.POSITIONS
-    )
+    plist = compact.PostingList(data, CompactTermInfo(stats, 0, len(data)), compact.POSITIONS)
     for number in range(plist.nblocks):
         alone = plist.block(number).values
         every = plist.block(number).values
@@ -717,3 +715,47 @@ def test_terms_sharing_prefixes_longer_than_a_prefix_length_holds(tmp_path):
         _forget(field)
         assert field.find(term) is None
     reader.close()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_packed_arrays_one_at_a_time_and_in_bulk(seed):
+    """codec.packed writes and reads an array of any width (0 to 64 bits, items past the first
+    byte plane in 1-, 2- and 4-bit planes), one item alone too, and doubles; codec.packing writes
+    many at once with numpy, byte for byte, and reads arrays of one count at once."""
+    import numpy
+
+    from search.index.codec import packing
+    from search.index.codec.packed import pack, pack_numbers, packed_item, packed_size, unpack
+
+    rnd = random.Random(seed)
+    arrays = []
+    for _ in range(300):
+        width = rnd.randrange(65)
+        count = rnd.choice([1, 2, 7, 8, 9, 127, 128])
+        arrays.append([rnd.randrange(1 << width) if width else 0 for _ in range(count)])
+    for items in arrays:
+        data = b"?" + pack(items) + b"?"
+        found, end = unpack(data, 1, len(items))
+        assert list(found) == items and end == len(data) - 1 == 1 + packed_size(data[1], len(items))
+        plus, _ = unpack(data, 1, len(items), plus_one=True)
+        assert list(plus) == [item + 1 for item in items]
+        i = rnd.randrange(len(items))
+        assert packed_item(data, 1, len(items), i) == (items[i], end)
+    doubles = pack_numbers([0.5, 2, 3.25])
+    assert list(unpack(doubles, 0, 3)[0]) == [0.5, 2, 3.25]
+    assert packed_item(doubles, 0, 3, 2) == (3.25, len(doubles))
+    # In bulk, laid out in another order than given.
+    values = numpy.array([v for items in arrays for v in items], numpy.uint64)
+    counts = numpy.array([len(items) for items in arrays])
+    widths = packing.widths(values, counts)
+    sizes = packing.packed_sizes(widths, counts)
+    order = list(range(len(arrays)))
+    rnd.shuffle(order)
+    offsets = numpy.empty(len(arrays), numpy.int64)
+    offsets[order] = numpy.cumsum(sizes[order]) - sizes[order]
+    out = numpy.zeros(int(sizes.sum()), numpy.uint8)
+    packing.scatter(out, values, counts, widths, offsets)
+    assert out.tobytes() == b"".join(pack(arrays[i]) for i in order)
+    full = [i for i, items in enumerate(arrays) if len(items) == 128]
+    rows = packing.gather(out, offsets[full], 128)
+    assert rows.tolist() == [arrays[i] for i in full]

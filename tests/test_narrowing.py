@@ -101,7 +101,11 @@ def direct_count(word: str, keep=lambda path, kind, day: True) -> dict[str, dict
         held = sum(word in text for text in paragraphs)
         if not held or not keep(path, kind, day):
             continue
-        keys = {"format": kind, "folder": path.split("/")[0] if "/" in path else "", "year": day[:4]}
+        keys = {
+            "format": kind,
+            "folder": path.split("/")[0] if "/" in path else "",
+            "year": day[:4],
+        }
         for facet, key in keys.items():
             if key:
                 counts[facet][key] = counts[facet].get(key, 0) + held
@@ -234,7 +238,13 @@ def test_facets_count_every_match_as_the_documents_do(narrow_searcher):
     assert facet_counts(results.facets) == direct_count("梅雨")
     by_format = {value.value: value.documents for value in results.facets.format}
     assert by_format == {"text": 2, "markdown": 1, "html": 1, "docx": 1}
-    assert [value.value for value in results.facets.year] == ["2024", "2023", "2022", "2021", "2020"]
+    assert [value.value for value in results.facets.year] == [
+        "2024",
+        "2023",
+        "2022",
+        "2021",
+        "2020",
+    ]
 
 
 @pytest.mark.parametrize(
