@@ -8,7 +8,8 @@ For each PDF it prints pages, seconds (best of --repeat), blocks, characters, Ja
 presentation forms, `(cid:N)` placeholders, Latin-extended and Greek letters where Japanese was
 meant) and how many of a few known phrases of the document come out whole, in reading order
 (whitespace ignored). --compare does the same for the raw page text of pypdfium2, pypdf and
-pdfminer.six, each when installed (none but pypdfium2 is a dependency of kensaku). --show prints
+pdfminer.six, each when installed (pypdfium2 and pdfminer.six are dependencies of kensaku: the
+reader reads with PDFium, and with pdfminer.six the pages whose characters PDFium leaves out). --show prints
 the first 300 characters of the reader's text, of one page when NAME:PAGE is given.
 """
 
@@ -46,7 +47,7 @@ PROBES = {
         "わたくしといふ現象は假定された有機交流電燈のひとつの青い照明です",
         "これらは二十二箇月の過去とかんずる方角から",
     ],
-    "ocr-scan-kogaku-moji-ninshiki.pdf": ["光学文字認識", "活字の文書の画堡"],
+    "ocr-scan-kogaku-moji-ninshiki.pdf": ["光学文字認識", "活字の文書の画堡", "光学技術を使った"],
     "ptex-tategumi-paper-ascii.pdf": [
         "日本語TEXを出版分野で本格的に応用するため,縦組み機能を追加した."
     ],

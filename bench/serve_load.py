@@ -12,7 +12,12 @@ half-written index, a mixed answer or a failed request, and counts as an error.
 Prints requests/s, p50/p95 latency and errors for each phase (quiet, rebuilding, after) and
 writes them to `--json-out` (default bench/results/serve_load.json). Only loopback traffic.
 
+`--shards N` builds the index in N shards; `--cluster ADDRESS` serves them (and rebuilds them)
+on that Ray cluster: `auto` for one started with `ray start --head`, `local` for one the server
+starts for itself.
+
     python bench/serve_load.py [--clients 8] [--quiet 10] [--after 5]
+    python bench/serve_load.py --shards 3 --cluster auto
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from common import (
     write_json,
 )
 
-SEARCH_KEYS = ["query", "total", "hits", "offset", "limit"]
+SEARCH_KEYS = ["query", "total", "relaxed", "more", "hits", "offset", "limit"]  # the --json contract
 HIT_KEYS = {
     "rank",
     "score",
@@ -74,6 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the index is built (default: a temp "
         "dir); an index there from an earlier run is reused",
     )
+    parser.add_argument("--shards", type=int, default=None, help="build the index in N shards")
+    parser.add_argument("--cluster", default=None, help="serve the shards on this Ray cluster")
     parser.add_argument("--json-out", type=Path, default=DEFAULT_RESULTS / "serve_load.json")
     return parser.parse_args(argv)
 
@@ -82,7 +89,12 @@ def kensaku(*args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "search", *args], **popen)
 
 
-def start_server(docs: Path, index: Path) -> tuple[subprocess.Popen, str, int]:
+def on_cluster(args: argparse.Namespace) -> list[str]:
+    """The options that put an index and its searches on the cluster asked for (none: here)."""
+    return ["--cluster", args.cluster] if args.cluster else []
+
+
+def start_server(docs: Path, index: Path, cluster: list[str]) -> tuple[subprocess.Popen, str, int]:
     server = kensaku(
         "serve",
         "--docs",
@@ -93,6 +105,7 @@ def start_server(docs: Path, index: Path) -> tuple[subprocess.Popen, str, int]:
         "0",
         "--refresh",
         "0",
+        *cluster,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -218,12 +231,14 @@ def main(argv: list[str] | None = None) -> None:
             str(docs),
             "--index",
             str(index),
+            *(["--shards", str(args.shards)] if args.shards else []),
+            *on_cluster(args),
             stdout=subprocess.DEVNULL,
         ).wait():
             raise SystemExit("the first build failed")
         build_seconds = round(time.perf_counter() - started, 1)
 
-    server, host, port = start_server(docs, index)
+    server, host, port = start_server(docs, index, on_cluster(args))
     try:
         client = Client(host, port)
         expected = {query: answer(*client.search(query)) for query in mix}
@@ -243,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         keyword_queries=len(KEYWORDS),
         questions=len(questions),
         first_build_seconds=build_seconds,
+        shards=args.shards,
+        cluster=args.cluster,
         date=time.strftime("%Y-%m-%d"),
     )
     print_result(result)
@@ -262,7 +279,14 @@ def run_load(
     ended["quiet"] = time.perf_counter()
     load.enter("rebuilding")
     rebuild = kensaku(
-        "index", "--rebuild", "--docs", str(docs), "--index", str(index), stdout=subprocess.DEVNULL
+        "index",
+        "--rebuild",
+        "--docs",
+        str(docs),
+        "--index",
+        str(index),
+        *on_cluster(args),
+        stdout=subprocess.DEVNULL,
     )
     while rebuild.poll() is None and time.perf_counter() < deadline:
         time.sleep(0.1)

@@ -4,12 +4,14 @@ The stages, each a subpackage, a search or a build flowing down them:
 
     text/      analysis (Sudachi's terms, folding), sentences, word bounds, synonym groups
     ingest/    discovery (which files), readers/ (a format each), paragraphs (cited blocks)
-    index/     schema, codec/ (terms, postings, stored text), writer, manifest, build
-    engine/    postings read, BM25F scores, matching the planned query
+    index/     schema, codec/ (terms, postings, stored text), writer, manifest, generations,
+               changes, opening, build, shards and sharding (a sharded index)
+    engine/    postings read, the collection's figures, BM25F scores, matching the planned query
     query/     tree, parser (→ ParsedQuery), synonyms, plan
-    ranking/   candidates (→ Ranked), rerank
+    ranking/   a shard's stages, the coordinator over shards (→ Ranked), rerank
     results/   hits (the JSON contract), highlight and snippets
-    service/   Searcher, the live index a server follows, refresh, status
+    cluster/   shards built and searched on Ray (the `cluster` extra)
+    service/   Searcher, collections, indexing, the live index a server follows, refresh, status
     cli/, server/   the `kensaku` command and the page and HTTP API, thin over service/
     mcp/       the index served to AI assistants (`kensaku mcp`), beside server/
 
@@ -24,6 +26,7 @@ postings (index.codec).
     search.build_index("seeds", "index")
     for hit in search.search("ピラー2", "index").hits:
         print(hit.source, hit.line, hit.snippet)
+    search.search("ピラー2 format:pdf after:2024", "index", sort="date", facets=True).facets
 """
 
 # Before anything imports Whoosh (see lean_whoosh).
@@ -37,12 +40,15 @@ from search.errors import (
     NotAnIndex,
     QuerySyntaxError,
 )
-from search.index.build import IndexSummary, build_index, ensure_index, update_index
+from search.index.build import IndexSummary
+from search.query.filters import Filters
 from search.results.hits import Hit, SearchResults
+from search.service.indexing import build_index, ensure_index, update_index
 from search.service.searcher import Searcher, search
 
 __all__ = [
     "DocumentsNotFound",
+    "Filters",
     "Hit",
     "IndexBusy",
     "IndexDamaged",

@@ -74,12 +74,19 @@ class Server:
     def stderr(self) -> str:
         return "".join(self.stderr_lines)
 
-    def get(self, path: str, params: dict | None = None, headers: dict | None = None) -> Reply:
-        """GET `path` as written (no normalizing of `..`), with `params` URL-encoded."""
+    def get(
+        self,
+        path: str,
+        params: dict | None = None,
+        headers: dict | None = None,
+        method: str = "GET",
+    ) -> Reply:
+        """GET (or `method`) `path` as written (no normalizing of `..`), with `params`
+        URL-encoded."""
         target = path + ("?" + urlencode(params) if params else "")
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            connection.request("GET", target, headers=headers or {})
+            connection.request(method, target, headers=headers or {})
             response = connection.getresponse()
             return Reply(
                 response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()

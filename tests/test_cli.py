@@ -22,6 +22,8 @@ JSON_HIT_KEYS = [
     "page",
     "column",
     "section",
+    "format",
+    "date",
     "partial",
     "text",
     "snippet",
@@ -55,7 +57,7 @@ def test_search_builds_the_index_on_first_use_and_prints_cited_hits(run, tmp_pat
         "13 paragraphs match ピラー2: 10 hits, repeats cited together\n"
     )
     # Documents outside the working directory are cited by their absolute path.
-    assert f"\n 1. {SEEDS}/001_2eb2e19b899ffa84.txt:8  ¶8  (" in result.stdout
+    assert f"\n 1. {SEEDS}/001_2eb2e19b899ffa84.txt:8  ¶8\n" in result.stdout  # no score
     assert f"    also at {SEEDS}/001_2eb2e19b899ffa84.txt:21\n" in result.stdout
     assert f"{SEEDS}/000_9ac1f42681134e70.txt:156  ¶96  日本関連" in result.stdout
     assert (tmp_path / "index" / "kensaku.json").exists()
@@ -76,7 +78,7 @@ def test_json_contract(run):
     result = run("search", "--json", "--limit", "4", "ピラー2")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data) == ["query", "total", "relaxed", "more", "hits"]
+    assert list(data) == ["query", "total", "relaxed", "more", "filters", "sort", "hits", "facets"]
     assert (data["query"], data["total"], len(data["hits"])) == ("ピラー2", 13, 4)
     assert (data["relaxed"], data["more"]) == (False, True)
     for rank, hit in enumerate(data["hits"], start=1):

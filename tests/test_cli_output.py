@@ -29,7 +29,7 @@ def test_a_document_below_the_working_directory_is_cited_relative_to_it(kensaku,
     shutil.copytree(SEEDS, tmp_path / "docs")
     result = kensaku("search", "--docs", "docs", "--index", "ix", "ピラー2")
     assert result.exit_code == 0, result.output
-    assert hit_lines(result.stdout)[0].startswith(" 1. docs/001_2eb2e19b899ffa84.txt:8  ¶8  (")
+    assert hit_lines(result.stdout)[0] == " 1. docs/001_2eb2e19b899ffa84.txt:8  ¶8"
     assert "    also at docs/001_2eb2e19b899ffa84.txt:19\n" in result.stdout
     (tmp_path / "sub").mkdir()
     os.chdir(tmp_path / "sub")  # kensaku's fixture restores the working directory
@@ -131,7 +131,7 @@ def test_vimgrep_counts_bytes_from_the_start_of_a_long_line_that_was_cut(kensaku
     assert line.encode()[column - 1 :].startswith("特別な語".encode())
     text = kensaku("search", "--docs", "docs", "--index", "ix", "特別な語").stdout
     # Cut at the sentence end before 4,000 characters: the piece starts at character 3,992.
-    assert hit_lines(text)[0].startswith(" 1. docs/long.txt:2:3992  ¶3  題名  (")
+    assert hit_lines(text)[0] == " 1. docs/long.txt:2:3992  ¶3  題名"
 
 
 def test_files_with_matches_and_counts_best_first(kensaku):
@@ -158,19 +158,26 @@ def test_files_with_matches_and_counts_best_first(kensaku):
 # What reaches the terminal
 
 
-def test_hit_lines_fit_the_terminal_and_keep_the_score_whole(seed_index):
+def test_hit_lines_fit_the_terminal_and_show_scores_only_when_asked(seed_index):
     env = dict(os.environ, KENSAKU_INDEX=str(seed_index))
     status, output = run_in_terminal(["search", "ピラー2"], env, cwd=REPO, columns=64)
     assert status == 0, output
     lines = hit_lines(ANSI.sub("", output))
     assert len(lines) == 10
+    assert " 2. seeds/000_9ac1f42681134e70.txt:156  ¶96  日本関連" in lines
+    assert not any(re.search(r"\(\d+\.\d\d\)", line) for line in lines)
+    assert "\x1b[31m\x1b[1mピラー2\x1b[0m" in output  # colour, on a terminal
+    assert not re.search(r"\x1b\[[0-9;]+m\x1b\[0m", output)  # no empty colour sequence
+    status, output = run_in_terminal(["search", "--scores", "ピラー2"], env, cwd=REPO, columns=64)
+    lines = hit_lines(ANSI.sub("", output))
     for line in lines:
         assert cells(line) <= 63, line
         assert re.search(r"  \(\d+\.\d\d\)$", line), line
     assert " 2. seeds/000_9ac1f42681134e70.txt:156  ¶96  日本…  (11179.91)" in lines
-    assert "\x1b[31m\x1b[1mピラー2\x1b[0m" in output  # colour, on a terminal
     narrow = hit_lines(
-        ANSI.sub("", run_in_terminal(["search", "ピラー2"], env, cwd=REPO, columns=40)[1])
+        ANSI.sub(
+            "", run_in_terminal(["search", "--scores", "ピラー2"], env, cwd=REPO, columns=40)[1]
+        )
     )
     assert narrow[0] == " 1. seeds/001_2eb2e19b899ffa84.txt:8  ¶8"  # no room for the score
 

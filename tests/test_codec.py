@@ -399,9 +399,7 @@ def test_block_positions_one_posting_or_all():
     weights = [1 + d % 4 for d in docs]
     positions = [p for w in weights for p in range(w * 5, w * 5 + w * 300, 300)]
     data, stats = compact.encode_postings(compact.POSITIONS, docs, weights, positions, None, None)
-    plist = compact.PostingList(
-        data, CompactTermInfo(stats, 0, len(data)), compact.POSITIONS
-    )
+    plist = compact.PostingList(data, CompactTermInfo(stats, 0, len(data)), compact.POSITIONS)
     for number in range(plist.nblocks):
         alone = plist.block(number).values
         every = plist.block(number).values

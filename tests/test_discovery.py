@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +175,90 @@ def test_an_empty_folder_searched_first_builds_an_empty_index(tmp_path):
     assert result.exit_code == 1, result.output  # no hit
     assert result.stdout == "no paragraph matches 日本\n"
     assert "no document to index: the index is empty" in result.stderr
+
+
+def test_an_index_inside_the_documents_folder_is_never_counted_wherever_it_lies(
+    tmp_path, monkeypatch
+):
+    """`cd docs && kensaku index --docs .` puts the index in docs/index: kensaku's own files are
+    neither documents nor files in other formats, on the update as on the build, nor in status -v;
+    another index deeper down (another collection's) is left out too."""
+    from search.index.directory import LOCK_NAME, MANIFEST_NAME
+    from search.ingest.discovery import INDEX_MARKERS
+
+    assert set(INDEX_MARKERS) == {MANIFEST_NAME, LOCK_NAME}
+    docs = tmp_path / "docs"
+    write(docs, {"report.txt": "報告\n本文。\n", "deep/notes.md": "# メモ\n"})
+    search.build_index(docs / "deep", docs / "deep" / "archive" / "older-index")
+    monkeypatch.chdir(docs)
+    runner = CliRunner()
+    built = runner.invoke(main, ["index", "--docs", "."])
+    assert built.exit_code == 0, built.output
+    assert re.fullmatch(r"indexed 2 documents, 3 paragraphs in [0-9.]+ s\n", built.stdout)
+    updated = runner.invoke(main, ["index", "--docs", ".", "-v"])
+    assert updated.stdout == "the index is up to date: 2 documents, 3 paragraphs in all\n"
+    assert [d.source for d in scan(docs).documents] == ["deep/notes.md", "report.txt"]
+    assert scan(docs).other_formats == [] and scan(docs).ignored == []
+    status = runner.invoke(main, ["status", "-v"])
+    assert status.exit_code == 0 and "index/" not in status.stdout
+    assert "not read" not in status.stdout and "state      up to date" in status.stdout
+
+
+def _without_file_permission_override() -> list[str]:
+    """A command prefix under which permissions apply: root reads a chmod 000 folder anyway,
+    unless it runs without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (setpriv drops them)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot make a folder unreadable")
+    drop = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}"]
+
+
+def test_an_unreadable_folder_is_warned_of_once_an_update_and_counted_as_a_folder(tmp_path):
+    docs = tmp_path / "docs"
+    write(
+        docs, {"report.txt": "報告\n本文。\n", "locked/a.txt": "秘密\n", "locked/b.txt": "秘密\n"}
+    )
+    (docs / "locked").chmod(0)
+    prefix = _without_file_permission_override()
+
+    def kensaku(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*prefix, sys.executable, "-m", "search", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    try:
+        built = kensaku("index", "--docs", "docs", "-v")
+        searched = kensaku("search", "報告")
+        updated = kensaku("index")
+        status = kensaku("status", "-v")
+        as_json = kensaku("status", "--json")
+    finally:
+        (docs / "locked").chmod(0o755)
+    warning = "kensaku: skipped folder locked/: Permission denied\n"
+    assert built.returncode == 0 and built.stderr == warning
+    assert re.fullmatch(
+        r"indexed 1 document, 2 paragraphs in [0-9.]+ s; 1 folder unreadable \(permission "
+        r"denied\)\nskipped folder locked/: Permission denied\n",
+        built.stdout,
+    )
+    # A search that finds the index current says nothing of it; the next update does, once.
+    assert (searched.returncode, searched.stderr) == (0, "")
+    assert updated.stderr == warning
+    assert updated.stdout == (
+        "the index is up to date: 1 document, 2 paragraphs in all; "
+        "1 folder unreadable (permission denied)\n"
+    )
+    assert "           1 document, 2 paragraphs; 1 folder unreadable (permission denied)\n" in (
+        status.stdout
+    )
+    assert status.stdout.endswith(
+        "state      up to date\nskipped folder locked/: Permission denied\n"
+    )
+    assert json.loads(as_json.stdout)["unreadable_folders"] == [["locked/", "Permission denied"]]

@@ -362,7 +362,7 @@ def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_da
     assert generations(built) == [live_generation(built).name]
 
 
-def test_ctrl_c_during_a_rebuild_exits_130_and_leaves_the_index_as_it_was(tmp_path):
+def test_ctrl_c_during_a_rebuild_exits_130_says_so_and_leaves_the_index_as_it_was(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for copy in range(10):  # enough that a rebuild takes a moment
@@ -396,9 +396,57 @@ def test_ctrl_c_during_a_rebuild_exits_130_and_leaves_the_index_as_it_was(tmp_pa
     os.killpg(rebuild.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process of the group
     stdout, stderr = rebuild.communicate(timeout=60)
     assert rebuild.returncode == 130, stderr
-    assert (stdout, stderr) == ("", "")
+    assert (stdout, stderr) == (
+        "",
+        f"kensaku: interrupted: the index in {index_dir} is left as it was\n",
+    )
     assert generations(index_dir) == live  # the unfinished generation is gone
     assert found(index_dir) == expected
+
+
+def test_ctrl_c_on_a_terminal_replaces_the_progress_line_with_what_became_of_the_index(tmp_path):
+    import pty
+    import select
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for copy in range(10):
+        for path in SEEDS.glob("*.txt"):
+            shutil.copy(path, docs / f"{copy}-{path.name}")
+    index_dir = tmp_path / "index"
+    search.build_index(docs, index_dir)
+    expected, live = found(index_dir), generations(index_dir)
+    leader, follower = pty.openpty()
+    rebuild = subprocess.Popen(
+        [sys.executable, "-m", "search", "index", "--rebuild", "--docs", str(docs)],
+        cwd=tmp_path,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+        start_new_session=True,
+    )
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 60
+    while b"indexing " not in output and time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.1)[0]:
+            output += os.read(leader, 65536)
+    assert b"indexing " in output, output  # the progress line is up
+    os.killpg(rebuild.pid, signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(leader, 65536) if select.select([leader], [], [], 30)[0] else b""
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert rebuild.wait(60) == 130
+    tail = output.decode("utf-8").rpartition("\r\x1b[K")[2]
+    assert tail == "kensaku: interrupted: the index in index is left as it was\r\n"
+    assert generations(index_dir) == live and found(index_dir) == expected
 
 
 def test_rebuild_without_docs_repairs_a_garbage_manifest(built, monkeypatch, tmp_path):

@@ -1,10 +1,19 @@
-"""The PDF reader, on PDFs the tests draw with reportlab (its built-in Japanese CID font) and on
-the real documents of ../shared/formats (skipped when that folder is absent)."""
+"""The PDF reader, on PDFs the tests draw with reportlab (its built-in Japanese CID font, which
+it does not embed) and on the real documents of ../shared/formats (skipped when that folder is
+absent); and the same text with the machine's fonts hidden."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import io
+import json
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,9 +118,13 @@ def test_two_columns_drawn_row_by_row_are_read_one_column_after_the_other():
     assert [block.text for block in extracted.blocks] == [left, right]
 
 
-def test_a_vertical_page_drawn_one_glyph_at_a_time_reads_its_columns_right_to_left():
-    text = "第二条第一項の表の青色の灯火の項第三号中を改める。"
-    columns = lines_of(text, 10)
+VERTICAL_TEXT = "第二条第一項の表の青色の灯火の項第三号中を改める。"
+
+
+def vertical_page() -> bytes:
+    """A page whose columns are drawn a glyph at a time, from the left, in a Japanese font the
+    PDF does not embed (PDFium, with no Japanese font, gives such glyphs no width)."""
+    columns = lines_of(VERTICAL_TEXT, 10)
     size, right_edge = 12, 500
     strings = []
     for column in reversed(range(len(columns))):  # drawn from the left: order comes from geometry
@@ -119,10 +132,76 @@ def test_a_vertical_page_drawn_one_glyph_at_a_time_reads_its_columns_right_to_le
         for row, glyph in enumerate(columns[column]):
             strings.append((x, TOP - row * size, glyph, size))
     assert "青" in columns[0] and columns[1].startswith("色の灯火")
+    return draw_pdf([strings])
+
+
+def test_a_vertical_page_drawn_one_glyph_at_a_time_reads_its_columns_right_to_left():
+    extracted = read_pdf(vertical_page())
+
+    assert extracted.blocks == [Block(VERTICAL_TEXT, line=1, page=1)]
+    assert extracted.unread_pages == [] and extracted.warnings == []
+    assert set(extracted.extractors) == {"pypdfium2", "pdfminer.six"}
+
+
+OCR_WORDS = ["光学", "文字", "認識", "は", "、", "活字", "の", "文書", "を", "読む", "。"]
+
+
+def ocr_layer_page() -> bytes:
+    """A page with an OCR layer's invisible text (render mode 3) drawn a word at a time, a space
+    between words: one-character words (は, の, を) are text objects of one glyph."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    x = LEFT
+    for word in OCR_WORDS:
+        text = pdf.beginText(x, TOP)
+        text.setFont(MINCHO, SIZE)
+        text.setTextRenderMode(3)
+        text.textOut(word)
+        pdf.drawText(text)
+        x += (len(word) + 0.5) * SIZE
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def test_an_invisible_ocr_layer_keeps_its_words_of_one_character():
+    extracted = read_pdf(ocr_layer_page())
+
+    assert [block.text for block in extracted.blocks] == ["光学文字認識は、活字の文書を読む。"]
+
+
+def test_a_running_head_with_a_misread_date_is_left_out_and_said_and_is_no_title():
+    """官報's running head: the date's digits in a symbol font come out as ™—›œ; its other
+    pieces (a weekday, the gazette's name) stand in the same row across the page."""
+    strings = [
+        (LEFT, 800, "平成"),
+        (LEFT + 24, 800, "™—", SIZE, "Helvetica"),
+        (LEFT + 40, 800, "年"),
+        (LEFT + 54, 800, "›", SIZE, "Helvetica"),
+        (LEFT + 62, 800, "月"),
+        (LEFT + 140, 800, "金曜日", 14),
+        (LEFT + 260, 800, "官報", 14),
+        (LEFT, TOP, "政令第百四十九号", 14),
+        (LEFT, TOP - 30, "道路交通法施行令の一部を次のように改正する。"),
+    ]
 
     extracted = read_pdf(draw_pdf([strings]))
 
-    assert extracted.blocks == [Block(text, line=1, page=1)]
+    assert [block.text for block in extracted.blocks] == [
+        "政令第百四十九号",
+        "道路交通法施行令の一部を次のように改正する。",
+    ]
+    assert extracted.title == "政令第百四十九号"
+    assert extracted.unread_pages == [1]
+    assert extracted.warnings == [
+        "7 characters that could not be read (their fonts map them to no character, or to"
+        " wrong ones) were left out, on page 1"
+    ]
 
 
 def test_headers_footers_and_page_numbers_repeated_on_every_page_are_not_blocks():
@@ -240,6 +319,43 @@ def test_kanpo_vertical_cid_page_without_tounicode_reads_the_green_light_clause(
     assert clause and clause[0].page == 1
     assert clause[0].text.startswith("第二条第一項の表の青色の灯火の項第三号中")
     assert not any(re.search(f"[{JAPANESE}] [{JAPANESE}]", text) for text in texts(kanpo))
+    # The first tier is read whole before the second: its preamble does not run into it.
+    assert (
+        "この政令を制定する。" in texts(kanpo)[2]
+        and "並びに道路交通法（昭和三十五年" in texts(kanpo)[2]
+    )
+
+
+def test_kanpo_running_head_is_neither_title_nor_text_and_its_misread_date_is_said():
+    kanpo = real("kanpo-2008-seirei149-vertical.pdf")
+
+    assert kanpo.title is None  # no metadata title, no heading: the first paragraph titles it
+    assert texts(kanpo)[:2] == ["政令第百四十九号", "道路交通法施行令の一部を改正する政令"]
+    assert not re.search("[™›œŸ˜]|金曜日", "".join(texts(kanpo)))
+    assert kanpo.unread_pages == [1] and len(kanpo.warnings) == 1
+    assert kanpo.warnings[0].endswith("were left out, on page 1")
+
+
+def test_ocr_layer_keeps_its_particles_and_word_ends():
+    ocr = "\n".join(texts(real("ocr-scan-kogaku-moji-ninshiki.pdf")))
+
+    assert (
+        "(鏡やレンズといった光学技術を使った) 光学文字認識と ( スキャナーとアルゴリズムによる)"
+        in ocr
+    )
+    assert "光学文字認識という言葉は現在ではデジタル文字認識を含むものとみなされている。" in ocr
+    assert "一般に OCR と略記される。" in ocr
+
+
+def test_symbol_glyphs_without_a_character_are_left_out_and_said():
+    ptex = real("ptex-tategumi-paper-ascii.pdf")
+
+    assert ptex.unread_pages == [9]
+    assert ptex.warnings == [
+        "6 characters that could not be read (their fonts map them to no character, or to"
+        " wrong ones) were left out, on page 9"
+    ]
+    assert set(ptex.extractors) == {"pypdfium2"}  # every character had a width: no second reading
 
 
 JAPANESE = "\u3040-\u30ff\u4e00-\u9fff"
@@ -295,11 +411,13 @@ def test_vertical_punctuation_of_a_tate_article_reads_as_ordinary_punctuation():
 
 
 def test_miyazawa_vertical_poem_reads_its_columns_right_to_left():
-    poem = "\n".join(texts(real("miyazawa-haru-to-shura-jo-vertical.pdf")))
+    extracted = real("miyazawa-haru-to-shura-jo-vertical.pdf")
+    poem = "\n".join(texts(extracted))
 
     assert "わたくしといふ現象は假定された有機交流電燈のひとつの青い照明です" in poem
     assert poem.index("これらは二十二箇月の") < poem.index("けれどもこれら新世代沖積世の")
     assert poem.endswith("宮澤賢治")
+    assert texts(extracted)[0] == "序"  # its title, as the first paragraph
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in FORMATS.glob("*.pdf")) or ["(none)"])
@@ -309,3 +427,176 @@ def test_every_real_pdf_reads_into_cited_blocks_of_japanese_text(name):
     pages = {block.page for block in extracted.blocks}
     assert all(block.line >= 1 and block.text == block.text.strip() for block in extracted.blocks)
     assert min(pages) == 1 and len(re.findall(f"[{JAPANESE}]", "".join(texts(extracted)))) > 50
+
+
+# --- the machine's fonts ----------------------------------------------------------------------
+
+# Where fontconfig and PDFium look for the machine's fonts.
+FONT_FOLDERS = [
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "/usr/share/X11/fonts",
+    str(Path.home() / ".fonts"),
+    str(Path.home() / ".local" / "share" / "fonts"),
+]
+EXTRACT = """
+import json, os, sys
+from search.ingest.readers.pdf import read_pdf
+{extraction}
+hidden = [folder for folder in sys.argv[1].split(":") if os.listdir(folder)]
+assert not hidden, f"fonts still there: {{hidden}}"
+print(json.dumps({{path: extraction(read_pdf(open(path, "rb").read())) for path in sys.argv[2:]}}))
+"""
+
+
+def extraction(extracted) -> list:
+    """What a reading gives, as JSON gives it back."""
+    blocks = [[block.text, block.page, block.line, block.heading] for block in extracted.blocks]
+    return [extracted.title, blocks, extracted.unread_pages, extracted.warnings]
+
+
+def reason_fonts_cannot_be_hidden() -> str | None:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "hiding the machine's fonts needs root (a mount namespace, tmpfs over the fonts)"
+    if not shutil.which("unshare"):
+        return "hiding the machine's fonts needs unshare (util-linux)"
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, text=True)
+    if probe.returncode:
+        return f"unshare -m is refused here: {probe.stderr.strip()}"
+    return None
+
+
+def read_with_fonts_hidden(paths: list[Path]) -> dict:
+    """The readings of `paths` by a Python process that sees no font of the machine: an empty
+    tmpfs is mounted over every font folder, in a mount namespace of its own."""
+    folders = [folder for folder in FONT_FOLDERS if os.path.isdir(folder)]
+    mounts = [f"mount -t tmpfs none {shlex.quote(folder)} && " for folder in folders]
+    command = "".join(mounts) + shlex.join(
+        [
+            sys.executable,
+            "-c",
+            EXTRACT.format(extraction=inspect.getsource(extraction)),
+            ":".join(folders),
+            *map(str, paths),
+        ]
+    )
+    run = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_every_pdf_reads_the_same_with_the_machines_fonts_hidden(tmp_path):
+    reason = reason_fonts_cannot_be_hidden()
+    if reason:
+        if os.environ.get("KENSAKU_TEST_FONTS_HIDDEN") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    drawn = {"vertical.pdf": vertical_page(), "ocr-layer.pdf": ocr_layer_page()}
+    for name, data in drawn.items():
+        (tmp_path / name).write_bytes(data)
+    # The 115 pages of the LuaTeX-ja manual, whose fonts are all embedded, are left to the
+    # measurements: they would double this test's time.
+    real_pdfs = [
+        path for path in sorted(FORMATS.glob("*.pdf")) if path.name != "luatexja-manual-ja.pdf"
+    ]
+    paths = [tmp_path / name for name in drawn] + real_pdfs
+
+    hidden = read_with_fonts_hidden(paths)
+
+    for path in paths:
+        assert hidden[str(path)] == extraction(read_pdf(path.read_bytes())), path.name
+    assert hidden[str(tmp_path / "vertical.pdf")][1] == [[VERTICAL_TEXT, 1, 1, False]]
+
+
+# --- in the index -----------------------------------------------------------------------------
+
+
+def kensaku(*args: str):
+    from click.testing import CliRunner
+
+    from search.cli.main import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def gazette_page() -> bytes:
+    """A page whose running head holds a date in a symbol font, misread (see above)."""
+    return draw_pdf(
+        [
+            [
+                (LEFT, 800, "平成"),
+                (LEFT + 24, 800, "™—", SIZE, "Helvetica"),
+                (LEFT + 40, 800, "年"),
+                (LEFT + 54, 800, "›", SIZE, "Helvetica"),
+                (LEFT + 62, 800, "月"),
+                (LEFT + 140, 800, "金曜日", 14),
+                (LEFT + 260, 800, "官報", 14),
+                (LEFT, TOP, "本文は読める。"),
+            ]
+        ]
+    )
+
+
+def test_text_left_unread_is_warned_once_and_counted_in_the_summary_and_the_status(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gazette.pdf").write_bytes(gazette_page())
+    (docs / "note.txt").write_text("読める文書。\n", encoding="utf-8")
+
+    built = kensaku("index", "--docs", str(docs), "--index", str(tmp_path / "ix"))
+    status = kensaku("status", "-v", "--index", str(tmp_path / "ix"))
+    as_json = json.loads(kensaku("status", "--json", "--index", str(tmp_path / "ix")).stdout)
+
+    assert built.exit_code == 0
+    assert built.stderr.splitlines() == [
+        "kensaku: gazette.pdf: 7 characters that could not be read (their fonts map them to no"
+        " character, or to wrong ones) were left out, on page 1"
+    ]
+    assert built.stdout.rstrip().endswith("; 1 with text that could not be read")
+    assert "2 documents, 2 paragraphs; 1 with text that could not be read" in status.stdout
+    assert "unread gazette.pdf: text that could not be read was left out, on page 1" in (
+        status.stdout.splitlines()
+    )
+    assert as_json["unread"] == {"gazette.pdf": [1]} and as_json["up_to_date"]
+
+
+@pytest.mark.parametrize(
+    "pdfminer_recorded",
+    ["20231228", None],
+    ids=["an older pdfminer.six", "a kensaku that recorded none"],
+)
+def test_a_pdf_read_with_another_version_of_a_reader_is_read_again_by_the_next_index(
+    tmp_path, pdfminer_recorded
+):
+    from importlib.metadata import version
+
+    from search.index.manifest import Manifest
+
+    docs, index = tmp_path / "docs", tmp_path / "ix"
+    docs.mkdir()
+    (docs / "vertical.pdf").write_bytes(vertical_page())  # read by pdfminer.six
+    (docs / "note.txt").write_text("読める文書。\n", encoding="utf-8")
+    kensaku("index", "--docs", str(docs), "--index", str(index))
+    manifest = Manifest.existing(index)
+    installed = {"pypdfium2": version("pypdfium2"), "pdfminer.six": version("pdfminer.six")}
+    assert manifest.extractors == {"vertical.pdf": installed}
+    # The index as a kensaku with an older pdfminer.six, or one before the record, left it.
+    older = {"vertical.pdf": {**installed, "pdfminer.six": pdfminer_recorded}}
+    dataclasses.replace(manifest, extractors=older if pdfminer_recorded else {}).save(index)
+
+    before = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
+    updated = kensaku("index", "--index", str(index))
+    after = json.loads(kensaku("status", "--json", "--index", str(index)).stdout)
+
+    assert (before["up_to_date"], before["reread"], before["changed"]) == (
+        False,
+        ["vertical.pdf"],
+        [],
+    )
+    assert "read again with a new reader version vertical.pdf (1 paragraph indexed)" in (
+        updated.stdout
+    )
+    assert (after["up_to_date"], after["reread"]) == (True, [])
+    assert Manifest.existing(index).extractors == {"vertical.pdf": installed}

@@ -35,6 +35,8 @@ def test_quotes_parentheses_and_source_filter():
     group, source = tree.children
     assert [p.text for p in group.children] == ["日米 同盟", "防衛"]
     assert source == SourceFilter("004*")
+    quoted = parse('source:"日本語 ファイル名.txt" 日米').tree
+    assert quoted.children[0] == SourceFilter("日本語 ファイル名.txt")
 
 
 def test_phrases_for_highlighting_leave_out_negated_ones():
@@ -64,6 +66,8 @@ def test_punctuation_inside_a_query_is_dropped_but_words_remain():
         ("- 。", "nothing to search for"),
         ("NOT", "NOT needs a term"),
         ("source:", "source: needs"),
+        ('source:"" 日米', "source: needs"),
+        ('source:"日本語 ファイル 日米', "unbalanced quote: a source: pattern"),
     ],
 )
 def test_bad_queries_raise_a_one_line_error(query, reason):

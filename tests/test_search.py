@@ -128,6 +128,64 @@ def test_source_filter(searcher):
     assert cited(searcher.search("ピラー2 source:001*", limit=50)) == PILLAR_TWO - cited(results)
 
 
+@pytest.fixture(scope="module")
+def nested_index(tmp_path_factory):
+    """Files in folders at several depths, some names with spaces, capitals and brackets."""
+    root = tmp_path_factory.mktemp("nested")
+    names = [
+        "日本語 ファイル名.txt",
+        "aozora/000067_files.txt",
+        "aozora/old/000067_copy.txt",
+        "報告/Report-2024.TXT",
+        "議事録/[案] 会議.txt",
+        "top000067.txt",
+        unicodedata.normalize("NFD", "学校だより.txt"),  # as macOS writes names: だ as た and ゙
+    ]
+    for name in names:
+        path = root / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"表題\n{name}の本文です。\n", encoding="utf-8")
+    search.build_index(root / "docs", root / "ix")
+    return root / "ix"
+
+
+@pytest.mark.parametrize(
+    "pattern, sources",
+    [
+        # A quoted name with a space.
+        ('"日本語 ファイル名.txt"', ["日本語 ファイル名.txt"]),
+        ('"日本語 ファイル"', ["日本語 ファイル名.txt"]),
+        # Without "/": a file or folder name at any depth starts with it (.gitignore's reading);
+        # the path's prefix still works.
+        ("000067", ["aozora/000067_files.txt", "aozora/old/000067_copy.txt"]),
+        ("aozora", ["aozora/000067_files.txt", "aozora/old/000067_copy.txt"]),
+        ("old", ["aozora/old/000067_copy.txt"]),
+        ("top", ["top000067.txt"]),
+        # With "/": the path from the documents folder; a leading "/" anchors a name there.
+        ("aozora/000", ["aozora/000067_files.txt"]),
+        ("aozora/old/", ["aozora/old/000067_copy.txt"]),
+        ("/000067", []),
+        ("/top", ["top000067.txt"]),
+        # Wildcards match a name (or, with "/", the path) whole.
+        ("*_copy.txt", ["aozora/old/000067_copy.txt"]),
+        ("0000??_files.txt", ["aozora/000067_files.txt"]),
+        ("aozora/*", ["aozora/000067_files.txt", "aozora/old/000067_copy.txt"]),
+        # Case, width and brackets as typed.
+        ("report", ["報告/Report-2024.TXT"]),
+        ("*.txt", None),  # every document: .TXT too
+        ("ＲＥＰＯＲＴ", ["報告/Report-2024.TXT"]),
+        ('"[案] 会議"', ["議事録/[案] 会議.txt"]),
+        ("報告/", ["報告/Report-2024.TXT"]),
+        ("学校だより", [unicodedata.normalize("NFD", "学校だより.txt")]),
+    ],
+)
+def test_a_source_pattern_names_files_as_gitignore_does(nested_index, pattern, sources):
+    with search.Searcher(nested_index) as opened:
+        found = opened.sources(f"本文 source:{pattern}")
+        every = sorted(opened.sources("本文"))
+    assert sorted(found) == (every if sources is None else sources)
+
+
 def test_total_counts_all_matches_beyond_the_limit(searcher):
     results = searcher.search("ピラー2", limit=2)
     assert (len(results.hits), results.total) == (2, 13)
@@ -151,6 +209,18 @@ def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
     for start, end in hit.snippet_highlights:
         assert hit.snippet[start:end] == "統合作戦司令部"
     assert hit.snippet_highlights
+
+
+def test_highlights_keep_to_the_latin_word_bounds_matching_keeps_to(searcher, tmp_path):
+    """AI is highlighted where it stands as a word (AI分野, ＡＩ), never inside JAIC or AIPfD,
+    which it does not match."""
+    hit = next(h for h in searcher.search("AI", limit=50).hits if "JAIC" in h.text)
+    assert hit.highlights and {hit.text[s:e] for s, e in hit.highlights} == {"AI"}
+    jaic = hit.text.index("JAIC")
+    assert not [(s, e) for s, e in hit.highlights if jaic <= s < jaic + 4]
+    index = index_of(tmp_path, "ai.txt", "題\nＡＩとAIPfD、JAIC、Air、AIの話。\n")
+    (only,) = search.search("AI", index).hits
+    assert only.highlights == [(0, 2), (18, 20)]
 
 
 def test_bad_query_through_the_library(seed_index):

@@ -13,7 +13,18 @@ from search.server.api_schema import DocumentBody, SearchBody, StatusBody
 
 from .conftest import HOSTILE_NAME, SECRET, SEEDS
 
-SEARCH_KEYS = ["query", "total", "relaxed", "more", "hits", "offset", "limit"]
+SEARCH_KEYS = [
+    "query",
+    "total",
+    "relaxed",
+    "more",
+    "filters",
+    "sort",
+    "hits",
+    "facets",
+    "offset",
+    "limit",
+]
 PILLAR_DOC = "001_2eb2e19b899ffa84.txt"
 
 
@@ -33,7 +44,7 @@ def test_search_answers_exactly_the_json_contract_plus_paging(served):
         del hit["path"]
         for place in hit["also"]:
             del place["path"]
-    assert {key: body[key] for key in ("query", "total", "relaxed", "more", "hits")} == printed
+    assert {key: body[key] for key in printed} == printed  # every key but the paging
     assert (body["total"], body["hits"][0]["source"], body["hits"][0]["line"]) == (
         13,
         PILLAR_DOC,
@@ -146,9 +157,96 @@ def test_openapi_describes_the_api(served):
     reply = served.get("/openapi.json")
     assert reply.status == 200
     paths = reply.json()["paths"]
-    assert set(paths) == {"/api/search", "/api/documents/{source}", "/api/status"}
+    assert set(paths) == {
+        "/api/search",
+        "/api/suggest",
+        "/api/documents",
+        "/api/documents/{source}",
+        "/api/status",
+    }
     limit = next(p for p in paths["/api/search"]["get"]["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+    operations = {path: paths[path]["get"] for path in paths}
+    assert {path: (op["operationId"], op["summary"]) for path, op in operations.items()} == {
+        "/api/search": ("search", "Search the documents"),
+        "/api/documents": ("listDocuments", "List the documents"),
+        "/api/suggest": ("suggest", "Suggest completions"),
+        "/api/documents/{source}": ("getDocument", "Read a document"),
+        "/api/status": ("status", "Describe the index"),
+    }
+    for operation in operations.values():
+        assert len(operation["description"]) > 60 and "Api " not in operation["summary"]
+        for parameter in operation.get("parameters", []):
+            assert parameter.get("description"), parameter["name"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?q=ピラー2",
+        "/documents",
+        f"/documents/{PILLAR_DOC}?paragraph=8",
+        "/api/search?q=ピラー2",
+        "/api/documents",
+        f"/api/documents/{PILLAR_DOC}",
+        "/api/status",
+        "/openapi.json",
+        "/docs",
+        "/redoc",
+        "/static/style.css",
+    ],
+)
+def test_head_answers_every_page_as_get_does_without_the_body(served, path):
+    target = quote(path, safe="/?=%&")
+    got, head = served.get(target), served.get(target, method="HEAD")
+    assert (head.status, got.status) == (200, 200)
+    assert head.body == b""
+    for header in ("content-type", "content-length", "content-security-policy"):
+        assert head.headers[header] == got.headers[header], header
+
+
+def test_docs_and_redoc_describe_the_api_with_scripts_served_here(served):
+    for path, script in (
+        ("/docs", "/static/api-docs/swagger-ui-bundle.js"),
+        ("/redoc", "/static/api-docs/redoc.standalone.js"),
+    ):
+        reply = served.get(path)
+        assert reply.status == 200 and f'<script src="{script}">' in reply.text
+        assert "http://" not in reply.text and "https://" not in reply.text  # no CDN
+        policy = reply.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        asset = served.get(script)
+        assert asset.status == 200 and len(asset.body) > 100_000
+        assert "javascript" in asset.headers["content-type"]
+    # Only ReDoc's page allows more than the others: its inline styles, data: icons, a worker.
+    assert "unsafe-inline" not in served.get("/docs").headers["content-security-policy"]
+    assert "unsafe-inline" not in served.get("/").headers["content-security-policy"]
+
+
+def test_the_documents_are_listed_a_page_at_a_time(served):
+    from search.server.api_schema import DocumentsBody
+
+    body = served.get("/api/documents", {"limit": 2, "offset": 1}).json()
+    DocumentsBody.model_validate(body)
+    assert (body["total"], body["offset"], body["limit"]) == (6, 1, 2)
+    assert [d["source"] for d in body["documents"]] == [
+        "000_9ac1f42681134e70.txt",
+        "001_2eb2e19b899ffa84.txt",
+    ]
+    first = body["documents"][0]
+    assert (first["paragraphs"], first["title"]) == (115, "日本関連")
+    everything = served.get("/api/documents").json()
+    assert everything["total"] == len(everything["documents"]) == 6
+    assert sum(d["paragraphs"] for d in everything["documents"]) == 235
+    assert served.get("/api/documents", {"limit": 0}).status == 400
+    page = served.get("/documents").text
+    assert "文書一覧: 6文書" in page
+    assert (
+        '<a href="/documents/000_9ac1f42681134e70.txt"><span class="doc-name">日本関連</span>'
+        in (page)
+    )
+    assert 'rel="next"' not in page  # 6 documents: one page
 
 
 @pytest.mark.parametrize(
@@ -160,13 +258,16 @@ def test_openapi_describes_the_api(served):
         "/nowhere",
         "/api/search?q=%22",
         f"/documents/{PILLAR_DOC}",
+        "/documents",
+        "/api/documents",
     ],
 )
 def test_every_response_forbids_scripts_framing_and_sniffing(served, path):
     reply = served.get(quote(path, safe="/?=%"))
     policy = reply.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
-    assert "script-src" not in policy
+    # No script but the page's own file (suggestions as one types): none inline, none elsewhere.
+    assert "script-src 'self';" in policy and "unsafe" not in policy
     assert reply.headers["x-content-type-options"] == "nosniff"
     assert reply.headers["x-frame-options"] == "DENY"
 
@@ -182,7 +283,10 @@ def test_the_page_is_served_as_html_that_needs_no_script(served):
     reply = served.get("/", {"q": "ピラー2"})
     html = reply.text
     assert reply.status == 200 and reply.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<html lang="ja">' in html and '<label for="q"' in html and "<script" not in html
+    assert '<html lang="ja">' in html and '<label for="q"' in html
+    # One script, the page's own file, which only offers suggestions: the form is a plain form.
+    assert html.count("<script") == 1 and '<script src="/static/suggest.js" defer>' in html
+    assert '<form class="search" action="/" method="get"' in html
     assert "「ピラー2」に一致する段落: 13件（1–10件目を表示）" in html
     hits = html.split('<li class="hit">')[1:]
     assert len(hits) == 10 and all("<mark>" in hit for hit in hits)
@@ -199,10 +303,26 @@ def test_the_page_is_served_as_html_that_needs_no_script(served):
     assert '<a rel="next" href="/?q=%E6%97%A5%E6%9C%AC&amp;offset=20">' in second
 
 
-def test_the_page_shows_errors_and_the_question_notice(served):
+def test_the_page_shows_errors_in_japanese_and_the_question_notice(served):
     error = served.get("/", {"q": '"ピラー2'})
     assert error.status == 400 and 'role="alert"' in error.text
-    assert "unbalanced quote: a phrase opened with &#34; is not closed" in error.text
+    assert "引用符 &#34; が閉じていません。語句の終わりにも &#34; を付けてください。" in error.text
+    assert "unbalanced quote" not in error.text
+    # The API keeps the CLI's one-line English message.
+    assert served.search(q='"ピラー2').json()["error"].startswith("unbalanced quote: a phrase")
+    for query, japanese in (
+        ("ピラー2 OR", "OR の前後に語が必要です。"),
+        ("(ピラー2", "括弧 ( が閉じていません。"),
+        ("source:", "source: のあとにファイル名を書いてください"),
+        ("。、", "探せる語がありません"),
+    ):
+        assert japanese in served.get("/", {"q": query}).text, query
+    deep = served.get("/", {"q": "日本", "offset": 1000}).text
+    assert "上位1,000件より先へはページを進められません。" in deep
+    # An error it has no Japanese for is said in general, the English kept for the curious.
+    invalid = served.get("/", {"offset": "-1"})
+    assert invalid.status == 400 and "要求を処理できませんでした。" in invalid.text
+    assert '<p class="detail" lang="en">offset: ' in invalid.text
     relaxed = served.get("/", {"q": "ピラー2 梅雨前線"}).text
     assert "「ピラー2 梅雨前線」の語をすべて含む段落はありません" in relaxed
 
@@ -222,3 +342,68 @@ def test_the_document_view_highlights_the_cited_paragraph(served):
     assert html.count('class="chosen"') == 1 and '<li id="p6" class="chosen">' in html
     assert "◆日本、「<mark>ピラー2</mark>」参加の可能性</p>" in html  # the query's matches marked
     assert 'href="/?q=%E3%83%94%E3%83%A9%E3%83%BC2"' in html  # back to the results
+
+
+def test_the_header_counts_hits_with_all_the_words_apart_and_the_label_is_no_link(served):
+    html = served.get("/", {"q": "ピラー2 韓国"}).text
+    assert (
+        "「ピラー2 韓国」の語をすべて含む段落: 2件。続いて一部の語のみを含む段落9件（1–10件目を表示）"
+        in html
+    )
+    hits = html.split('<li class="hit">')[1:]
+    partial = [h for h in hits if "一部の語のみ" in h]
+    assert len(partial) == 9
+    for one in partial:  # after the link's end, not inside it
+        assert '</a> <span class="partial">一部の語のみ</span></h2>' in one
+
+
+@pytest.fixture(scope="module")
+def cookbook(tmp_path_factory):
+    """`kensaku serve` of another collection than the seeds: a long document of 450 paragraphs
+    and a short one in a folder."""
+    from .serving import Server
+
+    root = tmp_path_factory.mktemp("cookbook")
+    docs = root / "docs"
+    (docs / "献立").mkdir(parents=True)
+    lines = [f"第{n}の手順。味噌汁の出汁は昆布と鰹節で取る。" for n in range(1, 451)]
+    (docs / "long.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (docs / "献立" / "冬の献立.txt").write_text(
+        "冬の献立\n豚汁と焼き魚。味噌汁の具は大根。\n鍋料理の出汁は昆布で取る。\n", encoding="utf-8"
+    )
+    server = Server("--docs", str(docs), "--index", str(root / "index"), "--refresh", "0")
+    yield server
+    server.stop()
+
+
+def test_the_home_page_offers_examples_from_the_collection_served_as_links(cookbook):
+    import re
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    html = cookbook.get("/").text
+    links = re.findall(r'<dt><a href="(/\?q=[^"]+)"><code>([^<]+)</code></a></dt>', html)
+    queries = [parse_qs(urlsplit(unescape(href)).query)["q"][0] for href, _ in links]
+    assert [unescape(code) for _, code in links] == queries
+    assert len(queries) >= 5
+    assert any(" OR " in q for q in queries) and any(" -" in q for q in queries)
+    assert any("source:" in q for q in queries) and any(q.endswith("？") for q in queries)
+    words = "味噌汁 出汁 昆布 鰹節 手順 献立 豚汁 焼き魚 大根 鍋料理".split()
+    for query in queries:
+        assert any(word in query for word in words), query  # the collection's words
+        assert "ピラー" not in query and "韓国" not in query  # not the seeds'
+        found = cookbook.search(q=query).json()
+        assert found["total"] > 0, query
+
+
+def test_a_long_document_is_served_a_part_at_a_time(cookbook):
+    first = cookbook.get("/documents/long.txt")
+    assert first.status == 200 and first.text.count('<li id="p') == 200
+    assert "450段落（3部分に分けて表示）" in first.text
+    assert '<a rel="next" href="/documents/long.txt?part=2">次 →</a>' in first.text
+    assert len(first.body) < 120_000
+    chosen = cookbook.get("/documents/long.txt", {"paragraph": 420, "q": "味噌汁"}).text
+    assert chosen.count('<li id="p') == 50 and '<li id="p420" class="chosen">' in chosen
+    assert '<span aria-current="page">¶401–450</span>' in chosen
+    whole = cookbook.get("/api/documents/long.txt").json()  # the API gives it whole
+    assert len(whole["paragraphs"]) == 450

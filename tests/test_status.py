@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from search.index.manifest import FORMAT_VERSION, Manifest
+from search.text.analysis import analyzer_versions
 
 from .conftest import SEEDS
 
@@ -43,18 +44,21 @@ def test_status_tells_what_the_index_holds(kensaku, folder, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("index      ix (")
     assert re.search(rf"\([\d.]+ [kM]B on disk, format {FORMAT_VERSION}\)$", lines[0])
-    assert lines[1:4] == [
+    assert lines[1:5] == [
         f"documents  {folder}",
         "           5 documents, 233 paragraphs; 1 skipped (binary file), 1 ignored by the "
         "rules, 1 file in other formats (.png)",
+        "words      cut by SudachiPy {sudachipy} with sudachidict-core {sudachidict-core}".format(
+            **analyzer_versions()
+        ),
         "rules      exclude *.tmp",
     ]
     today = datetime.now().strftime("%Y-%m-%d")
-    assert lines[4].startswith(f"built      {today} ") and lines[4].endswith(" (just now)")
-    assert lines[5].startswith(f"updated    {today} ")
-    assert lines[6:] == ["state      up to date"]
+    assert lines[5].startswith(f"built      {today} ") and lines[5].endswith(" (just now)")
+    assert lines[6].startswith(f"updated    {today} ")
+    assert lines[7:] == ["state      up to date"]
     verbose = kensaku("status", "--index", "ix", "-v").stdout.splitlines()
-    assert verbose[7:] == [
+    assert verbose[8:] == [
         "skipped broken.txt: it is a binary file (a NUL byte at offset 0)",
         "ignored node_modules/ (dependencies)",
         "not read picture.png (not a format kensaku reads)",
@@ -89,6 +93,7 @@ def test_status_as_json(kensaku, folder):
         "documents",
         "paragraphs",
         "skipped",
+        "unread",
         "rules",
         "size",
         "built",
@@ -99,14 +104,19 @@ def test_status_as_json(kensaku, folder):
         "added",
         "changed",
         "removed",
+        "reread",
         "ignored",
         "other_formats",
+        "unreadable_folders",
+        "analyzer",
+        "analyzer_change",
     ]
     assert (data["index"], data["docs"], data["format"]) == ("ix", str(folder), FORMAT_VERSION)
     assert (data["documents"], data["paragraphs"], data["problem"]) == (5, 233, None)
     assert data["skipped"] == {"broken.txt": "it is a binary file (a NUL byte at offset 0)"}
+    assert (data["unread"], data["reread"]) == ({}, [])
     assert data["ignored"] == [["node_modules/", "dependencies"]]
-    assert data["other_formats"] == ["picture.png"]
+    assert data["other_formats"] == ["picture.png"] and data["unreadable_folders"] == []
     assert data["size"] > 100_000
 
 

@@ -13,6 +13,7 @@ when there is one. Every key is optional:
     sudachi_synonyms = false   # expand with Sudachi's synonym groups
     include = ["*.pdf", "*.md"]   # index only these files (.gitignore syntax)
     exclude = ["drafts/", "*.tmp.html"]   # and never these
+    cluster = "auto"           # search and index on a Ray cluster (see --cluster)
 
 A relative path is relative to the file, and `~` is the home directory. A setting holds where no
 command-line option or environment variable gives it: option > environment > file > default.
@@ -41,6 +42,7 @@ _KEYS = {
     "sudachi_synonyms": bool,
     "include": list,
     "exclude": list,
+    "cluster": str,
 }
 _CHOICES = {"mode": MODES, "color": COLORS}
 
@@ -60,6 +62,7 @@ class Config:
     sudachi_synonyms: bool | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    cluster: str | None = None
 
 
 def first_given(*values):

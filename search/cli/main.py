@@ -14,6 +14,7 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import click
 
@@ -22,11 +23,20 @@ from search.cli.output import counted
 from search.errors import DocumentsNotFound, KensakuError
 from search.index.build import DEFAULT_DOCS_DIR
 from search.index.directory import DEFAULT_INDEX_DIR, MANIFEST_NAME
-from search.index.manifest import recorded_docs_dir
 from search.ingest.discovery import Rules
 from search.ingest.reporting import BuildReport, IndexSummary
+from search.query.filters import SORTS
 
 EXIT_NO_HIT = 1
+
+
+class Narrowing(NamedTuple):
+    """The filters and the order a search's options give (search.query.filters)."""
+
+    filters: Any
+    sort: str
+
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 # Set by run(): the command line is this process's own, so a finished search may end it at once.
 _OWN_PROCESS = False
@@ -178,6 +188,14 @@ sudachi_synonyms_option = click.option(
     "[config sudachi_synonyms]",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+cluster_option = click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    envvar="KENSAKU_CLUSTER",
+    help="Run on a Ray cluster: local (start one here), auto (the one this machine belongs to) "
+    "or ray://HOST:10001; needs pip install 'kensaku[cluster]', and documents and index on a "
+    "filesystem every node sees  [env KENSAKU_CLUSTER; config cluster]",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -214,6 +232,15 @@ def main() -> None:
 @docs_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Build the whole index anew.")
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Split the index into N shards (runs of documents balanced by bytes), searched as one "
+    "index; a sharded index stays so, with as many shards, without it.",
+)
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -221,12 +248,14 @@ def main() -> None:
     "-v",
     "--verbose",
     is_flag=True,
-    help="List the files skipped, left out by the rules, or in other formats.",
+    help="List the files (and folders) skipped, left out by the rules, or in other formats.",
 )
 def index_command(
     docs_dir: Path | None,
     index_dir: Path | None,
     rebuild: bool,
+    shards: int | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -242,8 +271,9 @@ def index_command(
       kensaku index --rebuild -v  anew, listing the files left out
       kensaku index --include '*.pdf' --exclude drafts/
       KENSAKU_INDEX=~/.cache/kensaku kensaku index --docs ~/資料
+      kensaku index --docs /shared/archive --shards 8 --cluster auto
     """
-    from search.index.build import build_index, update_index
+    from search.service.indexing import build_index, recorded_docs_dir, update_index
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
@@ -252,10 +282,17 @@ def index_command(
         docs_dir = recorded_docs_dir(index_dir) or DEFAULT_DOCS_DIR
     rules = _rules(include, exclude, config)
     build = build_index if rebuild else update_index
-    summary = _with_progress(
+    cluster = first_given(cluster, config.cluster)
+    summary = _building(
+        index_dir,
         lambda progress: build(
-            docs_dir, index_dir, rules=rules, report=BuildReport(progress=progress, warn=_warn)
-        )
+            docs_dir,
+            index_dir,
+            rules=rules,
+            report=BuildReport(progress=progress, warn=_warn),
+            shards=shards,
+            cluster=cluster,
+        ),
     )
     click.echo(_summary_line(summary))
     if verbose:
@@ -331,14 +368,65 @@ def _rules(include: tuple[str, ...], exclude: tuple[str, ...], config: Config) -
     "(for less -R), never  [config color]",
 )
 @click.option(
+    "--scores",
+    is_flag=True,
+    help="Show each hit's score (its rank's reason: tiers and BM25; --json always has it).",
+)
+@click.option(
     "--mode",
     type=click.Choice(MODES),
     default=None,
     help="keyword: the query syntax; question: any content word, ranked by BM25; "
     "auto (default): question for sentences, keyword otherwise  [config mode]",
 )
+@click.option(
+    "-t",
+    "--type",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Only documents of this format: pdf, docx, html, epub, markdown (md), text (txt); "
+    "repeatable, as format:FORMAT in the query.",
+)
+@click.option(
+    "-T",
+    "--type-not",
+    "not_formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Leave out documents of this format; repeatable, as -format:FORMAT.",
+)
+@click.option(
+    "-g",
+    "--glob",
+    "globs",
+    multiple=True,
+    metavar="GLOB",
+    help="Only documents whose path from the documents folder is this folder or file, or "
+    "matches this glob (.gitignore syntax: '報告書/2024', '*.pdf'); '!GLOB' leaves them out; "
+    "repeatable, as path:GLOB.",
+)
+@click.option(
+    "--after",
+    metavar="DATE",
+    help="Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD): their own date, "
+    "else their file's modification time; as after:DATE.",
+)
+@click.option(
+    "--before",
+    metavar="DATE",
+    help="Only documents dated before DATE (before:2024-07: June at the latest); as before:DATE.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the hits: best first, or by the documents' date, newest first.",
+)
 @synonyms_option
 @sudachi_synonyms_option
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -355,9 +443,17 @@ def search_command(
     files_with_matches: bool,
     count: bool,
     color: str | None,
+    scores: bool,
     mode: str | None,
+    formats: tuple[str, ...],
+    not_formats: tuple[str, ...],
+    globs: tuple[str, ...],
+    after: str | None,
+    before: str | None,
+    sort: str,
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -372,10 +468,19 @@ def search_command(
       ピラー2 -韓国              not 韓国 (also: ピラー2 NOT 韓国)
       "日米 同盟"                a quoted phrase, spaces and all
       (ピラー1 OR ピラー2) 韓国  grouping
-      ピラー2 source:001         in documents whose path starts with 001
+      ピラー2 source:001         in files (or folders) whose name starts with 001
+      source:"議事録 4月.docx"   a name with spaces; source:*.pdf, source:報告/2024
       日本の首都はどこか。       a question: any of its words, ranked
 
-    A query word may start with "-", except the options -n, -l, -c and -h: after "--", every
+    \b
+    Filters (anywhere in the query, with any query; a leading - leaves out):
+      ピラー2 format:pdf         only PDFs (also format:pdf,docx; -t pdf)
+      ピラー2 path:報告書/2024   only in that folder (a glob: path:'*/議事録*'; -g)
+      ピラー2 after:2024-01-01   dated on or after (YYYY, YYYY-MM, YYYY-MM-DD)
+      ピラー2 before:2024-07     dated before July 2024
+      format:pdf after:2024      every paragraph of the PDFs of 2024 on
+
+    A query word may start with "-", except the options -n, -l, -c, -t, -T, -g and -h: after "--", every
     word is part of the query (kensaku search -- ピラー2 -c). A QUERY of "-" is read from
     standard input.
 
@@ -385,6 +490,8 @@ def search_command(
       kensaku search -n 20 --offset 20 ピラー2  the second page of 20
       kensaku search --vimgrep ピラー2 > hits   then: vim -q hits
       kensaku search -l 統合作戦司令部          the documents with a match
+      kensaku search -t pdf --sort date 予算     PDFs only, newest first
+      kensaku search -l -g '報告書/*' after:2024  files of 2024 on in 報告書
       kensaku search --json ピラー2 | jq -r '.hits[].path'
       kensaku search --color=always 日米 | less -R
       echo ピラー2 | kensaku search -           the query from standard input
@@ -411,16 +518,21 @@ def search_command(
     text = _query_text(query)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    cluster = first_given(cluster, config.cluster)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     use_color = _use_color(first_given(color, config.color, "auto"))
+    narrowing = _narrowing(formats, not_formats, globs, after, before, sort)
     found = _search_and_print(
         text,
         index_dir,
+        cluster,
+        narrowing,
         limit=first_given(limit, config.limit, DEFAULT_LIMIT),
         offset=offset,
         mode=first_given(mode, config.mode, "auto"),
         output=chosen[0] if chosen else None,
         color=use_color,
+        scores=scores,
         synonyms_file=first_given(synonyms_file, config.synonyms),
         sudachi_synonyms=first_given(sudachi_synonyms, config.sudachi_synonyms, False),
     )
@@ -428,6 +540,27 @@ def search_command(
     if _OWN_PROCESS and _nothing_left_to_finish():
         _exit_at_once(code)
     ctx.exit(code)
+
+
+def _narrowing(
+    formats: tuple[str, ...],
+    not_formats: tuple[str, ...],
+    globs: tuple[str, ...],
+    after: str | None,
+    before: str | None,
+    sort: str,
+):
+    """The options' filters and sort (read before the index is: a bad date is a usage error)."""
+    from search.errors import QuerySyntaxError
+    from search.query.filters import Filters
+
+    try:
+        filters = Filters.of(
+            formats + tuple(f"!{name}" for name in not_formats), globs, after, before
+        )
+    except QuerySyntaxError as error:
+        raise click.UsageError(str(error)) from None
+    return Narrowing(filters, sort)
 
 
 def _query_text(words: tuple[str, ...]) -> str:
@@ -438,17 +571,21 @@ def _query_text(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -> None:
+def _ensure_index(
+    docs_dir: Path | None, index_dir: Path, rules: Rules | None, cluster: str | None
+) -> None:
     """Build or update the index as needed, saying so on stderr."""
-    from search.index.build import ensure_index
+    from search.service.indexing import ensure_index
 
-    summary = _with_progress(
+    summary = _building(
+        index_dir,
         lambda progress: ensure_index(
             docs_dir,
             index_dir,
             rules=rules,
             report=BuildReport(progress=progress, warn=_warn, notify=_warn),
-        )
+            cluster=cluster,
+        ),
     )
     if summary is not None:
         _warn(_summary_line(summary))
@@ -457,11 +594,14 @@ def _ensure_index(docs_dir: Path | None, index_dir: Path, rules: Rules | None) -
 def _search_and_print(
     text: str,
     index_dir: Path,
+    cluster: str | None,
+    narrowing: Narrowing,
     limit: int,
     offset: int,
     mode: str,
     output: str | None,
     color: bool,
+    scores: bool,
     synonyms_file: Path | None,
     sudachi_synonyms: bool,
 ) -> bool:
@@ -470,21 +610,23 @@ def _search_and_print(
     from search.cli import output as out
     from search.service.searcher import Searcher
 
-    with Searcher(index_dir, synonyms_file, sudachi_synonyms) as searcher:
+    filters, sort = narrowing
+    with Searcher(index_dir, synonyms_file, sudachi_synonyms, cluster=cluster) as searcher:
         path_of = out.path_maker(searcher.docs_dir)
         if output in ("-l", "-c"):
-            by_source = searcher.sources(text, mode)
+            by_source = searcher.sources(text, mode, filters, sort)
             lister = out.files if output == "-l" else out.counts
             _echo_lines(lister(by_source, path_of, color), color)
             return bool(by_source)
-        results = searcher.search(text, limit, mode, offset)
-        if output == "--json":
+        as_json = output == "--json"
+        results = searcher.search(text, limit, mode, offset, filters, sort, facets=as_json)
+        if as_json:
             click.echo(out.as_json(results, path_of))
         elif output == "--vimgrep":
             _echo_lines(out.vimgrep(results, path_of, searcher.line_before, color), color)
         else:
             width = _terminal_width()
-            _echo_lines(out.text(results, path_of, color, width), color)
+            _echo_lines(out.text(results, path_of, color, width, scores), color)
         return bool(results.hits)
 
 
@@ -562,13 +704,20 @@ def _status_lines(status, verbose: bool) -> list[str]:
     from search.cli.terminal import printable
 
     left_out = IndexSummary(
-        skipped=status.skipped, ignored=status.ignored, other_formats=status.other_formats
+        skipped=status.skipped,
+        ignored=status.ignored,
+        other_formats=status.other_formats,
+        unreadable_folders=status.unreadable_folders,
+        unread=status.unread,
     )
     lines = [
         f"index      {status.index_dir} ({_size(status.size)} on disk, format {status.format})",
         f"documents  {status.docs_dir}",
         f"           {counted(status.documents, 'document')}, "
         f"{counted(status.paragraphs, 'paragraph')}{_left_out(left_out)}",
+        f"words      cut by {status.analyzer_text}"
+        if status.analyzer
+        else "words      cut by versions not recorded (an index of an earlier kensaku)",
     ]
     rules = "; ".join(
         f"{kind} {' '.join(patterns)}"
@@ -580,6 +729,15 @@ def _status_lines(status, verbose: bool) -> list[str]:
     for label, moment in (("built", status.built), ("updated", status.updated)):
         if moment:
             lines.append(f"{label:<10} {moment:%Y-%m-%d %H:%M:%S} ({_ago(moment)})")
+    if status.shards:
+        lines.append(f"shards     {len(status.shards)}")
+        lines += [
+            f"{shard.name:<10} {counted(shard.documents, 'document')}, "
+            f"{counted(shard.paragraphs, 'paragraph')}, {_size(shard.size)}"
+            + (f", from {shard.first}" if shard.first else "")
+            + (f"; damaged ({shard.problem})" if shard.problem else "")
+            for shard in status.shards
+        ]
     lines.append(f"state      {_state(status)}")
     if verbose:
         lines += _file_list(left_out) + [
@@ -587,6 +745,7 @@ def _status_lines(status, verbose: bool) -> list[str]:
             for label, sources in (
                 ("added", status.added),
                 ("changed", status.changed),
+                ("reread", status.reread),
                 ("removed", status.removed),
             )
             for source in sources
@@ -600,6 +759,8 @@ def _state(status) -> str:
             f"damaged ({status.problem}): `kensaku index --rebuild --index "
             f"{status.index_dir}` repairs it"
         )
+    if status.analyzer_change:
+        return f"to be built anew: {status.analyzer_change}; `kensaku index` (or the next search) does it"
     if not status.docs_found:
         return "the documents folder is gone: searches use the index as it is"
     if status.up_to_date:
@@ -613,6 +774,9 @@ def _state(status) -> str:
         )
         if sources
     )
+    if status.reread:
+        reread = f"{len(status.reread)} read with another version of a reader than installed now"
+        return f"{', '.join(filter(None, [changes, reread]))}: `kensaku index` reads them again"
     return f"{changes} since: `kensaku index` (or the next search) updates it"
 
 
@@ -662,13 +826,13 @@ def documents_command(
 
     from search.cli import output as out
     from search.cli.terminal import printable
-    from search.index.manifest import Manifest
+    from search.service.indexing import recorded_docs_dir
     from search.service.status import indexed_documents
 
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     documents = indexed_documents(index_dir)
-    path_of = out.path_maker(Manifest.existing(index_dir).docs_dir)
+    path_of = out.path_maker(recorded_docs_dir(index_dir) or Path("."))
     if as_json:
         click.echo(
             json.dumps(
@@ -729,6 +893,7 @@ def documents_command(
 )
 @synonyms_option
 @sudachi_synonyms_option
+@cluster_option
 @include_option
 @exclude_option
 @config_option
@@ -741,6 +906,7 @@ def serve_command(
     cors_origins: tuple[str, ...],
     synonyms_file: Path | None,
     sudachi_synonyms: bool | None,
+    cluster: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
@@ -753,7 +919,8 @@ def serve_command(
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    cluster = first_given(cluster, config.cluster)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     # FastAPI and uvicorn: only this command needs them
     from search.server.app import ServeSettings, serve
 
@@ -767,6 +934,7 @@ def serve_command(
         first_given(sudachi_synonyms, config.sudachi_synonyms, False),
         first_given(config.mode, "auto"),
         cors_origins,
+        cluster,
     )
     serve(
         settings,
@@ -842,7 +1010,7 @@ def mcp_command(
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config))
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), None)  # searched here
     serve(
         index_dir,
         docs_dir,
@@ -883,6 +1051,32 @@ def _exit_at_once(code: int) -> None:
     os._exit(code)
 
 
+def _building(index_dir: Path, work):
+    """`_with_progress(work)`, a build of the index in `index_dir`; Ctrl-C ends it with exit
+    status 130, saying how the index stands (the build removes what it had begun)."""
+    before = _manifest_identity(index_dir)
+    try:
+        return _with_progress(work)
+    except KeyboardInterrupt:
+        if _is_terminal(sys.stderr):
+            sys.stderr.write("\r\x1b[K")  # the terminal's ^C
+        if _manifest_identity(index_dir) == before:
+            _warn(f"interrupted: the index in {index_dir} is left as it was")
+        else:  # stopped after the new index went live, while old files were being removed
+            _warn(f"interrupted once the index in {index_dir} was written: it is up to date")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+def _manifest_identity(index_dir: Path) -> tuple[int, int] | None:
+    """What changes when a build makes a new index live (the manifest is replaced, a new inode):
+    a stat, cheaper than reading it."""
+    try:
+        status = (index_dir / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
 def _with_progress(work):
     """Call `work(progress)` with a progress line on stderr when it is a terminal."""
     if not _is_terminal(sys.stderr):
@@ -915,6 +1109,7 @@ def _summary_line(summary: IndexSummary) -> str:
         for label, sources in (
             ("added", summary.added),
             ("changed", summary.changed),
+            ("read again with a new reader version", summary.reread),
             ("removed", summary.removed),
         )
         if sources
@@ -930,6 +1125,9 @@ def _summary_line(summary: IndexSummary) -> str:
 def _left_out(summary: IndexSummary) -> str:
     """What the summary line says of the files not indexed, with why in a few words."""
     parts = []
+    if summary.unreadable_folders:
+        reasons = _tally(why.lower() for _, why in summary.unreadable_folders)
+        parts.append(f"{counted(len(summary.unreadable_folders), 'folder')} unreadable ({reasons})")
     if summary.skipped:
         reasons = _tally(_short_reason(why) for why in summary.skipped.values())
         parts.append(f"{len(summary.skipped)} skipped ({reasons})")
@@ -938,6 +1136,8 @@ def _left_out(summary: IndexSummary) -> str:
     if summary.other_formats:
         suffixes = _tally(_suffix(source) for source in summary.other_formats)
         parts.append(f"{counted(len(summary.other_formats), 'file')} in other formats ({suffixes})")
+    if summary.unread:
+        parts.append(f"{len(summary.unread)} with text that could not be read")
     return "; " + ", ".join(parts) if parts else ""
 
 
@@ -971,11 +1171,19 @@ def _tally(items) -> str:
 
 
 def _file_list(summary: IndexSummary) -> list[str]:
-    """One line a file not indexed, for `kensaku index -v`."""
+    """One line a file not indexed, or not whole, for `kensaku index -v`."""
+    from search.ingest.readers.base import page_list
+
     return (
-        [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
+        [f"skipped folder {source}: {why}" for source, why in summary.unreadable_folders]
+        + [f"skipped {source}: {why}" for source, why in summary.skipped.items()]
         + [f"ignored {source} ({why})" for source, why in summary.ignored]
         + [f"not read {source} (not a format kensaku reads)" for source in summary.other_formats]
+        + [
+            f"unread {source}: text that could not be read was left out"
+            + (f", on {page_list(pages)}" if pages else "")
+            for source, pages in summary.unread.items()
+        ]
     )
 
 

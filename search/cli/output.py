@@ -1,8 +1,8 @@
 """Output: how `kensaku search` prints its results, for a person or for another program.
 
 - `text`: a header saying how many paragraphs match, then each hit: rank, citation, paragraph
-  number, title and score on one line cut to the terminal's width, the snippet, the places of
-  its repeats;
+  number, title (and score, when asked for) on one line cut to the terminal's width, the
+  snippet, the places of its repeats;
 - `vimgrep`: `path:line:column:snippet`, a line a place (a hit and each of its repeats), for an
   editor's quickfix list; the column is the first match's, in bytes as Vim and ripgrep count;
 - `files`, `counts`: the documents with a match (`-l`), or `path:count` (`-c`);
@@ -96,26 +96,33 @@ def header(results: SearchResults) -> str:
     return lead
 
 
-def text(results: SearchResults, path_of: PathOf, color: bool, width: int | None) -> Iterator[str]:
-    """The lines for a person: the header, then each hit; `width` is the terminal's, or None."""
+def text(
+    results: SearchResults,
+    path_of: PathOf,
+    color: bool,
+    width: int | None,
+    scores: bool = False,
+) -> Iterator[str]:
+    """The lines for a person: the header, then each hit; `width` is the terminal's, or None;
+    `scores` shows each hit's score (an order, not a measure a reader can use: see the README)."""
     yield header(results)
     for hit in results.hits:
         yield ""
-        yield _hit_line(hit, path_of, color, width)
+        yield _hit_line(hit, path_of, color, width, scores)
         yield "    " + _highlighted(printable(hit.snippet), hit.snippet_highlights, color)
         if hit.also:
             places = ", ".join(citation_of(place, path_of(place.source)) for place in hit.also)
             yield _style(f"    also at {printable(places)}", color, dim=True)
 
 
-def _hit_line(hit: Hit, path_of: PathOf, color: bool, width: int | None) -> str:
-    """`rank. citation  ¶N  title  (score)`, the title cut (or left out, then the score) to fit;
-    `some of the words` after it for a hit holding only some of the query (soft AND)."""
+def _hit_line(hit: Hit, path_of: PathOf, color: bool, width: int | None, scores: bool) -> str:
+    """`rank. citation  ¶N  title`, then `(score)` when `scores`, the title cut (or left out, then
+    the score) to fit; `some of the words` after it for a hit holding only some of the query."""
     citation = printable(citation_of(hit, path_of(hit.source)))
     rank, paragraph = f"{hit.rank:>2}. ", f"  ¶{hit.paragraph}"
     partial = "  some of the words" if hit.partial else ""
     used = cells(rank) + cells(citation) + cells(paragraph) + cells(partial)
-    score = f"  ({hit.score:.2f})"
+    score = f"  ({hit.score:.2f})" if scores else ""
     title = "" if is_file_name(hit.title, hit.source) else printable(hit.title)
     room = width - 1 if width else None
     if room is not None and used + cells(score) > room:
@@ -181,7 +188,8 @@ def as_json(results: SearchResults, path_of: PathOf) -> str:
 
 
 def _style(text: str, color: bool, **style) -> str:
-    return click.style(text, **style) if color else text
+    """`text` in colour; nothing at all for no text (no empty escape sequence)."""
+    return click.style(text, **style) if color and text else text
 
 
 def _highlighted(text: str, spans, color: bool) -> str:

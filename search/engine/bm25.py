@@ -14,6 +14,7 @@ of every match), the same floating-point additions in the same order.
 
 from __future__ import annotations
 
+import copy
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +26,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from search.engine.figures import CollectionFigures, IndexFigures, SizeReader
 from search.engine.postings import TermIndex, Wanted
 from search.index.codec import OpenSegment, Posted, blocks, length_bytes, posting_arrays
 
@@ -44,25 +46,58 @@ _BULK_POSTINGS = 100_000
 
 class Statistics:
     """What Whoosh's BM25F needs of an open index, each figure worked out once: the terms'
-    document frequencies, the fields' average lengths and the length norm of each length byte."""
+    document frequencies, the fields' average lengths and the length norm of each length byte.
 
-    def __init__(self, searcher: Searcher, terms: TermIndex | None = None) -> None:
+    The idf and the average lengths are those of the collection the index belongs to
+    (`figures`): by default the index itself; for a shard of a sharded index, the whole
+    collection's (see figures), so that its scores are those one index would give."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        terms: TermIndex | None = None,
+        figures: CollectionFigures | None = None,
+    ) -> None:
         weighting: BM25F = searcher.weighting
         if weighting._field_B:
             raise ValueError("BM25F scores here take one B for all fields")
         self.b, self.k1 = weighting.B, weighting.K1
         self.searcher = searcher
-        self.terms = terms if terms is not None else TermIndex(searcher.reader())
-        self.doc_count = searcher.reader().doc_count_all()
+        reader = searcher.reader()
+        self.terms = terms if terms is not None else TermIndex(reader)
+        # This index's own documents: the length of an array of scores by docnum.
+        self.doc_count = reader.doc_count_all()
+        self.figures: CollectionFigures = (
+            figures if figures is not None else IndexFigures(reader, self.terms)
+        )
+        # What Whoosh's estimate_size reads (matching orders an AND's parts by it).
+        self.sizes = reader if figures is None else SizeReader(reader, figures)
         self._norms: dict[str, list[float]] = {}
         self._norm_arrays: dict[tuple[int, str], object] = {}
-        self._deleted: numpy.ndarray | None = None
+        self._deleted: list[numpy.ndarray] = []  # shared by `for_query`'s copies: filled once
+
+    def for_query(self, figures: CollectionFigures) -> Statistics:
+        """These statistics with the figures of one query (its terms' document frequencies over
+        the collection), keeping the norms worked out so far: `figures` must have the counts
+        and field lengths these were made with."""
+        view = copy.copy(self)
+        view.figures = figures
+        view.sizes = SizeReader(self.searcher.reader(), figures)
+        return view
 
     def scale(self, field: str, term: str, boost: float) -> float:
         """What a term's BM25F score is proportional to: boost · idf · (K1 + 1). A posting of
         weight w in a document whose length norm is n scores scale · w / (w + n)."""
-        idf = log(self.doc_count / (self.terms.doc_frequency(field, term) + 1)) + 1  # Whoosh's
+        figures = self.figures
+        idf = log(figures.doc_count_all / (figures.doc_frequency(field, term) + 1)) + 1  # Whoosh's
         return boost * idf * (self.k1 + 1)
+
+    def average_length(self, field: str) -> float | None:
+        """The field's average length over the collection, as Whoosh's avg_field_length; None
+        for a field without lengths."""
+        if not self.searcher.schema[field].scorable:
+            return None
+        return self.figures.field_length(field) / (self.figures.doc_count_all or 1)
 
     def norm_array(self, segment: OpenSegment, field: str):
         """The field's length norm (see `norms`) of every document in one segment, as a numpy
@@ -80,18 +115,20 @@ class Statistics:
 
     def deleted_array(self):
         """The docnums of the index's deleted documents, as a numpy array."""
-        if self._deleted is None:
+        if not self._deleted:
             import numpy
 
-            self._deleted = numpy.array(
-                [
-                    docnum + segment.offset
-                    for segment in self.terms.segments
-                    for docnum in segment.deleted
-                ],
-                dtype=numpy.int64,
+            self._deleted.append(
+                numpy.array(
+                    [
+                        docnum + segment.offset
+                        for segment in self.terms.segments
+                        for docnum in segment.deleted
+                    ],
+                    dtype=numpy.int64,
+                )
             )
-        return self._deleted
+        return self._deleted[0]
 
     def norms(self, segment: OpenSegment, field: str) -> tuple[bytes, list[float]]:
         """The field's length byte of every document in one segment, and the length norm
@@ -99,7 +136,7 @@ class Statistics:
         norm_of = self._norms.get(field)
         if norm_of is None:
             b, k1 = self.b, self.k1
-            average = self.searcher.avg_field_length(field) or 1
+            average = self.average_length(field) or 1
             norm_of = self._norms[field] = [
                 k1 * ((1 - b) + b * (byte_to_length(i) or 1) / average) for i in range(256)
             ]

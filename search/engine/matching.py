@@ -18,7 +18,7 @@ it sees fit; the bonuses of what a NOT excludes are never counted.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from whoosh import query as q
 from whoosh.searching import Searcher
@@ -26,7 +26,7 @@ from whoosh.searching import Searcher
 from search.engine.bm25 import Statistics, WeightedTerm, in_bulk, score_any, score_dense
 from search.engine.nodes import Bonus, Bounded
 from search.engine.postings import Wanted
-from search.index.codec import OpenSegment, Posted, blocks
+from search.index.codec import BlockPositions, OpenSegment, Posted, blocks
 from search.index.schema import PARAGRAPH_TEXT
 
 Scores = dict[int, float]  # docnum -> score
@@ -115,7 +115,6 @@ class _Evaluation:
         self, searcher: Searcher, statistics: Statistics, phrases: dict | None = None
     ) -> None:
         self.searcher = searcher
-        self.reader = searcher.reader()
         self.statistics = statistics
         self.terms = statistics.terms
         self.phrases = {} if phrases is None else phrases  # (field, words, slop, boost) -> Scores
@@ -178,7 +177,9 @@ class _Evaluation:
         """AND: the paragraphs every query matches, their scores summed; the query expected to
         match fewest first, the others only among what it matched."""
         table = None
-        for query in sorted(queries, key=lambda query: query.estimate_size(self.reader)):
+        # In the order of the collection's estimates: the order of the additions is the sum's.
+        sizes = self.statistics.sizes
+        for query in sorted(queries, key=lambda query: query.estimate_size(sizes)):
             found = self.scores(query, among if table is None else Wanted(table.keys()))
             table = found if table is None else {d: table[d] + score for d, score in found.items()}
             if not table:
@@ -257,6 +258,16 @@ class _Evaluation:
         return scores
 
 
+def _with_positions(
+    posted: Posted, field: str, term: str, among: Sequence[int] | None
+) -> Iterator[tuple[list[int], Sequence[float], BlockPositions]]:
+    """The blocks of a term of a positional field, with their positions."""
+    for block in blocks(posted, field, term, values=True, among=among):
+        if not isinstance(block.values, BlockPositions):
+            raise TypeError(f"the field {field!r} holds no positions")
+        yield block.docnums, block.weights, block.values
+
+
 def _adjacent(words: list[str]) -> Narrow:
     """For `_together`: keeps the documents where the words read so far stand where the
     phrase has them, side by side, judged by the places where the phrase could start."""
@@ -323,7 +334,7 @@ def _together(
     found = {}
     gone = segment.deleted
     keep = None if wanted is None else set(wanted)
-    for docnums, weights, values in blocks(posted[first], field, first, values=True, among=wanted):
+    for docnums, weights, values in _with_positions(posted[first], field, first, wanted):
         for docnum, weight, value in zip(docnums, weights, values):
             if docnum not in gone and (keep is None or docnum in keep):
                 found[docnum] = {first: (weight, value)}
@@ -331,12 +342,10 @@ def _together(
         if not found:
             break
         candidates = sorted(found)
-        kept = {}
+        kept: dict[int, dict] = {}
         at = 0
         get = found.get
-        for docnums, weights, values in blocks(
-            posted[word], field, word, values=True, among=candidates
-        ):
+        for docnums, weights, values in _with_positions(posted[word], field, word, candidates):
             at = bisect_left(candidates, docnums[0], at)  # past those in skipped blocks
             end = bisect_right(candidates, docnums[-1], at)
             if (end - at) * _DENSE < len(docnums):  # a few candidates: look each one up
@@ -348,10 +357,10 @@ def _together(
                         kept[docnum] = postings
             else:  # many: read the block through (the positions of candidates only)
                 for i, docnum in enumerate(docnums):
-                    postings = get(docnum)
-                    if postings is not None:
-                        postings[word] = (weights[i], values[i])
-                        kept[docnum] = postings
+                    held = get(docnum)
+                    if held is not None:
+                        held[word] = (weights[i], values[i])
+                        kept[docnum] = held
             at = end
         found = kept if narrow is None else narrow(kept, order[:2] if number == 1 else [word])
     if narrow is not None and len(order) == 1:

@@ -1,10 +1,14 @@
 """Plan nodes the engine runs beside Whoosh's own queries: a tier bonus added to every match's
-score (`Bonus`), and a substring kept to Latin word bounds (`Bounded`). Whoosh's own matchers run
-them too (the tests hold the engine's scores against them)."""
+score (`Bonus`), a substring kept to Latin word bounds (`Bounded`), and the terms of a field
+matched folded (`FoldedPattern`, for `source:`). Whoosh's own matchers run them too (the tests
+hold the engine's scores against them)."""
 
 from __future__ import annotations
 
+import re
+
 from whoosh import matching
+from whoosh.query import PatternQuery
 from whoosh.query.wrappers import WrappingQuery
 
 from search.index.schema import PARAGRAPH_TEXT
@@ -100,3 +104,15 @@ class Bounded(_Setting):
             if self.admits(searcher.stored_fields(docnum)[PARAGRAPH_TEXT])
         }
         return matching.FilterMatcher(inner, admitted)
+
+
+class FoldedPattern(PatternQuery):
+    """The paragraphs holding a term of the field that the regular expression `text` matches
+    whole once folded (analysis.fold: NFKC, case-folded), so that a pattern finds a file name
+    whatever its case, width or Unicode form (macOS writes が as か and a combining mark)."""
+
+    def _btexts(self, ixreader):
+        pattern = re.compile(self.text, re.DOTALL)
+        for btext in ixreader.lexicon(self.fieldname):
+            if pattern.fullmatch(fold(btext.decode("utf-8"))):
+                yield btext

@@ -11,5 +11,8 @@
 - `changes`: stamps and digests, whether an index is current and what changed;
 - `opening`: the live index opened, damage turned into one line;
 - `build`: the build and update of an index from its documents folder (`build_index`,
-  `update_index`, `ensure_index`).
+  `update_index`, `ensure_index`);
+- `shards`: a sharded index: its manifest naming the shards, a shard opened, its damage;
+- `sharding`: a sharded index built and updated shard by shard (a job each, run here or by a
+  cluster).
 """

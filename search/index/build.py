@@ -17,7 +17,9 @@ from pathlib import Path
 from search.errors import IndexBusy, IndexDamaged, IndexOutdated
 from search.index.changes import (
     Changes,
+    analyzer_change,
     changes_since,
+    read_with_other_versions,
     record_new_stamps,
     same_origin,
     stamps_current,
@@ -33,11 +35,14 @@ from search.index.generations import (
 from search.index.manifest import Manifest, readable_manifest, recorded_rules
 from search.index.opening import generation_problem
 from search.index.schema import WORDS
+from search.index.vocabulary import record_vocabulary
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
+from search.text.analysis import analyzer_versions
 
 DEFAULT_DOCS_DIR = Path("seeds")
 MAX_BUILD_PROCESSES = 2
+BUILD_PROCESSES_VARIABLE = "KENSAKU_BUILD_PROCESSES"  # worker processes a build may use instead
 # How segments are written (see writer.Layout): one file per part, which opens faster than a
 # compound file.
 SEGMENTS_COMPOUND = False
@@ -53,7 +58,7 @@ def build_index(
     """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
     files (by default those the index was built with: see discovery)."""
     rules = _rules_for(Path(index_dir), rules)
-    found = scan(Path(docs_dir), rules, report.warn)
+    found = scan(Path(docs_dir), rules)
     return _build(Path(docs_dir), Path(index_dir), found, rules, report)
 
 
@@ -67,7 +72,7 @@ def update_index(
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed; a new or unreadable index is built anew."""
     rules = _rules_for(Path(index_dir), rules)
-    found = scan(Path(docs_dir), rules, report.warn)
+    found = scan(Path(docs_dir), rules)
     return _build(Path(docs_dir), Path(index_dir), found, rules, report, incremental=True)
 
 
@@ -107,7 +112,7 @@ def ensure_index(
             f"rebuilding it from {docs_dir}"
         )
         # incremental: a process that waited for the lock finds the index rebuilt meanwhile.
-        found = scan(docs_dir, rules, report.warn)
+        found = scan(docs_dir, rules)
         return _build(docs_dir, index_dir, found, rules, report, incremental=True)
     if docs_dir is None:
         docs_dir = manifest.docs_dir if manifest else DEFAULT_DOCS_DIR
@@ -116,9 +121,11 @@ def ensure_index(
             return None
     docs_dir = Path(docs_dir)
     rules = rules if rules is not None else recorded_rules(manifest)
-    found = scan(docs_dir, rules, report.warn)
+    found = scan(docs_dir, rules)
     if manifest is None:
         report.say(f"no index in {index_dir} yet: building it from {docs_dir}")
+    elif analyzer_change(manifest):
+        pass  # built anew, saying why (_build)
     elif stamps_current(manifest, docs_dir, found.documents, rules) or record_new_stamps(
         index_dir, manifest, docs_dir, found.documents, rules
     ):
@@ -143,6 +150,23 @@ def ensure_index(
         return None
 
 
+def build_run(
+    docs_dir: Path,
+    index_dir: Path,
+    documents: list[DocumentFile],
+    rules: Rules,
+    *,
+    incremental: bool,
+    keep: frozenset[str] = frozenset(),
+    report: BuildReport = QUIET,
+) -> IndexSummary:
+    """Build (`incremental`: update) the index in `index_dir` of `documents`, a run of those of
+    `docs_dir` chosen by `rules`: a shard of a sharded index (see sharding). The generations of
+    `keep` stay besides the new and the previous one (those its collection still reads)."""
+    found = Found(documents=list(documents))
+    return _build(docs_dir, index_dir, found, rules, report, incremental=incremental, keep=keep)
+
+
 def _build(
     docs_dir: Path,
     index_dir: Path,
@@ -151,14 +175,19 @@ def _build(
     report: BuildReport,
     lock_wait: float | None = None,
     incremental: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> IndexSummary:
     """Write a new generation and make it live; `lock_wait` as for `writer_lock`.
 
     `incremental` starts the new generation from the live one (hard links to its immutable
     segment files) and re-indexes only what changed, when the live index was built from the
-    same documents directory; otherwise every document is indexed.
+    same documents directory with the same analyzer; otherwise every document is indexed. The
+    generations of `keep` stay besides the new and the previous one.
     """
     readable_manifest(index_dir)  # refuses a directory that holds something else
+    # Once a build: a search that only checks the index says nothing of them.
+    for folder, why in found.unreadable_folders:
+        report.warning(f"skipped folder {folder}: {why}")
     documents = found.documents
     index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     owner_only(index_dir)
@@ -166,8 +195,13 @@ def _build(
         started = time.perf_counter()
         previous = _intact_manifest(index_dir, report)
         changes = None
-        if incremental and previous and same_origin(previous, docs_dir, rules):
-            if stamps_current(previous, docs_dir, documents, rules):
+        cut_otherwise = previous and analyzer_change(previous)
+        if cut_otherwise:
+            report.warning(f"the index in {index_dir} is built anew: {cut_otherwise}")
+        elif incremental and previous and same_origin(previous, docs_dir, rules):
+            if stamps_current(previous, docs_dir, documents, rules) and not (
+                read_with_other_versions(previous, documents)
+            ):
                 return _up_to_date(previous, found)
             changes = changes_since(previous, documents)
             if not changes.documents_changed:
@@ -183,8 +217,10 @@ def _build(
             else:
                 summary = _write_generation(path, documents, report)
             summary.total_paragraphs = _record_synonym_groups(path)
+            record_vocabulary(path)
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
+            summary.unreadable_folders = found.unreadable_folders
             sizes = seal_generation(path)
         except BaseException:
             # Interrupted (Ctrl-C) or failed: the live index is untouched; leave nothing behind.
@@ -194,8 +230,8 @@ def _build(
             index_dir
         )
         # The previous generation stays: a search that opened it may still be reading it.
-        keep = {generation} | ({previous.generation} if previous else set())
-        remove_generations(index_dir, keep=keep)
+        kept = {generation, *keep} | ({previous.generation} if previous else set())
+        remove_generations(index_dir, keep=kept)
         summary.seconds = time.perf_counter() - started
     return summary
 
@@ -207,8 +243,10 @@ def _up_to_date(manifest: Manifest, found: Found) -> IndexSummary:
         total_documents=manifest.documents,
         total_paragraphs=manifest.paragraphs,
         skipped=manifest.skipped,
+        unread=manifest.unread,
         ignored=found.ignored,
         other_formats=found.other_formats,
+        unreadable_folders=found.unreadable_folders,
     )
 
 
@@ -231,9 +269,10 @@ def _update_generation(
     documents: list[DocumentFile],
     report: BuildReport,
 ) -> IndexSummary:
-    """A new generation `path`: the live one with the `changes` made (documents added and
-    changed indexed, those changed and removed deleted). Its summary's digests are those of
-    every document, kept from `previous` for those not read again."""
+    """A new generation `path`: the live one with the `changes` made (documents added, changed
+    and to read again indexed, those changed, read again and removed deleted). Its summary's
+    digests, unread pages and extractors are those of every document, kept from `previous` for
+    those not read again."""
     from search.index.writer import add_to_index
     from search.ingest.paragraphs import read_document
     from search.text.synonym_groups import SYNONYM_GROUPS_FILE
@@ -241,7 +280,7 @@ def _update_generation(
     link_generation(live, path, rewritten=SYNONYM_GROUPS_FILE)
     summary = add_to_index(
         path,
-        changes.added + changes.changed,
+        changes.added + changes.changed + changes.reread,
         read_document,
         procs=_build_processes(),
         progress=report.progress,
@@ -252,13 +291,22 @@ def _update_generation(
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
     summary.changed = [d.source for d in changes.changed]
+    summary.reread = [d.source for d in changes.reread]
     summary.removed = changes.removed
-    kept = {d.source for d in documents} - set(summary.added + summary.changed)
+    kept = {d.source for d in documents} - set(summary.added + summary.changed + summary.reread)
     still_skipped = {source: why for source, why in previous.skipped.items() if source in kept}
     summary.skipped = dict(sorted({**still_skipped, **summary.skipped}.items()))
     summary.digests = {
         **{source: digest for source, digest in previous.digests.items() if source in kept},
         **summary.digests,
+    }
+    summary.unread = {
+        **{source: pages for source, pages in previous.unread.items() if source in kept},
+        **summary.unread,
+    }
+    summary.extractors = {
+        **{source: used for source, used in previous.extractors.items() if source in kept},
+        **summary.extractors,
     }
     return summary
 
@@ -296,12 +344,16 @@ def _record_synonym_groups(path: Path) -> int:
 
 
 def _build_processes() -> int:
-    """Worker processes for indexing: up to two cores, none from a daemonic process (a
-    multiprocessing pool's worker), which may not start children."""
+    """Worker processes for indexing: up to two cores (or $KENSAKU_BUILD_PROCESSES: a cluster's
+    build task indexes in its own process), none from a daemonic process (a multiprocessing
+    pool's worker), which may not start children."""
     import multiprocessing
 
     if multiprocessing.current_process().daemon:
         return 1
+    wanted = os.environ.get(BUILD_PROCESSES_VARIABLE, "")
+    if wanted.isdigit() and int(wanted) >= 1:
+        return int(wanted)
     return min(MAX_BUILD_PROCESSES, os.cpu_count() or 1)
 
 
@@ -327,6 +379,9 @@ def _new_manifest(
         built=built,
         updated=now,
         digests=dict(sorted(summary.digests.items())),
+        unread=dict(sorted(summary.unread.items())),
+        extractors=dict(sorted(summary.extractors.items())),
+        analyzer=analyzer_versions(),
         rules=rules,
         skipped=summary.skipped,
         sizes=sizes,

@@ -3,13 +3,19 @@
 Whether the index is current is told by the stamps, a stat a file. A file whose stamp changed is
 hashed: when its bytes are those indexed (a folder copied anew, a file touched), only its new
 stamp is recorded, in the manifest of the same generation, and nothing is indexed again. A file
-with no digest recorded (a manifest of an earlier kensaku) counts as changed.
+with no digest recorded (a manifest of an earlier kensaku) counts as changed. A file read with a
+version of a library (PDFium, pdfminer.six) other than the one installed now is to be read
+again: not by a search, whose check stays the stamps, but by the next `kensaku index`. An index
+whose text was cut into words by other versions of SudachiPy or its dictionary than those
+installed (or by a kensaku that recorded none) is built anew, by a search too: queries are cut
+by the installed ones, and a word cut otherwise is not found.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +36,31 @@ def stamps_current(
     }
 
 
+def analyzer_change(manifest: Manifest) -> str | None:
+    """Why the index of `manifest` must be built anew for the SudachiPy and dictionary installed
+    now (text.analysis.analyzer_versions), or None when it was cut into words by them."""
+    from search.text.analysis import analyzer_versions
+
+    installed = analyzer_versions()
+    if manifest.analyzer == installed:
+        return None
+    if not manifest.analyzer:
+        return (
+            "it records no versions of SudachiPy and its dictionary (an earlier kensaku built "
+            f"it); {describe_analyzer(installed)} is installed"
+        )
+    return (
+        f"its text was cut into words by {describe_analyzer(manifest.analyzer)}, and "
+        f"{describe_analyzer(installed)} is installed now"
+    )
+
+
+def describe_analyzer(versions: dict[str, str]) -> str:
+    """`SudachiPy 0.7.0 with sudachidict-core 20261015`."""
+    named = [f"{'SudachiPy' if name == 'sudachipy' else name} {v}" for name, v in versions.items()]
+    return " with ".join(named) if named else "none recorded"
+
+
 def same_origin(manifest: Manifest, docs_dir: Path, rules: Rules | None) -> bool:
     """Whether the index of `manifest` was built from `docs_dir` with `rules` (None: any)."""
     return str(manifest.docs_dir) == str(Path(docs_dir).resolve()) and (
@@ -40,17 +71,20 @@ def same_origin(manifest: Manifest, docs_dir: Path, rules: Rules | None) -> bool
 @dataclass
 class Changes:
     """How the documents differ from those an index holds: files added, changed and removed
-    (by source), and those `restamped`, whose stamp changed but whose bytes are the ones indexed."""
+    (by source), those `reread`, unchanged but read with a version of a library other than the
+    one installed now, and those `restamped`, whose stamp changed but whose bytes are the ones
+    indexed."""
 
     added: list[DocumentFile] = field(default_factory=list)
     changed: list[DocumentFile] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    reread: list[DocumentFile] = field(default_factory=list)
     restamped: list[DocumentFile] = field(default_factory=list)
 
     @property
     def documents_changed(self) -> bool:
         """Whether anything is to be indexed again or dropped."""
-        return bool(self.added or self.changed or self.removed)
+        return bool(self.added or self.changed or self.removed or self.reread)
 
 
 def changes_since(manifest: Manifest, documents: list[DocumentFile]) -> Changes:
@@ -69,7 +103,26 @@ def changes_since(manifest: Manifest, documents: list[DocumentFile]) -> Changes:
                 recorded is not None and _digest(document.path, tuple(document.stamp)) == recorded
             )
             (changes.restamped if same else changes.changed).append(document)
+    changes.reread = read_with_other_versions(manifest, documents, changes.changed)
     return changes
+
+
+def read_with_other_versions(
+    manifest: Manifest, documents: list[DocumentFile], changed: Sequence[DocumentFile] = ()
+) -> list[DocumentFile]:
+    """The documents indexed, among those not `changed`, that were read with a version of a
+    library other than the one installed now, or by a kensaku that recorded none: they would
+    read differently."""
+    from search.ingest.readers import outdated
+
+    skip = {document.source for document in changed} | set(manifest.skipped)
+    return [
+        document
+        for document in documents
+        if document.source in manifest.files
+        and document.source not in skip
+        and outdated(document.source, manifest.extractors.get(document.source))
+    ]
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -14,6 +14,7 @@ from search.errors import NotAnIndex
 MANIFEST_NAME = "kensaku.json"
 LOCK_NAME = "kensaku.lock"
 GENERATION_PREFIX = "gen-"
+SHARD_PREFIX = "shard-"  # a sharded index's shards (see shards)
 DEFAULT_INDEX_DIR = Path("index")
 # Files a fresh checkout's index/ directory may hold besides an index.
 _HARMLESS_NAMES = {".gitignore", ".gitkeep", LOCK_NAME}
@@ -51,7 +52,7 @@ def _is_ours(name: str) -> bool:
     """Whether an index directory may hold `name`: kensaku's files, left-overs of killed builds."""
     return (
         name in _HARMLESS_NAMES
-        or name.startswith(GENERATION_PREFIX)
+        or name.startswith((GENERATION_PREFIX, SHARD_PREFIX))
         or TEMPORARY_MANIFEST.fullmatch(name) is not None
     )
 

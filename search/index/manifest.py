@@ -27,12 +27,13 @@ from search.index.directory import (
 )
 from search.ingest.discovery import DocumentFile, Rules
 
-FORMAT_VERSION = 10  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+FORMAT_VERSION = 11  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
 # 9: the schema and codec pickled by their new paths (search.index.schema,
-# search.index.codec.whoosh); 10: bit-packed postings and terms, no deflate (KSp2, KSt2, KSs3: strings as UTF-16),
-# duplicate keys in base64
+# search.index.codec.whoosh); 10: the document's date (stored, and a column), and each segment's
+# vocabulary for suggestions (search.index.vocabulary); 11: bit-packed postings and terms, no
+# deflate (KSp2, KSt2, KSs3: strings as UTF-16), duplicate keys in base64
 
 Stamp = list[int]  # a file's size and modification time (discovery.DocumentFile.stamp)
 
@@ -41,7 +42,10 @@ Stamp = list[int]  # a file's size and modification time (discovery.DocumentFile
 class Manifest:
     """What the manifest says: the live `generation`, the `docs_dir` it was built from with
     `rules`, each file's `files` stamp and `digests` (source: content digest), the files
-    `skipped` (source: why), the counts, when it was `built` whole and last `updated` (local
+    `skipped` (source: why), the files indexed with text that could not be read (`unread`,
+    source: pages), the libraries each file was read with where they matter (`extractors`,
+    source: {name: version}), the versions of SudachiPy and its dictionary that cut the text
+    into words (`analyzer`, name: version; none recorded by an earlier kensaku), the counts, when it was `built` whole and last `updated` (local
     time, ISO 8601), and the size of each file of the generation (`sizes`)."""
 
     generation: str
@@ -52,6 +56,9 @@ class Manifest:
     built: str | None = None
     updated: str | None = None
     digests: dict[str, str] = field(default_factory=dict)
+    unread: dict[str, list[int]] = field(default_factory=dict)
+    extractors: dict[str, dict[str, str]] = field(default_factory=dict)
+    analyzer: dict[str, str] = field(default_factory=dict)
     rules: Rules = field(default_factory=Rules)
     skipped: dict[str, str] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
@@ -103,6 +110,8 @@ class Manifest:
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         """The manifest of its JSON form (keys an earlier kensaku left out take defaults)."""
         digests, sizes = data.get("digests"), data.get("sizes")
+        unread, extractors = data.get("unread"), data.get("extractors")
+        analyzer = data.get("analyzer")
         return cls(
             generation=data["generation"],
             docs_dir=Path(data["docs_dir"]),
@@ -112,6 +121,9 @@ class Manifest:
             built=data.get("built"),
             updated=data.get("updated"),
             digests=digests if isinstance(digests, dict) else {},
+            unread=unread if isinstance(unread, dict) else {},
+            extractors=extractors if isinstance(extractors, dict) else {},
+            analyzer=analyzer if isinstance(analyzer, dict) else {},
             rules=Rules.from_json(data.get("rules")),
             skipped=dict(data.get("skipped") or {}),
             sizes=sizes if isinstance(sizes, dict) else {},
@@ -131,32 +143,18 @@ class Manifest:
             "updated": self.updated,
             "files": self.files,
             "digests": self.digests,
+            "unread": self.unread,
+            "extractors": self.extractors,
+            "analyzer": self.analyzer,
             "rules": self.rules.to_json(),
             "skipped": self.skipped,
             "sizes": self.sizes,
         }
 
     def save(self, index_dir: Path) -> None:
-        """Make this the index's manifest in one atomic step that survives a crash.
-
-        The caller holds the writer lock. The new manifest is written to a temporary file,
-        flushed to disk, renamed over the old one, and the rename flushed, so that a reader, a
-        crash or a SIGKILL at any moment sees the old manifest or the new one, whole.
-        """
-        data = json.dumps(self.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
-        temporary = Path(index_dir) / temporary_manifest_name()
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with open(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(descriptor)
-            os.replace(temporary, Path(index_dir) / MANIFEST_NAME)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
-        fsync_directory(Path(index_dir))
+        """Make this the index's manifest in one atomic step that survives a crash (the caller
+        holds the writer lock; see `save_manifest`)."""
+        save_manifest(index_dir, self.to_json())
 
     def restamped(self, documents: list[DocumentFile]) -> Manifest:
         """This manifest with the stamps of `documents` (whose bytes are those indexed)."""
@@ -171,6 +169,30 @@ class Manifest:
             "built": self.built,
             "format": self.format,
         }
+
+
+def save_manifest(index_dir: Path, data: dict[str, Any]) -> None:
+    """Make `data` the manifest of the index in `index_dir` in one atomic step that survives a
+    crash.
+
+    The caller holds the writer lock. The new manifest is written to a temporary file, flushed
+    to disk, renamed over the old one, and the rename flushed, so that a reader, a crash or a
+    SIGKILL at any moment sees the old manifest or the new one, whole.
+    """
+    encoded = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    temporary = Path(index_dir) / temporary_manifest_name()
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "wb") as file:
+            file.write(encoded)
+            file.flush()
+            os.fsync(descriptor)
+        os.replace(temporary, Path(index_dir) / MANIFEST_NAME)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    fsync_directory(Path(index_dir))
 
 
 def recorded_docs_dir(index_dir: Path) -> Path | None:

@@ -1,7 +1,8 @@
 """The schema: one Whoosh document per paragraph, its fields' names, and what each field indexes.
 
 Stored (what a hit shows and cites): `source`, `title`, `paragraph`, `line`, `page`, `column`,
-`section`, `text`. Indexed:
+`section`, `text`, `date` (the document's, YYYY-MM-DD; also a column of YYYYMMDD numbers, read for a
+document at a time when a search narrows by date, sorts by it or counts years). Indexed:
 - `source` (ID): the document's path relative to the documents folder, for updates and `source:`;
 - `same_text` (ID, and a column of fixed width, read without an index of offsets): a key shared
   by paragraphs of the same folded text (duplicates);
@@ -22,7 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from whoosh.analysis import Token, Tokenizer
-from whoosh.columns import FixedBytesColumn
+from whoosh.columns import FixedBytesColumn, NumericColumn
+from whoosh.fields import COLUMN as ColumnField
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from search.text.analysis import (
@@ -48,6 +50,7 @@ SOURCE, TITLE, PARAGRAPH, LINE, PAGE, COLUMN, SECTION, PARAGRAPH_TEXT = (
     "section",
     "text",
 )
+DATE = "date"
 SAME_TEXT = "same_text"
 CONTEXT = "context"
 WORDS, SUBWORDS, READINGS = "words", "subwords", "readings"
@@ -74,6 +77,24 @@ def field_terms(field_name: str, text: str) -> list[Term]:
     if base is not None:
         return pairs(getattr(analyze_cached(text), base))
     return getattr(analyze_cached(text), field_name)
+
+
+class DateField(ColumnField):
+    """The document's date: stored as written (YYYY-MM-DD), and a column of YYYYMMDD numbers
+    (0: none)."""
+
+    stored = True
+
+    def __init__(self) -> None:
+        super().__init__(NumericColumn("I", default=0))
+
+    def to_column_value(self, value: str) -> int:
+        return day_key(value)
+
+
+def day_key(date: str | None) -> int:
+    """YYYY-MM-DD as the number YYYYMMDD; 0 for none."""
+    return int(date.replace("-", "")) if date else 0
 
 
 class SudachiTokenizer(Tokenizer):
@@ -129,6 +150,7 @@ def schema() -> Schema:
             COLUMN: STORED(),
             SECTION: STORED(),
             PARAGRAPH_TEXT: STORED(),
+            DATE: DateField(),
             SAME_TEXT: ID(sortable=FixedBytesColumn(DUPLICATE_KEY_CHARS)),
             CONTEXT: TEXT(analyzer=SudachiTokenizer(WORDS)),
         },
@@ -150,6 +172,7 @@ def paragraph_fields(paragraph: Paragraph, folded: str | None = None) -> IndexDo
             COLUMN: paragraph.column,
             SECTION: paragraph.section,
             PARAGRAPH_TEXT: paragraph.text,
+            DATE: paragraph.date,
             SAME_TEXT: duplicate_key(paragraph.text, folded),
             CONTEXT: " ".join(filter(None, (paragraph.title, paragraph.section))),
         }

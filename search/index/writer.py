@@ -71,12 +71,14 @@ from search.index.codec.postings import LengthBytes
 from search.index.schema import (
     CHARS,
     GRAMS,
+    PARAGRAPH_TEXT,
     SOURCE,
     IndexDocument,
     SudachiTokenizer,
     paragraph_fields,
     schema,
 )
+from search.index.vocabulary import VocabularyCounter
 from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
@@ -194,6 +196,7 @@ class SegmentBuilder:
         self._files: list[Any] = []  # Whoosh's files, open for writing
         self._columns: dict[str, tuple[Any, Any]] = {}  # name: (column writer, its file)
         self._stored = self._column_writer("_stored", STORED_COLUMN)
+        self.vocabulary = VocabularyCounter()
         self._steps: dict[tuple[str, ...], list[_Step]] = {}
 
     # Files
@@ -273,6 +276,9 @@ class SegmentBuilder:
                 writer.add(doc, self.plans[name].field.to_column_value(value))
         if stored:
             self._stored.add(doc, stored)
+        text = fields.get(PARAGRAPH_TEXT)
+        if isinstance(text, str) and text:
+            self.vocabulary.add(text)
         self.doccount = doc + 1
 
     def add_paragraph(self, paragraph: Paragraph) -> None:
@@ -379,6 +385,9 @@ class SegmentBuilder:
         self.postings = {}
         if self.layout.compound:
             segment.create_compound_file(self.storage)
+        # After the compound file: the vocabulary is read apart, once the generation is written.
+        self.vocabulary.write(self.storage, segment.segment_id())
+        self.vocabulary = VocabularyCounter()
         self._files = []
         return segment
 
@@ -695,7 +704,7 @@ def _index_chunk(
             indexer.add_paragraphs(found.paragraphs)
             done += 1
             paragraphs += len(found.paragraphs)
-            report("document", (number, found.digest))
+            report("document", (number, found.digest, found.unread_pages, found.extractors))
         indexer.flush()
     except BaseException:
         indexer.discard()
@@ -807,12 +816,22 @@ class _Listeners:
             if self.warn:
                 self.warn(f"skipped {source}: {why}")
         else:
-            number, digest = payload
+            number, digest, unread_pages, extractors = payload
+            self._note_reading(self.documents[number].source, unread_pages, extractors)
         if digest is not None:
             self.summary.digests[self.documents[number].source] = digest
         self.done += 1
         if self.progress:
             self.progress(self.done, len(self.documents), self.documents[number])
+
+    def _note_reading(
+        self, source: str, unread_pages: list[int], extractors: dict[str, str]
+    ) -> None:
+        """What a document's reading left unread, and the libraries it was read with."""
+        if unread_pages:
+            self.summary.unread[source] = unread_pages
+        if extractors:
+            self.summary.extractors[source] = extractors
 
 
 def _build_segments(

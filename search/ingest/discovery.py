@@ -7,6 +7,8 @@ pyvenv.cfg), whatever a `.gitignore` or `.kensakuignore` in the folder or above 
 documents folder) ignores, what an `exclude` pattern matches, and with `include` patterns what
 none of them matches. Patterns use .gitignore's syntax (`*.pdf`, `drafts/`, `/top-level.txt`,
 `**/old/*`). Files in other formats are listed too, so that a summary can say they were seen.
+A kensaku index (a folder holding its manifest or lock, wherever it lies, `./index` inside the
+documents folder too) is not the user's: it is left out without a word.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 
 from search.errors import DocumentsNotFound
 from search.ingest.readers import SUFFIXES
-from search.ingest.reporting import Warn
 
 IGNORE_FILES = (".gitignore", ".kensakuignore")
 # Folders that hold tools, not documents, whatever their owner's ignore files say.
@@ -31,6 +32,9 @@ SKIPPED_FOLDERS = {
     "_darcs": "version control",
 }
 _VIRTUAL_ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
+# The files that make a folder a kensaku index: index.directory's MANIFEST_NAME and LOCK_NAME (the
+# lock comes first: a build takes it before it writes anything).
+INDEX_MARKERS = ("kensaku.json", "kensaku.lock")
 
 
 @dataclass(frozen=True)
@@ -73,13 +77,16 @@ class Found:
     documents: list[DocumentFile] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    # Folders that could not be listed, as (source ending in `/`, why): their files are unseen.
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -> Found:
+def scan(docs_dir: Path, rules: Rules | None = None) -> Found:
     """The documents under `docs_dir` and what was left out.
 
     A document name that cannot be examined (a broken symlink, a symlink loop) is still listed,
-    so that reading it reports why it is skipped. `warn` hears of folders that cannot be listed.
+    so that reading it reports why it is skipped. A folder that cannot be listed is recorded in
+    `Found.unreadable_folders`, for a build to warn of once (a search that only checks the index does not).
     """
     docs_dir = Path(docs_dir)
     if not docs_dir.is_dir():
@@ -89,8 +96,8 @@ def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -
     found = Found()
 
     def unlistable(error: OSError) -> None:
-        if warn:
-            warn(f"skipped directory {error.filename}: {error.strerror}")
+        relative = os.path.relpath(error.filename, docs_dir).replace(os.sep, "/")
+        found.unreadable_folders.append((f"{relative}/", error.strerror or str(error)))
 
     ignore_specs: dict[str, list] = {}
     for folder, subfolders, files in os.walk(docs_dir, onerror=unlistable):
@@ -112,12 +119,15 @@ def scan(docs_dir: Path, rules: Rules | None = None, warn: Warn | None = None) -
             _take_file(base, name, prefix + name, specs, patterns, found)
     found.documents.sort(key=attrgetter("source"))
     found.ignored.sort()
+    found.unreadable_folders.sort()
     return found
 
 
 def _left_out_folder(
     folder: str, name: str, source: str, specs: list, patterns: _Patterns, found: Found
 ) -> bool:
+    if _kensaku_index(folder, name):
+        return True  # kensaku's own files: neither a document nor anything the user left out
     why = (
         _hidden(name)
         or SKIPPED_FOLDERS.get(name)
@@ -148,6 +158,11 @@ def _take_file(
 
 def _hidden(name: str) -> str | None:
     return "hidden" if name.startswith(".") else None
+
+
+def _kensaku_index(folder: str, name: str) -> bool:
+    path = os.path.join(folder, name)
+    return any(os.path.isfile(os.path.join(path, marker)) for marker in INDEX_MARKERS)
 
 
 def _virtual_environment(folder: str, name: str) -> str | None:

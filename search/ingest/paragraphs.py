@@ -9,6 +9,9 @@ A document's title is the one it gives itself (PDF metadata, `<title>`, the firs
 Markdown or Word), else its first paragraph when that reads as a title (short, no sentence end),
 else its file name without the extension. Documents are only ever read.
 
+A document's date is the one it gives itself (see readers.dates), else the day its file was last
+modified, in local time.
+
 A document's digest (`content_digest`, SHA-256 of its bytes) is taken of the very bytes read,
 so that an index can tell a file given a new modification time but the same contents from one
 that changed (see index.changes).
@@ -21,12 +24,13 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from search.ingest.discovery import DocumentFile
 from search.ingest.readers import read
 from search.ingest.readers.base import Block, UnreadableDocument
+from search.ingest.readers.dates import local_day
 from search.text.sentences import SENTENCE_END
 
 # A paragraph longer than this is cut at its last sentence end before it (or, with none in its
@@ -54,7 +58,7 @@ __all__ = [
 class Paragraph:
     """One paragraph and its citation: `line` where it starts (in its file, or on its `page` for
     paged formats), `column` (1 unless a long line was cut), its number in the document and the
-    `section` (the heading, or chapter) it stands under."""
+    `section` (the heading, or chapter) it stands under; and its document's `date` (YYYY-MM-DD)."""
 
     source: str
     title: str
@@ -64,6 +68,7 @@ class Paragraph:
     page: int | None = None
     column: int = 1
     section: str | None = None
+    date: str | None = None
 
 
 @dataclass
@@ -71,6 +76,10 @@ class ReadDocument:
     paragraphs: list[Paragraph]
     warnings: list[str]
     digest: str  # content_digest of the bytes the paragraphs were read from
+    # The pages holding text that could not be read (see readers.base.Extracted), and the
+    # libraries the text was read with (name: version).
+    unread_pages: list[int] = field(default_factory=list)
+    extractors: dict[str, str] = field(default_factory=dict)
 
 
 def read_document(document: DocumentFile) -> ReadDocument:
@@ -86,8 +95,11 @@ def read_document(document: DocumentFile) -> ReadDocument:
         raise
     blocks = extracted.blocks
     title = extracted.title or title_of(blocks, document.source)
-    paragraphs = list(_paragraphs(document.source, title, blocks))
-    return ReadDocument(paragraphs, extracted.warnings, digest)
+    date = extracted.date or local_day(document.mtime_ns / 1e9)
+    paragraphs = list(_paragraphs(document.source, title, blocks, date))
+    return ReadDocument(
+        paragraphs, extracted.warnings, digest, extracted.unread_pages, extracted.extractors
+    )
 
 
 def read_paragraphs(document: DocumentFile) -> Iterator[Paragraph]:
@@ -115,7 +127,9 @@ def reads_as_title(text: str) -> bool:
     )
 
 
-def _paragraphs(source: str, title: str, blocks: list[Block]) -> Iterator[Paragraph]:
+def _paragraphs(
+    source: str, title: str, blocks: list[Block], date: str | None = None
+) -> Iterator[Paragraph]:
     number = 0
     section = None
     for block in blocks:
@@ -132,6 +146,7 @@ def _paragraphs(source: str, title: str, blocks: list[Block]) -> Iterator[Paragr
                 block.page,
                 column,
                 block.section or section,
+                date,
             )
 
 

@@ -40,8 +40,11 @@ QUIET = BuildReport()  # a build that tells no one
 class IndexSummary:
     """What a build or an update did: documents and paragraphs it indexed, the files it skipped
     (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, the digest of each file it read (source: paragraphs.content_digest), and for
-    an update which sources it added, re-indexed and removed."""
+    does not read, the folders it could not list, the digest of each file it read (source:
+    paragraphs.content_digest), the files it read with text that could not be read (source:
+    pages, none for a format without pages), the libraries each file was read with when they
+    matter (source: {name: version}), and for an update which sources it added, re-indexed, read
+    again for a new version of a library that read them, and removed."""
 
     documents: int = 0
     paragraphs: int = 0
@@ -49,10 +52,15 @@ class IndexSummary:
     skipped: dict[str, str] = field(default_factory=dict)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
+    # Folders that could not be listed (source ending in `/`, why), as discovery.Found.
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
+    unread: dict[str, list[int]] = field(default_factory=dict)
+    extractors: dict[str, dict[str, str]] = field(default_factory=dict)
     incremental: bool = False
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    reread: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     # The whole index afterwards.
     total_documents: int = 0

@@ -18,7 +18,7 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -46,6 +46,8 @@ from search.mcp.schema import (
     SearchOutput,
     StatusOutput,
 )
+from search.query.parser import Mode
+from search.service.listening import listen, url_of
 from search.service.live import LiveIndex
 from search.service.refresh import Refresher
 
@@ -67,14 +69,9 @@ except ImportError as error:
 HTTP_PATH = "/mcp"
 log = logging.getLogger("kensaku.mcp")
 Say = Callable[[str], None]
-Mode = Literal["auto", "keyword", "question"]  # as search.query.parser.MODES
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
-
-
-class CannotListen(KensakuError):
-    """The server cannot listen on the address it was given."""
 
 
 class KensakuServer(MCPServer):
@@ -231,7 +228,7 @@ def serve(
     """Serve the index over stdio until the client closes it, or over HTTP at `http` (host,
     port) until Ctrl-C; either until SIGTERM. `announce` hears the HTTP server's URL once it
     listens; `say` hears what the server does to the index and what goes wrong."""
-    sock = _listen(*http) if http else None
+    sock = listen(*http) if http else None
     live = LiveIndex(index_dir, synonyms_file, sudachi_synonyms)
     refresher = Refresher(docs_dir, index_dir, refresh, say) if refresh > 0 else None
     server = KensakuServer(Library(live, refresher, default_mode))
@@ -261,23 +258,5 @@ def _serve_http(server: KensakuServer, sock: socket.socket, announce: Say) -> No
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", server_header=False
     )
-    announce(_url_of(sock) + HTTP_PATH.lstrip("/"))
+    announce(url_of(sock) + HTTP_PATH.lstrip("/"))
     uvicorn.Server(config).run(sockets=[sock])
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port (port 0: any free one); CannotListen when it cannot."""
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), port))
-        sock.listen(128)
-    except OSError as error:
-        raise CannotListen(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return sock
-
-
-def _url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

@@ -4,12 +4,21 @@ all else the rest of a search needs of the text, so that nothing after parsing r
 The syntax is what search boxes accept:
 - words separated by spaces must all match (AND); `OR` between them, either;
 - `NOT word` or `-word` excludes; parentheses group; `"quoted text"` is a phrase;
-- `source:PATTERN` keeps paragraphs whose source starts with PATTERN (or matches it, with * and ?);
+- `source:PATTERN` keeps paragraphs of the documents PATTERN names, as .gitignore reads it (see
+  plan.source_regex: without `/`, a file or folder name at any depth); `source:"a name.txt"`
+  quotes one holding spaces;
+- `format:pdf`, `path:報告書/2024/*`, `after:2024-01-01`, `before:2024-07` (each negated by a
+  leading `-`) narrow the whole query to some documents, wherever they stand (search.query.filters);
+  a query of filters alone keeps every paragraph of the documents they admit;
 - a run typed without spaces is a phrase: ピラー2 is the words ピラー and 2, next to each other.
 Operators are upper case; `and`, `or` and `not` are ordinary words.
 
 A natural-language question (日本で梅雨がないのは北海道とどこか。) is read as a `Question`: any of
-its content words may match; `mode="auto"` recognizes one by its ending or its particles.
+its content words may match; `mode="auto"` recognizes one by its ending or its particles. A question
+asking only what a term is (ルビとは何ですか？, ルビとは) names that term (`ParsedQuery.defined`), for
+ranking to look for the paragraphs defining it. A sentence that asks nothing (智に働けば角が立つ) is
+also read as keywords (`ParsedQuery.verbatim`), to be looked for as typed before it is taken
+for a question.
 
 A keyword query typed without syntax is read with soft AND (`ParsedQuery.soft_parts`): paragraphs
 holding all its parts first, then those holding some; a phrase found nowhere is looked for by its
@@ -21,10 +30,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal, get_args
 
 from search.errors import QuerySyntaxError
+from search.query.filters import FILTER_KINDS, Filters
 from search.query.tree import (
     And,
     Node,
@@ -38,7 +49,9 @@ from search.query.tree import (
 )
 from search.text.analysis import analyze, counters_after_numbers, fold, runs
 
-MODES = ("auto", "keyword", "question")
+# How a query is read: its syntax decides ("auto"), keywords, or a question.
+Mode = Literal["auto", "keyword", "question"]
+MODES: tuple[str, ...] = get_args(Mode)
 _OPERATORS = {"AND", "OR", "NOT"}
 MAX_QUERY_CHARS = 1_000
 MAX_DEPTH = 32  # parentheses and NOTs nested
@@ -51,28 +64,63 @@ _QUESTION_WORDS = re.compile(
 )
 
 
+# What a sentence that asks something holds: a question mark or a particle it ends on, or a word
+# that asks or bids (どちら, どんな; 答えよ, 選びなさい) beside the question words.
+_ASKING = re.compile(
+    r"([?？]|は|とは|って|か|かな|かしら)[。.]?\s*$|どちら|どっち|どんな|答え|選び"
+)
+# A question asking only what a term is: the term (quoted or not), とは or って, and at most
+# 何ですか, どういう意味か, 誰 and the like.
+_DEFINITION_QUESTION = re.compile(
+    r"\s*[「『]?(?P<term>[^\s「」『』、。，,？?]{1,40}?)[」』]?\s*(?P<asking>とは|って)\s*"
+    r"(?:(?:何|なに|なん)(?:の(?:こと|意味))?(?:ですか|でしょうか|なのか|なの|か|だ)?"
+    r"|どういう(?:意味|もの|こと)(?:ですか|でしょうか|なのか|か)?"
+    r"|誰(?:ですか|でしょうか|か)?)?"
+    r"\s*[?？。!！]*\s*"
+)
+
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
 _OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
+# A filter: `format:pdf`, `-path:"my folder"`, `NOT after:2024`, standing apart from the words.
+_FILTER = re.compile(rf'(?<!\S)(-|NOT\s+)?({"|".join(FILTER_KINDS)}):("[^"]*"|[^\s"]*)')
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query as the parser read it: the text (without format characters), its tree, and the
-    phrases a keyword query typed without syntax may be held only in part (soft AND)."""
+    """A query as the parser read it: the text of its words (without format characters and
+    filters), their tree (None for a query of filters alone, which keeps every paragraph they
+    admit), the phrases a keyword query typed without syntax may be held only in part (soft AND),
+    and the filters it gave."""
 
     text: str
-    tree: Node
+    tree: Node | None
     soft_parts: tuple[Phrase, ...] = ()
     # A question's content words, any of which may match; none for keywords.
     question_words: tuple[Phrase, ...] = ()
-    # The phrases a hit may hold, to highlight (those under NOT left out).
+    # The phrases a hit may hold, to highlight (those under NOT left out); a sentence's words,
+    # and the sentence where it stands as typed.
     phrases: tuple[Phrase, ...] = ()
     # How the query was read: "question" or "keyword".
     mode: str = "keyword"
+    # A sentence that asks nothing, read as keywords: looked for as typed before the question.
+    verbatim: Node | None = None
+    # The term a question asks only to define (ルビ of ルビとは何ですか？).
+    defined: str | None = None
+    # The filters it gave (format:, path:, after:, before:).
+    filters: Filters = field(default_factory=Filters)
 
     @property
     def is_question(self) -> bool:
         return self.mode == "question"
+
+    def as_typed(self) -> ParsedQuery | None:
+        """The keyword reading of a sentence that asks nothing, to look for as typed before it is
+        taken for a question (no soft AND: the sentence is held whole, or the question is asked);
+        None for any other query."""
+        if self.verbatim is None:
+            return None
+        return ParsedQuery(self.text, self.verbatim, phrases=tuple(phrases(self.verbatim)))
 
     @cached_property
     def relaxed_words(self) -> tuple[Phrase, ...]:
@@ -89,6 +137,11 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
+    text, filters = split_filters(text)
+    if not text.strip():
+        if filters:
+            return ParsedQuery(text, None, filters=filters)
+        raise QuerySyntaxError("the query is empty")
     node: Node | None = None
     if mode == "question" or (mode == "auto" and looks_like_question(text)):
         node = _question(text)
@@ -102,8 +155,53 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
         raise QuerySyntaxError(f"the query has more than {MAX_TERMS} terms")
     tree = expand(node, synonyms) if synonyms else node
     if isinstance(tree, Question):
-        return ParsedQuery(text, tree, (), tree.words, tuple(phrases(tree)), "question")
-    return ParsedQuery(text, tree, soft_parts(text, tree), (), tuple(phrases(tree)))
+        return _question_query(text, tree, mode, filters)
+    return ParsedQuery(
+        text, tree, soft_parts(text, tree), (), tuple(phrases(tree)), filters=filters
+    )
+
+
+def split_filters(text: str) -> tuple[str, Filters]:
+    """The query's words without its filters (format:, path:, after:, before:, outside quoted
+    phrases), and the filters; QuerySyntaxError for a filter that cannot be read."""
+    quoted = [found.span() for found in _QUOTED.finditer(text)]
+    filters, kept, at = Filters(), [], 0
+    for found in _FILTER.finditer(text):
+        if any(start <= found.start() < end for start, end in quoted):
+            continue
+        negation, kind, value = found.groups()
+        value = value[1:-1] if value.startswith('"') else value
+        if not value.strip():
+            raise QuerySyntaxError(f"{kind}: needs a value, as in {_EXAMPLES[kind]}")
+        filters = filters.with_filter(kind, value, negated=bool(negation))
+        kept.append(text[at : found.start()])
+        at = found.end()
+    kept.append(text[at:])
+    return (" ".join(" ".join(kept).split()) if filters else text), filters
+
+
+_EXAMPLES = {
+    "format": "format:pdf",
+    "path": "path:報告書/2024",
+    "after": "after:2024-01-01",
+    "before": "before:2024-07",
+}
+
+
+def _question_query(text: str, tree: Question, mode: str, filters: Filters) -> ParsedQuery:
+    """A question's parsed query; in auto mode, a sentence that asks nothing also as typed."""
+    verbatim = _verbatim(text) if mode == "auto" else None
+    found = tuple(phrases(tree)) + (tuple(phrases(verbatim)) if verbatim is not None else ())
+    return ParsedQuery(
+        text,
+        tree,
+        question_words=tree.words,
+        phrases=found,
+        mode="question",
+        verbatim=verbatim,
+        defined=defined_term(text),
+        filters=filters,
+    )
 
 
 def without_format_characters(text: str) -> str:
@@ -183,6 +281,34 @@ def looks_like_question(text: str) -> bool:
         return True
     all_words = analyze(text).words
     return len(all_words) >= 6 and len(analyze(text, content_only=True).words) < len(all_words)
+
+
+def _verbatim(text: str) -> Node | None:
+    """A sentence's keyword reading (its runs, each a phrase, all of them held), to look for as
+    typed; None for a sentence that asks (a question found as typed is a heading of a FAQ, not
+    its answer), or that cannot be read so (a lone parenthesis) or holds too many runs."""
+    if _ASKING.search(text) or _QUESTION_WORDS.search(text):
+        return None
+    try:
+        node = _Parser(list(_lex(text))).parse()
+    except QuerySyntaxError:
+        return None
+    return node if node is not None and _count_terms(node) <= MAX_TERMS else None
+
+
+def defined_term(text: str) -> str | None:
+    """The term a question asks only to define (ルビ of ルビとは何ですか？, 「日米2プラス2」とは),
+    or None: a term holds no particle, pronoun or other function word (翼のライバルとは誰 asks
+    who, not what a term is), and its とは is a word of its own (not the と of こと)."""
+    asked = _DEFINITION_QUESTION.fullmatch(text)
+    if asked is None:
+        return None
+    term = asked.group("term")
+    if asked.start("asking") not in {word.start for word in analyze(text).words}:
+        return None
+    if len(analyze(term, content_only=True).words) != len(analyze(term).words):
+        return None
+    return term
 
 
 def _has_syntax(text: str) -> bool:
@@ -270,9 +396,7 @@ def _lex(text: str) -> Iterator[tuple[str, str]]:
             yield char, char
             i += 1
         elif char == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise QuerySyntaxError('unbalanced quote: a phrase opened with " is not closed')
+            end = _closing_quote(text, i, "a phrase")
             yield "PHRASE", text[i + 1 : end]
             i = end + 1
         elif char == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] not in ")-":
@@ -282,8 +406,21 @@ def _lex(text: str) -> Iterator[tuple[str, str]]:
             end = i
             while end < n and not text[end].isspace() and text[end] not in _SPECIAL:
                 end += 1
+            if text[i:end] == _SOURCE_PREFIX and text.startswith('"', end):
+                closing = _closing_quote(text, end, "a source: pattern")
+                yield _word_token(_SOURCE_PREFIX + text[end + 1 : closing])
+                i = closing + 1
+                continue
             yield _word_token(text[i:end])
             i = end
+
+
+def _closing_quote(text: str, opening: int, what: str) -> int:
+    """Where the quote that opens at `opening` closes."""
+    end = text.find('"', opening + 1)
+    if end < 0:
+        raise QuerySyntaxError(f'unbalanced quote: {what} opened with " is not closed')
+    return end
 
 
 def _word_token(word: str) -> tuple[str, str]:

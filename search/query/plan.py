@@ -15,11 +15,12 @@ one by one. A question is the OR of its words' terms, scored by BM25F.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 
 from whoosh import query as q
 
-from search.engine.nodes import Bonus, Bounded
+from search.engine.nodes import Bonus, Bounded, FoldedPattern
 from search.index.schema import (
     CHARS,
     CONTEXT,
@@ -31,7 +32,7 @@ from search.index.schema import (
     WORDS,
 )
 from search.query.tree import Node, Not, Or, Phrase, Question, SourceFilter
-from search.text.analysis import bigrams, pair, paired
+from search.text.analysis import bigrams, fold, pair, paired
 from search.text.word_bounds import latin_class
 
 WORD_BOOST = 2.0
@@ -45,30 +46,46 @@ CONTEXT_BOOST = 0.5  # a question word in the document's title
 Lexicon = Callable[[str, str], bool]  # (field, term) -> whether the index holds the term
 
 
-def to_whoosh(node: Node, lexicon: Lexicon | None = None):
+def to_whoosh(node: Node, lexicon: Lexicon | None = None, tiers: dict[str, float] = TIER_BONUS):
     """The Whoosh query for a query tree; `lexicon` lets kana phrases match readings."""
     if isinstance(node, Phrase):
-        return _phrase_query(node, lexicon)
+        return _phrase_query(node, lexicon, tiers=tiers)
     if isinstance(node, Question):
         return q.Or(
             [q.Term(field, term, boost=boost) for field, term, boost in question_terms(node)]
         )
     if isinstance(node, SourceFilter):
-        matcher = q.Wildcard if any(c in node.pattern for c in "*?") else q.Prefix
-        return q.ConstantScoreQuery(matcher(SOURCE, node.pattern), 0.0)
+        return q.ConstantScoreQuery(FoldedPattern(SOURCE, source_regex(node.pattern)), 0.0)
     if isinstance(node, Or):
-        return q.Or([to_whoosh(child, lexicon) for child in node.children])
+        return q.Or([to_whoosh(child, lexicon, tiers) for child in node.children])
     if isinstance(node, Not):
-        return q.AndNot(q.Every(), to_whoosh(node.child, lexicon))
-    wanted = [to_whoosh(c, lexicon) for c in node.children if not isinstance(c, Not)]
-    unwanted = [to_whoosh(c.child, lexicon) for c in node.children if isinstance(c, Not)]
+        return q.AndNot(q.Every(), to_whoosh(node.child, lexicon, tiers))
+    wanted = [to_whoosh(c, lexicon, tiers) for c in node.children if not isinstance(c, Not)]
+    unwanted = [to_whoosh(c.child, lexicon, tiers) for c in node.children if isinstance(c, Not)]
     positive = q.And(wanted) if wanted else q.Every()
     return q.AndNot(positive, q.Or(unwanted)) if unwanted else positive
 
 
-def untiered(phrase: Phrase, lexicon: Lexicon | None = None):
-    """The phrase's Whoosh query scored by BM25F alone, without tier bonuses."""
-    return _phrase_query(phrase, lexicon, tiers={})
+def source_regex(pattern: str) -> str:
+    """The regular expression a folded source must match whole for `source:PATTERN`, as
+    .gitignore reads a pattern: one without `/` is a name at any depth (the path, or any part of
+    it after a `/`, starts with it: 000067 finds aozora/000067_x.txt), one with `/` is the path
+    from the documents folder (a leading `/` only says so). `*` stands for any characters and `?`
+    for one; with neither, PATTERN is a prefix. Everything else is literal (〔〕, [], spaces)."""
+    folded = fold(pattern)
+    anchored = "/" in folded.rstrip("/")
+    body = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char)
+        for char in folded.lstrip("/")
+    )
+    if "*" not in folded and "?" not in folded:
+        body += ".*"
+    return body if anchored or folded.startswith("/") else f"(?:.*/)?{body}"
+
+
+def untiered(node: Node, lexicon: Lexicon | None = None):
+    """The Whoosh query of a tree scored by BM25F alone, without tier bonuses."""
+    return to_whoosh(node, lexicon, tiers={})
 
 
 def _phrase_query(

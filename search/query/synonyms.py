@@ -80,6 +80,18 @@ class SudachiSynonyms:
     def of_index(cls, generation_dir: Path) -> SudachiSynonyms:
         return cls(read_synonym_groups(generation_dir))
 
+    @classmethod
+    def of_indexes(cls, generation_dirs: list[Path]) -> SudachiSynonyms:
+        """The groups of the words any of these indexes holds (the shards of a collection),
+        each group's words in the order one index of them all lists them (its lexicon's)."""
+        if len(generation_dirs) == 1:
+            return cls.of_index(generation_dirs[0])
+        groups: dict[int, set[str]] = {}
+        for generation_dir in generation_dirs:
+            for group, words in read_synonym_groups(generation_dir).items():
+                groups.setdefault(group, set()).update(words)
+        return cls({group: sorted(words) for group, words in groups.items()})
+
     def expansions(self, phrase: Phrase) -> list[str]:
         if len(phrase.words) != 1:
             return []

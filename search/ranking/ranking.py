@@ -2,10 +2,27 @@
 
 A keyword query: every paragraph matching it (search.engine.matching), the best `KEYWORD_DEPTH`
 distinct ones (content before headings and citations among the best `KEYWORD_POOL`) reordered by
-search.ranking.rerank; soft AND adds the best of those holding some of its parts where fewer than the
+search.rerank; soft AND adds the best of those holding some of its parts where fewer than the
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
-`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), reordered by how well
-each could answer. Paragraphs of the same text count once (`best_distinct`).
+`RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), and for a question asking
+what a term is the best `DEFINING_DEPTH` holding it in a defining form (search.ranking.definitions),
+reordered by how well each could answer. A sentence that asks nothing is a keyword query first:
+the paragraphs holding it as typed, if any; else the question. Paragraphs of the same text count
+once.
+
+A `Narrowing` keeps a ranking to the paragraphs of some documents (filters:
+search.query.filters) and may order it by their documents' date instead, newest first: all a
+keyword query matches, or the best of a question's; a query of filters alone lists all the
+paragraphs they admit. Facets of all the matches are counted by the shards, when asked for.
+
+`Ranking` coordinates the shards of a collection (search.ranking.shard; one index is a
+collection of one shard). It gathers the figures a query needs over the collection (gathering),
+asks every shard for its best distinct paragraphs scored with them, merges those by score, ties
+in docnum order (one index's order, as shards hold contiguous runs of documents in order), one
+paragraph per text, and makes every decision that depends on the whole collection on its
+figures: how many paragraphs match, the soft AND's weights and whether no paragraph holds a
+part, content before headings, whether a sentence is found as typed. It fetches the stored text of the final candidates only, and
+reranks them. So a sharded collection ranks exactly as one index of the same documents.
 
 `Ranking` is also the hook through which bench/fit_rerank.py reads the candidates and what the
 reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`).
@@ -13,32 +30,39 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 
 from __future__ import annotations
 
-import contextlib
 import heapq
+import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from itertools import compress
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
-from search.engine.bm25 import Statistics, in_bulk, score_any, score_dense
-from search.engine.matching import match, match_in_bulk, tiers
-from search.index.opening import translate_damage
-from search.index.schema import CONTEXT, PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
+from search.engine.figures import CollectionFigures, Figures
+from search.index.schema import PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
-from search.query.plan import in_title, question_terms, to_whoosh, untiered
 from search.query.tree import Phrase, Question
-
-if TYPE_CHECKING:  # numpy is imported only when a query is scored in bulk
-    import numpy
-
+from search.ranking.gathering import FigureSource, keyword_figures, question_figures
 from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
+from search.ranking.scope import Narrowing
+from search.ranking.shard import (
+    DEFINING_DEPTH,
+    Best,
+    Defining,
+    FacetRequest,
+    Fetched,
+    PlaceTuple,
+    QueryContext,
+    ShardBest,
+    SourceCounts,
+)
+from search.ranking.shards import Shards, by_shard
 
 RERANK_DEPTH = 100  # how many of BM25's best paragraphs a question reorders
 
 KEYWORD_DEPTH = 20  # how many of the best paragraphs holding all (or some) keywords are reordered
 
 KEYWORD_POOL = 50  # of how many of them those are chosen, content before headings and citations
+
+NOWHERE_NARROWER = Narrowing()  # all the paragraphs, by relevance
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,9 @@ class KeywordCandidates:
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
     question: Asked  # what the reranker knows of the query
     paragraph: Callable[[int], tuple[str, str]]  # a docnum's (text, title)
+    stored: dict[int, dict] = field(default_factory=dict)  # the candidates' stored fields
+    keys: dict[int, str] = field(default_factory=dict)  # their text keys
+    facets: list[Any] = field(default_factory=list)  # of all `total` counts, shard by shard
 
 
 class RankedParagraph(NamedTuple):
@@ -66,12 +93,17 @@ class RankedParagraph(NamedTuple):
 class Ranked:
     """A query's ranking, for keywords and questions alike: the paragraphs, best first; how many
     match in all (keywords: all the words, or where none holds all, some); whether no paragraph
-    holds every word; and the words a phrase found nowhere was looked for by instead."""
+    holds every word; the words a phrase found nowhere was looked for by instead; and the
+    stored fields and text keys of the paragraphs (docnum -> each)."""
 
     paragraphs: list[RankedParagraph]
     total: int
     relaxed: bool = False
     relaxed_into: tuple[Phrase, ...] = ()
+    stored: dict[int, dict] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
+    # The facets of all the matching paragraphs `total` counts, shard by shard (when asked for).
+    facets: list[Any] = field(default_factory=list)
 
 
 class _Some(NamedTuple):
@@ -79,365 +111,475 @@ class _Some(NamedTuple):
 
     parts: tuple[Phrase, ...]  # the phrases looked for
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
-    held: dict[int, float]  # docnum -> the weighted share of the parts it holds
-    scores: dict[int, float]  # docnum -> BM25F for the parts, without tier bonuses
+    best: list[Best]  # the best of them, best first, one per text
+    partial: dict[int, tuple[float, float]]  # docnum -> (BM25F, the weighted share held)
+    total: int  # how many hold some of the query
+    context: QueryContext  # the query's, with the figures of what was looked for
+    facets: list[Any]  # of those holding some of the query, shard by shard
 
 
-@dataclass(frozen=True)
-class _Held:
-    """The paragraphs a query matches and their scores, as numpy arrays (docnums ascending)."""
+class _Parts(NamedTuple):
+    """The parts a soft AND looks for, how the collection weighs each, the query's context."""
 
-    docnums: numpy.ndarray
-    scores: numpy.ndarray
-
-    @classmethod
-    def of(cls, summed) -> _Held:
-        """Those of an array of scores by docnum (bm25.score_dense) that are not 0."""
-        import numpy
-
-        docnums = numpy.flatnonzero(summed)
-        return cls(docnums, summed[docnums])
-
-    def __len__(self) -> int:
-        return len(self.docnums)
-
-    def items(self) -> Iterable[tuple[int, float]]:
-        return zip(self.docnums.tolist(), self.scores.tolist())
+    parts: tuple[Phrase, ...]
+    relaxed_into: tuple[Phrase, ...]
+    weights: list[float] | None  # None: none is looked for
+    context: QueryContext
 
 
 class Ranking:
-    """The ranking stages of one open index: Whoosh's searcher over it, what BM25F needs of it
-    (`statistics`), the index's folder (a damaged file's errors are reported as its damage),
-    and its `same_text` column (a paragraph's text key, read once per open index)."""
+    """The ranking of a collection: its `shards`, and where the figures of a query come from
+    (`figures`: one index's own, or summed over the shards)."""
 
-    def __init__(self, searcher, statistics: Statistics, index_dir: Path, same_text) -> None:
-        self._searcher = searcher
-        self._reader = searcher.reader()
-        self._statistics = statistics
-        self._index_dir = index_dir
-        self._same_text = same_text
+    def __init__(self, shards: Shards, figures: FigureSource) -> None:
+        self.shards = shards
+        self.figures = figures
 
-    def _damage(self) -> contextlib.AbstractContextManager[None]:
-        """Reading the index with a damaged file's errors made one line (IndexDamaged)."""
-        return translate_damage(self._index_dir)
-
-    def rank(self, query: ParsedQuery, limit: int) -> Ranked:
-        """The best `limit` or more paragraphs for `query`, best first, and what the results say
-        of them."""
+    def rank(
+        self,
+        query: ParsedQuery,
+        limit: int,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> Ranked:
+        """The best `limit` or more paragraphs for `query` that `narrowing` keeps, best first
+        (or newest first), and what the results say of them (their facets, with `facets`): for
+        a sentence found as typed, the paragraphs holding it."""
+        if query.tree is None:
+            return self._listing(query, limit, narrowing, facets)
         if isinstance(query.tree, Question):
-            return self._question_ranking(query, limit)
-        return self._keyword_ranking(query, limit)
+            as_typed = query.as_typed()
+            if as_typed is not None:
+                found = self._ranking_by_keywords(as_typed, limit, narrowing, facets)
+                if found.paragraphs:
+                    return found
+            return self._question_ranking(query, limit, narrowing, facets)
+        return self._ranking_by_keywords(query, limit, narrowing, facets)
 
-    def scores(self, query: ParsedQuery) -> dict[int, float]:
-        """The docnum and score of every paragraph matching `query` (BM25F's, for a question);
-        for keywords no paragraph holds all together, those holding some (see
-        keyword_candidates)."""
-        if isinstance(query.tree, Question):
-            with self._damage():
-                return score_any(
-                    self._searcher, question_terms(query.tree), statistics=self._statistics
+    def _ranking_by_keywords(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        if narrowing.by_date:
+            return self._keywords_by_date(query, limit, narrowing, facets)
+        return self._keyword_ranking(query, limit, narrowing, facets)
+
+    def sources(
+        self, query: ParsedQuery, narrowing: Narrowing = NOWHERE_NARROWER
+    ) -> dict[str, int]:
+        """How many paragraphs match `query` in each document that has any (repeats included),
+        the document of the best match first (or the newest first); for keywords no paragraph
+        holds all together, those holding some (see keyword_candidates); for a sentence found
+        as typed, those holding it; for a query of filters alone, all they keep."""
+        as_typed = query.as_typed()
+        if as_typed is not None and as_typed.tree is not None:
+            with self._query(as_typed, narrowing) as context:
+                found = self.shards.each("source_counts", context)
+            if sum(counts.total for counts in found):
+                return _by_source(found)
+        with self._query(query, narrowing) as context:
+            found = self.shards.each("source_counts", context)
+            keywords = query.tree is not None and not isinstance(query.tree, Question)
+            if keywords and not sum(counts.total for counts in found):
+                some = self._parts(context, query, 0)
+                found = (
+                    self.shards.each("source_counts", some.context, some.parts, some.weights)
+                    if some.weights is not None
+                    else []
                 )
-        scores = self._match(self._whoosh(query.tree))
-        return scores or self._holding_some_of(query, scores).scores
+        return _by_source(found)
 
-    def _keyword_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        found = self.keyword_candidates(query, limit)
-        with self._damage():
-            ranked = rank_keywords(found.candidates, found.paragraph, found.question)
+    def places(self, keys: list[str]) -> dict[str, list[tuple[int, PlaceTuple]]]:
+        """Where the paragraphs of each text key stand in the collection: (docnum, place)."""
+        found: dict[str, list[tuple[int, PlaceTuple]]] = {key: [] for key in keys}
+        if keys:
+            for shard_places in self.shards.each("places", keys):
+                for key, places in shard_places.items():
+                    found[key] += places
+        return found
+
+    def document(self, source: str) -> list[dict]:
+        """The stored fields of the paragraphs of `source`, in index order."""
+        return [fields for shard in self.shards.each("document", source) for fields in shard]
+
+    def samples(self, count: int, sizes: list[int]) -> list[str]:
+        """The texts of up to `count` paragraphs spread evenly over the collection, in order:
+        each shard's share of them by its size (`sizes`: its paragraphs)."""
+        total = sum(sizes) or 1
+        shares = [round(count * size / total) for size in sizes]
+        if len(sizes) == 1:
+            shares = [count]
+        found = self.shards.some(
+            "samples", {number: (share,) for number, share in enumerate(shares) if share}
+        )
+        return [text for number in sorted(found) for text in found[number]]
+
+    def stored_fields(self, docnum: int) -> dict:
+        """What the index stores of a paragraph (search.schema)."""
+        return self._fetch(None, [docnum]).stored[docnum]
+
+    # Keywords ---------------------------------------------------------------------------------
+
+    def _keyword_ranking(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        found = self.keyword_candidates(query, limit, narrowing, facets)
+        ranked = rank_keywords(found.candidates, found.paragraph, found.question)
         return Ranked(
             [RankedParagraph(score, c.docnum, c.partial) for score, c in ranked],
             found.total,
             found.relaxed,
             found.relaxed_into,
+            found.stored,
+            found.keys,
+            found.facets,
         )
 
-    def keyword_candidates(self, query: ParsedQuery, limit: int) -> KeywordCandidates:
+    def _keywords_by_date(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """All the paragraphs a keyword query matches, newest first (by relevance within a day);
+        where none holds all its words, those holding some."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("keyword_newest", context, limit)
+            relaxed_into: tuple[Phrase, ...] = ()
+            partial = False
+            if not sum(shard.total for shard in found):
+                some = self._parts(context, query, 0)
+                relaxed_into = some.relaxed_into
+                if some.weights is not None:
+                    found = self.shards.each(
+                        "partial_newest", some.context, some.parts, some.weights, limit
+                    )
+                    partial = bool(sum(shard.total for shard in found))
+                    context = some.context
+            best = _merged(found, limit, _newest_first(found))
+            stored = self._fetch(None, [one.docnum for one in best]).stored
+        return Ranked(
+            [RankedParagraph(one.score, one.docnum, partial) for one in best],
+            sum(shard.total for shard in found),
+            partial,
+            relaxed_into,
+            stored,
+            {one.docnum: one.key for one in best},
+            _facets_of(found),
+        )
+
+    def _listing(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """A query of filters alone: every paragraph they keep, in the documents' order (or
+        newest first), each text once."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("listing", context, limit)
+            order = _newest_first(found) if narrowing.by_date else None
+            best = _merged(found, limit, order)
+            stored = self._fetch(None, [one.docnum for one in best]).stored
+        return Ranked(
+            [RankedParagraph(one.score, one.docnum) for one in best],
+            sum(shard.total for shard in found),
+            stored=stored,
+            keys={one.docnum: one.key for one in best},
+            facets=_facets_of(found),
+        )
+
+    def keyword_candidates(
+        self,
+        query: ParsedQuery,
+        limit: int,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> KeywordCandidates:
         """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
         paragraphs hold all the parts of a query typed without syntax, the best of those holding
         some of them follow; where none holds any part, the parts' words are looked for."""
         depth = max(limit, KEYWORD_DEPTH)
-        planned = self._whoosh(query.tree)
-        matched: dict = {}  # the phrases matched in all the index, for the soft AND to reread
-        scores, best = self._best_matches(planned, max(depth, KEYWORD_POOL), matched)
-        paragraph = self._remembering_paragraphs()
-        best = self._content_first(best, depth, paragraph)
-        tiers = self._tiers(planned, [docnum for _, docnum in best])
-        candidates = [Candidate(score, tiers[docnum], docnum) for score, docnum in best]
-        some = _Some(query.soft_parts, (), {}, {})
-        if len(candidates) < limit:
-            some = self._holding_some_of(query, dict(scores.items()), matched)
-            candidates += self._partial(some, depth, paragraph)
-        question = self._asked_keywords(query.text, some.parts or query.phrases)
+        pool_size = max(depth, KEYWORD_POOL)
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("keyword_best", context, pool_size)
+            best = _content_first(found, pool_size, depth)
+            total = sum(shard.total for shard in found)
+            some = _Some(query.soft_parts, (), [], {}, 0, context, [])
+            if len(best) < limit:
+                some = self._holding_some_of(context, query, total, depth, pool_size)
+            question = self._asked_keywords(some.context, query, some.parts or query.phrases)
+            whole = [one.docnum for one in best]
+            fetched = self._fetch(some.context, whole + [one.docnum for one in some.best], whole)
+        candidates = [Candidate(one.score, fetched.tiers[one.docnum], one.docnum) for one in best]
+        for one in some.best:
+            score, share = some.partial[one.docnum]
+            candidates.append(Candidate(score, 0.0, one.docnum, partial=True, covered=share))
+        stored = fetched.stored
         return KeywordCandidates(
             candidates,
-            len(scores) or len(some.scores),
-            not scores and bool(candidates),
+            total or some.total,
+            not total and bool(candidates),
             some.relaxed_into,
             question,
-            paragraph,
+            lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
+            stored,
+            {one.docnum: one.key for one in best + some.best},
+            _facets_of(found) if total else some.facets,
         )
 
-    def _best_matches(self, query, wanted: int, phrases: dict):
-        """The paragraphs `query` matches (docnum -> score, or `_Held` when they were scored in
-        bulk) and the `wanted` best distinct of them, best first."""
-        with self._damage():
-            summed = match_in_bulk(query, self._statistics)
-        if summed is None:
-            scores = self._match(query, phrases)
-            return scores, self._best_distinct(scores, wanted)
-        held = _Held.of(summed)
-        return held, self._best_distinct_held(held, wanted)
-
-    def _whoosh(self, tree, tiered: bool = True):
-        """The Whoosh query of a keyword tree (a phrase without tier bonuses, if not `tiered`),
-        kana phrases matching the readings the index holds."""
-
-        def known(field_name: str, term: str) -> bool:
-            with self._damage():
-                return (field_name, term) in self._statistics.terms
-
-        return to_whoosh(tree, known) if tiered else untiered(tree, known)
-
-    def _match(self, query, phrases: dict | None = None) -> dict[int, float]:
-        with self._damage():
-            return match(self._searcher, query, self._statistics, phrases)
-
-    def _tiers(self, query, docnums: list[int]) -> dict[int, float]:
-        with self._damage():
-            return tiers(self._searcher, query, docnums, self._statistics)
-
     def _holding_some_of(
-        self, query: ParsedQuery, whole: dict[int, float], phrases: dict | None = None
+        self, context: QueryContext, query: ParsedQuery, whole: int, depth: int, pool_size: int
     ) -> _Some:
-        """Soft AND: the paragraphs holding some of the parts of a keyword query typed without
-        syntax but not all of it (those of `whole`); where none holds all or any, those holding
+        """Soft AND: the best `depth` distinct paragraphs holding some of the parts of a keyword
+        query typed without syntax but not all of it (`whole` paragraphs hold all of it), by the
+        share of its parts they hold, then by BM25F; where none holds all or any, those holding
         some of the words of its parts (never single characters or numbers: relaxed_words)."""
+        some = self._parts(context, query, whole)
+        if some.weights is None:
+            return _Some(some.parts, some.relaxed_into, [], {}, 0, some.context, [])
+        found = self.shards.each("partial_best", some.context, some.parts, some.weights, pool_size)
+        best = _content_first(found, pool_size, depth)
+        partial = {docnum: held for shard in found for docnum, held in shard.partial.items()}
+        total = sum(shard.total for shard in found)
+        return _Some(
+            some.parts, some.relaxed_into, best, partial, total, some.context, _facets_of(found)
+        )
+
+    def _parts(self, context: QueryContext, query: ParsedQuery, whole: int) -> _Parts:
+        """The parts a soft AND looks for and their weights: the rarer a part in the collection,
+        the more it weighs. The parts' words instead where no paragraph holds the whole query
+        (`whole` is how many do) nor any part of it."""
         parts = query.soft_parts
-        phrases = {} if phrases is None else phrases
-        held, scores = self._holding_some(parts, whole, phrases) if len(parts) > 1 else ({}, {})
+        counts, held = self._part_counts(context, parts) if len(parts) > 1 else (None, False)
         relaxed_into = query.relaxed_words if parts and not whole and not held else ()
         if relaxed_into:
             parts = relaxed_into
-            held, scores = self._holding_some(parts, whole, phrases)
-        return _Some(parts, relaxed_into, held, scores)
+            figures = keyword_figures(self.figures, query, parts)
+            context = replace(context, figures=self._shipped(figures))
+            counts, _ = self._part_counts(context, parts)
+        if counts is None:
+            return _Parts(parts, relaxed_into, None, context)
+        doc_count = self._figures(context).doc_count_all
+        return _Parts(parts, relaxed_into, [idf(count, doc_count) for count in counts], context)
 
-    def _partial(
-        self, some: _Some, depth: int, paragraph: Callable[[int], tuple[str, str]]
-    ) -> list[Candidate]:
-        """The best `depth` distinct paragraphs holding some of the query, by the share of its
-        parts they hold, then by BM25F."""
-        # By the share held, then by score (scores stay far below a millionth of a share's step).
-        order = {docnum: share * 1e6 + some.scores[docnum] for docnum, share in some.held.items()}
-        best = self._content_first(
-            self._best_distinct(order, max(depth, KEYWORD_POOL)), depth, paragraph
-        )
-        return [
-            Candidate(some.scores[docnum], 0.0, docnum, partial=True, covered=some.held[docnum])
-            for _, docnum in best
-        ]
+    def _part_counts(
+        self, context: QueryContext, parts: tuple[Phrase, ...]
+    ) -> tuple[list[int], bool]:
+        """How many paragraphs of the collection match each part, and whether any holds a part
+        but not the whole query."""
+        found = self.shards.each("part_counts", context, parts)
+        counts = [sum(column) for column in zip(*(shard.counts for shard in found))]
+        return counts or [0] * len(parts), any(shard.held for shard in found)
 
-    def _holding_some(
-        self, parts: tuple[Phrase, ...], whole: dict[int, float], phrases: dict
-    ) -> tuple[dict[int, float], dict[int, float]]:
-        """For the paragraphs holding some of `parts` but not all the query (those of `whole`):
-        docnum -> the share of the parts each holds, rarer parts weighing more and a part in the
-        document's title counting as held (a paragraph of the article 梅雨 need not say 梅雨);
-        and docnum -> its BM25F score for the parts, without tier bonuses."""
-        doc_count = self._reader.doc_count_all()
-        held: dict[int, float] = {}
-        summed: dict[int, float] = {}
-        weights, titled = [], []
-        for part in parts:
-            scores = self._match(self._whoosh(part, tiered=False), phrases)
-            weights.append(idf(len(scores), doc_count))
-            titled.append(self._in_titles(part, phrases) - scores.keys())
-            for docnum, score in scores.items():
-                if docnum not in whole:
-                    held[docnum] = held.get(docnum, 0.0) + weights[-1]
-                    summed[docnum] = summed.get(docnum, 0.0) + score
-        for weight, docnums in zip(weights, titled):
-            for docnum in docnums & held.keys():
-                held[docnum] += weight
-        total_weight = sum(weights) or 1.0
-        return {docnum: weight / total_weight for docnum, weight in held.items()}, summed
-
-    def _content_first(
-        self, pool: list[tuple[float, int]], depth: int, paragraph: Callable[[int], tuple[str, str]]
-    ) -> list[tuple[float, int]]:
-        with self._damage():
-            return content_first(pool, lambda docnum: paragraph(docnum)[0], depth)
-
-    def _remembering_paragraphs(self) -> Callable[[int], tuple[str, str]]:
-        """`_text_and_title`, reading each paragraph once (a query's ranking reads a few twice)."""
-        read: dict[int, tuple[str, str]] = {}
-
-        def paragraph(docnum: int) -> tuple[str, str]:
-            found = read.get(docnum)
-            if found is None:
-                found = read[docnum] = self.text_and_title(docnum)
-            return found
-
-        return paragraph
-
-    def _in_titles(self, part: Phrase, phrases: dict) -> set[int]:
-        """The paragraphs whose document's title holds the phrase's words."""
-        query = in_title(part)
-        if query is None:
-            return set()
-        with self._damage():
-            return set(match(self._searcher, query, self._statistics, phrases))
-
-    def _asked_keywords(self, text: str, parts: tuple[Phrase, ...]) -> Asked:
+    def _asked_keywords(
+        self, context: QueryContext, query: ParsedQuery, parts: tuple[Phrase, ...]
+    ) -> Asked:
         """What the reranker knows of a keyword query: its phrases, weighted by the rarest word
         in each (a phrase is at most as common as that)."""
-        with self._damage():
-            frequencies = {
-                _normalized(part): min(
-                    (
-                        self._statistics.terms.doc_frequency(field, term)
-                        for field, words in ((WORDS, part.words), (SUBWORDS, part.subwords))
-                        for term in words
-                    ),
-                    default=1,
-                )
-                for part in parts
-            }
-            doc_count = self._reader.doc_count_all()
+        figures = self._figures(context)
+        frequencies = {
+            _normalized(part): min(
+                (
+                    figures.doc_frequency(field_name, term)
+                    for field_name, words in ((WORDS, part.words), (SUBWORDS, part.subwords))
+                    for term in words
+                ),
+                default=1,
+            )
+            for part in parts
+        }
         return asked(
-            text,
+            query.text,
             [(part.text, _normalized(part)) for part in parts],
             frequencies.__getitem__,
-            doc_count,
+            figures.doc_count_all,
             keywords=True,
         )
 
-    def _question_ranking(self, query: ParsedQuery, limit: int) -> Ranked:
-        """BM25F's best paragraphs, reordered by how well each could answer (see rerank)."""
-        best, total, by_title = self.question_candidates(query, max(limit, RERANK_DEPTH))
-        question = self.asked(query)
-        with self._damage():
-            paragraphs = {docnum: self.text_and_title(docnum) for _, docnum in best}
+    # Questions --------------------------------------------------------------------------------
+
+    def _question_ranking(
+        self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
+    ) -> Ranked:
+        """BM25F's best paragraphs, reordered by how well each could answer (see rerank); by
+        date, those reordered, newest first."""
+        with self._query(query, narrowing, facets) as context:
+            found = self.shards.each("question_best", context, max(limit, RERANK_DEPTH))
+            best, total, by_title = _question_best(found, max(limit, RERANK_DEPTH))
+            question = self._asked(context, query)
+            stored = self._fetch(None, [one.docnum for one in best]).stored
         reranked = rerank(
-            best, paragraphs.__getitem__, question, lambda docnum: docnum not in by_title
+            [(one.score, one.docnum) for one in best],
+            lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
+            question,
+            lambda docnum: docnum not in by_title,
+            defined=query.defined,
         )
-        return Ranked([RankedParagraph(score, docnum) for score, docnum in reranked], total)
+        if narrowing.by_date:
+            days = {docnum: day for shard in found for docnum, day in shard.days.items()}
+            reranked = sorted(reranked, key=lambda pair: (-days[pair[1]], -pair[0], pair[1]))
+        return Ranked(
+            [RankedParagraph(score, docnum) for score, docnum in reranked],
+            total,
+            stored=stored,
+            keys={one.docnum: one.key for one in best},
+            facets=_facets_of(found),
+        )
 
     def question_candidates(
-        self, query: ParsedQuery, depth: int
+        self, query: ParsedQuery, depth: int, narrowing: Narrowing = NOWHERE_NARROWER
     ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """BM25F's best `depth` distinct paragraphs (score, docnum), how many match, and which
-        paragraphs match by their document's title alone, holding none of the question's words
-        (or sub-words) as the index found them (変わった holds 変わる)."""
+        """BM25F's best `depth` distinct paragraphs (score, docnum) that `narrowing` keeps, then
+        for a question asking what a term is the paragraphs defining it that those miss; how
+        many match, and which of them match by their document's title alone, holding none of
+        the question's words (or sub-words) as the index found them (変わった holds 変わる)."""
         if not isinstance(query.tree, Question):
             raise TypeError("question_candidates ranks a question, not keywords")
-        terms = question_terms(query.tree)
-        with self._damage():
-            if in_bulk(self._statistics, terms):
-                return self._question_candidates_in_bulk(terms, depth)
-            return self._question_candidates_by_dict(terms, depth)
-
-    def _question_candidates_by_dict(
-        self, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """`question_candidates` from dicts of scores by docnum (bm25.score_any): a question of
-        few postings, in a process that has not imported numpy."""
-        scores = score_any(
-            self._searcher, [t for t in terms if t[0] != CONTEXT], statistics=self._statistics
-        )
-        titles = score_any(
-            self._searcher, [t for t in terms if t[0] == CONTEXT], statistics=self._statistics
-        )
-        by_title = set()
-        for docnum, score in titles.items():
-            if docnum in scores:
-                scores[docnum] += score
-            else:
-                scores[docnum] = score
-                by_title.add(docnum)
-        return self._best_distinct(scores, depth), len(scores), by_title
-
-    def _question_candidates_in_bulk(
-        self, terms: list, depth: int
-    ) -> tuple[list[tuple[float, int]], int, set[int]]:
-        """`question_candidates` from arrays of scores by docnum (bm25.score_dense): the sums
-        are the dict's, to the bit, and only the best become (score, docnum) pairs."""
-        import numpy
-
-        scores = score_dense(self._statistics, [t for t in terms if t[0] != CONTEXT])
-        titles = score_dense(self._statistics, [t for t in terms if t[0] == CONTEXT])
-        by_title = numpy.flatnonzero((titles > 0) & (scores == 0)).tolist()
-        scores += titles
-        held = _Held.of(scores)
-        return self._best_distinct_held(held, depth), len(held), set(by_title)
-
-    def _best_distinct_held(self, held: _Held, wanted: int) -> list[tuple[float, int]]:
-        """`_best_distinct` of the paragraphs `held`: a pool of the best twice as many (and any
-        tied with the last of them), four times larger until it gives `wanted` distinct texts or
-        holds them all."""
-        import numpy
-
-        docnums, scores = held.docnums, held.scores
-        pool_size = 2 * wanted
-        while True:
-            if pool_size < len(held):
-                at = len(scores) - pool_size
-                pool = scores >= numpy.partition(scores, at)[at]
-                pooled = dict(zip(docnums[pool].tolist(), scores[pool].tolist()))
-            else:
-                pooled = dict(held.items())
-            best = self._distinct(pooled, pooled, wanted)
-            if len(best) == wanted or len(pooled) == len(held):
-                return best
-            pool_size *= 4
+        with self._query(query, narrowing) as context:
+            found = self.shards.each("question_best", context, depth)
+        best, total, by_title = _question_best(found, depth)
+        return [(one.score, one.docnum) for one in best], total, by_title
 
     def asked(self, query: ParsedQuery) -> Asked:
         """What the reranker knows of a question: its words, weighted by how rare each is."""
+        with self._query(query) as context:
+            return self._asked(context, query)
+
+    def _asked(self, context: QueryContext, query: ParsedQuery) -> Asked:
+        figures = self._figures(context)
         words = query.question_words
-        with self._damage():
-            frequencies = {
-                word.words[0]: self._statistics.terms.doc_frequency(WORDS, word.words[0])
-                for word in words
-            }
-            doc_count = self._reader.doc_count_all()
+        frequencies = {word.words[0]: figures.doc_frequency(WORDS, word.words[0]) for word in words}
         return asked(
             query.text,
             [(word.text, word.words[0]) for word in words],
             frequencies.__getitem__,
-            doc_count,
+            figures.doc_count_all,
         )
 
-    def _best_distinct(self, scores: dict[int, float], wanted: int) -> list[tuple[float, int]]:
-        """The `wanted` best (score, docnum), best first, one per text: repeats give way."""
-        # Most paragraphs are unique, so twice as many candidates (and any tied with the last of
-        # them) nearly always suffice.
-        lowest = min(heapq.nlargest(2 * wanted, scores.values()), default=0.0)
-        pool = list(compress(scores.keys(), map(lowest.__le__, scores.values())))
-        best = self._distinct(pool, scores, wanted)
-        if len(best) < wanted and len(pool) < len(scores):
-            best = self._distinct(scores, scores, wanted)
-        return best
+    # The collection ---------------------------------------------------------------------------
 
-    def _distinct(
-        self, docnums: Iterable[int], scores: dict[int, float], wanted: int
-    ) -> list[tuple[float, int]]:
-        seen, distinct = set(), []
-        for docnum in sorted(docnums, key=lambda docnum: (-scores[docnum], docnum)):
-            key = self._same_text[docnum]
-            if key not in seen:
-                seen.add(key)
-                distinct.append((scores[docnum], docnum))
-                if len(distinct) == wanted:
-                    break
-        return distinct
+    def _query(
+        self,
+        query: ParsedQuery,
+        narrowing: Narrowing = NOWHERE_NARROWER,
+        facets: FacetRequest | None = None,
+    ) -> _Query:
+        """The context of one query for every shard (its figures gathered), in a `with` block
+        that tells the shards when it is done."""
+        if isinstance(query.tree, Question):
+            figures = question_figures(self.figures, query)
+        else:
+            figures = keyword_figures(self.figures, query)
+        context = QueryContext(uuid.uuid4().hex, query, self._shipped(figures), narrowing, facets)
+        return _Query(self.shards, context)
 
-    def stored_fields(self, docnum: int) -> dict:
-        """What the index stores of a paragraph (search.index.schema)."""
-        with self._damage():
-            return self._searcher.stored_fields(docnum)
+    def _shipped(self, figures: CollectionFigures) -> Figures | None:
+        """What the shards are sent of the figures: None where a shard is the collection."""
+        return figures if self.figures.gathers else None  # type: ignore[return-value]
 
-    def text_and_title(self, docnum: int) -> tuple[str, str]:
-        stored = self._searcher.stored_fields(docnum)
-        return stored[PARAGRAPH_TEXT], stored[TITLE]
+    def _figures(self, context: QueryContext) -> CollectionFigures:
+        return context.figures if context.figures is not None else self.figures.figures
+
+    def _fetch(
+        self, context: QueryContext | None, docnums: list[int], tiered: Iterable[int] = ()
+    ) -> Fetched:
+        """The stored fields of `docnums` and the tiers of those of `tiered`, each from the
+        shard holding it."""
+        offsets = self.shards.offsets
+        wanted = by_shard(offsets, docnums)
+        with_tiers = by_shard(offsets, tiered)
+        answers = self.shards.some(
+            "fetch",
+            {
+                number: (context, shard_docnums, with_tiers.get(number, []))
+                for number, shard_docnums in wanted.items()
+            },
+        )
+        stored: dict[int, dict] = {}
+        tiers: dict[int, float] = {}
+        for answer in answers.values():
+            stored.update(answer.stored)
+            tiers.update(answer.tiers)
+        return Fetched(stored, tiers)
+
+
+class _Query:
+    """A query's context, and its sessions forgotten by every shard at the end of the block."""
+
+    def __init__(self, shards: Shards, context: QueryContext) -> None:
+        self._shards = shards
+        self.context = context
+
+    def __enter__(self) -> QueryContext:
+        return self.context
+
+    def __exit__(self, *exc_info) -> None:
+        self._shards.forget(self.context.id)
+
+
+def _merged(
+    found: list[ShardBest], wanted: int, order: Callable[[Best], tuple] | None = None
+) -> list[Best]:
+    """The best `wanted` distinct paragraphs of the shards' best: by score, ties in docnum order
+    (or by `order`), the first paragraph of each text (each shard's lists are so ordered
+    already)."""
+    if len(found) == 1:
+        return found[0].best[:wanted]
+    key = order or (lambda one: (-one.score, one.docnum))
+    merged = heapq.merge(*(shard.best for shard in found), key=key)
+    seen: set[str] = set()
+    best = []
+    for one in merged:
+        if one.key not in seen:
+            seen.add(one.key)
+            best.append(one)
+            if len(best) == wanted:
+                break
+    return best
+
+
+def _newest_first(found: list[ShardBest]) -> Callable[[Best], tuple]:
+    """The order of paragraphs by date: newest first, by relevance within a day, then docnum."""
+    days = {docnum: day for shard in found for docnum, day in shard.days.items()}
+    return lambda one: (-days.get(one.docnum, 0), -one.score, one.docnum)
+
+
+def _question_best(found: list[ShardBest], depth: int) -> tuple[list[Best], int, set[int]]:
+    """A question's candidates from the shards': the best `depth` distinct, then the paragraphs
+    defining its term that those miss (the best DEFINING_DEPTH distinct by the form's score,
+    with a score for the question), how many match, those matching by title alone."""
+    best = _merged(found, depth)
+    total = sum(shard.total for shard in found)
+    by_title = {docnum for shard in found for docnum in shard.marked}
+    defining = [one for shard in found for one in shard.defining]
+    if not defining:
+        return best, total, by_title
+    ordered = sorted(defining, key=lambda one: (-one.score, one.docnum))
+    seen = {one.key for one in best}
+    distinct: dict[str, Defining] = {}
+    for one in ordered:
+        distinct.setdefault(one.key, one)
+    for one in list(distinct.values())[:DEFINING_DEPTH]:
+        if one.key not in seen and one.question_score is not None:
+            seen.add(one.key)
+            best.append(Best(one.question_score, one.docnum, one.key))
+    return best, total, by_title
+
+
+def _by_source(found: list[SourceCounts]) -> dict[str, int]:
+    """The documents' counts of the shards', the document first whose first paragraph comes
+    first in the query's order."""
+    first = {
+        source: (-day, -score, docnum, count)
+        for counts in found
+        for source, (count, day, score, docnum) in counts.counts.items()
+    }
+    return {source: key[3] for source, key in sorted(first.items(), key=lambda item: item[1])}
+
+
+def _facets_of(found: list[ShardBest]) -> list[Any]:
+    """The shards' facets, where they were counted."""
+    return [shard.facets for shard in found if shard.facets is not None]
+
+
+def _content_first(found: list[ShardBest], pool_size: int, depth: int) -> list[Best]:
+    """The first `depth` of the best `pool_size` distinct paragraphs, content before headings."""
+    headings = {docnum for shard in found for docnum in shard.marked}
+    return content_first(_merged(found, pool_size), headings.__contains__, depth)
 
 
 def _normalized(phrase: Phrase) -> str:

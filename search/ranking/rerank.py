@@ -7,7 +7,8 @@ above all, in one sentence and close together; a word may also stand in the docu
 instead (a paragraph of the article ラオス need not say ラオス); and the paragraph that defines the
 thing asked about (「日米2プラス2」とは、…) answers 日米2プラス2とは何か？. `combine` multiplies
 BM25's share of the best score by those signals, with weights of its own for questions
-(`QUESTION`) and for keywords (`KEYWORDS`).
+(`QUESTION`) and for keywords (`KEYWORDS`). A question asking only what a term is (ルビとは) puts
+the paragraphs defining it first, then those naming it (search.ranking.definitions).
 
 Whatever the weights, a paragraph holding none of the query's words (lifted by its document's
 title alone) never ranks above one holding some (`rerank`). Keyword queries keep their tiers and
@@ -28,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from search.ranking.definitions import defines, standing
 from search.text.analysis import bigrams, fold
 from search.text.sentences import has_sentence_end, split_sentences
 
@@ -43,9 +45,6 @@ _CITATION = re.compile(
 _WEAK_BIGRAM = re.compile(r"[\u3040-\u309f、。？！?!「」・（）()\s]")
 # What a 「XとはYか」 question asks to define: X, before とは or って at the start.
 _DEFINITION_ASKED = re.compile(r"^\s*[「『]?(.{2,40}?)[」』]?\s*(?:とは|って)")
-# After a term, what makes a paragraph define it: とは or は、, past a closing quote and a
-# parenthesised reading (梅雨（つゆ、ばいう）は、).
-_DEFINES = r"[」』]?(?:[（(][^）)]{0,60}[）)])?(?:とは|は、)"
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ class Signals:
     bigrams: float  # share of the question's bigrams in the paragraph
     near: float  # share of neighbouring question words standing close together
     heading: float  # short without a sentence end, or a citation: cannot hold an answer
-    defines: float  # whether the paragraph defines what is asked (X とは, X は、)
+    defines: float  # whether the paragraph defines what is asked (X とは, X は…のことである)
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,9 @@ def signals(share: float, text: str, title: str, question: Asked) -> Signals:
         bigrams=_bigram_share(question, folded),
         near=_near_share(question, folded),
         heading=float(is_heading(text)),
-        defines=float(any(_defines(spellings, folded) for spellings in question.defined)),
+        defines=float(
+            any(defines(term, folded) for spellings in question.defined for term in spellings)
+        ),
     )
 
 
@@ -179,22 +180,18 @@ def combine(found: Signals, weights: Weights = QUESTION) -> float:
     return math.exp(log_score)
 
 
-def content_first(pool: list, text: Callable[[int], str], depth: int) -> list:
+def content_first(pool: list, heading: Callable[[int], bool], depth: int) -> list:
     """The first `depth` of a pool of (score, docnum) pairs, best first, taking paragraphs of
     content before headings, navigation lines and citations (which BM25's length normalisation
-    puts first: they are short), each in the pool's order."""
-    return sorted(pool, key=lambda pair: is_heading(text(pair[1])))[:depth]
+    puts first: they are short; `heading` tells them by docnum, see `is_heading`), each in the
+    pool's order."""
+    return sorted(pool, key=lambda pair: heading(pair[1]))[:depth]
 
 
 def is_heading(text: str) -> bool:
     """A heading, a navigation line or a citation: what introduces or sources a text, not it."""
     text = text.strip()
     return (len(text) < HEADING_CHARS and not has_sentence_end(text)) or bool(_CITATION.match(text))
-
-
-def _defines(spellings: frozenset[str], folded: str) -> bool:
-    """Whether the text defines a term spelled one of `spellings` (X とは, X は、, 「X」とは)."""
-    return any(re.search(re.escape(spelling) + _DEFINES, folded) for spelling in spellings)
 
 
 def _found(word: QuestionWord, text: str) -> bool:
@@ -246,30 +243,46 @@ def rerank(
     question: Asked,
     holds: Callable[[int], bool] | None = None,
     weights: Weights = QUESTION,
+    defined: str | None = None,
 ) -> list[tuple[float, int]]:
     """(score, docnum) pairs reordered by `combine` of their `signals`; `paragraph` gives a docnum's
     (text, title), `holds` whether its text holds one of the question's words (by default,
-    whether one is spelled in it)."""
+    whether one is spelled in it). For a question asking only what the term `defined` is, the
+    paragraphs defining it come first, then those naming it (see definitions.standing)."""
     if not ranked:
         return []
     top = ranked[0][0] or 1.0
-    found = [signals(score / top, *paragraph(docnum), question) for score, docnum in ranked]
+    texts = [paragraph(docnum) for _, docnum in ranked]
+    found = [signals(score / top, *text, question) for (score, _), text in zip(ranked, texts)]
     held = [holds(docnum) if holds else one.plain > 0 for (_, docnum), one in zip(ranked, found)]
+    standings = None
+    if defined is not None:
+        term = fold(defined)
+        # A heading (ルビとは, ルビとは何ですか？) introduces the definition; it is not one.
+        standings = [
+            min(standing(term, fold(text)), 1 if is_heading(text) else 2) for text, _ in texts
+        ]
     return [
         (score, docnum)
         for (_, docnum), score in question_order(
-            ranked, [combine(one, weights) for one in found], held
+            ranked, [combine(one, weights) for one in found], held, standings
         )
     ]
 
 
 def question_order(
-    ranked: list[tuple[float, int]], values: list[float], held: list[bool]
+    ranked: list[tuple[float, int]],
+    values: list[float],
+    held: list[bool],
+    standings: list[int] | None = None,
 ) -> list[tuple[tuple[float, int], float]]:
     """(BM25F's (score, docnum), answer score) best first: by answer score, but a paragraph
     holding none of the question's words (`held`; lifted by its title alone) after all the
-    others."""
-    order = sorted(range(len(ranked)), key=lambda i: (not held[i], -values[i]))
+    others; where `standings` are given, by them first (higher first) among those holding some."""
+    order = sorted(
+        range(len(ranked)),
+        key=lambda i: (not held[i], -(standings[i] if standings else 0), -values[i]),
+    )
     return [(ranked[i], values[i]) for i in order]
 
 

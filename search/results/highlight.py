@@ -2,7 +2,8 @@
 
 The paragraph is analyzed again, as it was for the index, and each phrase of the query is looked for
 as a run of consecutive terms: a phrase is one span from its first term's start to its last term's
-end, and words of a phrase that stand apart are not highlighted. Snippets are whole sentences (ending
+end, and words of a phrase that stand apart are not highlighted; a substring is highlighted only at
+the Latin word bounds matching keeps to (search.text.word_bounds: AI in AI分野, not in JAIC). Snippets are whole sentences (ending
 in 。！？ or !?) around the matches, fragments joined with …
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from search.query.tree import Phrase
 from search.text.analysis import Term, analyze_cached, fold_with_offsets
 from search.text.sentences import sentence_spans
+from search.text.word_bounds import at_word_bounds
 
 Span = tuple[int, int]
 SNIPPET_CHARS = 160
@@ -57,12 +59,14 @@ def _find_runs(terms: Sequence[Term], wanted: Sequence[str], slop: int = 1) -> l
 
 
 def _find_substrings(folded: tuple[str, list[int], list[int]], needle: str) -> list[Span]:
-    """Spans of the original text whose folded form contains `needle`."""
+    """Spans of the original text whose folded form contains `needle`, at Latin word bounds as
+    matching finds it (AI not in JAIC, 2 not in 2024)."""
     haystack, starts, ends = folded
     spans = []
     at = haystack.find(needle)
     while at >= 0:
-        spans.append((starts[at], ends[at + len(needle) - 1]))
+        if at_word_bounds(haystack, at, at + len(needle)):
+            spans.append((starts[at], ends[at + len(needle) - 1]))
         at = haystack.find(needle, at + 1)
     return spans
 

@@ -1,7 +1,8 @@
 """Results: what a search returns, as plain data: one page of hits (`SearchResults`), each a
 ranked paragraph with its citation (source, line, paragraph number, page, title), its whole text,
 where else the same text stands (`Place`), and the spans of its matches and its snippet, worked
-out when first read (search.results.highlight)."""
+out when first read (search.results.highlight); and the facets of all the matches, when asked
+for (search.results.facets)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TypedDict
 
+from search.query.filters import Filters, format_of
 from search.query.tree import Phrase
+from search.results.facets import Facets, FacetsJSON
 from search.results.highlight import Span, match_spans, snippet
 
 
@@ -37,6 +40,10 @@ class HitJSON(TypedDict):
     # Where a cut line's paragraph starts, and the heading it stands under.
     column: int
     section: str | None
+    # The document's format (pdf, docx, html, epub, markdown, text) and date (YYYY-MM-DD: its
+    # own where its format gives one, else its file's modification time).
+    format: str
+    date: str | None
     # True for a hit holding only some of the query's words (soft AND).
     partial: bool
     text: str
@@ -56,7 +63,13 @@ class ResultsJSON(TypedDict):
     relaxed: bool
     # True when more hits follow this page.
     more: bool
+    # The filters that narrowed the search (the query's and the options'), in the query syntax,
+    # and the order of the hits: "relevance" or "date" (newest first).
+    filters: list[str]
+    sort: str
     hits: list[HitJSON]
+    # How all the matches fall by format, folder and year (None where not counted).
+    facets: FacetsJSON | None
 
 
 @dataclass(frozen=True, order=True)
@@ -98,8 +111,15 @@ class Hit:
     section: str | None = None
     # True when the paragraph holds only some of the query's words (soft AND).
     partial: bool = False
+    # The document's date, YYYY-MM-DD (None in an index that records none).
+    date: str | None = None
     # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def format(self) -> str:
+        """The document's format, by its file name's suffix (search.query.filters.FORMATS)."""
+        return format_of(self.source)
 
     @cached_property
     def highlights(self) -> list[Span]:
@@ -132,6 +152,8 @@ class Hit:
             "page": self.page,
             "column": self.column,
             "section": self.section,
+            "format": self.format,
+            "date": self.date,
             "partial": self.partial,
             "text": self.text,
             "snippet": self.snippet,
@@ -155,6 +177,11 @@ class SearchResults:
     more: bool = False
     # The documents directory the index was built from (sources are relative to it).
     docs_dir: Path | None = None
+    # The filters that narrowed the search, the order ("relevance" or "date"), the facets of all
+    # the matches (None where not asked for).
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "relevance"
+    facets: Facets | None = None
 
     def to_dict(self) -> ResultsJSON:
         """The JSON form: exactly the fields of the `--json` contract."""
@@ -163,5 +190,8 @@ class SearchResults:
             "total": self.total,
             "relaxed": self.relaxed,
             "more": self.more,
+            "filters": list(self.filters.terms),
+            "sort": self.sort,
             "hits": [hit.to_dict() for hit in self.hits],
+            "facets": self.facets.to_dict() if self.facets is not None else None,
         }

@@ -11,6 +11,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from search.results.facets import FacetsJSON, FacetValueJSON
 from search.results.hits import HitJSON, PlaceJSON, ResultsJSON
 
 
@@ -23,17 +24,26 @@ class _Body(BaseModel):
 def _body_of(contract: type, name: str, **fields: Any) -> type[_Body]:
     """The model of a JSON contract written as a TypedDict (search.results.hits), its nested
     contracts replaced by their models (`fields`), and any fields the API adds."""
-    hints = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
+    hints: dict[str, Any] = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
     hints.update({key: (kind, ...) for key, kind in fields.items()})
     return create_model(name, __base__=_Body, __doc__=contract.__doc__, **hints)
 
 
 PlaceBody = _body_of(PlaceJSON, "PlaceBody")
 HitBody = _body_of(HitJSON, "HitBody", also=list[PlaceBody])  # type: ignore[valid-type]
+FacetValueBody = _body_of(FacetValueJSON, "FacetValueBody")
+FacetsBody = _body_of(
+    FacetsJSON,
+    "FacetsBody",
+    format=list[FacetValueBody],  # type: ignore[valid-type]
+    folder=list[FacetValueBody],  # type: ignore[valid-type]
+    year=list[FacetValueBody],  # type: ignore[valid-type]
+)
 SearchBody = _body_of(
     ResultsJSON,
     "SearchBody",
     hits=list[HitBody],  # type: ignore[valid-type]
+    facets=FacetsBody | None,
     # The page asked for.
     offset=int,
     limit=int,
@@ -53,12 +63,44 @@ class DocumentBody(_Body):
     paragraphs: list[ParagraphBody]
 
 
+class DocumentSummary(_Body):
+    """A document the index holds: its path in the documents folder, how many paragraphs it
+    gave, its title, and its size (bytes) and modification time (ISO 8601) when indexed."""
+
+    source: str
+    paragraphs: int
+    title: str
+    size: int
+    modified: str
+
+
+class DocumentsBody(_Body):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
 class StatusBody(_Body):
     documents: int
     paragraphs: int
     built: str
     format: int
     updating: bool
+
+
+class SuggestionBody(_Body):
+    """A completion of what was typed: a word or phrase as the documents write it, its reading
+    (katakana, where known) and how many paragraphs hold it."""
+
+    text: str
+    reading: str | None
+    paragraphs: int
+
+
+class SuggestBody(_Body):
+    query: str
+    suggestions: list[SuggestionBody]
 
 
 class ErrorBody(_Body):

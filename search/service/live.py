@@ -19,6 +19,7 @@ from pathlib import Path
 from search.errors import IndexBusy, IndexDamaged
 from search.index.directory import MANIFEST_NAME
 from search.index.manifest import Manifest
+from search.index.shards import ShardedManifest
 from search.service.searcher import Searcher
 
 # How often opening is tried again when builds keep replacing the manifest meanwhile.
@@ -28,12 +29,21 @@ _OPEN_ATTEMPTS = 10
 _Stamp = tuple[int, int, int]
 
 
+@dataclass(frozen=True)
+class _Manifest:
+    """What a manifest says of the index a LiveIndex follows: the generation it names (of each
+    shard, for a sharded index), and its summary."""
+
+    generation: object
+    summary: dict
+
+
 @dataclass
 class _Opened:
     """One generation's open Searcher, the manifest naming it, and how many uses hold it."""
 
     searcher: Searcher
-    manifest: Manifest
+    manifest: _Manifest
     stamp: _Stamp | None
     users: int = 0
     retired: bool = False
@@ -46,10 +56,14 @@ class LiveIndex:
     """
 
     def __init__(
-        self, index_dir: Path, synonyms_file: Path | None = None, sudachi_synonyms: bool = False
+        self,
+        index_dir: Path,
+        synonyms_file: Path | None = None,
+        sudachi_synonyms: bool = False,
+        cluster: str | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
-        self._searcher_options = (synonyms_file, sudachi_synonyms)
+        self._searcher_options = (synonyms_file, sudachi_synonyms, cluster)
         self._lock = threading.Lock()
         self._current: _Opened | None = self._open()
 
@@ -66,7 +80,7 @@ class LiveIndex:
         """The live index's documents, paragraphs, build time and format version."""
         opened = self._hold()
         self._release(opened)
-        return opened.manifest.summary()
+        return opened.manifest.summary
 
     def close(self) -> None:
         """Close the Searcher now, or when its last use ends."""
@@ -113,20 +127,25 @@ class LiveIndex:
         for _ in range(_OPEN_ATTEMPTS):
             stamp = self._stamp()
             before = self._manifest()
-            searcher = Searcher(self.index_dir, *self._searcher_options)
+            synonyms_file, sudachi_synonyms, cluster = self._searcher_options
+            searcher = Searcher(self.index_dir, synonyms_file, sudachi_synonyms, cluster)
             after = self._manifest()
             if after.generation == before.generation:
                 return _Opened(searcher, before, stamp)
             searcher.close()
         raise IndexBusy(f"builds keep replacing the index in {self.index_dir}; try again later")
 
-    def _manifest(self) -> Manifest:
+    def _manifest(self) -> _Manifest:
+        sharded = ShardedManifest.load(self.index_dir) if self.index_dir.is_dir() else None
+        if sharded is not None:
+            generations = tuple(entry.generation for entry in sharded.shards)
+            return _Manifest(generations, sharded.summary())
         manifest = Manifest.load(self.index_dir)
         if manifest is None:
             raise IndexDamaged(
                 f"no index in {self.index_dir}; run `kensaku index --index {self.index_dir}`"
             )
-        return manifest
+        return _Manifest(manifest.generation, manifest.summary())
 
     def _stamp(self) -> _Stamp | None:
         try:

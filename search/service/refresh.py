@@ -20,6 +20,8 @@ from pathlib import Path
 from search.errors import KensakuError
 from search.index.changes import record_new_stamps, stamps_current
 from search.index.manifest import Manifest
+from search.index.sharding import sharded_current
+from search.index.shards import ShardedManifest
 from search.ingest.discovery import scan
 
 
@@ -28,9 +30,15 @@ class Refresher:
     None: the directory the index was built from). `say` hears what it did, one line at a time."""
 
     def __init__(
-        self, docs_dir: Path | None, index_dir: Path, interval: float, say: Callable[[str], None]
+        self,
+        docs_dir: Path | None,
+        index_dir: Path,
+        interval: float,
+        say: Callable[[str], None],
+        cluster: str | None = None,
     ) -> None:
         self.docs_dir = docs_dir
+        self.cluster = cluster
         self.index_dir = Path(index_dir)
         self.interval = interval
         self._say = say
@@ -70,6 +78,16 @@ class Refresher:
         """The documents directory when its documents changed since the index was built. Files
         given new modification times with the same bytes are no change: their new stamps are
         recorded here, without an update."""
+        sharded = ShardedManifest.load(self.index_dir)
+        if sharded is not None:
+            folder = self.docs_dir or sharded.docs_dir
+            if not folder.is_dir():
+                return None
+            found = scan(folder, sharded.rules).documents
+            current = sharded.docs_dir == folder.resolve() and sharded_current(
+                sharded, self.index_dir, found
+            )
+            return None if current else folder
         manifest = Manifest.load(self.index_dir)
         docs_dir = self.docs_dir or (manifest.docs_dir if manifest else None)
         if manifest is None or docs_dir is None or not docs_dir.is_dir():
@@ -92,6 +110,7 @@ class Refresher:
             str(docs_dir),
             "--index",
             str(self.index_dir),
+            *(["--cluster", self.cluster] if self.cluster else []),
         ]
         with self._child_lock:
             if self._stopping.is_set():

@@ -18,6 +18,7 @@ lists of pairs, not the long lists of の and 人. Which index field holds which
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import threading
@@ -143,6 +144,39 @@ class _Sudachi(threading.local):
         if "助数詞" in pos[2]:  # 助数詞可能 (年, 月, 回), or a suffix 助数詞 (日 in 14日)
             return "counter"
         return "content"
+
+
+@functools.cache
+def analyzer_versions() -> dict[str, str]:
+    """The versions of what cuts text into words, SudachiPy and its dictionary package: an index
+    matches queries only as cut by the versions that cut its text (a newer dictionary may cut
+    a word apart, or read it otherwise)."""
+    import sudachipy
+
+    return {
+        "sudachipy": getattr(sudachipy, "__version__", None) or _package_version("sudachipy"),
+        "sudachidict-core": _package_version("sudachidict_core"),
+    }
+
+
+def _package_version(module_name: str) -> str:
+    """The installed version of the package of `module_name`: from the name of its
+    `.dist-info` folder beside it (a stat or two), else from its metadata (~40 ms: importlib.metadata
+    reads every installed package's)."""
+    import glob
+    import importlib
+    import os
+
+    folder = os.path.dirname(os.path.dirname(importlib.import_module(module_name).__file__ or ""))
+    found = glob.glob(os.path.join(glob.escape(folder), f"{module_name}-*.dist-info"))
+    if len(found) == 1:
+        return os.path.basename(found[0])[len(module_name) + 1 : -len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module_name)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 _dictionary_instance = None

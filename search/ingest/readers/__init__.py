@@ -14,6 +14,7 @@ A reader module is imported only when a file of its format is read.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,29 @@ def read(data: bytes, name: str) -> Extracted:
     module, function = _READERS[_suffix(name)]
     reader = getattr(importlib.import_module(f"{__name__}.{module}"), function)
     return reader(data)
+
+
+# The formats whose readers record the libraries they read with (Extracted.extractors).
+_RECORDING = frozenset({"pdf"})
+
+
+def outdated(name: str, extractors: dict[str, str] | None) -> bool:
+    """Whether the file `name`, read with these libraries (name: version, as Extracted.extractors
+    records them; None when none were recorded), would be read with another version of one of
+    them now: also when its reader records them and none were (a kensaku before the record)."""
+    if extractors is None:
+        return _suffix(name) in _READERS and format_of(name) in _RECORDING
+    return any(_installed(library) != version for library, version in extractors.items())
+
+
+@functools.cache
+def _installed(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def _suffix(name: str) -> str:

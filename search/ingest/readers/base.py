@@ -41,11 +41,31 @@ class Block:
 @dataclass
 class Extracted:
     """A document's blocks in reading order, the title it gives itself (metadata, <title>, first
-    heading; None when it has none) and warnings to report (a few bad bytes replaced, ...)."""
+    heading; None when it has none), warnings to report (a few bad bytes replaced, ...) and the
+    date it gives itself (YYYY-MM-DD, see readers.dates; None when it has none).
+
+    `unread_pages` are the pages (of a paged format) holding text that could not be read and was
+    left out, which a warning names; `extractors` the libraries the text was read with that
+    another version of might read the same bytes differently (name: version)."""
 
     title: str | None
     blocks: list[Block]
     warnings: list[str] = field(default_factory=list)
+    unread_pages: list[int] = field(default_factory=list)
+    extractors: dict[str, str] = field(default_factory=dict)
+    date: str | None = None
+
+
+def page_list(numbers: list[int]) -> str:
+    """Page numbers as a reader writes them: "page 3", "pages 1, 4–6"."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    text = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return ("page " if len(numbers) == 1 else "pages ") + text
 
 
 # Scripts written without spaces between words: a line break between two of their characters

@@ -4,7 +4,8 @@ Read with python-docx. The body is walked in order, including content controls (
 contents is one), so that a table's text stands where the table does; each table row is one
 paragraph, its cells separated by a space. Field codes (TOC, PAGEREF instructions) are not text
 and are left out; what a field shows is kept. A Word file has no lines: a block's `line` is its
-number among the document's paragraphs and table rows, from 1.
+number among the document's paragraphs and table rows, from 1. Its date is its core properties'
+`created` (else `modified`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import zipfile
 
 from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines
+from search.ingest.readers.dates import iso_day
 
 _HEADING_STYLES = ("heading", "title")
 
@@ -33,7 +35,19 @@ def read_docx(data: bytes) -> Extracted:
     title = (document.core_properties.title or "").strip() or next(
         (block.text for block in blocks if block.heading), None
     )
-    return Extracted(title, blocks)
+    return Extracted(title, blocks, date=_date(document.core_properties))
+
+
+def _date(properties) -> str | None:
+    """The day the core properties say the document was created (else last modified): python-docx
+    reads their W3C times, written in UTC, as naive datetimes."""
+    for moment in (properties.created, properties.modified):
+        if moment is not None:
+            stamp = moment.isoformat() + ("Z" if moment.tzinfo is None else "")
+            day = iso_day(stamp)
+            if day:
+                return day
+    return None
 
 
 def _texts(container, document):

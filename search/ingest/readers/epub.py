@@ -3,7 +3,7 @@
 An EPUB is a zip: META-INF/container.xml names the package document, whose spine lists the
 chapters' XHTML files in order; each is read as HTML (ruby as its base text). A block's `line` is
 its line in its chapter's file, and its `section` the chapter's title: its first heading, else its
-`<title>`, else its file name.
+`<title>`, else its file name. The book's date is its `dc:date`, else its `dcterms:modified`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from search.ingest.readers.base import Block, Extracted, UnreadableDocument
+from search.ingest.readers.dates import iso_day
 from search.ingest.readers.html import read_html
 
 _CONTAINER = "META-INF/container.xml"
@@ -53,7 +54,18 @@ def read_epub(data: bytes) -> Extracted:
             for block in extracted.blocks
         ]
     title = package.findtext(".//dc:title", namespaces=_NAMESPACES)
-    return Extracted((title or "").strip() or None, blocks, warnings)
+    return Extracted((title or "").strip() or None, blocks, warnings, date=_date(package))
+
+
+def _date(package) -> str | None:
+    """The book's `dc:date` (its publication), else its `dcterms:modified`."""
+    dates = [element.text for element in package.iterfind(".//dc:date", _NAMESPACES)]
+    dates += [
+        element.text
+        for element in package.iterfind(".//opf:meta", _NAMESPACES)
+        if element.get("property") == "dcterms:modified"
+    ]
+    return next(filter(None, map(iso_day, dates)), None)
 
 
 def _package_path(book: zipfile.ZipFile) -> str:

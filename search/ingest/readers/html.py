@@ -13,6 +13,7 @@ import re
 from html.parser import HTMLParser
 
 from search.ingest.readers.base import Block, Extracted, join_lines
+from search.ingest.readers.dates import iso_day
 from search.ingest.readers.decoding import decode
 
 _DECLARED_CHARSET = re.compile(
@@ -94,6 +95,28 @@ _VOID = {
 }
 
 
+# <meta> names (and properties) of a page's date: when it was made or published first, then when
+# it was last changed.
+_DATE_NAMES = (
+    "dcterms.created",
+    "dc.date.created",
+    "dcterms.issued",
+    "dc.date.issued",
+    "article:published_time",
+    "citation_publication_date",
+    "citation_date",
+    "date",
+    "dc.date",
+    "dcterms.date",
+    "pubdate",
+    "publishdate",
+    "dcterms.modified",
+    "dc.date.modified",
+    "article:modified_time",
+    "last-modified",
+)
+
+
 def read_html(data: bytes) -> Extracted:
     """The blocks and title of an HTML or XHTML document."""
     decoded = decode(data, declared_charset(data))
@@ -116,7 +139,7 @@ def read_html_text(text: str) -> Extracted:
     parser.feed(text)
     parser.close()
     title = parser.title or next((block.text for block in parser.blocks if block.heading), None)
-    return Extracted(title, parser.blocks)
+    return Extracted(title, parser.blocks, date=parser.date())
 
 
 class _BlockParser(HTMLParser):
@@ -132,8 +155,19 @@ class _BlockParser(HTMLParser):
         self._in_title = False
         self._in_pre = 0
         self._heading = 0
+        self._dates: dict[str, str] = {}  # the <meta> dates, by name
+
+    def date(self) -> str | None:
+        """The first of the <meta> dates (in `_DATE_NAMES` order) that reads as a day."""
+        for name in _DATE_NAMES:
+            day = iso_day(self._dates.get(name))
+            if day:
+                return day
+        return None
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "meta":
+            self._meta(dict(attrs))
         if self._open:
             if tag not in _VOID:
                 self._open.append(tag)
@@ -148,6 +182,11 @@ class _BlockParser(HTMLParser):
         self._in_title |= tag == "title"
         self._in_pre += tag == "pre"
         self._heading += tag in _HEADINGS
+
+    def _meta(self, attrs: dict) -> None:
+        name = (attrs.get("name") or attrs.get("property") or attrs.get("http-equiv") or "").lower()
+        if name in _DATE_NAMES and attrs.get("content"):
+            self._dates.setdefault(name, attrs["content"])
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         self.handle_starttag(tag, attrs)

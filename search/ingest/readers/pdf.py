@@ -3,12 +3,17 @@
 PDFium (through pypdfium2) gives every character of a page with its box; the rest is layout
 analysis, in this order:
 
-1. page → glyphs: the characters with their boxes, in the order the page draws them;
+1. page → glyphs: the characters with their boxes, in the order the page draws them. PDFium is
+   shown none of the machine's fonts, so that what it reads is the same on every machine; a page
+   where it leaves characters out (a zero-wide text object: a Japanese font the PDF does not
+   embed, an OCR layer's invisible glyphs) is read by the second extractor (pdf_fallback) when
+   that reads more. Glyphs that map to no character are left out and counted;
 2. glyphs → lines: runs of glyphs that follow one another along a baseline (horizontal writing)
-   or down a column (vertical writing), fragments of one line merged, ruby dropped;
+   or down a column (vertical writing), fragments of one line merged, ruby dropped; a line of a
+   symbol font's codes misread as Windows-1252 (™—›œ) left out and counted;
 3. furniture: running headers, footers and side tabs (lines at a page's edge whose text, digits
-   aside, stands at an edge of another page at the same height) and lone page numbers are
-   dropped;
+   aside, stands at an edge of another page at the same height, and the row at a page's edge
+   that held a misread line among other pieces) and lone page numbers are dropped;
 4. lines → regions in reading order: recursive cuts along white space, first between rows of
    text, then between columns; on a vertical page the same in its own frame (tiers from top to
    bottom, columns from right to left);
@@ -21,19 +26,27 @@ between Latin words becomes one space, a hyphen at a Latin line end joins the wo
 Japanese characters (an OCR layer's, a spaced-out heading's) disappear. Kangxi and CJK radicals and
 vertical presentation forms become the ordinary characters they stand for (⼀ → 一, ︑ → 、).
 A block's line is the line of its page's extracted text (its kept lines in reading order) where it
-starts. Headings are short lines set larger or bolder than the body text.
+starts. Headings are short lines set larger or bolder than the body text. What was left out
+unread is one warning naming the pages (Extracted.unread_pages); the libraries the text was read
+with are Extracted.extractors.
 """
 
 from __future__ import annotations
 
 import bisect
+import ctypes
+import functools
+import itertools
 import re
 import statistics
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines
+from search.ingest.readers.base import Block, Extracted, UnreadableDocument, join_lines, page_list
+from search.ingest.readers.dates import pdf_day
+from search.ingest.readers.pdf_fallback import PageChars, PlacedChar, SecondReader
+from search.ingest.readers.pdf_fallback import version as second_reader_version
 
 # Sizes are in ems: a line's glyph size across the line (its font size, near enough).
 # Two glyphs are on one line when their boxes overlap across it by this share of the smaller.
@@ -76,7 +89,17 @@ HEADING_SIZE = 1.12
 # Furniture: the lines nearest the top and the bottom of a page that may be running heads, and
 # how far apart (a share of the page's height) the same running head stands on two pages.
 EDGE_LINES = 2
+# A line at a page's edge at most this many of its ems high is a row of text (not a column).
+HEAD_ROW_HEIGHT = 2.0
 SAME_HEIGHT = 0.02
+
+# PDFium's text page leaves out a text object narrower than this (in points).
+ZERO_WIDTH = 0.01
+# Two glyphs of one character whose boxes overlap by this share, across and along, are one
+# glyph drawn twice.
+OVERPRINT = 0.7
+# A line at least this share of whose characters are misread codes is left out.
+MISREAD_SHARE = 0.25
 
 NO_TEXT_LAYER = "it has no text layer (a scanned image?)"
 
@@ -86,6 +109,9 @@ _JAPANESE_CHARS = (
 )
 _JAPANESE = re.compile(f"[{_JAPANESE_CHARS}]")
 _SPACE_BETWEEN_JAPANESE = re.compile(f"(?<=[{_JAPANESE_CHARS}]) +(?=[{_JAPANESE_CHARS}])")
+# Set in half an em: opening brackets, and closing ones and punctuation.
+_OPENING = frozenset("「『（(［[〔【〈《｛{〘〖“‘")
+_CLOSING = frozenset("」』）)］]〕】〉》｝}〙〗”’、。，．")
 _KANA = re.compile("[\u3041-\u30ff ]+")  # ruby is kana, with ー and ・
 _LEADER_DOTS = re.compile(r" ?(?:[.．・･…‥] ?){4,}")
 _LIST_MARKER = re.compile(
@@ -105,6 +131,9 @@ _NOT_A_TITLE = re.compile(
     r"|[\x21-\x7e]+)$",
     re.IGNORECASE,
 )
+# What a symbol font's codes come out as when read as Windows-1252 (the digits of 官報's date
+# line: 平成 ™— 年 › 月): characters that Japanese text, or any, hardly ever sets together.
+_MISREAD = re.compile("[‚ƒ„ˆŠ‹ŒŽ˜™š›œžŸ]")
 _FONT_WEIGHT_NUMBER = re.compile(r"W(\d{1,2})(?!\d)")
 _BOLD_FONT = re.compile(r"Bold|Heavy|Black|Demi|Semi|Ultra|Fat|Extra", re.IGNORECASE)
 _NORMAL_WEIGHT = 4
@@ -113,20 +142,25 @@ _NORMAL_WEIGHT = 4
 def read_pdf(data: bytes) -> Extracted:
     """The PDF's own title (its metadata's, else the largest heading of its first page that
     has headings) and its paragraphs in reading order with page and line; UnreadableDocument
-    when it gives no text (no text layer, encrypted, broken, not a PDF)."""
+    when it gives no text (no text layer, encrypted, broken, not a PDF). The pages it could
+    not read whole are named in one warning and in `unread_pages`."""
     import pypdfium2
 
+    _hide_system_fonts()
     document = _open(pypdfium2, data)
+    reading = _Reading(data)
     pages: list[_Page] = []
-    warnings: list[str] = []
     try:
         for index in range(len(document)):
             try:
-                pages.append(_read_page(document[index]))
+                pages.append(_read_page(document[index], index, reading))
             except pypdfium2.PdfiumError:
-                warnings.append(f"page {index + 1} is broken: left out")
+                reading.warnings.append(f"page {index + 1} is broken: left out")
                 pages.append(_Page(1.0, 1.0, [], False))
         title = _metadata_title(document)
+        date = pdf_day(document.get_metadata_value("CreationDate")) or pdf_day(
+            document.get_metadata_value("ModDate")
+        )
     finally:
         document.close()
     if not any(page.lines for page in pages):
@@ -138,7 +172,12 @@ def read_pdf(data: bytes) -> Extracted:
     if not blocks:
         raise UnreadableDocument("it holds no text but page numbers and running heads")
     return Extracted(
-        title=title or _largest_heading(sized_blocks), blocks=blocks, warnings=warnings
+        title=title or _largest_heading(sized_blocks),
+        blocks=blocks,
+        warnings=reading.warnings + reading.unread_warning(),
+        unread_pages=sorted(reading.unread),
+        extractors=reading.extractors(),
+        date=date,
     )
 
 
@@ -173,35 +212,199 @@ def _metadata_title(document) -> str | None:
 
 class _Glyph:
     """A character and its box (the font's em box, not the ink) on the page as displayed:
-    x from its left edge, `top` and `bottom` down from its top edge; `index` is PDFium's."""
+    x from its left edge, `top` and `bottom` down from its top edge; `index` is PDFium's, `font`
+    the second extractor's font name."""
 
-    __slots__ = ("bottom", "char", "index", "is_space", "top", "x0", "x1")
+    __slots__ = ("bottom", "char", "font", "index", "is_space", "top", "x0", "x1")
 
-    def __init__(self, char: str, x0: float, top: float, x1: float, bottom: float, index: int = -1):
-        self.char, self.index, self.is_space = char, index, char == " "
+    def __init__(
+        self,
+        char: str,
+        x0: float,
+        top: float,
+        x1: float,
+        bottom: float,
+        index: int = -1,
+        font: str = "",
+    ):
+        self.char, self.index, self.font, self.is_space = char, index, font, char == " "
         self.x0, self.top, self.x1, self.bottom = x0, top, x1, bottom
 
 
-def _page_glyphs(page, text_page) -> list[_Glyph]:
-    """A page's characters in drawing order. PDFium's own line breaks are dropped; its
-    generated spaces (a gap it took for one) are kept."""
+class _Reading:
+    """One PDF being read: the second extractor, opened for the first page that needs it, and
+    what could not be read, page by page."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.warnings: list[str] = []
+        self.unread: dict[int, int] = {}  # page number: characters left out
+        self._second: SecondReader | None = None
+        self._second_failed = False
+
+    def second_page(self, index: int) -> PageChars | None:
+        """The second extractor's characters of the page at `index`; None when it cannot
+        read them."""
+        # Any exception: pdfminer.six's own, and those a malformed PDF raises inside it.
+        if self._second is None and not self._second_failed:
+            try:
+                self._second = SecondReader(self.data)
+            except Exception:
+                self._second_failed = True
+        if self._second is None:
+            return None
+        try:
+            return self._second.page(index)
+        except Exception:
+            return None
+
+    def left_out(self, page: int, characters: int) -> None:
+        if characters:
+            self.unread[page] = self.unread.get(page, 0) + characters
+
+    def unread_warning(self) -> list[str]:
+        """One warning for all the text that could not be read."""
+        if not self.unread:
+            return []
+        count = sum(self.unread.values())
+        what = "a character" if count == 1 else f"{count:,} characters"
+        return [
+            f"{what} that could not be read (their fonts map them to no character, or to wrong"
+            f" ones) {'was' if count == 1 else 'were'} left out, on {page_list(sorted(self.unread))}"
+        ]
+
+    def extractors(self) -> dict[str, str]:
+        """The extractors the text depends on, with their versions."""
+        from importlib.metadata import version
+
+        used = {"pypdfium2": version("pypdfium2")}  # its release pins PDFium's build
+        if self._second is not None:
+            used["pdfminer.six"] = second_reader_version()
+        return used
+
+
+_FONTS_HIDDEN: list[object] = []  # the font list PDFium was given, kept alive as it holds it
+
+
+def _hide_system_fonts() -> None:
+    """Show PDFium no font of the machine, only its own: what it reads then does not depend on
+    the fonts installed. What it cannot read without them (text in Japanese fonts a PDF does not
+    embed) the second extractor reads, on every machine alike."""
+    if _FONTS_HIDDEN:
+        return
+    import pypdfium2.raw as pdfium
+
+    no_fonts = pdfium.FPDF_SYSFONTINFO(version=1)  # no callbacks: no font to list or map
+    pdfium.FPDF_SetSystemFontInfo(ctypes.byref(no_fonts))
+    _FONTS_HIDDEN.append(no_fonts)
+
+
+def _page_glyphs(page, text_page) -> tuple[list[_Glyph], int]:
+    """A page's characters in drawing order, and how many it draws that PDFium maps to no
+    character (a symbol font without a character map: those are left out). PDFium's own line
+    breaks are dropped; its generated spaces (a gap it took for one) are kept."""
     import pypdfium2.raw as pdfium
 
     to_display = _display_transform(page)
     rect = pdfium.FS_RECTF()
     glyphs: list[_Glyph] = []
+    unmapped = 0
     for index, char in _page_chars(text_page):
         if char in "\r\n":
             continue
         if char.isspace():
             char = " "
-        elif char == "\ufffd" or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue  # a glyph PDFium found no character for, or no text
+        elif pdfium.FPDFText_HasUnicodeMapError(text_page, index) == 1:
+            unmapped += 1
+            continue
+        elif not _is_text(char):
+            continue
         pdfium.FPDFText_GetLooseCharBox(text_page, index, rect)
         x0, top, x1, bottom = to_display(rect.left, rect.top, rect.right, rect.bottom)
         if char == " " or (x1 > x0 and bottom > top):
             glyphs.append(_Glyph(char, x0, top, x1, bottom, index))
+    return glyphs, unmapped
+
+
+def _is_text(char: str) -> bool:
+    """Whether a character is text (not U+FFFD, a control or a private-use code)."""
+    return char != "\ufffd" and unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def _dropped_objects(page) -> int:
+    """How many text objects of this page PDFium's text page may leave characters of out: it
+    leaves out a text object that comes out zero wide, and one drawn in a font the PDF does not
+    embed or drawn invisibly (an OCR layer) may hold characters (where the others hold spaces)."""
+    import pypdfium2.raw as pdfium
+
+    dropped = 0
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for text_object in _text_objects(page.raw):
+        pdfium.FPDFPageObj_GetBounds(
+            text_object,
+            ctypes.byref(left),
+            ctypes.byref(bottom),
+            ctypes.byref(right),
+            ctypes.byref(top),
+        )
+        if right.value - left.value >= ZERO_WIDTH:
+            continue
+        if pdfium.FPDFTextObj_GetTextRenderMode(text_object) == (
+            pdfium.FPDF_TEXTRENDERMODE_INVISIBLE
+        ) or not pdfium.FPDFFont_GetIsEmbedded(pdfium.FPDFTextObj_GetFont(text_object)):
+            dropped += 1
+    return dropped
+
+
+def _text_objects(parent, form: bool = False) -> Iterator:
+    """The text objects of a page (or a form XObject's), those of its forms included."""
+    import pypdfium2.raw as pdfium
+
+    count, get = (
+        (pdfium.FPDFFormObj_CountObjects, pdfium.FPDFFormObj_GetObject)
+        if form
+        else (pdfium.FPDFPage_CountObjects, pdfium.FPDFPage_GetObject)
+    )
+    for index in range(count(parent)):
+        page_object = get(parent, index)
+        kind = pdfium.FPDFPageObj_GetType(page_object)
+        if kind == pdfium.FPDF_PAGEOBJ_TEXT:
+            yield page_object
+        elif kind == pdfium.FPDF_PAGEOBJ_FORM:
+            yield from _text_objects(page_object, form=True)
+
+
+def _placed_glyphs(page, chars: list[PlacedChar]) -> list[_Glyph]:
+    """The second extractor's characters as glyphs on the page as displayed, each drawn once (a
+    line drawn twice, a little apart, to look bold is read once, as PDFium reads it)."""
+    to_display = _display_transform(page)
+    glyphs: list[_Glyph] = []
+    drawn: dict[str, list[_Glyph]] = {}
+    for placed in chars:
+        char = " " if placed.char.isspace() else placed.char
+        if char != " " and not all(_is_text(part) for part in char):
+            continue
+        x0, top, x1, bottom = to_display(placed.left, placed.top, placed.right, placed.bottom)
+        glyph = _Glyph(char, x0, top, x1, bottom, font=placed.font)
+        if char != " " and not (x1 > x0 and bottom > top):
+            continue
+        if char != " " and any(_overprints(glyph, other) for other in drawn.get(char, ())):
+            continue
+        drawn.setdefault(char, []).append(glyph)
+        glyphs.append(glyph)
     return glyphs
+
+
+def _overprints(glyph: _Glyph, other: _Glyph) -> bool:
+    """Whether a glyph stands where the same one was drawn (the boxes overlap by most of both)."""
+    return (
+        _overlap(glyph.x0, glyph.x1, other.x0, other.x1) >= OVERPRINT
+        and _overlap(glyph.top, glyph.bottom, other.top, other.bottom) >= OVERPRINT
+    )
+
+
+def _marks(glyphs: list[_Glyph]) -> int:
+    return sum(1 for glyph in glyphs if not glyph.is_space)
 
 
 def _page_chars(text_page) -> Iterator[tuple[int, str]]:
@@ -347,31 +550,65 @@ class _Page:
     height: float
     lines: list[_Line]
     vertical: bool  # most of its text is set in columns
+    misread: list[_Line] = field(default_factory=list)  # left out (see _drop_misread)
 
 
-def _read_page(page) -> _Page:
+def _read_page(page, index: int, reading: _Reading) -> _Page:
+    """A page's lines, from PDFium's characters or, where PDFium leaves characters out that the
+    second extractor reads, from the second extractor's; what neither can read is counted in
+    `reading`."""
     text_page = page.get_textpage()
     try:
-        glyphs = _page_glyphs(page, text_page)
-        vertical = _writes_vertically(glyphs)
-        lines = _merge_fragments(_runs(glyphs, vertical), vertical)
-        for line in lines:
-            if line.vertical is None:
-                line.vertical = vertical
-                line.changed()
-            _order_glyphs(line)
-            line.weight = _line_weight(text_page, line)
+        glyphs, unmapped = _page_glyphs(page, text_page)
+        font_name: Callable[[_Glyph], str] = functools.partial(_pdfium_font_name, text_page)
+        dropped = _dropped_objects(page)
+        second = reading.second_page(index) if dropped else None
+        if second is not None:
+            placed = _placed_glyphs(page, second.chars)
+            if _marks(placed) > _marks(glyphs):
+                glyphs, unmapped, font_name = placed, second.unmapped, _second_font_name
+        elif dropped:  # and the second extractor cannot read the page: a character an object
+            unmapped += dropped
+        lines, vertical = _lines(glyphs, font_name)
     finally:
         text_page.close()
+    lines, misread = _drop_misread(lines)
+    reading.left_out(index + 1, unmapped + sum(len(line.marks) for line in misread))
     width, height = page.get_size()  # as displayed: turned by /Rotate
-    return _Page(width, height, _drop_ruby(lines), vertical)
+    return _Page(width, height, _drop_ruby(lines), vertical, misread)
+
+
+def _lines(glyphs: list[_Glyph], font_name: Callable[[_Glyph], str]) -> tuple[list[_Line], bool]:
+    """A page's glyphs as lines in reading order within each, each with its weight; and whether
+    the page is written vertically."""
+    vertical = _writes_vertically(glyphs)
+    lines = _merge_fragments(_runs(glyphs, vertical), vertical)
+    for line in lines:
+        if line.vertical is None:
+            line.vertical = vertical
+            line.changed()
+        _order_glyphs(line)
+        line.weight = _line_weight(line, font_name)
+    return lines, vertical
+
+
+def _drop_misread(lines: list[_Line]) -> tuple[list[_Line], list[_Line]]:
+    """The lines apart from those of a font whose codes were misread (a symbol font's digits
+    read as ™—›œ), and those."""
+    kept: list[_Line] = []
+    misread: list[_Line] = []
+    for line in lines:
+        marks = line.text.replace(" ", "")
+        misread_marks = len(_MISREAD.findall(marks))
+        (misread if misread_marks >= MISREAD_SHARE * len(marks) else kept).append(line)
+    return kept, misread
 
 
 def _writes_vertically(glyphs: list[_Glyph]) -> bool:
     """Whether more glyphs stand right below the glyph drawn before them than right beside it."""
     below = beside = 0
     marks = [glyph for glyph in glyphs if not glyph.is_space]
-    for last, glyph in zip(marks, marks[1:]):
+    for last, glyph in itertools.pairwise(marks):
         if _follows(last, glyph, False, TIGHT_GLYPH_GAP):
             beside += 1
         elif _follows(last, glyph, True, TIGHT_GLYPH_GAP):
@@ -542,27 +779,33 @@ def _reads(small: _Line, big: _Line) -> bool:
     )
 
 
-def _line_weight(text_page, line: _Line) -> int:
+def _line_weight(line: _Line, font_name: Callable[[_Glyph], str]) -> int:
     """The weight of a line's font: the lightest of its first, middle and last glyphs' fonts
     (a bold word inside a line does not make the line bold)."""
     marks = line.marks
     return min(
-        _font_weight(text_page, glyph.index)
-        for glyph in (marks[0], marks[len(marks) // 2], marks[-1])
+        _font_weight(font_name(glyph)) for glyph in (marks[0], marks[len(marks) // 2], marks[-1])
     )
 
 
-def _font_weight(text_page, index: int) -> int:
-    """A font's weight from its name (HiraKakuProN-W6, Ryumin-Bold): 4 for regular or unsaid,
-    up to 9."""
-    import ctypes
-
+def _pdfium_font_name(text_page, glyph: _Glyph) -> str:
     import pypdfium2.raw as pdfium
 
     buffer = ctypes.create_string_buffer(256)
     flags = ctypes.c_int()
-    length = pdfium.FPDFText_GetFontInfo(text_page, index, buffer, len(buffer), ctypes.byref(flags))
-    name = buffer.raw[: max(length - 1, 0)].decode("utf-8", "replace")
+    length = pdfium.FPDFText_GetFontInfo(
+        text_page, glyph.index, buffer, len(buffer), ctypes.byref(flags)
+    )
+    return buffer.raw[: max(length - 1, 0)].decode("utf-8", "replace")
+
+
+def _second_font_name(glyph: _Glyph) -> str:
+    return glyph.font
+
+
+def _font_weight(name: str) -> int:
+    """A font's weight from its name (HiraKakuProN-W6, Ryumin-Bold): 4 for regular or unsaid,
+    up to 9."""
     number = _FONT_WEIGHT_NUMBER.search(name)
     if number:  # W3 is a Japanese font's regular weight, W5 its medium, W6 its bold
         return min(max(int(number.group(1)), _NORMAL_WEIGHT), 9)
@@ -594,8 +837,31 @@ def _drop_furniture(pages: list[_Page]) -> None:
             id(line)
             for line in page_edges
             if _PAGE_NUMBER.match(line.text) or repeated(number, line, page)
-        }
+        } | _head_rows(page)
         page.lines = [line for line in page.lines if id(line) not in furniture]
+
+
+def _head_rows(page: _Page) -> set[int]:
+    """The lines of a row at the page's top or bottom edge that held a line left out as misread
+    (a date or a number in a symbol font) among two more pieces of text: a running head set in
+    pieces across the page (平成20年4月25日 金曜日 官報 第4817号 4), which a document of one page
+    shows on no other page to repeat it."""
+    lines = page.lines + page.misread
+    if not page.misread:
+        return set()
+    found: set[int] = set()
+    for edge in (min(lines, key=lambda line: line.top), max(lines, key=lambda line: line.bottom)):
+        if edge.bottom - edge.top > HEAD_ROW_HEIGHT * edge.size:
+            continue  # a column of a vertical page, not a row
+        reach = SAME_LINE_OVERLAP * edge.size
+        row = [
+            line
+            for line in lines
+            if line.top >= edge.top - reach and line.bottom <= edge.bottom + reach
+        ]
+        if len(row) >= 3 and any(line in page.misread for line in row):
+            found |= {id(line) for line in row}
+    return found
 
 
 def _edge_lines(page: _Page) -> list[_Line]:
@@ -623,7 +889,9 @@ def _furniture_key(line: _Line) -> str:
 class _Box:
     """A line's box in a reading frame: x runs along lines and y across them, both in reading
     order. A horizontal line's frame is the page; a vertical line's runs x down the page and y
-    from its right edge to the left."""
+    from its right edge to the left. `ink0` and `ink1` are where its text begins and ends along
+    x, less the blank half of an opening bracket at its start and of a closing one or a
+    punctuation mark at its end (each set in half an em, in a box of a whole em)."""
 
     line: _Line
     x0: float
@@ -632,6 +900,8 @@ class _Box:
     y1: float
     size: float
     weight: int
+    ink0: float
+    ink1: float
 
 
 def _framed(lines: list[_Line], vertical: bool, page_width: float) -> list[_Box]:
@@ -645,13 +915,37 @@ def _framed(lines: list[_Line], vertical: bool, page_width: float) -> list[_Box]
                 page_width - line.x0,
                 line.size,
                 line.weight,
+                *_inked(line, line.top, line.bottom, vertical),
             )
             for line in lines
         ]
     return [
-        _Box(line, line.x0, line.x1, line.top, line.bottom, line.size, line.weight)
+        _Box(
+            line,
+            line.x0,
+            line.x1,
+            line.top,
+            line.bottom,
+            line.size,
+            line.weight,
+            *_inked(line, line.x0, line.x1, vertical),
+        )
         for line in lines
     ]
+
+
+def _inked(line: _Line, start: float, end: float, vertical: bool) -> tuple[float, float]:
+    """A line's extent from `start` to `end` along a frame, less the blank halves of its end
+    glyphs (where it runs along the frame)."""
+    marks = line.marks
+    if line.vertical != vertical or len(marks) < 2:
+        return start, end
+    first, last = marks[0], marks[-1]
+    if _clean(first.char) in _OPENING:
+        start += ((first.bottom - first.top) if vertical else (first.x1 - first.x0)) / 2
+    if _clean(last.char) in _CLOSING:
+        end -= ((last.bottom - last.top) if vertical else (last.x1 - last.x0)) / 2
+    return start, end
 
 
 def _regions(lines: list[_Line], vertical: bool, page_width: float) -> Iterator[list[_Box]]:
@@ -705,7 +999,7 @@ def _split(boxes: list[_Box], extent: Callable[[_Box], tuple], min_gap: float) -
 
 
 def _columns(boxes: list[_Box], size: float) -> list[list[_Box]]:
-    columns = _split(boxes, lambda box: (box.x0, box.x1), COLUMN_CUT_GAP * size)
+    columns = _split(boxes, lambda box: (box.ink0, box.ink1), COLUMN_CUT_GAP * size)
     joined: list[list[_Box]] = []
     for column in columns:
         if joined and _labels(joined[-1], column, size):
@@ -748,7 +1042,7 @@ def _gutters(boxes: list[_Box], size: float) -> list[tuple[float, float]]:
     columns = _columns(boxes, size)
     return [
         (max(box.x1 for box in left), min(box.x0 for box in right))
-        for left, right in zip(columns, columns[1:])
+        for left, right in itertools.pairwise(columns)
     ]
 
 
@@ -830,6 +1124,8 @@ def _joined(boxes: list[_Box]) -> _Box:
         max(box.y1 for box in boxes),
         max(box.size for box in boxes),
         min(box.weight for box in boxes),
+        min(box.ink0 for box in boxes),
+        max(box.ink1 for box in boxes),
     )
 
 
@@ -841,10 +1137,10 @@ def _paragraphs(rows: list[_Box], body_weight: int) -> list[_Paragraph]:
     size = statistics.median(row.size for row in rows)
     full = [end - row.x1 < SHORT_LINE * row.size for row in rows]
     prose = len(rows) > 1 and sum(full) >= PROSE_FULL_LINES * len(rows)
-    gaps = [b.y0 - a.y1 for a, b in zip(rows, rows[1:])]
+    gaps = [b.y0 - a.y1 for a, b in itertools.pairwise(rows)]
     usual_gap = statistics.median(gaps) if gaps else 0.0
     paragraphs = [_Paragraph([rows[0]])]
-    for previous, row in zip(rows, rows[1:]):
+    for previous, row in itertools.pairwise(rows):
         if _starts_paragraph(previous, row, start, end, usual_gap, body_weight):
             paragraphs.append(_Paragraph([row]))
         else:
@@ -909,8 +1205,8 @@ def _is_heading(rows: list[_Box], size: float, text: str, body: _BodyStyle) -> b
 def _body_style(pages: list[_Page]) -> _BodyStyle:
     """The size and weight most characters are set in: most Japanese characters, when there
     are some (the Latin of footnotes and URLs can outnumber the Japanese text)."""
-    sizes: dict[float, int] = {}
-    weights: dict[int, int] = {}
+    sizes: dict[float, float] = {}
+    weights: dict[int, float] = {}
     for page in pages:
         for line in page.lines:
             count = len(_JAPANESE.findall(line.text)) or len(line.marks) / 1000

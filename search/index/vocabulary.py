@@ -1,0 +1,209 @@
+"""The vocabulary: the words and phrases of the documents as they are written, each with its
+reading and how many paragraphs hold it, for completing what a user types (suggestions).
+
+While a segment is built, `VocabularyCounter` takes each paragraph's words as written (Sudachi's
+whole words: 統合, 作戦, ピラー) with their katakana readings (トウゴウ), and its phrases: runs of
+two or more words written without kana or punctuation between them (統合作戦司令部, ピラー2,
+日米同盟), each once a paragraph; the segment's counts go to a file of its own beside its other
+files (`<segment>.vocab`, which Whoosh removes with the segment). Once a generation is written,
+`record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv`, one
+line an entry (folded text, text, reading, paragraphs), sorted (a paragraph deleted by an update
+still counts until its segment goes); phrases found in one paragraph only are left out. `Vocabulary` reads that file and completes a prefix, matched
+folded (ai finds AI) or, typed in kana, by reading (とうご finds 統合), the most frequent first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import re
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from search.text.analysis import analyze_cached, fold, to_katakana
+
+VOCABULARY_FILE = "vocabulary.tsv"
+SEGMENT_EXTENSION = ".vocab"
+MAX_PHRASE_CHARS = 24
+MIN_PHRASE_PARAGRAPHS = 2
+# A run written without kana or punctuation: kanji, katakana, Latin letters, digits.
+_PHRASE_RUN = re.compile(r"[々〆ヵヶ一-鿿㐀-䶿豈-﫿ァ-ヺーA-Za-z0-9Ａ-Ｚａ-ｚ０-９]{2,}")
+_KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
+_LAST = "\U0010ffff"
+
+
+class Suggestion(NamedTuple):
+    """A completion: the text as written, its reading (katakana; "" where not known), and how
+    many paragraphs hold it."""
+
+    text: str
+    reading: str
+    paragraphs: int
+
+
+class VocabularyCounter:
+    """Counts the words and phrases of the paragraphs of one segment."""
+
+    def __init__(self) -> None:
+        self.words: Counter[str] = Counter()
+        self.phrases: Counter[str] = Counter()
+        self.readings: dict[str, str] = {}
+
+    def add(self, text: str) -> None:
+        """Count the words and phrases of one paragraph (analyzed already: the cache's)."""
+        analysis = analyze_cached(text)
+        words = {text[word.start : word.end]: word for word in analysis.words}
+        for surface, word in words.items():
+            if surface not in self.readings:
+                self.readings[surface] = "".join(
+                    reading.text
+                    for reading in analysis.readings
+                    if word.start <= reading.start < word.end
+                )
+        self.words.update(words.keys())
+        starts = {word.start for word in analysis.words}
+        ends = {word.end for word in analysis.words}
+        self.phrases.update(
+            {
+                run.group()
+                for run in _PHRASE_RUN.finditer(text)
+                if len(run.group()) <= MAX_PHRASE_CHARS
+                and run.group() not in words
+                and run.start() in starts
+                and run.end() in ends
+            }
+        )
+
+    def lines(self) -> Iterable[str]:
+        for surface, count in self.words.items():
+            yield f"w\t{surface}\t{self.readings.get(surface, '')}\t{count}\n"
+        for surface, count in self.phrases.items():
+            yield f"p\t{surface}\t\t{count}\n"
+
+    def write(self, storage, segment_id: str) -> None:
+        """Write the counts beside the segment's files (`<segment id>.vocab`)."""
+        out = storage.create_file(segment_id + SEGMENT_EXTENSION)
+        out.write("".join(self.lines()).encode("utf-8"))
+        out.close()
+
+
+def record_vocabulary(generation: Path) -> None:
+    """Add up the vocabularies of the live segments of `generation` into its VOCABULARY_FILE."""
+    from whoosh.index import open_dir
+
+    with open_dir(str(generation)).reader() as reader:
+        segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+    segment_ids = [segment.segment_id() for segment in segments if segment is not None]
+    words: Counter[str] = Counter()
+    phrases: Counter[str] = Counter()
+    readings: dict[str, str] = {}
+    for segment_id in segment_ids:
+        for kind, surface, reading, count in _read_rows(
+            generation / (segment_id + SEGMENT_EXTENSION)
+        ):
+            (words if kind == "w" else phrases)[surface] += count
+            if reading:
+                readings.setdefault(surface, reading)
+    rows = [(surface, readings.get(surface, ""), count) for surface, count in words.items()]
+    rows += [
+        (surface, _phrase_reading(surface, readings), count)
+        for surface, count in phrases.items()
+        if count >= MIN_PHRASE_PARAGRAPHS and surface not in words
+    ]
+    # Sorted by the folded text, which leads each line: reading the file back needs neither.
+    lines = sorted(
+        f"{fold(surface)}\t{surface}\t{reading}\t{count}\n" for surface, reading, count in rows
+    )
+    temporary = generation / f".{VOCABULARY_FILE}.tmp"
+    temporary.write_text("".join(lines), encoding="utf-8")
+    os.replace(temporary, generation / VOCABULARY_FILE)  # a new file: never the last generation's
+
+
+def _read_rows(path: Path) -> Iterable[tuple[str, str, str, int]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    for line in text.splitlines():
+        kind, surface, reading, count = line.split("\t")
+        yield kind, surface, reading, int(count)
+
+
+def _read_rows_of(path: Path) -> Iterable[tuple[str, str, str, int]]:
+    """The entries of a vocabulary file: folded text, text, reading, paragraphs."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    for line in text.splitlines():
+        key, surface, reading, count = line.split("\t")
+        yield key, surface, reading, int(count)
+
+
+def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
+    """A phrase's reading, from its words' readings where they are known (else none)."""
+    analysis = analyze_cached(surface)
+    parts = [readings.get(surface[word.start : word.end]) for word in analysis.words]
+    return "".join(part for part in parts if part) if all(parts) else ""
+
+
+class Vocabulary:
+    """A vocabulary, read once, completing prefixes: of its `rows` (folded text, text, reading,
+    paragraphs), sorted as a vocabulary file holds them."""
+
+    def __init__(self, rows: list[tuple[str, str, str, int]]) -> None:
+        self._keys = [row[0] for row in rows]
+        entries = [Suggestion(row[1], row[2], row[3]) for row in rows]
+        self._entries = entries
+        by_reading = sorted(
+            (entry.reading, at) for at, entry in enumerate(entries) if entry.reading
+        )
+        self._readings = [reading for reading, _ in by_reading]
+        self._by_reading = [at for _, at in by_reading]
+
+    @classmethod
+    def of_generations(cls, generations: list[Path]) -> Vocabulary:
+        """The vocabulary of a generation, or of the shards of a collection (a generation
+        each): an entry's paragraphs added up over the shards (a phrase held by one paragraph
+        in each of two shards is in neither's file, so not in theirs either)."""
+        if len(generations) == 1:
+            return cls(list(_read_rows_of(Path(generations[0]) / VOCABULARY_FILE)))
+        merged: dict[tuple[str, str], list] = {}
+        for generation in generations:
+            for key, surface, reading, count in _read_rows_of(Path(generation) / VOCABULARY_FILE):
+                found = merged.get((key, surface))
+                if found is None:
+                    merged[(key, surface)] = [reading, count]
+                else:
+                    found[0] = found[0] or reading
+                    found[1] += count
+        return cls([(*key, reading, count) for key, (reading, count) in sorted(merged.items())])
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def complete(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """The `limit` most frequent words and phrases that begin with `prefix` (folded), or,
+        for a prefix in kana, whose reading does; one a folded text."""
+        folded = fold(prefix.strip())
+        if not folded:
+            return []
+        found = set(self._range(self._keys, folded))
+        if _KANA.fullmatch(folded):
+            kana = to_katakana(folded)
+            found.update(self._by_reading[at] for at in self._range(self._readings, kana))
+        best = heapq.nlargest(limit * 2, found, key=lambda at: (self._entries[at].paragraphs, -at))
+        suggestions, seen = [], set()
+        for at in best:
+            key = self._keys[at]
+            if key not in seen:
+                seen.add(key)
+                suggestions.append(self._entries[at])
+        return suggestions[:limit]
+
+    @staticmethod
+    def _range(keys: list[str], prefix: str) -> range:
+        return range(bisect_left(keys, prefix), bisect_left(keys, prefix + _LAST))
