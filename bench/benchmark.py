@@ -15,6 +15,9 @@ For each corpus (``aozora``: 100 MB of literature; ``wikinews``: 8 MB of news) t
 * cold command-line search wall time: ``python -m search search --index DIR --docs DIR QUERY``
   for kensaku and ``python bench/fts5.py search --db FILE QUERY`` for FTS5, median of
   ``--cold-runs`` subprocess runs;
+* kensaku's update of one changed file (``--update-runs``, 0 to skip): a line added to the file
+  of median size, then ``search.update_index`` in this process, wall time, the median (the
+  documents are then read from a copy in the temporary directory, never changed in place);
 
 and the ratios kensaku/FTS5. FTS5 answers keywords and questions with the translations in
 ``fts5.py``. ``--limit-mb N`` uses only the first N MB of files (in sorted file-name order,
@@ -115,10 +118,10 @@ def select_files(docs: Path, limit_mb: float | None) -> list[Path]:
     return chosen
 
 
-def stage_docs(docs: Path, files: list[Path], workdir: Path) -> Path:
-    """A docs dir holding exactly ``files``: ``docs`` itself when it is the whole corpus,
-    otherwise a copy (outside the repository) of the selected files."""
-    if len(files) == len(doc_files(docs)):
+def stage_docs(docs: Path, files: list[Path], workdir: Path, copy: bool = False) -> Path:
+    """A docs dir holding exactly ``files``: ``docs`` itself when it is the whole corpus (unless
+    ``copy``), otherwise a copy (outside the repository) of the selected files."""
+    if len(files) == len(doc_files(docs)) and not copy:
         return docs
     staged = workdir / "docs"
     for path in files:
@@ -334,7 +337,31 @@ def measure_kensaku(
         COLD_QUERY,
     ]
     result["cold"] = cold_search(command, args.cold_runs, work)
+    if args.update_runs:
+        log("  kensaku: updates of one changed file")
+        result["update"] = update_one_file(docs, index_dir, args.update_runs)
     return result
+
+
+def update_one_file(docs: Path, index_dir: Path, runs: int) -> dict[str, Any]:
+    """Median wall time of ``runs`` updates, each after a line was added to the same file (the
+    one of median size)."""
+    search = import_kensaku()
+    files = sorted(doc_files(docs), key=lambda path: (path.stat().st_size, path.name))
+    changed = files[len(files) // 2]
+    seconds = []
+    for run in range(runs):
+        with changed.open("a", encoding="utf-8") as out:
+            out.write(f"\n更新の試しの段落、その{run + 1}。\n")
+        start = time.perf_counter()
+        search.update_index(docs, index_dir)
+        seconds.append(time.perf_counter() - start)
+    return {
+        "median_ms": statistics.median(seconds) * 1000,
+        "runs": runs,
+        "file": changed.name,
+        "file_bytes": changed.stat().st_size,
+    }
 
 
 def measure_fts5(
@@ -374,7 +401,9 @@ def measure_corpus(
     measurers = {"kensaku": measure_kensaku, "fts5": measure_fts5}
     with tempfile.TemporaryDirectory(prefix=f"kensaku-bench-{name}-") as tmp:
         work = Path(tmp)
-        staged = stage_docs(docs, files, work)
+        staged = stage_docs(
+            docs, files, work, copy="kensaku" in args.engines and args.update_runs > 0
+        )
         result: dict[str, Any] = {"corpus": name, "files": len(files), "input_bytes": input_bytes}
         if not args.skip_tokenize:
             log("  sudachi: tokenizing")
@@ -407,6 +436,7 @@ ROWS: list[tuple[str, tuple[str, ...], float]] = [
     ("question p50 ms", ("warm", "questions", "p50_ms"), 1),
     ("question p95 ms", ("warm", "questions", "p95_ms"), 1),
     ("cold search ms", ("cold", "median_ms"), 1),
+    ("update of one file ms", ("update", "median_ms"), 1),
 ]
 
 
@@ -476,6 +506,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--cold-runs", type=int, default=5, help="runs of the cold CLI search (default 5)"
+    )
+    parser.add_argument(
+        "--update-runs",
+        type=int,
+        default=3,
+        help="kensaku updates of one changed file (default 3; 0: none)",
     )
     parser.add_argument(
         "--skip-tokenize", action="store_true", help="skip the raw SudachiPy throughput"
