@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from search.index.vocabulary import VocabularyCounter
 from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 from search.text.analysis import MAX_CHUNK_CHARS, analyze, pairs
@@ -63,3 +64,19 @@ def test_bulk_analysis_gives_each_texts_terms_and_positions():
             assert mine.get(kind, []) == terms, (kind, text[:20])
     assert got[numbers[2]]["words"][0] == ("テスト", 0)  # ﾃｽﾄ: its entry's form
     assert ("の\x1f一つ", 1) not in got[numbers[9]]["word_pairs"]  # not across 。
+
+
+def test_the_vocabulary_of_a_bulk_analysis_is_the_one_of_each_text_analyzed_alone():
+    """add_analyzed (the build's: words as written from the entries and where each morpheme
+    ends) counts what add (analysis.analyze of each text) counts, readings included."""
+    texts = TRICKY + [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
+    texts += ["ﾃｽﾄのテスト、日本の日曜日に日が昇る", "統合作戦司令部と統合作戦司令部の統合"]
+    bulk = BulkAnalysis()
+    alone, analyzed = VocabularyCounter(), VocabularyCounter()
+    for text in texts:
+        alone.add(text)
+        analyzed.add_analyzed(text, bulk, bulk.add(text))
+    assert analyzed.words == alone.words and analyzed.phrases == alone.phrases
+    assert analyzed.readings == alone.readings
+    assert (analyzed.words["ﾃｽﾄ"], analyzed.readings["ﾃｽﾄ"]) == (2, "テスト")
+    assert analyzed.phrases["統合作戦司令部"] >= 2 and analyzed.readings["統合"] == "トウゴウ"

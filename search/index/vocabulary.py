@@ -4,7 +4,8 @@ reading and how many paragraphs hold it, for completing what a user types (sugge
 While a segment is built, `VocabularyCounter` takes each paragraph's words as written (Sudachi's
 whole words: 統合, 作戦, ピラー) with their katakana readings (トウゴウ), and its phrases: runs of
 two or more words written without kana or punctuation between them (統合作戦司令部, ピラー2,
-日米同盟), each once a paragraph; the segment's counts go to a file of its own beside its other
+日米同盟), each once a paragraph (`add_analyzed` takes them from the segment's bulk analysis, not
+analyzing the text again); the segment's counts go to a file of its own beside its other
 files (`<segment>.vocab`, deflated: an update reads it, a search never; Whoosh removes it with the
 segment). Once a generation is written,
 `record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv`, one
@@ -21,11 +22,14 @@ import re
 import zlib
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from search.text.analysis import analyze_cached, fold, to_katakana
+
+if TYPE_CHECKING:
+    from search.text.bulk import BulkAnalysis
 
 VOCABULARY_FILE = "vocabulary.tsv"
 SEGMENT_EXTENSION = ".vocab"
@@ -69,6 +73,27 @@ class VocabularyCounter:
         self.words.update(words.keys())
         starts = {word.start for word in analysis.words}
         ends = {word.end for word in analysis.words}
+        self._add_phrases(text, words, starts, ends)
+
+    def add_analyzed(self, text: str, analysis: BulkAnalysis, number: int) -> None:
+        """Count the words and phrases of one paragraph, text `number` of the segment's bulk
+        analysis: the counts `add` makes, without analyzing the text again."""
+        words: dict[str, int] = {}  # each word as written: the entry of its last occurrence
+        starts, ends = set(), set()
+        for start, end, entry in analysis.words_of(number):
+            words[text[start:end]] = entry
+            starts.add(start)
+            ends.add(end)
+        readings = self.readings
+        for surface, entry in words.items():
+            if surface not in readings:
+                readings[surface] = analysis.reading(entry)
+        self.words.update(words.keys())
+        self._add_phrases(text, words, starts, ends)
+
+    def _add_phrases(self, text: str, words: Container[str], starts: set, ends: set) -> None:
+        """Count the paragraph's phrases: runs that begin where a word begins and end where one
+        ends, and are no word themselves."""
         self.phrases.update(
             {
                 run.group()

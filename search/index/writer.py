@@ -278,7 +278,11 @@ class SegmentBuilder:
             self._stored.add(doc, stored)
         text = fields.get(PARAGRAPH_TEXT)
         if isinstance(text, str) and text:
-            self.vocabulary.add(text)
+            analyzed = self._analyzed_text
+            if analyzed[0] is text:  # the words field's text: analyzed once for both
+                self.vocabulary.add_analyzed(text, self.analysis, analyzed[1])
+            else:
+                self.vocabulary.add(text)
         self.doccount = doc + 1
 
     def add_paragraph(self, paragraph: Paragraph) -> None:

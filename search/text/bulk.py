@@ -1,8 +1,8 @@
 """Analysis in bulk, for the index: many texts analyzed as `analysis.analyze` and `analysis.pairs`
 would analyze each, their terms expanded for all of them at once.
 
-The loop over Sudachi's morphemes does one thing per morpheme: it maps the morpheme to the number
-of its dictionary entry, a word by its word id alone (an `_EntryTable` of the process numbers
+The loop over Sudachi's morphemes maps each morpheme to the number of its dictionary entry (and
+keeps where it ends, for the words of a text as written: `words_of`), a word by its word id alone (an `_EntryTable` of the process numbers
 every entry and surface once, with what it contributes: its kind, its word's term, its parts' terms and readings, each term as a
 number of the table's vocabulary). `BulkAnalysis.expand` then makes the words, subwords,
 readings, word pairs and subword pairs of every text, with their positions, from those numbers
@@ -124,6 +124,8 @@ class BulkAnalysis:
         self.table = _current_table()
         self.numbers: dict[str, int] = {}
         self.entries = array("i")  # every morpheme's entry number, text after text
+        self.ends = array("I")  # every morpheme's end offset in its text
+        self.starts = array("I")  # where each text's morphemes start in `entries`
         self.counts = array("I")  # each text's number of morphemes
 
     def __len__(self) -> int:
@@ -136,6 +138,7 @@ class BulkAnalysis:
             before = len(self.entries)
             self._map(text)
             number = self.numbers[text] = len(self.counts)
+            self.starts.append(before)
             self.counts.append(len(self.entries) - before)
         return number
 
@@ -148,11 +151,36 @@ class BulkAnalysis:
         table = self.table
         get = table.words_by_id.get
         append = self.entries.append
-        for _, piece in chunks(text):
+        append_end = self.ends.append
+        for offset, piece in chunks(text):
             for morpheme in tokenize(piece):
                 word_id = morpheme.word_id()
                 number = get(word_id)
                 append(table.number(morpheme, word_id) if number is None else number)
+                append_end(offset + morpheme.end())
+
+    def words_of(self, number: int) -> list[tuple[int, int, int]]:
+        """Text `number`'s words (the words analysis.analyze makes): each one's start and end
+        in the text and its entry number. A morpheme starts where the one before it ends."""
+        kinds = self.table.kinds
+        entries, ends = self.entries, self.ends
+        first = self.starts[number]
+        start = 0
+        words = []
+        for at in range(first, first + self.counts[number]):
+            end = ends[at]
+            entry = entries[at]
+            if kinds[entry] == WORD:
+                words.append((start, end, entry))
+            start = end
+        return words
+
+    def reading(self, entry: int) -> str:
+        """The reading of a word's entry: its parts' readings run together."""
+        table = self.table
+        start = table.part_starts[entry]
+        parts = table.part_readings[start : start + table.part_counts[entry]]
+        return "".join(table.vocabulary[reading] for reading in parts)
 
     def expand(self) -> Expanded:
         """The terms of every text added, with their positions (analysis.analyze's)."""
