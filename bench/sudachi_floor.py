@@ -38,7 +38,7 @@ def word_ids(paths: list[Path]) -> int:
     """Tokenize every paragraph of `paths` and take each morpheme's word id: the morphemes."""
     from search.text.analysis import chunks, tokenize
 
-    ids = array("i")
+    ids = array("Q")
     append = ids.append
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
