@@ -365,9 +365,13 @@ def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_da
 def test_ctrl_c_during_a_rebuild_exits_130_says_so_and_leaves_the_index_as_it_was(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    for copy in range(10):  # enough that a rebuild takes a moment
+    # Enough that a rebuild takes a moment: copies of texts of their own (a paragraph met again
+    # in a segment is not analyzed again).
+    for copy in range(30):
         for path in SEEDS.glob("*.txt"):
-            shutil.copy(path, docs / f"{copy}-{path.name}")
+            lines = path.read_text(encoding="utf-8").splitlines()
+            numbered = [f"{copy} {line}" if line.strip() else line for line in lines]
+            (docs / f"{copy}-{path.name}").write_text("\n".join(numbered), encoding="utf-8")
     index_dir = tmp_path / "index"
     search.build_index(docs, index_dir)
     expected, live = found(index_dir), generations(index_dir)
