@@ -197,6 +197,25 @@ def test_the_readme_is_a_front_page_and_links_to_its_japanese_twin():
     assert "(README.ja.md)" in english and "(README.md)" in japanese
 
 
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+# The site's own files (generated references, screenshots, the chart), checked once the site is
+# there: mkdocs build --strict checks every link of docs/ too, but not the READMEs'.
+_SITE_FILES = ("docs/reference/", "docs/images/")
+
+
+@pytest.mark.parametrize("page", [README, README_JA], ids=lambda page: page.name)
+def test_a_readme_s_links_reach_files_of_the_repository(page):
+    targets = [link.split("#")[0] for link in _LINK.findall(page.read_text(encoding="utf-8"))]
+    local = [target for target in targets if target and "://" not in target]
+    site = (REPO / "mkdocs.yml").exists()
+    missing = [
+        target
+        for target in local
+        if not (REPO / target).exists() and (site or not target.startswith(_SITE_FILES))
+    ]
+    assert local and not missing, f"links to nothing: {missing}"
+
+
 def test_the_quick_start_is_the_commands_ci_runs():
     [quick_start] = [b for b in blocks_of(README) if b.text.startswith("python3 -m venv .venv")]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
