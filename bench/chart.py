@@ -207,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=CHART)
     parser.add_argument("--check", action="store_true", help="only say whether it is current")
     args = parser.parse_args(argv)
-    drawn = chart(read_figures(args.figures))
+    try:
+        drawn = chart(read_figures(args.figures))
+    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as error:
+        problem = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        print(f"bench/chart.py: {problem}", file=sys.stderr)
+        return 2
     if args.check:
         current = args.output.exists() and args.output.read_text(encoding="utf-8") == drawn
         print(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:
+    from mkdocs.structure.files import Files
 
 PAGE = "reference/http.md"
 OPENAPI_MARKER = "[OpenAPI description]"
@@ -27,6 +27,8 @@ def _description() -> dict[str, Any]:
 
 
 def on_files(files: Files, config: Any) -> Files:
+    from mkdocs.structure.files import File
+
     content = json.dumps(_description(), ensure_ascii=False, indent=2) + "\n"
     files.append(File.generated(config, DESCRIPTION_FILE, content=content))
     return files
@@ -36,7 +38,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     if page.file.src_uri != PAGE:
         return markdown
     if OPENAPI_MARKER not in markdown:
-        raise PluginError(f"{PAGE} has no line {OPENAPI_MARKER} to put the reference in")
+        raise ValueError(f"{PAGE} has no line {OPENAPI_MARKER} to put the reference in")
     from openapidocs.mk.v3 import OpenAPIV3DocumentationHandler
 
     reference = OpenAPIV3DocumentationHandler(_description(), style="MKDOCS").write()
