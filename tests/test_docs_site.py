@@ -122,3 +122,13 @@ def test_the_http_reference_page_describes_every_route():
     assert "How to read the query: auto | keyword | question." in made
     with pytest.raises(ValueError, match=r"reference/http.md has no line \[OpenAPI description\]"):
         http.on_page_markdown("# HTTP\n", page("reference/http.md"), None, None)
+
+
+def test_the_japanese_pages_are_marked_japanese():
+    japanese = hook("japanese_pages")
+    html = '<!doctype html>\n<html lang="en" class="no-js">\n<p>検索</p>'
+    marked = japanese.on_post_page(html, page("ja/searching.md"), None)
+    assert marked == '<!doctype html>\n<html lang="ja" class="no-js">\n<p>検索</p>'
+    assert japanese.on_post_page(html, page("searching.md"), None) == html
+    with pytest.raises(ValueError, match=re.escape('ja/index.md: no <html lang="en"> to mark')):
+        japanese.on_post_page("<html>", page("ja/index.md"), None)
