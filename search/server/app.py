@@ -217,6 +217,8 @@ def _routed_app(
     allowed_hosts: list[str] | None = None,
     say: Say = log.warning,
 ) -> FastAPI:
+    """The FastAPI application, its routes, error handlers and middleware: create_app's, before
+    the security headers and HEAD are wrapped around it."""
     app = FastAPI(
         title="kensaku",
         summary="Japanese full-text search over a folder of documents",
