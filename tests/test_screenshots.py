@@ -1,7 +1,7 @@
 """The screenshots of the documentation (docs/images/*.png), taken in headless Chromium from a
 real `kensaku serve` of the seeds, each once the page shows what the docs say it shows.
 
-Every run takes them and checks the pages; KENSAKU_UPDATE_SCREENSHOTS=1 also writes them into
+Every run takes them and checks the pages; with KENSAKU_UPDATE_SCREENSHOTS=1 it writes them into
 docs/images/ (then commit them: the docs build needs no browser):
 
     KENSAKU_UPDATE_SCREENSHOTS=1 pytest tests/test_screenshots.py
@@ -47,30 +47,34 @@ def seeds_served(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def shown(browser, seeds_served, tmp_path):
-    """Opens a path of the served page in a viewport of a given size; `save(name)` takes the
-    screenshot, into docs/images/ when KENSAKU_UPDATE_SCREENSHOTS is set, else into tmp_path."""
-    folder = IMAGES if os.environ.get("KENSAKU_UPDATE_SCREENSHOTS") else tmp_path
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+class Shots:
+    """The browser opening paths of the served page in a viewport of a given size, and taking
+    the screenshots: into docs/images/ when KENSAKU_UPDATE_SCREENSHOTS is set, else `scratch`."""
 
-    def open_path(path: str, size: tuple[int, int]):
+    def __init__(self, browser, url: str, scratch: Path) -> None:
+        self.browser, self.url = browser, url.rstrip("/")
+        self.folder = IMAGES if os.environ.get("KENSAKU_UPDATE_SCREENSHOTS") else scratch
+
+    def __call__(self, path: str, size: tuple[int, int]):
         width, height = size
-        browser.execute_cdp_cmd(
+        self.browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": size == PHONE},
         )
-        browser.get(seeds_served.url.rstrip("/") + path)
-        return browser
+        self.browser.get(self.url + path)
+        return self.browser
 
-    def save(name: str) -> Path:
-        path = folder / name
-        path.write_bytes(browser.get_screenshot_as_png())
+    def save(self, name: str) -> Path:
+        path = self.folder / name
+        path.write_bytes(self.browser.get_screenshot_as_png())
         assert png_size(path) == SHOTS[name]
         return path
 
-    open_path.save = save  # type: ignore[attr-defined]
-    yield open_path
+
+@pytest.fixture
+def shown(browser, seeds_served, tmp_path):
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})  # light mode
+    yield Shots(browser, seeds_served.url, tmp_path)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
