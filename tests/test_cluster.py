@@ -293,6 +293,32 @@ def test_serve_answers_from_the_cluster_and_follows_a_rebuild(ray_shards, seed_i
         assert server.stop() == 0, server.stderr
 
 
+def test_mcp_answers_from_the_cluster_as_from_one_index(ray_shards, seed_index):
+    """`kensaku mcp --http --cluster local`, driven by the MCP SDK's client: its search tool
+    gives one index's hits."""
+    pytest.importorskip("mcp.server.mcpserver", reason="the MCP SDK: pip install 'kensaku[mcp]'")
+    from anyio.from_thread import start_blocking_portal
+    from mcp import Client
+
+    from .serving import Server
+
+    with search.Searcher(seed_index) as one:
+        expected = [(hit.source, hit.line) for hit in one.search("ピラー2", limit=5).hits]
+    server = Server(
+        "--index", str(ray_shards), "--refresh", "0", "--cluster", "local", command="mcp --http"
+    )
+    try:
+        with start_blocking_portal() as portal:
+            client = Client(server.url)
+            with portal.wrap_async_context_manager(client):
+                found = portal.call(client.call_tool, "search", {"query": "ピラー2", "limit": 5})
+        hits = found.structured_content["hits"]
+        assert [(hit["citation"]["source"], hit["citation"]["line"]) for hit in hits] == expected
+        assert found.structured_content["total"] == 13
+    finally:
+        assert server.stop() == 0, server.stderr
+
+
 def test_narrowed_searches_with_facets_through_ray_are_one_index_s(local_cluster, tmp_path):
     """Filters, sorting by date, facets, a listing and a definition question, through Ray."""
     from .test_narrowing import write_documents

@@ -298,7 +298,30 @@ def test_status_says_what_the_index_holds_and_that_it_is_up_to_date(session, doc
         False,
     )
     assert (status["docs"], status["problem"], status["refresh_seconds"]) == (str(docs), None, None)
+    assert status["unread"] == {}
     assert "It is up to date." in result.content[0].text
+
+
+def test_status_names_the_pages_whose_text_could_not_be_read(tmp_path):
+    """A gazette page whose running head's date is in a font mapping it to no character."""
+    from .test_pdf import gazette_page
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "gazette.pdf").write_bytes(gazette_page())
+    server = Server("--docs", str(docs), "--index", str(tmp_path / "ix"), command="mcp --http")
+    try:
+        with start_blocking_portal() as portal:
+            client = Client(server.url)
+            with portal.wrap_async_context_manager(client):
+                result = portal.call(client.call_tool, "status", {})
+    finally:
+        assert server.stop() == 0
+    assert result.structured_content["unread"] == {"gazette.pdf": [1]}
+    assert (
+        "Text that could not be read (scans, unmapped fonts) was left out of: gazette.pdf p. 1."
+        in result.content[0].text
+    )
 
 
 # --- resources ------------------------------------------------------------------------------

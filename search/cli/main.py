@@ -974,6 +974,7 @@ def serve_command(
 @sudachi_synonyms_option
 @include_option
 @exclude_option
+@cluster_option
 @config_option
 @click.pass_context
 def mcp_command(
@@ -988,6 +989,7 @@ def mcp_command(
     sudachi_synonyms: bool | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    cluster: str | None,
     config_file: Path | None,
 ) -> None:
     """Serve the index to an AI assistant (Claude Desktop, VS Code, Cursor, any MCP client) over
@@ -1010,7 +1012,8 @@ def mcp_command(
     config = load_config(config_file)
     index_dir = first_given(index_dir, config.index, DEFAULT_INDEX_DIR)
     docs_dir = _documents_folder(first_given(docs_dir, config.docs), index_dir)
-    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), None)  # searched here
+    cluster = first_given(cluster, config.cluster)
+    _ensure_index(docs_dir, index_dir, _rules(include, exclude, config), cluster)
     serve(
         index_dir,
         docs_dir,
@@ -1021,6 +1024,7 @@ def mcp_command(
         (first_given(host, "127.0.0.1"), first_given(port, 8765)) if over_http else None,
         say=_warn,
         announce=lambda url: click.echo(f"serving {url} (Ctrl-C stops)"),
+        cluster=cluster,
     )
 
 

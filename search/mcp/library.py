@@ -192,6 +192,7 @@ class Library:
             documents=status.documents,
             paragraphs=status.paragraphs,
             skipped=len(status.skipped),
+            unread=status.unread,
             format=status.format,
             built=status.built.isoformat() if status.built else None,
             updated=status.updated.isoformat() if status.updated else None,

@@ -112,7 +112,17 @@ def status_text(output: StatusOutput) -> str:
         + (f"; updated {output.updated}" if output.updated else "")
         + "."
     )
-    return f"{held} {_state(output)}"
+    return " ".join(part for part in (held, _unread(output), _state(output)) if part)
+
+
+def _unread(output: StatusOutput) -> str:
+    if not output.unread:
+        return ""
+    listed = "; ".join(
+        f"{source} p. {', '.join(map(str, pages))}" if pages else source
+        for source, pages in output.unread.items()
+    )
+    return f"Text that could not be read (scans, unmapped fonts) was left out of: {listed}."
 
 
 def _state(output: StatusOutput) -> str:

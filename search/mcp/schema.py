@@ -113,6 +113,10 @@ class StatusOutput(_Output):
     documents: int
     paragraphs: int
     skipped: int = Field(description="files that could not be read")
+    unread: dict[str, list[int]] = Field(
+        description="documents indexed without some pages' text (scans, unmapped fonts): "
+        "source -> the page numbers"
+    )
     format: int = Field(description="the index's format version")
     built: str | None = Field(description="when the index was last built from scratch")
     updated: str | None = Field(description="when the index last changed")

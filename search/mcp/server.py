@@ -224,13 +224,15 @@ def serve(
     http: tuple[str, int] | None,
     say: Say,
     announce: Say,
+    cluster: str | None = None,
 ) -> None:
     """Serve the index over stdio until the client closes it, or over HTTP at `http` (host,
     port) until Ctrl-C; either until SIGTERM. `announce` hears the HTTP server's URL once it
-    listens; `say` hears what the server does to the index and what goes wrong."""
+    listens; `say` hears what the server does to the index and what goes wrong. With `cluster`
+    (see search.cluster) the shards are searched and updated on that Ray cluster."""
     sock = listen(*http) if http else None
-    live = LiveIndex(index_dir, synonyms_file, sudachi_synonyms)
-    refresher = Refresher(docs_dir, index_dir, refresh, say) if refresh > 0 else None
+    live = LiveIndex(index_dir, synonyms_file, sudachi_synonyms, cluster)
+    refresher = Refresher(docs_dir, index_dir, refresh, say, cluster) if refresh > 0 else None
     server = KensakuServer(Library(live, refresher, default_mode))
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
