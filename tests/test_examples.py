@@ -28,6 +28,7 @@ first word matched)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -214,6 +215,22 @@ def test_a_readme_s_links_reach_files_of_the_repository(page):
         if not (REPO / target).exists() and (site or not target.startswith(_SITE_FILES))
     ]
     assert local and not missing, f"links to nothing: {missing}"
+
+
+_JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda page: str(page.relative_to(REPO)))
+def test_no_line_breaks_inside_japanese_text(page):
+    """A line break inside a paragraph renders as a space, which Japanese text does not have."""
+    text = _BLOCK.sub("", page.read_text(encoding="utf-8"))
+    lines = text.split("\n")
+    broken = [
+        f"{number}: …{line[-10:]}"
+        for number, (line, after) in enumerate(itertools.pairwise(lines), start=1)
+        if _JAPANESE.match(line.rstrip()[-1:]) and _JAPANESE.match(after.lstrip()[:1])
+    ]
+    assert not broken, f"lines to join in {page.name}: {broken}"
 
 
 def test_the_quick_start_is_the_commands_ci_runs():
