@@ -24,7 +24,11 @@ commands are run by CI, .ci/run, exactly as the README gives them), the checks a
 (`.venv/bin/ruff`, `mypy`, `lint-imports`, `mkdocs`: CI runs them), a cluster of machines (`ray
 start`, `--cluster auto` on /nfs paths: it needs the machines), diagrams (```text blocks), and
 `kensaku index --docs ~/資料`'s summary, which shows a folder bigger than the seeds (run; its
-first word matched)."""
+first word matched).
+
+The pages themselves: each holds the kinds of example it should, README.md stays a front page
+(at most 12 KB) linking README.ja.md and back, the READMEs' links reach files, and no line
+breaks inside Japanese text."""
 
 from __future__ import annotations
 
