@@ -266,7 +266,8 @@ def test_relative_folders_are_those_of_the_command_not_of_ray_s_workers(
     ]
     found = run("search", "--index", "shards", "--cluster", "local", "-l", "ピラー2")
     assert found.exit_code == 0, found.output
-    assert found.stdout.splitlines() == [
+    # (Ray's own warnings may come through the same stdout.)
+    assert [line for line in found.stdout.splitlines() if line.startswith("docs/")] == [
         "docs/001_2eb2e19b899ffa84.txt",
         "docs/000_9ac1f42681134e70.txt",
     ]
