@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 PAGE = "reference/http.md"
 OPENAPI_MARKER = "[OpenAPI description]"
 DESCRIPTION_FILE = "reference/openapi.json"
+_NULL = {"type": "null"}
 
 
 def _description() -> dict[str, Any]:
@@ -41,8 +43,27 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
         raise ValueError(f"{PAGE} has no line {OPENAPI_MARKER} to put the reference in")
     from openapidocs.mk.v3 import OpenAPIV3DocumentationHandler
 
-    reference = OpenAPIV3DocumentationHandler(_description(), style="MKDOCS").write()
+    with warnings.catch_warnings():
+        # `nullable` (see _nullable_folded) is OpenAPI 3.0's, which the handler warns of in 3.1.
+        warnings.simplefilter("ignore", UserWarning)
+        handler = OpenAPIV3DocumentationHandler(_nullable_folded(_description()), style="MKDOCS")
+        reference = handler.write()
     return markdown.replace(OPENAPI_MARKER, _fitted(reference))
+
+
+def _nullable_folded(node: Any) -> Any:
+    """The description with each `anyOf: [X, {"type": "null"}]` (FastAPI's `X | None`) written
+    as X with `nullable: true`, which the handler shows as `X | null` where it would show no
+    type at all for the anyOf. Only the page's tables change: openapi.json stays as served."""
+    if isinstance(node, list):
+        return [_nullable_folded(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and _NULL in options:
+        (schema,) = [option for option in options if option != _NULL]
+        node = {**schema, **{k: v for k, v in node.items() if k != "anyOf"}, "nullable": True}
+    return {key: _nullable_folded(value) for key, value in node.items()}
 
 
 def _fitted(reference: str) -> str:
