@@ -243,7 +243,36 @@ def _routed_app(
     _add_api(app, service)
     _add_pages(app, service, templates)
     _add_api_docs(app, templates)
+    _describe_bad_parameters_as_answered(app)
     return app
+
+
+def _describe_bad_parameters_as_answered(app: FastAPI) -> None:
+    """FastAPI describes a 422 with its validation body on every route with a parameter; this
+    server answers a bad parameter with 400 and an ErrorBody (`invalid_parameter`), so its
+    description says that instead."""
+    described = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = app.openapi_schema
+        if schema is None:
+            schema = described()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if responses.pop("422", None) is not None and "400" not in responses:
+                        responses["400"] = _BAD_PARAMETER
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customize
+
+
+_BAD_PARAMETER = {
+    "description": "A bad parameter",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 
 
 class _SecurityHeaders:
