@@ -249,6 +249,30 @@ def test_a_search_without_cluster_never_imports_ray(ray_shards, tmp_path):
     assert "ピラー2" in found.stdout
 
 
+def test_relative_folders_are_those_of_the_command_not_of_ray_s_workers(
+    local_cluster, tmp_path, monkeypatch
+):
+    """Ray's workers run in a folder of their own (here, where Ray was started): `--index shards`
+    given in another folder builds the shards there, and the next search finds them."""
+    shutil.copytree(SEEDS, tmp_path / "docs")
+    monkeypatch.chdir(tmp_path)
+    built = run(
+        "index", "--docs", "docs", "--index", "shards", "--shards", "2", "--cluster", "local"
+    )
+    assert built.exit_code == 0, built.output
+    assert sorted(path.name for path in (tmp_path / "shards").glob("shard-*")) == [
+        "shard-00",
+        "shard-01",
+    ]
+    found = run("search", "--index", "shards", "--cluster", "local", "-l", "ピラー2")
+    assert found.exit_code == 0, found.output
+    # (Ray's own warnings may come through the same stdout.)
+    assert [line for line in found.stdout.splitlines() if line.startswith("docs/")] == [
+        "docs/001_2eb2e19b899ffa84.txt",
+        "docs/000_9ac1f42681134e70.txt",
+    ]
+
+
 def test_cluster_without_ray_names_the_extra_to_install(ray_shards, tmp_path):
     code = (
         "import sys; sys.modules['ray'] = None\n"  # as if Ray were not installed

@@ -178,6 +178,13 @@ def test_openapi_describes_the_api(served):
         assert len(operation["description"]) > 60 and "Api " not in operation["summary"]
         for parameter in operation.get("parameters", []):
             assert parameter.get("description"), parameter["name"]
+    # A bad parameter is answered 400 with an ErrorBody, never FastAPI's 422: described so.
+    for path, operation in operations.items():
+        assert "422" not in operation["responses"], path
+        if operation.get("parameters"):
+            error = operation["responses"]["400"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ErrorBody"}, path
+    assert "HTTPValidationError" not in reply.json()["components"]["schemas"]
 
 
 @pytest.mark.parametrize(

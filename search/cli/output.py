@@ -104,7 +104,7 @@ def text(
     scores: bool = False,
 ) -> Iterator[str]:
     """The lines for a person: the header, then each hit; `width` is the terminal's, or None;
-    `scores` shows each hit's score (an order, not a measure a reader can use: see the README)."""
+    `scores` shows each hit's score (an order, not a measure a reader can use: see docs/searching.md, JSON)."""
     yield header(results)
     for hit in results.hits:
         yield ""

@@ -10,6 +10,9 @@ fails the build saying so.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
 from search.cluster.connection import ClusterError, connect, one_line
@@ -38,7 +41,7 @@ def _run(ray: Any, jobs: list[ShardJob], progress: Progress | None) -> list[Shar
         scheduling_strategy="SPREAD",
         runtime_env={"env_vars": {BUILD_PROCESSES_VARIABLE: "1"}},
     )
-    references = {task.remote(job): job for job in jobs}
+    references = {task.remote(_absolute(job)): job for job in jobs}
     total = sum(len(job.documents) for job in jobs)
     done = 0
     results = {}
@@ -57,6 +60,20 @@ def _run(ray: Any, jobs: list[ShardJob], progress: Progress | None) -> list[Shar
         if progress and job.documents:
             progress(done, total, job.documents[-1])
     return [results[reference] for reference in references]
+
+
+def _absolute(job: ShardJob) -> ShardJob:
+    """The job with its paths absolute: a task runs in its worker's working directory, not in
+    the one a relative `--index` or `--docs` was given from."""
+    return dataclasses.replace(
+        job,
+        index_dir=Path(job.index_dir).absolute(),
+        docs_dir=Path(job.docs_dir).absolute(),
+        documents=[
+            dataclasses.replace(document, path=os.path.abspath(document.path))
+            for document in job.documents
+        ],
+    )
 
 
 def _failure(ray: Any, job: ShardJob, error: BaseException) -> BaseException:

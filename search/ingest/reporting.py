@@ -38,13 +38,31 @@ QUIET = BuildReport()  # a build that tells no one
 
 @dataclass
 class IndexSummary:
-    """What a build or an update did: documents and paragraphs it indexed, the files it skipped
-    (source: why) and those the rules left out (source, why; see discovery), files in formats it
-    does not read, the folders it could not list, the digest of each file it read (source:
-    paragraphs.content_digest), the files it read with text that could not be read (source:
-    pages, none for a format without pages), the libraries each file was read with when they
-    matter (source: {name: version}), and for an update which sources it added, re-indexed, read
-    again for a new version of a library that read them, and removed."""
+    """What a build or an update did.
+
+    Attributes:
+        documents: The documents it indexed.
+        paragraphs: The paragraphs it indexed.
+        seconds: How long it took.
+        skipped: The files it skipped (source: why).
+        ignored: The files the rules left out (source, why; see discovery).
+        other_formats: The files in formats it does not read.
+        unreadable_folders: The folders it could not list (source ending in `/`, why), as
+            discovery.Found.
+        digests: The digest of each file it read (source: paragraphs.content_digest).
+        unread: The files it read with text that could not be read (source: pages, none for a
+            format without pages).
+        extractors: The libraries each file was read with, when they matter (source:
+            {name: version}).
+        incremental: True for an update.
+        added: Of an update, the sources it added.
+        changed: Of an update, the sources it re-indexed.
+        reread: Of an update, the sources read again for a new version of a library that
+            read them.
+        removed: Of an update, the sources it removed.
+        total_documents: The documents of the whole index afterwards.
+        total_paragraphs: The paragraphs of the whole index afterwards.
+    """
 
     documents: int = 0
     paragraphs: int = 0
@@ -52,7 +70,6 @@ class IndexSummary:
     skipped: dict[str, str] = field(default_factory=dict)
     ignored: list[tuple[str, str]] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)
-    # Folders that could not be listed (source ending in `/`, why), as discovery.Found.
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     unread: dict[str, list[int]] = field(default_factory=dict)
@@ -62,6 +79,5 @@ class IndexSummary:
     changed: list[str] = field(default_factory=list)
     reread: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    # The whole index afterwards.
     total_documents: int = 0
     total_paragraphs: int = 0

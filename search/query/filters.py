@@ -103,7 +103,8 @@ class Filters:
     not_paths: tuple[str, ...] = ()
     after: int | None = None
     before: int | None = None
-    _specs: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    # Compiled path patterns, cached: each Filters (replace() makes a new one) starts without.
+    _specs: dict = field(init=False, default_factory=dict, compare=False, repr=False, hash=False)
 
     def __bool__(self) -> bool:
         return bool(
@@ -147,20 +148,20 @@ class Filters:
             if not names:
                 raise QuerySyntaxError("format: needs a format, as in format:pdf")
             if negated:
-                return replace(self, not_formats=_added(self.not_formats, names), _specs={})
-            return replace(self, formats=_added(self.formats, names), _specs={})
+                return replace(self, not_formats=_added(self.not_formats, names))
+            return replace(self, formats=_added(self.formats, names))
         if kind == "path":
             pattern = normal_path(value)
             if negated:
-                return replace(self, not_paths=_added(self.not_paths, (pattern,)), _specs={})
-            return replace(self, paths=_added(self.paths, (pattern,)), _specs={})
+                return replace(self, not_paths=_added(self.not_paths, (pattern,)))
+            return replace(self, paths=_added(self.paths, (pattern,)))
         if negated:
             raise QuerySyntaxError(f"-{kind}: cannot be negated; use {_opposite(kind)}: instead")
         day = day_number(value, kind)
         if kind == "after":
-            return replace(self, after=max(day, self.after or day), _specs={})
+            return replace(self, after=max(day, self.after or day))
         if kind == "before":
-            return replace(self, before=min(day, self.before or day), _specs={})
+            return replace(self, before=min(day, self.before or day))
         raise QuerySyntaxError(f"unknown filter {kind}:")
 
     def merged(self, other: Filters) -> Filters:
@@ -173,7 +174,6 @@ class Filters:
             not_paths=_added(self.not_paths, other.not_paths),
             after=_bound(max, self.after, other.after),
             before=_bound(min, self.before, other.before),
-            _specs={},
         )
 
     def admits(self, source: str, day: int) -> bool:

@@ -16,8 +16,8 @@ their soft AND (`rank_keywords`): the reranking orders paragraphs only among tho
 same way.
 
 The weights were fitted (bench/fit_rerank.py) on questions of JSQuAD and JaQuAD, and keyword queries
-derived from them, kept apart from the samples the README reports (bench/evaluate.py); see the
-README's "How good and how fast".
+derived from them, kept apart from the samples docs/benchmarks.md reports (bench/evaluate.py);
+see its "Relevance".
 """
 
 from __future__ import annotations

@@ -93,7 +93,27 @@ class Place:
 @dataclass
 class Hit:
     """One ranked paragraph. Its highlights and snippet are worked out when first read: a program
-    that wants only the ranking and the citations does not pay for them."""
+    that wants only the ranking and the citations does not pay for them.
+
+    Attributes:
+        rank: Its place in the results, from 1 (paging goes on from offset + 1).
+        score: The score it was ranked by: a keyword query's tiers plus its answer signals, or
+            a question's reranker score.
+        source: The document's path relative to the documents folder.
+        title: The document's title, else its file name without the extension.
+        paragraph: The paragraph's number in its document, from 1.
+        line: The line the paragraph starts on, in its file (for a PDF, on its page).
+        text: The whole paragraph, as extracted.
+        also: The other places where the same text stands.
+        page: The page of a paged document (PDF), from 1; None for the others.
+        column: Where on its line the paragraph starts, from 1 (more than 1 where a long line
+            was cut).
+        section: The heading (or chapter) the paragraph stands under, if the document has
+            headings.
+        partial: True when the paragraph holds only some of the query's words (soft AND).
+        date: The document's date, YYYY-MM-DD (None in an index that records none).
+        phrases: The query's phrases, which the highlights mark.
+    """
 
     rank: int
     score: float
@@ -103,17 +123,11 @@ class Hit:
     line: int
     text: str
     also: list[Place] = field(default_factory=list)
-    # The page of a paged document (PDF), from 1; None for the others.
     page: int | None = None
-    # Where on its line the paragraph starts, from 1 (more than 1 where a long line was cut).
     column: int = 1
-    # The heading (or chapter) the paragraph stands under, if the document has headings.
     section: str | None = None
-    # True when the paragraph holds only some of the query's words (soft AND).
     partial: bool = False
-    # The document's date, YYYY-MM-DD (None in an index that records none).
     date: str | None = None
-    # The query's phrases, which the highlights mark.
     phrases: tuple[Phrase, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -165,20 +179,30 @@ class Hit:
 
 @dataclass
 class SearchResults:
-    """One page of hits: `total` counts every matching paragraph (repeats included)."""
+    """One page of hits: `total` counts every matching paragraph (repeats included).
+
+    Attributes:
+        query: The query as given.
+        total: How many paragraphs match, repeats included.
+        hits: This page's hits, best first (or newest first).
+        relaxed: True when no paragraph had all the words, so those holding some of them were
+            searched for.
+        offset: How many hits came before this page.
+        more: True when more hits follow this page.
+        docs_dir: The documents directory the index was built from (sources are relative to it).
+        filters: The filters that narrowed the search.
+        sort: The order: "relevance" or "date".
+        facets: The counts of all the matches by format, folder and year (None where not asked
+            for).
+    """
 
     query: str
     total: int
     hits: list[Hit]
-    # True when no paragraph had all the words, so those holding some of them were searched for.
     relaxed: bool = False
-    # How many hits came before this page, and whether more follow it.
     offset: int = 0
     more: bool = False
-    # The documents directory the index was built from (sources are relative to it).
     docs_dir: Path | None = None
-    # The filters that narrowed the search, the order ("relevance" or "date"), the facets of all
-    # the matches (None where not asked for).
     filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"
     facets: Facets | None = None

@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParameter
@@ -199,6 +199,26 @@ def create_app(
 ):
     """The ASGI application. `allowed_hosts`: the Host header values it answers (None: any);
     `cors_origins`: the origins whose pages may call the API (none by default)."""
+    return _SecurityHeaders(_HeadAsGet(_routed_app(service, cors_origins, allowed_hosts, say)))
+
+
+def openapi_description(default_mode: str = "auto") -> dict[str, Any]:
+    """The API's OpenAPI description, as GET /openapi.json serves it from a server reading
+    queries in `default_mode`, made without an index (the documentation's HTTP reference is
+    generated from it)."""
+    # The routes ask the index only when a request comes, and none comes here.
+    service = Service(cast(LiveIndex, None), None, default_mode)
+    return _routed_app(service).openapi()
+
+
+def _routed_app(
+    service: Service,
+    cors_origins: tuple[str, ...] = (),
+    allowed_hosts: list[str] | None = None,
+    say: Say = log.warning,
+) -> FastAPI:
+    """The FastAPI application, its routes, error handlers and middleware: create_app's, before
+    the security headers and HEAD are wrapped around it."""
     app = FastAPI(
         title="kensaku",
         summary="Japanese full-text search over a folder of documents",
@@ -223,7 +243,36 @@ def create_app(
     _add_api(app, service)
     _add_pages(app, service, templates)
     _add_api_docs(app, templates)
-    return _SecurityHeaders(_HeadAsGet(app))
+    _describe_bad_parameters_as_answered(app)
+    return app
+
+
+def _describe_bad_parameters_as_answered(app: FastAPI) -> None:
+    """FastAPI describes a 422 with its validation body on every route with a parameter; this
+    server answers a bad parameter with 400 and an ErrorBody (`invalid_parameter`), so its
+    description says that instead."""
+    described = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = app.openapi_schema
+        if schema is None:
+            schema = described()
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if responses.pop("422", None) is not None and "400" not in responses:
+                        responses["400"] = _BAD_PARAMETER
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customize
+
+
+_BAD_PARAMETER = {
+    "description": "A bad parameter",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 
 
 class _SecurityHeaders:

@@ -31,9 +31,13 @@ def build_index(
     shards: int | None = None,
     cluster: str | None = None,
 ) -> IndexSummary:
-    """Index every document under `docs_dir` from scratch into `index_dir`; `rules` choose the
-    files (by default those the index was built with: see discovery); `shards`, `cluster` as
-    the module says."""
+    """Index every document under `docs_dir` from scratch into `index_dir`.
+
+    `rules` choose the files (by default those the index was built with, else every file in a
+    format kensaku reads); `report` hears the progress and the files skipped. `shards` N makes
+    a sharded index of N shards (an index already sharded keeps as many when `shards` is None);
+    `cluster`, a Ray cluster's address, builds the shards there, a task a shard, instead of
+    one after another in this process."""
     return _index(docs_dir, index_dir, rules, report, shards, cluster, incremental=False)
 
 
@@ -48,7 +52,8 @@ def update_index(
 ) -> IndexSummary:
     """Bring the index in step with `docs_dir`, re-indexing only the files added or changed
     since it was built and dropping those removed (of a sharded index, in the shards whose
-    documents changed only); a new or unreadable index is built anew."""
+    documents changed only); a new or unreadable index is built anew. The options are those of
+    `build_index`."""
     return _index(docs_dir, index_dir, rules, report, shards, cluster, incremental=True)
 
 
@@ -61,8 +66,10 @@ def ensure_index(
     cluster: str | None = None,
 ) -> IndexSummary | None:
     """Build the index when it is missing or was built by another version of kensaku, and
-    update it when the documents changed since (see build.ensure_index). None when it was
-    current."""
+    update it when the documents changed since, as `kensaku search` does before it searches.
+    `docs_dir` None means the folder the index was built from (`./seeds` for a new index); when
+    that folder has gone, the index is left as it stands. Returns what a build did, or None when
+    the index was current."""
     index_dir = Path(index_dir)
     docs = Path(docs_dir) if docs_dir is not None else None
     try:

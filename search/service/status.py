@@ -75,6 +75,9 @@ class IndexStatus:
 
     @property
     def up_to_date(self) -> bool:
+        """True when the documents folder is there, no file in it was added, changed or removed
+        since the index was built nor needs reading again, and the SudachiPy and dictionary
+        installed now cut its words."""
         return (
             self.docs_found
             and not self.analyzer_change
