@@ -446,14 +446,7 @@ class FieldTerms:
 
     def _decode(self, b: int) -> _TermBlock:
         n, body = self._body(b)
-        prefixes, at = unpack(body, 0, n)
-        suffix_lengths, at = unpack(body, at, n)
-        terms = []
-        last = b""
-        for p, size in zip(prefixes, suffix_lengths):
-            last = last[:p] + bytes(body[at : at + size])
-            at += size
-            terms.append(last)
+        terms, at = _front_decoded(body, n)
         less_one, at = unpack(body, at, n)
         df = list(map(add, less_one, repeat(1, n)))
         weight, at = _below(body, at, n, df)
@@ -547,15 +540,7 @@ class FieldTerms:
     def _terms(self, b: int) -> list[bytes]:
         """Block `b`'s terms, rebuilt from their front coding."""
         n, body = self._body(b)
-        prefixes, at = unpack(body, 0, n)
-        suffix_lengths, at = unpack(body, at, n)
-        terms = []
-        last = b""
-        for p, size in zip(prefixes, suffix_lengths):
-            last = last[:p] + body[at : at + size]
-            at += size
-            terms.append(last)
-        return terms
+        return _front_decoded(body, n)[0]
 
     def items_from(self, prefix: bytes) -> Iterator[tuple[bytes, CompactTermInfo]]:
         """(term, info) of the field's terms from `prefix` on, in order."""
@@ -593,3 +578,17 @@ def read_directory(tfile: StructFile, tlength: int) -> dict[str, FieldTerms]:
         bases, pos = unpack(data, pos, n)
         fields[name] = FieldTerms(name, kind, _Firsts(blob, ends), offsets, bases, tfile)
     return fields
+
+
+def _front_decoded(body: Bytes, n: int) -> tuple[list[bytes], int]:
+    """The `n` front-coded terms at the start of a terms block's body (each a prefix length of
+    the term before and its own suffix), and where what follows them starts."""
+    prefixes, at = unpack(body, 0, n)
+    suffix_lengths, at = unpack(body, at, n)
+    terms = []
+    last = b""
+    for p, size in zip(prefixes, suffix_lengths):
+        last = last[:p] + body[at : at + size]  # bytes: b"" + a memoryview is bytes
+        at += size
+        terms.append(last)
+    return terms, at
