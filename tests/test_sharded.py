@@ -324,3 +324,21 @@ def test_the_document_list_of_shards_pages_through_them_as_one_index_s(seed_pair
         ]
     assert [d.shard for d in sharded.document_list(1, 3)[1]] == ["shard-01", "shard-01", "shard-02"]
     assert len(sharded.sample_texts(12)) == 12
+
+
+@pytest.mark.parametrize("args", [["search", "ピラー2"], ["index"], ["serve"], ["mcp"]])
+def test_a_cluster_address_of_no_known_form_is_bad_usage_before_anything_runs(args, tmp_path):
+    """local, auto, ray://HOST[:PORT] or HOST:PORT; a typo is said, not taken for one index."""
+    result = run(*args, "--index", str(tmp_path / "index"), "--cluster", "bogus")
+    assert result.exit_code == 2
+    assert "Invalid value for '--cluster': 'bogus' is no cluster address: local, auto, " in (
+        result.stderr
+    )
+    assert not (tmp_path / "index").exists()  # nothing built
+
+
+def test_a_cluster_address_from_a_setting_is_checked_by_the_library_too(tmp_path):
+    with pytest.raises(search.KensakuError, match="'head' is no cluster address"):
+        search.build_index(SEEDS, tmp_path / "index", cluster="head")
+    with pytest.raises(search.KensakuError, match="'ray:/head' is no cluster address"):
+        search.Searcher(tmp_path / "index", cluster="ray:/head")

@@ -188,10 +188,22 @@ sudachi_synonyms_option = click.option(
     "[config sudachi_synonyms]",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _cluster_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from search.cluster.connection import ClusterError, checked_address
+
+    try:
+        return None if value is None else checked_address(value)
+    except ClusterError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 cluster_option = click.option(
     "--cluster",
     metavar="ADDRESS",
     envvar="KENSAKU_CLUSTER",
+    callback=_cluster_address,
     help="Run on a Ray cluster: local (start one here), auto (the one this machine belongs to) "
     "or ray://HOST:10001; needs pip install 'kensaku[cluster]', and documents and index on a "
     "filesystem every node sees  [env KENSAKU_CLUSTER; config cluster]",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 from search.errors import KensakuError
 
 NAMESPACE = "kensaku"  # where the shard servers' names live
 INSTALL = "pip install 'kensaku[cluster]'"
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)"
+_ADDRESS = re.compile(rf"(local|auto|ray://{_HOST}(:\d+)?|{_HOST}:\d+)\Z")
 
 
 class ClusterError(KensakuError):
@@ -30,6 +33,15 @@ def ray_module() -> Any:
     except ImportError:
         raise ClusterError(f"--cluster needs Ray, which is not installed: {INSTALL}") from None
     return ray
+
+
+def checked_address(address: str) -> str:
+    """`address` if it has the form of one (see above); else ClusterError saying which have."""
+    if not _ADDRESS.match(address):
+        raise ClusterError(
+            f"{address!r} is no cluster address: local, auto, ray://HOST:10001 or HOST:6379"
+        )
+    return address
 
 
 def connect(address: str) -> Any:

@@ -74,6 +74,10 @@ def open_collection(index_dir: Path, cluster: str | None = None) -> OpenCollecti
     searched in this process all the same); raises IndexNotFound, or IndexDamaged when it cannot
     be opened."""
     index_dir = Path(index_dir)
+    if cluster is not None:
+        from search.cluster.connection import checked_address
+
+        checked_address(cluster)  # even for one index, which ignores it: a typo is said
     sharded = ShardedManifest.load(index_dir) if index_dir.is_dir() else None
     if sharded is None:  # one index: nothing to spread over a cluster
         return _open_one(index_dir)

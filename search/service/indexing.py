@@ -109,6 +109,10 @@ def _index(
     incremental: bool,
 ) -> IndexSummary:
     docs, index = Path(docs_dir), Path(index_dir)
+    if cluster is not None:
+        from search.cluster.connection import checked_address
+
+        checked_address(cluster)
     previous = _sharded_or_none(index)
     if shards is None and previous is None and not _has_shards(index):
         if cluster is not None:
