@@ -191,10 +191,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def _cluster_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
     from search.cluster.connection import ClusterError, checked_address
 
     try:
-        return None if value is None else checked_address(value)
+        return checked_address(value)
     except ClusterError as error:
         raise click.BadParameter(str(error)) from None
 
