@@ -3,9 +3,10 @@ at the positions search.text.analysis gives them, one text at a time (real Sudac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from search.index.vocabulary import VocabularyCounter
+from search.index.vocabulary import _PHRASE_CHARS, VocabularyCounter, _phrase_chars
 from search.ingest.discovery import scan
 from search.ingest.paragraphs import read_paragraphs
 from search.text.analysis import MAX_CHUNK_CHARS, analyze, pairs
@@ -71,12 +72,23 @@ def test_the_vocabulary_of_a_bulk_analysis_is_the_one_of_each_text_analyzed_alon
     ends) counts what add (analysis.analyze of each text) counts, readings included."""
     texts = TRICKY + [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
     texts += ["ﾃｽﾄのテスト、日本の日曜日に日が昇る", "統合作戦司令部と統合作戦司令部の統合"]
+    texts += texts[2:9] + texts[-2:]  # paragraphs of the same text count once each
     bulk = BulkAnalysis()
     alone, analyzed = VocabularyCounter(), VocabularyCounter()
     for text in texts:
         alone.add(text)
-        analyzed.add_analyzed(text, bulk, bulk.add(text))
+        analyzed.add_analyzed(bulk, bulk.add(text))
+    analyzed.count()
     assert analyzed.words == alone.words and analyzed.phrases == alone.phrases
     assert analyzed.readings == alone.readings
-    assert (analyzed.words["ﾃｽﾄ"], analyzed.readings["ﾃｽﾄ"]) == (2, "テスト")
+    assert list(analyzed.words) == list(alone.words)  # in the order first met
+    assert (analyzed.words["ﾃｽﾄ"], analyzed.readings["ﾃｽﾄ"]) == (4, "テスト")
     assert analyzed.phrases["統合作戦司令部"] >= 2 and analyzed.readings["統合"] == "トウゴウ"
+
+
+def test_the_characters_of_a_phrase_are_the_ones_its_pattern_matches():
+    table = _phrase_chars()
+    pattern = re.compile(f"[{_PHRASE_CHARS}]")
+    for code in range(0x30000):
+        assert table[code] == bool(pattern.match(chr(code))), hex(code)
+    assert not table[0x30000:].any()

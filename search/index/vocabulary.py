@@ -20,6 +20,7 @@ import heapq
 import os
 import re
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Container, Iterable
@@ -29,7 +30,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from search.text.analysis import analyze_cached, fold, to_katakana
 
 if TYPE_CHECKING:
-    from search.text.bulk import BulkAnalysis
+    import numpy
+
+    from search.text.bulk import BulkAnalysis, WrittenWords
 
 VOCABULARY_FILE = "vocabulary.tsv"
 SEGMENT_EXTENSION = ".vocab"
@@ -37,7 +40,8 @@ SEGMENT_LEVEL = 1  # the deflate level of a segment's counts: nearly the size of
 MAX_PHRASE_CHARS = 24
 MIN_PHRASE_PARAGRAPHS = 2
 # A run written without kana or punctuation: kanji, katakana, Latin letters, digits.
-_PHRASE_RUN = re.compile(r"[々〆ヵヶ一-鿿㐀-䶿豈-﫿ァ-ヺーA-Za-z0-9Ａ-Ｚａ-ｚ０-９]{2,}")
+_PHRASE_CHARS = "々〆ヵヶ一-鿿㐀-䶿豈-﫿ァ-ヺーA-Za-z0-9Ａ-Ｚａ-ｚ０-９"
+_PHRASE_RUN = re.compile(f"[{_PHRASE_CHARS}]{{2,}}")
 _KANA = re.compile(r"[ぁ-ゖァ-ヺー]+")
 _LAST = "\U0010ffff"
 
@@ -58,9 +62,13 @@ class VocabularyCounter:
         self.words: Counter[str] = Counter()
         self.phrases: Counter[str] = Counter()
         self.readings: dict[str, str] = {}
+        # Paragraphs of a bulk analysis not counted yet: the analysis, each one's text number.
+        self._analysis: BulkAnalysis | None = None
+        self._texts = array("I")
 
     def add(self, text: str) -> None:
         """Count the words and phrases of one paragraph (analyzed already: the cache's)."""
+        self.count()
         analysis = analyze_cached(text)
         words = {text[word.start : word.end]: word for word in analysis.words}
         for surface, word in words.items():
@@ -75,21 +83,21 @@ class VocabularyCounter:
         ends = {word.end for word in analysis.words}
         self._add_phrases(text, words, starts, ends)
 
-    def add_analyzed(self, text: str, analysis: BulkAnalysis, number: int) -> None:
+    def add_analyzed(self, analysis: BulkAnalysis, number: int) -> None:
         """Count the words and phrases of one paragraph, text `number` of the segment's bulk
-        analysis: the counts `add` makes, without analyzing the text again."""
-        words: dict[str, int] = {}  # each word as written: the entry of its last occurrence
-        starts, ends = set(), set()
-        for start, end, entry in analysis.words_of(number):
-            words[text[start:end]] = entry
-            starts.add(start)
-            ends.add(end)
-        readings = self.readings
-        for surface, entry in words.items():
-            if surface not in readings:
-                readings[surface] = analysis.reading(entry)
-        self.words.update(words.keys())
-        self._add_phrases(text, words, starts, ends)
+        analysis: the counts `add` makes, without analyzing the text again, made for all the
+        paragraphs at once (`count`)."""
+        if analysis is not self._analysis:
+            self.count()
+            self._analysis = analysis
+        self._texts.append(number)
+
+    def count(self) -> None:
+        """Count the paragraphs added by `add_analyzed` (before their analysis is let go)."""
+        analysis, numbers = self._analysis, self._texts
+        self._analysis, self._texts = None, array("I")
+        if analysis is not None and numbers:
+            _BulkCount(analysis, numbers).into(self)
 
     def _add_phrases(self, text: str, words: Container[str], starts: set, ends: set) -> None:
         """Count the paragraph's phrases: runs that begin where a word begins and end where one
@@ -106,6 +114,7 @@ class VocabularyCounter:
         )
 
     def lines(self) -> Iterable[str]:
+        self.count()
         for surface, count in self.words.items():
             yield f"w\t{surface}\t{self.readings.get(surface, '')}\t{count}\n"
         for surface, count in self.phrases.items():
@@ -116,6 +125,132 @@ class VocabularyCounter:
         out = storage.create_file(segment_id + SEGMENT_EXTENSION)
         out.write(zlib.compress("".join(self.lines()).encode("utf-8"), SEGMENT_LEVEL))
         out.close()
+
+
+class _BulkCount:
+    """The words and phrases of paragraphs of one bulk analysis, each paragraph its text's
+    number there (`paragraphs`, in order), counted at once with numpy: what
+    VocabularyCounter.add counts, each word's reading the one add gives (of the first paragraph
+    that holds it, its last occurrence there)."""
+
+    def __init__(self, analysis: BulkAnalysis, paragraphs: array) -> None:
+        import numpy
+
+        self.analysis = analysis
+        numbers = numpy.frombuffer(paragraphs, numpy.uint32).astype(numpy.int64)
+        texts, self.first, self.times = numpy.unique(numbers, return_index=True, return_counts=True)
+        self.words = analysis.written_words(texts)
+        self.rows = numpy.searchsorted(texts, self.words.texts)  # each word's text among `texts`
+
+    def into(self, counter: VocabularyCounter) -> None:
+        import numpy
+
+        words = self.words
+        surfaces = len(words.surfaces)
+        keys = self.rows * surfaces + words.numbers
+        order = numpy.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = numpy.ones(len(keys), bool)
+        numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
+        firsts = numpy.flatnonzero(first)
+        lasts = numpy.append(firsts[1:], len(keys)) - 1
+        # Each paragraph's distinct words (a text's, as often as paragraphs have it).
+        pair_rows, pair_surfaces = self.rows[order[firsts]], words.numbers[order[firsts]]
+        counts = numpy.bincount(pair_surfaces, self.times[pair_rows], surfaces)
+        # A word's reading and its place in the counter: its first paragraph's (by when they
+        # were added), its first occurrence there for the place, its last for the reading.
+        pair_paragraphs = self.first[pair_rows]
+        by_surface = numpy.lexsort((pair_paragraphs, pair_surfaces))
+        leading = numpy.ones(len(by_surface), bool)
+        numpy.not_equal(
+            pair_surfaces[by_surface[1:]], pair_surfaces[by_surface[:-1]], out=leading[1:]
+        )
+        chosen = by_surface[leading]  # a pair per surface, in order of surface numbers
+        places = numpy.lexsort((order[firsts][chosen], pair_paragraphs[chosen]))
+        entries = words.entries[order[lasts][chosen]]
+        names = words.surfaces
+        readings, reading = counter.readings, self.analysis.reading
+        found: dict[str, int] = {}
+        for surface, count, entry in zip(
+            places.tolist(), counts[places].astype(numpy.int64).tolist(), entries[places].tolist()
+        ):
+            name = names[surface]
+            found[name] = count
+            if name not in readings:
+                readings[name] = reading(entry)
+        counter.words.update(found)
+        counter.phrases.update(self._phrases(keys[firsts]))
+
+    def _phrases(self, pairs: numpy.ndarray) -> dict[str, int]:
+        """Each phrase's paragraphs: runs that begin where a word begins and end where one
+        ends, and are no word of their paragraph (`pairs`: text row times the surfaces plus
+        surface, of each paragraph's words, ascending)."""
+        import numpy
+
+        words: WrittenWords = self.words
+        joined = words.joined
+        chars = numpy.frombuffer(joined.encode("utf-32-le", "surrogatepass"), numpy.uint32)
+        edges = numpy.diff(numpy.concatenate(([0], _phrase_chars()[chars], [0])).astype(numpy.int8))
+        starts, ends = numpy.flatnonzero(edges == 1), numpy.flatnonzero(edges == -1)
+        lengths = ends - starts
+        kept = (lengths >= 2) & (lengths <= MAX_PHRASE_CHARS)
+        kept &= _among(words.starts, starts) & _among(words.ends, ends)
+        # A run that is one word is that word.
+        kept &= ~_among(words.starts << 32 | words.ends, starts << 32 | ends)
+        starts, ends = starts[kept], ends[kept]
+        rows = self.rows[numpy.searchsorted(words.starts, starts)]
+        texts = [joined[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
+        surface_numbers = {surface: at for at, surface in enumerate(words.surfaces)}
+        as_words = numpy.fromiter(
+            (surface_numbers.get(text, -1) for text in texts), numpy.int64, len(texts)
+        )
+        known = as_words >= 0
+        known[known] = _among(pairs, rows[known] * len(surface_numbers) + as_words[known])
+        numbers: dict[str, int] = {}
+        phrase = numpy.fromiter(
+            (numbers.setdefault(text, len(numbers)) for text in texts), numpy.int64, len(texts)
+        )
+        keys = numpy.unique((rows * max(len(numbers), 1) + phrase)[~known])
+        counts = numpy.bincount(
+            keys % max(len(numbers), 1), self.times[keys // max(len(numbers), 1)], len(numbers)
+        )
+        return {
+            text: count
+            for text, count in zip(numbers, counts.astype(numpy.int64).tolist())
+            if count
+        }
+
+
+def _among(ordered: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
+    """Whether each of `values` is one of `ordered` (ascending)."""
+    import numpy
+
+    at = numpy.searchsorted(ordered, values)
+    found = at < len(ordered)
+    found[found] = ordered[at[found]] == values[found]
+    return found
+
+
+_phrase_table: list = []
+
+
+def _phrase_chars() -> numpy.ndarray:
+    """Whether each code point is one a phrase is written with (_PHRASE_CHARS)."""
+    import numpy
+
+    if not _phrase_table:
+        table = numpy.zeros(0x110000, bool)
+        spec = _PHRASE_CHARS
+        at = 0
+        while at < len(spec):
+            if at + 2 < len(spec) and spec[at + 1] == "-":
+                table[ord(spec[at]) : ord(spec[at + 2]) + 1] = True
+                at += 3
+            else:
+                table[ord(spec[at])] = True
+                at += 1
+        _phrase_table.append(table)
+    return _phrase_table[0]
 
 
 def record_vocabulary(generation: Path) -> None:

@@ -280,7 +280,7 @@ class SegmentBuilder:
         if isinstance(text, str) and text:
             analyzed = self._analyzed_text
             if analyzed[0] is text:  # the words field's text: analyzed once for both
-                self.vocabulary.add_analyzed(text, self.analysis, analyzed[1])
+                self.vocabulary.add_analyzed(self.analysis, analyzed[1])
             else:
                 self.vocabulary.add(text)
         self.doccount = doc + 1
@@ -360,6 +360,7 @@ class SegmentBuilder:
         segment = self.segment
         doccount = self.doccount
         segment.set_doc_count(doccount)
+        self.vocabulary.count()  # from the analysis, which _analyzed lets go
         analyzed = self._analyzed()
         segment._fieldlengths = defaultdict(int, self.totals)
 

@@ -2,9 +2,10 @@
 would analyze each, their terms expanded for all of them at once.
 
 The loop over Sudachi's morphemes maps each morpheme to the number of its dictionary entry (and
-keeps where it ends, for the words of a text as written: `words_of`), a word by its word id alone (an `_EntryTable` of the process numbers
-every entry and surface once, with what it contributes: its kind, its word's term, its parts' terms and readings, each term as a
-number of the table's vocabulary). `BulkAnalysis.expand` then makes the words, subwords,
+keeps where it ends, for the words of the texts as written: `written_words`), a word by its word
+id alone (an `_EntryTable` of the process numbers every entry and surface once, with what it
+contributes: its kind, its word's term, its parts' terms and readings, each term as a number of
+the table's vocabulary, and its surface). `BulkAnalysis.expand` then makes the words, subwords,
 readings, word pairs and subword pairs of every text, with their positions, from those numbers
 with numpy. Character offsets are not made: the index does not store them.
 
@@ -46,6 +47,12 @@ class _EntryTable:
         self.vocabulary: list[str] = []
         self.term_numbers: dict[str, int] = {}
         self.common = array("B")  # 1 for a term of COMMON_WORDS
+        # Each entry's surface (the one it was numbered by), also as code points one after the
+        # other: where each entry's begin, and how many.
+        self.surfaces: list[str] = []
+        self.surface_chars = array("I")
+        self.surface_starts = array("I")
+        self.surface_lengths = array("I")
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -76,6 +83,11 @@ class _EntryTable:
         self.words.append(self.term(form) if kind == WORD else -1)
         self.part_starts.append(len(self.part_terms))
         self.part_counts.append(len(parts) if kind == WORD else 0)
+        surface = key[1]
+        self.surfaces.append(surface)
+        self.surface_starts.append(len(self.surface_chars))
+        self.surface_lengths.append(len(surface))
+        self.surface_chars.frombytes(surface.encode("utf-32-le", "surrogatepass"))
         if kind == WORD:
             for part_form, reading, _, _ in parts:
                 self.part_terms.append(self.term(part_form))
@@ -114,6 +126,21 @@ class Expanded(NamedTuple):
     readings: Tokens
     word_pairs: Tokens
     subword_pairs: Tokens
+
+
+class WrittenWords(NamedTuple):
+    """The words of some texts as written (the words analysis.analyze makes, each as the text
+    has it), in order of text number, then position: each occurrence's text number, where it
+    starts and ends in `joined` (the texts, in order of their numbers, each followed by a
+    newline), its entry number and its surface (an index into `surfaces`)."""
+
+    surfaces: list[str]
+    joined: str
+    texts: numpy.ndarray
+    starts: numpy.ndarray
+    ends: numpy.ndarray
+    entries: numpy.ndarray
+    numbers: numpy.ndarray
 
 
 class BulkAnalysis:
@@ -159,21 +186,50 @@ class BulkAnalysis:
                 append(table.number(morpheme, word_id) if number is None else number)
                 append_end(offset + morpheme.end())
 
-    def words_of(self, number: int) -> list[tuple[int, int, int]]:
-        """Text `number`'s words (the words analysis.analyze makes): each one's start and end
-        in the text and its entry number. A morpheme starts where the one before it ends."""
-        kinds = self.table.kinds
-        entries, ends = self.entries, self.ends
-        first = self.starts[number]
-        start = 0
-        words = []
-        for at in range(first, first + self.counts[number]):
-            end = ends[at]
-            entry = entries[at]
-            if kinds[entry] == WORD:
-                words.append((start, end, entry))
-            start = end
-        return words
+    def written_words(self, numbers: numpy.ndarray) -> WrittenWords:
+        """The words as written of the texts `numbers` (distinct, ascending). A word's surface
+        is its entry's where the text has that there (nearly always: compared with numpy), else
+        (another surface of the same dictionary word: ﾃｽﾄ for テスト) cut from the text."""
+        import numpy
+
+        table = self.table
+        texts = list(self.numbers)  # in order of their numbers
+        chosen = [texts[number] for number in numbers.tolist()]
+        joined = "".join(text + "\n" for text in chosen)
+        chars = numpy.frombuffer(joined.encode("utf-32-le", "surrogatepass"), numpy.uint32)
+        widths = numpy.fromiter(map(len, chosen), numpy.int64, len(chosen)) + 1
+        bases = numpy.zeros(len(self.counts), numpy.int64)
+        bases[numbers] = numpy.cumsum(widths) - widths
+        # Each morpheme starts where the one before it in its text ends.
+        counts = numpy.frombuffer(self.counts, numpy.uint32).astype(numpy.int64)
+        ends = numpy.frombuffer(self.ends, numpy.uint32).astype(numpy.int64)
+        starts = numpy.zeros_like(ends)
+        starts[1:] = ends[:-1]
+        starts[(numpy.cumsum(counts) - counts)[counts > 0]] = 0
+        of_text = numpy.repeat(numpy.arange(len(counts)), counts)
+        selected = numpy.zeros(len(counts), bool)
+        selected[numbers] = True
+        entries = numpy.frombuffer(self.entries, numpy.int32)
+        kept = (numpy.frombuffer(table.kinds, numpy.uint8)[entries] == WORD) & selected[of_text]
+        of_text, entries = of_text[kept], entries[kept].astype(numpy.int64)
+        starts = starts[kept] + bases[of_text]
+        ends = ends[kept] + bases[of_text]
+        same = _as_entry_surface(table, chars, starts, ends, entries)
+        surfaces: list[str] = []
+        by_text: dict[str, int] = {}
+        known = numpy.unique(entries[same])
+        entry_surface = numpy.zeros(len(table), numpy.int64)
+        entry_surface[known] = [
+            by_text.setdefault(table.surfaces[entry], len(by_text)) for entry in known.tolist()
+        ]
+        surface_numbers = entry_surface[entries]
+        other = numpy.flatnonzero(~same)
+        surface_numbers[other] = [
+            by_text.setdefault(joined[start:end], len(by_text))
+            for start, end in zip(starts[other].tolist(), ends[other].tolist())
+        ]
+        surfaces = list(by_text)
+        return WrittenWords(surfaces, joined, of_text, starts, ends, entries, surface_numbers)
 
     def reading(self, entry: int) -> str:
         """The reading of a word's entry: its parts' readings run together."""
@@ -236,6 +292,34 @@ class BulkAnalysis:
             _pairs(words, common),
             _pairs(subwords, common),
         )
+
+
+def _as_entry_surface(
+    table: _EntryTable,
+    chars: numpy.ndarray,
+    starts: numpy.ndarray,
+    ends: numpy.ndarray,
+    entries: numpy.ndarray,
+) -> numpy.ndarray:
+    """Whether each word (its `starts` and `ends` in `chars`, its entry) is written as the
+    surface its entry was numbered by."""
+    import numpy
+
+    lengths = ends - starts
+    same = lengths == numpy.frombuffer(table.surface_lengths, numpy.uint32)[entries]
+    compared = numpy.flatnonzero(same)
+    lengths = lengths[compared]
+    total = int(lengths.sum())
+    if total:
+        of_word = numpy.repeat(numpy.arange(len(compared)), lengths)
+        within = numpy.arange(total) - numpy.repeat(numpy.cumsum(lengths) - lengths, lengths)
+        surface_starts = numpy.frombuffer(table.surface_starts, numpy.uint32).astype(numpy.int64)
+        written = chars[starts[compared][of_word] + within]
+        surface_chars = numpy.frombuffer(table.surface_chars, numpy.uint32)
+        expected = surface_chars[surface_starts[entries[compared]][of_word] + within]
+        differing = numpy.bincount(of_word[written != expected], minlength=len(compared))
+        same[compared[differing > 0]] = False
+    return same
 
 
 def _positions(steps: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
