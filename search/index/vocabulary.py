@@ -24,10 +24,17 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Container, Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from search.text.analysis import analyze_cached, fold, to_katakana
+from search.text.analysis import (
+    analyze_cached,
+    fold,
+    has_combining,
+    to_katakana,
+    written_words,
+)
 
 if TYPE_CHECKING:
     import numpy
@@ -260,40 +267,83 @@ def record_vocabulary(generation: Path) -> None:
     with open_dir(str(generation)).reader() as reader:
         segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
     segment_ids = [segment.segment_id() for segment in segments if segment is not None]
-    words: Counter[str] = Counter()
-    phrases: Counter[str] = Counter()
+    words: dict[str, int] = {}
+    phrases: dict[str, int] = {}
     readings: dict[str, str] = {}
     for segment_id in segment_ids:
-        for kind, surface, reading, count in _read_rows(
-            generation / (segment_id + SEGMENT_EXTENSION)
-        ):
-            (words if kind == "w" else phrases)[surface] += count
-            if reading:
-                readings.setdefault(surface, reading)
-    rows = [(surface, readings.get(surface, ""), count) for surface, count in words.items()]
-    rows += [
-        (surface, _phrase_reading(surface, readings), count)
+        text = _read_counts(generation / (segment_id + SEGMENT_EXTENSION))
+        found = _WORD_ROWS.findall(text)
+        _add_counts(words, found)
+        for surface, reading, _ in found:
+            if reading and surface not in readings:
+                readings[surface] = reading
+        _add_counts(phrases, _PHRASE_ROWS.findall(text))
+    kept = [
+        surface
         for surface, count in phrases.items()
         if count >= MIN_PHRASE_PARAGRAPHS and surface not in words
     ]
+    surfaces = [*words, *kept]
+    counts = [*words.values(), *map(phrases.__getitem__, kept)]
+    known = [readings.get(surface, "") for surface in words]
     # Sorted by the folded text, which leads each line: reading the file back needs neither.
     lines = sorted(
-        f"{fold(surface)}\t{surface}\t{reading}\t{count}\n" for surface, reading, count in rows
+        map(
+            "{}\t{}\t{}\t{}\n".format,
+            _folded(surfaces),
+            surfaces,
+            [*known, *(_phrase_reading(phrase, readings) for phrase in kept)],
+            counts,
+        )
     )
     temporary = generation / f".{VOCABULARY_FILE}.tmp"
     temporary.write_text("".join(lines), encoding="utf-8")
     os.replace(temporary, generation / VOCABULARY_FILE)  # a new file: never the last generation's
 
 
-def _read_rows(path: Path) -> Iterable[tuple[str, str, str, int]]:
-    """The counts of a segment's vocabulary file: kind (w, p), text, reading, paragraphs."""
+# A segment's rows (VocabularyCounter.lines): a word's text, reading and paragraphs; a phrase's.
+_WORD_ROWS = re.compile(r"^w\t([^\t\n]*)\t([^\t\n]*)\t([0-9]+)$", re.MULTILINE)
+_PHRASE_ROWS = re.compile(r"^p\t([^\t\n]*)\t\t([0-9]+)$", re.MULTILINE)
+
+
+def _read_counts(path: Path) -> str:
+    """The rows of a segment's vocabulary file ("" where it cannot be read)."""
     try:
-        text = zlib.decompress(path.read_bytes()).decode("utf-8")
+        return zlib.decompress(path.read_bytes()).decode("utf-8")
     except (OSError, zlib.error):
+        return ""
+
+
+def _add_counts(total: dict[str, int], rows: list[tuple[str, ...]]) -> None:
+    """Add rows (text, ..., paragraphs as digits) to the paragraphs of each text."""
+    surfaces, counts = map(itemgetter(0), rows), map(int, map(itemgetter(-1), rows))
+    if not total:
+        total.update(zip(surfaces, counts))
         return
-    for line in text.splitlines():
-        kind, surface, reading, count = line.split("\t")
-        yield kind, surface, reading, int(count)
+    get = total.get
+    for surface, count in zip(surfaces, counts):
+        total[surface] = get(surface, 0) + count
+
+
+def _folded(surfaces: list[str]) -> list[str]:
+    """`fold` of each of `surfaces`: of those without a combining mark (which folding composes
+    with what comes before it) all at once."""
+    if not surfaces:
+        return []
+    combining = [at for at, surface in enumerate(surfaces) if has_combining(surface)]
+    plain = surfaces.copy()
+    for at in combining:
+        plain[at] = ""
+    folded = fold("\n".join(plain)).split("\n")
+    for at in combining:
+        folded[at] = fold(surfaces[at])
+    return folded
+
+
+def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
+    """A phrase's reading, from its words' readings where they are known (else none)."""
+    parts = [readings.get(word) for word in written_words(surface)]
+    return "".join(part for part in parts if part) if all(parts) else ""
 
 
 def _read_rows_of(path: Path) -> Iterable[tuple[str, str, str, int]]:
@@ -305,13 +355,6 @@ def _read_rows_of(path: Path) -> Iterable[tuple[str, str, str, int]]:
     for line in text.splitlines():
         key, surface, reading, count = line.split("\t")
         yield key, surface, reading, int(count)
-
-
-def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
-    """A phrase's reading, from its words' readings where they are known (else none)."""
-    analysis = analyze_cached(surface)
-    parts = [readings.get(surface[word.start : word.end]) for word in analysis.words]
-    return "".join(part for part in parts if part) if all(parts) else ""
 
 
 class Vocabulary:

@@ -283,6 +283,23 @@ def counters_after_numbers(text: str) -> frozenset[int]:
     return frozenset(starts)
 
 
+def written_words(text: str) -> list[str]:
+    """The words `analyze` makes of `text`, each as the text has it (without working out what
+    a word contributes where it is not known yet)."""
+    words = []
+    for offset, piece in chunks(text):
+        for morpheme in _sudachi.tokenize(piece):
+            entry = _entries.get((morpheme.word_id(), morpheme.surface()))
+            if entry[0] == WORD if entry is not None else _is_word(morpheme):
+                words.append(text[offset + morpheme.begin() : offset + morpheme.end()])
+    return words
+
+
+def _is_word(morpheme) -> bool:
+    """Whether the morpheme's entry is a word's (`_entry` of it would say WORD)."""
+    return not _sudachi.is_skipped(morpheme.part_of_speech_id()) and bool(_term_text(morpheme))
+
+
 def tokenize(piece: str):
     """Sudachi's morphemes of `piece` (at most MAX_CHUNK_CHARS: see `chunks`), in split mode C."""
     return _sudachi.tokenize(piece)
@@ -368,6 +385,11 @@ class _Folding(dict):
 
 
 _folding = _Folding()
+
+
+def has_combining(text: str) -> bool:
+    """Whether `text` has a character that `fold` must normalize with the one before it."""
+    return _COMBINING.search(text) is not None
 
 
 def fold(text: str) -> str:
