@@ -262,12 +262,19 @@ class SegmentBuilder:
             if value is None:
                 continue
             if post is not None:
-                if not isinstance(value, str):
-                    raise ValueError(f"field {name!r}: an indexed field's value is text")
-                length = self._index(post, value, doc)
-                if length and scored:
-                    lengths[name][doc] = _length_byte(length)
-                    self.totals[name] = self.totals.get(name, 0) + length
+                analyzed = self._analyzed_text
+                if type(post) is _Analyzed and analyzed[0] is value:
+                    # Another field of the text analyzed last (a paragraph's five share it).
+                    post.docs.append(doc)
+                    post.texts.append(analyzed[1])
+                    self.token_count += analyzed[2]
+                else:
+                    if not isinstance(value, str):
+                        raise ValueError(f"field {name!r}: an indexed field's value is text")
+                    length = self._index(post, value, doc)
+                    if length and scored:
+                        lengths[name][doc] = _length_byte(length)
+                        self.totals[name] = self.totals.get(name, 0) + length
             if is_stored:
                 stored[name] = value
             if column is not None:

@@ -18,7 +18,16 @@ from __future__ import annotations
 from array import array
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from search.text.analysis import GAP, NOTHING, WORD, chunks, dictionary_entry, pair, tokenize
+from search.text.analysis import (
+    GAP,
+    MAX_CHUNK_CHARS,
+    NOTHING,
+    WORD,
+    chunks,
+    dictionary_entry,
+    pair,
+    tokenize,
+)
 from search.text.common_words import COMMON_WORDS
 
 if TYPE_CHECKING:
@@ -179,11 +188,12 @@ class BulkAnalysis:
         get = table.words_by_id.get
         append = self.entries.append
         append_end = self.ends.append
-        for offset, piece in chunks(text):
+        pieces = ((0, text),) if len(text) <= MAX_CHUNK_CHARS else chunks(text)
+        for offset, piece in pieces:
+            # The smallest loop: most morphemes are words met before, numbered by word id.
             for morpheme in tokenize(piece):
-                word_id = morpheme.word_id()
-                number = get(word_id)
-                append(table.number(morpheme, word_id) if number is None else number)
+                number = get(morpheme.word_id())
+                append(table.number(morpheme, morpheme.word_id()) if number is None else number)
                 append_end(offset + morpheme.end())
 
     def written_words(self, numbers: numpy.ndarray) -> WrittenWords:
