@@ -147,7 +147,9 @@ class _BulkCount:
         numbers = numpy.frombuffer(paragraphs, numpy.uint32).astype(numpy.int64)
         texts, self.first, self.times = numpy.unique(numbers, return_index=True, return_counts=True)
         self.words = analysis.written_words(texts)
-        self.rows = numpy.searchsorted(texts, self.words.texts)  # each word's text among `texts`
+        rows = numpy.zeros(len(analysis), numpy.int64)
+        rows[texts] = numpy.arange(len(texts))
+        self.rows = rows[self.words.texts]  # each word's text among `texts`
 
     def into(self, counter: VocabularyCounter) -> None:
         import numpy

@@ -62,6 +62,7 @@ class _EntryTable:
         self.surface_chars = array("I")
         self.surface_starts = array("I")
         self.surface_lengths = array("I")
+        self.readings: dict[int, str] = {}  # a word's entry: its reading, once asked for
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -227,7 +228,7 @@ class BulkAnalysis:
         same = _as_entry_surface(table, chars, starts, ends, entries)
         surfaces: list[str] = []
         by_text: dict[str, int] = {}
-        known = numpy.unique(entries[same])
+        known = numpy.flatnonzero(numpy.bincount(entries[same], minlength=len(table)))
         entry_surface = numpy.zeros(len(table), numpy.int64)
         entry_surface[known] = [
             by_text.setdefault(table.surfaces[entry], len(by_text)) for entry in known.tolist()
@@ -244,9 +245,12 @@ class BulkAnalysis:
     def reading(self, entry: int) -> str:
         """The reading of a word's entry: its parts' readings run together."""
         table = self.table
-        start = table.part_starts[entry]
-        parts = table.part_readings[start : start + table.part_counts[entry]]
-        return "".join(table.vocabulary[reading] for reading in parts)
+        reading = table.readings.get(entry)
+        if reading is None:
+            start = table.part_starts[entry]
+            parts = table.part_readings[start : start + table.part_counts[entry]]
+            reading = table.readings[entry] = "".join(map(table.vocabulary.__getitem__, parts))
+        return reading
 
     def expand(self) -> Expanded:
         """The terms of every text added, with their positions (analysis.analyze's)."""
