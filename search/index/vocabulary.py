@@ -154,10 +154,12 @@ class _BulkCount:
     def into(self, counter: VocabularyCounter) -> None:
         import numpy
 
+        from search.text.bulk import stable_order
+
         words = self.words
         surfaces = len(words.surfaces)
         keys = self.rows * surfaces + words.numbers
-        order = numpy.argsort(keys, kind="stable")
+        order = stable_order(keys, (int(self.rows[-1]) + 1) * surfaces if len(keys) else 0)
         keys = keys[order]
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -169,19 +171,17 @@ class _BulkCount:
         # A word's reading and its place in the counter: its first paragraph's (by when they
         # were added), its first occurrence there for the place, its last for the reading.
         pair_paragraphs = self.first[pair_rows]
-        by_surface = numpy.lexsort((pair_paragraphs, pair_surfaces))
-        leading = numpy.ones(len(by_surface), bool)
-        numpy.not_equal(
-            pair_surfaces[by_surface[1:]], pair_surfaces[by_surface[:-1]], out=leading[1:]
-        )
-        chosen = by_surface[leading]  # a pair per surface, in order of surface numbers
-        places = numpy.lexsort((order[firsts][chosen], pair_paragraphs[chosen]))
+        earliest = numpy.full(surfaces, numpy.iinfo(numpy.int64).max)
+        numpy.minimum.at(earliest, pair_surfaces, pair_paragraphs)
+        chosen = numpy.flatnonzero(pair_paragraphs == earliest[pair_surfaces])  # one a surface
+        chosen = chosen[numpy.lexsort((order[firsts][chosen], pair_paragraphs[chosen]))]
+        in_order = pair_surfaces[chosen]
         entries = words.entries[order[lasts][chosen]]
         names = words.surfaces
         readings, reading = counter.readings, self.analysis.reading
         found: dict[str, int] = {}
         for surface, count, entry in zip(
-            places.tolist(), counts[places].astype(numpy.int64).tolist(), entries[places].tolist()
+            in_order.tolist(), counts[in_order].astype(numpy.int64).tolist(), entries.tolist()
         ):
             name = names[surface]
             found[name] = count

@@ -82,7 +82,7 @@ from search.index.vocabulary import VocabularyCounter
 from search.ingest.readers.base import UnreadableDocument
 from search.ingest.reporting import IndexSummary, Progress, Warn
 from search.text.analysis import fold
-from search.text.bulk import BulkAnalysis, Expanded, Tokens
+from search.text.bulk import BulkAnalysis, Expanded, Tokens, stable_order
 
 if TYPE_CHECKING:
     from search.ingest.discovery import DocumentFile
@@ -469,27 +469,13 @@ class _Analyzed:
         rank[used[order]] = numpy.arange(len(names), dtype=numpy.uint32)
         keys = rank[terms]
         # Stable: each term's tokens keep their order, by document, then position.
-        by_term = _stable_order(keys, len(names))
+        by_term = stable_order(keys, len(names))
         return SortedTokens(
             [names[i] for i in order],
             keys[by_term],
             docs[by_term],
             tokens.positions[at][by_term],
         )
-
-
-def _stable_order(keys: Any, bound: int) -> Any:
-    """The indices that sort `keys` (a numpy array of integers below `bound`) stably: below
-    2**32, by their low and high 16 bits in turn, each a radix sort of numpy's."""
-    import numpy
-
-    if bound > 1 << 32:
-        return numpy.argsort(keys, kind="stable")
-    if bound <= 1 << 16:
-        return numpy.argsort(keys.astype(numpy.uint16), kind="stable")
-    order = numpy.argsort((keys & 0xFFFF).astype(numpy.uint16), kind="stable")
-    high = (keys[order] >> 16).astype(numpy.uint16)
-    return order[numpy.argsort(high, kind="stable")]
 
 
 class _FoldedTexts:
@@ -579,7 +565,7 @@ class _Grams(_FoldedTexts):
         positions -= numpy.repeat((ends - counts).astype(numpy.uint32), counts)
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs = array("I")  # emptied: its memory freed
-        order = _stable_order(keys, span * span)
+        order = stable_order(keys, span * span)
         keys = keys[order]
         docs, positions = docs[order], positions[order]
         del order

@@ -325,15 +325,30 @@ def _as_entry_surface(
     lengths = lengths[compared]
     total = int(lengths.sum())
     if total:
-        of_word = numpy.repeat(numpy.arange(len(compared)), lengths)
-        within = numpy.arange(total) - numpy.repeat(numpy.cumsum(lengths) - lengths, lengths)
-        surface_starts = numpy.frombuffer(table.surface_starts, numpy.uint32).astype(numpy.int64)
-        written = chars[starts[compared][of_word] + within]
+        # Each character of the words compared, in `chars` and in the entries' surfaces.
+        before = numpy.cumsum(lengths) - lengths
+        at = numpy.arange(total)
+        surface_starts = numpy.frombuffer(table.surface_starts, numpy.uint32)[entries[compared]]
+        written = chars[numpy.repeat(starts[compared] - before, lengths) + at]
         surface_chars = numpy.frombuffer(table.surface_chars, numpy.uint32)
-        expected = surface_chars[surface_starts[entries[compared]][of_word] + within]
-        differing = numpy.bincount(of_word[written != expected], minlength=len(compared))
-        same[compared[differing > 0]] = False
+        expected = surface_chars[numpy.repeat(surface_starts - before, lengths) + at]
+        differing = numpy.flatnonzero(written != expected)
+        same[compared[numpy.searchsorted(before, differing, "right") - 1]] = False
     return same
+
+
+def stable_order(keys: numpy.ndarray, bound: int) -> numpy.ndarray:
+    """The indices that sort `keys` (a numpy array of integers below `bound`) stably: below
+    2**32, by their low and high 16 bits in turn, each a radix sort of numpy's."""
+    import numpy
+
+    if bound > 1 << 32:
+        return numpy.argsort(keys, kind="stable")
+    if bound <= 1 << 16:
+        return numpy.argsort(keys.astype(numpy.uint16), kind="stable")
+    order = numpy.argsort((keys & 0xFFFF).astype(numpy.uint16), kind="stable")
+    high = (keys[order] >> 16).astype(numpy.uint16)
+    return order[numpy.argsort(high, kind="stable")]
 
 
 def _positions(steps: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
