@@ -5,7 +5,8 @@ While a segment is built, `VocabularyCounter` takes each paragraph's words as wr
 whole words: 統合, 作戦, ピラー) with their katakana readings (トウゴウ), and its phrases: runs of
 two or more words written without kana or punctuation between them (統合作戦司令部, ピラー2,
 日米同盟), each once a paragraph (`add_analyzed` takes them from the segment's bulk analysis, not
-analyzing the text again); the segment's counts go to a file of its own beside its other
+analyzing the text again, and `count` counts every paragraph of the segment at once, with numpy,
+what `add` counts of each); the segment's counts go to a file of its own beside its other
 files (`<segment>.vocab`, deflated: an update reads it, a search never; Whoosh removes it with the
 segment). Once a generation is written,
 `record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv`, one
