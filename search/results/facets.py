@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from search.engine.documents import Documents
 from search.query.filters import format_of
@@ -22,18 +22,20 @@ from search.query.filters import format_of
 class FacetValueJSON(TypedDict):
     """One value of a facet: the paragraphs matching there, and their documents."""
 
-    value: str
-    count: int
-    documents: int
+    value: Annotated[str, "The format, folder or year."]
+    count: Annotated[int, "The matching paragraphs there."]
+    documents: Annotated[int, "The documents those paragraphs come from."]
 
 
 class FacetsJSON(TypedDict):
     """The facets of a search, in the JSON contract: by format and folder (most matches first)
     and by year (latest first)."""
 
-    format: list[FacetValueJSON]
-    folder: list[FacetValueJSON]
-    year: list[FacetValueJSON]
+    format: Annotated[list[FacetValueJSON], "By format, most matches first."]
+    folder: Annotated[
+        list[FacetValueJSON], "By top folder (or by folder within a path: filter), most first."
+    ]
+    year: Annotated[list[FacetValueJSON], "By year of the documents' dates, latest first."]
 
 
 @dataclass(frozen=True)

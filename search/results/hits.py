@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 from search.query.filters import Filters, format_of
 from search.query.tree import Phrase
@@ -20,56 +20,73 @@ from search.results.highlight import Span, match_spans, snippet
 class PlaceJSON(TypedDict):
     """Where else a hit's text stands, in the JSON contract."""
 
-    source: str
-    line: int
-    paragraph: int
-    page: int | None
+    source: Annotated[str, "The document's path relative to the documents folder."]
+    line: Annotated[int, "The line the paragraph starts on (1-based; a PDF's: on its page)."]
+    paragraph: Annotated[int, "The paragraph's number in its document (1-based)."]
+    page: Annotated[int | None, "The PDF page (1-based); null for other formats."]
 
 
 class HitJSON(TypedDict):
     """A hit in the JSON contract (`--json`, the API; search.server.api_schema describes it from
-    these fields)."""
+    these fields and their descriptions)."""
 
-    rank: int
-    score: float
-    source: str
-    title: str
-    paragraph: int
-    line: int
-    page: int | None
-    # Where a cut line's paragraph starts, and the heading it stands under.
-    column: int
-    section: str | None
-    # The document's format (pdf, docx, html, epub, markdown, text) and date (YYYY-MM-DD: its
-    # own where its format gives one, else its file's modification time).
-    format: str
-    date: str | None
-    # True for a hit holding only some of the query's words (soft AND).
-    partial: bool
-    text: str
-    snippet: str
-    # [start, end) character offsets into `text` and `snippet`
-    highlights: list[list[int]]
-    snippet_highlights: list[list[int]]
-    also: list[PlaceJSON]
+    rank: Annotated[int, "The hit's place in the whole ranking (1-based)."]
+    score: Annotated[
+        float,
+        "A keyword hit's ranking tiers plus its answer signals (below 1 for a partial hit); "
+        "a question's reranked score.",
+    ]
+    source: Annotated[str, "The document's path relative to the documents folder."]
+    title: Annotated[str, "The document's title, else its file name without the extension."]
+    paragraph: Annotated[int, "The paragraph's number in its document (1-based)."]
+    line: Annotated[int, "The line the paragraph starts on (1-based; a PDF's: on its page)."]
+    page: Annotated[int | None, "The PDF page (1-based); null for other formats."]
+    column: Annotated[
+        int,
+        "The column (1-based) the paragraph starts at in its line: 1 unless a long line was "
+        "cut into several paragraphs.",
+    ]
+    section: Annotated[
+        str | None, "The heading or EPUB chapter the paragraph stands under, if any."
+    ]
+    format: Annotated[str, "The document's format: pdf, docx, html, epub, markdown or text."]
+    date: Annotated[
+        str | None,
+        "YYYY-MM-DD: the document's own date where its format gives one, else its file's "
+        "modification time.",
+    ]
+    partial: Annotated[bool, "True for a hit holding only some of the query's words (soft AND)."]
+    text: Annotated[str, "The whole paragraph as extracted."]
+    snippet: Annotated[str, "The part of the paragraph to show, its indent left out."]
+    highlights: Annotated[
+        list[list[int]],
+        "[start, end) offsets into text, in code points, of every match (a phrase as one span).",
+    ]
+    snippet_highlights: Annotated[list[list[int]], "The same spans within snippet."]
+    also: Annotated[list[PlaceJSON], "The other places where the same text stands."]
 
 
 class ResultsJSON(TypedDict):
     """A page of hits in the JSON contract."""
 
-    query: str
-    total: int
-    # True when no paragraph held the whole keyword query, so those holding some of it were shown.
-    relaxed: bool
-    # True when more hits follow this page.
-    more: bool
-    # The filters that narrowed the search (the query's and the options'), in the query syntax,
-    # and the order of the hits: "relevance" or "date" (newest first).
-    filters: list[str]
-    sort: str
-    hits: list[HitJSON]
-    # How all the matches fall by format, folder and year (None where not counted).
-    facets: FacetsJSON | None
+    query: Annotated[str, "The query as given."]
+    total: Annotated[int, "How many paragraphs match (repeats of a text included)."]
+    relaxed: Annotated[
+        bool,
+        "True when no paragraph held the whole keyword query, so those holding some of it "
+        "were counted.",
+    ]
+    more: Annotated[bool, "True when more hits follow this page."]
+    filters: Annotated[
+        list[str],
+        "The filters in force, the query's and the options', in the query syntax.",
+    ]
+    sort: Annotated[str, 'The order of the hits: "relevance" or "date" (newest first).']
+    hits: Annotated[list[HitJSON], "This page's hits, best first."]
+    facets: Annotated[
+        FacetsJSON | None,
+        "How all the matches fall by format, folder and year; null where not counted.",
+    ]
 
 
 @dataclass(frozen=True, order=True)

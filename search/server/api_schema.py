@@ -7,9 +7,9 @@ from those); these models describe them, and the tests check real responses agai
 
 from __future__ import annotations
 
-from typing import Any, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from search.results.facets import FacetsJSON, FacetValueJSON
 from search.results.hits import HitJSON, PlaceJSON, ResultsJSON
@@ -23,10 +23,24 @@ class _Body(BaseModel):
 
 def _body_of(contract: type, name: str, **fields: Any) -> type[_Body]:
     """The model of a JSON contract written as a TypedDict (search.results.hits), its nested
-    contracts replaced by their models (`fields`), and any fields the API adds."""
-    hints: dict[str, Any] = {key: (kind, ...) for key, kind in get_type_hints(contract).items()}
-    hints.update({key: (kind, ...) for key, kind in fields.items()})
+    contracts replaced by their models (`fields`), and any fields the API adds; each field
+    described as the contract describes it (`Annotated[kind, "description"]`)."""
+    hints: dict[str, Any] = {}
+    for key, hint in get_type_hints(contract, include_extras=True).items():
+        kind, description = _described(hint)
+        hints[key] = (fields.pop(key, kind), Field(..., description=description))
+    for key, hint in fields.items():
+        kind, description = _described(hint)
+        hints[key] = (kind, Field(..., description=description))
     return create_model(name, __base__=_Body, __doc__=contract.__doc__, **hints)
+
+
+def _described(hint: Any) -> tuple[Any, str | None]:
+    """A contract field's type and its description, if it has one."""
+    if get_origin(hint) is Annotated:
+        kind, *notes = get_args(hint)
+        return kind, next((note for note in notes if isinstance(note, str)), None)
+    return hint, None
 
 
 PlaceBody = _body_of(PlaceJSON, "PlaceBody")
@@ -44,64 +58,75 @@ SearchBody = _body_of(
     "SearchBody",
     hits=list[HitBody],  # type: ignore[valid-type]
     facets=FacetsBody | None,
-    # The page asked for.
-    offset=int,
-    limit=int,
+    offset=Annotated[int, "The hits skipped before this page (the offset asked for)."],
+    limit=Annotated[int, "The most hits a page holds (the limit asked for)."],
 )
 
 
 class ParagraphBody(_Body):
-    paragraph: int
-    line: int
-    page: int | None = None
-    text: str
+    """A paragraph of a document, where it stands and its text."""
+
+    paragraph: int = Field(description="The paragraph's number in its document (1-based).")
+    line: int = Field(description="The line it starts on (1-based; a PDF's: on its page).")
+    page: int | None = Field(None, description="The PDF page (1-based); null for other formats.")
+    text: str = Field(description="The paragraph as extracted.")
 
 
 class DocumentBody(_Body):
-    source: str
-    title: str
-    paragraphs: list[ParagraphBody]
+    """A document's paragraphs, as the index holds them."""
+
+    source: str = Field(description="The document's path relative to the documents folder.")
+    title: str = Field(description="Its title, else its file name without the extension.")
+    paragraphs: list[ParagraphBody] = Field(description="The paragraphs asked for, in order.")
 
 
 class DocumentSummary(_Body):
     """A document the index holds: its path in the documents folder, how many paragraphs it
     gave, its title, and its size (bytes) and modification time (ISO 8601) when indexed."""
 
-    source: str
-    paragraphs: int
-    title: str
-    size: int
-    modified: str
+    source: str = Field(description="The path relative to the documents folder.")
+    paragraphs: int = Field(description="How many paragraphs the index holds of it.")
+    title: str = Field(description="Its title, else its file name without the extension.")
+    size: int = Field(description="Its size in bytes when indexed.")
+    modified: str = Field(description="Its modification time when indexed (ISO 8601).")
 
 
 class DocumentsBody(_Body):
-    total: int
-    offset: int
-    limit: int
-    documents: list[DocumentSummary]
+    """A page of the documents the index holds, by path."""
+
+    total: int = Field(description="How many documents the index holds.")
+    offset: int = Field(description="The documents skipped before this page.")
+    limit: int = Field(description="The most documents a page holds.")
+    documents: list[DocumentSummary] = Field(description="This page's documents.")
 
 
 class StatusBody(_Body):
-    documents: int
-    paragraphs: int
-    built: str
-    format: int
-    updating: bool
+    """The index being served."""
+
+    documents: int = Field(description="How many documents it holds.")
+    paragraphs: int = Field(description="How many paragraphs it holds.")
+    built: str = Field(description="When it was built (local time, ISO 8601).")
+    format: int = Field(description="The version of its file format.")
+    updating: bool = Field(description="True while the server is updating it.")
 
 
 class SuggestionBody(_Body):
     """A completion of what was typed: a word or phrase as the documents write it, its reading
     (katakana, where known) and how many paragraphs hold it."""
 
-    text: str
-    reading: str | None
-    paragraphs: int
+    text: str = Field(description="The word or phrase as the documents write it.")
+    reading: str | None = Field(description="Its reading in katakana; null where not known.")
+    paragraphs: int = Field(description="How many paragraphs hold it.")
 
 
 class SuggestBody(_Body):
-    query: str
-    suggestions: list[SuggestionBody]
+    """Completions of what was typed, the most frequent first."""
+
+    query: str = Field(description="What was typed.")
+    suggestions: list[SuggestionBody] = Field(description="The completions.")
 
 
 class ErrorBody(_Body):
-    error: str
+    """What was wrong, in one line."""
+
+    error: str = Field(description="The message, as the command line gives it.")
