@@ -16,14 +16,20 @@ from search.query.tree import Phrase
 from search.results.facets import Facets, FacetsJSON
 from search.results.highlight import Span, match_spans, snippet
 
+# The citation's fields, as a hit and the other places of its text give them.
+_Source = Annotated[str, "The document's path relative to the documents folder."]
+_Line = Annotated[int, "The line the paragraph starts on (1-based; a PDF's: on its page)."]
+_Paragraph = Annotated[int, "The paragraph's number in its document (1-based)."]
+_Page = Annotated[int | None, "The PDF page (1-based); null for other formats."]
+
 
 class PlaceJSON(TypedDict):
     """Where else a hit's text stands, in the JSON contract."""
 
-    source: Annotated[str, "The document's path relative to the documents folder."]
-    line: Annotated[int, "The line the paragraph starts on (1-based; a PDF's: on its page)."]
-    paragraph: Annotated[int, "The paragraph's number in its document (1-based)."]
-    page: Annotated[int | None, "The PDF page (1-based); null for other formats."]
+    source: _Source
+    line: _Line
+    paragraph: _Paragraph
+    page: _Page
 
 
 class HitJSON(TypedDict):
@@ -36,11 +42,11 @@ class HitJSON(TypedDict):
         "A keyword hit's ranking tiers plus its answer signals (below 1 for a partial hit); "
         "a question's reranked score.",
     ]
-    source: Annotated[str, "The document's path relative to the documents folder."]
+    source: _Source
     title: Annotated[str, "The document's title, else its file name without the extension."]
-    paragraph: Annotated[int, "The paragraph's number in its document (1-based)."]
-    line: Annotated[int, "The line the paragraph starts on (1-based; a PDF's: on its page)."]
-    page: Annotated[int | None, "The PDF page (1-based); null for other formats."]
+    paragraph: _Paragraph
+    line: _Line
+    page: _Page
     column: Annotated[
         int,
         "The column (1-based) the paragraph starts at in its line: 1 unless a long line was "
