@@ -75,15 +75,28 @@ def test_the_vocabulary_of_a_bulk_analysis_is_the_one_of_each_text_analyzed_alon
     texts += texts[2:9] + texts[-2:]  # paragraphs of the same text count once each
     bulk = BulkAnalysis()
     alone, analyzed = VocabularyCounter(), VocabularyCounter()
-    for text in texts:
+    for at, text in enumerate(texts):
         alone.add(text)
-        analyzed.add_analyzed(bulk, bulk.add(text))
+        if at % 7 == 3:  # a paragraph counted alone among those counted in bulk
+            analyzed.add(text)
+        else:
+            analyzed.add_analyzed(bulk, bulk.add(text))
     analyzed.count()
     assert analyzed.words == alone.words and analyzed.phrases == alone.phrases
     assert analyzed.readings == alone.readings
     assert list(analyzed.words) == list(alone.words)  # in the order first met
     assert (analyzed.words["ﾃｽﾄ"], analyzed.readings["ﾃｽﾄ"]) == (4, "テスト")
     assert analyzed.phrases["統合作戦司令部"] >= 2 and analyzed.readings["統合"] == "トウゴウ"
+
+
+def test_paragraphs_of_marks_alone_count_no_word():
+    """A segment whose paragraphs hold no word (※, ――, 。。。) counts nothing, and fails not."""
+    bulk = BulkAnalysis()
+    counter = VocabularyCounter()
+    for text in ["※※※", "――――", "。。。", "\u3000"]:
+        counter.add_analyzed(bulk, bulk.add(text))
+    counter.count()
+    assert (counter.words, counter.phrases, counter.readings) == ({}, {}, {})
 
 
 def test_the_characters_of_a_phrase_are_the_ones_its_pattern_matches():

@@ -185,6 +185,14 @@ def test_openapi_describes_the_api(served):
             error = operation["responses"]["400"]["content"]["application/json"]["schema"]
             assert error == {"$ref": "#/components/schemas/ErrorBody"}, path
     assert "HTTPValidationError" not in reply.json()["components"]["schemas"]
+    # Every field of every body says what it holds.
+    schemas = reply.json()["components"]["schemas"]
+    for name, schema in schemas.items():
+        for field, described in schema["properties"].items():
+            assert described.get("description"), (name, field)
+    assert schemas["HitBody"]["properties"]["highlights"]["description"].startswith(
+        "[start, end) offsets into text"
+    )
 
 
 @pytest.mark.parametrize(

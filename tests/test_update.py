@@ -272,3 +272,17 @@ def test_the_manifest_records_the_digest_of_every_document_read(docs_copy, tmp_p
     assert again.stdout == (
         "the index is up to date: 5 documents, 233 paragraphs in all; 1 skipped (binary file)\n"
     )
+
+
+def test_a_document_of_marks_alone_is_added_by_an_update(docs_copy, tmp_path):
+    """A file whose paragraphs hold no word (◆◆, ※, ――) is a segment with no vocabulary."""
+    index = tmp_path / "ix"
+    search.build_index(docs_copy, index)
+    before = cited(search.search("ピラー2", index))
+    (docs_copy / "marks.txt").write_text("◆◆\n\n※※※\n\n――――\n", encoding="utf-8")
+    result = run("index", "--docs", str(docs_copy), "--index", str(index))
+    assert result.exit_code == 0
+    assert "added marks.txt (3 paragraphs indexed); 6 documents, 236 paragraphs in all" in (
+        result.stdout
+    )
+    assert cited(search.search("ピラー2", index)) == before

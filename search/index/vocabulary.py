@@ -17,6 +17,7 @@ folded (ai finds AI) or, typed in kana, by reading (とうご finds 統合), the
 
 from __future__ import annotations
 
+import functools
 import heapq
 import os
 import re
@@ -64,7 +65,8 @@ class Suggestion(NamedTuple):
 
 
 class VocabularyCounter:
-    """Counts the words and phrases of the paragraphs of one segment."""
+    """Counts the words and phrases of the paragraphs of one segment (`words`, `phrases` and
+    `readings` hold those added by `add_analyzed` once `count` or `lines` has run)."""
 
     def __init__(self) -> None:
         self.words: Counter[str] = Counter()
@@ -158,9 +160,11 @@ class _BulkCount:
         from search.text.bulk import stable_order
 
         words = self.words
+        if not len(words.texts):  # paragraphs of marks alone: no word, so no phrase either
+            return
         surfaces = len(words.surfaces)
         keys = self.rows * surfaces + words.numbers
-        order = stable_order(keys, (int(self.rows[-1]) + 1) * surfaces if len(keys) else 0)
+        order = stable_order(keys, (int(self.rows[-1]) + 1) * surfaces)
         keys = keys[order]
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -241,26 +245,22 @@ def _among(ordered: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
     return found
 
 
-_phrase_table: list = []
-
-
+@functools.cache
 def _phrase_chars() -> numpy.ndarray:
     """Whether each code point is one a phrase is written with (_PHRASE_CHARS)."""
     import numpy
 
-    if not _phrase_table:
-        table = numpy.zeros(0x110000, bool)
-        spec = _PHRASE_CHARS
-        at = 0
-        while at < len(spec):
-            if at + 2 < len(spec) and spec[at + 1] == "-":
-                table[ord(spec[at]) : ord(spec[at + 2]) + 1] = True
-                at += 3
-            else:
-                table[ord(spec[at])] = True
-                at += 1
-        _phrase_table.append(table)
-    return _phrase_table[0]
+    table = numpy.zeros(0x110000, bool)
+    spec = _PHRASE_CHARS
+    at = 0
+    while at < len(spec):
+        if at + 2 < len(spec) and spec[at + 1] == "-":
+            table[ord(spec[at]) : ord(spec[at + 2]) + 1] = True
+            at += 3
+        else:
+            table[ord(spec[at])] = True
+            at += 1
+    return table
 
 
 def record_vocabulary(generation: Path) -> None:
@@ -310,10 +310,11 @@ _PHRASE_ROWS = re.compile(r"^p\t([^\t\n]*)\t\t([0-9]+)$", re.MULTILINE)
 
 
 def _read_counts(path: Path) -> str:
-    """The rows of a segment's vocabulary file ("" where it cannot be read)."""
+    """The rows of a segment's vocabulary file ("" where it cannot be read; a damaged row is
+    left out)."""
     try:
         return zlib.decompress(path.read_bytes()).decode("utf-8")
-    except (OSError, zlib.error):
+    except (OSError, zlib.error, UnicodeDecodeError):
         return ""
 
 

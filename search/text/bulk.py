@@ -226,7 +226,6 @@ class BulkAnalysis:
         starts = starts[kept] + bases[of_text]
         ends = ends[kept] + bases[of_text]
         same = _as_entry_surface(table, chars, starts, ends, entries)
-        surfaces: list[str] = []
         by_text: dict[str, int] = {}
         known = numpy.flatnonzero(numpy.bincount(entries[same], minlength=len(table)))
         entry_surface = numpy.zeros(len(table), numpy.int64)
