@@ -163,7 +163,7 @@ class _BulkCount:
         if not len(words.texts):  # paragraphs of marks alone: no word, so no phrase either
             return
         surfaces = len(words.surfaces)
-        keys = self.rows * surfaces + words.numbers
+        keys = self.rows * surfaces + words.surface_numbers
         order = stable_order(keys, (int(self.rows[-1]) + 1) * surfaces)
         keys = keys[order]
         first = numpy.ones(len(keys), bool)
@@ -171,7 +171,7 @@ class _BulkCount:
         firsts = numpy.flatnonzero(first)
         lasts = numpy.append(firsts[1:], len(keys)) - 1
         # Each paragraph's distinct words (a text's, as often as paragraphs have it).
-        pair_rows, pair_surfaces = self.rows[order[firsts]], words.numbers[order[firsts]]
+        pair_rows, pair_surfaces = self.rows[order[firsts]], words.surface_numbers[order[firsts]]
         counts = numpy.bincount(pair_surfaces, self.times[pair_rows], surfaces)
         # A word's reading and its place in the counter: its first paragraph's (by when they
         # were added), its first occurrence there for the place, its last for the reading.
@@ -224,10 +224,9 @@ class _BulkCount:
         phrase = numpy.fromiter(
             (numbers.setdefault(text, len(numbers)) for text in texts), numpy.int64, len(texts)
         )
-        keys = numpy.unique((rows * max(len(numbers), 1) + phrase)[~known])
-        counts = numpy.bincount(
-            keys % max(len(numbers), 1), self.times[keys // max(len(numbers), 1)], len(numbers)
-        )
+        width = max(len(numbers), 1)  # a key: its text's row times the phrases, plus its phrase
+        keys = numpy.unique((rows * width + phrase)[~known])
+        counts = numpy.bincount(keys % width, self.times[keys // width], len(numbers))
         return {
             text: count
             for text, count in zip(numbers, counts.astype(numpy.int64).tolist())

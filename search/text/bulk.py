@@ -150,7 +150,7 @@ class WrittenWords(NamedTuple):
     starts: numpy.ndarray
     ends: numpy.ndarray
     entries: numpy.ndarray
-    numbers: numpy.ndarray
+    surface_numbers: numpy.ndarray
 
 
 class BulkAnalysis:
