@@ -34,8 +34,7 @@ from search.index.generations import (
 )
 from search.index.manifest import Manifest, readable_manifest, recorded_rules
 from search.index.opening import generation_problem
-from search.index.schema import WORDS
-from search.index.vocabulary import record_vocabulary
+from search.index.records import GenerationRecords
 from search.ingest.discovery import DocumentFile, Found, Rules, scan
 from search.ingest.reporting import QUIET, BuildReport, IndexSummary
 from search.text.analysis import analyzer_versions
@@ -211,13 +210,13 @@ def _build(
         path = index_dir / generation
         try:
             if previous is not None and changes is not None:
-                summary = _update_generation(
+                summary, records = _update_generation(
                     index_dir / previous.generation, path, previous, changes, documents, report
                 )
             else:
-                summary = _write_generation(path, documents, report)
-            summary.total_paragraphs = _record_synonym_groups(path)
-            record_vocabulary(path)
+                records = GenerationRecords(path)
+                summary = _write_generation(path, documents, report, records)
+            summary.total_paragraphs = records.write()
             summary.total_documents = len(documents) - len(summary.skipped)
             summary.ignored, summary.other_formats = found.ignored, found.other_formats
             summary.unreadable_folders = found.unreadable_folders
@@ -268,16 +267,18 @@ def _update_generation(
     changes: Changes,
     documents: list[DocumentFile],
     report: BuildReport,
-) -> IndexSummary:
+) -> tuple[IndexSummary, GenerationRecords]:
     """A new generation `path`: the live one with the `changes` made (documents added, changed
-    and to read again indexed, those changed, read again and removed deleted). Its summary's
-    digests, unread pages and extractors are those of every document, kept from `previous` for
-    those not read again."""
+    and to read again indexed, those changed, read again and removed deleted), and its records
+    (gathered from the live segments while the changes are indexed). Its summary's digests,
+    unread pages and extractors are those of every document, kept from `previous` for those not
+    read again."""
     from search.index.writer import add_to_index
     from search.ingest.paragraphs import read_document
     from search.text.synonym_groups import SYNONYM_GROUPS_FILE
 
     link_generation(live, path, rewritten=SYNONYM_GROUPS_FILE)
+    records = GenerationRecords.continuing(path)
     summary = add_to_index(
         path,
         changes.added + changes.changed + changes.reread,
@@ -287,6 +288,7 @@ def _update_generation(
         warn=report.warn,
         delete_sources=changes.removed,
         compound=SEGMENTS_COMPOUND,
+        sideline=records,
     )
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
@@ -308,11 +310,11 @@ def _update_generation(
         **{source: used for source, used in previous.extractors.items() if source in kept},
         **summary.extractors,
     }
-    return summary
+    return summary, records
 
 
 def _write_generation(
-    path: Path, documents: list[DocumentFile], report: BuildReport
+    path: Path, documents: list[DocumentFile], report: BuildReport, records: GenerationRecords
 ) -> IndexSummary:
     from search.index.writer import write_index
     from search.ingest.paragraphs import read_document
@@ -326,21 +328,8 @@ def _write_generation(
         progress=report.progress,
         warn=report.warn,
         compound=SEGMENTS_COMPOUND,
+        sideline=records,
     )
-
-
-def _record_synonym_groups(path: Path) -> int:
-    """Store which indexed words share a Sudachi synonym group, for `--sudachi-synonyms`;
-    returns the number of paragraphs in the index."""
-    from whoosh.index import open_dir
-
-    from search.text.synonym_groups import write_synonym_groups
-
-    with open_dir(str(path)).reader() as reader:
-        words = [term.decode("utf-8") for term in reader.lexicon(WORDS)]
-        paragraphs: int = reader.doc_count()
-    write_synonym_groups(words, path)
-    return paragraphs
 
 
 def _build_processes() -> int:

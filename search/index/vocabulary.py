@@ -8,10 +8,11 @@ two or more words written without kana or punctuation between them (統合作戦
 analyzing the text again, and `count` counts every paragraph of the segment at once, with numpy,
 what `add` counts of each); the segment's counts go to a file of its own beside its other
 files (`<segment>.vocab`, deflated: an update reads it, a search never; Whoosh removes it with the
-segment). Once a generation is written,
-`record_vocabulary` adds up its live segments' counts into one file, `vocabulary.tsv`, one
-line an entry (folded text, text, reading, paragraphs), sorted (a paragraph deleted by an update
-still counts until its segment goes); phrases found in one paragraph only are left out. `Vocabulary` reads that file and completes a prefix, matched
+segment). `VocabularyTotal` adds up a generation's live segments' counts, segment after segment
+as a build writes them (`record_vocabulary`: all of them once the generation is written), into one
+file, `vocabulary.tsv`, one line an entry (folded text, text, reading, paragraphs), sorted (a
+paragraph deleted by an update still counts until its segment goes); phrases found in one
+paragraph only are left out. `Vocabulary` reads that file and completes a prefix, matched
 folded (ai finds AI) or, typed in kana, by reading (とうご finds 統合), the most frequent first.
 """
 
@@ -268,39 +269,102 @@ def record_vocabulary(generation: Path) -> None:
 
     with open_dir(str(generation)).reader() as reader:
         segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
-    segment_ids = [segment.segment_id() for segment in segments if segment is not None]
-    words: dict[str, int] = {}
-    phrases: dict[str, int] = {}
-    readings: dict[str, str] = {}
-    for segment_id in segment_ids:
-        text = _read_counts(generation / (segment_id + SEGMENT_EXTENSION))
+    total = VocabularyTotal(generation)
+    for segment in segments:
+        if segment is not None:
+            total.add(segment.segment_id())
+    total.write()
+
+
+class VocabularyTotal:
+    """The vocabularies of a generation's segments added up, segment after segment in the
+    generation's order (`add`: a build adds each as soon as it is written, while the others are
+    still being built), and written as its VOCABULARY_FILE (`write`). A word's reading is the
+    first segment's that has one. What can be worked out before the last segment is in is
+    worked out as each is added: each word's folded text, and a phrase's once it is found in
+    two paragraphs or more: its folded text, its words and, once each of them has a reading,
+    its reading."""
+
+    def __init__(self, generation: Path) -> None:
+        self.generation = generation
+        self.segment_ids: list[str] = []  # those added, in order
+        self.words: dict[str, int] = {}
+        self.phrases: dict[str, int] = {}
+        self.readings: dict[str, str] = {}
+        self._folded: dict[str, str] = {}  # of the words, and of the phrases worked out
+        self._phrase_words: dict[str, list[str]] = {}  # a phrase's, while it has no reading
+        self._phrase_readings: dict[str, str] = {}
+
+    def add(self, segment_id: str) -> None:
+        """Add the counts of the segment `segment_id` (the next in the generation's order)."""
+        text = _read_counts(self.generation / (segment_id + SEGMENT_EXTENSION))
         found = _WORD_ROWS.findall(text)
+        words, readings, folded = self.words, self.readings, self._folded
         _add_counts(words, found)
         for surface, reading, _ in found:
             if reading and surface not in readings:
                 readings[surface] = reading
-        _add_counts(phrases, _PHRASE_ROWS.findall(text))
-    kept = [
-        surface
-        for surface, count in phrases.items()
-        if count >= MIN_PHRASE_PARAGRAPHS and surface not in words
-    ]
-    surfaces = [*words, *kept]
-    counts = [*words.values(), *map(phrases.__getitem__, kept)]
-    known = [readings.get(surface, "") for surface in words]
-    # Sorted by the folded text, which leads each line: reading the file back needs neither.
-    lines = sorted(
-        map(
-            "{}\t{}\t{}\t{}\n".format,
-            _folded(surfaces),
-            surfaces,
-            [*known, *(_phrase_reading(phrase, readings) for phrase in kept)],
-            counts,
+        new = [row[0] for row in found if row[0] not in folded]
+        folded.update(zip(new, _folded(new)))
+        rows = _PHRASE_ROWS.findall(text)
+        phrases = self.phrases
+        _add_counts(phrases, rows)
+        found_twice = [
+            surface
+            for surface, _ in rows
+            if phrases[surface] >= MIN_PHRASE_PARAGRAPHS
+            and surface not in folded
+            and surface not in words
+        ]
+        folded.update(zip(found_twice, _folded(found_twice)))
+        self._phrase_words.update((phrase, written_words(phrase)) for phrase in found_twice)
+        self._read_phrases(found_twice)
+        self.segment_ids.append(segment_id)
+
+    def _read_phrases(self, phrases: Iterable[str]) -> None:
+        """The readings of those of `phrases` whose every word has its reading now (a word's
+        reading, once known, is the one it keeps)."""
+        readings, split = self.readings, self._phrase_words
+        for phrase in phrases:
+            if all(word in readings for word in split[phrase]):
+                self._phrase_readings[phrase] = _phrase_reading(split.pop(phrase), readings)
+
+    def write(self) -> None:
+        """Write the VOCABULARY_FILE of what was added."""
+        words, phrases, readings = self.words, self.phrases, self.readings
+        kept = [
+            surface
+            for surface, count in phrases.items()
+            if count >= MIN_PHRASE_PARAGRAPHS and surface not in words
+        ]
+        surfaces = [*words, *kept]
+        counts = [*words.values(), *map(phrases.__getitem__, kept)]
+        known = [readings.get(surface, "") for surface in words]
+        phrase_readings = [self._reading_of(phrase) for phrase in kept]
+        folded = self._folded
+        # Sorted by the folded text, which leads each line: reading the file back needs neither.
+        lines = sorted(
+            map(
+                "{}\t{}\t{}\t{}\n".format,
+                [folded.get(surface) or fold(surface) for surface in surfaces],
+                surfaces,
+                [*known, *phrase_readings],
+                counts,
+            )
         )
-    )
-    temporary = generation / f".{VOCABULARY_FILE}.tmp"
-    temporary.write_text("".join(lines), encoding="utf-8")
-    os.replace(temporary, generation / VOCABULARY_FILE)  # a new file: never the last generation's
+        generation = self.generation
+        temporary = generation / f".{VOCABULARY_FILE}.tmp"
+        temporary.write_text("".join(lines), encoding="utf-8")
+        # A new file: never the last generation's.
+        os.replace(temporary, generation / VOCABULARY_FILE)
+
+    def _reading_of(self, phrase: str) -> str:
+        """A phrase's reading, from its words' readings where they are known (else none)."""
+        reading = self._phrase_readings.get(phrase)
+        if reading is not None:
+            return reading
+        words = self._phrase_words.get(phrase)
+        return _phrase_reading(written_words(phrase) if words is None else words, self.readings)
 
 
 # A segment's rows (VocabularyCounter.lines): a word's text, reading and paragraphs; a phrase's.
@@ -343,9 +407,9 @@ def _folded(surfaces: list[str]) -> list[str]:
     return folded
 
 
-def _phrase_reading(surface: str, readings: dict[str, str]) -> str:
-    """A phrase's reading, from its words' readings where they are known (else none)."""
-    parts = [readings.get(word) for word in written_words(surface)]
+def _phrase_reading(words: list[str], readings: dict[str, str]) -> str:
+    """A phrase's reading, from the readings of its `words` where they are known (else none)."""
+    parts = [readings.get(word) for word in words]
     return "".join(part for part in parts if part) if all(parts) else ""
 
 

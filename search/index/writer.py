@@ -20,8 +20,10 @@ hands ingest.paragraphs.read_document) and knows only the paragraphs it returns.
 
 Parallelism: the documents are cut into chunks (about `segment_mb` of text, and at least one per
 process); worker processes take chunks from a queue, analyze them with Sudachi and write each as
-one or more segments; the parent only collects the Segment objects, orders them by chunk (so that
-document numbers follow the order of the documents, as with a single writer) and writes the TOC.
+one or more segments; the parent collects the Segment objects, orders them by chunk (so that
+document numbers follow the order of the documents, as with a single writer) and writes the TOC;
+while it waits, it hands each chunk's segments to a `Sideline` (the generation's records, read
+from the segments as they come).
 An error in a worker, or a worker dying, stops the build with an exception in the parent: no
 document is ever silently lost.
 
@@ -51,7 +53,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
@@ -107,6 +109,17 @@ class Layout:
 
 
 _TEXT, _POSITION = itemgetter(0), itemgetter(3)  # of a search.analysis.Term
+
+
+class Sideline(Protocol):
+    """Work this process does with the segments as the workers write them, a piece at a time
+    while it waits for them (index.records.GenerationRecords)."""
+
+    def segments_written(self, chunk: int, segments: list[Any]) -> None:
+        """Chunk number `chunk`'s segments are written (chunks come in any order)."""
+
+    def work(self) -> bool:
+        """Do a piece of the work; whether there was one to do."""
 
 
 class IndexWorkerError(RuntimeError):
@@ -801,6 +814,7 @@ class _Listeners:
     summary: IndexSummary
     progress: Progress | None
     warn: Warn | None
+    sideline: Sideline | None = None
     done: int = 0
 
     def on_report(self, kind: str, payload: Any) -> None:
@@ -841,18 +855,27 @@ def _build_segments(
     by_chunk: dict[int, list[Any]] = {}
     summary = listeners.summary
 
+    sideline = listeners.sideline
+
     def on_chunk(number: int, segments: list[Any], done: int, paragraphs: int) -> None:
         by_chunk[number] = segments
         summary.documents += done
         summary.paragraphs += paragraphs
+        if sideline is not None:
+            sideline.segments_written(number, segments)
 
     if pool.procs <= 1:
         _build_in_process(path, indexname, chunks, job, listeners.on_report, on_chunk)
     else:
+        idle = sideline.work if sideline is not None else _nothing_to_do
         _build_in_workers(
-            path, indexname, chunks, job, pool, listeners.on_report, on_chunk, by_chunk
+            path, indexname, chunks, job, pool, listeners.on_report, on_chunk, by_chunk, idle
         )
     return [segment for number in sorted(by_chunk) for segment in by_chunk[number]]
+
+
+def _nothing_to_do() -> bool:
+    return False
 
 
 Chunk = list[tuple[int, "DocumentFile"]]  # consecutive (number, document)
@@ -892,7 +915,10 @@ def _build_in_workers(
     on_report: Report,
     on_chunk: OnChunk,
     by_chunk: dict[int, list[Any]],
+    idle: Callable[[], bool],
 ) -> None:
+    """Index the chunks in worker processes; this process collects what they report and, when
+    nothing is waiting, does a piece of `idle` work at a time (until it says there is none)."""
     import multiprocessing
 
     from whoosh.filedb.filestore import FileStorage
@@ -922,6 +948,8 @@ def _build_in_workers(
         for process in workers:
             process.start()
         while running:
+            if results.empty() and idle():
+                continue
             try:
                 message = results.get(timeout=0.5)
             except queue.Empty:
@@ -980,6 +1008,7 @@ def write_index(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     compound: bool = True,
     start_method: str | None = None,
+    sideline: Sideline | None = None,
 ) -> IndexSummary:
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, each read by `read` (ingest.paragraphs.read_document), as
@@ -988,13 +1017,14 @@ def write_index(
     `procs` worker processes analyze and write segments (1: all in this process). `progress(done,
     total, document)` and `warn(message)` are called in this process. Unreadable documents are
     skipped with a warning and listed in the summary. An error in a worker is raised here.
+    `sideline` hears of each chunk's segments, and works while this process waits.
     """
     from whoosh.index import create_in
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     ix = create_in(str(path), schema())
-    listeners = _Listeners(list(documents), IndexSummary(), progress, warn)
+    listeners = _Listeners(list(documents), IndexSummary(), progress, warn, sideline)
     job = _Job(read, Layout(compound), max_tokens)
     _append(ix, job, _Pool(procs, segment_mb, start_method), listeners, set())
     return listeners.summary
@@ -1014,15 +1044,17 @@ def add_to_index(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     compound: bool = True,
     start_method: str | None = None,
+    sideline: Sideline | None = None,
 ) -> IndexSummary:
     """Append the paragraphs of `documents` (each read by `read`) to the existing Whoosh index in
     `path` as new segments. With `replace`, paragraphs already indexed from a document of the
     same source are deleted; so are those of every source in `delete_sources` (documents that
     went away). The additions and deletions become visible together, in one new TOC generation,
-    which leaves out the segments whose every document is deleted."""
+    which leaves out the segments whose every document is deleted. `sideline` as for
+    write_index."""
     from whoosh.index import open_dir
 
-    listeners = _Listeners(list(documents), IndexSummary(), progress, warn)
+    listeners = _Listeners(list(documents), IndexSummary(), progress, warn, sideline)
     ix = open_dir(str(path))
     delete = set(delete_sources)
     if replace:

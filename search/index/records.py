@@ -1,0 +1,98 @@
+"""What a generation records beside its segments: the synonym groups of its words
+(text.synonym_groups) and its vocabulary (vocabulary), with its number of paragraphs.
+
+Both are gathered segment by segment (`GenerationRecords.work`, one segment a call, in the
+generation's order) while a build's worker processes are still writing the others: the process
+that waits for them does it, instead of doing all of it once the last segment is in. `write`
+adds what is left and writes both files; where the generation's live segments are not those
+added (an update that dropped a segment whose every paragraph went), it adds them all again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from search.index.schema import WORDS
+from search.index.vocabulary import VocabularyTotal
+from search.text.synonym_groups import SynonymGroups
+
+_INDEX_NAME = "MAIN"  # Whoosh's name of an index in its directory, which kensaku keeps
+
+
+class GenerationRecords:
+    """The records of the generation in `path`, gathered as its segments come: `first`, the
+    segments it starts from (an update's live ones), then those written in each chunk of
+    documents (`segments_written`, which chunks may call in any order)."""
+
+    def __init__(self, path: Path, first: list[Any] | None = None) -> None:
+        self.path = path
+        self._ready: deque[Any] = deque(first or ())
+        self._chunks: dict[int, list[Any]] = {}  # written, not ready: a chunk before is not in
+        self._next_chunk = 0
+        self._start()
+
+    @classmethod
+    def continuing(cls, path: Path) -> GenerationRecords:
+        """The records of a generation that starts as another's segments (an update's), in
+        `path` already: those segments first."""
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.index import TOC
+
+        return cls(path, first=TOC.read(FileStorage(str(path)), _INDEX_NAME).segments)
+
+    def _start(self) -> None:
+        self._vocabulary = VocabularyTotal(self.path)
+        self._synonyms = SynonymGroups()
+        self._storage: Any = None
+        self._schema: Any = None
+
+    def segments_written(self, chunk: int, segments: list[Any]) -> None:
+        """The segments of chunk number `chunk` (of chunks numbered from 0) are written."""
+        self._chunks[chunk] = segments
+        while self._next_chunk in self._chunks:
+            self._ready.extend(self._chunks.pop(self._next_chunk))
+            self._next_chunk += 1
+
+    def work(self) -> bool:
+        """Add the next segment ready, if any: whether there was one."""
+        if not self._ready:
+            return False
+        self._add(self._ready.popleft())
+        return True
+
+    def _add(self, segment: Any) -> None:
+        from whoosh.reading import SegmentReader
+
+        if self._storage is None:
+            from whoosh.filedb.filestore import FileStorage
+
+            from search.index.schema import schema
+
+            self._storage, self._schema = FileStorage(str(self.path)), schema()
+        reader = SegmentReader(self._storage, self._schema, segment)
+        try:
+            self._synonyms.add(term.decode("utf-8") for term in reader.lexicon(WORDS))
+        finally:
+            reader.close()
+        self._vocabulary.add(segment.segment_id())
+
+    def write(self) -> int:
+        """Write the records of the generation's live segments; returns its paragraphs."""
+        from whoosh.index import open_dir
+
+        with open_dir(str(self.path)).reader() as reader:
+            live = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+            paragraphs: int = reader.doc_count()
+        live = [segment for segment in live if segment is not None]
+        ids = [segment.segment_id() for segment in live]
+        added = self._vocabulary.segment_ids
+        if ids[: len(added)] != added:
+            self._start()  # a segment added is no longer live: start again
+            added = []
+        for segment in live[len(added) :]:
+            self._add(segment)
+        self._synonyms.write(self.path)
+        self._vocabulary.write()
+        return paragraphs
