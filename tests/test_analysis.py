@@ -1,11 +1,15 @@
 """Analysis: normalized, case-folded terms with offsets into the original text, at two granularities."""
 
 import pickle
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from search.index.schema import SudachiTokenizer, field_terms
 from search.text.analysis import (
+    _COMBINING,
     MAX_CHUNK_CHARS,
     analyze,
     chunks,
@@ -121,3 +125,23 @@ def test_folding_with_offsets_maps_each_folded_character_to_its_source(text):
     assert folded == fold(text) and len(starts) == len(ends) == len(folded)
     assert starts == sorted(starts) and all(0 <= s < e <= len(text) for s, e in zip(starts, ends))
     assert all(char in fold(text[s:e]) for char, s, e in zip(folded, starts, ends))
+
+
+# Characters folding treats apart: compatibility forms (full-width, half-width, ligatures, ㌔,
+# circled digits), letters with case (ß, Σ, İ), composed and decomposable letters, marks that
+# compose with the letter before them (U+0301, U+3099), Hangul jamo and syllables, CJK
+# compatibility ideographs, kana and kanji.
+_FOLDING_CHARACTERS = (
+    "ＡＢｚ１２（）！？ｶﾀｶﾅﾞﾟ　ﬁﬃ㌔㍻①Ⅻ™ßΣσςİıǅé\u0301e\u0308\u3099\u309a゛゜"
+    "가\u1100\u1161\u11a8豈﨑Å\u212bÅ。、「」…ー日本語のテストかがカガabcABC123 \t"
+)
+
+
+@given(st.text(alphabet=_FOLDING_CHARACTERS, max_size=40))
+def test_folding_is_nfkc_and_case_folding_of_each_character_or_of_the_text_with_marks(text):
+    expected = (
+        unicodedata.normalize("NFKC", text).casefold()
+        if _COMBINING.search(text)
+        else "".join(unicodedata.normalize("NFKC", char).casefold() for char in text)
+    )
+    assert fold(text) == expected
