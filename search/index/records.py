@@ -46,7 +46,6 @@ class GenerationRecords:
         self._vocabulary = VocabularyTotal(self.path)
         self._synonyms = SynonymGroups()
         self._storage: Any = None
-        self._schema: Any = None
 
     def segments_written(self, chunk: int, segments: list[Any]) -> None:
         """The segments of chunk number `chunk` (of chunks numbered from 0) are written."""
@@ -63,19 +62,11 @@ class GenerationRecords:
         return True
 
     def _add(self, segment: Any) -> None:
-        from whoosh.reading import SegmentReader
-
         if self._storage is None:
             from whoosh.filedb.filestore import FileStorage
 
-            from search.index.schema import schema
-
-            self._storage, self._schema = FileStorage(str(self.path)), schema()
-        reader = SegmentReader(self._storage, self._schema, segment)
-        try:
-            self._synonyms.add(term.decode("utf-8") for term in reader.lexicon(WORDS))
-        finally:
-            reader.close()
+            self._storage = FileStorage(str(self.path))
+        self._synonyms.add(_words_of(self._storage, segment))
         self._vocabulary.add(segment.segment_id())
 
     def write(self) -> int:
@@ -96,3 +87,15 @@ class GenerationRecords:
         self._synonyms.write(self.path)
         self._vocabulary.write()
         return paragraphs
+
+
+def _words_of(storage: Any, segment: Any) -> list[str]:
+    """The terms of a segment's words field."""
+    files = segment.open_compound_file(storage) if segment.is_compound() else storage
+    terms = segment.codec().terms_reader(files, segment)
+    try:
+        return [term.decode("utf-8") for term in terms.field_terms(WORDS)]
+    finally:
+        terms.close()
+        if files is not storage:
+            files.close()

@@ -27,6 +27,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Container, Iterable
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -300,11 +301,12 @@ class VocabularyTotal:
         text = _read_counts(self.generation / (segment_id + SEGMENT_EXTENSION))
         found = _WORD_ROWS.findall(text)
         words, readings, folded = self.words, self.readings, self._folded
+        known = len(words)
         _add_counts(words, found)
         for surface, reading, _ in found:
             if reading and surface not in readings:
                 readings[surface] = reading
-        new = [row[0] for row in found if row[0] not in folded]
+        new = list(islice(reversed(words), len(words) - known))  # the words added last
         folded.update(zip(new, _folded(new)))
         rows = _PHRASE_ROWS.findall(text)
         phrases = self.phrases

@@ -289,15 +289,27 @@ def written_words(text: str) -> list[str]:
     words = []
     for offset, piece in chunks(text):
         for morpheme in _sudachi.tokenize(piece):
-            entry = _entries.get((morpheme.word_id(), morpheme.surface()))
-            if entry[0] == WORD if entry is not None else _is_word(morpheme):
+            key = (morpheme.word_id(), morpheme.surface())
+            entry = _entries.get(key)
+            if entry[0] == WORD if entry is not None else _is_word(morpheme, key):
                 words.append(text[offset + morpheme.begin() : offset + morpheme.end()])
     return words
 
 
-def _is_word(morpheme) -> bool:
+# Whether the entry of a (word id, surface) not in _entries is a word's, once worked out.
+_word_entries: dict[tuple[int, str], bool] = {}
+
+
+def _is_word(morpheme, key: tuple[int, str]) -> bool:
     """Whether the morpheme's entry is a word's (`_entry` of it would say WORD)."""
-    return not _sudachi.is_skipped(morpheme.part_of_speech_id()) and bool(_term_text(morpheme))
+    found = _word_entries.get(key)
+    if found is None:
+        if len(_word_entries) >= _ENTRIES_LIMIT:
+            _word_entries.clear()
+        found = _word_entries[key] = not _sudachi.is_skipped(morpheme.part_of_speech_id()) and bool(
+            _term_text(morpheme)
+        )
+    return found
 
 
 def tokenize(piece: str):

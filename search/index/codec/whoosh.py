@@ -232,6 +232,13 @@ class CompactTermsReader(base.TermsReader):
     def terms(self) -> Iterator[TermKey]:
         return self.terms_from("", b"")
 
+    def field_terms(self, fieldname: str) -> Iterator[bytes]:
+        """One field's terms, in order (none for a field the segment does not hold): a
+        lexicon without a tuple and a test per term (the words of a segment, for its synonym
+        groups)."""
+        field = self._fields.get(fieldname)
+        return iter(()) if field is None else field.terms_from(b"")
+
     def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[TermKey]:
         names = sorted(self._fields)
         for name in names[bisect_left(names, fieldname) :]:
