@@ -533,21 +533,38 @@ class _Chars(_FoldedTexts):
         chars, counts = self._characters()
         docs = numpy.repeat(numpy.frombuffer(self.docs, numpy.uint32), counts)
         self.docs = array("I")  # emptied: its memory freed
-        keys = chars.astype(numpy.uint64) << numpy.uint64(32) | docs
-        del chars, docs
-        keys, frequencies = numpy.unique(keys, return_counts=True)
-        chars = (keys >> numpy.uint64(32)).astype(numpy.uint32)
-        docs = (keys & numpy.uint64(0xFFFFFFFF)).astype(numpy.uint32)
-        del keys
-        first = numpy.ones(len(chars), bool)
-        numpy.not_equal(chars[1:], chars[:-1], out=first[1:])
+        seen, ranks = _ranked(chars)
+        del chars
+        # Stable: each character's occurrences stay in document order.
+        order = stable_order(ranks, len(seen))
+        ranks, docs = ranks[order], docs[order]
+        del order
+        posting = numpy.ones(len(ranks), bool)  # where a (character, document) starts
+        numpy.not_equal(ranks[1:], ranks[:-1], out=posting[1:])
+        posting[1:] |= docs[1:] != docs[:-1]
+        at = numpy.flatnonzero(posting)
+        frequencies = numpy.diff(numpy.append(at, len(ranks)))
+        ranks, docs = ranks[at], docs[at]
+        first = numpy.ones(len(ranks), bool)
+        numpy.not_equal(ranks[1:], ranks[:-1], out=first[1:])
         starts = numpy.flatnonzero(first)
         return SortedPostings(
-            list(map(chr, chars[starts].tolist())),
-            numpy.append(starts, len(chars)),
+            list(map(chr, seen[ranks[starts]].tolist())),
+            numpy.append(starts, len(ranks)),
             docs,
             frequencies,
         )
+
+
+def _ranked(chars: Any) -> tuple[Any, Any]:
+    """The code points `chars` holds (ascending, a numpy array), and each of `chars` as its
+    rank among them (uint32)."""
+    import numpy
+
+    seen = numpy.flatnonzero(numpy.bincount(chars, minlength=_CODE_POINTS))
+    rank = numpy.zeros(_CODE_POINTS, numpy.uint32)
+    rank[seen] = numpy.arange(len(seen), dtype=numpy.uint32)
+    return seen, rank[chars]
 
 
 class _Grams(_FoldedTexts):
@@ -562,13 +579,11 @@ class _Grams(_FoldedTexts):
         # A gram as a number ordered as its text: its first character's rank among the
         # segment's characters, times one more than their count, plus the second's rank plus
         # one (0 for a character alone, which sorts before its bigrams).
-        seen = numpy.flatnonzero(numpy.bincount(chars, minlength=_CODE_POINTS))
-        rank = numpy.zeros(_CODE_POINTS, numpy.uint32)
-        rank[seen] = numpy.arange(len(seen), dtype=numpy.uint32)
+        seen, ranks = _ranked(chars)
+        del chars
         span = len(seen) + 1
         wide = numpy.uint32 if span < 1 << 16 else numpy.uint64
-        ranks = rank[chars].astype(wide)
-        del chars, rank
+        ranks = ranks.astype(wide)
         keys = ranks * wide(span)
         keys[:-1] += ranks[1:] + wide(1)
         del ranks

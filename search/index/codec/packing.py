@@ -61,7 +61,9 @@ def scatter(
     offsets: numpy.ndarray,
 ) -> None:
     """Write each array (its `counts[a]` items of `values`, at width `widths[a]`) packed into
-    `out` (uint8) from `offsets[a]`: its width byte, its byte planes, its bit planes."""
+    `out` (uint8) from `offsets[a]`: its width byte, its byte planes, its bit planes. A plane
+    is written for the arrays that have it: their items picked out, each array's plane laid
+    after its planes before."""
     import numpy
 
     if not len(counts):
@@ -76,38 +78,68 @@ def scatter(
     values = values.astype(value_type, copy=False)
     full = widths >> 3
     rest = widths & 7
-    # Each item's place in its array, and its array's count and first byte after the width.
-    index = numpy.arange(len(values), dtype=at_type)
-    index -= numpy.repeat(numpy.cumsum(counts, dtype=at_type) - counts, counts)
-    count_of = numpy.repeat(counts, counts)
-    base = numpy.repeat(offsets + 1, counts)
-    full_of = numpy.repeat(full, counts)
+    items = _Items(counts, at_type)
+    plane_at = offsets + 1  # where each array's next plane starts
     for j in range(int(full.max())):
-        if j == 0 and full.min() > 0:
-            out[base + index] = values.astype(numpy.uint8)  # the low bytes: no mask needed
-            continue
-        wide = full_of > j
-        at = base[wide] + j * count_of[wide] + index[wide]
-        out[at] = (values[wide] >> value_type(8 * j)).astype(numpy.uint8)
-    if not rest.any():
-        return
-    rest_of = numpy.repeat(rest, counts)
-    plane_at = base + full_of * count_of  # where each item's next bit plane starts
+        chosen = numpy.flatnonzero(full > j)
+        picked, within = items.of(chosen)
+        plane = values if picked is None else values[picked]
+        if j:
+            plane = plane >> value_type(8 * j)
+        out[numpy.repeat(plane_at[chosen], counts[chosen]) + within] = plane.astype(numpy.uint8)
+        plane_at[chosen] += counts[chosen]
     for k in PARTS:
-        holding = (rest_of & k) != 0
-        if holding.any():
-            chosen = numpy.flatnonzero(holding)
-            shift = (8 * full_of[chosen] + (rest_of[chosen] & (k - 1))).astype(value_type)
-            fields = ((values[chosen] >> shift) & value_type((1 << k) - 1)).astype(numpy.uint8)
-            bit = index[chosen] * k
-            at = plane_at[chosen] + (bit >> 3)
-            fields <<= (bit & 7).astype(numpy.uint8)
-            # The fields of one byte are neighbours: their sum is their union.
-            first = numpy.ones(len(at), bool)
-            numpy.not_equal(at[1:], at[:-1], out=first[1:])
-            starts = numpy.flatnonzero(first)
-            out[at[starts]] = numpy.add.reduceat(fields, starts)
-            plane_at[chosen] += (count_of[chosen] * k + 7) >> 3
+        chosen = numpy.flatnonzero(rest & k)
+        if not len(chosen):
+            continue
+        chosen_counts = counts[chosen]
+        picked, within = items.of(chosen)
+        shifts = (8 * full[chosen] + (rest[chosen] & (k - 1))).astype(value_type)
+        fields = values if picked is None else values[picked]
+        fields = (fields >> numpy.repeat(shifts, chosen_counts)) & value_type((1 << k) - 1)
+        fields = fields.astype(numpy.uint8)
+        bit = within * k
+        at = numpy.repeat(plane_at[chosen], chosen_counts) + (bit >> 3)
+        fields <<= (bit & 7).astype(numpy.uint8)
+        # The fields of one byte are neighbours: their sum is their union.
+        first = numpy.ones(len(at), bool)
+        numpy.not_equal(at[1:], at[:-1], out=first[1:])
+        starts = numpy.flatnonzero(first)
+        out[at[starts]] = numpy.add.reduceat(fields, starts)
+        plane_at[chosen] += (chosen_counts * k + 7) >> 3
+
+
+class _Items:
+    """The items of arrays of `counts` items each, run together: those of some of them."""
+
+    def __init__(self, counts: numpy.ndarray, at_type: type) -> None:
+        import numpy
+
+        self.counts = counts
+        self.at_type = at_type
+        self.firsts = numpy.cumsum(counts, dtype=at_type) - counts
+        self._within: numpy.ndarray | None = None
+
+    def of(self, chosen: numpy.ndarray) -> tuple[numpy.ndarray | None, numpy.ndarray]:
+        """The items of the arrays `chosen` (ascending), and each one's place in its array;
+        None for the items when every array is chosen (they are all of them, in order)."""
+        if len(chosen) == len(self.counts):
+            if self._within is None:
+                self._within = self._places(self.counts)
+            return None, self._within
+        import numpy
+
+        counts = self.counts[chosen]
+        within = self._places(counts)
+        return numpy.repeat(self.firsts[chosen], counts) + within, within
+
+    def _places(self, counts: numpy.ndarray) -> numpy.ndarray:
+        import numpy
+
+        starts = numpy.cumsum(counts, dtype=self.at_type) - counts
+        places: numpy.ndarray = numpy.arange(int(counts.sum()), dtype=self.at_type)
+        places -= numpy.repeat(starts, counts)
+        return places
 
 
 def gather(data: numpy.ndarray, offsets: numpy.ndarray, count: int) -> numpy.ndarray:
