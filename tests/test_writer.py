@@ -327,3 +327,45 @@ def test_chunks_come_in_rounds_of_equal_size():
     small = [SimpleNamespace(size=1000) for _ in range(3)]
     assert [len(chunk) for chunk in writer._chunks(small, procs=2, segment_mb=12)] == [2, 1]
     assert [len(chunk) for chunk in writer._chunks(small, procs=1, segment_mb=12)] == [3]
+
+
+def test_chunks_after_the_first_round_are_handed_out_the_most_work_first(tmp_path):
+    """After a chunk a worker, the chunks are handed out the most work first (lines of text
+    count: a paragraph is work beyond its bytes), so that the last handed out are the least and
+    the workers finish about together; the segments keep the documents' order all the same."""
+    from search.ingest.paragraphs import LINE_WORK, indexing_work
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    lines = {"a.txt": 1, "b.txt": 1, "c.txt": 3, "d.txt": 40, "e.txt": 10}  # of about 600 bytes
+    sizes = {}
+    for name, count in lines.items():
+        text = ("猫が鳴く。" * (40 // count) + "\n") * count
+        (folder / name).write_text(text, encoding="utf-8")
+        sizes[name] = len(text.encode("utf-8"))
+    documents = scan(folder).documents
+    assert {document.source: indexing_work(document) for document in documents} == {
+        name: sizes[name] + LINE_WORK * count for name, count in lines.items()
+    }
+    chunks = [[(number, document)] for number, document in enumerate(documents)]
+    assert writer._most_work_first(chunks, range(2, 5), indexing_work) == [3, 4, 2]
+    assert writer._most_work_first(chunks, range(2, 5), None) == [2, 3, 4]
+
+    summary = writer.write_index(
+        tmp_path / "ix", documents, read_document, procs=2, segment_mb=1e-6, work=indexing_work
+    )
+    assert summary.paragraphs == 55
+    with _open(tmp_path / "ix").searcher() as searcher:
+        sources = [fields["source"] for fields in searcher.all_stored_fields()]
+    assert sources == ["a.txt", "b.txt"] + ["c.txt"] * 3 + ["d.txt"] * 40 + ["e.txt"] * 10
+
+
+def test_the_work_of_a_document_not_read_as_lines_is_its_size(tmp_path):
+    from search.ingest.discovery import DocumentFile
+    from search.ingest.paragraphs import indexing_work
+
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n\n\n\n")
+    assert indexing_work(DocumentFile(str(pdf), "a.pdf", 12, 0)) == 12
+    gone = DocumentFile(str(tmp_path / "gone.txt"), "gone.txt", 34, 0)
+    assert indexing_work(gone) == 34

@@ -274,7 +274,7 @@ def _update_generation(
     unread pages and extractors are those of every document, kept from `previous` for those not
     read again."""
     from search.index.writer import add_to_index
-    from search.ingest.paragraphs import read_document
+    from search.ingest.paragraphs import indexing_work, read_document
     from search.text.synonym_groups import SYNONYM_GROUPS_FILE
 
     link_generation(live, path, rewritten=SYNONYM_GROUPS_FILE)
@@ -289,6 +289,7 @@ def _update_generation(
         delete_sources=changes.removed,
         compound=SEGMENTS_COMPOUND,
         sideline=records,
+        work=indexing_work,
     )
     summary.incremental = True
     summary.added = [d.source for d in changes.added]
@@ -317,7 +318,7 @@ def _write_generation(
     path: Path, documents: list[DocumentFile], report: BuildReport, records: GenerationRecords
 ) -> IndexSummary:
     from search.index.writer import write_index
-    from search.ingest.paragraphs import read_document
+    from search.ingest.paragraphs import indexing_work, read_document
 
     path.mkdir(mode=0o700)
     return write_index(
@@ -329,6 +330,7 @@ def _write_generation(
         warn=report.warn,
         compound=SEGMENTS_COMPOUND,
         sideline=records,
+        work=indexing_work,
     )
 
 

@@ -93,6 +93,8 @@ if TYPE_CHECKING:
 # What reads a document: its paragraphs, warnings and digest; raises UnreadableDocument (the
 # build hands ingest.paragraphs.read_document; it runs in the worker processes).
 ReadDocumentFn = Callable[["DocumentFile"], "ReadDocument"]
+# About how much work indexing a document is (the build hands ingest.paragraphs.indexing_work).
+WorkFn = Callable[["DocumentFile"], int]
 
 DEFAULT_SEGMENT_MB = 12.0  # text per chunk of documents (one segment unless it grows too big)
 DEFAULT_MAX_TOKENS = 28_000_000  # terms in memory before a segment is written (~800 MB a worker;
@@ -814,11 +816,13 @@ def _raise_worker_error(pickled, text: str):
 @dataclass(frozen=True)
 class _Pool:
     """How the documents are shared out: `procs` worker processes (1: all in this process)
-    started by `start_method` (None: fork where there is one), chunks of about `segment_mb`."""
+    started by `start_method` (None: fork where there is one), chunks of about `segment_mb`,
+    handed out the most `work` first (after the first one a worker; None: in order)."""
 
     procs: int
     segment_mb: float
     start_method: str | None
+    work: WorkFn | None = None
 
 
 @dataclass
@@ -893,6 +897,16 @@ def _nothing_to_do() -> bool:
     return False
 
 
+def _most_work_first(chunks: list[Chunk], numbers: Iterable[int], work: WorkFn | None) -> list[int]:
+    """The chunks `numbers`, the most work first (each document's `work`; None: in order)."""
+    if work is None:
+        return list(numbers)
+    total = {
+        number: sum(map(work, (document for _, document in chunks[number]))) for number in numbers
+    }
+    return sorted(total, key=lambda number: -total[number])
+
+
 Chunk = list[tuple[int, "DocumentFile"]]  # consecutive (number, document)
 OnChunk = Callable[[int, list[Any], int, int], None]  # (number, segments, documents, paragraphs)
 
@@ -945,11 +959,9 @@ def _build_in_workers(
     context = multiprocessing.get_context(start_method)
     tasks = context.Queue()
     results = context.Queue()
-    for number, documents in enumerate(chunks):
-        tasks.put((number, documents))
     count = min(pool.procs, len(chunks))
-    for _ in range(count):
-        tasks.put(None)
+    for number in range(count):
+        tasks.put((number, chunks[number]))
     workers = [
         context.Process(  # type: ignore[attr-defined]  # every start method's context has it
             target=_worker,
@@ -962,6 +974,12 @@ def _build_in_workers(
     try:
         for process in workers:
             process.start()
+        # The other chunks, worked out while the first are indexed: the last handed out are the
+        # least work, so that the workers finish about together.
+        for number in _most_work_first(chunks, range(count, len(chunks)), pool.work):
+            tasks.put((number, chunks[number]))
+        for _ in range(count):
+            tasks.put(None)
         while running:
             if results.empty() and idle():
                 continue
@@ -1024,6 +1042,7 @@ def write_index(
     compound: bool = True,
     start_method: str | None = None,
     sideline: Sideline | None = None,
+    work: WorkFn | None = None,
 ) -> IndexSummary:
     """Create a new Whoosh index in `path` (made if missing) with `search.index.schema()` holding
     the paragraphs of `documents`, each read by `read` (ingest.paragraphs.read_document), as
@@ -1032,7 +1051,8 @@ def write_index(
     `procs` worker processes analyze and write segments (1: all in this process). `progress(done,
     total, document)` and `warn(message)` are called in this process. Unreadable documents are
     skipped with a warning and listed in the summary. An error in a worker is raised here.
-    `sideline` hears of each chunk's segments, and works while this process waits.
+    `sideline` hears of each chunk's segments, and works while this process waits. `work`
+    tells about how much work each document is, for the order the chunks are handed out in.
     """
     from whoosh.index import create_in
 
@@ -1041,7 +1061,7 @@ def write_index(
     ix = create_in(str(path), schema())
     listeners = _Listeners(list(documents), IndexSummary(), progress, warn, sideline)
     job = _Job(read, Layout(compound), max_tokens)
-    _append(ix, job, _Pool(procs, segment_mb, start_method), listeners, set())
+    _append(ix, job, _Pool(procs, segment_mb, start_method, work), listeners, set())
     return listeners.summary
 
 
@@ -1060,13 +1080,14 @@ def add_to_index(
     compound: bool = True,
     start_method: str | None = None,
     sideline: Sideline | None = None,
+    work: WorkFn | None = None,
 ) -> IndexSummary:
     """Append the paragraphs of `documents` (each read by `read`) to the existing Whoosh index in
     `path` as new segments. With `replace`, paragraphs already indexed from a document of the
     same source are deleted; so are those of every source in `delete_sources` (documents that
     went away). The additions and deletions become visible together, in one new TOC generation,
-    which leaves out the segments whose every document is deleted. `sideline` as for
-    write_index."""
+    which leaves out the segments whose every document is deleted. `sideline` and `work` as
+    for write_index."""
     from whoosh.index import open_dir
 
     listeners = _Listeners(list(documents), IndexSummary(), progress, warn, sideline)
@@ -1075,7 +1096,7 @@ def add_to_index(
     if replace:
         delete.update(d.source for d in listeners.documents)
     job = _Job(read, Layout(compound), max_tokens)
-    _append(ix, job, _Pool(procs, segment_mb, start_method), listeners, delete)
+    _append(ix, job, _Pool(procs, segment_mb, start_method, work), listeners, delete)
     return listeners.summary
 
 
