@@ -1,11 +1,12 @@
 """What a generation records beside its segments: the synonym groups of its words
 (text.synonym_groups) and its vocabulary (vocabulary), with its number of paragraphs.
 
-Both are gathered segment by segment (`GenerationRecords.work`, one segment a call, in the
-generation's order) while a build's worker processes are still writing the others: the process
-that waits for them does it, instead of doing all of it once the last segment is in. `write`
-adds what is left and writes both files; where the generation's live segments are not those
-added (an update that dropped a segment whose every paragraph went), it adds them all again.
+Both are gathered segment by segment (`GenerationRecords.work`, one segment a call, as each is
+written; the words' readings in the generation's order) while a build's worker processes are
+still writing the others: the process that waits for them does it, instead of doing all of it
+once the last segment is in. `write` adds what is left and writes both files; where the
+generation's live segments are not those added (an update that dropped a segment whose every
+paragraph went), it adds them all again.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ class GenerationRecords:
 
     def __init__(self, path: Path, first: list[Any] | None = None) -> None:
         self.path = path
-        self._ready: deque[Any] = deque(first or ())
-        self._chunks: dict[int, list[Any]] = {}  # written, not ready: a chunk before is not in
-        self._next_chunk = 0
+        self._ready: deque[Any] = deque(first or ())  # written, not added
+        # Each chunk's segments (`first` as chunk -1) till their readings are added, in order.
+        self._chunks: dict[int, list[Any]] = {-1: list(first or ())}
+        self._next_chunk = -1
         self._start()
 
     @classmethod
@@ -50,16 +52,28 @@ class GenerationRecords:
     def segments_written(self, chunk: int, segments: list[Any]) -> None:
         """The segments of chunk number `chunk` (of chunks numbered from 0) are written."""
         self._chunks[chunk] = segments
-        while self._next_chunk in self._chunks:
-            self._ready.extend(self._chunks.pop(self._next_chunk))
-            self._next_chunk += 1
+        self._ready.extend(segments)
 
     def work(self) -> bool:
-        """Add the next segment ready, if any: whether there was one."""
+        """Add the next segment written, if any: whether there was one. The readings of the
+        segments added go in as soon as those before them are in."""
         if not self._ready:
             return False
         self._add(self._ready.popleft())
+        self._add_readings_in_order()
         return True
+
+    def _add_readings_in_order(self) -> None:
+        """Add the readings of the chunks whose segments are all added, up to the first that
+        is not."""
+        counted = self._vocabulary.counted
+        while self._next_chunk in self._chunks:
+            segments = self._chunks[self._next_chunk]
+            if not all(segment.segment_id() in counted for segment in segments):
+                return
+            for segment in self._chunks.pop(self._next_chunk):
+                self._vocabulary.add_readings(segment.segment_id())
+            self._next_chunk += 1
 
     def _add(self, segment: Any) -> None:
         if self._storage is None:
@@ -78,14 +92,18 @@ class GenerationRecords:
             paragraphs: int = reader.doc_count()
         live = [segment for segment in live if segment is not None]
         ids = [segment.segment_id() for segment in live]
-        added = self._vocabulary.segment_ids
-        if ids[: len(added)] != added:
+        vocabulary = self._vocabulary
+        read = vocabulary.segment_ids
+        if not vocabulary.counted <= set(ids) or ids[: len(read)] != read:
             self._start()  # a segment added is no longer live: start again
-            added = []
-        for segment in live[len(added) :]:
-            self._add(segment)
+            vocabulary, read = self._vocabulary, []
+        for segment in live:
+            if segment.segment_id() not in vocabulary.counted:
+                self._add(segment)
+        for segment_id in ids[len(read) :]:
+            vocabulary.add_readings(segment_id)
         self._synonyms.write(self.path)
-        self._vocabulary.write()
+        vocabulary.write()
         return paragraphs
 
 

@@ -274,38 +274,42 @@ def record_vocabulary(generation: Path) -> None:
     for segment in segments:
         if segment is not None:
             total.add(segment.segment_id())
+            total.add_readings(segment.segment_id())
     total.write()
 
 
 class VocabularyTotal:
-    """The vocabularies of a generation's segments added up, segment after segment in the
-    generation's order (`add`: a build adds each as soon as it is written, while the others are
-    still being built), and written as its VOCABULARY_FILE (`write`). A word's reading is the
-    first segment's that has one. What can be worked out before the last segment is in is
-    worked out as each is added: each word's folded text, and a phrase's once it is found in
-    two paragraphs or more: its folded text, its words and, once each of them has a reading,
-    its reading."""
+    """The vocabularies of a generation's segments added up, each segment's counts as soon as it
+    is written, in any order (`add`: a build adds them while other segments are still being
+    built), its words' readings in the generation's order (`add_readings`: a word's reading is
+    the first segment's that has one), and written as its VOCABULARY_FILE (`write`). What can be
+    worked out before the last segment is in is worked out as each is added: each word's folded
+    text, and a phrase's once it is found in two paragraphs or more: its folded text, its words
+    and, once each of them has a reading, its reading."""
 
     def __init__(self, generation: Path) -> None:
         self.generation = generation
-        self.segment_ids: list[str] = []  # those added, in order
+        self.counted: set[str] = set()  # the segments whose counts are added
+        self.segment_ids: list[str] = []  # those whose readings are added, in order
         self.words: dict[str, int] = {}
         self.phrases: dict[str, int] = {}
         self.readings: dict[str, str] = {}
+        self._readings_of: dict[str, list[tuple[str, str]]] = {}  # a segment's, not added yet
         self._folded: dict[str, str] = {}  # of the words, and of the phrases worked out
         self._phrase_words: dict[str, list[str]] = {}  # a phrase's, while it has no reading
         self._phrase_readings: dict[str, str] = {}
 
     def add(self, segment_id: str) -> None:
-        """Add the counts of the segment `segment_id` (the next in the generation's order)."""
+        """Add the counts of the segment `segment_id` (segments in any order); its readings wait
+        for `add_readings`."""
         text = _read_counts(self.generation / (segment_id + SEGMENT_EXTENSION))
         found = _WORD_ROWS.findall(text)
-        words, readings, folded = self.words, self.readings, self._folded
+        words, folded = self.words, self._folded
         known = len(words)
         _add_counts(words, found)
-        for surface, reading, _ in found:
-            if reading and surface not in readings:
-                readings[surface] = reading
+        self._readings_of[segment_id] = [
+            (surface, reading) for surface, reading, _ in found if reading
+        ]
         new = list(islice(reversed(words), len(words) - known))  # the words added last
         folded.update(zip(new, _folded(new)))
         rows = _PHRASE_ROWS.findall(text)
@@ -321,6 +325,15 @@ class VocabularyTotal:
         folded.update(zip(found_twice, _folded(found_twice)))
         self._phrase_words.update((phrase, written_words(phrase)) for phrase in found_twice)
         self._read_phrases(found_twice)
+        self.counted.add(segment_id)
+
+    def add_readings(self, segment_id: str) -> None:
+        """Add the readings of the segment `segment_id`, added already: the next in the
+        generation's order."""
+        readings = self.readings
+        for surface, reading in self._readings_of.pop(segment_id):
+            if surface not in readings:
+                readings[surface] = reading
         self.segment_ids.append(segment_id)
 
     def _read_phrases(self, phrases: Iterable[str]) -> None:
