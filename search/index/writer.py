@@ -766,8 +766,9 @@ def _chunks(documents: list[DocumentFile], procs: int, segment_mb: float) -> lis
 
 
 def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, results: Any) -> None:
-    """Take chunks from `tasks` until None; put reports, segments or the error on `results`."""
-    gc_was_enabled = gc.isenabled()
+    """Take chunks from `tasks` until None; put reports, segments or the error on `results`.
+    The garbage collector stays off till the process ends: turned on again, it would first go
+    through every object the build made (~0.2 s on all of aozora), holding up the last messages."""
     gc.disable()
     try:
         from whoosh.filedb.filestore import FileStorage
@@ -795,9 +796,6 @@ def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, resul
         except Exception:
             pickled = None
         results.put(("error", worker, (pickled, text)))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _raise_worker_error(pickled, text: str):
