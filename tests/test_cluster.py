@@ -176,9 +176,10 @@ def test_a_worker_lost_during_a_build_fails_it_and_the_index_keeps_serving(local
     search.build_index(docs, index_dir, shards=2, cluster=local_cluster)
     before = ShardedManifest.load(index_dir)
     answer = search.search("ピラー2", index_dir).to_dict()
-    # A large new document: its shard's task runs long enough to be killed.
+    # A large new document: its shard's task runs long enough to be killed (its paragraphs
+    # repeat, which a build analyzes once: 40 copies were indexed in under the killer's 0.5 s).
     text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))
-    (docs / "005_large.txt").write_text(text * 40, encoding="utf-8")
+    (docs / "005_large.txt").write_text(text * 200, encoding="utf-8")
     killer = threading.Thread(target=_kill_a_build_task, args=(60,))
     killer.start()
     result = run("index", "--docs", str(docs), "--index", str(index_dir), "--cluster", "local")
