@@ -284,8 +284,8 @@ class VocabularyTotal:
     built), its words' readings in the generation's order (`add_readings`: a word's reading is
     the first segment's that has one), and written as its VOCABULARY_FILE (`write`). What can be
     worked out before the last segment is in is worked out as each is added: each word's folded
-    text, and a phrase's once it is found in two paragraphs or more: its folded text, its words
-    and, once each of them has a reading, its reading."""
+    text, and a phrase's once it is found in two paragraphs or more: its folded text and its
+    words (whose readings make its reading, once all are in)."""
 
     def __init__(self, generation: Path) -> None:
         self.generation = generation
@@ -296,8 +296,7 @@ class VocabularyTotal:
         self.readings: dict[str, str] = {}
         self._readings_of: dict[str, list[tuple[str, str]]] = {}  # a segment's, not added yet
         self._folded: dict[str, str] = {}  # of the words, and of the phrases worked out
-        self._phrase_words: dict[str, list[str]] = {}  # a phrase's, while it has no reading
-        self._phrase_readings: dict[str, str] = {}
+        self._phrase_words: dict[str, list[str]] = {}  # of the phrases worked out
 
     def add(self, segment_id: str) -> None:
         """Add the counts of the segment `segment_id` (segments in any order); its readings wait
@@ -324,7 +323,6 @@ class VocabularyTotal:
         ]
         folded.update(zip(found_twice, _folded(found_twice)))
         self._phrase_words.update((phrase, written_words(phrase)) for phrase in found_twice)
-        self._read_phrases(found_twice)
         self.counted.add(segment_id)
 
     def add_readings(self, segment_id: str) -> None:
@@ -335,14 +333,6 @@ class VocabularyTotal:
             if surface not in readings:
                 readings[surface] = reading
         self.segment_ids.append(segment_id)
-
-    def _read_phrases(self, phrases: Iterable[str]) -> None:
-        """The readings of those of `phrases` whose every word has its reading now (a word's
-        reading, once known, is the one it keeps)."""
-        readings, split = self.readings, self._phrase_words
-        for phrase in phrases:
-            if all(word in readings for word in split[phrase]):
-                self._phrase_readings[phrase] = _phrase_reading(split.pop(phrase), readings)
 
     def write(self) -> None:
         """Write the VOCABULARY_FILE of what was added."""
@@ -375,9 +365,6 @@ class VocabularyTotal:
 
     def _reading_of(self, phrase: str) -> str:
         """A phrase's reading, from its words' readings where they are known (else none)."""
-        reading = self._phrase_readings.get(phrase)
-        if reading is not None:
-            return reading
         words = self._phrase_words.get(phrase)
         return _phrase_reading(written_words(phrase) if words is None else words, self.readings)
 
