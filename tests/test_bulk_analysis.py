@@ -117,3 +117,21 @@ def test_the_words_of_a_text_as_written_are_the_ones_analyze_makes():
     assert first == expected
     assert [written_words(text) for text in texts] == expected  # entries met
     assert written_words("ﾃｽﾄとテスト、ＡＩ") == ["ﾃｽﾄ", "と", "テスト", "ＡＩ"]
+
+
+def test_a_joined_numeral_is_read_as_its_context_reads_it_whatever_came_before():
+    # Sudachi gives every joined numeral one word id; 九 is read ココノ before つ, else キュウ.
+    texts = ["九つの星", "九の星", "三四人", "九つの星"]
+    assert [analyze(text).readings[0].text for text in texts] == [
+        "ココノ",
+        "キュウ",
+        "サンヨン",
+        "ココノ",
+    ]
+    bulk = BulkAnalysis()
+    numbers = [bulk.add(text) for text in texts]
+    readings = bulk.expand().readings
+    first = {}
+    for term, text in zip(readings.terms.tolist(), readings.texts.tolist()):
+        first.setdefault(text, readings.names[term])
+    assert [first[number] for number in numbers] == ["ココノ", "キュウ", "サンヨン", "ココノ"]

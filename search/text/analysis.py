@@ -237,7 +237,7 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
     new = tuple.__new__  # Term(...) without NamedTuple's slower Python-level __new__
     for offset, piece in chunks(text):
         for morpheme in _sudachi.tokenize(piece):
-            key = (morpheme.word_id(), morpheme.surface())
+            key = entry_key(morpheme)
             entry = entries.get(key)
             if entry is None:
                 entry = _entry(morpheme, key)
@@ -264,6 +264,19 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
 WORD, GAP, NOTHING = 0, 1, 2
 _entries: dict[tuple[int, str], tuple] = {}
 _ENTRIES_LIMIT = 500_000
+# The dictionary number, in a word id's top bits, of Sudachi's unknown words. They share ids:
+# every joined numeral has the same one, and its reading depends on what follows it (九 キュウ,
+# but ココノ in 九つ), so their entries are told apart by their readings too.
+UNKNOWN_WORDS = 0xF
+
+
+def entry_key(morpheme) -> tuple[int, str]:
+    """What tells a morpheme's entry apart: its word id and surface (an unknown word's surface
+    followed by NUL and its reading)."""
+    word_id = morpheme.word_id()
+    if word_id >> 28 == UNKNOWN_WORDS:
+        return (word_id, f"{morpheme.surface()}\0{morpheme.reading_form()}")
+    return (word_id, morpheme.surface())
 
 
 def counters_after_numbers(text: str) -> frozenset[int]:
@@ -272,7 +285,7 @@ def counters_after_numbers(text: str) -> frozenset[int]:
     starts, after_number = set(), False
     for offset, piece in chunks(text):
         for morpheme in _sudachi.tokenize(piece):
-            key = (morpheme.word_id(), morpheme.surface())
+            key = entry_key(morpheme)
             kind, _, parts = _entries.get(key) or _entry(morpheme, key)
             if kind != WORD:
                 after_number = False
@@ -289,7 +302,7 @@ def written_words(text: str) -> list[str]:
     words = []
     for offset, piece in chunks(text):
         for morpheme in _sudachi.tokenize(piece):
-            key = (morpheme.word_id(), morpheme.surface())
+            key = entry_key(morpheme)
             entry = _entries.get(key)
             if entry[0] == WORD if entry is not None else _is_word(morpheme, key):
                 words.append(text[offset + morpheme.begin() : offset + morpheme.end()])

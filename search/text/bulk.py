@@ -22,9 +22,11 @@ from search.text.analysis import (
     GAP,
     MAX_CHUNK_CHARS,
     NOTHING,
+    UNKNOWN_WORDS,
     WORD,
     chunks,
     dictionary_entry,
+    entry_key,
     pair,
     tokenize,
 )
@@ -77,11 +79,11 @@ class _EntryTable:
 
     def number(self, morpheme: Any, word_id: int) -> int:
         """The number of a morpheme's entry and surface (numbered when new)."""
-        key = (word_id, morpheme.surface())
+        key = entry_key(morpheme)
         number = self.numbers.get(key)
         if number is None:
             number = self._add(morpheme, key)
-            if self.kinds[number] == WORD and word_id >> 28 != _UNKNOWN_WORDS:
+            if self.kinds[number] == WORD and word_id >> 28 != UNKNOWN_WORDS:
                 self.words_by_id[word_id] = number
         return number
 
@@ -93,7 +95,7 @@ class _EntryTable:
         self.words.append(self.term(form) if kind == WORD else -1)
         self.part_starts.append(len(self.part_terms))
         self.part_counts.append(len(parts) if kind == WORD else 0)
-        surface = key[1]
+        surface = morpheme.surface()
         self.surfaces.append(surface)
         self.surface_starts.append(len(self.surface_chars))
         self.surface_lengths.append(len(surface))
@@ -105,8 +107,6 @@ class _EntryTable:
         return number
 
 
-# The dictionary number, in a word id's top bits, of Sudachi's unknown words.
-_UNKNOWN_WORDS = 0xF
 _table = _EntryTable()
 
 
