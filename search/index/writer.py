@@ -772,8 +772,8 @@ def _keep_freed_memory() -> None:
 
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (or no C library to load)
-        return
+    except (OSError, AttributeError, TypeError):  # no mallopt (not glibc), or no C library
+        return  # to load by that name (Windows takes no None)
     mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
     mallopt(_M_TRIM_THRESHOLD, 512 << 20)
 
