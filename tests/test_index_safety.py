@@ -362,12 +362,20 @@ def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_da
     assert generations(built) == [live_generation(built).name]
 
 
+def _distinct_copies(docs: Path, copies: int) -> None:
+    """`copies` copies of the seeds in `docs`, each line of each copy its own (a text the build
+    met before is not analyzed again, so copies alike would take no time)."""
+    for copy in range(copies):
+        for path in SEEDS.glob("*.txt"):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            text = "".join(f"{line}{copy}\n" if line.strip() else "\n" for line in lines)
+            (docs / f"{copy}-{path.name}").write_text(text, encoding="utf-8")
+
+
 def test_ctrl_c_during_a_rebuild_exits_130_says_so_and_leaves_the_index_as_it_was(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    for copy in range(10):  # enough that a rebuild takes a moment
-        for path in SEEDS.glob("*.txt"):
-            shutil.copy(path, docs / f"{copy}-{path.name}")
+    _distinct_copies(docs, 10)  # enough that a rebuild takes a moment
     index_dir = tmp_path / "index"
     search.build_index(docs, index_dir)
     expected, live = found(index_dir), generations(index_dir)
@@ -410,9 +418,7 @@ def test_ctrl_c_on_a_terminal_replaces_the_progress_line_with_what_became_of_the
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    for copy in range(10):
-        for path in SEEDS.glob("*.txt"):
-            shutil.copy(path, docs / f"{copy}-{path.name}")
+    _distinct_copies(docs, 10)
     index_dir = tmp_path / "index"
     search.build_index(docs, index_dir)
     expected, live = found(index_dir), generations(index_dir)
