@@ -362,6 +362,12 @@ def test_an_update_of_a_damaged_index_builds_it_anew_and_never_calls_it_up_to_da
     assert generations(built) == [live_generation(built).name]
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """SIGINT as a terminal leaves it, in the rebuild: a shell ignores it in what it runs in the
+    background (a CI job started with &), and a child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _distinct_copies(docs: Path, copies: int) -> None:
     """`copies` copies of the seeds in `docs`, each line of each copy its own (a text the build
     met before is not analyzed again, so copies alike would take no time)."""
@@ -395,6 +401,7 @@ def test_ctrl_c_during_a_rebuild_exits_130_says_so_and_leaves_the_index_as_it_wa
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )
     deadline = time.monotonic() + 60
     while generations(index_dir) == live and time.monotonic() < deadline:
@@ -431,6 +438,7 @@ def test_ctrl_c_on_a_terminal_replaces_the_progress_line_with_what_became_of_the
         stderr=follower,
         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
         start_new_session=True,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )
     os.close(follower)
     output = b""
