@@ -46,6 +46,7 @@ import math
 import os
 import pickle
 import queue
+import signal
 import traceback
 from array import array
 from collections import defaultdict
@@ -781,10 +782,44 @@ def _keep_freed_memory() -> None:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
-def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, results: Any) -> None:
+def _end_with_parent(parent: int | None) -> None:
+    """Have the kernel kill this worker if its parent, `parent`, dies (Linux): a worker outliving
+    a killed build would go on holding the index's writer lock (an inherited descriptor), and,
+    waiting for chunks that never come, hold it for ever. Elsewhere `_next_task` sees to it.
+    None: the parent is not the build's process (a fork server's worker), nothing to watch."""
+    import ctypes
+
+    if parent is None:
+        return
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError, TypeError):  # not Linux
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _next_task(tasks: Any, parent: int | None) -> Any:
+    """The next chunk from `tasks`, or None at the end or when the parent has died."""
+    while True:
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and os.getppid() != parent:
+                return None
+
+
+def _worker(
+    worker: int, parent: int | None, path: str, indexname: str, job: _Job, tasks: Any, results: Any
+) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`.
     The garbage collector stays off till the process ends: turned on again, it would first go
     through every object the build made (~0.2 s on all of aozora), holding up the last messages."""
+    _end_with_parent(parent)
     gc.disable()
     _keep_freed_memory()
     try:
@@ -798,7 +833,7 @@ def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, resul
             results.put((kind, worker, payload))
 
         while True:
-            task = tasks.get()
+            task = _next_task(tasks, parent)
             if task is None:
                 break
             number, documents = task
@@ -972,6 +1007,7 @@ def _build_in_workers(
         methods = multiprocessing.get_all_start_methods()
         start_method = "fork" if "fork" in methods else "spawn"
     context = multiprocessing.get_context(start_method)
+    parent = None if start_method == "forkserver" else os.getpid()
     tasks = context.Queue()
     results = context.Queue()
     count = min(pool.procs, len(chunks))
@@ -981,7 +1017,7 @@ def _build_in_workers(
         context.Process(  # type: ignore[attr-defined]  # every start method's context has it
             target=_worker,
             daemon=True,
-            args=(n, str(path), indexname, job, tasks, results),
+            args=(n, parent, str(path), indexname, job, tasks, results),
         )
         for n in range(count)
     ]
