@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
 
+from search.errors import IndexWorkerDied
 from search.index.codec import (
     EXISTENCE,
     FREQUENCY,
@@ -183,6 +184,10 @@ def _segment_id() -> str:
     return "".join(IDCHARS[b % len(IDCHARS)] for b in raw)
 
 
+# No text analyzed yet: `is` no field value (an empty text too is one object in Python).
+_NOTHING_ANALYZED = (object(), 0, 0)
+
+
 class SegmentBuilder:
     """Collects documents in memory and writes them as one segment (`finish`)."""
 
@@ -201,7 +206,7 @@ class SegmentBuilder:
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
         self.analysis = BulkAnalysis()  # the texts of the fields Sudachi analyzes
         # The last text analyzed: the text, its number and morphemes (the fields share it).
-        self._analyzed_text: tuple[str, int, int] = ("", 0, 0)
+        self._analyzed_text: tuple[object, int, int] = _NOTHING_ANALYZED
         self.postings = {
             name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
         }
@@ -363,7 +368,7 @@ class SegmentBuilder:
         texts = len(self.analysis)
         expanded = self.analysis.expand()
         self.analysis = BulkAnalysis()
-        self._analyzed_text = ("", 0, 0)
+        self._analyzed_text = _NOTHING_ANALYZED
         for name, post in fields.items():
             tokens = getattr(expanded, post.granularity)
             per_text = numpy.bincount(tokens.texts, minlength=texts)
@@ -850,6 +855,22 @@ def _worker(
         results.put(("error", worker, (pickled, text)))
 
 
+def _worker_died(worker: int, exit_code: int) -> IndexWorkerDied:
+    """The error of worker number `worker` ended with `exit_code` (-N: by signal N)."""
+    if exit_code >= 0:
+        how = f"exited with code {exit_code}"
+    else:
+        try:
+            how = f"was killed by {signal.Signals(-exit_code).name}"
+        except ValueError:
+            how = f"was killed by signal {-exit_code}"
+        if -exit_code == signal.SIGKILL:
+            how += " (out of memory?)"
+    return IndexWorkerDied(
+        f"indexing worker {worker} {how} before it finished; the index was left as it was"
+    )
+
+
 def _raise_worker_error(pickled, text: str):
     cause = IndexWorkerError(f"an indexing worker failed:\n{text}")
     error = None
@@ -1043,11 +1064,7 @@ def _build_in_workers(
                 try:  # what a worker put just before it exited may still be in the pipe
                     message = results.get(timeout=2.0)
                 except queue.Empty:
-                    n = dead[0]
-                    raise IndexWorkerError(
-                        f"indexing worker {n} died (exit code "
-                        f"{workers[n].exitcode}) before it finished"
-                    ) from None
+                    raise _worker_died(dead[0], workers[dead[0]].exitcode) from None
             kind, worker, payload = message
             if kind == "exit":
                 running.discard(worker)
