@@ -1032,8 +1032,6 @@ def _build_in_workers(
     tasks = context.Queue()
     results = context.Queue()
     count = min(pool.procs, len(chunks))
-    for number in range(count):
-        tasks.put((number, chunks[number]))
     workers = [
         context.Process(  # type: ignore[attr-defined]  # every start method's context has it
             target=_worker,
@@ -1044,8 +1042,12 @@ def _build_in_workers(
     ]
     running = set(range(count))
     try:
+        # Started before the first put starts the queue's feeder thread: a process forked while
+        # it has threads may deadlock.
         for process in workers:
             process.start()
+        for number in range(count):
+            tasks.put((number, chunks[number]))
         # The other chunks, worked out while the first are indexed: the last handed out are the
         # least work, so that the workers finish about together.
         for number in _most_work_first(chunks, range(count, len(chunks)), pool.work):
