@@ -74,6 +74,25 @@ def test_pages_continue_the_ranking(searcher):
     assert searcher.search("ピラー2", limit=10).more is False  # 10 hits: 13 paragraphs, 3 repeats
 
 
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+@pytest.mark.parametrize(
+    "query", ["日米同盟強化", "防衛 NOT 韓国", "日本の防衛はどう変わるのですか？", "の"]
+)
+def test_the_first_hits_are_the_same_whatever_the_limit_and_offset(searcher, query, sort):
+    """Keywords (soft AND too) and a question with more matches than a reranked head: every
+    limit's hits begin the longest list, and pages of 10 join into it."""
+
+    def cited(limit: int, offset: int = 0) -> list[tuple[str, int]]:
+        found = searcher.search(query, limit=limit, offset=offset, sort=sort)
+        return [(hit.source, hit.paragraph) for hit in found.hits]
+
+    whole = cited(300)
+    assert len(whole) > (120 if query.endswith("？") else 30)  # past the reranked head
+    for limit in (1, 4, 10, 21, 45, 101, 150):
+        assert cited(limit) == whole[:limit]
+    assert [hit for offset in range(0, len(whole), 10) for hit in cited(10, offset)] == whole
+
+
 def test_sources_counts_matching_paragraphs_by_document_best_first(searcher):
     assert searcher.sources("ピラー2") == {
         "001_2eb2e19b899ffa84.txt": 6,

@@ -73,6 +73,20 @@ def test_pages_follow_one_another(kensaku):
     assert [line.split(".")[0].strip() for line in hit_lines(second.stdout)] == ["4", "5", "6"]
 
 
+def test_pages_of_ten_join_into_the_whole_list_without_repeats_or_gaps(kensaku):
+    """The order of the first hits does not depend on how many are asked for: 000:42 ¶26 came
+    twice and 003:3 on no page when each page reordered a head as deep as its offset."""
+
+    def cited(*args: str) -> list[tuple[str, int, int]]:
+        data = json.loads(kensaku("search", "--json", *args, "防衛").stdout)
+        return [(hit["source"][:3], hit["line"], hit["paragraph"]) for hit in data["hits"]]
+
+    whole = cited("-n", "100")
+    paged = [hit for offset in (0, 10, 20, 30) for hit in cited("--offset", str(offset))]
+    assert len(whole) == 39 and paged == whole
+    assert paged.count(("000", 42, 26)) == 1 and ("003", 3, 2) in paged
+
+
 def test_the_last_page_says_so_and_a_page_past_the_end_finds_nothing(kensaku):
     last = kensaku("search", "--json", "-n", "5", "--offset", "5", "ピラー2")
     assert (json.loads(last.stdout)["more"], len(json.loads(last.stdout)["hits"])) == (False, 5)

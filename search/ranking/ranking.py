@@ -6,14 +6,16 @@ search.rerank; soft AND adds the best of those holding some of its parts where f
 page hold all, and a phrase found nowhere is looked for by its words. A question: BM25F's best
 `RERANK_DEPTH` distinct paragraphs (search.engine.bm25, the first stage), and for a question asking
 what a term is the best `DEFINING_DEPTH` holding it in a defining form (search.ranking.definitions),
-reordered by how well each could answer. A sentence that asks nothing is a keyword query first:
-the paragraphs holding it as typed, if any; else the question. Paragraphs of the same text count
-once.
+reordered by how well each could answer. Whatever the number of hits asked for, those depths
+stay the same and what follows the reordered head keeps the first pass's order (tier, score,
+docnum), so that pages of any size and offset join into one list. A sentence that asks nothing
+is a keyword query first: the paragraphs holding it as typed, if any; else the question.
+Paragraphs of the same text count once.
 
 A `Narrowing` keeps a ranking to the paragraphs of some documents (filters:
 search.query.filters) and may order it by their documents' date instead, newest first: all a
-keyword query matches, or the best of a question's; a query of filters alone lists all the
-paragraphs they admit. Facets of all the matches are counted by the shards, when asked for.
+keyword query matches, or a question's reordered best (the rest following by relevance); a
+query of filters alone lists all the paragraphs they admit. Facets of all the matches are counted by the shards, when asked for.
 
 `Ranking` coordinates the shards of a collection (search.ranking.shard; one index is a
 collection of one shard). It gathers the figures a query needs over the collection (gathering),
@@ -31,6 +33,7 @@ reranker knows of a query (`question_candidates`, `keyword_candidates`, `asked`)
 from __future__ import annotations
 
 import heapq
+import math
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -41,7 +44,17 @@ from search.index.schema import PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
 from search.query.tree import Phrase, Question
 from search.ranking.gathering import FigureSource, keyword_figures, question_figures
-from search.ranking.rerank import Asked, Candidate, asked, content_first, idf, rank_keywords, rerank
+from search.ranking.rerank import (
+    Asked,
+    Candidate,
+    asked,
+    content_first,
+    following_order,
+    idf,
+    question_following,
+    rank_keywords,
+    rerank,
+)
 from search.ranking.scope import Narrowing
 from search.ranking.shard import (
     DEFINING_DEPTH,
@@ -69,7 +82,7 @@ NOWHERE_NARROWER = Narrowing()  # all the paragraphs, by relevance
 class KeywordCandidates:
     """What a keyword query's ranking reorders, and what the results say of it."""
 
-    candidates: list[Candidate]
+    candidates: list[Candidate]  # the head: the best KEYWORD_DEPTH of each group, to reorder
     total: int  # paragraphs holding all the query, or when none does, some of it
     relaxed: bool  # no paragraph holds all the query
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
@@ -78,6 +91,8 @@ class KeywordCandidates:
     stored: dict[int, dict] = field(default_factory=dict)  # the candidates' stored fields
     keys: dict[int, str] = field(default_factory=dict)  # their text keys
     facets: list[Any] = field(default_factory=list)  # of all `total` counts, shard by shard
+    # Those after the head of each group (all the query, some of it), in the first pass's order.
+    following: list[Candidate] = field(default_factory=list)
 
 
 class RankedParagraph(NamedTuple):
@@ -111,7 +126,8 @@ class _Some(NamedTuple):
 
     parts: tuple[Phrase, ...]  # the phrases looked for
     relaxed_into: tuple[Phrase, ...]  # the words looked for instead of phrases found nowhere
-    best: list[Best]  # the best of them, best first, one per text
+    best: list[Best]  # the best of them (the head), best first, one per text
+    rest: list[Best]  # those following the head, in order
     partial: dict[int, tuple[float, float]]  # docnum -> (BM25F, the weighted share held)
     total: int  # how many hold some of the query
     context: QueryContext  # the query's, with the figures of what was looked for
@@ -223,7 +239,13 @@ class Ranking:
         self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
     ) -> Ranked:
         found = self.keyword_candidates(query, limit, narrowing, facets)
-        ranked = rank_keywords(found.candidates, found.paragraph, found.question)
+        reranked = rank_keywords(found.candidates, found.paragraph, found.question)
+        ranked: list[tuple[float, Candidate]] = []
+        for partial in (False, True):
+            ranked += [pair for pair in reranked if pair[1].partial == partial]
+            following = [one for one in found.following if one.partial == partial]
+            lowest = ranked[-1][0] if ranked else math.inf
+            ranked += following_order(following, lowest)
         return Ranked(
             [RankedParagraph(score, c.docnum, c.partial) for score, c in ranked],
             found.total,
@@ -289,54 +311,75 @@ class Ranking:
         narrowing: Narrowing = NOWHERE_NARROWER,
         facets: FacetRequest | None = None,
     ) -> KeywordCandidates:
-        """The paragraphs a keyword query's ranking reorders. Soft AND: where fewer than `limit`
-        paragraphs hold all the parts of a query typed without syntax, the best of those holding
-        some of them follow; where none holds any part, the parts' words are looked for."""
-        depth = max(limit, KEYWORD_DEPTH)
-        pool_size = max(depth, KEYWORD_POOL)
+        """The paragraphs a keyword query's ranking reorders (the head: the best KEYWORD_DEPTH)
+        and those following them, `limit` or more in all. Soft AND: where fewer than `limit`
+        paragraphs hold all the parts of a query typed without syntax, those holding some of
+        them follow; where none holds any part, the parts' words are looked for."""
+        pool_size = max(limit, KEYWORD_POOL)
         with self._query(query, narrowing, facets) as context:
             found = self.shards.each("keyword_best", context, pool_size)
-            best = _content_first(found, pool_size, depth)
+            best, rest = _content_first(found, pool_size)
             total = sum(shard.total for shard in found)
-            some = _Some(query.soft_parts, (), [], {}, 0, context, [])
-            if len(best) < limit:
-                some = self._holding_some_of(context, query, total, depth, pool_size)
+            some = _Some(query.soft_parts, (), [], [], {}, 0, context, [])
+            if len(best) + len(rest) < limit:
+                some = self._holding_some_of(context, query, total, pool_size)
             question = self._asked_keywords(some.context, query, some.parts or query.phrases)
-            whole = [one.docnum for one in best]
-            fetched = self._fetch(some.context, whole + [one.docnum for one in some.best], whole)
-        candidates = [Candidate(one.score, fetched.tiers[one.docnum], one.docnum) for one in best]
-        for one in some.best:
-            score, share = some.partial[one.docnum]
-            candidates.append(Candidate(score, 0.0, one.docnum, partial=True, covered=share))
+            whole = [one.docnum for one in best + rest]
+            held_some = [one.docnum for one in some.best + some.rest]
+            fetched = self._fetch(some.context, whole + held_some, whole)
+
+        def whole_candidates(chosen: list[Best]) -> list[Candidate]:
+            return [Candidate(one.score, fetched.tiers[one.docnum], one.docnum) for one in chosen]
+
+        def following(chosen: list[Best]) -> list[Candidate]:
+            return _tier_first(whole_candidates(chosen), KEYWORD_POOL - KEYWORD_DEPTH)
+
+        def partial_candidates(chosen: list[Best]) -> list[Candidate]:
+            return [
+                Candidate(
+                    some.partial[one.docnum][0], 0.0, one.docnum, True, some.partial[one.docnum][1]
+                )
+                for one in chosen
+            ]
+
         stored = fetched.stored
         return KeywordCandidates(
-            candidates,
+            whole_candidates(best) + partial_candidates(some.best),
             total or some.total,
-            not total and bool(candidates),
+            not total and bool(best or rest or some.best or some.rest),
             some.relaxed_into,
             question,
             lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
             stored,
-            {one.docnum: one.key for one in best + some.best},
+            {one.docnum: one.key for one in best + rest + some.best + some.rest},
             _facets_of(found) if total else some.facets,
+            following(rest) + partial_candidates(some.rest),
         )
 
     def _holding_some_of(
-        self, context: QueryContext, query: ParsedQuery, whole: int, depth: int, pool_size: int
+        self, context: QueryContext, query: ParsedQuery, whole: int, pool_size: int
     ) -> _Some:
-        """Soft AND: the best `depth` distinct paragraphs holding some of the parts of a keyword
-        query typed without syntax but not all of it (`whole` paragraphs hold all of it), by the
-        share of its parts they hold, then by BM25F; where none holds all or any, those holding
-        some of the words of its parts (never single characters or numbers: relaxed_words)."""
+        """Soft AND: the best `pool_size` distinct paragraphs holding some of the parts of a
+        keyword query typed without syntax but not all of it (`whole` paragraphs hold all of
+        it), by the share of its parts they hold, then by BM25F, the head to reorder apart;
+        where none holds all or any, those holding some of the words of its parts (never single
+        characters or numbers: relaxed_words)."""
         some = self._parts(context, query, whole)
         if some.weights is None:
-            return _Some(some.parts, some.relaxed_into, [], {}, 0, some.context, [])
+            return _Some(some.parts, some.relaxed_into, [], [], {}, 0, some.context, [])
         found = self.shards.each("partial_best", some.context, some.parts, some.weights, pool_size)
-        best = _content_first(found, pool_size, depth)
+        best, rest = _content_first(found, pool_size)
         partial = {docnum: held for shard in found for docnum, held in shard.partial.items()}
         total = sum(shard.total for shard in found)
         return _Some(
-            some.parts, some.relaxed_into, best, partial, total, some.context, _facets_of(found)
+            some.parts,
+            some.relaxed_into,
+            best,
+            rest,
+            partial,
+            total,
+            some.context,
+            _facets_of(found),
         )
 
     def _parts(self, context: QueryContext, query: ParsedQuery, whole: int) -> _Parts:
@@ -395,28 +438,35 @@ class Ranking:
     def _question_ranking(
         self, query: ParsedQuery, limit: int, narrowing: Narrowing, facets: FacetRequest | None
     ) -> Ranked:
-        """BM25F's best paragraphs, reordered by how well each could answer (see rerank); by
-        date, those reordered, newest first."""
+        """BM25F's best paragraphs: the best RERANK_DEPTH reordered by how well each could answer
+        (see rerank), then the others in BM25F's order, `limit` or more in all; by date, the
+        reordered ones newest first (the others follow in BM25F's order, as the newest of all
+        the matches are not known)."""
+        wanted = max(limit, RERANK_DEPTH)
         with self._query(query, narrowing, facets) as context:
-            found = self.shards.each("question_best", context, max(limit, RERANK_DEPTH))
-            best, total, by_title = _question_best(found, max(limit, RERANK_DEPTH))
+            found = self.shards.each("question_best", context, wanted)
+            head, rest, total, by_title = _question_best(found, wanted, RERANK_DEPTH)
             question = self._asked(context, query)
-            stored = self._fetch(None, [one.docnum for one in best]).stored
+            stored = self._fetch(None, [one.docnum for one in head + rest]).stored
         reranked = rerank(
-            [(one.score, one.docnum) for one in best],
+            [(one.score, one.docnum) for one in head],
             lambda docnum: (stored[docnum][PARAGRAPH_TEXT], stored[docnum][TITLE]),
             question,
             lambda docnum: docnum not in by_title,
             defined=query.defined,
         )
+        following = question_following(
+            [(one.score, one.docnum) for one in rest], reranked[-1][0] if reranked else 0.0
+        )
         if narrowing.by_date:
             days = {docnum: day for shard in found for docnum, day in shard.days.items()}
-            reranked = sorted(reranked, key=lambda pair: (-days[pair[1]], -pair[0], pair[1]))
+            reranked = _newest_of(reranked, days)
+        reranked += following
         return Ranked(
             [RankedParagraph(score, docnum) for score, docnum in reranked],
             total,
             stored=stored,
-            keys={one.docnum: one.key for one in best},
+            keys={one.docnum: one.key for one in head + rest},
             facets=_facets_of(found),
         )
 
@@ -431,7 +481,7 @@ class Ranking:
             raise TypeError("question_candidates ranks a question, not keywords")
         with self._query(query, narrowing) as context:
             found = self.shards.each("question_best", context, depth)
-        best, total, by_title = _question_best(found, depth)
+        best, _, total, by_title = _question_best(found, depth, depth)
         return [(one.score, one.docnum) for one in best], total, by_title
 
     def asked(self, query: ParsedQuery) -> Asked:
@@ -538,16 +588,20 @@ def _newest_first(found: list[ShardBest]) -> Callable[[Best], tuple]:
     return lambda one: (-days.get(one.docnum, 0), -one.score, one.docnum)
 
 
-def _question_best(found: list[ShardBest], depth: int) -> tuple[list[Best], int, set[int]]:
-    """A question's candidates from the shards': the best `depth` distinct, then the paragraphs
-    defining its term that those miss (the best DEFINING_DEPTH distinct by the form's score,
-    with a score for the question), how many match, those matching by title alone."""
-    best = _merged(found, depth)
+def _question_best(
+    found: list[ShardBest], depth: int, head: int
+) -> tuple[list[Best], list[Best], int, set[int]]:
+    """A question's candidates from the shards': the head to rerank (the best `head` distinct,
+    then the paragraphs defining its term that those miss: the best DEFINING_DEPTH distinct by
+    the form's score, with a score for the question), the rest of the best `depth` in order,
+    how many match, those matching by title alone."""
+    merged = _merged(found, depth)
+    best, rest = merged[:head], merged[head:]
     total = sum(shard.total for shard in found)
     by_title = {docnum for shard in found for docnum in shard.marked}
     defining = [one for shard in found for one in shard.defining]
     if not defining:
-        return best, total, by_title
+        return best, rest, total, by_title
     ordered = sorted(defining, key=lambda one: (-one.score, one.docnum))
     seen = {one.key for one in best}
     distinct: dict[str, Defining] = {}
@@ -557,7 +611,12 @@ def _question_best(found: list[ShardBest], depth: int) -> tuple[list[Best], int,
         if one.key not in seen and one.question_score is not None:
             seen.add(one.key)
             best.append(Best(one.question_score, one.docnum, one.key))
-    return best, total, by_title
+    return best, [one for one in rest if one.key not in seen], total, by_title
+
+
+def _newest_of(ranked: list[tuple[float, int]], days: dict[int, int]) -> list[tuple[float, int]]:
+    """(score, docnum) pairs newest first, then by score, then docnum."""
+    return sorted(ranked, key=lambda pair: (-days[pair[1]], -pair[0], pair[1]))
 
 
 def _by_source(found: list[SourceCounts]) -> dict[str, int]:
@@ -576,10 +635,22 @@ def _facets_of(found: list[ShardBest]) -> list[Any]:
     return [shard.facets for shard in found if shard.facets is not None]
 
 
-def _content_first(found: list[ShardBest], pool_size: int, depth: int) -> list[Best]:
-    """The first `depth` of the best `pool_size` distinct paragraphs, content before headings."""
+def _content_first(found: list[ShardBest], wanted: int) -> tuple[list[Best], list[Best]]:
+    """The head of the best `wanted` distinct paragraphs, to reorder (the first KEYWORD_DEPTH
+    of the best KEYWORD_POOL, content before headings), and the others in order (the rest of
+    the pool, content before headings, then the others by score; the pool's by tier first, see
+    _tier_first): the same whatever the number wanted."""
     headings = {docnum for shard in found for docnum in shard.marked}
-    return content_first(_merged(found, pool_size), headings.__contains__, depth)
+    merged = _merged(found, wanted)
+    pool = content_first(merged[:KEYWORD_POOL], headings.__contains__, KEYWORD_POOL)
+    return pool[:KEYWORD_DEPTH], pool[KEYWORD_DEPTH:] + merged[KEYWORD_POOL:]
+
+
+def _tier_first(candidates: list[Candidate], pooled: int) -> list[Candidate]:
+    """Candidates after the head, the first `pooled` of them (the rest of the pool, content
+    before headings) by tier first, as the reordered head is: a heading whose words match as
+    words before content matching only by a synonym. Those after the pool follow by score."""
+    return sorted(candidates[:pooled], key=lambda one: -one.tier) + candidates[pooled:]
 
 
 def _normalized(phrase: Phrase) -> str:

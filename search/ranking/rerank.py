@@ -344,3 +344,31 @@ def keyword_order(
         ranked.append((final, candidate))
     ranked.sort(key=lambda pair: (-pair[0], pair[1].docnum))
     return ranked
+
+
+def following_order(candidates: list[Candidate], lowest: float) -> list[tuple[float, Candidate]]:
+    """(final score, candidate) of those after the reranked ones (scored down to `lowest`), in
+    their order (the first pass's): a paragraph holding all the parts scores its tier plus
+    under 1 for BM25F, one holding some under 1 by its share and BM25F, never above the one
+    before, so that scores fall with rank."""
+    ranked = []
+    for candidate in candidates:
+        bm25f = candidate.score - candidate.tier
+        squashed = bm25f / (1.0 + bm25f)
+        if candidate.partial:
+            final = 0.99 * candidate.covered * squashed
+        else:
+            final = candidate.tier + squashed
+        lowest = min(lowest, final)
+        ranked.append((lowest, candidate))
+    return ranked
+
+
+def question_following(ranked: list[tuple[float, int]], lowest: float) -> list[tuple[float, int]]:
+    """(score, docnum) of a question's paragraphs after the reranked ones (scored down to
+    `lowest`), in BM25F's order: under 1 for BM25F, never above the one before."""
+    following = []
+    for score, docnum in ranked:
+        lowest = min(lowest, score / (1.0 + score))
+        following.append((lowest, docnum))
+    return following
