@@ -148,6 +148,27 @@ def test_vimgrep_counts_bytes_from_the_start_of_a_long_line_that_was_cut(kensaku
     assert hit_lines(text)[0] == " 1. docs/long.txt:2:3992  ¶3  題名"
 
 
+def test_repeats_are_cited_only_where_the_filters_keep_their_documents(kensaku, tmp_path):
+    """--vimgrep, the JSON `also` and "also at" list the same text elsewhere only in the
+    documents the filters (options, or the query's own) keep: x/one.txt was cited though -g '!x',
+    path:three.txt or -source:one left it out, while total and -c left it out."""
+    docs = tmp_path / "docs"
+    (docs / "x").mkdir(parents=True)
+    (docs / "three.txt").write_text("重複する段落の本文です。\n", encoding="utf-8")
+    (docs / "x" / "one.txt").write_text("序文。\n\n重複する段落の本文です。\n", encoding="utf-8")
+    where = ("--docs", "docs", "--index", "ix")
+    everywhere = json.loads(kensaku("search", *where, "--json", "重複").stdout)
+    assert [
+        (hit["source"], [place["source"] for place in hit["also"]]) for hit in everywhere["hits"]
+    ] == [("three.txt", ["x/one.txt"])]
+    for narrowed in (["重複 path:three.txt"], ["-g", "!x", "重複"], ["重複 -source:one"]):
+        vimgrep = kensaku("search", *where, "--vimgrep", *narrowed).stdout
+        assert vimgrep == "docs/three.txt:1:1:重複する段落の本文です。\n", narrowed
+        data = json.loads(kensaku("search", *where, "--json", *narrowed).stdout)
+        assert (data["total"], [hit["also"] for hit in data["hits"]]) == (1, [[]]), narrowed
+        assert "also at" not in kensaku("search", *where, *narrowed).stdout
+
+
 def test_files_with_matches_and_counts_best_first(kensaku):
     files = kensaku("search", "-l", "ピラー2")
     assert (files.exit_code, files.stdout) == (

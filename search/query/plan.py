@@ -31,7 +31,7 @@ from search.index.schema import (
     SUBWORDS,
     WORDS,
 )
-from search.query.tree import Node, Not, Or, Phrase, Question, SourceFilter
+from search.query.tree import And, Node, Not, Or, Phrase, Question, SourceFilter
 from search.text.analysis import bigrams, fold, pair, paired
 from search.text.word_bounds import latin_class
 
@@ -81,6 +81,29 @@ def source_regex(pattern: str) -> str:
     if "*" not in folded and "?" not in folded:
         body += ".*"
     return body if anchored or folded.startswith("/") else f"(?:.*/)?{body}"
+
+
+def keeps_source(node: Node | None, source: str) -> bool:
+    """Whether the `source:` filters of a query's tree keep the document `source`, for a
+    paragraph of the same text as one the query matched (its words match alike: only the
+    filters may tell the two apart)."""
+    return _source_verdict(node, fold(source)) is not False
+
+
+def _source_verdict(node: Node | None, folded: str) -> bool | None:
+    """A tree's verdict on a folded source: None where only the paragraph's words decide."""
+    if isinstance(node, SourceFilter):
+        return re.fullmatch(source_regex(node.pattern), folded) is not None
+    if isinstance(node, Not):
+        verdict = _source_verdict(node.child, folded)
+        return None if verdict is None else not verdict
+    if isinstance(node, Or):
+        verdicts = [_source_verdict(child, folded) for child in node.children]
+        return True if True in verdicts else None if None in verdicts else False
+    if isinstance(node, And):
+        verdicts = [_source_verdict(child, folded) for child in node.children]
+        return False if False in verdicts else None if None in verdicts else True
+    return None
 
 
 def untiered(node: Node, lexicon: Lexicon | None = None):

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 from search.engine.figures import CollectionFigures, Figures
 from search.index.schema import PARAGRAPH_TEXT, SUBWORDS, TITLE, WORDS
 from search.query.parser import ParsedQuery
+from search.query.plan import keeps_source
 from search.query.tree import Phrase, Question
 from search.ranking.gathering import FigureSource, keyword_figures, question_figures
 from search.ranking.rerank import (
@@ -204,13 +205,20 @@ class Ranking:
                 )
         return _by_source(found)
 
-    def places(self, keys: list[str]) -> dict[str, list[tuple[int, PlaceTuple]]]:
-        """Where the paragraphs of each text key stand in the collection: (docnum, place)."""
+    def places(
+        self, keys: list[str], query: ParsedQuery, narrowing: Narrowing = NOWHERE_NARROWER
+    ) -> dict[str, list[tuple[int, PlaceTuple]]]:
+        """Where the paragraphs of each text key stand in the collection, in the documents
+        that `narrowing` and the `source:` filters of `query` keep: (docnum, place)."""
         found: dict[str, list[tuple[int, PlaceTuple]]] = {key: [] for key in keys}
         if keys:
-            for shard_places in self.shards.each("places", keys):
+            for shard_places in self.shards.each("places", keys, Narrowing(narrowing.filters)):
                 for key, places in shard_places.items():
-                    found[key] += places
+                    found[key] += [
+                        (docnum, place)
+                        for docnum, place in places
+                        if keeps_source(query.tree, place[0])
+                    ]
         return found
 
     def document(self, source: str) -> list[dict]:

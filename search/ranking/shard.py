@@ -535,17 +535,21 @@ class Shard:
                     counts[source] = (found[0] + 1, *found[1:])
         return SourceCounts(counts, len(scores))
 
-    def places(self, keys: list[str]) -> dict[str, list[tuple[int, PlaceTuple]]]:
-        """Where the paragraphs of each text key stand: (docnum, (source, line, paragraph,
-        page)) of each."""
+    def places(
+        self, keys: list[str], narrowing: Narrowing | None = None
+    ) -> dict[str, list[tuple[int, PlaceTuple]]]:
+        """Where the paragraphs of each text key stand in the documents `narrowing` keeps:
+        (docnum, (source, line, paragraph, page)) of each."""
         if self.empty:
             return {}
+        scope = scope_of(self.documents(), narrowing) if narrowing else EVERYWHERE
         found = {}
         with self.damage():
             for key in keys:
                 found[key] = [
                     (docnum + self.offset, _place(self.searcher.stored_fields(docnum)))
                     for docnum in live_docnums(self.statistics.terms, SAME_TEXT, key)
+                    if scope.admits(docnum)
                 ]
         return found
 

@@ -198,7 +198,8 @@ class Searcher:
         ranked = self.ranking.rank(parsed, offset + limit + 1, narrowing, asked)
         wanted = parsed.phrases + ranked.relaxed_into
         page = ranked.paragraphs[offset : offset + limit]
-        places = self.ranking.places([ranked.keys[found.docnum] for found in page])
+        keys = [ranked.keys[found.docnum] for found in page]
+        places = self.ranking.places(keys, parsed, narrowing)
         hits = [
             self._hit(
                 rank,
