@@ -37,8 +37,8 @@ appear. `mode` forces either reading.
 
 When fewer paragraphs hold all the keywords than `limit`, paragraphs holding some of them follow, \
 each marked `partial`; `relaxed` says that none held them all. `source` keeps documents whose path \
-starts with it (a folder, `報告書/2024/`) or, with * and ?, matches it whole (`*.pdf`); a query \
-narrowed so is read as keywords. Page on with `offset` (`next_offset` when more follow).
+starts with it (a folder, `報告書/2024/`) or, with * and ?, matches it whole (`*.pdf`), for \
+keywords and questions alike. Page on with `offset` (`next_offset` when more follow).
 
 Before quoting a hit, `read` its paragraph to see it in context. A bad query comes back as an \
 error saying in one line what is wrong (`unbalanced quote: …`): fix the query and search again."""

@@ -10,8 +10,7 @@ not hold is `UnknownDocument`. Nothing is read from the documents folder but its
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -29,6 +28,7 @@ from search.mcp.schema import (
     SearchOutput,
     StatusOutput,
 )
+from search.query.filters import Filters, starts_with
 from search.results.hits import Hit as FoundHit
 from search.results.hits import Place
 from search.service.live import LiveIndex
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 URI_PREFIX = "kensaku://documents/"
 URI_TEMPLATE = URI_PREFIX + "{+source}{?part}"
 PART_CHARS = 20_000  # text in one part of a document read as a resource
-# What the query syntax cannot hold in a source: pattern.
-_NOT_IN_PATTERN = re.compile(r'[\s()"]')
 
 
 class BadInput(KensakuError):
@@ -119,9 +117,8 @@ class Library:
                 f"offset + limit must be at most {MAX_DEPTH:,}"
             )
         mode = mode or self.default_mode
-        text = query if source is None else _narrowed(query, source, mode)
         with self.live.searcher() as searcher:
-            results = searcher.search(text, limit, mode, offset)
+            results = searcher.search(query, limit, mode, offset, _kept_to(source))
             hits = [_hit(hit) for hit in results.hits]
         return SearchOutput(
             query=query,
@@ -171,8 +168,7 @@ class Library:
         only those whose source starts with (or matches) `source` when given."""
         listed = indexed_documents(self.live.index_dir)
         if source is not None:
-            matches = _source_matcher(source)
-            listed = [document for document in listed if matches(document.source)]
+            listed = [document for document in listed if starts_with(document.source, source)]
         shown = listed[offset : offset + limit]
         more = offset + limit < len(listed)
         return DocumentsOutput(
@@ -267,34 +263,13 @@ def _hit(hit: FoundHit) -> Hit:
     )
 
 
-def _narrowed(query: str, source: str, mode: str) -> str:
-    """The query kept to documents whose source starts with (or matches) `source`: the query
-    syntax's `source:` filter, which keyword queries take."""
-    if mode == "question":
-        raise BadInput(
-            "a source pattern narrows keyword searches only: search with mode auto or keyword, "
-            "or without a source"
-        )
-    if not source or _NOT_IN_PATTERN.search(source):
-        raise BadInput(
-            f"source must be a path or a pattern without spaces, quotes or parentheses, "
-            f"not {source!r}"
-        )
-    return f"({query}) source:{source}"
-
-
-def _source_matcher(pattern: str) -> Callable[[str], bool]:
-    """Whether a source starts with `pattern`, or, for a pattern with * or ?, matches it whole
-    (as the query's `source:` does)."""
-    if not any(char in pattern for char in "*?"):
-        return lambda source: source.startswith(pattern)
-    wildcard = re.compile(
-        "".join(
-            ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
-        ),
-        re.DOTALL,
-    )
-    return lambda source: wildcard.fullmatch(source) is not None
+def _kept_to(source: str | None) -> Filters | None:
+    """The narrowing to documents whose source starts with (or matches) `source`, if given."""
+    if source is None:
+        return None
+    if not source:
+        raise BadInput("source must be a path or a pattern, not empty")
+    return Filters(starts=(source,))
 
 
 def _format(source: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from search.errors import QuerySyntaxError
 
@@ -95,7 +95,8 @@ def normal_path(pattern: str) -> str:
 class Filters:
     """Which documents a search keeps: any of `formats` (all when empty), none of `not_formats`,
     any of `paths`, none of `not_paths`, dated on or after `after` and before `before`
-    (YYYYMMDD, or None for no bound)."""
+    (YYYYMMDD, or None for no bound), and whose source starts with each of `starts` (or, for
+    one with * or ?, matches it whole: see starts_with; no query syntax gives these)."""
 
     formats: tuple[str, ...] = ()
     not_formats: tuple[str, ...] = ()
@@ -103,6 +104,7 @@ class Filters:
     not_paths: tuple[str, ...] = ()
     after: int | None = None
     before: int | None = None
+    starts: tuple[str, ...] = ()
     # Compiled path patterns, cached: each Filters (replace() makes a new one) starts without.
     _specs: dict = field(init=False, default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -114,6 +116,7 @@ class Filters:
             or self.not_paths
             or self.after is not None
             or self.before is not None
+            or bool(self.starts)
         )
 
     @classmethod
@@ -174,6 +177,7 @@ class Filters:
             not_paths=_added(self.not_paths, other.not_paths),
             after=_bound(max, self.after, other.after),
             before=_bound(min, self.before, other.before),
+            starts=_added(self.starts, other.starts),
         )
 
     def admits(self, source: str, day: int) -> bool:
@@ -187,6 +191,8 @@ class Filters:
             if (self.formats and kind not in self.formats) or kind in self.not_formats:
                 return False
         if self.paths and not self._matches(self.paths, source):
+            return False
+        if not all(starts_with(source, pattern) for pattern in self.starts):
             return False
         return not (self.not_paths and self._matches(self.not_paths, source))
 
@@ -212,6 +218,22 @@ class Filters:
         if len(self.paths) != 1 or any(char in self.paths[0] for char in _GLOB_CHARS):
             return ""
         return self.paths[0].rstrip("/")
+
+
+def starts_with(source: str, pattern: str) -> bool:
+    """Whether `source` starts with `pattern` (a folder, 報告書/2024/, or any start of a path),
+    or, for a pattern with * or ?, matches it whole (* any characters, / too; ? one)."""
+    if not any(char in pattern for char in "*?"):
+        return source.startswith(pattern)
+    return _wildcard(pattern).fullmatch(source) is not None
+
+
+@lru_cache(maxsize=64)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    body = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+    return re.compile(body, re.DOTALL)
 
 
 def _added(have: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
