@@ -342,3 +342,13 @@ def test_a_cluster_address_from_a_setting_is_checked_by_the_library_too(tmp_path
         search.build_index(SEEDS, tmp_path / "index", cluster="head")
     with pytest.raises(search.KensakuError, match="'ray:/head' is no cluster address"):
         search.Searcher(tmp_path / "index", cluster="ray:/head")
+
+
+def test_a_question_past_its_reranked_head_ranks_on_shards_as_on_one_index(seed_pair):
+    """Scores that fall with rank and the paragraphs after the reranked head (in BM25F's order)
+    come out of shards as out of one index, page by page."""
+    one, sharded = seed_pair
+    question = "日本の防衛はどう変わるのですか？"
+    assert len(one.search(question, limit=300).hits) > 120
+    for limit, offset in ((10, 0), (50, 90), (300, 0), (20, 130)):
+        assert_same_results(one, sharded, question, "question", limit, offset)

@@ -245,8 +245,8 @@ def rerank(
     weights: Weights = QUESTION,
     defined: str | None = None,
 ) -> list[tuple[float, int]]:
-    """(score, docnum) pairs reordered by `combine` of their `signals`; `paragraph` gives a docnum's
-    (text, title), `holds` whether its text holds one of the question's words (by default,
+    """(final score, docnum) pairs reordered by `combine` of their `signals` (see
+    `question_order` for the final score); `paragraph` gives a docnum's (text, title), `holds` whether its text holds one of the question's words (by default,
     whether one is spelled in it). For a question asking only what the term `defined` is, the
     paragraphs defining it come first, then those naming it (see definitions.standing)."""
     if not ranked:
@@ -276,14 +276,20 @@ def question_order(
     held: list[bool],
     standings: list[int] | None = None,
 ) -> list[tuple[tuple[float, int], float]]:
-    """(BM25F's (score, docnum), answer score) best first: by answer score, but a paragraph
-    holding none of the question's words (`held`; lifted by its title alone) after all the
-    others; where `standings` are given, by them first (higher first) among those holding some."""
+    """(BM25F's (score, docnum), final score) best first: by answer score (`values`), but a
+    paragraph holding none of the question's words (`held`; lifted by its title alone) after
+    all the others; where `standings` are given (0 to 2), by them first (higher first) among
+    those holding some. The final score is that order, as a keyword query's tiers are: 3 for
+    holding some of the words, plus the standing, plus under 1 for the answer score."""
+    finals = [
+        3.0 * held[i] + (standings[i] if standings else 0) + values[i] / (1.0 + values[i])
+        for i in range(len(ranked))
+    ]
     order = sorted(
         range(len(ranked)),
         key=lambda i: (not held[i], -(standings[i] if standings else 0), -values[i]),
     )
-    return [(ranked[i], values[i]) for i in order]
+    return [(ranked[i], finals[i]) for i in order]
 
 
 @dataclass(frozen=True)
