@@ -286,11 +286,17 @@ def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
     """For phrases that no paragraph holds, any of them at all, their whole content words to look
     for instead (日米同盟強化 → 日米 / 同盟 / 強化), leaving out what a word alone would not mean:
     single characters (kana, letters, symbols, and 人 of あの人, which would find every 人) and
-    numbers (ピラー2 → ピラー, never 2). Empty when that leaves nothing new."""
+    numbers (ピラー2 → ピラー, never 2). A phrase that is one word is looked for by its parts
+    (国際宇宙ステーション → 国際 / 宇宙 / ステーション). Empty when that leaves nothing new."""
     words: dict[str, Phrase] = {}
     for phrase in phrases:
         content = analyze(phrase.text, content_only=True)
-        for word in content.words:
+        pieces = content.words
+        if len(pieces) == 1 and fold(phrase.text[pieces[0].start : pieces[0].end]) == fold(
+            phrase.text
+        ):
+            pieces = content.subwords  # as Sudachi's split mode A cuts it
+        for word in pieces:
             surface = phrase.text[word.start : word.end]
             if _means_something_alone(surface):
                 found = make_phrase(surface)
