@@ -425,7 +425,9 @@ def test_the_cli_narrows_with_options_as_ripgrep_does(kensaku_narrow):
         "e.docx:1",
     ]
     none = kensaku_narrow("search", "-t", "epub", "梅雨")
-    assert (none.exit_code, none.output.strip()) == (1, "no paragraph matches 梅雨")
+    assert (none.exit_code, none.output.strip()) == (1, "no paragraph matches 梅雨 format:epub")
+    typed = kensaku_narrow("search", "-g", "報告書", "梅雨 format:txt")
+    assert typed.output.splitlines()[0] == "3 paragraphs match 梅雨 format:txt path:報告書"
 
 
 def test_the_cli_json_holds_the_filters_the_order_and_the_facets(kensaku_narrow):
