@@ -17,7 +17,6 @@ Negated filters (`-format:pdf`, `-path:drafts`) leave out what they would admit.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -72,9 +71,17 @@ def day_number(value: str, kind: str = "after") -> int:
             f"{kind}: needs a date as YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}"
         )
     year, month, day = (int(part) if part else 1 for part in found.groups())
-    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(max(year, 1), month)[1]):
+    if not (1 <= month <= 12 and 1 <= day <= _days_in(year, month)):
         raise QuerySyntaxError(f"{kind}: {value!r} is not a date")
     return year * 10_000 + month * 100 + day
+
+
+def _days_in(year: int, month: int) -> int:
+    """How many days `month` of `year` has (the Gregorian calendar's; calendar is not imported
+    for it, as a search imports this module)."""
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
 
 
 def shown_day(number: int) -> str:
