@@ -51,6 +51,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -384,6 +385,7 @@ class SegmentBuilder:
         segment.set_doc_count(doccount)
         self.vocabulary.count()  # from the analysis, which _analyzed lets go
         analyzed = self._analyzed()
+        ranks = _vocabulary_ranks(analyzed) if analyzed is not None else None
         segment._fieldlengths = defaultdict(int, self.totals)
 
         # Per-document files: stored fields and columns, then field lengths (one byte per
@@ -404,7 +406,7 @@ class SegmentBuilder:
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
         fields = (
-            _field_postings(name, post, lengthbytes.get(name), analyzed)
+            _field_postings(name, post, lengthbytes.get(name), analyzed, ranks)
             for name, post in sorted(self.postings.items())
             if post
         )
@@ -431,13 +433,18 @@ def _postings_of(plan: _FieldPlan) -> FieldGatherer:
 
 
 def _field_postings(
-    name: str, post: FieldGatherer, lengths: LengthBytes | None, analyzed: Expanded | None
+    name: str,
+    post: FieldGatherer,
+    lengths: LengthBytes | None,
+    analyzed: Expanded | None,
+    ranks: Any = None,
 ) -> FieldPostings:
     """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
-    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi)."""
+    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi; `ranks`: their
+    vocabulary's, `_vocabulary_ranks`)."""
     if isinstance(post, _Analyzed):
         assert analyzed is not None  # made by SegmentBuilder._analyzed for such a field
-        return name, POSITIONS, lengths, post.sorted(analyzed)
+        return name, POSITIONS, lengths, post.sorted(analyzed, ranks)
     if isinstance(post, _Grams):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
@@ -463,9 +470,10 @@ class _Analyzed:
         self.docs.append(doc)
         self.texts.append(text)
 
-    def sorted(self, expanded: Expanded) -> SortedTokens:
+    def sorted(self, expanded: Expanded, ranks: Any = None) -> SortedTokens:
         """The field's tokens sorted by term (each term's by document, then position): each
-        document's text's terms, from the segment's analysis."""
+        document's text's terms, from the segment's analysis (`ranks`: each term of the
+        analysis's vocabulary ranked in text order, `_vocabulary_ranks`, or None)."""
         import numpy
 
         tokens: Tokens = getattr(expanded, self.granularity)
@@ -478,19 +486,38 @@ class _Analyzed:
         self.docs, self.texts, self.lengths = array("I"), array("I"), None
         terms = tokens.terms[at]
         used = numpy.flatnonzero(numpy.bincount(terms, minlength=len(tokens.names)))
-        names = [tokens.names[number] for number in used.tolist()]
-        order = sorted(range(len(names)), key=names.__getitem__)
+        if ranks is not None and tokens.names is expanded.words.names:  # the vocabulary
+            in_order = used[numpy.argsort(ranks[used], kind="stable")]
+        else:  # a pair field's: its own names
+            names = [tokens.names[number] for number in used.tolist()]
+            in_order = used[sorted(range(len(names)), key=names.__getitem__)]
         rank = numpy.zeros(len(tokens.names), numpy.uint32)
-        rank[used[order]] = numpy.arange(len(names), dtype=numpy.uint32)
+        rank[in_order] = numpy.arange(len(in_order), dtype=numpy.uint32)
         keys = rank[terms]
         # Stable: each term's tokens keep their order, by document, then position.
-        by_term = stable_order(keys, len(names))
+        by_term = stable_order(keys, len(in_order))
         return SortedTokens(
-            [names[i] for i in order],
+            list(map(tokens.names.__getitem__, in_order.tolist())),
             keys[by_term],
             docs[by_term],
             tokens.positions[at][by_term],
         )
+
+
+def _vocabulary_ranks(expanded: Expanded) -> Any:
+    """Each term of the vocabulary of the words, subwords and readings of a segment's analysis
+    (one list) ranked in text order among those they use (numpy, uint32; 0 for the others):
+    sorted once for the fields that take their terms from it."""
+    import numpy
+
+    names = expanded.words.names
+    seen = numpy.zeros(len(names), bool)
+    for tokens in (expanded.words, expanded.subwords, expanded.readings):
+        seen[tokens.terms] = True
+    used = numpy.flatnonzero(seen).tolist()
+    ranks = numpy.zeros(len(names), numpy.uint32)
+    ranks[sorted(used, key=names.__getitem__)] = numpy.arange(len(used), dtype=numpy.uint32)
+    return ranks
 
 
 class _FoldedTexts:
@@ -621,7 +648,7 @@ def _id_postings(post: dict[str, list[int]]) -> SortedPostings:
     names = sorted(post)
     counts = numpy.fromiter(map(len, map(post.__getitem__, names)), numpy.int64, len(names))
     docs = numpy.fromiter(
-        (doc for name in names for doc in post[name]), numpy.int64, int(counts.sum())
+        chain.from_iterable(map(post.__getitem__, names)), numpy.int64, int(counts.sum())
     )
     post.clear()
     return SortedPostings(names, numpy.append(0, numpy.cumsum(counts)), docs, None)

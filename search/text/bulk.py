@@ -49,6 +49,8 @@ class _EntryTable:
         # entry's, whatever its surface (ﾃｽﾄ, テスト); not so punctuation's and whitespace's
         # (joiners and spaces contribute nothing, other marks a gap), nor an unknown word's.
         self.words_by_id: dict[int, int] = {}
+        # The others of the dictionary (punctuation, whitespace) by word id, then surface.
+        self.others_by_id: dict[int, dict[str, int]] = {}
         self.kinds = array("B")
         self.words = array("i")
         self.part_starts = array("I")
@@ -83,8 +85,11 @@ class _EntryTable:
         number = self.numbers.get(key)
         if number is None:
             number = self._add(morpheme, key)
-            if self.kinds[number] == WORD and word_id >> 28 != UNKNOWN_WORDS:
-                self.words_by_id[word_id] = number
+            if word_id >> 28 != UNKNOWN_WORDS:
+                if self.kinds[number] == WORD:
+                    self.words_by_id[word_id] = number
+                else:
+                    self.others_by_id.setdefault(word_id, {})[key[1]] = number
         return number
 
     def _add(self, morpheme: Any, key: tuple[int, str]) -> int:
@@ -187,14 +192,22 @@ class BulkAnalysis:
         """Append the entry number of each of the text's morphemes."""
         table = self.table
         get = table.words_by_id.get
+        get_other = table.others_by_id.get
         append = self.entries.append
         append_end = self.ends.append
         pieces = ((0, text),) if len(text) <= MAX_CHUNK_CHARS else chunks(text)
         for offset, piece in pieces:
-            # The smallest loop: most morphemes are words met before, numbered by word id.
+            # The smallest loop: most morphemes are words met before, numbered by word id, and
+            # most others punctuation met before, by word id and surface.
             for morpheme in tokenize(piece):
                 number = get(morpheme.word_id())
-                append(table.number(morpheme, morpheme.word_id()) if number is None else number)
+                if number is None:
+                    by_surface = get_other(morpheme.word_id())
+                    if by_surface is not None:
+                        number = by_surface.get(morpheme.surface())
+                    if number is None:
+                        number = table.number(morpheme, morpheme.word_id())
+                append(number)
                 append_end(offset + morpheme.end())
 
     def written_words(self, numbers: numpy.ndarray) -> WrittenWords:
@@ -362,7 +375,9 @@ def _positions(steps: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
 
 def _pairs(tokens: Tokens, common: numpy.ndarray) -> Tokens:
     """analysis.pairs of every text: each common term joined to the next term of its text where
-    that is common too and stands right after it."""
+    that is common too and stands right after it. A pair is numbered by its two terms' places
+    among the common terms of the vocabulary (a few hundred at most), which needs no sort: the
+    numbers of the pairs found, in that order, are the pair terms'."""
     import numpy
 
     terms, texts, positions = tokens.terms, tokens.texts, tokens.positions
@@ -373,10 +388,19 @@ def _pairs(tokens: Tokens, common: numpy.ndarray) -> Tokens:
         & common[terms[1:]]
     )
     first = numpy.flatnonzero(paired)
-    codes = terms[first].astype(numpy.int64) << 32 | terms[first + 1].astype(numpy.int64)
-    distinct, numbers = numpy.unique(codes, return_inverse=True)
+    common_terms = numpy.flatnonzero(common)
+    span = max(len(common_terms), 1)
+    place = numpy.zeros(len(common), numpy.int64)
+    place[common_terms] = numpy.arange(len(common_terms))
+    codes = place[terms[first]] * span + place[terms[first + 1]]
+    found = numpy.flatnonzero(numpy.bincount(codes, minlength=span * span))
+    number = numpy.zeros(span * span, numpy.int32)
+    number[found] = numpy.arange(len(found), dtype=numpy.int32)
     vocabulary = tokens.names
     names = [
-        pair(vocabulary[code >> 32], vocabulary[code & 0xFFFFFFFF]) for code in distinct.tolist()
+        pair(vocabulary[first_term], vocabulary[second_term])
+        for first_term, second_term in zip(
+            common_terms[found // span].tolist(), common_terms[found % span].tolist()
+        )
     ]
-    return Tokens(names, numbers.astype(numpy.int32).reshape(-1), texts[first], positions[first])
+    return Tokens(names, number[codes], texts[first], positions[first])
