@@ -384,8 +384,8 @@ class SegmentBuilder:
         doccount = self.doccount
         segment.set_doc_count(doccount)
         self.vocabulary.count()  # from the analysis, which _analyzed lets go
+        ranks = self.analysis.vocabulary_ranks() if len(self.analysis) else None
         analyzed = self._analyzed()
-        ranks = _vocabulary_ranks(analyzed) if analyzed is not None else None
         segment._fieldlengths = defaultdict(int, self.totals)
 
         # Per-document files: stored fields and columns, then field lengths (one byte per
@@ -441,7 +441,7 @@ def _field_postings(
 ) -> FieldPostings:
     """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
     it (`analyzed`: the terms of the segment's texts analyzed by Sudachi; `ranks`: their
-    vocabulary's, `_vocabulary_ranks`)."""
+    vocabulary's, BulkAnalysis.vocabulary_ranks)."""
     if isinstance(post, _Analyzed):
         assert analyzed is not None  # made by SegmentBuilder._analyzed for such a field
         return name, POSITIONS, lengths, post.sorted(analyzed, ranks)
@@ -473,7 +473,7 @@ class _Analyzed:
     def sorted(self, expanded: Expanded, ranks: Any = None) -> SortedTokens:
         """The field's tokens sorted by term (each term's by document, then position): each
         document's text's terms, from the segment's analysis (`ranks`: each term of the
-        analysis's vocabulary ranked in text order, `_vocabulary_ranks`, or None)."""
+        analysis's vocabulary ranked in text order, BulkAnalysis.vocabulary_ranks, or None)."""
         import numpy
 
         tokens: Tokens = getattr(expanded, self.granularity)
@@ -502,22 +502,6 @@ class _Analyzed:
             docs[by_term],
             tokens.positions[at][by_term],
         )
-
-
-def _vocabulary_ranks(expanded: Expanded) -> Any:
-    """Each term of the vocabulary of the words, subwords and readings of a segment's analysis
-    (one list) ranked in text order among those they use (numpy, uint32; 0 for the others):
-    sorted once for the fields that take their terms from it."""
-    import numpy
-
-    names = expanded.words.names
-    seen = numpy.zeros(len(names), bool)
-    for tokens in (expanded.words, expanded.subwords, expanded.readings):
-        seen[tokens.terms] = True
-    used = numpy.flatnonzero(seen).tolist()
-    ranks = numpy.zeros(len(names), numpy.uint32)
-    ranks[sorted(used, key=names.__getitem__)] = numpy.arange(len(used), dtype=numpy.uint32)
-    return ranks
 
 
 class _FoldedTexts:

@@ -67,6 +67,7 @@ class _EntryTable:
         self.surface_starts = array("I")
         self.surface_lengths = array("I")
         self.readings: dict[int, str] = {}  # a word's entry: its reading, once asked for
+        self._in_order: numpy.ndarray | None = None  # the vocabulary's numbers in text order
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -78,6 +79,21 @@ class _EntryTable:
             self.vocabulary.append(text)
             self.common.append(text in COMMON_WORDS)
         return number
+
+    def ranks(self) -> numpy.ndarray:
+        """Each term of the vocabulary's rank in text order (uint32): the terms numbered since
+        the last call sorted and merged into the order of those before them."""
+        import numpy
+
+        vocabulary = self.vocabulary
+        before = [] if self._in_order is None else self._in_order.tolist()
+        new = sorted(range(len(before), len(vocabulary)), key=vocabulary.__getitem__)
+        # Two sorted runs: sorting them run together merges them.
+        in_order = numpy.array(sorted(before + new, key=vocabulary.__getitem__), numpy.uint32)
+        self._in_order = in_order
+        ranks = numpy.empty(len(vocabulary), numpy.uint32)
+        ranks[in_order] = numpy.arange(len(vocabulary), dtype=numpy.uint32)
+        return ranks
 
     def number(self, morpheme: Any, word_id: int) -> int:
         """The number of a morpheme's entry and surface (numbered when new)."""
@@ -184,6 +200,11 @@ class BulkAnalysis:
             self.counts.append(len(self.entries) - before)
         return number
 
+    def vocabulary_ranks(self) -> numpy.ndarray:
+        """Each term of the vocabulary of the terms `expand` makes (of words, subwords and
+        readings: one list) ranked in text order (uint32)."""
+        return self.table.ranks()
+
     def morphemes(self, number: int) -> int:
         """How many morphemes text `number` has."""
         return self.counts[number]
@@ -239,12 +260,12 @@ class BulkAnalysis:
         starts = starts[kept] + bases[of_text]
         ends = ends[kept] + bases[of_text]
         same = _as_entry_surface(table, chars, starts, ends, entries)
-        by_text: dict[str, int] = {}
         known = numpy.flatnonzero(numpy.bincount(entries[same], minlength=len(table)))
+        known_surfaces = list(map(table.surfaces.__getitem__, known.tolist()))
+        # Each distinct surface numbered as first met (entries may share one).
+        by_text = {surface: at for at, surface in enumerate(dict.fromkeys(known_surfaces))}
         entry_surface = numpy.zeros(len(table), numpy.int64)
-        entry_surface[known] = [
-            by_text.setdefault(table.surfaces[entry], len(by_text)) for entry in known.tolist()
-        ]
+        entry_surface[known] = list(map(by_text.__getitem__, known_surfaces))
         surface_numbers = entry_surface[entries]
         other = numpy.flatnonzero(~same)
         surface_numbers[other] = [
