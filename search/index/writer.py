@@ -614,12 +614,28 @@ class _Grams(_FoldedTexts):
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
         numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
         distinct = keys[first].astype(numpy.int64)
+        return SortedTokens(_gram_texts(seen, distinct, span), numbers, docs, positions)
+
+
+def _gram_texts(seen: Any, grams: Any, span: int) -> list[str]:
+    """The text of each gram numbered as `_Grams.sorted` numbers them (`seen`: the code points
+    ranked): made by numpy as strings of two characters, a character alone padded with NUL,
+    which numpy leaves off; one by one where a text holds NUL itself."""
+    import numpy
+
+    firsts, seconds = grams // span, grams % span
+    if len(seen) and seen[0] == 0:
         code_points = seen.tolist()
-        names = [
-            chr(code_points[key // span]) + (chr(code_points[key % span - 1]) if key % span else "")
-            for key in distinct.tolist()
+        return [
+            chr(code_points[first]) + (chr(code_points[second - 1]) if second else "")
+            for first, second in zip(firsts.tolist(), seconds.tolist())
         ]
-        return SortedTokens(names, numbers, docs, positions)
+    pairs = numpy.zeros((len(grams), 2), numpy.uint32)
+    pairs[:, 0] = seen[firsts]
+    paired = seconds > 0
+    pairs[paired, 1] = seen[seconds[paired] - 1]
+    texts: list[str] = pairs.view("U2").reshape(-1).tolist()
+    return texts
 
 
 _CODE_POINTS = 0x110000
