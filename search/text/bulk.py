@@ -218,6 +218,7 @@ class BulkAnalysis:
         append_end = self.ends.append
         pieces = ((0, text),) if len(text) <= MAX_CHUNK_CHARS else chunks(text)
         for offset, piece in pieces:
+            first = len(self.ends)
             # The smallest loop: most morphemes are words met before, numbered by word id, and
             # most others punctuation met before, by word id and surface.
             for morpheme in tokenize(piece):
@@ -229,7 +230,9 @@ class BulkAnalysis:
                     if number is None:
                         number = table.number(morpheme, morpheme.word_id())
                 append(number)
-                append_end(offset + morpheme.end())
+                append_end(morpheme.end())
+            if offset:  # a piece of a long text: its ends from the text's start
+                self.ends[first:] = array("I", [end + offset for end in self.ends[first:]])
 
     def written_words(self, numbers: numpy.ndarray) -> WrittenWords:
         """The words as written of the texts `numbers` (distinct, ascending). A word's surface
