@@ -4,7 +4,7 @@ on the first N MB of a corpus, in one process and in P at once.
     python bench/sudachi_floor.py [--mb 4] [--docs DIR] [--procs 1,2] [--runs 3]
 
 Each paragraph (every non-blank line of every file, in the pieces the build cuts it into) is
-tokenized as the build tokenizes it (search.text.analysis.tokenize: split mode C), and the loop
+tokenized as the build tokenizes it (search.text.analysis.tokenized: split mode C), and the loop
 takes each morpheme's word id into an array, the least the build's own loop does
 (search.text.bulk). With P processes the files are dealt out among them (each builds its own
 tokenizer before the clock starts). MB/s is the text's bytes over wall seconds, the median of
@@ -36,24 +36,24 @@ def first_files(docs: Path, mb: float) -> tuple[list[Path], int]:
 
 def word_ids(paths: list[Path]) -> int:
     """Tokenize every paragraph of `paths` and take each morpheme's word id: the morphemes."""
-    from search.text.analysis import chunks, tokenize
+    from search.text.analysis import tokenized
 
     ids = array("Q")
     append = ids.append
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                for _, piece in chunks(line):
-                    for morpheme in tokenize(piece):
+                for _, morphemes in tokenized(line):
+                    for morpheme in morphemes:
                         append(morpheme.word_id())
     return len(ids)
 
 
 def _ready(_: int) -> None:
     """A worker's warm-up: its tokenizer made before the clock starts."""
-    from search.text.analysis import tokenize
+    from search.text.analysis import tokenized
 
-    list(tokenize("準備"))
+    tokenized("準備")
 
 
 def timed(paths: list[Path], procs: int) -> float:

@@ -80,12 +80,19 @@ def change_a_document(docs_dir: Path) -> None:
     os.utime(document, ns=(stamp, stamp))
 
 
+class RebuildFailed(Exception):
+    """A rebuild that should have succeeded exited otherwise (its exit code and what it said)."""
+
+
 def timed_rebuild(docs_dir: Path, index_dir: Path) -> float:
     """Run one whole rebuild (or update); its wall-clock seconds."""
     if UPDATE:
         change_a_document(docs_dir)
     started = time.perf_counter()
-    subprocess.run(rebuild_command(docs_dir, index_dir), check=True, capture_output=True)
+    done = subprocess.run(rebuild_command(docs_dir, index_dir), capture_output=True, text=True)
+    if done.returncode != 0:
+        said = " / ".join(done.stderr.strip().splitlines()[-3:])
+        raise RebuildFailed(f"exit {done.returncode}: {said}")
     return time.perf_counter() - started
 
 
@@ -131,7 +138,11 @@ def run(kills: int, seed: int, docs_dir: Path, work: Path, say=print) -> list[st
     whole = max(timed_rebuild(docs_dir, index_dir) for _ in range(2))
     say(f"a whole rebuild takes {whole:.2f} s; killing {kills} rebuilds at random moments in it")
     failures = _kill_all(kills, random.Random(seed), whole, docs_dir, index_dir, expected, say)
-    timed_rebuild(docs_dir, index_dir)
+    try:
+        timed_rebuild(docs_dir, index_dir)
+    except RebuildFailed as failed:
+        say(f"the final rebuild failed: {failed}")
+        return [*failures, f"final rebuild: {failed}"]
     left = leftovers(index_dir)
     problem = _check(index_dir, expected)
     say(f"a final rebuild: search {problem or 'same results'}; left-overs {left or 'none'}")

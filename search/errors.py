@@ -53,3 +53,8 @@ class IndexOutdated(IndexDamaged):
 
 class IndexBusy(KensakuError):
     """Another process is writing the index."""
+
+
+class IndexWorkerDied(KensakuError):
+    """A process indexing documents ended before it finished (killed: out of memory, a signal);
+    the index is as it was."""

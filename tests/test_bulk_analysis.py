@@ -16,11 +16,13 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 # Surfaces of one dictionary word (ﾃｽﾄ, テスト), joiners and spaces of one entry (･ ・, " " and
 # "\u3000"), a full-width hyphen, ‼ (two morphemes, one of them empty), unknown words, a
-# presentation form, Roman numerals and Latin words, a text longer than Sudachi takes at once.
+# presentation form, Roman numerals and Latin words, fractions (⅝: 5, ⁄ and 8, the last two
+# empty), a text longer than Sudachi takes at once.
 TRICKY = [
     "",
     "　",
     "ﾃｽﾄとテスト、ＡＩとAI",
+    "⅝インチのねじと⅜インチのねじ、長さは⅝",
     "ジョー･バイデンとジョー・バイデン",
     "Pillar-IIとPillar－II、ピラー2",
     "ああ‼　いい！",
@@ -86,6 +88,8 @@ def test_the_vocabulary_of_a_bulk_analysis_is_the_one_of_each_text_analyzed_alon
     assert analyzed.readings == alone.readings
     assert list(analyzed.words) == list(alone.words)  # in the order first met
     assert (analyzed.words["ﾃｽﾄ"], analyzed.readings["ﾃｽﾄ"]) == (4, "テスト")
+    assert "" not in analyzed.words and "" not in analyzed.readings  # the empty parts of ⅝, ‼
+    assert analyzed.words["⅝"] == 2
     assert analyzed.phrases["統合作戦司令部"] >= 2 and analyzed.readings["統合"] == "トウゴウ"
 
 
@@ -113,7 +117,9 @@ def test_the_words_of_a_text_as_written_are_the_ones_analyze_makes():
     texts = TRICKY + [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
     _entries.clear()  # entries not met yet: told apart without working out what they contribute
     first = [written_words(text) for text in texts]
-    expected = [[text[w.start : w.end] for w in analyze(text).words] for text in texts]
+    expected = [
+        [text[w.start : w.end] for w in analyze(text).words if w.end > w.start] for text in texts
+    ]
     assert first == expected
     assert [written_words(text) for text in texts] == expected  # entries met
     assert written_words("ﾃｽﾄとテスト、ＡＩ") == ["ﾃｽﾄ", "と", "テスト", "ＡＩ"]
@@ -154,3 +160,42 @@ def test_vocabulary_ranks_put_every_term_in_text_order_as_more_terms_come():
     vocabulary = bulk.table.vocabulary
     assert len(again) == len(vocabulary) > len(first)
     assert [vocabulary[n] for n in again.argsort()] == sorted(vocabulary)
+
+
+def _words_by_text(texts: list[str]) -> dict[str, list[tuple[str, int]]]:
+    bulk = BulkAnalysis()
+    numbers = {bulk.add(text): text for text in texts}
+    words = bulk.expand().words
+    found: dict[str, list[tuple[str, int]]] = {text: [] for text in texts}
+    for term, number, position in zip(
+        words.terms.tolist(), words.texts.tolist(), words.positions.tolist()
+    ):
+        found[numbers[number]].append((words.names[term], position))
+    return found
+
+
+def test_two_threads_analyzing_in_bulk_at_once_each_get_their_own_texts_terms():
+    """Each thread has its own table of entries, as its own tokenizer: two builds in two
+    threads of one process (the library's) numbered entries into one table before."""
+    import sys
+    import threading
+
+    paragraphs = [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
+    shares = [paragraphs[0::2], paragraphs[1::2][::-1]]
+    expected = [{text: _one_at_a_time(text)["words"] for text in share} for share in shares]
+    got: list[dict] = [{}, {}]
+
+    def analyze_share(number: int) -> None:
+        got[number] = _words_by_text(shares[number])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # the threads take turns often
+    try:
+        threads = [threading.Thread(target=analyze_share, args=(n,)) for n in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert got == expected

@@ -776,3 +776,20 @@ def test_terms_alone_are_the_terms_of_the_items(compact_ix):
                 _forget(field)
                 assert list(field.terms_from(prefix)) == expected  # none decoded
         assert list(terms.terms()) == [key for key, _ in terms.items()]
+
+
+def test_an_empty_analyzed_field_first_in_a_segment_holds_no_other_fields_terms(tmp_path):
+    """The builder shares one analysis among the fields of one text, told apart by identity:
+    before any text was analyzed, an empty context was taken for the last text analyzed."""
+    path = tmp_path / "ix"
+    path.mkdir()
+    ix = create_in(str(path), schema())
+    builder = SegmentBuilder(ix.storage, ix.schema, layout=Layout(compound=False))
+    builder.add_document({"source": "a.txt#1", "context": "", "words": "東京の天気"})
+    builder.add_document({"source": "a.txt#2", "context": "天気", "words": "大阪"})
+    TOC(ix.schema, [builder.finish()], 1).write(ix.storage, ix.indexname)
+    with open_dir(str(path)).searcher() as searcher:
+        reader = searcher.reader()
+        assert [term.decode() for term in reader.lexicon("context")] == ["天気"]
+        assert list(reader.postings("context", "天気").all_ids()) == [1]
+        assert list(reader.postings("words", "天気").all_ids()) == [0]

@@ -188,6 +188,23 @@ def test_a_long_single_line_is_cut_into_paragraphs_at_sentence_ends(tmp_path, si
     print(f"{size:,}-byte line: indexed in {indexed:.1f} s, searched in {searched:.1f} s")
 
 
+def test_a_paragraph_that_sudachis_normalization_makes_too_long_is_indexed(tmp_path):
+    """ﷺ is 18 characters to Sudachi: 3,000 of them (9 KB) are 99 KB to it, more than it takes
+    at once, though the paragraph is well under the length the build cuts text at."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ligatures.txt").write_text(
+        "前書き。\n" + "ﷺ" * 3000 + "\n末尾の灯台守。\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["index", "--docs", str(docs), "--index", str(tmp_path / "index")]
+    )
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "1 document, 3 paragraphs" in result.output
+    hit = search.search("灯台守", tmp_path / "index").hits[0]
+    assert (hit.line, hit.text, hit.highlights) == (3, "末尾の灯台守。", [(3, 6)])
+
+
 # Encoding detection
 
 JAPANESE = st.text(

@@ -111,6 +111,65 @@ def test_three_rebuilds_killed_at_random_moments_leave_the_same_results(small_do
     assert kills[-1].startswith("kill  3 at the switch: ") and "manifest switched" in kills[-1]
 
 
+SLOW_TO_HAND_OUT = """
+import sys, time
+from pathlib import Path
+from search.index.generations import writer_lock
+from search.index.writer import write_index
+from search.ingest.discovery import scan
+from search.ingest.paragraphs import read_document
+
+def slow_work(document):
+    print("handing out", flush=True)
+    time.sleep(0.05)
+    return 1
+
+docs, index_dir = Path(sys.argv[1]), Path(sys.argv[2])
+index_dir.mkdir()
+with writer_lock(index_dir):
+    write_index(index_dir / "gen", scan(docs).documents, read_document, procs=2,
+                segment_mb=0.0001, work=slow_work)
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir(), reason="reads a process's children in /proc (Linux)"
+)
+def test_a_killed_builds_workers_end_with_it_and_leave_the_writer_lock_free(tmp_path):
+    """A build killed while it hands out chunks: its workers, which hold the writer lock's
+    descriptor, would wait for chunks for ever (the next build: 'another kensaku process')."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for number in range(60):
+        (docs / f"{number:03d}.txt").write_text(f"第{number}号の文書。\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build = subprocess.Popen(
+        [sys.executable, "-c", SLOW_TO_HAND_OUT, str(docs), str(index_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert build.stdout.readline() == "handing out\n"  # the workers have started
+    children = Path(f"/proc/{build.pid}/task/{build.pid}/children").read_text().split()
+    build.kill()
+    build.wait()
+    assert len(children) == 2
+    deadline = time.monotonic() + 10
+    while any(alive(int(pid)) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in children if alive(int(pid))] == []
+    with generations_module.writer_lock(index_dir, wait=0):
+        pass
+
+
 def test_a_killed_builds_left_overs_never_confuse_a_reader_and_the_next_build_removes_them(
     built, small_docs
 ):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from search.errors import IndexWorkerDied
 from search.index import writer
 from search.index.schema import paragraph_fields, schema
 from search.ingest.discovery import scan
@@ -227,8 +228,46 @@ def test_dead_worker_is_an_error(tmp_path, documents, monkeypatch):
     from search.text.bulk import BulkAnalysis
 
     monkeypatch.setattr(BulkAnalysis, "add", lambda analysis, text: os._exit(3))
-    with pytest.raises(writer.IndexWorkerError, match="exit code 3"):
+    with pytest.raises(IndexWorkerDied) as died:
         writer.write_index(tmp_path / "ix", documents, read_document, procs=2)
+    assert str(died.value) == (
+        "indexing worker 0 exited with code 3 before it finished; the index was left as it was"
+    )
+
+
+def test_a_worker_killed_by_the_kernel_is_one_line_of_the_cli_and_the_index_stays(
+    tmp_path, documents, monkeypatch
+):
+    """As the out-of-memory killer would: SIGKILL, in the middle of an update."""
+    import os
+    import signal
+
+    from click.testing import CliRunner
+
+    from search.cli.main import main
+    from search.text.bulk import BulkAnalysis
+
+    docs = SEEDS
+    index_dir = tmp_path / "index"
+    assert (
+        CliRunner()
+        .invoke(main, ["index", "--docs", str(docs), "--index", str(index_dir)])
+        .exit_code
+        == 0
+    )
+    before = sorted(p.name for p in index_dir.iterdir())
+    monkeypatch.setattr(
+        BulkAnalysis, "add", lambda analysis, text: os.kill(os.getpid(), signal.SIGKILL)
+    )
+    result = CliRunner().invoke(
+        main, ["index", "--rebuild", "--docs", str(docs), "--index", str(index_dir)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Error: indexing worker 0 was killed by SIGKILL (out of memory?) before it finished; "
+        "the index was left as it was"
+    ]
+    assert sorted(p.name for p in index_dir.iterdir()) == before
 
 
 def test_add_to_index_replaces_a_source(tmp_path, documents):

@@ -82,7 +82,9 @@ class VocabularyCounter:
         """Count the words and phrases of one paragraph (analyzed already: the cache's)."""
         self.count()
         analysis = analyze_cached(text)
-        words = {text[word.start : word.end]: word for word in analysis.words}
+        # Not the words Sudachi adds to a character, empty in the text (⅝ is 5, ⁄ and 8).
+        written = [word for word in analysis.words if word.end > word.start]
+        words = {text[word.start : word.end]: word for word in written}
         for surface, word in words.items():
             if surface not in self.readings:
                 self.readings[surface] = "".join(
@@ -91,8 +93,8 @@ class VocabularyCounter:
                     if word.start <= reading.start < word.end
                 )
         self.words.update(words.keys())
-        starts = {word.start for word in analysis.words}
-        ends = {word.end for word in analysis.words}
+        starts = {word.start for word in written}
+        ends = {word.end for word in written}
         self._add_phrases(text, words, starts, ends)
 
     def add_analyzed(self, analysis: BulkAnalysis, number: int) -> None:

@@ -46,6 +46,7 @@ import math
 import os
 import pickle
 import queue
+import signal
 import traceback
 from array import array
 from collections import defaultdict
@@ -59,6 +60,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from whoosh import formats
 from whoosh.analysis import IDTokenizer
 
+from search.errors import IndexWorkerDied
 from search.index.codec import (
     EXISTENCE,
     FREQUENCY,
@@ -183,6 +185,10 @@ def _segment_id() -> str:
     return "".join(IDCHARS[b % len(IDCHARS)] for b in raw)
 
 
+# No text analyzed yet: `is` no field value (an empty text too is one object in Python).
+_NOTHING_ANALYZED = (object(), 0, 0)
+
+
 class SegmentBuilder:
     """Collects documents in memory and writes them as one segment (`finish`)."""
 
@@ -201,7 +207,7 @@ class SegmentBuilder:
         self._folded = ("", "")  # the last text folded, and its folding (grams and chars share it)
         self.analysis = BulkAnalysis()  # the texts of the fields Sudachi analyzes
         # The last text analyzed: the text, its number and morphemes (the fields share it).
-        self._analyzed_text: tuple[str, int, int] = ("", 0, 0)
+        self._analyzed_text: tuple[object, int, int] = _NOTHING_ANALYZED
         self.postings = {
             name: _postings_of(plan) for name, plan in self.plans.items() if plan.indexed
         }
@@ -363,7 +369,7 @@ class SegmentBuilder:
         texts = len(self.analysis)
         expanded = self.analysis.expand()
         self.analysis = BulkAnalysis()
-        self._analyzed_text = ("", 0, 0)
+        self._analyzed_text = _NOTHING_ANALYZED
         for name, post in fields.items():
             tokens = getattr(expanded, post.granularity)
             per_text = numpy.bincount(tokens.texts, minlength=texts)
@@ -808,10 +814,44 @@ def _keep_freed_memory() -> None:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
-def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, results: Any) -> None:
+def _end_with_parent(parent: int | None) -> None:
+    """Have the kernel kill this worker if its parent, `parent`, dies (Linux): a worker outliving
+    a killed build would go on holding the index's writer lock (an inherited descriptor), and,
+    waiting for chunks that never come, hold it for ever. Elsewhere `_next_task` sees to it.
+    None: the parent is not the build's process (a fork server's worker), nothing to watch."""
+    import ctypes
+
+    if parent is None:
+        return
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError, TypeError):  # not Linux
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _next_task(tasks: Any, parent: int | None) -> Any:
+    """The next chunk from `tasks`, or None at the end or when the parent has died."""
+    while True:
+        try:
+            return tasks.get(timeout=1.0)
+        except queue.Empty:
+            if parent is not None and os.getppid() != parent:
+                return None
+
+
+def _worker(
+    worker: int, parent: int | None, path: str, indexname: str, job: _Job, tasks: Any, results: Any
+) -> None:
     """Take chunks from `tasks` until None; put reports, segments or the error on `results`.
     The garbage collector stays off till the process ends: turned on again, it would first go
     through every object the build made (~0.2 s on all of aozora), holding up the last messages."""
+    _end_with_parent(parent)
     gc.disable()
     _keep_freed_memory()
     try:
@@ -825,7 +865,7 @@ def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, resul
             results.put((kind, worker, payload))
 
         while True:
-            task = tasks.get()
+            task = _next_task(tasks, parent)
             if task is None:
                 break
             number, documents = task
@@ -840,6 +880,22 @@ def _worker(worker: int, path: str, indexname: str, job: _Job, tasks: Any, resul
         except Exception:
             pickled = None
         results.put(("error", worker, (pickled, text)))
+
+
+def _worker_died(worker: int, exit_code: int) -> IndexWorkerDied:
+    """The error of worker number `worker` ended with `exit_code` (-N: by signal N)."""
+    if exit_code >= 0:
+        how = f"exited with code {exit_code}"
+    else:
+        try:
+            how = f"was killed by {signal.Signals(-exit_code).name}"
+        except ValueError:
+            how = f"was killed by signal {-exit_code}"
+        if -exit_code == signal.SIGKILL:
+            how += " (out of memory?)"
+    return IndexWorkerDied(
+        f"indexing worker {worker} {how} before it finished; the index was left as it was"
+    )
 
 
 def _raise_worker_error(pickled, text: str):
@@ -999,23 +1055,26 @@ def _build_in_workers(
         methods = multiprocessing.get_all_start_methods()
         start_method = "fork" if "fork" in methods else "spawn"
     context = multiprocessing.get_context(start_method)
+    parent = None if start_method == "forkserver" else os.getpid()
     tasks = context.Queue()
     results = context.Queue()
     count = min(pool.procs, len(chunks))
-    for number in range(count):
-        tasks.put((number, chunks[number]))
     workers = [
         context.Process(  # type: ignore[attr-defined]  # every start method's context has it
             target=_worker,
             daemon=True,
-            args=(n, str(path), indexname, job, tasks, results),
+            args=(n, parent, str(path), indexname, job, tasks, results),
         )
         for n in range(count)
     ]
     running = set(range(count))
     try:
+        # Started before the first put starts the queue's feeder thread: a process forked while
+        # it has threads may deadlock.
         for process in workers:
             process.start()
+        for number in range(count):
+            tasks.put((number, chunks[number]))
         # The other chunks, worked out while the first are indexed: the last handed out are the
         # least work, so that the workers finish about together.
         for number in _most_work_first(chunks, range(count, len(chunks)), pool.work):
@@ -1034,11 +1093,7 @@ def _build_in_workers(
                 try:  # what a worker put just before it exited may still be in the pipe
                     message = results.get(timeout=2.0)
                 except queue.Empty:
-                    n = dead[0]
-                    raise IndexWorkerError(
-                        f"indexing worker {n} died (exit code "
-                        f"{workers[n].exitcode}) before it finished"
-                    ) from None
+                    raise _worker_died(dead[0], workers[dead[0]].exitcode) from None
             kind, worker, payload = message
             if kind == "exit":
                 running.discard(worker)

@@ -235,8 +235,8 @@ def analyze(text: str, content_only: bool = False) -> Analysis:
     word_at = part_at = 0
     entries = _entries
     new = tuple.__new__  # Term(...) without NamedTuple's slower Python-level __new__
-    for offset, piece in chunks(text):
-        for morpheme in _sudachi.tokenize(piece):
+    for offset, morphemes in tokenized(text):
+        for morpheme in morphemes:
             key = entry_key(morpheme)
             entry = entries.get(key)
             if entry is None:
@@ -283,8 +283,8 @@ def counters_after_numbers(text: str) -> frozenset[int]:
     """Where in `text` a counter (年, 月, 日, 回, 個…) follows a number, as in 1945年8月14日: the
     start offsets of those counters."""
     starts, after_number = set(), False
-    for offset, piece in chunks(text):
-        for morpheme in _sudachi.tokenize(piece):
+    for offset, morphemes in tokenized(text):
+        for morpheme in morphemes:
             key = entry_key(morpheme)
             kind, _, parts = _entries.get(key) or _entry(morpheme, key)
             if kind != WORD:
@@ -298,14 +298,17 @@ def counters_after_numbers(text: str) -> frozenset[int]:
 
 def written_words(text: str) -> list[str]:
     """The words `analyze` makes of `text`, each as the text has it (without working out what
-    a word contributes where it is not known yet)."""
+    a word contributes where it is not known yet), but those it makes empty, where Sudachi
+    reads a character as more than one word (⅝ is 5, ⁄ and 8)."""
     words = []
-    for offset, piece in chunks(text):
-        for morpheme in _sudachi.tokenize(piece):
+    for offset, morphemes in tokenized(text):
+        for morpheme in morphemes:
             key = entry_key(morpheme)
             entry = _entries.get(key)
             if entry[0] == WORD if entry is not None else _is_word(morpheme, key):
-                words.append(text[offset + morpheme.begin() : offset + morpheme.end()])
+                word = text[offset + morpheme.begin() : offset + morpheme.end()]
+                if word:
+                    words.append(word)
     return words
 
 
@@ -325,9 +328,35 @@ def _is_word(morpheme, key: tuple[int, str]) -> bool:
     return found
 
 
-def tokenize(piece: str):
-    """Sudachi's morphemes of `piece` (at most MAX_CHUNK_CHARS: see `chunks`), in split mode C."""
-    return _sudachi.tokenize(piece)
+def tokenized(text: str) -> list[tuple[int, Any]]:
+    """Sudachi's morphemes of `text` in split mode C, a piece at a time: (the piece's offset in
+    `text`, its morphemes). A text longer than Sudachi takes is cut at sentence ends (`chunks`),
+    and a piece again where Sudachi's own normalization makes it too long (ﷺ is 18 characters
+    to it, ㍿ four)."""
+    if len(text) <= MAX_CHUNK_CHARS:
+        try:
+            return [(0, _sudachi.tokenize(text))]
+        except Exception as error:
+            if not _too_long(error):
+                raise
+    return [found for offset, piece in chunks(text) for found in _tokenized_piece(offset, piece)]
+
+
+def _tokenized_piece(offset: int, piece: str) -> list[tuple[int, Any]]:
+    try:
+        return [(offset, _sudachi.tokenize(piece))]
+    except Exception as error:
+        if not _too_long(error) or len(piece) < 2:
+            raise
+    middle = len(piece) // 2
+    cut = max((m.end() for m in SENTENCE_OR_LINE_END.finditer(piece, 0, middle)), default=middle)
+    return _tokenized_piece(offset, piece[:cut]) + _tokenized_piece(offset + cut, piece[cut:])
+
+
+def _too_long(error: Exception) -> bool:
+    """Whether `error` is Sudachi refusing an input as too long (sudachipy.errors.SudachiError,
+    not imported: a search that never meets it should not pay for the import)."""
+    return "too long" in str(error)
 
 
 def dictionary_entry(morpheme, key: tuple[int, str]) -> tuple:

@@ -15,20 +15,19 @@ again): the title of a document is analyzed once for all its paragraphs.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from search.text.analysis import (
     GAP,
-    MAX_CHUNK_CHARS,
     NOTHING,
     UNKNOWN_WORDS,
     WORD,
-    chunks,
     dictionary_entry,
     entry_key,
     pair,
-    tokenize,
+    tokenized,
 )
 from search.text.common_words import COMMON_WORDS
 
@@ -128,14 +127,21 @@ class _EntryTable:
         return number
 
 
-_table = _EntryTable()
+class _Tables(threading.local):
+    """A table of entries per thread, as a tokenizer (analysis._Sudachi): two builds in two
+    threads would otherwise fill one table's arrays at once."""
+
+    def __init__(self) -> None:
+        self.table = _EntryTable()
+
+
+_tables = _Tables()
 
 
 def _current_table() -> _EntryTable:
-    global _table
-    if len(_table) >= _ENTRIES_LIMIT:
-        _table = _EntryTable()
-    return _table
+    if len(_tables.table) >= _ENTRIES_LIMIT:
+        _tables.table = _EntryTable()
+    return _tables.table
 
 
 class Tokens(NamedTuple):
@@ -216,12 +222,11 @@ class BulkAnalysis:
         get_other = table.others_by_id.get
         append = self.entries.append
         append_end = self.ends.append
-        pieces = ((0, text),) if len(text) <= MAX_CHUNK_CHARS else chunks(text)
-        for offset, piece in pieces:
+        for offset, morphemes in tokenized(text):
             first = len(self.ends)
             # The smallest loop: most morphemes are words met before, numbered by word id, and
             # most others punctuation met before, by word id and surface.
-            for morpheme in tokenize(piece):
+            for morpheme in morphemes:
                 number = get(morpheme.word_id())
                 if number is None:
                     by_surface = get_other(morpheme.word_id())
@@ -259,6 +264,7 @@ class BulkAnalysis:
         selected[numbers] = True
         entries = numpy.frombuffer(self.entries, numpy.int32)
         kept = (numpy.frombuffer(table.kinds, numpy.uint8)[entries] == WORD) & selected[of_text]
+        kept &= ends > starts  # not the parts Sudachi adds to a character (⅝ is 5, ⁄ and 8)
         of_text, entries = of_text[kept], entries[kept].astype(numpy.int64)
         starts = starts[kept] + bases[of_text]
         ends = ends[kept] + bases[of_text]
