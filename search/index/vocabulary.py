@@ -168,12 +168,7 @@ class _BulkCount:
             return
         surfaces = len(words.surfaces)
         keys = self.rows * surfaces + words.surface_numbers
-        rows = int(self.rows.max()) + 1
-        if rows * surfaces <= 1 << 32:
-            order = stable_order(keys, rows * surfaces)
-        else:  # by surface, then by row: two radix sorts, not one comparison sort of the keys
-            order = stable_order(words.surface_numbers, surfaces)
-            order = order[stable_order(self.rows[order], rows)]
+        order = stable_order(keys, (int(self.rows[-1]) + 1) * surfaces)
         keys = keys[order]
         first = numpy.ones(len(keys), bool)
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
