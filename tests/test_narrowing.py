@@ -136,6 +136,29 @@ def test_filters_are_taken_out_of_the_query_wherever_they_stand():
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "text", "filters"),
+    [
+        ("(format:pdf ピラー2)", "( ピラー2)", Filters(formats=("pdf",))),
+        ("(ピラー2 format:pdf) OR 日米", "(ピラー2 ) OR 日米", Filters(formats=("pdf",))),
+        ('(path:"my folder") ピラー2', "ピラー2", Filters(paths=("my folder",))),
+        ("((after:2024)) ピラー2", "ピラー2", Filters(after=20240101)),
+        ("path:資料(2024)/a ピラー2", "ピラー2", Filters(paths=("資料(2024)/a",))),
+    ],
+)
+def test_a_filter_in_parentheses_is_read_as_a_filter_of_the_whole_query(query, text, filters):
+    """Its value ends with its group (outside one, a path may hold parentheses); a group left
+    empty goes."""
+    parsed = parse(query)
+    assert (parsed.text, parsed.filters) == (text, filters)
+
+
+@pytest.mark.parametrize("query", ["年号 -(format:text)", "年号 NOT (牛丼 format:text)"])
+def test_a_filter_in_a_group_left_out_is_a_one_line_error(query):
+    with pytest.raises(QuerySyntaxError, match="write -format:… outside the parentheses"):
+        parse(query)
+
+
 def test_a_question_keeps_its_filters_and_stays_a_question():
     parsed = parse("日本で梅雨がないのはどこですか？ format:docx,md")
     assert parsed.is_question and parsed.filters.formats == ("docx", "markdown")
@@ -151,6 +174,8 @@ def test_a_query_of_filters_alone_keeps_every_paragraph_they_admit():
     [
         ("ピラー2 format:xls", "unknown format 'xls'"),
         ("ピラー2 after:2024-13", "after: '2024-13' is not a date"),
+        ("ピラー2 after:2024-02-30", "after: '2024-02-30' is not a date"),
+        ("ピラー2 before:2023-02-29", "before: '2023-02-29' is not a date"),
         ("ピラー2 before:昨日", "before: needs a date as YYYY, YYYY-MM or YYYY-MM-DD"),
         ("ピラー2 -after:2024", "-after: cannot be negated; use before: instead"),
         ("ピラー2 path:", "path: needs a value"),
@@ -400,7 +425,9 @@ def test_the_cli_narrows_with_options_as_ripgrep_does(kensaku_narrow):
         "e.docx:1",
     ]
     none = kensaku_narrow("search", "-t", "epub", "梅雨")
-    assert (none.exit_code, none.output.strip()) == (1, "no paragraph matches 梅雨")
+    assert (none.exit_code, none.output.strip()) == (1, "no paragraph matches 梅雨 format:epub")
+    typed = kensaku_narrow("search", "-g", "報告書", "梅雨 format:txt")
+    assert typed.output.splitlines()[0] == "3 paragraphs match 梅雨 format:txt path:報告書"
 
 
 def test_the_cli_json_holds_the_filters_the_order_and_the_facets(kensaku_narrow):

@@ -127,6 +127,21 @@ def test_a_phrase_found_nowhere_is_relaxed_into_whole_words_never_digits(tmp_pat
     assert (none.total, none.hits, none.relaxed) == (0, [], False)
 
 
+def test_a_compound_found_nowhere_is_relaxed_into_its_parts(tmp_path):
+    """国際宇宙ステーション is one word to Sudachi: found nowhere, it is looked for by the parts
+    split mode A cuts it into, as a phrase of several words is by its words."""
+    ix = index_of(
+        tmp_path,
+        "space.txt",
+        "題\n宇宙の話。\n駅のステーションビル。\n国際宇宙会議。\n料理の話。\n",
+    )
+    results = search.search("国際宇宙ステーション", ix)
+    assert results.relaxed and all(hit.partial for hit in results.hits)
+    assert [hit.line for hit in results.hits] == [4, 3, 2]  # 宇宙 in two: the rarer first
+    first = results.hits[0]
+    assert [first.text[s:e] for s, e in first.highlights] == ["国際", "宇宙"]
+
+
 def test_latin_words_match_as_words(searcher):
     ai = searcher.search("AI", limit=50)
     assert not [

@@ -203,12 +203,47 @@ def test_normalized_forms_find_variants(tmp_path):
     assert cited(search.search("講ずる", index)) == {("v.txt", 5)}
 
 
+@pytest.mark.parametrize(
+    ("query", "line", "lit"),
+    [
+        ("データ", 2, "ﾃﾞｰﾀ"),  # half-width kana with ﾞ, typed in full width
+        ("ータベ", 2, "ｰﾀﾍﾞ"),
+        ("ﾊﾟｿ", 3, "パソ"),  # and the other way
+        ("牛丼", 4, "牛\u200b丼"),  # a zero-width space from a web page
+        ("葛城市", 5, "葛\U000e0100城市"),  # an ideographic variation selector
+        ("葛\U000e0100城", 5, "葛\U000e0100城"),
+    ],
+)
+def test_a_substring_is_found_across_half_width_marks_and_invisible_characters(
+    tmp_path, query, line, lit
+):
+    index = index_of(
+        tmp_path,
+        "w.txt",
+        "題\nﾃﾞｰﾀﾍﾞｰｽの設計。\nパソコンの修理。\n牛\u200b丼の店。\n葛\U000e0100城市の役所。\n",
+    )
+    (hit,) = search.search(query, index).hits
+    assert hit.line == line
+    assert [hit.text[start:end] for start, end in hit.highlights] == [lit]
+
+
 def test_snippet_shows_the_match_in_a_long_paragraph(searcher):
     hit = next(h for h in searcher.search("統合作戦司令部", limit=50).hits if len(h.text) > 200)
     assert len(hit.snippet) < len(hit.text)
     for start, end in hit.snippet_highlights:
         assert hit.snippet[start:end] == "統合作戦司令部"
     assert hit.snippet_highlights
+
+
+def test_a_snippet_of_one_long_sentence_cuts_no_character_from_its_marks(tmp_path):
+    """ガ written as カ and a combining voiced mark: a window cut between them would show an
+    orphan mark at its start and カ for ガ at its end."""
+    voiced = "カ\u3099"
+    index = index_of(tmp_path, "k.txt", "題\n" + voiced * 120 + "牛丼" + voiced * 120 + "\n")
+    (hit,) = search.search("牛丼", index).hits
+    inner = hit.snippet.strip("…")
+    assert inner.startswith(voiced) and inner.endswith(voiced) and len(inner) % 2 == 0
+    assert [hit.snippet[start:end] for start, end in hit.snippet_highlights] == ["牛丼"]
 
 
 def test_highlights_keep_to_the_latin_word_bounds_matching_keeps_to(searcher, tmp_path):

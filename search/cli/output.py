@@ -65,7 +65,7 @@ def citation_of(place: Hit | Place, path: str | None = None) -> str:
 
 def header(results: SearchResults) -> str:
     """What the first line says: how many paragraphs match, and which hits follow."""
-    query = printable(results.query)
+    query = printable(_with_option_filters(results))
     if not results.total:
         return f"no paragraph matches {query}"
     matching = counted(results.total, "paragraph")
@@ -94,6 +94,15 @@ def header(results: SearchResults) -> str:
     if shown < results.total:
         return f"{lead}: {counted(shown, 'hit')}, repeats cited together"
     return lead
+
+
+def _with_option_filters(results: SearchResults) -> str:
+    """The query, followed by the filters in force that it does not name (the options')."""
+    from search.query.parser import split_filters  # imported by the search already
+
+    named = set(split_filters(results.query)[1].terms)
+    added = [term for term in results.filters.terms if term not in named]
+    return " ".join([results.query, *added])
 
 
 def text(

@@ -27,14 +27,15 @@ from search.index.directory import (
 )
 from search.ingest.discovery import DocumentFile, Rules
 
-FORMAT_VERSION = 12  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
+FORMAT_VERSION = 13  # 2: word_pairs, subword_pairs; 3: page, column, section; 4: search.schema
 # pickled; 5: kensaku's own codec (engine.format.CompactCodec); 6: stored fields deflated in
 # blocks of documents (engine.format.StoredColumn); 7: same_text a fixed-width column; 8: chars;
 # 9: the schema and codec pickled by their new paths (search.index.schema,
 # search.index.codec.whoosh); 10: the document's date (stored, and a column), and each segment's
 # vocabulary for suggestions (search.index.vocabulary); 11: bit-packed postings and terms, no
 # deflate (KSp2, KSt2, KSs3: strings as UTF-16), duplicate keys in base64; 12: skip data,
-# docnums, weights and the terms' front coding and sizes packed at their quick widths
+# docnums, weights and the terms' front coding and sizes packed at their quick widths; 13: text
+# folded for substrings without format characters and variation selectors, ﾞ and ﾟ composed
 
 Stamp = list[int]  # a file's size and modification time (discovery.DocumentFile.stamp)
 

@@ -17,6 +17,7 @@ Negated filters (`-format:pdf`, `-path:drafts`) leave out what they would admit.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -71,7 +72,7 @@ def day_number(value: str, kind: str = "after") -> int:
             f"{kind}: needs a date as YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}"
         )
     year, month, day = (int(part) if part else 1 for part in found.groups())
-    if not (1 <= month <= 12 and 1 <= day <= 31):
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(max(year, 1), month)[1]):
         raise QuerySyntaxError(f"{kind}: {value!r} is not a date")
     return year * 10_000 + month * 100 + day
 

@@ -81,8 +81,12 @@ _DEFINITION_QUESTION = re.compile(
 
 # Query syntax a sentence does not use (parentheses it does: (UNEF I), so they do not count).
 _OPERATOR_SYNTAX = re.compile(r"(^|\s)(AND|OR|NOT)(\s|$)|(^|\s)-\S|source:")
-# A filter: `format:pdf`, `-path:"my folder"`, `NOT after:2024`, standing apart from the words.
-_FILTER = re.compile(rf'(?<!\S)(-|NOT\s+)?({"|".join(FILTER_KINDS)}):("[^"]*"|[^\s"]*)')
+# A filter: `format:pdf`, `-path:"my folder"`, `NOT after:2024`, standing apart from the words
+# (or first in parentheses).
+_FILTER = re.compile(rf'(?<![^\s(])(-|NOT\s+)?({"|".join(FILTER_KINDS)}):("[^"]*"|[^\s"]*)')
+_EMPTY_GROUP = re.compile(r"\(\s*\)")
+# What makes a group in parentheses negated: - or NOT just before it.
+_NEGATION_BEFORE = re.compile(r"(?:-|(?<!\S)NOT\s*)$")
 _QUOTED = re.compile(r'"[^"]*"')
 
 
@@ -165,19 +169,54 @@ def split_filters(text: str) -> tuple[str, Filters]:
     """The query's words without its filters (format:, path:, after:, before:, outside quoted
     phrases), and the filters; QuerySyntaxError for a filter that cannot be read."""
     quoted = [found.span() for found in _QUOTED.finditer(text)]
+    groups = _groups(text, quoted)
     filters, kept, at = Filters(), [], 0
     for found in _FILTER.finditer(text):
         if any(start <= found.start() < end for start, end in quoted):
             continue
         negation, kind, value = found.groups()
+        end = found.end()
+        around = [group for group in groups if group[0] < found.start() < group[1]]
+        if any(negated for _, _, negated in around):
+            raise QuerySyntaxError(
+                f"a filter applies to the whole query, and {kind}: stands in a group that is "
+                f"left out: write -{kind}:… outside the parentheses"
+            )
+        if around and not value.startswith('"') and ")" in value:  # the group's end
+            end = found.start(3) + value.index(")")
+            value = value[: value.index(")")]
         value = value[1:-1] if value.startswith('"') else value
         if not value.strip():
             raise QuerySyntaxError(f"{kind}: needs a value, as in {_EXAMPLES[kind]}")
         filters = filters.with_filter(kind, value, negated=bool(negation))
         kept.append(text[at : found.start()])
-        at = found.end()
+        at = end
     kept.append(text[at:])
-    return (" ".join(" ".join(kept).split()) if filters else text), filters
+    if not filters:
+        return text, filters
+    words = " ".join(" ".join(kept).split())
+    if not _EMPTY_GROUP.search(text):  # groups that held only filters
+        while _EMPTY_GROUP.search(words):
+            words = " ".join(_EMPTY_GROUP.sub(" ", words).split())
+    return words, filters
+
+
+def _groups(text: str, quoted: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """The groups in parentheses outside quoted phrases: where each opens and closes (the end of
+    the text when it does not), and whether it is negated (-( ), NOT ( ))."""
+    groups, open_at = [], []
+    for at, char in enumerate(text):
+        if char not in "()" or any(start <= at < end for start, end in quoted):
+            continue
+        if char == "(":
+            open_at.append(at)
+        elif open_at:
+            start = open_at.pop()
+            groups.append((start, at, bool(_NEGATION_BEFORE.search(text, 0, start))))
+    groups += [
+        (start, len(text), bool(_NEGATION_BEFORE.search(text, 0, start))) for start in open_at
+    ]
+    return groups
 
 
 _EXAMPLES = {
@@ -247,11 +286,17 @@ def relaxed_words(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
     """For phrases that no paragraph holds, any of them at all, their whole content words to look
     for instead (日米同盟強化 → 日米 / 同盟 / 強化), leaving out what a word alone would not mean:
     single characters (kana, letters, symbols, and 人 of あの人, which would find every 人) and
-    numbers (ピラー2 → ピラー, never 2). Empty when that leaves nothing new."""
+    numbers (ピラー2 → ピラー, never 2). A phrase that is one word is looked for by its parts
+    (国際宇宙ステーション → 国際 / 宇宙 / ステーション). Empty when that leaves nothing new."""
     words: dict[str, Phrase] = {}
     for phrase in phrases:
         content = analyze(phrase.text, content_only=True)
-        for word in content.words:
+        pieces = content.words
+        if len(pieces) == 1 and fold(phrase.text[pieces[0].start : pieces[0].end]) == fold(
+            phrase.text
+        ):
+            pieces = content.subwords  # as Sudachi's split mode A cuts it
+        for word in pieces:
             surface = phrase.text[word.start : word.end]
             if _means_something_alone(surface):
                 found = make_phrase(surface)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from search.query.tree import Phrase
-from search.text.analysis import Term, analyze_cached, fold_with_offsets
+from search.text.analysis import Term, analyze_cached, fold_with_offsets, has_combining
 from search.text.sentences import sentence_spans
 from search.text.word_bounds import at_word_bounds
 
@@ -147,7 +147,7 @@ def _fragments(text: str, spans: Sequence[Span], width: int) -> list[Span]:
             chosen.add(i)
             budget -= size
         elif not chosen:
-            return [_window(bounds[i], spans, width)]
+            return [_whole_characters(text, _window(bounds[i], spans, width))]
     _add_neighbours(bounds, chosen, budget)
     return [bounds[i] for i in sorted(chosen)]
 
@@ -164,6 +164,17 @@ def _add_neighbours(bounds: Sequence[Span], chosen: set[int], budget: int) -> No
                 chosen.add(j)
                 budget -= size
                 j += step
+
+
+def _whole_characters(text: str, span: Span) -> Span:
+    """`span` widened so as not to cut a character from the marks that combine with it (カ and
+    its voiced mark ゙, ﾃ and ﾞ, 葛 and its variation selector)."""
+    start, end = span
+    while start > 0 and has_combining(text[start]):
+        start -= 1
+    while end < len(text) and has_combining(text[end]):
+        end += 1
+    return start, end
 
 
 def _window(bound: Span, spans: Sequence[Span], width: int) -> Span:

@@ -74,10 +74,24 @@ _ROMAN_NUMERALS = {
     "xii": "12",
 }
 _KATAKANA = re.compile(r"[ァ-ヺー]+")
-# Characters that combine with the one before them, so that NFKC must see both together.
+# Characters that combine with the one before them, so that NFKC must see both together: combining
+# marks, Hangul jamo, the half-width voiced marks (ﾃﾞ is デ) and variation selectors (葛󠄀).
 _COMBINING = re.compile(
-    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff]"
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff"
+    "\uff9e\uff9f\ufe00-\ufe0f\U000e0100-\U000e01ef]"
 )
+# What substring search leaves out of a text: Unicode's format characters (zero-width space and
+# joiners, soft hyphen, direction marks, BOM), which text from a web page or a PDF brings along
+# (牛\u200b丼 is 牛丼), and the variation selectors (葛󠄀城市 is 葛城市).
+_IGNORED = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+)
+_LEFT_OUT = re.compile(f"[{_IGNORED}]")
+# A text `fold` cannot take a character at a time.
+_NOT_ONE_BY_ONE = re.compile(f"{_COMBINING.pattern}|[{_IGNORED}]")
 
 
 class Term(NamedTuple):
@@ -439,7 +453,8 @@ class _Folding(dict):
     """NFKC + case folding of single characters, for str.translate; filled as characters come."""
 
     def __missing__(self, code: int) -> str:
-        folded = unicodedata.normalize("NFKC", chr(code)).casefold()
+        char = chr(code)
+        folded = "" if _LEFT_OUT.match(char) else unicodedata.normalize("NFKC", char).casefold()
         self[code] = folded
         return folded
 
@@ -453,9 +468,10 @@ def has_combining(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """NFKC-normalized, case-folded `text`: what substring search compares."""
-    if _COMBINING.search(text):
-        return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC-normalized, case-folded `text` without the characters search ignores (format
+    characters, variation selectors): what substring search compares."""
+    if _NOT_ONE_BY_ONE.search(text):
+        return _LEFT_OUT.sub("", unicodedata.normalize("NFKC", text).casefold())
     if unicodedata.is_normalized("NFKC", text):
         # Then every character is its own NFKC form (a compatibility character, or one whose
         # decomposition composes back otherwise, is not), and case folding goes a character
@@ -466,7 +482,7 @@ def fold(text: str) -> str:
 
 def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     """`fold(text)`, and for each of its characters the start and end offset in `text`."""
-    if not _COMBINING.search(text):
+    if not _NOT_ONE_BY_ONE.search(text):
         pieces = list(map(_folding.__getitem__, map(ord, text)))
         if all(len(piece) == 1 for piece in pieces):  # nearly always: one character for one
             return "".join(pieces), list(range(len(text))), list(range(1, len(text) + 1))
@@ -476,7 +492,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
         end = start + 1
         while end < len(text) and _COMBINING.match(text, end):
             end += 1
-        piece = unicodedata.normalize("NFKC", text[start:end]).casefold()
+        piece = _LEFT_OUT.sub("", unicodedata.normalize("NFKC", text[start:end]).casefold())
         folded.append(piece)
         starts += [start] * len(piece)
         ends += [end] * len(piece)
