@@ -143,6 +143,25 @@ def test_a_joined_numeral_is_read_as_its_context_reads_it_whatever_came_before()
     assert [first[number] for number in numbers] == ["ココノ", "キュウ", "サンヨン", "ココノ"]
 
 
+def test_vocabulary_ranks_put_every_term_in_text_order_as_more_terms_come():
+    bulk = BulkAnalysis()
+    bulk.add("統合作戦司令部の一つの問題")
+    first = bulk.vocabulary_ranks()
+    vocabulary = bulk.table.vocabulary
+    assert len(first) == len(vocabulary)
+    assert [vocabulary[n] for n in first.argsort()] == sorted(vocabulary)
+    term = bulk.table.term_numbers
+    assert first[term["1"]] < first[term["の"]] < first[term["ノ"]] < first[term["問題"]]
+    # Terms numbered since are merged in: the ranks are those of sorting them all afresh.
+    texts = [p.text for d in scan(SEEDS).documents for p in read_paragraphs(d)]
+    for text in texts + [f"aaqz{c}とzzqz{c}の問題" for c in "bdfh"]:  # new terms (the table
+        bulk.add(text)  # is the process's: others' tests may have numbered the seeds' terms)
+    again = bulk.vocabulary_ranks()
+    vocabulary = bulk.table.vocabulary
+    assert len(again) == len(vocabulary) > len(first)
+    assert [vocabulary[n] for n in again.argsort()] == sorted(vocabulary)
+
+
 def _words_by_text(texts: list[str]) -> dict[str, list[tuple[str, int]]]:
     bulk = BulkAnalysis()
     numbers = {bulk.add(text): text for text in texts}

@@ -294,13 +294,14 @@ def test_add_to_index_replaces_a_source(tmp_path, documents):
     assert sources == {d.source for d in documents[1:]}
 
 
-def test_grams_made_in_bulk_are_analysis_grams():
+@pytest.mark.parametrize("nul", ["a\0b", "ab"])  # the grams' texts made one by one, or by numpy
+def test_grams_made_in_bulk_are_analysis_grams(nul):
     """The builder makes the grams field's terms for a whole segment at once, as numbers; they
     are search.text.analysis.grams of each text, at the same positions, in term order: a character
     alone sorts before its bigrams, NUL and characters beyond the BMP included."""
     from search.text.analysis import fold, grams
 
-    texts = ["統合作戦司令部", "", "あ", "ああ", "a\0b", "𠮷野家の𠮷", "ＡＩとAI", "部"]
+    texts = ["統合作戦司令部", "", "あ", "ああ", nul, "𠮷野家の𠮷", "ＡＩとAI", "部"]
     tokens = writer._Grams()
     for doc, text in enumerate(texts):
         assert tokens.add(doc, fold(text)) == len(grams(fold(text)))
@@ -319,7 +320,8 @@ def test_grams_made_in_bulk_are_analysis_grams():
     )
     assert got == expected
     assert built.names == sorted(set(built.names), key=lambda name: name.encode("utf-8"))
-    assert ("部", 7, 0) in got and ("部", 0, 6) in got and ("a\0", 4, 0) in got
+    assert ("部", 7, 0) in got and ("部", 0, 6) in got and (nul[:2], 4, 0) in got
+    assert ("a", 4, 0) not in got and ("b", 4, len(nul) - 1) in got
 
 
 def test_chars_counted_in_bulk_are_each_texts_characters():

@@ -52,6 +52,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -389,6 +390,7 @@ class SegmentBuilder:
         doccount = self.doccount
         segment.set_doc_count(doccount)
         self.vocabulary.count()  # from the analysis, which _analyzed lets go
+        ranks = self.analysis.vocabulary_ranks() if len(self.analysis) else None
         analyzed = self._analyzed()
         segment._fieldlengths = defaultdict(int, self.totals)
 
@@ -410,7 +412,7 @@ class SegmentBuilder:
         # Terms and postings.
         # A generator: one field's tokens are sorted at a time.
         fields = (
-            _field_postings(name, post, lengthbytes.get(name), analyzed)
+            _field_postings(name, post, lengthbytes.get(name), analyzed, ranks)
             for name, post in sorted(self.postings.items())
             if post
         )
@@ -437,13 +439,18 @@ def _postings_of(plan: _FieldPlan) -> FieldGatherer:
 
 
 def _field_postings(
-    name: str, post: FieldGatherer, lengths: LengthBytes | None, analyzed: Expanded | None
+    name: str,
+    post: FieldGatherer,
+    lengths: LengthBytes | None,
+    analyzed: Expanded | None,
+    ranks: Any = None,
 ) -> FieldPostings:
     """What write_postings takes of one field (codec.bulk.FieldPostings), from what gathered
-    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi)."""
+    it (`analyzed`: the terms of the segment's texts analyzed by Sudachi; `ranks`: their
+    vocabulary's, BulkAnalysis.vocabulary_ranks)."""
     if isinstance(post, _Analyzed):
         assert analyzed is not None  # made by SegmentBuilder._analyzed for such a field
-        return name, POSITIONS, lengths, post.sorted(analyzed)
+        return name, POSITIONS, lengths, post.sorted(analyzed, ranks)
     if isinstance(post, _Grams):
         return name, POSITIONS, lengths, post.sorted()
     if isinstance(post, _Chars):
@@ -469,9 +476,10 @@ class _Analyzed:
         self.docs.append(doc)
         self.texts.append(text)
 
-    def sorted(self, expanded: Expanded) -> SortedTokens:
+    def sorted(self, expanded: Expanded, ranks: Any = None) -> SortedTokens:
         """The field's tokens sorted by term (each term's by document, then position): each
-        document's text's terms, from the segment's analysis."""
+        document's text's terms, from the segment's analysis (`ranks`: each term of the
+        analysis's vocabulary ranked in text order, BulkAnalysis.vocabulary_ranks, or None)."""
         import numpy
 
         tokens: Tokens = getattr(expanded, self.granularity)
@@ -484,15 +492,18 @@ class _Analyzed:
         self.docs, self.texts, self.lengths = array("I"), array("I"), None
         terms = tokens.terms[at]
         used = numpy.flatnonzero(numpy.bincount(terms, minlength=len(tokens.names)))
-        names = [tokens.names[number] for number in used.tolist()]
-        order = sorted(range(len(names)), key=names.__getitem__)
+        if ranks is not None and tokens.names is expanded.words.names:  # the vocabulary
+            in_order = used[numpy.argsort(ranks[used], kind="stable")]
+        else:  # a pair field's: its own names
+            names = [tokens.names[number] for number in used.tolist()]
+            in_order = used[sorted(range(len(names)), key=names.__getitem__)]
         rank = numpy.zeros(len(tokens.names), numpy.uint32)
-        rank[used[order]] = numpy.arange(len(names), dtype=numpy.uint32)
+        rank[in_order] = numpy.arange(len(in_order), dtype=numpy.uint32)
         keys = rank[terms]
         # Stable: each term's tokens keep their order, by document, then position.
-        by_term = stable_order(keys, len(names))
+        by_term = stable_order(keys, len(in_order))
         return SortedTokens(
-            [names[i] for i in order],
+            list(map(tokens.names.__getitem__, in_order.tolist())),
             keys[by_term],
             docs[by_term],
             tokens.positions[at][by_term],
@@ -609,12 +620,28 @@ class _Grams(_FoldedTexts):
         numpy.not_equal(keys[1:], keys[:-1], out=first[1:])
         numbers = (numpy.cumsum(first) - 1).astype(numpy.uint32)
         distinct = keys[first].astype(numpy.int64)
+        return SortedTokens(_gram_texts(seen, distinct, span), numbers, docs, positions)
+
+
+def _gram_texts(seen: Any, grams: Any, span: int) -> list[str]:
+    """The text of each gram numbered as `_Grams.sorted` numbers them (`seen`: the code points
+    ranked): made by numpy as strings of two characters, a character alone padded with NUL,
+    which numpy leaves off; one by one where a text holds NUL itself."""
+    import numpy
+
+    firsts, seconds = grams // span, grams % span
+    if len(seen) and seen[0] == 0:
         code_points = seen.tolist()
-        names = [
-            chr(code_points[key // span]) + (chr(code_points[key % span - 1]) if key % span else "")
-            for key in distinct.tolist()
+        return [
+            chr(code_points[first]) + (chr(code_points[second - 1]) if second else "")
+            for first, second in zip(firsts.tolist(), seconds.tolist())
         ]
-        return SortedTokens(names, numbers, docs, positions)
+    pairs = numpy.zeros((len(grams), 2), numpy.uint32)
+    pairs[:, 0] = seen[firsts]
+    paired = seconds > 0
+    pairs[paired, 1] = seen[seconds[paired] - 1]
+    texts: list[str] = pairs.view("U2").reshape(-1).tolist()
+    return texts
 
 
 _CODE_POINTS = 0x110000
@@ -627,7 +654,7 @@ def _id_postings(post: dict[str, list[int]]) -> SortedPostings:
     names = sorted(post)
     counts = numpy.fromiter(map(len, map(post.__getitem__, names)), numpy.int64, len(names))
     docs = numpy.fromiter(
-        (doc for name in names for doc in post[name]), numpy.int64, int(counts.sum())
+        chain.from_iterable(map(post.__getitem__, names)), numpy.int64, int(counts.sum())
     )
     post.clear()
     return SortedPostings(names, numpy.append(0, numpy.cumsum(counts)), docs, None)

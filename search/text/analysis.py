@@ -379,10 +379,16 @@ def dictionary_entry(morpheme, key: tuple[int, str]) -> tuple:
     return _entries.get(key) or _entry(morpheme, key)
 
 
-def _entry(morpheme, key) -> tuple:
-    """(kind, indexed form, parts as (form, reading, begin, end) relative to the morpheme)."""
+@functools.cache
+def _split_mode_a() -> Any:
+    """Sudachi's split mode A (imported once, not at each new entry)."""
     from sudachipy import SplitMode
 
+    return SplitMode.A
+
+
+def _entry(morpheme, key) -> tuple:
+    """(kind, indexed form, parts as (form, reading, begin, end) relative to the morpheme)."""
     if _sudachi.is_skipped(morpheme.part_of_speech_id()):
         surface = morpheme.surface()
         entry: tuple[int, str, tuple] = (
@@ -392,7 +398,7 @@ def _entry(morpheme, key) -> tuple:
         )
     else:
         form = _term_text(morpheme)
-        pieces = morpheme.split(SplitMode.A)
+        pieces = morpheme.split(_split_mode_a())
         if len(pieces) <= 1:
             pieces = [morpheme]
         base = morpheme.begin()

@@ -48,6 +48,8 @@ class _EntryTable:
         # entry's, whatever its surface (ﾃｽﾄ, テスト); not so punctuation's and whitespace's
         # (joiners and spaces contribute nothing, other marks a gap), nor an unknown word's.
         self.words_by_id: dict[int, int] = {}
+        # The others of the dictionary (punctuation, whitespace) by word id, then surface.
+        self.others_by_id: dict[int, dict[str, int]] = {}
         self.kinds = array("B")
         self.words = array("i")
         self.part_starts = array("I")
@@ -64,6 +66,7 @@ class _EntryTable:
         self.surface_starts = array("I")
         self.surface_lengths = array("I")
         self.readings: dict[int, str] = {}  # a word's entry: its reading, once asked for
+        self._in_order: numpy.ndarray | None = None  # the vocabulary's numbers in text order
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -76,14 +79,32 @@ class _EntryTable:
             self.common.append(text in COMMON_WORDS)
         return number
 
+    def ranks(self) -> numpy.ndarray:
+        """Each term of the vocabulary's rank in text order (uint32): the terms numbered since
+        the last call sorted and merged into the order of those before them."""
+        import numpy
+
+        vocabulary = self.vocabulary
+        before = [] if self._in_order is None else self._in_order.tolist()
+        new = sorted(range(len(before), len(vocabulary)), key=vocabulary.__getitem__)
+        # Two sorted runs: sorting them run together merges them.
+        in_order = numpy.array(sorted(before + new, key=vocabulary.__getitem__), numpy.uint32)
+        self._in_order = in_order
+        ranks = numpy.empty(len(vocabulary), numpy.uint32)
+        ranks[in_order] = numpy.arange(len(vocabulary), dtype=numpy.uint32)
+        return ranks
+
     def number(self, morpheme: Any, word_id: int) -> int:
         """The number of a morpheme's entry and surface (numbered when new)."""
         key = entry_key(morpheme)
         number = self.numbers.get(key)
         if number is None:
             number = self._add(morpheme, key)
-            if self.kinds[number] == WORD and word_id >> 28 != UNKNOWN_WORDS:
-                self.words_by_id[word_id] = number
+            if word_id >> 28 != UNKNOWN_WORDS:
+                if self.kinds[number] == WORD:
+                    self.words_by_id[word_id] = number
+                else:
+                    self.others_by_id.setdefault(word_id, {})[key[1]] = number
         return number
 
     def _add(self, morpheme: Any, key: tuple[int, str]) -> int:
@@ -185,6 +206,11 @@ class BulkAnalysis:
             self.counts.append(len(self.entries) - before)
         return number
 
+    def vocabulary_ranks(self) -> numpy.ndarray:
+        """Each term of the vocabulary of the terms `expand` makes (of words, subwords and
+        readings: one list) ranked in text order (uint32)."""
+        return self.table.ranks()
+
     def morphemes(self, number: int) -> int:
         """How many morphemes text `number` has."""
         return self.counts[number]
@@ -193,14 +219,25 @@ class BulkAnalysis:
         """Append the entry number of each of the text's morphemes."""
         table = self.table
         get = table.words_by_id.get
+        get_other = table.others_by_id.get
         append = self.entries.append
         append_end = self.ends.append
         for offset, morphemes in tokenized(text):
-            # The smallest loop: most morphemes are words met before, numbered by word id.
+            first = len(self.ends)
+            # The smallest loop: most morphemes are words met before, numbered by word id, and
+            # most others punctuation met before, by word id and surface.
             for morpheme in morphemes:
                 number = get(morpheme.word_id())
-                append(table.number(morpheme, morpheme.word_id()) if number is None else number)
-                append_end(offset + morpheme.end())
+                if number is None:
+                    by_surface = get_other(morpheme.word_id())
+                    if by_surface is not None:
+                        number = by_surface.get(morpheme.surface())
+                    if number is None:
+                        number = table.number(morpheme, morpheme.word_id())
+                append(number)
+                append_end(morpheme.end())
+            if offset:  # a piece of a long text: its ends from the text's start
+                self.ends[first:] = array("I", [end + offset for end in self.ends[first:]])
 
     def written_words(self, numbers: numpy.ndarray) -> WrittenWords:
         """The words as written of the texts `numbers` (distinct, ascending). A word's surface
@@ -232,12 +269,12 @@ class BulkAnalysis:
         starts = starts[kept] + bases[of_text]
         ends = ends[kept] + bases[of_text]
         same = _as_entry_surface(table, chars, starts, ends, entries)
-        by_text: dict[str, int] = {}
         known = numpy.flatnonzero(numpy.bincount(entries[same], minlength=len(table)))
+        known_surfaces = list(map(table.surfaces.__getitem__, known.tolist()))
+        # Each distinct surface numbered as first met (entries may share one).
+        by_text = {surface: at for at, surface in enumerate(dict.fromkeys(known_surfaces))}
         entry_surface = numpy.zeros(len(table), numpy.int64)
-        entry_surface[known] = [
-            by_text.setdefault(table.surfaces[entry], len(by_text)) for entry in known.tolist()
-        ]
+        entry_surface[known] = list(map(by_text.__getitem__, known_surfaces))
         surface_numbers = entry_surface[entries]
         other = numpy.flatnonzero(~same)
         surface_numbers[other] = [
@@ -368,7 +405,9 @@ def _positions(steps: numpy.ndarray, counts: numpy.ndarray) -> numpy.ndarray:
 
 def _pairs(tokens: Tokens, common: numpy.ndarray) -> Tokens:
     """analysis.pairs of every text: each common term joined to the next term of its text where
-    that is common too and stands right after it."""
+    that is common too and stands right after it. A pair is numbered by its two terms' places
+    among the common terms of the vocabulary (a few hundred at most), which needs no sort: the
+    numbers of the pairs found, in that order, are the pair terms'."""
     import numpy
 
     terms, texts, positions = tokens.terms, tokens.texts, tokens.positions
@@ -379,10 +418,19 @@ def _pairs(tokens: Tokens, common: numpy.ndarray) -> Tokens:
         & common[terms[1:]]
     )
     first = numpy.flatnonzero(paired)
-    codes = terms[first].astype(numpy.int64) << 32 | terms[first + 1].astype(numpy.int64)
-    distinct, numbers = numpy.unique(codes, return_inverse=True)
+    common_terms = numpy.flatnonzero(common)
+    span = max(len(common_terms), 1)
+    place = numpy.zeros(len(common), numpy.int64)
+    place[common_terms] = numpy.arange(len(common_terms))
+    codes = place[terms[first]] * span + place[terms[first + 1]]
+    found = numpy.flatnonzero(numpy.bincount(codes, minlength=span * span))
+    number = numpy.zeros(span * span, numpy.int32)
+    number[found] = numpy.arange(len(found), dtype=numpy.int32)
     vocabulary = tokens.names
     names = [
-        pair(vocabulary[code >> 32], vocabulary[code & 0xFFFFFFFF]) for code in distinct.tolist()
+        pair(vocabulary[first_term], vocabulary[second_term])
+        for first_term, second_term in zip(
+            common_terms[found // span].tolist(), common_terms[found % span].tolist()
+        )
     ]
-    return Tokens(names, numbers.astype(numpy.int32).reshape(-1), texts[first], positions[first])
+    return Tokens(names, number[codes], texts[first], positions[first])

@@ -182,7 +182,7 @@ def _write_table(writer: TermsWriter, table: _Table, lengths: LengthBytes | None
         reach = numpy.searchsorted(size_at, size_at[first] + _TOKENS_A_BATCH, side="right") - 1
         last = min(count, first + max(TERM_BLOCK, (reach - first) // TERM_BLOCK * TERM_BLOCK))
         data, columns = _encode(table, first, last, lengths)
-        terms = [name.encode("utf-8") for name in table.names[first:last]]
+        terms = list(map(str.encode, table.names[first:last]))  # UTF-8
         writer.add_many(terms, data, columns)
         first = last
 
