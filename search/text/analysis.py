@@ -76,22 +76,26 @@ _ROMAN_NUMERALS = {
 _KATAKANA = re.compile(r"[ァ-ヺー]+")
 # Characters that combine with the one before them, so that NFKC must see both together: combining
 # marks, Hangul jamo, the half-width voiced marks (ﾃﾞ is デ) and variation selectors (葛󠄀).
-_COMBINING = re.compile(
-    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff"
-    "\uff9e\uff9f\ufe00-\ufe0f\U000e0100-\U000e01ef]"
+_COMBINING_BMP = (
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\u1100-\u11ff"
+    "\uff9e\uff9f\ufe00-\ufe0f"
 )
+_COMBINING = re.compile(f"[{_COMBINING_BMP}\U000e0100-\U000e01ef]")
 # What substring search leaves out of a text: Unicode's format characters (zero-width space and
 # joiners, soft hyphen, direction marks, BOM), which text from a web page or a PDF brings along
 # (牛\u200b丼 is 牛丼), and the variation selectors (葛󠄀城市 is 葛城市).
-_IGNORED = (
+_IGNORED_BMP = (
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
-    "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ufe00-\ufe0f"
 )
-_LEFT_OUT = re.compile(f"[{_IGNORED}]")
-# A text `fold` cannot take a character at a time.
-_NOT_ONE_BY_ONE = re.compile(f"{_COMBINING.pattern}|[{_IGNORED}]")
+_IGNORED_ASTRAL = (
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef"
+)
+_LEFT_OUT = re.compile(f"[{_IGNORED_BMP}{_IGNORED_ASTRAL}]")
+# A text `fold` cannot take a character at a time, or one beyond the BMP (rare): one class of
+# few ranges above U+FFFF, searched several times faster than the two sets' every range.
+_NOT_ONE_BY_ONE = re.compile(f"[{_COMBINING_BMP}{_IGNORED_BMP}\U00010000-\U0010ffff]")
 
 
 class Term(NamedTuple):
