@@ -15,7 +15,8 @@ Paragraphs of the same text count once.
 A `Narrowing` keeps a ranking to the paragraphs of some documents (filters:
 search.query.filters) and may order it by their documents' date instead, newest first: all a
 keyword query matches, or a question's reordered best (the rest following by relevance); a
-query of filters alone lists all the paragraphs they admit. Facets of all the matches are counted by the shards, when asked for.
+query of filters alone lists all the paragraphs they admit. Facets of all the matches are
+counted by the shards, when asked for.
 
 `Ranking` coordinates the shards of a collection (search.ranking.shard; one index is a
 collection of one shard). It gathers the figures a query needs over the collection (gathering),

@@ -246,9 +246,10 @@ def rerank(
     defined: str | None = None,
 ) -> list[tuple[float, int]]:
     """(final score, docnum) pairs reordered by `combine` of their `signals` (see
-    `question_order` for the final score); `paragraph` gives a docnum's (text, title), `holds` whether its text holds one of the question's words (by default,
-    whether one is spelled in it). For a question asking only what the term `defined` is, the
-    paragraphs defining it come first, then those naming it (see definitions.standing)."""
+    `question_order` for the final score); `paragraph` gives a docnum's (text, title), `holds`
+    whether its text holds one of the question's words (by default, whether one is spelled in
+    it). For a question asking only what the term `defined` is, the paragraphs defining it come
+    first, then those naming it (see definitions.standing)."""
     if not ranked:
         return []
     top = ranked[0][0] or 1.0
