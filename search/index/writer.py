@@ -798,17 +798,24 @@ def _chunks(documents: list[DocumentFile], procs: int, segment_mb: float) -> lis
 # Worker processes ----------------------------------------------------------------------------
 
 
-def _keep_freed_memory() -> None:
-    """Have glibc's malloc keep the memory a worker frees for the next chunk's arrays rather than
-    map and unmap each large one afresh (a page fault per page each time). A no-op elsewhere."""
+def _c_library_function(name: str) -> Any:
+    """Function `name` of the process's C library, or None where there is none (mallopt: not
+    glibc; prctl: not Linux; Windows loads no library by no name)."""
     import ctypes
 
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError, TypeError):  # no mallopt (not glibc), or no C library
-        return  # to load by that name (Windows takes no None)
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
-    mallopt(_M_TRIM_THRESHOLD, 512 << 20)
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+def _keep_freed_memory() -> None:
+    """Have glibc's malloc keep the memory a worker frees for the next chunk's arrays rather than
+    map and unmap each large one afresh (a page fault per page each time). A no-op elsewhere."""
+    mallopt = _c_library_function("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest
+        mallopt(_M_TRIM_THRESHOLD, 512 << 20)
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
@@ -819,13 +826,8 @@ def _end_with_parent(parent: int | None) -> None:
     a killed build would go on holding the index's writer lock (an inherited descriptor), and,
     waiting for chunks that never come, hold it for ever. Elsewhere `_next_task` sees to it.
     None: the parent is not the build's process (a fork server's worker), nothing to watch."""
-    import ctypes
-
-    if parent is None:
-        return
-    try:
-        prctl = ctypes.CDLL(None).prctl
-    except (OSError, AttributeError, TypeError):  # not Linux
+    prctl = None if parent is None else _c_library_function("prctl")
+    if prctl is None:
         return
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before the request

@@ -47,7 +47,7 @@ from search.query.tree import (
     Synonyms,
     phrases,
 )
-from search.text.analysis import analyze, counters_after_numbers, fold, runs
+from search.text.analysis import analyze, counters_after_numbers, fold, runs, without_ignored
 
 # How a query is read: its syntax decides ("auto"), keywords, or a question.
 Mode = Literal["auto", "keyword", "question"]
@@ -137,7 +137,7 @@ def parse(text: str, mode: str = "auto", synonyms: Synonyms | None = None) -> Pa
     """The parsed query of `text`; raises QuerySyntaxError with a one-line reason."""
     if mode not in MODES:
         raise QuerySyntaxError(f"unknown query mode {mode!r}; use one of {', '.join(MODES)}")
-    text = without_format_characters(text)
+    text = without_ignored(text)
     if not text or not text.strip():
         raise QuerySyntaxError("the query is empty")
     _check_size_and_encoding(text)
@@ -241,15 +241,6 @@ def _question_query(text: str, tree: Question, mode: str, filters: Filters) -> P
         defined=defined_term(text),
         filters=filters,
     )
-
-
-def without_format_characters(text: str) -> str:
-    """`text` without invisible format characters (zero-width space and joiners, soft hyphen,
-    direction marks, BOM: Unicode's Cf), which text copied from a web page or a PDF brings along
-    and which would split a phrase (ピラー\u200b2)."""
-    if text.isascii():
-        return text
-    return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 def _check_size_and_encoding(text: str) -> None:

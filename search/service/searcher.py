@@ -35,7 +35,7 @@ from search.index.schema import (
 )
 from search.index.vocabulary import Suggestion, Vocabulary
 from search.query.filters import SORTS, Filters
-from search.query.parser import ParsedQuery, parse, without_format_characters
+from search.query.parser import ParsedQuery, parse
 from search.query.synonyms import SudachiSynonyms, SynonymTable, expander
 from search.query.tree import Phrase, Synonyms
 from search.ranking.ranking import RankedParagraph
@@ -45,6 +45,7 @@ from search.results.facets import Facets, count_facets, merged_facets
 from search.results.highlight import Span, match_spans
 from search.results.hits import Hit, Place, SearchResults
 from search.service.collection import open_collection
+from search.text.analysis import without_ignored
 
 if TYPE_CHECKING:
     from search.ingest.paragraphs import Paragraph
@@ -180,7 +181,7 @@ class Searcher:
         facets: bool,
     ) -> SearchResults:
         parsed = self._parse(query, mode, filters)
-        shown = without_format_characters(query)
+        shown = without_ignored(query)
         if self.ranking is None:
             return SearchResults(
                 shown,

@@ -81,9 +81,10 @@ _COMBINING_BMP = (
     "\uff9e\uff9f\ufe00-\ufe0f"
 )
 _COMBINING = re.compile(f"[{_COMBINING_BMP}\U000e0100-\U000e01ef]")
-# What substring search leaves out of a text: Unicode's format characters (zero-width space and
-# joiners, soft hyphen, direction marks, BOM), which text from a web page or a PDF brings along
-# (牛\u200b丼 is 牛丼), and the variation selectors (葛󠄀城市 is 葛城市).
+# What search leaves out of a text and a query: Unicode's format characters (its category Cf, as of
+# Unicode 15: zero-width space and joiners, soft hyphen, direction marks, BOM), which text from a
+# web page or a PDF brings along (牛\u200b丼 is 牛丼), and the variation selectors (葛󠄀城市 is
+# 葛城市). See `without_ignored`.
 _IGNORED_BMP = (
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ufe00-\ufe0f"
@@ -469,6 +470,12 @@ _folding = _Folding()
 def has_combining(text: str) -> bool:
     """Whether `text` has a character that `fold` must normalize with the one before it."""
     return _COMBINING.search(text) is not None
+
+
+def without_ignored(text: str) -> str:
+    """`text` without the invisible characters search ignores (format characters, variation
+    selectors), which would split a phrase (ピラー\u200b2)."""
+    return text if text.isascii() else _LEFT_OUT.sub("", text)
 
 
 def fold(text: str) -> str:
